@@ -1,0 +1,223 @@
+/**
+ * The sequence definition: the JSON document the API and the CLI take (DESIGN.md, "Sequence
+ * definition"). This file is the single source of its shape; types come from `z.infer`.
+ *
+ * Terminology:
+ * - step: one node of the sequence (`email`, `sms`, `voice`, `wait`, `branch`, `task`, `end`).
+ * - delivery step: a step that reaches the lead through a channel (`email`, `sms`, `voice`).
+ * - schedule: the local-time window in which delivery steps and task creation may happen.
+ * - quiet hours: a local-time range in which some channels (default `sms`, `voice`) never fire.
+ */
+import { Duration, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const CHANNELS = ['email', 'sms', 'voice'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const STEP_TYPES = ['email', 'sms', 'voice', 'wait', 'branch', 'task', 'end'] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+/** Every event the engine understands; providers' payloads are translated into these. */
+export const EVENT_TYPES = [
+  'email.delivered',
+  'email.opened',
+  'email.clicked',
+  'email.replied',
+  'email.bounced',
+  'email.unsubscribed',
+  'email.spam_reported',
+  'sms.delivered',
+  'sms.failed',
+  'sms.replied',
+  'sms.opted_out',
+  'sms.opted_in',
+  'call.answered',
+  'call.voicemail',
+  'call.no_answer',
+  'call.completed',
+  'manual.outcome',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** `exitOn` takes event types plus `converted` (an operator marking the lead converted). */
+export const EXIT_TRIGGERS = [...EVENT_TYPES, 'converted'] as const;
+export type ExitTrigger = (typeof EXIT_TRIGGERS)[number];
+
+export const STEP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** `HH:MM` on a 24-hour clock; `24:00` is allowed as the end of a window that runs to midnight. */
+export const LOCAL_TIME_PATTERN = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
+export const LOCAL_DATE_PATTERN = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
+
+export function isValidZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+export function isIsoDuration(value: string): boolean {
+  const duration = Duration.fromISO(value);
+  return duration.isValid && duration.toMillis() >= 0;
+}
+
+const stepId = z
+  .string()
+  .regex(STEP_ID_PATTERN, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+const isoDuration = z
+  .string()
+  .refine(isIsoDuration, { message: 'is not a non-negative ISO-8601 duration such as "PT30S", "PT4H" or "P2D"' });
+const ianaZone = z
+  .string()
+  .refine(isValidZone, { message: 'is not a known IANA time zone such as "America/New_York"' });
+const localTime = z.string().regex(LOCAL_TIME_PATTERN, 'must be a 24-hour local time "HH:MM", e.g. "09:00"');
+const localDate = z.string().regex(LOCAL_DATE_PATTERN, 'must be a date "YYYY-MM-DD"');
+const template = z.string().max(20_000);
+
+export const scheduleSchema = z.strictObject({
+  /** `lead` = the lead's own zone (falling back to `fallbackTimezone`, then the workspace's). */
+  timezone: z.union([z.literal('lead'), ianaZone]).default('lead'),
+  fallbackTimezone: ianaZone.optional(),
+  days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+  start: localTime.default('08:00'),
+  end: localTime.default('21:00'),
+  holidays: z.array(localDate).default([]),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+export const quietHoursSchema = z.strictObject({
+  start: localTime.default('21:00'),
+  end: localTime.default('08:00'),
+  channels: z.array(z.enum(CHANNELS)).default(['sms', 'voice']),
+});
+export type QuietHours = z.infer<typeof quietHoursSchema>;
+
+export const leadConditionSchema = z.strictObject({
+  field: z.string().min(1),
+  op: z.enum(['eq', 'neq', 'exists', 'missing', 'contains', 'in', 'gt', 'lt']),
+  value: z.unknown().optional(),
+});
+
+export const conditionSchema = z.union([
+  z.strictObject({ event: z.enum(EVENT_TYPES), step: stepId.optional() }),
+  z.strictObject({ outcome: z.array(z.string().min(1)).min(1) }),
+  z.strictObject({ lead: leadConditionSchema }),
+]);
+export type Condition = z.infer<typeof conditionSchema>;
+
+const common = { id: stepId, name: z.string().max(200).optional(), next: stepId.optional() };
+
+export const emailStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('email'),
+  subject: template,
+  body: template,
+  useAiWriter: z.boolean().default(false),
+});
+export const smsStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('sms'),
+  text: template,
+  useAiWriter: z.boolean().default(false),
+});
+export const voiceStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('voice'),
+  script: template,
+  voicemail: template.optional(),
+});
+export const waitStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('wait'),
+  duration: isoDuration,
+  /** Count the duration's days in business days: the schedule's days, minus holidays. */
+  businessDays: z.boolean().default(false),
+});
+export const branchStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('branch'),
+  when: conditionSchema,
+  within: isoDuration,
+  then: stepId,
+  else: stepId,
+});
+export const taskStepSchema = z.strictObject({
+  ...common,
+  type: z.literal('task'),
+  title: template,
+  description: template.optional(),
+  outcomes: z.array(z.string().min(1)).min(1).default(['done', 'skipped']),
+  /** Optional jumps per recorded outcome; an outcome without a route continues in order. */
+  routes: z.record(z.string(), stepId).optional(),
+});
+export const endStepSchema = z.strictObject({ ...common, type: z.literal('end') });
+
+export const stepSchema = z.discriminatedUnion('type', [
+  emailStepSchema,
+  smsStepSchema,
+  voiceStepSchema,
+  waitStepSchema,
+  branchStepSchema,
+  taskStepSchema,
+  endStepSchema,
+]);
+export type Step = z.infer<typeof stepSchema>;
+export type EmailStep = z.infer<typeof emailStepSchema>;
+export type SmsStep = z.infer<typeof smsStepSchema>;
+export type VoiceStep = z.infer<typeof voiceStepSchema>;
+export type WaitStep = z.infer<typeof waitStepSchema>;
+export type BranchStep = z.infer<typeof branchStepSchema>;
+export type TaskStep = z.infer<typeof taskStepSchema>;
+export type DeliveryStep = EmailStep | SmsStep | VoiceStep;
+
+export const senderSchema = z.strictObject({
+  name: z.string().max(200).optional(),
+  email: z.string().email().optional(),
+  phone: z.string().max(32).optional(),
+});
+
+export const DEFAULT_EXIT_ON: ExitTrigger[] = [
+  'email.replied',
+  'sms.replied',
+  'email.bounced',
+  'email.unsubscribed',
+  'email.spam_reported',
+  'sms.opted_out',
+  'converted',
+];
+
+export const sequenceDefinitionSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  /** Absent: every day 08:00–21:00 in the lead's zone, so nothing goes out at 3 a.m. */
+  schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
+  quietHours: quietHoursSchema.default(() => quietHoursSchema.parse({})),
+  exitOn: z.array(z.enum(EXIT_TRIGGERS)).default(DEFAULT_EXIT_ON),
+  /** After a permanent delivery failure: go on with the next step, or exit the enrollment. */
+  onError: z.enum(['continue', 'exit']).default('continue'),
+  /** After a crash left a send's outcome unknown: never resend; go on, or pause for an operator. */
+  onUnknownDelivery: z.enum(['continue', 'pause']).default('continue'),
+  /** Attempts per step for retryable failures (first try included). */
+  maxAttempts: z.number().int().min(1).max(20).default(5),
+  sender: senderSchema.optional(),
+  steps: z.array(stepSchema).min(1).max(200),
+});
+export type SequenceDefinition = z.infer<typeof sequenceDefinitionSchema>;
+/** The document as a user writes it, before defaults are filled in. */
+export type SequenceDefinitionInput = z.input<typeof sequenceDefinitionSchema>;
+
+export function isDeliveryStep(step: Step): step is DeliveryStep {
+  return step.type === 'email' || step.type === 'sms' || step.type === 'voice';
+}
+
+/** The lead as the core sees it: what templates, conditions and time zones need. */
+export interface Lead {
+  id: string;
+  email?: string | null;
+  phone?: string | null;
+  timezone?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  company?: string | null;
+  title?: string | null;
+  customFields?: Record<string, unknown>;
+}

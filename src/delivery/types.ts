@@ -1,0 +1,85 @@
+/**
+ * The delivery ports: one small interface per channel, each with a mock and live
+ * implementations chosen by a factory from config (DESIGN.md, "Delivery adapters").
+ * A send returns a value, never throws for a provider's answer: `sent` or `failed`.
+ */
+
+/** What a provider answered. `retryable` steers the executor: retry with backoff, or give up. */
+export type DeliveryResult =
+  | {
+      kind: 'sent';
+      providerMessageId: string;
+      /** Anything worth keeping on the execution row (provider status, parts, …). */
+      metadata?: Record<string, unknown>;
+    }
+  | {
+      kind: 'failed';
+      retryable: boolean;
+      /** The provider's own code when it gave one (`429`, `406`, `40300`, `timeout`, …). */
+      code: string;
+      message: string;
+      /** From `Retry-After` or rate-limit reset headers, when the provider said. */
+      retryAfterMs?: number;
+    };
+
+/** Fields every outgoing message carries so webhooks can be matched back to the execution. */
+export interface Envelope {
+  /** enrollment id + step id + visit number; passed to the provider where it accepts one. */
+  idempotencyKey: string;
+  executionId: string;
+  enrollmentId: string;
+  workspaceId: string;
+}
+
+export interface EmailMessage extends Envelope {
+  to: string;
+  from: { email: string; name?: string };
+  subject: string;
+  text: string;
+  html?: string;
+  /** One-click unsubscribe (RFC 8058); live adapters add the List-Unsubscribe headers. */
+  unsubscribeUrl?: string;
+  /** Extra headers, e.g. `In-Reply-To` for a follow-up in the same thread. */
+  headers?: Record<string, string>;
+}
+
+export interface SmsMessage extends Envelope {
+  to: string;
+  from: string;
+  text: string;
+}
+
+export interface VoiceCall extends Envelope {
+  to: string;
+  from: string;
+  /** Spoken to a human who answers. */
+  script: string;
+  /** Left after the greeting when a machine answers; absent = hang up on machines. */
+  voicemail?: string;
+}
+
+export interface EmailSender {
+  /** Name recorded on the execution row: `mock`, `sendgrid`, `postmark`. */
+  readonly adapter: string;
+  send(message: EmailMessage): Promise<DeliveryResult>;
+}
+
+export interface SmsSender {
+  readonly adapter: string;
+  send(message: SmsMessage): Promise<DeliveryResult>;
+}
+
+/**
+ * Places a call. `sent` means the provider accepted the dial; how the call went arrives later
+ * as events (`call.answered`, `call.voicemail`, `call.no_answer`, `call.completed`).
+ */
+export interface VoiceCaller {
+  readonly adapter: string;
+  dial(call: VoiceCall): Promise<DeliveryResult>;
+}
+
+export interface DeliveryAdapters {
+  email: EmailSender;
+  sms: SmsSender;
+  voice: VoiceCaller;
+}

@@ -1,0 +1,30 @@
+import type { EventType } from '../core/definition.ts';
+
+/**
+ * A provider's webhook translated into the engine's vocabulary. Translators are pure:
+ * payload in, these out. The engine matches them to an execution, an enrollment and a lead.
+ */
+export interface InboundEvent {
+  type: EventType;
+  /** Deduplication key: the provider's event id, or one derived from stable payload fields. */
+  providerEventId: string;
+  provider: 'sendgrid' | 'postmark' | 'telnyx';
+  occurredAt: Date;
+  /** The provider's id of the message or call this event is about, when it names one. */
+  providerMessageId?: string;
+  /** Our execution id when the provider echoes it back (custom_args, Metadata, client_state). */
+  executionId?: string;
+  /** The lead's address when that is all we can match on (inbound replies, suppressions). */
+  address?: { channel: 'email' | 'sms' | 'voice'; value: string };
+  /** Headers of an inbound email that point at the message it answers. */
+  inReplyTo?: string[];
+  /** Should the address be suppressed (hard bounce, spam report, unsubscribe, STOP)? */
+  suppress?: boolean;
+  /** Lifts a suppression (Telnyx START / UNSTOP). */
+  unsuppress?: boolean;
+  data: Record<string, unknown>;
+}
+
+export type TranslateResult =
+  | { ok: true; events: InboundEvent[] }
+  | { ok: false; error: string };
