@@ -1,0 +1,70 @@
+/**
+ * Configuration: parsed once at start from the environment (zod), then passed down. Nothing
+ * below `src/cli` reads `process.env`. Secrets are listed so the logger can redact them.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.string()])
+  .transform((v) => (typeof v === 'boolean' ? v : !['false', '0', 'no', 'off', ''].includes(v.trim().toLowerCase())));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATA_DIR: z.string().default('./.touchpoint'),
+  DATABASE_URL: optionalText,
+  REDIS_URL: optionalText,
+  PUBLIC_URL: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  USE_MOCK_SEQUENCE_DELIVERY: bool.default(true),
+  LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  WORKSPACE_TIMEZONE: z.string().default('America/New_York'),
+  EMAIL_FROM: z.string().default('outreach@touchpoint.local'),
+  EMAIL_FROM_NAME: optionalText,
+  SMS_FROM_NUMBER: z.string().default('+15550000000'),
+  VOICE_FROM_NUMBER: optionalText,
+  EMAIL_PROVIDER: z.enum(['sendgrid', 'postmark']).default('sendgrid'),
+  SENDGRID_API_KEY: optionalText,
+  SENDGRID_BASE_URL: z.string().url().default('https://api.sendgrid.com'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
+  POSTMARK_SERVER_TOKEN: optionalText,
+  POSTMARK_BASE_URL: z.string().url().default('https://api.postmarkapp.com'),
+  POSTMARK_WEBHOOK_USER: optionalText,
+  POSTMARK_WEBHOOK_PASSWORD: optionalText,
+  TELNYX_API_KEY: optionalText,
+  TELNYX_BASE_URL: z.string().url().default('https://api.telnyx.com'),
+  TELNYX_PUBLIC_KEY: optionalText,
+  TELNYX_MESSAGING_PROFILE_ID: optionalText,
+  TELNYX_CONNECTION_ID: optionalText,
+  VOICE_ORCHESTRATOR_URL: optionalText,
+  AI_WRITER_API_KEY: optionalText,
+  AI_WRITER_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
+  AI_WRITER_MODEL: z.string().default('gpt-4o-mini'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables whose values must never reach a log line. */
+export const SECRET_KEYS = [
+  'SENDGRID_API_KEY',
+  'POSTMARK_SERVER_TOKEN',
+  'POSTMARK_WEBHOOK_PASSWORD',
+  'TELNYX_API_KEY',
+  'AI_WRITER_API_KEY',
+  'DATABASE_URL',
+  'REDIS_URL',
+] as const;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`The environment has invalid settings:\n${lines.join('\n')}`);
+}

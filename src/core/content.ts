@@ -1,0 +1,67 @@
+/** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
+import type { DeliveryStep, Lead, SequenceDefinition } from './definition.ts';
+import { leadScope, missingVariables, renderTemplate, type TemplateScope } from './templates.ts';
+
+export interface StepContent {
+  subject?: string;
+  text: string;
+  /** Voice only: what is left on an answering machine. */
+  voicemail?: string;
+}
+
+export interface ContentContext {
+  lead: Lead;
+  definition: SequenceDefinition;
+}
+
+function scopeOf({ lead, definition }: ContentContext): TemplateScope {
+  return {
+    lead: leadScope(lead),
+    sender: { ...(definition.sender ?? {}) },
+    sequence: { name: definition.name, description: definition.description },
+  };
+}
+
+export function templatesOf(step: DeliveryStep): string[] {
+  switch (step.type) {
+    case 'email':
+      return [step.subject, step.body];
+    case 'sms':
+      return [step.text];
+    case 'voice':
+      return step.voicemail ? [step.script, step.voicemail] : [step.script];
+  }
+}
+
+/** Throws `TemplateError` when a variable without a default is empty for this lead. */
+export function renderStepContent(step: DeliveryStep, context: ContentContext): StepContent {
+  const scope = scopeOf(context);
+  switch (step.type) {
+    case 'email':
+      return { subject: renderTemplate(step.subject, scope), text: renderTemplate(step.body, scope) };
+    case 'sms':
+      return { text: renderTemplate(step.text, scope) };
+    case 'voice':
+      return {
+        text: renderTemplate(step.script, scope),
+        voicemail: step.voicemail ? renderTemplate(step.voicemail, scope) : undefined,
+      };
+  }
+}
+
+/** Every variable some delivery step of the sequence would leave blank for this lead. */
+export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead): string[] {
+  const scope = scopeOf({ lead, definition });
+  const missing = new Set<string>();
+  for (const step of definition.steps) {
+    if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') continue;
+    for (const template of templatesOf(step)) {
+      try {
+        for (const name of missingVariables(template, scope)) missing.add(name);
+      } catch {
+        missing.add(`(template of step "${step.id}" does not parse)`);
+      }
+    }
+  }
+  return [...missing];
+}

@@ -1,0 +1,153 @@
+/**
+ * Step decisions: given where an enrollment stands and what is known at `now`, what happens
+ * next. The engine and the simulation both call `decideStep`, so a dry run cannot disagree
+ * with a real one.
+ */
+import { conditionHolds, type Fact } from './conditions.ts';
+import {
+  isDeliveryStep,
+  type Channel,
+  type DeliveryStep,
+  type ExitTrigger,
+  type Lead,
+  type SequenceDefinition,
+  type Step,
+} from './definition.ts';
+import { addDuration, nextOpening } from './time.ts';
+
+export interface StepInput {
+  definition: SequenceDefinition;
+  /** The step the enrollment stands on; null once it has run past the last step. */
+  stepId: string | null;
+  stepEnteredAt: Date;
+  enrolledAt: Date;
+  now: Date;
+  lead: Lead;
+  /** The zone windows are computed in (`resolveZone`). */
+  zone: string;
+  /** Events of this enrollment and its lead since it enrolled. */
+  facts: readonly Fact[];
+  /** Channels on which the lead's address is suppressed. */
+  suppressed: ReadonlySet<Channel>;
+}
+
+export type Decision =
+  | { kind: 'exit'; reason: string; trigger: ExitTrigger }
+  | { kind: 'complete' }
+  | { kind: 'defer'; until: Date }
+  | { kind: 'deliver'; step: DeliveryStep; next: string | null }
+  | { kind: 'skip'; step: DeliveryStep; reason: 'suppressed' | 'missing_address'; next: string | null }
+  | { kind: 'wait'; until: Date }
+  | { kind: 'advance'; next: string | null; detail: Record<string, unknown> }
+  | { kind: 'await'; waitingFor: 'branch' | 'task'; until: Date | null };
+
+const EXIT_REASONS: Partial<Record<ExitTrigger, string>> = {
+  'email.replied': 'replied',
+  'sms.replied': 'replied',
+  'email.bounced': 'bounced',
+  'email.unsubscribed': 'unsubscribed',
+  'email.spam_reported': 'spam_reported',
+  'sms.opted_out': 'opted_out',
+  converted: 'converted',
+};
+
+export function exitReason(trigger: ExitTrigger): string {
+  return EXIT_REASONS[trigger] ?? trigger;
+}
+
+export function findStep(definition: SequenceDefinition, stepId: string): Step {
+  const step = definition.steps.find((s) => s.id === stepId);
+  if (!step) throw new Error(`Step "${stepId}" is not in the sequence definition.`);
+  return step;
+}
+
+/** Where the enrollment goes after `stepId` in array order (or its `next`); null = the end. */
+export function nextStepId(definition: SequenceDefinition, stepId: string): string | null {
+  const index = definition.steps.findIndex((s) => s.id === stepId);
+  const step = definition.steps[index];
+  if (!step) return null;
+  if (step.type === 'end') return null;
+  return step.next ?? definition.steps[index + 1]?.id ?? null;
+}
+
+/** The first exit trigger among the facts, if any: replies, bounces and opt-outs end sequences. */
+export function findExitTrigger(definition: SequenceDefinition, facts: readonly Fact[], enrolledAt: Date, now: Date) {
+  const triggers = new Set<string>(definition.exitOn);
+  return facts.find((f) => triggers.has(f.type) && f.at >= enrolledAt && f.at <= now)?.type;
+}
+
+export function hasAddress(lead: Lead, channel: Channel): boolean {
+  return Boolean(channel === 'email' ? lead.email : lead.phone);
+}
+
+export function decideStep(input: StepInput): Decision {
+  const { definition, now } = input;
+  const trigger = findExitTrigger(definition, input.facts, input.enrolledAt, now);
+  if (trigger) return { kind: 'exit', reason: exitReason(trigger), trigger };
+  if (input.stepId === null) return { kind: 'complete' };
+  const step = findStep(definition, input.stepId);
+  const next = nextStepId(definition, step.id);
+  const window = { zone: input.zone, schedule: definition.schedule, quietHours: definition.quietHours };
+
+  if (isDeliveryStep(step)) {
+    if (!hasAddress(input.lead, step.type)) return { kind: 'skip', step, reason: 'missing_address', next };
+    if (input.suppressed.has(step.type)) return { kind: 'skip', step, reason: 'suppressed', next };
+    const opening = nextOpening(now, { ...window, channel: step.type });
+    if (opening.getTime() > now.getTime()) return { kind: 'defer', until: opening };
+    return { kind: 'deliver', step, next };
+  }
+
+  switch (step.type) {
+    case 'wait': {
+      const until = addDuration(input.stepEnteredAt, step.duration, {
+        zone: input.zone,
+        businessDays: step.businessDays,
+        schedule: definition.schedule,
+      });
+      if (now.getTime() < until.getTime()) return { kind: 'wait', until };
+      return { kind: 'advance', next, detail: { waitedUntil: until.toISOString() } };
+    }
+    case 'branch': {
+      const since = input.facts.filter((f) => f.at >= input.enrolledAt);
+      if (conditionHolds(step.when, since, input.lead, now)) {
+        return { kind: 'advance', next: step.then, detail: { branch: 'then', condition: step.when } };
+      }
+      const deadline = addDuration(input.stepEnteredAt, step.within, { zone: input.zone });
+      if (now.getTime() >= deadline.getTime()) {
+        return { kind: 'advance', next: step.else, detail: { branch: 'else', condition: step.when } };
+      }
+      return { kind: 'await', waitingFor: 'branch', until: deadline };
+    }
+    case 'task': {
+      const outcome = input.facts.find(
+        (f) => f.type === 'manual.outcome' && f.stepId === step.id && f.at >= input.stepEnteredAt && f.at <= now,
+      )?.outcome;
+      if (outcome) return { kind: 'advance', next: step.routes?.[outcome] ?? next, detail: { outcome } };
+      const opening = nextOpening(now, { ...window, channel: 'task' });
+      if (opening.getTime() > now.getTime()) return { kind: 'defer', until: opening };
+      return { kind: 'await', waitingFor: 'task', until: null };
+    }
+    case 'end':
+      return { kind: 'complete' };
+    default: {
+      const unreachable: never = step;
+      throw new Error(`Unknown step ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * When a step the enrollment has just entered should first run: delivery steps and task
+ * creation wait for their window (and quiet hours); everything else runs at once.
+ */
+export function firstDueAt(definition: SequenceDefinition, stepId: string | null, now: Date, zone: string): Date {
+  if (stepId === null) return now;
+  const step = findStep(definition, stepId);
+  if (!isDeliveryStep(step) && step.type !== 'task') return now;
+  return nextOpening(now, {
+    zone,
+    schedule: definition.schedule,
+    quietHours: definition.quietHours,
+    channel: step.type === 'task' ? 'task' : step.type,
+  });
+}

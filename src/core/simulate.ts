@@ -1,0 +1,144 @@
+/**
+ * The dry run behind `touchpoint simulate` and `POST /api/sequences/{id}/preview`: it walks a
+ * sequence for one lead through virtual time with hypothetical events, calling the same
+ * `decideStep` the engine calls. No database, no sends.
+ */
+import { DateTime } from 'luxon';
+import type { Fact } from './conditions.ts';
+import { decideStep, findStep } from './decide.ts';
+import type { EventType, Lead, SequenceDefinition, StepType } from './definition.ts';
+import { renderStepContent } from './content.ts';
+import { resolveZone } from './time.ts';
+
+export interface HypotheticalEvent {
+  type: EventType;
+  at: Date;
+  step?: string;
+  outcome?: string;
+}
+
+export type SimulationAction = 'send' | 'wait' | 'branch' | 'task' | 'end' | 'skip' | 'exit';
+
+export interface SimulationEntry {
+  at: string;
+  stepId: string | null;
+  type: StepType | null;
+  action: SimulationAction;
+  detail: string;
+}
+
+export interface SimulationInput {
+  definition: SequenceDefinition;
+  lead: Lead;
+  start: Date;
+  events?: HypotheticalEvent[];
+  workspaceZone?: string;
+  /** Stops a sequence that loops forever (a loop through a wait is legal). */
+  maxDecisions?: number;
+}
+
+export function simulate(input: SimulationInput): SimulationEntry[] {
+  const { definition, lead } = input;
+  const zone = resolveZone(lead.timezone, definition.schedule, input.workspaceZone);
+  const facts: Fact[] = (input.events ?? [])
+    .map((e) => ({ type: e.type, at: e.at, stepId: e.step ?? null, outcome: e.outcome ?? null }))
+    .sort((a, b) => a.at.getTime() - b.at.getTime());
+  const exitTypes = new Set<string>(definition.exitOn);
+  const entries: SimulationEntry[] = [];
+  const local = (at: Date) => DateTime.fromJSDate(at, { zone }).toFormat("ccc yyyy-LL-dd HH:mm ZZZZ");
+
+  let now = input.start;
+  let stepId: string | null = definition.steps[0]?.id ?? null;
+  let enteredAt = now;
+  let announced = false; // the current step's "waiting" entry is written once
+  const push = (action: SimulationAction, detail: string) => {
+    const type = stepId ? findStep(definition, stepId).type : null;
+    entries.push({ at: now.toISOString(), stepId, type, action, detail });
+  };
+  const enter = (next: string | null) => {
+    stepId = next;
+    enteredAt = now;
+    announced = false;
+  };
+  // Moving the clock forward stops early at an exit event, which ends the sequence there.
+  const advanceTo = (target: Date) => {
+    const exit = facts.find((f) => exitTypes.has(f.type) && f.at > now && f.at <= target);
+    now = exit ? exit.at : target;
+  };
+
+  for (let decisions = 0; decisions < (input.maxDecisions ?? 1000); decisions++) {
+    const decision = decideStep({
+      definition,
+      stepId,
+      stepEnteredAt: enteredAt,
+      enrolledAt: input.start,
+      now,
+      lead,
+      zone,
+      facts,
+      suppressed: new Set(),
+    });
+    switch (decision.kind) {
+      case 'exit':
+        push('exit', `exited: ${decision.reason} (${decision.trigger})`);
+        return entries;
+      case 'complete':
+        push('end', 'sequence completed');
+        return entries;
+      case 'defer':
+        push('wait', `outside the sending window; moves to ${local(decision.until)}`);
+        advanceTo(decision.until);
+        break;
+      case 'deliver': {
+        let detail: string;
+        try {
+          const content = renderStepContent(decision.step, { lead, definition });
+          detail = `${decision.step.type} at ${local(now)}: ${content.subject ?? content.text}`;
+        } catch (error) {
+          detail = `${decision.step.type} would fail: ${(error as Error).message}`;
+        }
+        push('send', detail);
+        enter(decision.next);
+        break;
+      }
+      case 'skip':
+        push('skip', `${decision.step.type} skipped: ${decision.reason.replace('_', ' ')}`);
+        enter(decision.next);
+        break;
+      case 'wait':
+        if (!announced) push('wait', `waits until ${local(decision.until)}`);
+        announced = true;
+        advanceTo(decision.until);
+        break;
+      case 'advance': {
+        const step = stepId ? findStep(definition, stepId) : undefined;
+        if (step?.type === 'branch') push('branch', `${decision.detail.branch} → ${decision.next ?? 'end'}`);
+        else if (step?.type === 'task') push('task', `outcome "${String(decision.detail.outcome)}" → ${decision.next ?? 'end'}`);
+        else if (step?.type === 'wait' && !announced) push('wait', 'no wait');
+        enter(decision.next);
+        break;
+      }
+      case 'await': {
+        const step = stepId ? findStep(definition, stepId) : undefined;
+        if (!announced && step?.type === 'task') push('task', `task "${step.title}" waits for an operator outcome`);
+        if (!announced && step?.type === 'branch') {
+          push('branch', `waits for the condition until ${decision.until ? local(decision.until) : 'forever'}`);
+        }
+        announced = true;
+        const nextFact = facts.find((f) => f.at > now);
+        const wake = [nextFact?.at, decision.until ?? undefined]
+          .filter((d): d is Date => d !== undefined)
+          .sort((a, b) => a.getTime() - b.getTime())[0];
+        if (!wake) return entries; // a task nobody answers: the run stops here, as a real one would
+        advanceTo(wake);
+        break;
+      }
+      default: {
+        const unreachable: never = decision;
+        throw new Error(`Unhandled decision ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+  push('end', `simulation stopped after ${input.maxDecisions ?? 1000} decisions (the sequence loops)`);
+  return entries;
+}

@@ -1,0 +1,148 @@
+/**
+ * Semantic rules beyond the graph: what a step's condition may name, settings that can never
+ * work together, and warnings for documents that are valid but probably not what was meant.
+ */
+import { DEFAULT_EXIT_ON, LOCAL_DATE_PATTERN, LOCAL_TIME_PATTERN, type StepType } from './definition.js';
+import { isRecord, listOf, own, problem, quote, type Problem } from './validate-format.js';
+import type { StepNode } from './validate-graph.js';
+
+export interface Findings {
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+const EVENT_CHANNEL: Record<string, StepType> = { email: 'email', sms: 'sms', call: 'voice' };
+const DELIVERY_OR_TASK: readonly StepType[] = ['email', 'sms', 'voice', 'task'];
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string') ? (value as string[]) : undefined;
+}
+
+function article(type: string): string {
+  // Said aloud, "sms" starts with a vowel sound ("an ess-em-ess").
+  return /^(?:[aeiou]|sms)/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** An event names a channel by its prefix; `manual.outcome` can be recorded on any touchpoint. */
+function conditionStepProblem(node: StepNode, target: StepNode): string | undefined {
+  const event = node.event ?? '';
+  const channel = EVENT_CHANNEL[event.split('.')[0] ?? ''];
+  const named = `"step" names ${quote(target.id)}, ${article(target.type)} step`;
+  if (channel !== undefined && target.type !== channel) {
+    return `${named}, but ${quote(event)} comes from ${channel} steps; name ${article(channel)} step or wait for ${article(target.type)} event.`;
+  }
+  if (event === 'manual.outcome' && !DELIVERY_OR_TASK.includes(target.type)) {
+    return `${named}, but a manual outcome is recorded on an email, sms, voice or task step; name one of those.`;
+  }
+  return undefined;
+}
+
+export function stepRules(nodes: readonly StepNode[], rawSteps: readonly unknown[], exitOn: unknown): Findings {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const byId = new Map<string, StepNode>();
+  for (const node of nodes) if (!byId.has(node.id)) byId.set(node.id, node);
+  const exitTriggers = new Set(stringList(exitOn) ?? (exitOn === undefined ? DEFAULT_EXIT_ON : []));
+
+  for (const node of nodes) {
+    const at = (...rest: Array<string | number>) => ['steps', node.index, ...rest];
+    if (node.type === 'end' && node.next !== undefined) {
+      errors.push(problem(at('next'), `An "end" step stops the enrollment, so its "next" (${quote(node.next)}) is never followed; remove "next" or change the step type.`));
+    }
+    if (node.type === 'branch') {
+      if (node.next !== undefined) {
+        warnings.push(problem(at('next'), `A branch continues with "then" or "else", so its "next" (${quote(node.next)}) is ignored; remove it.`));
+      }
+      if (node.then === node.else) {
+        warnings.push(problem(at('else'), `"then" and "else" both point at ${quote(node.then ?? '')}, so the condition changes nothing; point them at different steps or use a wait step instead.`));
+      }
+      const target = node.eventStep === undefined ? undefined : byId.get(node.eventStep);
+      const message = target && conditionStepProblem(node, target);
+      if (message) errors.push(problem(at('when', 'step'), message));
+      if (node.event !== undefined && exitTriggers.has(node.event)) {
+        warnings.push(problem(at('when', 'event'), `The branch waits for ${quote(node.event)}, but "exitOn" ends the enrollment on that event, so "then" is never taken; remove it from "exitOn" or wait for another event.`));
+      }
+    }
+    if (node.type === 'task' && node.routes.length > 0) {
+      const raw = rawSteps[node.index];
+      const outcomes = stringList(isRecord(raw) ? own(raw, 'outcomes') : undefined) ?? ['done', 'skipped'];
+      for (const [outcome] of node.routes) {
+        if (outcomes.includes(outcome)) continue;
+        warnings.push(problem(at('routes', outcome), `Route ${quote(outcome)} is not one of the task's outcomes (${listOf(outcomes)}), so it is never taken; add it to "outcomes" or remove the route.`));
+      }
+    }
+  }
+  if (!nodes.some((node) => DELIVERY_OR_TASK.includes(node.type))) {
+    warnings.push(problem(['steps'], 'The sequence has no email, sms, voice or task step, so it never reaches the lead; add at least one.'));
+  }
+  return { errors, warnings };
+}
+
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+function minutes(time: string): number {
+  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+}
+
+/** Minute-of-day membership; equal start and end means the whole day. */
+function within(start: number, end: number, minute: number): boolean {
+  if (start === end) return true;
+  return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+}
+
+function timeOf(section: unknown, key: 'start' | 'end', fallback: string): string | undefined {
+  const value = isRecord(section) ? own(section, key) : undefined;
+  if (value === undefined) return fallback;
+  return typeof value === 'string' && LOCAL_TIME_PATTERN.test(value) ? value : undefined;
+}
+
+export function settingsRules(input: Record<string, unknown>, rawSteps: readonly unknown[] | undefined): Findings {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const schedule = own(input, 'schedule');
+  const quiet = own(input, 'quietHours');
+
+  const holidays = isRecord(schedule) ? own(schedule, 'holidays') : undefined;
+  (Array.isArray(holidays) ? holidays : []).forEach((day: unknown, i) => {
+    if (typeof day !== 'string' || !LOCAL_DATE_PATTERN.test(day) || isCalendarDate(day)) return;
+    errors.push(problem(['schedule', 'holidays', i], `Holiday ${quote(day)} is not a real calendar date; check the day of the month.`));
+  });
+
+  for (const [name, section] of [['schedule', schedule], ['quietHours', quiet]] as const) {
+    if (isRecord(section) && own(section, 'start') === '24:00') {
+      errors.push(problem([name, 'start'], 'Start time "24:00" is only allowed as an end time; use "00:00" for a window that starts at midnight.'));
+    }
+  }
+
+  const exitOn = stringList(own(input, 'exitOn')) ?? [];
+  exitOn.forEach((trigger, i) => {
+    const first = exitOn.indexOf(trigger);
+    if (first !== i) warnings.push(problem(['exitOn', i], `Exit trigger ${quote(trigger)} is already listed at exitOn[${first}]; remove the duplicate.`));
+  });
+
+  const [openAt, closeAt] = [timeOf(schedule, 'start', '08:00'), timeOf(schedule, 'end', '21:00')];
+  const [quietFrom, quietTo] = [timeOf(quiet, 'start', '21:00'), timeOf(quiet, 'end', '08:00')];
+  if (!openAt || !closeAt || !quietFrom || !quietTo) return { errors, warnings };
+  const rawChannels = isRecord(quiet) ? own(quiet, 'channels') : undefined;
+  const channels = rawChannels === undefined ? ['sms', 'voice'] : stringList(rawChannels) ?? [];
+  if (quietFrom === quietTo && channels.length > 0) {
+    warnings.push(problem(['quietHours'], `Quiet hours start and end at the same time (${quietFrom}), which reads as "all day" or "never"; set two different times, or list no "channels" to turn quiet hours off.`));
+    return { errors, warnings };
+  }
+  const [o, c, qf, qt] = [openAt, closeAt, quietFrom, quietTo].map(minutes) as [number, number, number, number];
+  const open = Array.from({ length: 1440 }, (_, m) => m).some((m) => within(o, c, m) && !within(qf, qt, m));
+  const silenced = new Set(
+    (rawSteps ?? []).flatMap((step) => {
+      const type = isRecord(step) ? own(step, 'type') : undefined;
+      return typeof type === 'string' && channels.includes(type) ? [type] : [];
+    }),
+  );
+  if (!open && silenced.size > 0) {
+    errors.push(problem(['quietHours'], `Quiet hours ${quietFrom}–${quietTo} cover the whole schedule window ${openAt}–${closeAt}, so ${[...silenced].join(' and ')} steps can never be sent; narrow the quiet hours or widen the schedule.`));
+  }
+  return { errors, warnings };
+}

@@ -1,0 +1,86 @@
+/**
+ * Per-step structure: each step is checked on its own so one broken step does not hide the
+ * problems of the others, and an unknown `type` gets a useful sentence instead of zod's
+ * "no matching discriminator".
+ */
+import { z } from 'zod';
+import {
+  branchStepSchema,
+  conditionSchema,
+  emailStepSchema,
+  endStepSchema,
+  smsStepSchema,
+  STEP_ID_PATTERN,
+  STEP_TYPES,
+  taskStepSchema,
+  voiceStepSchema,
+  waitStepSchema,
+  type StepType,
+} from './definition.js';
+import { describeValue, isRecord, own, problem, quote, type Path, type Problem } from './validate-format.js';
+import { check } from './validate-zod.js';
+
+const STEP_SCHEMAS: Record<StepType, z.ZodObject> = {
+  email: emailStepSchema,
+  sms: smsStepSchema,
+  voice: voiceStepSchema,
+  wait: waitStepSchema,
+  branch: branchStepSchema,
+  task: taskStepSchema,
+  end: endStepSchema,
+};
+
+/** Without a known type the only fields we can vouch for are the ones every step has. */
+const { id, name, next } = emailStepSchema.shape;
+const commonStepSchema = z.object({ id, name, next });
+
+const [eventCondition, outcomeCondition, leadCondition] = conditionSchema.options;
+const CONDITION_KINDS = [
+  ['event', eventCondition],
+  ['outcome', outcomeCondition],
+  ['lead', leadCondition],
+] as const;
+const CONDITION_EXAMPLE = '{"event": "email.opened", "step": "intro"}, {"outcome": ["meeting_booked"]} or {"lead": {"field": "title", "op": "exists"}}';
+
+export function isStepType(value: unknown): value is StepType {
+  return typeof value === 'string' && (STEP_TYPES as readonly string[]).includes(value);
+}
+
+export function isStepId(value: unknown): value is string {
+  return typeof value === 'string' && STEP_ID_PATTERN.test(value);
+}
+
+export function unknownStepTypeMessage(type: unknown): string {
+  const types = STEP_TYPES.join(', ');
+  if (type === undefined) return `Missing required field "type"; use one of ${types}.`;
+  if (typeof type !== 'string') return `Step type must be a string, not ${describeValue(type)}; use one of ${types}.`;
+  return `Step type ${quote(type)} is not known; use one of ${types}.`;
+}
+
+/** A branch condition is a union; pick the member by its key so the message names real fields. */
+function checkCondition(raw: unknown, path: Path): Problem[] {
+  if (raw === undefined) return [problem(path, `Missing required field "when"; add a condition such as ${CONDITION_EXAMPLE}.`)];
+  if (!isRecord(raw)) return [problem(path, `A condition must be an object such as ${CONDITION_EXAMPLE}, not ${describeValue(raw)}.`)];
+  const kind = CONDITION_KINDS.find(([key]) => Object.prototype.hasOwnProperty.call(raw, key));
+  if (!kind) {
+    return [problem(path, `A condition needs one of the fields "event", "outcome" or "lead", e.g. ${CONDITION_EXAMPLE}.`)];
+  }
+  return check(kind[1], raw, path);
+}
+
+export function checkStepStructure(raw: unknown, index: number): Problem[] {
+  const path: Path = ['steps', index];
+  if (!isRecord(raw)) {
+    return [problem(path, `Each step must be an object such as {"id": "intro", "type": "email", …}, not ${describeValue(raw)}.`)];
+  }
+  const type = own(raw, 'type');
+  if (!isStepType(type)) {
+    return [problem([...path, 'type'], unknownStepTypeMessage(type)), ...check(commonStepSchema, raw, path)];
+  }
+  const schema = STEP_SCHEMAS[type];
+  if (type !== 'branch') return check(schema, raw, path);
+  const when = `$.steps[${index}].when`;
+  const underWhen = (p: Problem) => p.path === when || p.path.startsWith(`${when}.`) || p.path.startsWith(`${when}[`);
+  const problems = check(schema, raw, path).filter((p) => !underWhen(p));
+  return [...problems, ...checkCondition(own(raw, 'when'), [...path, 'when'])];
+}

@@ -1,0 +1,176 @@
+import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
+import type { Queryable } from './db.ts';
+
+export interface EnrollmentRecord {
+  id: string;
+  workspaceId: string;
+  sequenceId: string;
+  sequenceVersion: number;
+  leadId: string;
+  status: EnrollmentStatus;
+  statusReason: string | null;
+  waitingFor: 'task' | 'branch' | null;
+  currentStepId: string | null;
+  stepSeq: number;
+  stepEnteredAt: Date;
+  attempts: number;
+  nextExecutionAt: Date | null;
+  leaseId: string | null;
+  wakeRequested: boolean;
+  enrolledAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export const ENROLLMENT_COLUMNS = `id, workspace_id as "workspaceId", sequence_id as "sequenceId",
+  sequence_version as "sequenceVersion", lead_id as "leadId", status, status_reason as "statusReason",
+  waiting_for as "waitingFor", current_step_id as "currentStepId", step_seq as "stepSeq",
+  step_entered_at as "stepEnteredAt", attempts, next_execution_at as "nextExecutionAt", lease_id as "leaseId",
+  wake_requested as "wakeRequested", enrolled_at as "enrolledAt", updated_at as "updatedAt", finished_at as "finishedAt"`;
+
+export interface NewEnrollment {
+  leadId: string;
+  firstStepId: string;
+  /** When the first step comes due (already moved into its window). */
+  dueAt: Date;
+}
+
+/**
+ * Inserts many enrollments in one statement. A lead already live in the sequence is skipped
+ * by the partial unique index, not an error; the ids of the enrolled leads come back.
+ */
+export async function insertEnrollments(
+  db: Queryable,
+  args: { workspaceId: string; sequenceId: string; version: number; now: Date; actor: string; enrollments: NewEnrollment[] },
+): Promise<Array<{ id: string; leadId: string }>> {
+  if (args.enrollments.length === 0) return [];
+  return db.query<{ id: string; leadId: string }>(
+    `with inserted as (
+       insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
+                                step_seq, step_entered_at, next_execution_at, enrolled_at, updated_at)
+       select $1, $2, $3, u.lead_id, 'active', u.step_id, 1, $4, u.due_at, $4, $4
+       from unnest($5::uuid[], $6::text[], $7::timestamptz[]) as u(lead_id, step_id, due_at)
+       on conflict (sequence_id, lead_id) where status in ('active', 'paused', 'waiting') do nothing
+       returning id, lead_id, workspace_id),
+     audit as (
+       insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, at)
+       select workspace_id, id, lead_id, $8, 'enroll', null, 'active', $4 from inserted)
+     select id, lead_id as "leadId" from inserted`,
+    [
+      args.workspaceId,
+      args.sequenceId,
+      args.version,
+      args.now,
+      args.enrollments.map((e) => e.leadId),
+      args.enrollments.map((e) => e.firstStepId),
+      args.enrollments.map((e) => e.dueAt),
+      args.actor,
+    ],
+  );
+}
+
+export interface Claim {
+  enrollmentId: string;
+  leaseId: string;
+  dueAt: Date;
+}
+
+/**
+ * Claims up to `limit` due enrollments. The lease is the due time itself: a claimed row's
+ * `next_execution_at` moves to `leaseUntil`, so it leaves the due set, and if its worker dies
+ * it comes due again when the lease runs out. SKIP LOCKED lets several dispatchers share.
+ */
+export async function claimDue(
+  db: Queryable,
+  args: { now: Date; limit: number; leaseUntil: Date; leaseId: string },
+): Promise<Claim[]> {
+  return db.query<Claim>(
+    `with due as (
+       select id, next_execution_at from enrollments
+       where status in ('active', 'waiting') and next_execution_at is not null and next_execution_at <= $1
+       order by next_execution_at
+       limit $2
+       for update skip locked)
+     update enrollments e set next_execution_at = $3, lease_id = $4
+     from due where e.id = due.id
+     returning e.id as "enrollmentId", e.lease_id as "leaseId", due.next_execution_at as "dueAt"`,
+    [args.now, args.limit, args.leaseUntil, args.leaseId],
+  );
+}
+
+/** The earliest due time among live enrollments: how long the dispatcher may sleep. */
+export async function earliestDue(db: Queryable): Promise<Date | null> {
+  const [row] = await db.query<{ at: Date | null }>(
+    `select next_execution_at as at from enrollments
+     where status in ('active', 'waiting') and next_execution_at is not null
+     order by next_execution_at limit 1`,
+  );
+  return row?.at ?? null;
+}
+
+export async function countDue(db: Queryable, now: Date): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `select count(*)::int as n from enrollments
+     where status in ('active', 'waiting') and next_execution_at is not null and next_execution_at <= $1`,
+    [now],
+  );
+  return row?.n ?? 0;
+}
+
+export async function getEnrollment(db: Queryable, id: string, workspaceId?: string): Promise<EnrollmentRecord | undefined> {
+  const [row] = await db.query<EnrollmentRecord>(
+    `select ${ENROLLMENT_COLUMNS} from enrollments where id = $1 and ($2::uuid is null or workspace_id = $2)`,
+    [id, workspaceId ?? null],
+  );
+  return row;
+}
+
+/** Locks the row for the rest of the transaction: controls and the executor serialise on it. */
+export async function lockEnrollment(tx: Queryable, id: string): Promise<EnrollmentRecord | undefined> {
+  const [row] = await tx.query<EnrollmentRecord>(`select ${ENROLLMENT_COLUMNS} from enrollments where id = $1 for update`, [id]);
+  return row;
+}
+
+export async function recordChange(
+  tx: Queryable,
+  change: {
+    enrollment: Pick<EnrollmentRecord, 'id' | 'workspaceId' | 'leadId'>;
+    actor: string;
+    action: string;
+    from: EnrollmentStatus | null;
+    to: EnrollmentStatus;
+    reason?: string | null;
+    at: Date;
+  },
+): Promise<void> {
+  await tx.query(
+    `insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, reason, at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      change.enrollment.workspaceId,
+      change.enrollment.id,
+      change.enrollment.leadId,
+      change.actor,
+      change.action,
+      change.from,
+      change.to,
+      change.reason ?? null,
+      change.at,
+    ],
+  );
+}
+
+/**
+ * Asks live enrollments of a lead to look again at once (an event arrived). A leased row is not
+ * touched (that would break its lease); it is flagged and re-runs when its executor lets go.
+ */
+export async function wakeLeadEnrollments(tx: Queryable, leadId: string, now: Date): Promise<number> {
+  const rows = await tx.query(
+    `update enrollments set
+       next_execution_at = case when lease_id is null then $2 else next_execution_at end,
+       wake_requested = lease_id is not null
+     where lead_id = $1 and status in ('active', 'waiting') returning id`,
+    [leadId, now],
+  );
+  return rows.length;
+}

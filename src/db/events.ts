@@ -1,0 +1,94 @@
+import type { Fact } from '../core/conditions.ts';
+import type { EventType } from '../core/definition.ts';
+import type { Queryable } from './db.ts';
+
+export interface NewEvent {
+  workspaceId: string;
+  leadId: string | null;
+  enrollmentId: string | null;
+  executionId: string | null;
+  stepId: string | null;
+  type: EventType;
+  channel: string | null;
+  provider: string;
+  /** Null for operator events; otherwise the dedupe key (unique). */
+  providerEventId: string | null;
+  occurredAt: Date;
+  receivedAt: Date;
+  data: Record<string, unknown>;
+}
+
+/** Inserts an event unless one with the same provider event id exists; answers whether it was new. */
+export async function insertEvent(tx: Queryable, event: NewEvent): Promise<string | undefined> {
+  const [row] = await tx.query<{ id: string }>(
+    `insert into events (workspace_id, lead_id, enrollment_id, execution_id, step_id, type, channel, provider,
+       provider_event_id, occurred_at, received_at, data)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     on conflict (provider_event_id) do nothing returning id`,
+    [
+      event.workspaceId,
+      event.leadId,
+      event.enrollmentId,
+      event.executionId,
+      event.stepId,
+      event.type,
+      event.channel,
+      event.provider,
+      event.providerEventId,
+      event.occurredAt,
+      event.receivedAt,
+      JSON.stringify(event.data),
+    ],
+  );
+  return row?.id;
+}
+
+/**
+ * What the decision functions may know about an enrollment: its own events and lead-level
+ * events (replies matched by address only) since it enrolled. A provider timestamp ahead of
+ * our clock counts from when we received it.
+ */
+export async function loadFacts(db: Queryable, args: { enrollmentId: string; leadId: string; since: Date }): Promise<Fact[]> {
+  const rows = await db.query<{ type: EventType; at: Date; stepId: string | null; outcome: string | null }>(
+    `select type, least(occurred_at, received_at) as at, step_id as "stepId", data->>'outcome' as outcome
+     from events
+     where (enrollment_id = $1 or (lead_id = $2 and enrollment_id is null)) and received_at >= $3
+     order by at`,
+    [args.enrollmentId, args.leadId, args.since],
+  );
+  return rows;
+}
+
+export async function suppressedChannels(
+  db: Queryable,
+  args: { workspaceId: string; email?: string | null; phone?: string | null },
+): Promise<Set<'email' | 'sms' | 'voice'>> {
+  const rows = await db.query<{ channel: 'email' | 'sms' | 'voice' }>(
+    `select channel from suppressions where workspace_id = $1
+       and ((channel = 'email' and address = lower($2)) or (channel in ('sms', 'voice') and address = $3))`,
+    [args.workspaceId, args.email ?? null, args.phone ?? null],
+  );
+  return new Set(rows.map((r) => r.channel));
+}
+
+export async function addSuppression(
+  tx: Queryable,
+  s: { workspaceId: string; channel: 'email' | 'sms' | 'voice'; address: string; reason: string; source: string },
+): Promise<void> {
+  await tx.query(
+    `insert into suppressions (workspace_id, channel, address, reason, source) values ($1, $2, $3, $4, $5)
+     on conflict (workspace_id, channel, address) do nothing`,
+    [s.workspaceId, s.channel, s.channel === 'email' ? s.address.toLowerCase() : s.address, s.reason, s.source],
+  );
+}
+
+export async function removeSuppression(
+  tx: Queryable,
+  s: { workspaceId: string; channel: 'email' | 'sms' | 'voice'; address: string },
+): Promise<void> {
+  await tx.query('delete from suppressions where workspace_id = $1 and channel = $2 and address = $3', [
+    s.workspaceId,
+    s.channel,
+    s.channel === 'email' ? s.address.toLowerCase() : s.address,
+  ]);
+}

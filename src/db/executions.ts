@@ -1,0 +1,199 @@
+import type { Queryable } from './db.ts';
+
+export type ExecutionStatus = 'started' | 'succeeded' | 'failed' | 'skipped' | 'unknown' | 'retry_scheduled';
+
+export interface ExecutionRecord {
+  id: string;
+  workspaceId: string;
+  enrollmentId: string;
+  leadId: string;
+  sequenceId: string;
+  stepId: string;
+  stepType: string;
+  channel: string | null;
+  visit: number;
+  idempotencyKey: string;
+  status: ExecutionStatus;
+  attempts: number;
+  adapter: string | null;
+  providerMessageId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  rendered: Record<string, unknown> | null;
+  metadata: Record<string, unknown>;
+  startedAt: Date;
+  completedAt: Date | null;
+}
+
+export const EXECUTION_COLUMNS = `id, workspace_id as "workspaceId", enrollment_id as "enrollmentId", lead_id as "leadId",
+  sequence_id as "sequenceId", step_id as "stepId", step_type as "stepType", channel, visit,
+  idempotency_key as "idempotencyKey", status, attempts, adapter, provider_message_id as "providerMessageId",
+  error_code as "errorCode", error_message as "errorMessage", rendered, metadata,
+  started_at as "startedAt", completed_at as "completedAt"`;
+
+export function idempotencyKeyOf(enrollmentId: string, stepId: string, visit: number): string {
+  return `${enrollmentId}:${stepId}:${visit}`;
+}
+
+export interface ExecutionIdentity {
+  workspaceId: string;
+  enrollmentId: string;
+  leadId: string;
+  sequenceId: string;
+  stepId: string;
+  stepType: string;
+  channel: string | null;
+  visit: number;
+}
+
+export async function findExecutionByKey(db: Queryable, key: string): Promise<ExecutionRecord | undefined> {
+  const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from sequence_executions where idempotency_key = $1`, [key]);
+  return row;
+}
+
+/**
+ * Writes the intent to send: a new `started` row, or a scheduled retry turned back into
+ * `started`. Returns nothing when the row exists in any other state — then someone already
+ * ran this visit and it must not be sent again.
+ */
+export async function writeIntent(
+  tx: Queryable,
+  identity: ExecutionIdentity,
+  args: { adapter: string; rendered: Record<string, unknown>; metadata?: Record<string, unknown>; now: Date },
+): Promise<{ id: string; attempts: number } | undefined> {
+  const [row] = await tx.query<{ id: string; attempts: number }>(
+    `insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
+       visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'started', 1, $10, $11, $12, $13)
+     on conflict (idempotency_key) do update set status = 'started', attempts = sequence_executions.attempts + 1,
+       adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
+       error_code = null, error_message = null
+     where sequence_executions.status = 'retry_scheduled'
+     returning id, attempts`,
+    [
+      identity.workspaceId,
+      identity.enrollmentId,
+      identity.leadId,
+      identity.sequenceId,
+      identity.stepId,
+      identity.stepType,
+      identity.channel,
+      identity.visit,
+      idempotencyKeyOf(identity.enrollmentId, identity.stepId, identity.visit),
+      args.adapter,
+      JSON.stringify(args.rendered),
+      JSON.stringify(args.metadata ?? {}),
+      args.now,
+    ],
+  );
+  return row;
+}
+
+/** Records a step that ran without an adapter call (wait, branch, task, end, skip). */
+export async function recordFinishedExecution(
+  tx: Queryable,
+  identity: ExecutionIdentity,
+  args: {
+    status: 'succeeded' | 'skipped' | 'failed';
+    now: Date;
+    metadata?: Record<string, unknown>;
+    rendered?: Record<string, unknown> | null;
+    errorCode?: string;
+    errorMessage?: string;
+    adapter?: string | null;
+  },
+): Promise<void> {
+  await tx.query(
+    `insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
+       visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $16)
+     on conflict (idempotency_key) do nothing`,
+    [
+      identity.workspaceId,
+      identity.enrollmentId,
+      identity.leadId,
+      identity.sequenceId,
+      identity.stepId,
+      identity.stepType,
+      identity.channel,
+      identity.visit,
+      idempotencyKeyOf(identity.enrollmentId, identity.stepId, identity.visit),
+      args.status,
+      args.adapter ?? null,
+      args.rendered ? JSON.stringify(args.rendered) : null,
+      JSON.stringify(args.metadata ?? {}),
+      args.errorCode ?? null,
+      args.errorMessage ?? null,
+      args.now,
+    ],
+  );
+}
+
+/**
+ * Records what the adapter answered. A send that came back after its execution was already
+ * declared `unknown` (the lease ran out mid-call) is reconciled: we now know it went out.
+ */
+export async function completeExecution(
+  tx: Queryable,
+  id: string,
+  args: {
+    status: 'succeeded' | 'failed' | 'retry_scheduled';
+    now: Date;
+    providerMessageId?: string;
+    errorCode?: string;
+    errorMessage?: string;
+    metadata?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await tx.query(
+    `update sequence_executions set status = $2, provider_message_id = coalesce($3, provider_message_id),
+       error_code = $4, error_message = $5, metadata = metadata || $6::jsonb,
+       completed_at = case when $2 = 'retry_scheduled' then null else $7::timestamptz end
+     where id = $1 and status in ('started', 'unknown')`,
+    [
+      id,
+      args.status,
+      args.providerMessageId ?? null,
+      args.errorCode ?? null,
+      args.errorMessage ?? null,
+      JSON.stringify(args.metadata ?? {}),
+      args.now,
+    ],
+  );
+}
+
+export async function markUnknown(tx: Queryable, id: string, now: Date): Promise<void> {
+  await tx.query(
+    `update sequence_executions set status = 'unknown', completed_at = $2,
+       error_message = 'The worker stopped between the intent and the provider''s answer; not resent.'
+     where id = $1 and status = 'started'`,
+    [id, now],
+  );
+}
+
+export async function listExecutions(db: Queryable, enrollmentId: string): Promise<ExecutionRecord[]> {
+  return db.query<ExecutionRecord>(
+    `select ${EXECUTION_COLUMNS} from sequence_executions where enrollment_id = $1 order by started_at, visit`,
+    [enrollmentId],
+  );
+}
+
+export async function findExecutionForEvent(
+  db: Queryable,
+  ref: { executionId?: string; providerMessageId?: string },
+): Promise<ExecutionRecord | undefined> {
+  if (ref.executionId && /^[0-9a-f-]{36}$/i.test(ref.executionId)) {
+    const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from sequence_executions where id = $1`, [
+      ref.executionId,
+    ]);
+    if (row) return row;
+  }
+  if (ref.providerMessageId) {
+    const [row] = await db.query<ExecutionRecord>(
+      `select ${EXECUTION_COLUMNS} from sequence_executions where provider_message_id = $1 limit 1`,
+      [ref.providerMessageId],
+    );
+    return row;
+  }
+  return undefined;
+}

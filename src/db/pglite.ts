@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, Queryable } from './db.ts';
+
+/**
+ * The embedded default: real Postgres compiled to WASM, one connection, data in `dataDir`
+ * (in memory when `dataDir` is undefined, which tests use).
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pg = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pg.waitReady;
+  const run = async <Row>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
+    (await q.query<Row>(sql, params as unknown[] | undefined)).rows;
+  const db: Db = {
+    kind: 'pglite',
+    query: (sql, params) => run(pg, sql, params),
+    transaction: (fn) =>
+      pg.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable)),
+    exec: async (sql) => {
+      await pg.exec(sql);
+    },
+    // One connection: the lock is trivially held by us; take it anyway so the SQL is the same.
+    withAdvisoryLock: async (key, fn) => {
+      await pg.query('select pg_advisory_lock($1)', [key]);
+      try {
+        return await fn(db);
+      } finally {
+        await pg.query('select pg_advisory_unlock($1)', [key]);
+      }
+    },
+    close: () => pg.close(),
+  };
+  return db;
+}

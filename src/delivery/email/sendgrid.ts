@@ -1,0 +1,79 @@
+/**
+ * SendGrid v3 Mail Send over plain `fetch` (providers.md §1). The SDK is avoided because
+ * `setApiKey` resets the base URL, which would send test traffic to the real API.
+ */
+import { classifyFailure, type FetchLike, isSuccess, postJson, SENDGRID_PROFILE, trimBaseUrl } from '../http.ts';
+import type { DeliveryResult, EmailMessage, EmailSender } from '../types.ts';
+
+export interface SendGridOptions {
+  apiKey: string;
+  /** `https://api.eu.sendgrid.com` for EU-pinned subusers; a fake's URL in tests. */
+  baseUrl?: string;
+  timeoutMs?: number;
+  fetch?: FetchLike;
+}
+
+export class SendGridEmailSender implements EmailSender {
+  readonly adapter = 'sendgrid';
+  private readonly apiKey: string;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetch: FetchLike | undefined;
+
+  constructor(options: SendGridOptions) {
+    this.apiKey = options.apiKey;
+    this.baseUrl = trimBaseUrl(options.baseUrl ?? 'https://api.sendgrid.com');
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.fetch = options.fetch;
+  }
+
+  async send(message: EmailMessage): Promise<DeliveryResult> {
+    const outcome = await postJson(`${this.baseUrl}/v3/mail/send`, toSendGridMail(message), {
+      headers: { authorization: `Bearer ${this.apiKey}` },
+      timeoutMs: this.timeoutMs,
+      fetch: this.fetch,
+    });
+    if (!isSuccess(outcome)) return classifyFailure(outcome, SENDGRID_PROFILE, { secrets: [this.apiKey] });
+
+    const messageId = outcome.headers.get('x-message-id');
+    if (messageId) return { kind: 'sent', providerMessageId: messageId, metadata: { status: outcome.status } };
+    // Accepted but unnamed: resending would duplicate the email, so keep a stable id of our own.
+    // Events can still be matched through custom_args.execution_id.
+    return {
+      kind: 'sent',
+      providerMessageId: `sendgrid:${message.idempotencyKey}`,
+      metadata: { status: outcome.status, missingProviderMessageId: true },
+    };
+  }
+}
+
+/** The Mail Send body. Custom args ride at message level so every event carries them flattened. */
+export function toSendGridMail(message: EmailMessage): Record<string, unknown> {
+  const content = [{ type: 'text/plain', value: message.text }];
+  if (message.html !== undefined) content.push({ type: 'text/html', value: message.html });
+
+  // The typed unsubscribeUrl wins over a same-named header in any letter case.
+  const headers = Object.fromEntries(
+    Object.entries(message.headers ?? {}).filter(
+      ([name]) => !(message.unsubscribeUrl && /^list-unsubscribe(-post)?$/i.test(name)),
+    ),
+  );
+  if (message.unsubscribeUrl) {
+    headers['List-Unsubscribe'] = `<${message.unsubscribeUrl}>`;
+    headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  }
+
+  return {
+    personalizations: [{ to: [{ email: message.to }] }],
+    from: message.from.name ? { email: message.from.email, name: message.from.name } : { email: message.from.email },
+    subject: message.subject,
+    content,
+    custom_args: {
+      execution_id: message.executionId,
+      enrollment_id: message.enrollmentId,
+      workspace_id: message.workspaceId,
+      idempotency_key: message.idempotencyKey,
+    },
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+  };
+}

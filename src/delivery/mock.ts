@@ -1,0 +1,105 @@
+/**
+ * Mock delivery: the default. Answers like a provider (realistic message ids), records every
+ * send, and can be told to fail so tests can walk the retry and error paths.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Channel } from '../core/definition.ts';
+import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall } from './types.ts';
+
+export interface MockSend {
+  channel: Channel;
+  idempotencyKey: string;
+  executionId: string;
+  recipient: string;
+  providerMessageId: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+export type MockFailure = { retryable: boolean; code?: string; message?: string; retryAfterMs?: number };
+
+interface FailureRule {
+  channel?: Channel;
+  recipient?: string;
+  failure: MockFailure;
+  remaining: number;
+}
+
+export interface MockDeliveryOptions {
+  /** Called for every send, e.g. to persist it in `mock_outbox` so other processes can count. */
+  onSend?: (send: MockSend) => Promise<void> | void;
+  /** Simulated provider latency; 0 answers at once. */
+  latencyMs?: number;
+  now?: () => Date;
+}
+
+/** Ids shaped like each provider's: SendGrid's X-Message-Id, Telnyx message and call ids. */
+const messageIdFor: Record<Channel, () => string> = {
+  email: () => randomBytes(16).toString('base64url').slice(0, 22),
+  sms: () => randomUUID(),
+  voice: () => `v3:${randomBytes(24).toString('base64url')}`,
+};
+
+export class MockDelivery {
+  readonly sends: MockSend[] = [];
+  private rules: FailureRule[] = [];
+
+  constructor(private readonly options: MockDeliveryOptions = {}) {}
+
+  /** Makes the next `times` sends (optionally on one channel or to one recipient) fail. */
+  failNext(failure: MockFailure, filter: { channel?: Channel; recipient?: string; times?: number } = {}): void {
+    this.rules.push({ channel: filter.channel, recipient: filter.recipient, failure, remaining: filter.times ?? 1 });
+  }
+
+  reset(): void {
+    this.sends.length = 0;
+    this.rules = [];
+  }
+
+  adapters(): DeliveryAdapters {
+    return {
+      email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, { subject: m.subject, text: m.text }) },
+      sms: { adapter: 'mock', send: (m: SmsMessage) => this.deliver('sms', m.to, m, { text: m.text, from: m.from }) },
+      voice: {
+        adapter: 'mock',
+        dial: (c: VoiceCall) => this.deliver('voice', c.to, c, { script: c.script, voicemail: c.voicemail }),
+      },
+    };
+  }
+
+  private async deliver(
+    channel: Channel,
+    recipient: string,
+    envelope: { idempotencyKey: string; executionId: string },
+    payload: Record<string, unknown>,
+  ): Promise<DeliveryResult> {
+    if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    const rule = this.rules.find(
+      (r) => r.remaining > 0 && (!r.channel || r.channel === channel) && (!r.recipient || r.recipient === recipient),
+    );
+    if (rule) {
+      rule.remaining -= 1;
+      this.rules = this.rules.filter((r) => r.remaining > 0);
+      const { failure } = rule;
+      return {
+        kind: 'failed',
+        retryable: failure.retryable,
+        code: failure.code ?? (failure.retryable ? '503' : '400'),
+        message: failure.message ?? `Mock ${channel} provider refused the send.`,
+        retryAfterMs: failure.retryAfterMs,
+      };
+    }
+    const send: MockSend = {
+      channel,
+      idempotencyKey: envelope.idempotencyKey,
+      executionId: envelope.executionId,
+      recipient,
+      providerMessageId: messageIdFor[channel](),
+      payload,
+      at: this.options.now?.() ?? new Date(),
+    };
+    this.sends.push(send);
+    await this.options.onSend?.(send);
+    return { kind: 'sent', providerMessageId: send.providerMessageId, metadata: { mock: true } };
+  }
+}

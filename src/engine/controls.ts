@@ -1,0 +1,175 @@
+/**
+ * Operator controls: pause, resume, cancel, skip, convert, and recording an outcome. Each
+ * serialises with the executor on the enrollment's row lock. Once a control answers, it is
+ * final: no send starts after it (the executor re-checks under the same lock before its
+ * intent), and a send already handed to the provider has been recorded (we wait for it).
+ */
+import { randomUUID } from 'node:crypto';
+import { operatorTransition, type EnrollmentStatus, type OperatorAction } from '../core/enrollmentStatus.ts';
+import type { Db } from '../db/db.ts';
+import { nextStepId } from '../core/decide.ts';
+import type { Queryable } from '../db/db.ts';
+import { ENROLLMENT_COLUMNS, lockEnrollment, recordChange, type EnrollmentRecord } from '../db/enrollments.ts';
+import { insertEvent } from '../db/events.ts';
+import { recordFinishedExecution } from '../db/executions.ts';
+import { getDefinition } from '../db/sequences.ts';
+import type { Clock } from './clock.ts';
+import { parseStoredDefinition } from './context.ts';
+
+export type ControlResult =
+  | { ok: true; enrollment: EnrollmentRecord }
+  | { ok: false; code: 'not_found' | 'conflict'; message: string };
+
+export interface ControlDeps {
+  db: Db;
+  clock: Clock;
+  /** Tells the dispatcher something is due now. */
+  wake: () => void;
+  /** How long to wait for a send in flight before answering anyway. */
+  inFlightTimeoutMs?: number;
+}
+
+export async function applyOperatorAction(
+  deps: ControlDeps,
+  args: { enrollmentId: string; workspaceId?: string; action: OperatorAction; actor: string; reason?: string | null },
+): Promise<ControlResult> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction(async (tx): Promise<ControlResult> => {
+    const current = await lockEnrollment(tx, args.enrollmentId);
+    if (!current || (args.workspaceId && current.workspaceId !== args.workspaceId)) {
+      return { ok: false, code: 'not_found', message: `Enrollment ${args.enrollmentId} does not exist.` };
+    }
+    const transition = operatorTransition(current.status, args.action);
+    if (!transition.ok) return { ok: false, code: 'conflict', message: transition.message };
+    const skipTo = args.action === 'skip' ? await skipTarget(tx, current, args.actor, now) : null;
+    const to = skipTo?.done ? (current.status === 'paused' ? 'paused' : 'completed') : transition.to;
+    const [updated] = await tx.query<EnrollmentRecord>(
+      `update enrollments set status = $2, status_reason = $3, updated_at = $4, ${ACTION_SQL[args.action]}
+       where id = $1 returning ${ENROLLMENT_COLUMNS}`,
+      [current.id, to, args.reason ?? null, now, ...(skipTo ? [skipTo.next] : [])],
+    );
+    await recordChange(tx, {
+      enrollment: current,
+      actor: args.actor,
+      action: args.action,
+      from: current.status,
+      to,
+      reason: args.reason,
+      at: now,
+    });
+    return { ok: true, enrollment: updated! };
+  });
+  if (!result.ok) return result;
+  if (args.action === 'resume' || args.action === 'skip') deps.wake();
+  if (args.action === 'pause' || args.action === 'cancel' || args.action === 'convert') {
+    await waitForInFlight(deps, args.enrollmentId);
+  }
+  return result;
+}
+
+/**
+ * The per-action column changes. A row still leased by a worker keeps its lease (the worker
+ * finishes its step and lets go); `wake_requested` makes it run again right after.
+ */
+const ACTION_SQL: Record<OperatorAction, string> = {
+  pause: 'wake_requested = false',
+  resume: `next_execution_at = case when lease_id is null then $4 else next_execution_at end,
+           wake_requested = lease_id is not null`,
+  cancel: 'next_execution_at = null, finished_at = $4, wake_requested = false',
+  convert: 'next_execution_at = null, finished_at = $4, wake_requested = false',
+  // Skipping moves the visit on and takes the lease away: a worker busy with the skipped step
+  // may finish its send (it is recorded) but can no longer move the enrollment a second time.
+  skip: `current_step_id = $5, step_seq = step_seq + 1, step_entered_at = $4, attempts = 0, waiting_for = null,
+         next_execution_at = case when $5::text is null then null else $4::timestamptz end,
+         finished_at = case when $5::text is null then $4::timestamptz end,
+         lease_id = null, wake_requested = false`,
+};
+
+/** Records the skipped step and answers where the enrollment goes next (`done`: past the end). */
+async function skipTarget(
+  tx: Queryable,
+  current: EnrollmentRecord,
+  actor: string,
+  now: Date,
+): Promise<{ next: string | null; done: boolean }> {
+  if (!current.currentStepId) return { next: null, done: true };
+  const stored = await getDefinition(tx, current.sequenceId, current.sequenceVersion);
+  const definition = parseStoredDefinition(`${current.sequenceId}:${current.sequenceVersion}`, stored);
+  const step = definition.steps.find((s) => s.id === current.currentStepId);
+  await recordFinishedExecution(
+    tx,
+    {
+      workspaceId: current.workspaceId,
+      enrollmentId: current.id,
+      leadId: current.leadId,
+      sequenceId: current.sequenceId,
+      stepId: current.currentStepId,
+      stepType: step?.type ?? 'unknown',
+      channel: step && (step.type === 'email' || step.type === 'sms' || step.type === 'voice') ? step.type : null,
+      visit: current.stepSeq,
+    },
+    { status: 'skipped', now, metadata: { reason: 'operator_skip', actor } },
+  );
+  const next = nextStepId(definition, current.currentStepId);
+  return { next, done: next === null };
+}
+
+/** Waits (bounded) until no execution of this enrollment is between intent and outcome. */
+async function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
+  const deadline = Date.now() + (deps.inFlightTimeoutMs ?? 30_000);
+  let delay = 5;
+  while (Date.now() < deadline) {
+    const [row] = await deps.db.query<{ n: number }>(
+      `select count(*)::int as n from sequence_executions where enrollment_id = $1 and status = 'started'`,
+      [enrollmentId],
+    );
+    if (!row || row.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/**
+ * Records an operator's outcome ("connected", "meeting_booked", a task's "done"): a
+ * `manual.outcome` event that unblocks a waiting task or branch at once.
+ */
+export async function recordOutcome(
+  deps: ControlDeps,
+  args: { enrollmentId: string; workspaceId?: string; outcome: string; channel?: string | null; note?: string | null; actor: string },
+): Promise<ControlResult> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction(async (tx): Promise<ControlResult> => {
+    const current = await lockEnrollment(tx, args.enrollmentId);
+    if (!current || (args.workspaceId && current.workspaceId !== args.workspaceId)) {
+      return { ok: false, code: 'not_found', message: `Enrollment ${args.enrollmentId} does not exist.` };
+    }
+    const live: EnrollmentStatus[] = ['active', 'waiting', 'paused'];
+    if (!live.includes(current.status)) {
+      return { ok: false, code: 'conflict', message: `Cannot record an outcome on an enrollment that is ${current.status}.` };
+    }
+    await insertEvent(tx, {
+      workspaceId: current.workspaceId,
+      leadId: current.leadId,
+      enrollmentId: current.id,
+      executionId: null,
+      stepId: current.currentStepId,
+      type: 'manual.outcome',
+      channel: args.channel ?? null,
+      provider: 'operator',
+      providerEventId: `manual:${randomUUID()}`,
+      occurredAt: now,
+      receivedAt: now,
+      data: { outcome: args.outcome, note: args.note ?? null, actor: args.actor },
+    });
+    const [updated] = await tx.query<EnrollmentRecord>(
+      `update enrollments set
+         next_execution_at = case when status in ('active', 'waiting') and lease_id is null then $2 else next_execution_at end,
+         wake_requested = lease_id is not null, updated_at = $2
+       where id = $1 returning ${ENROLLMENT_COLUMNS}`,
+      [current.id, now],
+    );
+    return { ok: true, enrollment: updated! };
+  });
+  if (result.ok) deps.wake();
+  return result;
+}

@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.ts';
+import type { DeliveryAdapters } from '../delivery/types.ts';
+import type { Clock } from './clock.ts';
+
+/** Figures the engine reports; the telemetry room turns them into Prometheus metrics. */
+export interface EngineObserver {
+  delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted'): void;
+  stepExecuted?(type: string, status: string, seconds: number): void;
+  schedulerLag?(seconds: number): void;
+}
+
+export interface SenderDefaults {
+  emailFrom: string;
+  emailFromName?: string;
+  smsFrom: string;
+  voiceFrom: string;
+}
+
+/** Everything the engine does IO with, passed in once; nothing below reads env or globals. */
+export interface EngineDeps {
+  db: Db;
+  adapters: DeliveryAdapters;
+  clock: Clock;
+  /** How long a claim holds an enrollment before another worker may take it over. */
+  leaseMs: number;
+  senders: SenderDefaults;
+  logger?: Logger;
+  observer?: EngineObserver;
+  random?: () => number;
+  /** Builds the one-click unsubscribe link for an email execution, when a public URL is set. */
+  unsubscribeUrl?: (args: { workspaceId: string; leadId: string; executionId: string }) => string | undefined;
+}

@@ -1,0 +1,130 @@
+/**
+ * The inline dispatcher (embedded default): claims due enrollments in batches and hands them to
+ * the executor, then sleeps until the earliest due time or a wake-up — never a fixed poll.
+ */
+import { randomUUID } from 'node:crypto';
+import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
+import type { EngineDeps } from './deps.ts';
+import { Executor } from './executor.ts';
+
+export interface DispatcherOptions {
+  batchSize?: number;
+  /** Claims executed at once; adapter latency overlaps, database work serialises anyway. */
+  concurrency?: number;
+  /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
+  maxIdleMs?: number;
+}
+
+export class InlineDispatcher {
+  private readonly executor: Executor;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly maxIdleMs: number;
+  private running = false;
+  private loop?: Promise<void>;
+  private wakeUp?: () => void;
+  private woken = false;
+  private sleepTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    options: DispatcherOptions = {},
+  ) {
+    this.executor = new Executor(deps);
+    this.batchSize = options.batchSize ?? 100;
+    this.concurrency = options.concurrency ?? 8;
+    this.maxIdleMs = options.maxIdleMs ?? 60_000;
+  }
+
+  /** Claims what is due now and runs it; answers how many claims it ran. */
+  async tick(): Promise<number> {
+    const now = this.deps.clock.now();
+    const claims = await claimDue(this.deps.db, {
+      now,
+      limit: this.batchSize,
+      leaseUntil: new Date(now.getTime() + this.deps.leaseMs),
+      leaseId: randomUUID(),
+    });
+    await this.runAll(claims);
+    return claims.length;
+  }
+
+  /** Runs ticks until nothing is due at the clock's current time (tests drive a manual clock). */
+  async drain(maxTicks = 100_000): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxTicks; i++) {
+      const n = await this.tick();
+      if (n === 0) return total;
+      total += n;
+    }
+    throw new Error(`drain() gave up after ${maxTicks} ticks; something keeps coming due.`);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, lets in-flight steps finish, and resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Something became due (an enrollment, an event, an outcome): look now. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        this.woken = false;
+        const claimed = await this.tick();
+        if (claimed > 0) continue;
+        await this.sleep(await this.idleMs());
+      } catch (error) {
+        this.deps.logger?.error({ err: error }, 'dispatcher tick failed; retrying');
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  private async idleMs(): Promise<number> {
+    const next = await earliestDue(this.deps.db);
+    if (!next) return this.maxIdleMs;
+    return Math.min(this.maxIdleMs, Math.max(0, next.getTime() - this.deps.clock.now().getTime()));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(this.sleepTimer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      this.wakeUp = done;
+      this.sleepTimer = setTimeout(done, ms);
+    });
+  }
+
+  private async runAll(claims: Claim[]): Promise<void> {
+    let index = 0;
+    const worker = async () => {
+      while (index < claims.length) {
+        const claim = claims[index++]!;
+        try {
+          await this.executor.run(claim);
+        } catch (error) {
+          // The lease makes the enrollment come due again; log and let it be retried.
+          this.deps.logger?.error({ err: error, enrollmentId: claim.enrollmentId }, 'step execution failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, claims.length) }, worker));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The engine, assembled: one executor, the inline dispatcher, and the functions the API calls
+ * (enroll, operator controls, outcomes, events). Distributed mode swaps the dispatcher only.
+ */
+import type { OperatorAction } from '../core/enrollmentStatus.ts';
+import type { InboundEvent } from '../webhooks/types.ts';
+import { applyOperatorAction, recordOutcome, type ControlResult } from './controls.ts';
+import type { EngineDeps } from './deps.ts';
+import { InlineDispatcher, type DispatcherOptions } from './dispatcher.ts';
+import { enrollLeads, type EnrollOutcome } from './enroll.ts';
+import { ingestEvent, type IngestResult } from './ingest.ts';
+
+export interface Engine {
+  readonly deps: EngineDeps;
+  readonly dispatcher: InlineDispatcher;
+  enroll(args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string }): Promise<EnrollOutcome>;
+  act(args: {
+    enrollmentId: string;
+    workspaceId?: string;
+    action: OperatorAction;
+    actor: string;
+    reason?: string | null;
+  }): Promise<ControlResult>;
+  recordOutcome(args: {
+    enrollmentId: string;
+    workspaceId?: string;
+    outcome: string;
+    channel?: string | null;
+    note?: string | null;
+    actor: string;
+  }): Promise<ControlResult>;
+  ingest(event: InboundEvent): Promise<IngestResult>;
+  /** Something is due now; the dispatcher (whichever runs) should look. */
+  wake(): void;
+}
+
+export function createEngine(
+  deps: EngineDeps,
+  options: DispatcherOptions & { inFlightTimeoutMs?: number; onWake?: () => void } = {},
+): Engine {
+  const dispatcher = new InlineDispatcher(deps, options);
+  const wake = () => {
+    dispatcher.wake();
+    options.onWake?.();
+  };
+  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs };
+  return {
+    deps,
+    dispatcher,
+    enroll: (args) => enrollLeads(io, args),
+    act: (args) => applyOperatorAction(io, args),
+    recordOutcome: (args) => recordOutcome(io, args),
+    ingest: (event) => ingestEvent(io, event),
+    wake,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Enrolling leads in a sequence: every lead is either enrolled or skipped with a reason
+ * (already enrolled, suppressed, missing address, template variable missing), in one
+ * transaction, the first step already moved into the lead's window.
+ */
+import { missingVariablesForLead } from '../core/content.ts';
+import { firstDueAt } from '../core/decide.ts';
+import type { Channel } from '../core/definition.ts';
+import { resolveZone } from '../core/time.ts';
+import type { Db } from '../db/db.ts';
+import { insertEnrollments, type NewEnrollment } from '../db/enrollments.ts';
+import { getLeadsByIds } from '../db/leads.ts';
+import { getDefinition, getSequence } from '../db/sequences.ts';
+import { getWorkspace } from '../db/workspaces.ts';
+import type { Clock } from './clock.ts';
+import { parseStoredDefinition } from './context.ts';
+
+export type SkipReason = 'not_found' | 'already_enrolled' | 'suppressed' | 'missing_address' | 'template_variable_missing';
+
+export interface EnrollResult {
+  enrolled: Array<{ leadId: string; enrollmentId: string }>;
+  skipped: Array<{ leadId: string; reason: SkipReason; message: string }>;
+}
+
+export type EnrollOutcome =
+  | ({ ok: true } & EnrollResult)
+  | { ok: false; code: 'not_found' | 'conflict'; message: string };
+
+export async function enrollLeads(
+  deps: { db: Db; clock: Clock; wake: () => void },
+  args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string },
+): Promise<EnrollOutcome> {
+  const now = deps.clock.now();
+  const outcome = await deps.db.transaction(async (tx): Promise<EnrollOutcome> => {
+    const sequence = await getSequence(tx, args.workspaceId, args.sequenceId);
+    if (!sequence) return { ok: false, code: 'not_found', message: `Sequence ${args.sequenceId} does not exist.` };
+    if (sequence.status !== 'active') {
+      return {
+        ok: false,
+        code: 'conflict',
+        message: `Sequence "${sequence.name}" is ${sequence.status}; only active sequences take enrollments. Activate it first.`,
+      };
+    }
+    const definition = parseStoredDefinition(
+      `${sequence.id}:${sequence.currentVersion}`,
+      await getDefinition(tx, sequence.id, sequence.currentVersion),
+    );
+    const workspace = await getWorkspace(tx, args.workspaceId);
+    const uniqueIds = [...new Set(args.leadIds)];
+    const leads = new Map((await getLeadsByIds(tx, args.workspaceId, uniqueIds)).map((l) => [l.id, l]));
+    const channels = new Set<Channel>(
+      definition.steps.flatMap((s) => (s.type === 'email' || s.type === 'sms' || s.type === 'voice' ? [s.type] : [])),
+    );
+    const suppressed = await tx.query<{ email: string | null; phone: string | null }>(
+      `select l.id, l.email, l.phone from leads l where l.id = any($1::uuid[]) and exists (
+         select 1 from suppressions s where s.workspace_id = l.workspace_id and s.channel = any($2::text[])
+           and ((s.channel = 'email' and s.address = lower(l.email)) or (s.channel <> 'email' and s.address = l.phone)))`,
+      [uniqueIds, [...channels]],
+    );
+    const suppressedIds = new Set(suppressed.map((r) => (r as unknown as { id: string }).id));
+
+    const result: EnrollResult = { enrolled: [], skipped: [] };
+    const candidates: NewEnrollment[] = [];
+    const firstStep = definition.steps[0]!.id;
+    for (const leadId of uniqueIds) {
+      const lead = leads.get(leadId);
+      const skip = (reason: SkipReason, message: string) => result.skipped.push({ leadId, reason, message });
+      if (!lead) {
+        skip('not_found', 'No lead with this id in the workspace.');
+        continue;
+      }
+      if (suppressedIds.has(leadId)) {
+        skip('suppressed', 'The lead has opted out or bounced on a channel this sequence uses.');
+        continue;
+      }
+      const missing = [...channels].filter((c) => !(c === 'email' ? lead.email : lead.phone));
+      if (missing.length > 0) {
+        skip('missing_address', `The sequence uses ${missing.join(' and ')}, and the lead has no ${missing.includes('email') ? 'email address' : 'phone number'}.`);
+        continue;
+      }
+      const blank = missingVariablesForLead(definition, lead);
+      if (blank.length > 0) {
+        skip('template_variable_missing', `The templates use ${blank.join(', ')}, empty for this lead; fill them in or add a default.`);
+        continue;
+      }
+      const zone = resolveZone(lead.timezone, definition.schedule, workspace?.timezone);
+      candidates.push({ leadId, firstStepId: firstStep, dueAt: firstDueAt(definition, firstStep, now, zone) });
+    }
+    const inserted = await insertEnrollments(tx, {
+      workspaceId: args.workspaceId,
+      sequenceId: sequence.id,
+      version: sequence.currentVersion,
+      now,
+      actor: args.actor,
+      enrollments: candidates,
+    });
+    const insertedByLead = new Map(inserted.map((r) => [r.leadId, r.id]));
+    for (const candidate of candidates) {
+      const enrollmentId = insertedByLead.get(candidate.leadId);
+      if (enrollmentId) result.enrolled.push({ leadId: candidate.leadId, enrollmentId });
+      else result.skipped.push({ leadId: candidate.leadId, reason: 'already_enrolled', message: 'The lead is already live in this sequence.' });
+    }
+    return { ok: true, ...result };
+  });
+  if (outcome.ok && outcome.enrolled.length > 0) deps.wake();
+  return outcome;
+}

@@ -1,0 +1,26 @@
+import { pino, type Logger } from 'pino';
+
+/** Paths pino blanks out wherever they appear: tokens, keys, passwords, auth headers. */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'apiKey',
+  '*.apiKey',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers["x-postmark-server-token"]',
+  'config.SENDGRID_API_KEY',
+  'config.POSTMARK_SERVER_TOKEN',
+  'config.POSTMARK_WEBHOOK_PASSWORD',
+  'config.TELNYX_API_KEY',
+  'config.AI_WRITER_API_KEY',
+  'config.DATABASE_URL',
+  'config.REDIS_URL',
+];
+
+export function createLogger(level = 'info'): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'touchpoint' } });
+}

@@ -1,0 +1,291 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+import { createEngine } from '../../src/engine/engine.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts, type EngineKit } from '../helpers/engineKit.ts';
+
+const kinds = await databaseKinds();
+
+const fourSteps = {
+  name: 'Four steps',
+  schedule: ALWAYS_OPEN,
+  quietHours: NO_QUIET_HOURS,
+  steps: [
+    { id: 'intro', type: 'email', subject: 'Hi {{ lead.firstName }}', body: 'Hello from us' },
+    { id: 'text', type: 'sms', text: 'Hi {{ lead.firstName }}' },
+    { id: 'call', type: 'voice', script: 'Hello {{ lead.firstName }}' },
+    { id: 'bye', type: 'email', subject: 'Bye', body: 'Bye {{ lead.firstName | default: "there" }}' },
+  ],
+} as const;
+
+describe.each(kinds)('engine on %s', (kind) => {
+  let database: TestDatabase;
+  let kit: EngineKit;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('runs 1,000 leads through a 4-step sequence: exactly 4,000 executions, one send each', async () => {
+    kit = await createEngineKit(database.db, { workspace: `bulk-${kind}` });
+    const leadIds = await kit.addLeads(Array.from({ length: 1000 }, (_, i) => lead(i)));
+    const sequenceId = await kit.addSequence(fourSteps);
+    await kit.enrollAll(sequenceId, leadIds);
+    await kit.engine.dispatcher.drain();
+
+    const [executions] = await kit.db.query<{ n: number; keys: number }>(
+      `select count(*)::int as n, count(distinct idempotency_key)::int as keys from sequence_executions
+       where sequence_id = $1 and status = 'succeeded'`,
+      [sequenceId],
+    );
+    expect(executions).toEqual({ n: 4000, keys: 4000 });
+    expect(kit.mock.sends).toHaveLength(4000);
+    expect(new Set(kit.mock.sends.map((s) => s.idempotencyKey)).size).toBe(4000);
+    const [done] = await kit.db.query<{ n: number }>(
+      `select count(*)::int as n from enrollments where sequence_id = $1 and status = 'completed'`,
+      [sequenceId],
+    );
+    expect(done!.n).toBe(1000);
+  });
+
+  it('never sends twice after a crash between intent and outcome', async () => {
+    kit = await createEngineKit(database.db, { workspace: `crash-${kind}`, leaseMs: 30_000 });
+    const [leadId] = await kit.addLeads([lead(1)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+
+    // The worker "dies" inside the adapter call: the provider got the message, and the call
+    // never returns, so no outcome is ever written. A second worker takes over after the lease.
+    const adapters = kit.engine.deps.adapters;
+    const original = adapters.email.send.bind(adapters.email);
+    let delivered!: () => void;
+    const providerGotIt = new Promise<void>((resolve) => (delivered = resolve));
+    adapters.email.send = async (message) => {
+      await original(message);
+      delivered();
+      return new Promise(() => undefined);
+    };
+    void kit.engine.dispatcher.tick();
+    await providerGotIt;
+
+    const survivor = createEngine({ ...kit.engine.deps, adapters: { ...adapters, email: { adapter: 'mock', send: original } } });
+    expect(await survivor.dispatcher.drain()).toBe(0); // still leased: nothing due yet
+    kit.clock.advance(31_000);
+    await survivor.dispatcher.drain();
+
+    const executions = await kit.db.query<{ stepId: string; status: string }>(
+      `select step_id as "stepId", status from sequence_executions where enrollment_id = $1 order by started_at, visit`,
+      [enrollmentId],
+    );
+    expect(executions).toEqual([
+      { stepId: 'intro', status: 'unknown' },
+      { stepId: 'text', status: 'succeeded' },
+      { stepId: 'call', status: 'succeeded' },
+      { stepId: 'bye', status: 'succeeded' },
+    ]);
+    expect(kit.mock.sends.filter((s) => s.channel === 'email' && s.payload.subject === 'Hi Lee1')).toHaveLength(1);
+  });
+
+  it('an adapter that throws leaves the send unknown and never resends it', async () => {
+    kit = await createEngineKit(database.db, { workspace: `throw-${kind}` });
+    const [leadId] = await kit.addLeads([lead(8)]);
+    const sequenceId = await kit.addSequence({ ...fourSteps, onUnknownDelivery: 'pause' });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    const adapters = kit.engine.deps.adapters;
+    adapters.email.send = async () => {
+      throw new Error('socket hang up');
+    };
+    await kit.engine.dispatcher.drain();
+    kit.clock.advance(86_400_000);
+    await kit.engine.dispatcher.drain();
+    const [row] = await kit.db.query<{ status: string; statusReason: string }>(
+      `select status, status_reason as "statusReason" from enrollments where id = $1`,
+      [enrollmentId],
+    );
+    expect(row).toEqual({ status: 'paused', statusReason: 'unknown_delivery' });
+    const executions = await kit.db.query<{ status: string }>('select status from sequence_executions where enrollment_id = $1', [
+      enrollmentId,
+    ]);
+    expect(executions).toEqual([{ status: 'unknown' }]);
+  });
+
+  it('pause during a running step lets it finish and runs nothing more; resume continues', async () => {
+    kit = await createEngineKit(database.db, { workspace: `pause-${kind}` });
+    const [leadId] = await kit.addLeads([lead(2)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+
+    const adapters = kit.engine.deps.adapters;
+    const original = adapters.email.send.bind(adapters.email);
+    let pauseDone: Promise<unknown> | undefined;
+    adapters.email.send = async (message) => {
+      // The operator pauses while the provider call is in flight.
+      pauseDone ??= kit.engine.act({ enrollmentId: enrollmentId!, action: 'pause', actor: 'test' });
+      return original(message);
+    };
+    await kit.engine.dispatcher.drain();
+    const paused = await pauseDone;
+    expect(paused).toMatchObject({ ok: true, enrollment: { status: 'paused' } });
+    expect(kit.mock.sends).toHaveLength(1);
+    const [row] = await kit.db.query<{ status: string; currentStepId: string }>(
+      `select status, current_step_id as "currentStepId" from enrollments where id = $1`,
+      [enrollmentId],
+    );
+    expect(row).toEqual({ status: 'paused', currentStepId: 'text' });
+
+    kit.clock.advance(3_600_000);
+    expect(await kit.engine.dispatcher.drain()).toBe(0);
+    expect(kit.mock.sends).toHaveLength(1);
+
+    adapters.email.send = original;
+    await expect(kit.engine.act({ enrollmentId: enrollmentId!, action: 'resume', actor: 'test' })).resolves.toMatchObject({ ok: true });
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends.map((s) => s.channel)).toEqual(['email', 'sms', 'voice', 'email']);
+  });
+
+  it('cancel is final, even when the dispatcher had already claimed the enrollment', async () => {
+    kit = await createEngineKit(database.db, { workspace: `cancel-${kind}` });
+    const [leadId] = await kit.addLeads([lead(3)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+
+    const adapters = kit.engine.deps.adapters;
+    const original = adapters.sms.send.bind(adapters.sms);
+    let cancelled: Promise<{ ok: boolean }> | undefined;
+    adapters.sms.send = async (message) => {
+      // Cancel lands while the SMS is at the provider: that send completes, nothing after it,
+      // and the cancel answers only once the in-flight send is recorded.
+      cancelled = kit.engine.act({ enrollmentId: enrollmentId!, action: 'cancel', actor: 'test', reason: 'asked' });
+      await waitFor(async () => {
+        const [r] = await kit.db.query<{ status: string }>('select status from enrollments where id = $1', [enrollmentId]);
+        return r?.status === 'cancelled';
+      }, 'the cancel to commit');
+      return original(message);
+    };
+    await kit.engine.dispatcher.drain();
+    await expect(cancelled).resolves.toMatchObject({ ok: true });
+    kit.clock.advance(86_400_000);
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends.map((s) => s.channel)).toEqual(['email', 'sms']);
+    const [row] = await kit.db.query<{ status: string }>('select status from enrollments where id = $1', [enrollmentId]);
+    expect(row!.status).toBe('cancelled');
+    const again = await kit.engine.act({ enrollmentId: enrollmentId!, action: 'resume', actor: 'test' });
+    expect(again).toMatchObject({ ok: false, code: 'conflict' });
+  });
+
+  it('retries retryable failures with backoff and gives up on permanent ones', async () => {
+    kit = await createEngineKit(database.db, { workspace: `retry-${kind}` });
+    const [leadId] = await kit.addLeads([lead(4)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    kit.mock.failNext({ retryable: true, code: '503' }, { channel: 'email', times: 2 });
+    kit.mock.failNext({ retryable: false, code: '40300' }, { channel: 'sms' });
+
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends).toHaveLength(0);
+    kit.clock.advance(60_000);
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends).toHaveLength(0);
+    kit.clock.advance(10 * 60_000);
+    await kit.engine.dispatcher.drain();
+
+    const executions = await kit.db.query<{ stepId: string; status: string; attempts: number; errorCode: string | null }>(
+      `select step_id as "stepId", status, attempts, error_code as "errorCode" from sequence_executions
+       where enrollment_id = $1 order by started_at, visit`,
+      [enrollmentId],
+    );
+    expect(executions).toEqual([
+      { stepId: 'intro', status: 'succeeded', attempts: 3, errorCode: null },
+      { stepId: 'text', status: 'failed', attempts: 1, errorCode: '40300' },
+      { stepId: 'call', status: 'succeeded', attempts: 1, errorCode: null },
+      { stepId: 'bye', status: 'succeeded', attempts: 1, errorCode: null },
+    ]);
+  });
+
+  it('a branch waits for its event and is woken at once when it arrives', async () => {
+    kit = await createEngineKit(database.db, { workspace: `branch-${kind}` });
+    const [leadId] = await kit.addLeads([lead(5)]);
+    const sequenceId = await kit.addSequence({
+      name: 'Branchy',
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      exitOn: ['email.replied'],
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' },
+        { id: 'opened', type: 'branch', when: { event: 'email.opened', step: 'intro' }, within: 'P2D', then: 'call', else: 'nudge' },
+        { id: 'call', type: 'voice', script: 'Hello', next: 'done' },
+        { id: 'nudge', type: 'sms', text: 'Nudge' },
+        { id: 'done', type: 'end' },
+      ],
+    });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    await kit.engine.dispatcher.drain();
+    const [waiting] = await kit.db.query<{ status: string; waitingFor: string }>(
+      `select status, waiting_for as "waitingFor" from enrollments where id = $1`,
+      [enrollmentId],
+    );
+    expect(waiting).toEqual({ status: 'waiting', waitingFor: 'branch' });
+
+    kit.clock.advance(3_600_000);
+    const sent = kit.mock.sends[0]!;
+    const ingest = await kit.engine.ingest({
+      type: 'email.opened',
+      provider: 'sendgrid',
+      providerEventId: 'sg-open-1',
+      occurredAt: kit.clock.now(),
+      providerMessageId: sent.providerMessageId,
+      data: {},
+    });
+    expect(ingest.status).toBe('recorded');
+    // The same webhook again is one event.
+    await expect(
+      kit.engine.ingest({ type: 'email.opened', provider: 'sendgrid', providerEventId: 'sg-open-1', occurredAt: kit.clock.now(), providerMessageId: sent.providerMessageId, data: {} }),
+    ).resolves.toEqual({ status: 'duplicate' });
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends.map((s) => s.channel)).toEqual(['email', 'voice']);
+    expect(await statusCounts(kit.db)).toMatchObject({ completed: expect.any(Number) });
+  });
+
+  it('a branch times out to else; a reply exits; a task blocks until an outcome', async () => {
+    kit = await createEngineKit(database.db, { workspace: `task-${kind}` });
+    const [a, b] = await kit.addLeads([lead(6), lead(7)]);
+    const sequenceId = await kit.addSequence({
+      name: 'Tasks',
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' },
+        { id: 'opened', type: 'branch', when: { event: 'email.opened' }, within: 'PT4H', then: 'done', else: 'linkedin' },
+        { id: 'linkedin', type: 'task', title: 'Connect on LinkedIn', routes: { skipped: 'done' } },
+        { id: 'nudge', type: 'sms', text: 'Nudge' },
+        { id: 'done', type: 'end' },
+      ],
+    });
+    const [ea, eb] = await kit.enrollAll(sequenceId, [a!, b!]);
+    await kit.engine.dispatcher.drain();
+    // Lead b replies: it exits at once, whatever it was waiting for.
+    const replyTo = kit.mock.sends.find((s) => s.recipient === 'lead7@acme.test')!;
+    await kit.engine.ingest({ type: 'email.replied', provider: 'postmark', providerEventId: 'r1', occurredAt: kit.clock.now(), providerMessageId: replyTo.providerMessageId, data: {} });
+
+    kit.clock.advance(4 * 3_600_000 + 1000);
+    await kit.engine.dispatcher.drain();
+    const rows = await kit.db.query<{ id: string; status: string; waitingFor: string | null; statusReason: string | null }>(
+      `select id, status, waiting_for as "waitingFor", status_reason as "statusReason" from enrollments where id = any($1::uuid[])`,
+      [[ea, eb]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(ea!)).toMatchObject({ status: 'waiting', waitingFor: 'task' });
+    expect(byId.get(eb!)).toMatchObject({ status: 'exited', statusReason: 'replied' });
+
+    kit.clock.advance(86_400_000);
+    expect(await kit.engine.dispatcher.drain()).toBe(0);
+    await kit.engine.recordOutcome({ enrollmentId: ea!, outcome: 'done', actor: 'test' });
+    await kit.engine.dispatcher.drain();
+    expect(kit.mock.sends.filter((s) => s.recipient === '+15551000006').map((s) => s.channel)).toEqual(['sms']);
+    const [after] = await kit.db.query<{ status: string }>('select status from enrollments where id = $1', [ea]);
+    expect(after!.status).toBe('completed');
+  });
+});
