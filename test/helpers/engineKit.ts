@@ -1,5 +1,5 @@
 /** An engine on a test database with a manual clock and mock delivery. */
-import type { SequenceDefinitionInput } from '../../src/core/definition.ts';
+import { validateDefinition } from '../../src/core/validate.ts';
 import type { Db } from '../../src/db/db.ts';
 import { insertLeads, type NewLead } from '../../src/db/leads.ts';
 import { createSequence } from '../../src/db/sequences.ts';
@@ -15,7 +15,8 @@ export interface EngineKit {
   engine: Engine;
   workspaceId: string;
   addLeads(leads: NewLead[]): Promise<string[]>;
-  addSequence(definition: SequenceDefinitionInput): Promise<string>;
+  /** Validates (throwing on problems) and stores an active sequence. */
+  addSequence(definition: unknown): Promise<string>;
   enrollAll(sequenceId: string, leadIds: string[]): Promise<string[]>;
 }
 
@@ -45,7 +46,11 @@ export async function createEngineKit(db: Db, options: { start?: string; leaseMs
     engine,
     workspaceId: workspace.id,
     addLeads: async (leads) => (await insertLeads(db, workspace.id, leads)).map((l) => l.id),
-    addSequence: async (definition) => (await createSequence(db, workspace.id, definition, 'active')).id,
+    addSequence: async (definition) => {
+      const result = validateDefinition(definition);
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      return (await createSequence(db, workspace.id, result.definition, 'active')).id;
+    },
     enrollAll: async (sequenceId, leadIds) => {
       const result = await engine.enroll({ workspaceId: workspace.id, sequenceId, leadIds, actor: 'test' });
       if (!result.ok) throw new Error(result.message);

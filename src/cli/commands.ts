@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.ts';
+import { ROLES, createToken, ensureWorkspace, listTokens, revokeToken, type Role } from '../db/workspaces.ts';
+import type { Db } from '../db/db.ts';
+import { migrate } from '../db/migrate.ts';
+import { openDatabase } from '../db/open.ts';
+import { createRuntime } from '../runtime.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { EmbeddedStoreBusyError, lockDataDir } from './embeddedLock.ts';
+import { CliError } from './errors.ts';
+import { seedDemo } from './seed.ts';
+
+class CommandError extends CliError {}
+
+/** Opens the configured store for a one-shot command, holding the embedded lock while it runs. */
+async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const unlock = config.DATABASE_URL ? () => undefined : lockDataDir(config.DATA_DIR);
+  try {
+    const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    unlock();
+  }
+}
+
+export async function runServe(config: Config, argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { 'no-worker': { type: 'boolean', default: false } } });
+  const logger = createLogger(config.LOG_LEVEL);
+  let unlock = () => undefined as void;
+  try {
+    if (!config.DATABASE_URL) unlock = lockDataDir(config.DATA_DIR);
+  } catch (error) {
+    if (error instanceof EmbeddedStoreBusyError) {
+      console.error(`touchpoint serve: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const runtime = await createRuntime(config, { logger, worker: !values['no-worker'] });
+  const firstToken = await firstRunToken(runtime.db);
+  const address = await runtime.app.listen({ port: config.PORT, host: config.HOST });
+  const store = config.DATABASE_URL ? 'PostgreSQL' : `embedded PGlite in ${config.DATA_DIR}`;
+  const delivery = config.USE_MOCK_SEQUENCE_DELIVERY ? 'mock delivery' : 'live delivery';
+  console.log(`Touchpoint listening on ${address.replace('127.0.0.1', 'localhost')} (${store}, ${delivery}${values['no-worker'] ? ', no worker' : ', in-process worker'})`);
+  if (firstToken) {
+    console.log(`First start: an admin token for workspace "default" (shown once; create more with \`npx touchpoint tokens create\`):`);
+    console.log(`  ${firstToken}`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new claims, finishing in-flight steps');
+    await runtime.close();
+    unlock();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return -1; // keep running
+}
+
+/** On an empty store, an admin token so a newcomer can sign in without reading docs. */
+async function firstRunToken(db: Db): Promise<string | undefined> {
+  const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
+  if (row && row.n > 0) return undefined;
+  const workspace = await ensureWorkspace(db, 'default');
+  return (await createToken(db, workspace.id, 'admin', 'first-run admin')).token;
+}
+
+export async function runMigrate(config: Config): Promise<number> {
+  await withDatabase(config, async (db) => {
+    const applied = await migrate(db);
+    console.log(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'The database is up to date.');
+  });
+  return 0;
+}
+
+export async function runTokens(config: Config, argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { workspace: { type: 'string' }, role: { type: 'string', default: 'admin' }, name: { type: 'string' } },
+  });
+  if (sub === 'create') {
+    if (!ROLES.includes(values.role as Role)) throw new CommandError(`--role must be one of ${ROLES.join(', ')}.`);
+    const token = await withDatabase(config, async (db) => {
+      const workspace = await ensureWorkspace(db, values.workspace ?? 'default');
+      return (await createToken(db, workspace.id, values.role as Role, values.name)).token;
+    });
+    console.log(token); // alone on stdout, so `TOKEN=$(npx touchpoint tokens create)` works
+    return 0;
+  }
+  if (sub === 'list') {
+    const tokens = await withDatabase(config, async (db) => listTokens(db));
+    const shown = values.workspace ? tokens.filter((t) => t.workspaceName === values.workspace) : tokens;
+    for (const t of shown) {
+      console.log(
+        [t.id, t.prefix, t.workspaceName, t.role, t.name, t.createdAt.toISOString(), t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'live'].join('\t'),
+      );
+    }
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const [id] = positionals;
+    if (!id) throw new CommandError('Name the token to revoke by its id or prefix: touchpoint tokens revoke <id-or-prefix>');
+    const revoked = await withDatabase(config, (db) => revokeToken(db, id));
+    console.log(revoked ? `Revoked ${id}.` : `No live token matches ${id}.`);
+    return revoked ? 0 : 1;
+  }
+  throw new CommandError('Use: touchpoint tokens create|list|revoke');
+}
+
+export async function runSeed(config: Config, argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { demo: { type: 'boolean', default: false } } });
+  if (!values.demo) throw new CommandError('Use: touchpoint seed --demo');
+  const summary = await withDatabase(config, (db) => seedDemo(db));
+  console.log(`Seeded workspace "demo": ${summary.leads} leads, sequences ${summary.sequences.join(', ')}, ${summary.enrolled} enrollments.`);
+  console.log(`Admin token for "demo" (shown once):\n  ${summary.token}`);
+  return 0;
+}
+
+export { CommandError };

@@ -1,0 +1,62 @@
+/**
+ * `touchpoint <command>`: the one place that reads the environment and the command line.
+ */
+import { ConfigError, parseConfig } from '../config.ts';
+import { runMigrate, runSeed, runServe, runTokens } from './commands.ts';
+import { CliError } from './errors.ts';
+import { runSimulate } from './simulate.ts';
+
+const USAGE = `Usage: touchpoint <command> [options]
+
+Commands:
+  serve [--no-worker]        API server (and, by default, the in-process worker) on PORT (3000)
+  migrate                    apply database migrations and exit
+  tokens create [--workspace NAME] [--role admin|operator|viewer] [--name LABEL]
+  tokens list [--workspace NAME]
+  tokens revoke <id-or-prefix>
+  simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--json]
+                             dry run: the projected timeline, no database, no sends
+  seed --demo                a demo workspace with leads and two sequences
+
+Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite in DATA_DIR, default ./.touchpoint),
+PORT, USE_MOCK_SEQUENCE_DELIVERY (default true), … (see README.md).`;
+
+export class UsageError extends CliError {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command === 'simulate') return runSimulate(rest);
+  const config = parseConfig(process.env);
+  switch (command) {
+    case 'serve':
+      return runServe(config, rest);
+    case 'migrate':
+      return runMigrate(config);
+    case 'tokens':
+      return runTokens(config, rest);
+    case 'seed':
+      return runSeed(config, rest);
+    default:
+      throw new UsageError(`Unknown command "${command}".`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof CliError || String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`touchpoint: ${(error as Error).message}`);
+      if (error instanceof UsageError) console.error(`\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,76 @@
+/**
+ * Assembles a running Touchpoint from config: the store, the adapters, the engine, the HTTP
+ * app. `serve` and the tests use the same assembly.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './api/app.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/db.ts';
+import { openDatabase } from './db/open.ts';
+import { createAdapters } from './delivery/factory.ts';
+import type { MockDelivery } from './delivery/mock.ts';
+import { systemClock, type Clock } from './engine/clock.ts';
+import { createEngine, type Engine } from './engine/engine.ts';
+import { routePlugins } from './routes.ts';
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  engine: Engine;
+  app: FastifyInstance;
+  mock?: MockDelivery;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(
+  config: Config,
+  options: { logger?: Logger; clock?: Clock; worker?: boolean; db?: Db } = {},
+): Promise<Runtime> {
+  const clock = options.clock ?? systemClock;
+  const db =
+    options.db ??
+    (await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      onError: (error) => options.logger?.warn({ err: error }, 'database connection lost; reconnecting'),
+    }));
+  const { adapters, mock } = createAdapters(config, {
+    now: () => clock.now(),
+    // The mock's sends land in `mock_outbox`, so tests and demos can count them across processes.
+    onSend: async (send) => {
+      await db.query(
+        `insert into mock_outbox (channel, idempotency_key, execution_id, recipient, provider_message_id, payload, sent_at)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [send.channel, send.idempotencyKey, send.executionId, send.recipient, send.providerMessageId, JSON.stringify(send.payload), send.at],
+      );
+    },
+  });
+  const engine = createEngine({
+    db,
+    adapters,
+    clock,
+    leaseMs: config.LEASE_SECONDS * 1000,
+    senders: {
+      emailFrom: config.EMAIL_FROM,
+      emailFromName: config.EMAIL_FROM_NAME,
+      smsFrom: config.SMS_FROM_NUMBER,
+      voiceFrom: config.VOICE_FROM_NUMBER ?? config.SMS_FROM_NUMBER,
+    },
+    logger: options.logger,
+  });
+  const app = await buildApp({ db, engine, logger: options.logger, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
+  if (options.worker ?? true) engine.dispatcher.start();
+  return {
+    config,
+    db,
+    engine,
+    app,
+    mock,
+    close: async () => {
+      await app.close();
+      await engine.dispatcher.stop();
+      if (!options.db) await db.close();
+    },
+  };
+}
