@@ -120,7 +120,8 @@ export function decideStep(input: StepInput): Decision {
     }
     case 'task': {
       const outcome = input.facts.find(
-        (f) => f.type === 'manual.outcome' && f.stepId === step.id && f.at >= input.stepEnteredAt && f.at <= now,
+        // An outcome names its task; one recorded without a step counts for the task now open.
+        (f) => f.type === 'manual.outcome' && (f.stepId ?? step.id) === step.id && f.at >= input.stepEnteredAt && f.at <= now,
       )?.outcome;
       if (outcome) return { kind: 'advance', next: step.routes?.[outcome] ?? next, detail: { outcome } };
       const opening = nextOpening(now, { ...window, channel: 'task' });

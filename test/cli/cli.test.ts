@@ -1,0 +1,94 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/waitFor.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/touchpoint.mjs');
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function touchpoint(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('touchpoint command', () => {
+  it('simulate --json prints the projected timeline in time order', () => {
+    const result = touchpoint([
+      'simulate',
+      'examples/demo-sequence.json',
+      '--lead',
+      'examples/lead.json',
+      '--events',
+      'examples/events.json',
+      '--start',
+      '2026-03-26T05:00:00Z',
+      '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    const entries = JSON.parse(result.stdout) as Array<{ at: string; stepId: string; type: string; action: string; detail: string }>;
+    expect(entries.map((e) => [e.at, e.stepId, e.action])).toEqual([
+      ['2026-03-26T05:00:00.000Z', 'intro', 'wait'],
+      ['2026-03-26T08:00:00.000Z', 'intro', 'send'], // 09:00 CET in Berlin
+      ['2026-03-26T08:00:00.000Z', 'pause', 'wait'],
+      ['2026-03-30T07:00:00.000Z', 'opened', 'branch'], // Mon 09:00 CEST, after the DST change
+      ['2026-03-30T07:00:00.000Z', 'call', 'send'],
+      ['2026-03-30T07:00:00.000Z', 'outcome', 'branch'],
+      ['2026-03-30T09:30:00.000Z', 'outcome', 'branch'],
+      ['2026-03-30T09:30:00.000Z', 'done', 'end'],
+    ]);
+    expect(new Set(entries.map((e) => e.action)).size).toBeGreaterThan(2);
+  });
+
+  it('simulate explains a broken definition with paths, and exits 2', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ name: 'x', steps: [{ id: 'a', type: 'emial' }, { id: 'b', type: 'wait', duration: '2 days' }] }));
+    const result = touchpoint(['simulate', join(dir, 'bad.json'), '--lead', 'examples/lead.json']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('$.steps[0].type');
+    expect(result.stderr).toContain('$.steps[1].duration');
+  });
+
+  it('tokens create prints the token alone on stdout', () => {
+    const dir = tempDir();
+    const result = touchpoint(['tokens', 'create', '--workspace', 'acme', '--role', 'operator'], { DATA_DIR: dir });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^tp_[A-Za-z0-9_-]{32}$/);
+    const list = touchpoint(['tokens', 'list'], { DATA_DIR: dir });
+    expect(list.stdout).toContain('acme\toperator');
+  });
+
+  it('serve answers /healthz on a fresh data folder and prints a first admin token', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (chunk) => (out += String(chunk)));
+    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 30_000);
+    const health = await fetch(`${url}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(out).toMatch(/tp_[A-Za-z0-9_-]{32}/);
+    // A second process on the same embedded store is refused with a sentence, not corruption.
+    const busy = touchpoint(['tokens', 'list'], { DATA_DIR: dir });
+    expect(busy.status).toBe(2);
+    expect(busy.stderr).toContain('in use by process');
+    child.kill('SIGTERM');
+    await waitFor(() => child.exitCode !== null, 'the server to stop', 15_000);
+    expect(child.exitCode).toBe(0);
+  });
+});
