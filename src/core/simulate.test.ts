@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { sequenceDefinitionSchema, type SequenceDefinitionInput } from './definition.ts';
+import { sequenceDefinitionSchema, type SequenceDefinitionInput, type Weekday } from './definition.ts';
 import { simulate, type HypotheticalEvent } from './simulate.ts';
 
 const define = (input: SequenceDefinitionInput) => sequenceDefinitionSchema.parse(input);
 const lee = { id: 'l1', email: 'lee@acme.test', phone: '+15552223333', firstName: 'Lee', timezone: 'America/New_York' };
-const run = (definition: SequenceDefinitionInput, start: string, events: Omit<HypotheticalEvent, 'at'> & { at: string }[] = [], lead = lee) =>
+const run = (definition: SequenceDefinitionInput, start: string, events: Array<Omit<HypotheticalEvent, 'at'> & { at: string }> = [], lead = lee) =>
   simulate({ definition: define(definition), lead, start: new Date(start), events: events.map((e) => ({ ...e, at: new Date(e.at) })) });
 
-const weekdays = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } as const;
+const weekdays = { days: ['mon', 'tue', 'wed', 'thu', 'fri'] as Weekday[], start: '09:00', end: '17:00' };
 
 describe('simulate', () => {
   it('moves a 3 a.m. email to the window opening in the lead zone', () => {

@@ -205,6 +205,45 @@ describe.each(kinds)('engine on %s', (kind) => {
     ]);
   });
 
+  it('an SMS STOP suppresses the number: later SMS steps are skipped, and the exit rule fires where listed', async () => {
+    kit = await createEngineKit(database.db, { workspace: `stop-${kind}` });
+    const [a, b] = await kit.addLeads([lead(9), lead(10)]);
+    const base = {
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      steps: [
+        { id: 'first', type: 'sms', text: 'Hi' },
+        { id: 'wait', type: 'wait', duration: 'P1D' },
+        { id: 'second', type: 'sms', text: 'Again' },
+        { id: 'mail', type: 'email', subject: 'Hi', body: 'x' },
+      ],
+    };
+    const keepsGoing = await kit.addSequence({ ...base, name: 'no exit on STOP', exitOn: ['email.replied'] });
+    const exits = await kit.addSequence({ ...base, name: 'exit on STOP' });
+    const [ea] = await kit.enrollAll(keepsGoing, [a!]);
+    const [eb] = await kit.enrollAll(exits, [b!]);
+    await kit.engine.dispatcher.drain();
+    for (const [n, leadNo] of [[1, 9], [2, 10]] as const) {
+      const phone = lead(leadNo).phone!;
+      await kit.engine.ingest({
+        type: 'sms.opted_out', provider: 'telnyx', providerEventId: `stop-${kind}-${n}`, occurredAt: kit.clock.now(),
+        address: { channel: 'sms', value: phone }, suppress: true, data: { text: 'STOP' },
+      });
+    }
+    kit.clock.advance(2 * 86_400_000);
+    await kit.engine.dispatcher.drain();
+    const statuses = await kit.db.query<{ id: string; status: string; statusReason: string | null }>(
+      `select id, status, status_reason as "statusReason" from enrollments where id = any($1::uuid[])`, [[ea, eb]]);
+    expect(statuses.find((r) => r.id === ea)).toMatchObject({ status: 'completed' });
+    expect(statuses.find((r) => r.id === eb)).toMatchObject({ status: 'exited', statusReason: 'opted_out' });
+    const second = await kit.db.query<{ status: string; metadata: { reason?: string } }>(
+      `select status, metadata from sequence_executions where enrollment_id = $1 and step_id = 'second'`, [ea]);
+    expect(second).toEqual([{ status: 'skipped', metadata: { reason: 'suppressed' } }]);
+    expect(kit.mock.sends.map((s) => `${s.recipient}:${s.channel}`).sort()).toEqual([
+      `${lead(9).phone}:sms`, `${lead(10).phone}:sms`, 'lead9@acme.test:email',
+    ]);
+  });
+
   it('a branch waits for its event and is woken at once when it arrives', async () => {
     kit = await createEngineKit(database.db, { workspace: `branch-${kind}` });
     const [leadId] = await kit.addLeads([lead(5)]);
