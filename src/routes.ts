@@ -7,6 +7,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import type { Engine } from './engine/engine.ts';
+import { restApi } from './api/api.ts';
+import { webPlugin } from './web/plugin.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
+import { metricsPlugin } from './telemetry/metrics.ts';
 
 export interface RouteDeps {
   config: Config;
@@ -16,5 +20,5 @@ export interface RouteDeps {
 }
 
 export function routePlugins(_deps: RouteDeps): Array<(app: FastifyInstance) => Promise<void> | void> {
-  return [];
+  return [restApi(_deps), webPlugin(), webhookRoutes(_deps), metricsPlugin];
 }

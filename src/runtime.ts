@@ -13,6 +13,9 @@ import type { MockDelivery } from './delivery/mock.ts';
 import { systemClock, type Clock } from './engine/clock.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
 import { routePlugins } from './routes.ts';
+import { runtimeParts } from './runtimeParts.ts';
+import { createWriter } from './delivery/writer/factory.ts';
+import { publicBaseUrl, unsubscribeLinks, unsubscribeTokens } from './webhooks/unsubscribe.ts';
 
 export interface Runtime {
   config: Config;
@@ -35,7 +38,8 @@ export async function createRuntime(
       dataDir: config.DATA_DIR,
       onError: (error) => options.logger?.warn({ err: error }, 'database connection lost; reconnecting'),
     }));
-  const { adapters, mock } = createAdapters(config, {
+  const parts = runtimeParts(config, options.logger);
+  const { adapters: plainAdapters, mock } = createAdapters(config, {
     now: () => clock.now(),
     // The mock's sends land in `mock_outbox`, so tests and demos can count them across processes.
     onSend: async (send) => {
@@ -45,10 +49,18 @@ export async function createRuntime(
         [send.channel, send.idempotencyKey, send.executionId, send.recipient, send.providerMessageId, JSON.stringify(send.payload), send.at],
       );
     },
+    // Mock calls report an outcome the way Telnyx's webhooks would, so the demo timeline has one.
+    callOutcome: config.MOCK_CALL_OUTCOME === 'none' ? undefined : config.MOCK_CALL_OUTCOME,
+    onEvents: async (events) => {
+      // A lost demo outcome must not turn a completed mock send into an unknown one.
+      for (const event of events) {
+        await engine.ingest(event).catch((error: unknown) => options.logger?.warn({ err: error }, 'mock call outcome not recorded'));
+      }
+    },
   });
   const engine = createEngine({
     db,
-    adapters,
+    adapters: parts.adapters(plainAdapters, Boolean(mock)),
     clock,
     leaseMs: config.LEASE_SECONDS * 1000,
     senders: {
@@ -58,7 +70,11 @@ export async function createRuntime(
       voiceFrom: config.VOICE_FROM_NUMBER ?? config.SMS_FROM_NUMBER,
     },
     logger: options.logger,
-  });
+    unsubscribeUrl: unsubscribeLinks(publicBaseUrl(config), unsubscribeTokens(config)),
+    writer: createWriter(config),
+    observer: parts.observer,
+  }, { onWake: parts.onWake });
+  parts.watch(db, clock);
   const app = await buildApp({ db, engine, logger: options.logger, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
   if (options.worker ?? true) engine.dispatcher.start();
   return {
@@ -70,6 +86,7 @@ export async function createRuntime(
     close: async () => {
       await app.close();
       await engine.dispatcher.stop();
+      await parts.close();
       if (!options.db) await db.close();
     },
   };

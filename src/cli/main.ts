@@ -4,12 +4,15 @@
 import { ConfigError, parseConfig } from '../config.ts';
 import { runMigrate, runSeed, runServe, runTokens } from './commands.ts';
 import { CliError } from './errors.ts';
+import { runFakeProviders } from './fakeProviders.ts';
 import { runSimulate } from './simulate.ts';
+import { runWorker } from './worker.ts';
 
 const USAGE = `Usage: touchpoint <command> [options]
 
 Commands:
   serve [--no-worker]        API server (and, by default, the in-process worker) on PORT (3000)
+  worker [--concurrency N]   distributed worker (needs DATABASE_URL and REDIS_URL); /metrics on WORKER_METRICS_PORT
   migrate                    apply database migrations and exit
   tokens create [--workspace NAME] [--role admin|operator|viewer] [--name LABEL]
   tokens list [--workspace NAME]
@@ -17,6 +20,8 @@ Commands:
   simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--json]
                              dry run: the projected timeline, no database, no sends
   seed --demo                a demo workspace with leads and two sequences
+  fake-providers [--target URL] [--no-engage] [--env-out FILE]
+                             fake SendGrid, Postmark, Telnyx and AI writer on loopback; prints the env for serve
 
 Environment: DATABASE_URL (PostgreSQL; unset = embedded PGlite in DATA_DIR, default ./.touchpoint),
 PORT, USE_MOCK_SEQUENCE_DELIVERY (default true), … (see README.md).`;
@@ -34,12 +39,16 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return runServe(config, rest);
+    case 'worker':
+      return runWorker(config, rest);
     case 'migrate':
       return runMigrate(config);
     case 'tokens':
       return runTokens(config, rest);
     case 'seed':
       return runSeed(config, rest);
+    case 'fake-providers':
+      return runFakeProviders(config, rest);
     default:
       throw new UsageError(`Unknown command "${command}".`);
   }

@@ -49,11 +49,9 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
  * our clock counts from when we received it.
  */
 export async function loadFacts(db: Queryable, args: { enrollmentId: string; leadId: string; since: Date }): Promise<Fact[]> {
+  // engine_load_facts (migration 003): the same statement with its plan kept per connection.
   const rows = await db.query<{ type: EventType; at: Date; stepId: string | null; outcome: string | null }>(
-    `select type, least(occurred_at, received_at) as at, step_id as "stepId", data->>'outcome' as outcome
-     from events
-     where (enrollment_id = $1 or (lead_id = $2 and enrollment_id is null)) and received_at >= $3
-     order by at`,
+    'select type, at, "stepId", outcome from engine_load_facts($1, $2, $3)',
     [args.enrollmentId, args.leadId, args.since],
   );
   return rows;
@@ -63,11 +61,11 @@ export async function suppressedChannels(
   db: Queryable,
   args: { workspaceId: string; email?: string | null; phone?: string | null },
 ): Promise<Set<'email' | 'sms' | 'voice'>> {
-  const rows = await db.query<{ channel: 'email' | 'sms' | 'voice' }>(
-    `select channel from suppressions where workspace_id = $1
-       and ((channel = 'email' and address = lower($2)) or (channel in ('sms', 'voice') and address = $3))`,
-    [args.workspaceId, args.email ?? null, args.phone ?? null],
-  );
+  const rows = await db.query<{ channel: 'email' | 'sms' | 'voice' }>('select channel from engine_suppressed_channels($1, $2, $3)', [
+    args.workspaceId,
+    args.email ?? null,
+    args.phone ?? null,
+  ]);
   return new Set(rows.map((r) => r.channel));
 }
 

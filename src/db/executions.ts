@@ -47,7 +47,7 @@ export interface ExecutionIdentity {
 }
 
 export async function findExecutionByKey(db: Queryable, key: string): Promise<ExecutionRecord | undefined> {
-  const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from sequence_executions where idempotency_key = $1`, [key]);
+  const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from engine_find_execution($1)`, [key]);
   return row;
 }
 
@@ -61,15 +61,9 @@ export async function writeIntent(
   identity: ExecutionIdentity,
   args: { adapter: string; rendered: Record<string, unknown>; metadata?: Record<string, unknown>; now: Date },
 ): Promise<{ id: string; attempts: number } | undefined> {
+  // engine_write_intent (migration 003): the insert-or-revive-a-retry, its plan kept per connection.
   const [row] = await tx.query<{ id: string; attempts: number }>(
-    `insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
-       visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'started', 1, $10, $11, $12, $13)
-     on conflict (idempotency_key) do update set status = 'started', attempts = sequence_executions.attempts + 1,
-       adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
-       error_code = null, error_message = null
-     where sequence_executions.status = 'retry_scheduled'
-     returning id, attempts`,
+    'select id, attempts from engine_write_intent($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
     [
       identity.workspaceId,
       identity.enrollmentId,
@@ -145,21 +139,15 @@ export async function completeExecution(
     metadata?: Record<string, unknown>;
   },
 ): Promise<void> {
-  await tx.query(
-    `update sequence_executions set status = $2, provider_message_id = coalesce($3, provider_message_id),
-       error_code = $4, error_message = $5, metadata = metadata || $6::jsonb,
-       completed_at = case when $2 = 'retry_scheduled' then null else $7::timestamptz end
-     where id = $1 and status in ('started', 'unknown')`,
-    [
-      id,
-      args.status,
-      args.providerMessageId ?? null,
-      args.errorCode ?? null,
-      args.errorMessage ?? null,
-      JSON.stringify(args.metadata ?? {}),
-      args.now,
-    ],
-  );
+  await tx.query('select engine_complete_execution($1, $2, $3, $4, $5, $6, $7)', [
+    id,
+    args.status,
+    args.providerMessageId ?? null,
+    args.errorCode ?? null,
+    args.errorMessage ?? null,
+    JSON.stringify(args.metadata ?? {}),
+    args.now,
+  ]);
 }
 
 export async function markUnknown(tx: Queryable, id: string, now: Date): Promise<void> {

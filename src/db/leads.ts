@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Lead } from '../core/definition.ts';
 import type { Queryable } from './db.ts';
 
@@ -55,4 +56,109 @@ export async function getLeadsByIds(db: Queryable, workspaceId: string, ids: str
     workspaceId,
     ids,
   ]);
+}
+
+/**
+ * Inserts leads, skipping any whose email the workspace already has; answers the inserted rows
+ * with their index in `leads`, so a caller can tell which ones were duplicates.
+ */
+export async function insertNewLeads(
+  db: Queryable,
+  workspaceId: string,
+  leads: NewLead[],
+): Promise<Array<LeadRecord & { index: number }>> {
+  if (leads.length === 0) return [];
+  // Ids chosen here map the returned rows back to their input position.
+  const ids: string[] = leads.map(() => randomUUID());
+  const column = <K extends keyof NewLead>(key: K) => leads.map((l) => l[key] ?? null);
+  const rows = await db.query<LeadRecord>(
+    `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
+     select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
+            coalesce(u.status, 'new'), coalesce(u.custom_fields, '{}'::jsonb)
+     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
+       with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, ord)
+     order by u.ord
+     on conflict (workspace_id, lower(email)) where email is not null do nothing
+     returning ${LEAD_COLUMNS}`,
+    [
+      workspaceId,
+      ids,
+      column('email'),
+      column('phone'),
+      column('timezone'),
+      column('firstName'),
+      column('lastName'),
+      column('company'),
+      column('title'),
+      column('status'),
+      leads.map((l) => JSON.stringify(l.customFields ?? {})),
+    ],
+  );
+  const indexOf = new Map(ids.map((id, index) => [id, index]));
+  return rows.map((row) => ({ ...row, index: indexOf.get(row.id)! }));
+}
+
+export interface LeadFilter {
+  workspaceId: string;
+  /** Matched against name, email and company, case-insensitively. */
+  search?: string;
+  status?: string;
+  after?: { at: Date; id: string };
+  limit: number;
+}
+
+/** A page of leads, newest first, keyset-paged on (created_at, id). */
+export async function listLeads(db: Queryable, filter: LeadFilter): Promise<LeadRecord[]> {
+  const pattern = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  return db.query<LeadRecord>(
+    `select ${LEAD_COLUMNS} from leads
+     where workspace_id = $1
+       and ($2::text is null or status = $2)
+       and ($3::text is null or email ilike $3 or company ilike $3
+            or concat_ws(' ', first_name, last_name) ilike $3)
+       and ($4::timestamptz is null or (created_at, id) < ($4, $5::uuid))
+     order by created_at desc, id desc
+     limit $6`,
+    [filter.workspaceId, filter.status ?? null, pattern, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit],
+  );
+}
+
+const PATCHABLE: Record<string, string> = {
+  email: 'email',
+  phone: 'phone',
+  timezone: 'timezone',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  company: 'company',
+  title: 'title',
+  status: 'status',
+  customFields: 'custom_fields',
+};
+
+/** Changes the given fields (a `null` clears one); unknown keys are ignored. */
+export async function updateLead(
+  db: Queryable,
+  workspaceId: string,
+  id: string,
+  patch: Partial<Record<keyof typeof PATCHABLE, unknown>>,
+): Promise<LeadRecord | undefined> {
+  const sets: string[] = [];
+  const params: unknown[] = [workspaceId, id];
+  for (const [key, value] of Object.entries(patch)) {
+    const column = PATCHABLE[key];
+    if (!column || value === undefined) continue;
+    params.push(key === 'customFields' ? JSON.stringify(value) : value);
+    sets.push(`${column} = $${params.length}${key === 'customFields' ? '::jsonb' : ''}`);
+  }
+  const [row] = await db.query<LeadRecord>(
+    `update leads set ${[...sets, 'updated_at = now()'].join(', ')} where workspace_id = $1 and id = $2
+     returning ${LEAD_COLUMNS}`,
+    params,
+  );
+  return row;
+}
+
+export async function deleteLead(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+  const rows = await db.query('delete from leads where workspace_id = $1 and id = $2 returning id', [workspaceId, id]);
+  return rows.length > 0;
 }

@@ -14,7 +14,7 @@ export interface Migration {
 }
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
+  const migrations = readdirSync(dir)
     .filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file))
     .sort()
     .map((file) => ({
@@ -22,6 +22,14 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
       name: file.slice(4, -4),
       sql: readFileSync(join(dir, file), 'utf8'),
     }));
+  // Versions are recorded by number: two files with one number would silently skip one.
+  const seen = new Map<number, string>();
+  for (const m of migrations) {
+    const other = seen.get(m.version);
+    if (other) throw new Error(`Migrations ${other} and ${m.name} share the number ${m.version}; renumber one.`);
+    seen.set(m.version, m.name);
+  }
+  return migrations;
 }
 
 /**

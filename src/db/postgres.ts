@@ -24,12 +24,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const onClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients; a session killed while checked out
+    // (between two statements of a transaction) would otherwise crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   };

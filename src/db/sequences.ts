@@ -83,3 +83,26 @@ export async function getDefinition(db: Queryable, sequenceId: string, version: 
   );
   return row?.definition;
 }
+
+/** A page of sequences, newest first, keyset-paged on (created_at, id). */
+export async function listSequences(
+  db: Queryable,
+  args: { workspaceId: string; status?: SequenceStatus; after?: { at: Date; id: string }; limit: number },
+): Promise<SequenceRecord[]> {
+  return db.query<SequenceRecord>(
+    `select ${SEQUENCE_COLUMNS} from sequences
+     where workspace_id = $1 and ($2::text is null or status = $2)
+       and ($3::timestamptz is null or (created_at, id) < ($3, $4::uuid))
+     order by created_at desc, id desc limit $5`,
+    [args.workspaceId, args.status ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
+  );
+}
+
+/** Locks the sequence row, so status changes and the holds they imply serialise. */
+export async function lockSequence(tx: Queryable, workspaceId: string, id: string): Promise<SequenceRecord | undefined> {
+  const [row] = await tx.query<SequenceRecord>(
+    `select ${SEQUENCE_COLUMNS} from sequences where workspace_id = $1 and id = $2 for update`,
+    [workspaceId, id],
+  );
+  return row;
+}

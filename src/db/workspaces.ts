@@ -87,3 +87,7 @@ export async function revokeToken(db: Queryable, idOrPrefix: string, workspaceId
   );
   return rows.length > 0;
 }
+
+export async function touchToken(db: Queryable, id: string): Promise<void> {
+  await db.query('update api_tokens set last_used_at = now() where id = $1', [id]);
+}

@@ -3,7 +3,8 @@
  * send, and can be told to fail so tests can walk the retry and error paths.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Channel } from '../core/definition.ts';
+import type { Channel, EventType } from '../core/definition.ts';
+import type { InboundEvent } from '../webhooks/types.ts';
 import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall } from './types.ts';
 
 export interface MockSend {
@@ -31,7 +32,19 @@ export interface MockDeliveryOptions {
   /** Simulated provider latency; 0 answers at once. */
   latencyMs?: number;
   now?: () => Date;
+  /**
+   * How every mock call ends. With `onEvents`, a dial reports its outcome at once, as Telnyx's
+   * webhooks would, so branches on call outcomes move in the embedded demo. Deterministic.
+   */
+  callOutcome?: 'answered' | 'voicemail' | 'no_answer';
+  onEvents?: (events: InboundEvent[]) => Promise<void> | void;
 }
+
+const CALL_EVENTS: Record<NonNullable<MockDeliveryOptions['callOutcome']>, EventType[]> = {
+  answered: ['call.answered', 'call.completed'],
+  voicemail: ['call.voicemail', 'call.completed'],
+  no_answer: ['call.no_answer', 'call.completed'],
+};
 
 /** Ids shaped like each provider's: SendGrid's X-Message-Id, Telnyx message and call ids. */
 const messageIdFor: Record<Channel, () => string> = {
@@ -62,9 +75,31 @@ export class MockDelivery {
       sms: { adapter: 'mock', send: (m: SmsMessage) => this.deliver('sms', m.to, m, { text: m.text, from: m.from }) },
       voice: {
         adapter: 'mock',
-        dial: (c: VoiceCall) => this.deliver('voice', c.to, c, { script: c.script, voicemail: c.voicemail }),
+        dial: async (c: VoiceCall) => {
+          const result = await this.deliver('voice', c.to, c, { script: c.script, voicemail: c.voicemail });
+          if (result.kind === 'sent') await this.reportCall(c, result.providerMessageId);
+          return result;
+        },
       },
     };
+  }
+
+  private async reportCall(call: VoiceCall, providerMessageId: string): Promise<void> {
+    const { callOutcome, onEvents } = this.options;
+    if (!callOutcome || !onEvents) return;
+    const occurredAt = this.options.now?.() ?? new Date();
+    await onEvents(
+      CALL_EVENTS[callOutcome].map((type) => ({
+        type,
+        providerEventId: `mock:${providerMessageId}:${type}`,
+        provider: 'mock' as const,
+        occurredAt,
+        providerMessageId,
+        executionId: call.executionId,
+        address: { channel: 'voice' as const, value: call.to },
+        data: { mock: true },
+      })),
+    );
   }
 
   private async deliver(

@@ -1,16 +1,27 @@
 /**
- * What the executor needs to decide one step for one enrollment, loaded in one round trip,
- * plus a cache of parsed definitions (a version never changes once written).
+ * What the executor needs to decide one step for one enrollment, loaded in one round trip
+ * (`engine_run_context`, migration 003: the enrollment, its lead and workspace zone, its facts,
+ * suppressions and the current visit's execution row), plus a cache of parsed definitions (a
+ * version never changes once written).
  */
+import type { Fact } from '../core/conditions.ts';
 import { sequenceDefinitionSchema, type Lead, type SequenceDefinition } from '../core/definition.ts';
 import type { Queryable } from '../db/db.ts';
-import { ENROLLMENT_COLUMNS, type EnrollmentRecord } from '../db/enrollments.ts';
+import type { EnrollmentRecord } from '../db/enrollments.ts';
+import type { ExecutionRecord } from '../db/executions.ts';
+import { getDefinition } from '../db/sequences.ts';
 
 export interface RunContext {
   enrollment: EnrollmentRecord;
   lead: Lead;
   definition: SequenceDefinition;
   workspaceZone: string;
+  /** The enrollment's events and lead-level events since it enrolled, oldest first (as `loadFacts`). */
+  facts: Fact[];
+  /** Channels suppressed for the lead's addresses (as `suppressedChannels`). */
+  suppressed: Set<'email' | 'sms' | 'voice'>;
+  /** The execution row of the current step's current visit, if one was written (as `findExecutionByKey`). */
+  execution: ExecutionRecord | undefined;
 }
 
 const definitions = new Map<string, SequenceDefinition>();
@@ -26,32 +37,43 @@ export function parseStoredDefinition(key: string, stored: unknown): SequenceDef
   return parsed;
 }
 
+interface StoredContext {
+  enrollment: Record<string, unknown>;
+  lead: Lead;
+  workspaceZone: string;
+  facts: Array<{ type: Fact['type']; at: string; stepId: string | null; outcome: string | null }>;
+  suppressed: Array<'email' | 'sms' | 'voice'>;
+  execution: Record<string, unknown> | null;
+}
+
 export async function loadRunContext(db: Queryable, enrollmentId: string): Promise<RunContext | undefined> {
-  const columns = ENROLLMENT_COLUMNS.split(',')
-    .map((c) => `e.${c.trim()}`)
-    .join(', ');
-  const [row] = await db.query<
-    EnrollmentRecord & { lead: Lead; definition: unknown; workspaceZone: string }
-  >(
-    `select ${columns},
-       json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'timezone', l.timezone,
-         'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
-         'customFields', l.custom_fields) as lead,
-       v.definition,
-       w.timezone as "workspaceZone"
-     from enrollments e
-     join leads l on l.id = e.lead_id
-     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
-     join workspaces w on w.id = e.workspace_id
-     where e.id = $1`,
-    [enrollmentId],
-  );
-  if (!row) return undefined;
-  const { lead, definition, workspaceZone, ...enrollment } = row;
+  const [row] = await db.query<{ context: StoredContext | null }>('select engine_run_context($1) as context', [enrollmentId]);
+  const stored = row?.context;
+  if (!stored) return undefined;
+  const enrollment = fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord;
+  const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
+  // The definition travels only on a cache miss: it is the largest part of the context.
+  const definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
   return {
-    enrollment: enrollment as EnrollmentRecord,
-    lead,
-    definition: parseStoredDefinition(`${enrollment.sequenceId}:${enrollment.sequenceVersion}`, definition),
-    workspaceZone,
+    enrollment,
+    lead: stored.lead,
+    definition,
+    workspaceZone: stored.workspaceZone,
+    facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome })),
+    suppressed: new Set(stored.suppressed),
+    execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
   };
+}
+
+/**
+ * A row as `row_to_json` gives it → the shape our `select … as "camelCase"` column lists give:
+ * snake_case keys in camelCase, timestamps (`*_at` columns) as Dates.
+ */
+function fromStoredRow(stored: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(stored)) {
+    const key = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    out[key] = column.endsWith('_at') && typeof value === 'string' ? new Date(value) : value;
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { TemplateError } from '../core/templates.ts';
 import { lockEnrollment, type EnrollmentRecord } from '../db/enrollments.ts';
 import { completeExecution, markUnknown, recordFinishedExecution, writeIntent, type ExecutionIdentity } from '../db/executions.ts';
 import type { DeliveryResult, Envelope } from '../delivery/types.ts';
+import { draftStep } from '../delivery/writer/draft.ts';
 import type { RunContext } from './context.ts';
 import type { EngineDeps } from './deps.ts';
 
@@ -41,13 +42,15 @@ export async function deliver(
     );
     return { kind: 'failed', code: 'template_error' };
   }
+  const drafted = await draftStep(deps.writer, step, content, context);
+  content = drafted.content;
 
   // The intent: only while the enrollment is still live and still ours. A pause or cancel that
   // committed first wins; one that comes after waits for this send to be recorded.
   const intent = await db.transaction(async (tx) => {
     const row = await lockEnrollment(tx, context.enrollment.id);
     if (!row || row.leaseId !== fenced.leaseId || (row.status !== 'active' && row.status !== 'waiting')) return undefined;
-    return writeIntent(tx, identity, { adapter, rendered: { ...content }, now });
+    return writeIntent(tx, identity, { adapter, rendered: { ...content, ...drafted.notes }, now });
   });
   if (!intent) {
     observer?.delivery?.(step.type, adapter, 'aborted');
@@ -117,19 +120,22 @@ async function send(
   const { adapters, senders } = deps;
   const sender = context.definition.sender;
   switch (step.type) {
-      case 'email':
+      case 'email': {
+        const unsubscribeUrl = deps.unsubscribeUrl?.({
+          workspaceId: envelope.workspaceId,
+          leadId: context.lead.id,
+          executionId: envelope.executionId,
+        });
         return await adapters.email.send({
           ...envelope,
           to: context.lead.email!,
           from: { email: sender?.email ?? senders.emailFrom, name: sender?.name ?? senders.emailFromName },
           subject: content.subject ?? '',
-          text: content.text,
-          unsubscribeUrl: deps.unsubscribeUrl?.({
-            workspaceId: envelope.workspaceId,
-            leadId: context.lead.id,
-            executionId: envelope.executionId,
-          }),
+          // The visible link next to the List-Unsubscribe header: not every client shows the header.
+          text: unsubscribeUrl ? `${content.text}\n\n--\nUnsubscribe: ${unsubscribeUrl}` : content.text,
+          unsubscribeUrl,
         });
+      }
       case 'sms':
         return await adapters.sms.send({ ...envelope, to: context.lead.phone!, from: sender?.phone ?? senders.smsFrom, text: content.text });
       case 'voice':

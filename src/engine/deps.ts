@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
 import type { DeliveryAdapters } from '../delivery/types.ts';
+import type { AiWriter } from '../delivery/writer/types.ts';
 import type { Clock } from './clock.ts';
 
 /** Figures the engine reports; the telemetry room turns them into Prometheus metrics. */
@@ -30,4 +31,6 @@ export interface EngineDeps {
   random?: () => number;
   /** Builds the one-click unsubscribe link for an email execution, when a public URL is set. */
   unsubscribeUrl?: (args: { workspaceId: string; leadId: string; executionId: string }) => string | undefined;
+  /** Drafts `useAiWriter` steps; absent = such steps send their template and say so. */
+  writer?: AiWriter;
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
+import { withSpan } from '../telemetry/tracing.ts';
 
 export interface DispatcherOptions {
   batchSize?: number;
@@ -39,12 +40,14 @@ export class InlineDispatcher {
   /** Claims what is due now and runs it; answers how many claims it ran. */
   async tick(): Promise<number> {
     const now = this.deps.clock.now();
-    const claims = await claimDue(this.deps.db, {
-      now,
-      limit: this.batchSize,
-      leaseUntil: new Date(now.getTime() + this.deps.leaseMs),
-      leaseId: randomUUID(),
-    });
+    const claims = await withSpan('touchpoint.dispatch', {}, () =>
+      claimDue(this.deps.db, {
+        now,
+        limit: this.batchSize,
+        leaseUntil: new Date(now.getTime() + this.deps.leaseMs),
+        leaseId: randomUUID(),
+      }),
+    );
     await this.runAll(claims);
     return claims.length;
   }
@@ -118,7 +121,7 @@ export class InlineDispatcher {
       while (index < claims.length) {
         const claim = claims[index++]!;
         try {
-          await this.executor.run(claim);
+          await withSpan('touchpoint.execute', { 'touchpoint.enrollment_id': claim.enrollmentId }, () => this.executor.run(claim));
         } catch (error) {
           // The lease makes the enrollment come due again; log and let it be retried.
           this.deps.logger?.error({ err: error, enrollmentId: claim.enrollmentId }, 'step execution failed');

@@ -172,6 +172,7 @@ export class Executor {
     const { db, logger } = this.deps;
     if (existing.status === 'started' || existing.status === 'unknown') {
       await db.transaction((tx) => markUnknown(tx, existing.id, fenced.now));
+      this.deps.observer?.stepExecuted?.(step.type, 'unknown', 0);
       logger?.warn({ enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
         'send outcome unknown after an interrupted run; not resending');
       return this.afterUnknown(context, step.id, fenced, zone, last);
@@ -207,6 +208,7 @@ export class Executor {
     next: string | null,
     execution: { status: 'succeeded' | 'skipped'; metadata: Record<string, unknown> },
   ): Promise<StepOutcome> {
+    this.deps.observer?.stepExecuted?.(step.type, execution.status, 0);
     return this.moveOn(context, step.id, fenced, zone, last, next, (tx) =>
       recordFinishedExecution(tx, this.identity(context, step), { ...execution, now: fenced.now }),
     );

@@ -31,6 +31,8 @@ interface Match {
   executionId: string | null;
   stepId: string | null;
   address?: { channel: Channel; value: string };
+  /** When we sent the message the event is about. */
+  sentAt?: Date;
 }
 
 export function channelOf(type: EventType): Channel | null {
@@ -57,6 +59,7 @@ async function match(db: Queryable, event: InboundEvent): Promise<Match | undefi
       executionId: execution.id,
       stepId: execution.stepId,
       address: value ? { channel, value } : undefined,
+      sentAt: execution.startedAt,
     };
   }
   if (!event.address) return undefined;
@@ -73,10 +76,18 @@ async function match(db: Queryable, event: InboundEvent): Promise<Match | undefi
   return { workspaceId: lead.workspaceId, leadId: lead.id, enrollmentId: null, executionId: null, stepId: null, address: event.address };
 }
 
+/**
+ * A reply names our message by its Message-ID header, which neither provider reports at send
+ * time; both build it from the id they do report: SendGrid `<X-Message-Id@…sendgrid.net>`,
+ * Postmark `<MessageID@mtasv.net>`. So the part before '@' is tried after the whole id.
+ */
 async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
   for (const id of messageIds) {
-    const found = await findExecutionForEvent(db, { providerMessageId: id });
-    if (found) return found;
+    const local = id.includes('@') ? id.slice(0, id.lastIndexOf('@')) : undefined;
+    for (const candidate of local ? [id, local] : [id]) {
+      const found = await findExecutionForEvent(db, { providerMessageId: candidate });
+      if (found) return found;
+    }
   }
   return undefined;
 }
@@ -86,6 +97,10 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
     const found = await match(tx, event);
     if (!found) return { status: 'unmatched' };
+    // Providers stamp events in whole seconds, so an open can look older than the send (and the
+    // enrollment) it follows, and conditions would not see it. Nothing about a message happens
+    // before we sent it.
+    const early = found.sentAt !== undefined && event.occurredAt.getTime() < found.sentAt.getTime();
     const eventId = await insertEvent(tx, {
       workspaceId: found.workspaceId,
       leadId: found.leadId,
@@ -96,9 +111,9 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
       channel: channelOf(event.type),
       provider: event.provider,
       providerEventId: event.providerEventId,
-      occurredAt: event.occurredAt,
+      occurredAt: early ? found.sentAt! : event.occurredAt,
       receivedAt: now,
-      data: event.data,
+      data: early ? { ...event.data, providerOccurredAt: event.occurredAt.toISOString() } : event.data,
     });
     if (!eventId) return { status: 'duplicate' };
     if (found.address && (event.suppress || event.unsuppress)) {

@@ -19,6 +19,10 @@ export const REDACT_PATHS = [
   'config.AI_WRITER_API_KEY',
   'config.DATABASE_URL',
   'config.REDIS_URL',
+  // A pg error carries its client, and with it the connection parameters (password included).
+  'err.client',
+  'connectionString',
+  '*.connectionString',
 ];
 
 export function createLogger(level = 'info'): Logger {

@@ -8,7 +8,8 @@ export interface InboundEvent {
   type: EventType;
   /** Deduplication key: the provider's event id, or one derived from stable payload fields. */
   providerEventId: string;
-  provider: 'sendgrid' | 'postmark' | 'telnyx';
+  /** `touchpoint`: our own unsubscribe page; `mock`: outcomes the mock adapters report. */
+  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock';
   occurredAt: Date;
   /** The provider's id of the message or call this event is about, when it names one. */
   providerMessageId?: string;

@@ -49,7 +49,7 @@ describe.each(kinds)('engine on %s', (kind) => {
       [sequenceId],
     );
     expect(done!.n).toBe(1000);
-  });
+  }, 300_000); // 4,000 real steps; generous so a loaded CI machine cannot flake it
 
   it('never sends twice after a crash between intent and outcome', async () => {
     kit = await createEngineKit(database.db, { workspace: `crash-${kind}`, leaseMs: 30_000 });

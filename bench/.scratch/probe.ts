@@ -1,0 +1,13 @@
+import { openDatabase } from '../../src/db/open.ts';
+import { createFixture, insertLeadsSql, enrollSql, benchEngine, countExecutions } from '../lib/fixture.ts';
+const N = Number(process.argv[2] ?? 2000);
+const db = await openDatabase({});
+const f = await createFixture(db);
+const ids = await insertLeadsSql(db, f, N);
+await enrollSql(db, f, ids, new Date(Date.now() - 1000));
+const { engine } = benchEngine(db, { batchSize: Number(process.argv[3] ?? 100), concurrency: Number(process.argv[4] ?? 8) });
+const t = performance.now();
+await engine.dispatcher.drain();
+const ms = performance.now() - t;
+const n = await countExecutions(db);
+console.log({ n, ms, perSec: n / ms * 1000 });

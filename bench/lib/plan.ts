@@ -1,0 +1,69 @@
+/** How big each workload is, per mode. */
+export interface Sizes {
+  mode: 'quick' | 'full';
+  runs: number;
+  /** A: enrollments (× 3 steps) per throughput run, embedded and peers. */
+  throughputLeads: number;
+  /** A on PostgreSQL (Touchpoint's dispatcher in 2 processes, graphile-worker) and the BullMQ chain. */
+  serverLeads: number;
+  bullmqChains: number;
+  workerProcesses: number;
+  workerConcurrency: number;
+  /** B: seconds of steady arrivals per rate, and the burst's size. */
+  lagSeconds: number;
+  lagLoads: number[];
+  burst: number;
+  /** C: dormant enrollments, due ones, seconds of idle measured. */
+  dormant: number;
+  dormantDue: number;
+  idleSeconds: number;
+  /** D: leads enrolled (batches of 10,000). */
+  enrollLeads: number;
+  /** E: items per kind (× 4 kinds) and full walks of the timeline per run. */
+  timelinePerKind: number;
+  timelineWalks: number;
+  timeoutMs: number;
+}
+
+export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
+  if (mode === 'quick') {
+    return {
+      mode,
+      runs: runs ?? 3,
+      throughputLeads: 100,
+      serverLeads: 150,
+      bullmqChains: 1000,
+      workerProcesses: 2,
+      workerConcurrency: 8,
+      lagSeconds: 1.5,
+      lagLoads: [0.25, 0.5, 0.8],
+      burst: 200,
+      dormant: 100_000,
+      dormantDue: 100,
+      idleSeconds: 2,
+      enrollLeads: 10_000,
+      timelinePerKind: 250,
+      timelineWalks: 2,
+      timeoutMs: 120_000,
+    };
+  }
+  return {
+    mode,
+    runs: runs ?? 3,
+    throughputLeads: 2000,
+    serverLeads: 2000,
+    bullmqChains: 10_000,
+    workerProcesses: 2,
+    workerConcurrency: 8,
+    lagSeconds: 10,
+    lagLoads: [0.25, 0.5, 0.8],
+    burst: 100_000,
+    dormant: 1_000_000,
+    dormantDue: 10_000,
+    idleSeconds: 5,
+    enrollLeads: 100_000,
+    timelinePerKind: 250,
+    timelineWalks: 10,
+    timeoutMs: 3_600_000,
+  };
+}

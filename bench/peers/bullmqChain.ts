@@ -1,0 +1,58 @@
+/** Peer: a bare BullMQ worker chain on the same Redis — three no-op steps per chain, each queueing the next. */
+import { randomBytes } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { startWorkers, waitForCount } from '../lib/processes.ts';
+import { REDIS_URL } from '../lib/databases.ts';
+import type { ThroughputRun } from '../workloads/throughput.ts';
+
+const STEPS = 3;
+
+function connection(url: string) {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), maxRetriesPerRequest: null };
+}
+
+export async function bullmqChain(args: { chains: number; processes: number; concurrency: number; timeoutMs: number }): Promise<ThroughputRun> {
+  const name = `bench-chain-${randomBytes(4).toString('hex')}`;
+  const queue = new Queue(name, { connection: connection(REDIS_URL) });
+  try {
+    for (let i = 0; i < args.chains; i += 1000) {
+      const jobs = [];
+      for (let c = i; c < Math.min(args.chains, i + 1000); c++) jobs.push({ name: 'step', data: { chain: c, step: 1 } });
+      await queue.addBulk(jobs);
+    }
+    const workers = await startWorkers(args.processes, 'bullmq', [REDIS_URL, name, args.concurrency]);
+    const started = performance.now();
+    workers.go();
+    try {
+      await waitForCount(() => queue.getCompletedCount(), args.chains * STEPS, args.timeoutMs);
+    } finally {
+      await workers.stop();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { steps: args.chains * STEPS, seconds, stepsPerSecond: (args.chains * STEPS) / seconds };
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
+}
+
+export async function runBullmqChild(url: string, name: string, concurrency: number, go: () => Promise<void>): Promise<() => Promise<void>> {
+  const queue = new Queue(name, { connection: connection(url) });
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const { chain, step } = job.data as { chain: number; step: number };
+      if (step < STEPS) await queue.add('step', { chain, step: step + 1 });
+    },
+    { connection: connection(url), concurrency, autorun: false },
+  );
+  await worker.waitUntilReady();
+  process.stdout.write('ready\n');
+  await go();
+  void worker.run();
+  return async () => {
+    await worker.close();
+    await queue.close();
+  };
+}

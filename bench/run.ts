@@ -1,0 +1,80 @@
+/**
+ * `npm run bench` — Touchpoint's workloads and their peers, in one invocation on one machine.
+ *
+ *   npm run bench                  the full sizes (long: see docs/BENCHMARKS.md)
+ *   npm run bench -- --quick       small sizes, same shape
+ *   npm run bench -- --json        one JSON object on stdout (progress goes to stderr)
+ *   npm run bench -- --only A,E    some workloads: A B C D E (peers run with their workload)
+ *   npm run bench -- --runs 5      measured runs per figure (default 3; each after one warm-up)
+ *
+ * Every figure is the median of its runs with min and max, and where it has a peer, the ratio
+ * of the medians. Mock adapters answer at once and persist nothing.
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { machineFacts, type MachineFacts } from './lib/machine.ts';
+import { POSTGRES_URL, REDIS_URL } from './lib/databases.ts';
+import { plan, type Sizes } from './lib/plan.ts';
+import { runWorkloads, type Row } from './lib/workloads.ts';
+import { printTable } from './lib/report.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+  },
+});
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const sizes: Sizes = plan(values.quick ? 'quick' : 'full', values.runs ? Number(values.runs) : undefined);
+  const only = new Set((values.only ?? 'A,B,C,D,E').split(',').map((s) => s.trim().toUpperCase()));
+  const pgliteVersion = (
+    JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }
+  ).version;
+  const machine: MachineFacts & { loadAverageAtStart: number[] } = {
+    ...(await machineFacts(POSTGRES_URL, REDIS_URL, pgliteVersion)),
+    loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
+  };
+  log(describeMachine(machine));
+  const rows: Row[] = await runWorkloads({ sizes, only, machine, log });
+  const seconds = (performance.now() - started) / 1000;
+  const result = {
+    mode: sizes.mode,
+    runs: sizes.runs,
+    startedAt: new Date(Date.now() - seconds * 1000).toISOString(),
+    seconds: Math.round(seconds * 10) / 10,
+    machine: { ...machine, loadAverageAtEnd: loadavg().map((n) => Math.round(n * 100) / 100) },
+    sizes,
+    rows,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    printTable(rows, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`\n${sizes.mode} run: ${result.seconds} s; load average ${machine.loadAverageAtStart.join(' ')} at start, ${result.machine.loadAverageAtEnd.join(' ')} at end\n`);
+  }
+}
+
+function describeMachine(m: MachineFacts): string {
+  return [
+    `machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory (${m.freeMemoryGiB} free), Node ${m.node}, PGlite ${m.pglite}`,
+    `PostgreSQL ${m.postgres ?? 'unreachable'} ${m.postgresDurability ? JSON.stringify(m.postgresDurability) : ''}`,
+    `Redis ${m.redis ?? 'unreachable'} ${m.redisDurability ? JSON.stringify(m.redisDurability) : ''}`,
+    `PGlite durability: fsync=off inside the WASM build (its data directory is written through Node's fs, never fsynced)`,
+  ].join('\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,145 @@
+/**
+ * C. Dormant scale: many enrollments waiting days ahead plus some due now. Measured in a fresh
+ * process on the embedded on-disk store (the default), so RSS is the worker's own: the due
+ * ones' step rate, then the idle CPU of the dispatcher loop with only dormant ones left.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Db } from '../../src/db/db.ts';
+import { loadMigrations } from '../../src/db/migrate.ts';
+import { openDatabase } from '../../src/db/open.ts';
+import { runChild } from '../lib/processes.ts';
+import { benchEngine, countExecutions, createFixture, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
+import { sleep } from '../lib/stats.ts';
+
+export interface DormantRun {
+  dormant: number;
+  due: number;
+  steps: number;
+  seconds: number;
+  stepsPerSecond: number;
+  idleCpuPercent: number;
+  idleSeconds: number;
+  rssMiB: number;
+  claimsWhileIdle: number;
+}
+
+/** Leads and enrollments straight from generate_series, due `daysAhead` days from now and later. */
+export async function insertEnrollmentsSeries(
+  db: Db,
+  fixture: Fixture,
+  args: { count: number; from: number; dueAt: Date; spreadSeconds: number },
+): Promise<void> {
+  const chunk = 100_000;
+  for (let start = args.from; start < args.from + args.count; start += chunk) {
+    const end = Math.min(args.from + args.count, start + chunk) - 1;
+    await db.query(
+      `with l as (
+         insert into leads (workspace_id, email, phone, timezone, first_name)
+         select $1, 'lead' || g || '@bench.test', '+1' || lpad(g::text, 10, '0'), 'America/New_York', 'Lee' || g
+         from generate_series($3::int, $4::int) g
+         returning id)
+       insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
+         step_seq, step_entered_at, next_execution_at, enrolled_at, updated_at)
+       select $1, $2, 1, l.id, 'active', 'intro', 1, $5,
+              $5::timestamptz + make_interval(secs => random() * $6::float8), $5, $5
+       from l`,
+      [fixture.workspaceId, fixture.sequenceId, start, end, args.dueAt, args.spreadSeconds],
+    );
+  }
+}
+
+/**
+ * A store with `dormant` enrollments due in 3–10 days; answers its data directory. Seeding a
+ * million rows takes minutes, so the seeded store is kept in the temp folder, keyed by size and
+ * schema, and reused by later invocations (the runs work on copies; the seed is never measured).
+ */
+export async function seedDormantStore(dormant: number): Promise<{ dir: string; seededSeconds: number | null }> {
+  const fingerprint = createHash('sha256')
+    .update(loadMigrations().map((m) => m.sql).join('\n'))
+    .digest('hex')
+    .slice(0, 10);
+  const dir = join(tmpdir(), 'touchpoint-bench-cache', `dormant-${dormant}-${fingerprint}`);
+  if (existsSync(join(dir, '.complete'))) return { dir, seededSeconds: null };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { seconds } = await runChild<{ seconds: number }>('dormant-seed', [dir, dormant]);
+  writeFileSync(join(dir, '.complete'), new Date().toISOString());
+  return { dir, seededSeconds: seconds };
+}
+
+export async function seedDormantChild(dir: string, dormant: number): Promise<{ seconds: number }> {
+  const started = performance.now();
+  const db = await openDatabase({ dataDir: dir });
+  const fixture = await createFixture(db);
+  if (dormant > 0) {
+    await insertEnrollmentsSeries(db, fixture, {
+      count: dormant,
+      from: 1_000_000_000,
+      dueAt: new Date(Date.now() + 3 * 86_400_000),
+      spreadSeconds: 7 * 86_400,
+    });
+  }
+  await db.query('vacuum analyze');
+  await db.close();
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+/** One measured run on a copy of the seeded store. */
+export async function dormantRun(seededDir: string, args: { dormant: number; due: number; idleSeconds: number }): Promise<DormantRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-bench-run-'));
+  try {
+    cpSync(seededDir, dir, { recursive: true, filter: (source) => !source.endsWith('.complete') });
+    return await runChild<DormantRun>('dormant-run', [dir, args.dormant, args.due, args.idleSeconds]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function dormantRunChild(dir: string, dormant: number, due: number, idleSeconds: number): Promise<DormantRun> {
+  const db = await openDatabase({ dataDir: dir });
+  const [row] = await db.query<{ id: string; workspaceId: string }>(
+    `select s.id, s.workspace_id as "workspaceId" from sequences s order by created_at limit 1`,
+  );
+  const fixture: Fixture = { sequenceId: row!.id, workspaceId: row!.workspaceId };
+  await insertEnrollmentsSeries(db, fixture, { count: due, from: 0, dueAt: new Date(Date.now() - 1000), spreadSeconds: 0 });
+
+  const { engine } = benchEngine(db, { batchSize: 100, concurrency: 8 });
+  const started = performance.now();
+  await engine.dispatcher.drain();
+  const seconds = (performance.now() - started) / 1000;
+  const steps = await countExecutions(db);
+  if (steps !== due * STEPS_PER_ENROLLMENT) throw new Error(`dormant run: expected ${due * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
+
+  // Idle: the started loop with only dormant enrollments (due days from now) — it should sleep.
+  let claims = 0;
+  const tick = engine.dispatcher.tick.bind(engine.dispatcher);
+  engine.dispatcher.tick = async () => {
+    const n = await tick();
+    claims += n;
+    return n;
+  };
+  engine.dispatcher.start();
+  await sleep(200);
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  await sleep(idleSeconds * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = (performance.now() - wall0) / 1000;
+  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  await engine.dispatcher.stop();
+  await db.close();
+  return {
+    dormant,
+    due,
+    steps,
+    seconds,
+    stepsPerSecond: steps / seconds,
+    idleCpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
+    idleSeconds: wall,
+    rssMiB,
+    claimsWhileIdle: claims,
+  };
+}

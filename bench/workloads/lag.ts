@@ -1,0 +1,53 @@
+/**
+ * B. Lag: enrollments coming due at a steady rate while the dispatcher loop runs on the real
+ * clock, and a burst all due at one instant. Lag = the first step's execution start − its due
+ * time; the burst's drain time runs from the due instant to the last step recorded.
+ */
+import type { Db } from '../../src/db/db.ts';
+import { latency, sleep, type Latency } from '../lib/stats.ts';
+import { benchEngine, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+
+export interface LagRun {
+  enrollments: number;
+  /** Enrollments per second coming due (steady runs). */
+  ratePerSecond?: number;
+  lagMs: Latency;
+  /** From the due instant to the last step recorded. */
+  drainSeconds: number;
+  stepsPerSecond: number;
+}
+
+const LEAD_IN_MS = 300;
+
+export async function lagRun(db: Db, args: { enrollments: number; spreadMs: number; timeoutMs: number }): Promise<LagRun> {
+  const fixture = await createFixture(db);
+  const ids = await insertLeadsSql(db, fixture, args.enrollments);
+  const { engine } = benchEngine(db, { batchSize: 100, concurrency: 8 });
+  engine.dispatcher.start();
+  await sleep(50); // the loop has looked, found nothing, and sleeps
+  const dueAt = new Date(Date.now() + LEAD_IN_MS);
+  await enrollSql(db, fixture, ids, dueAt, args.spreadMs);
+  engine.wake(); // as the engine's own enroll() does: the earliest due time changed
+  const deadline = Date.now() + args.timeoutMs;
+  const target = args.enrollments;
+  for (;;) {
+    const [row] = await db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
+    if ((row?.n ?? 0) >= target) break;
+    if (Date.now() > deadline) throw new Error(`lag run timed out at ${row?.n} of ${target} completed`);
+    await sleep(100);
+  }
+  await engine.dispatcher.stop();
+  const lags = await db.query<{ ms: number }>(
+    `select extract(epoch from (x.started_at - e.enrolled_at)) * 1000 as ms
+     from enrollments e join sequence_executions x on x.enrollment_id = e.id and x.step_id = 'intro'`,
+  );
+  const [last] = await db.query<{ at: Date }>(`select max(coalesce(completed_at, started_at)) as at from sequence_executions`);
+  const drainSeconds = (last!.at.getTime() - dueAt.getTime()) / 1000;
+  return {
+    enrollments: args.enrollments,
+    ratePerSecond: args.spreadMs > 0 ? args.enrollments / (args.spreadMs / 1000) : undefined,
+    lagMs: latency(lags.map((r) => Number(r.ms))),
+    drainSeconds,
+    stepsPerSecond: (args.enrollments * STEPS_PER_ENROLLMENT) / drainSeconds,
+  };
+}

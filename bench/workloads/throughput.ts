@@ -1,0 +1,31 @@
+/**
+ * A. Throughput: N leads × the 3-step sequence, all due now; step executions per second
+ * until every enrollment has completed. The engine's in-process dispatcher (`drain()`), on
+ * PGlite (the embedded default) or on the PostgreSQL server.
+ */
+import type { Db } from '../../src/db/db.ts';
+import { benchEngine, countExecutions, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+
+export interface ThroughputRun {
+  steps: number;
+  seconds: number;
+  stepsPerSecond: number;
+}
+
+export async function seedDueNow(db: Db, leads: number): Promise<void> {
+  const fixture = await createFixture(db);
+  const ids = await insertLeadsSql(db, fixture, leads);
+  await enrollSql(db, fixture, ids, new Date(Date.now() - 1000));
+}
+
+/** Runs the engine's dispatcher on a seeded database until nothing is due. */
+export async function engineThroughput(db: Db, leads: number, options: { concurrency?: number; batchSize?: number } = {}): Promise<ThroughputRun> {
+  await seedDueNow(db, leads);
+  const { engine } = benchEngine(db, { batchSize: options.batchSize ?? 100, concurrency: options.concurrency ?? 8 });
+  const started = performance.now();
+  await engine.dispatcher.drain();
+  const seconds = (performance.now() - started) / 1000;
+  const steps = await countExecutions(db);
+  if (steps !== leads * STEPS_PER_ENROLLMENT) throw new Error(`expected ${leads * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
+  return { steps, seconds, stepsPerSecond: steps / seconds };
+}

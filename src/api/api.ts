@@ -1,0 +1,91 @@
+/**
+ * The REST API under `/api`: zod-typed routes, bearer-token auth with roles, per-token rate
+ * limits, body limits, and errors in one shape. Each resource module adds its routes.
+ */
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import type { Role } from '../db/workspaces.ts';
+import type { Engine } from '../engine/engine.ts';
+import { authHook, bearerToken, meRoutes } from './auth.ts';
+import { enrollmentRoutes } from './enrollments.ts';
+import { apiErrorHandler } from './errors.ts';
+import { leadImportRoutes } from './leadImport.ts';
+import { leadRoutes } from './leads.ts';
+import { registerOpenApi } from './openapi.ts';
+import { sequenceToolRoutes } from './sequenceTools.ts';
+import { sequenceRoutes } from './sequences.ts';
+import { taskRoutes } from './tasks.ts';
+import { timelineRoutes } from './timeline.ts';
+import { tokenRoutes } from './tokens.ts';
+
+/** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface ApiRoute {
+  method: string;
+  url: string;
+  minRole?: Role;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the REST API as registered, for tests and tools that must cover them all. */
+    apiRoutes: ApiRoute[];
+  }
+}
+
+export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
+  return async (app: FastifyInstance) => {
+    await registerOpenApi(app);
+    app.decorate('apiRoutes', [] as ApiRoute[]);
+    await app.register(
+      async (scope) => {
+        const api = scope.withTypeProvider<ZodTypeProvider>();
+        api.setValidatorCompiler(validatorCompiler);
+        api.setSerializerCompiler(serializerCompiler);
+        api.setErrorHandler(apiErrorHandler);
+        api.addHook('onRoute', (route) => {
+          // Fail closed: a route that forgets to name its role must not start up public.
+          if (!route.config?.minRole && route.method !== 'HEAD') throw new Error(`${String(route.method)} ${route.url} names no minRole.`);
+          route.bodyLimit ??= JSON_BODY_LIMIT_BYTES;
+          const methods = Array.isArray(route.method) ? route.method : [route.method];
+          for (const method of methods) {
+            if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url, minRole: route.config?.minRole });
+          }
+        });
+        api.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+        await api.register(rateLimit, {
+          max: deps.config.API_RATE_LIMIT,
+          timeWindow: 60_000,
+          // One bucket per token (hashed: the limiter's memory never holds a usable token). The
+          // limiter's hook is per route, so it runs after the auth hook: only valid tokens count.
+          keyGenerator: (request) => {
+            const token = bearerToken(request);
+            return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+          },
+          errorResponseBuilder: (_request, context) => ({
+            statusCode: 429,
+            code: 'rate_limited',
+            message: `Too many requests: this token may make ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+          }),
+        });
+        api.addHook('onRequest', authHook(deps.db));
+
+        meRoutes(api);
+        tokenRoutes(api, deps.db);
+        leadRoutes(api, deps.db);
+        leadImportRoutes(api, deps.db);
+        sequenceRoutes(api, deps.db, deps.engine);
+        sequenceToolRoutes(api, deps.db, deps.engine);
+        enrollmentRoutes(api, deps.db, deps.engine);
+        timelineRoutes(api, deps.db, deps.engine);
+        taskRoutes(api, deps.db);
+      },
+      { prefix: '/api' },
+    );
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * A lead's fields as the API takes them, and their normalisation: emails trimmed and
+ * lower-cased, phone numbers in E.164 (libphonenumber-js, with a default country for numbers
+ * written without one), time zones checked against IANA. The JSON routes and the CSV import
+ * share these rules, so a lead is the same whichever way it came in.
+ */
+import { parsePhoneNumberFromString, type CountryCode, getCountries } from 'libphonenumber-js';
+import { z } from 'zod';
+import { isValidZone } from '../core/definition.ts';
+import type { LeadRecord } from '../db/leads.ts';
+import { id, iso, isoTime } from './wire.ts';
+
+export const COUNTRIES = getCountries() as [CountryCode, ...CountryCode[]];
+export const DEFAULT_COUNTRY: CountryCode = 'US';
+
+export function normaliseEmail(value: string): string | undefined {
+  const email = value.trim().toLowerCase();
+  return z.email().safeParse(email).success && email.length <= 320 ? email : undefined;
+}
+
+export function normalisePhone(value: string, country: CountryCode = DEFAULT_COUNTRY): string | undefined {
+  const phone = parsePhoneNumberFromString(value.trim(), country);
+  return phone?.isValid() ? phone.number : undefined;
+}
+
+const text = (max: number) => z.string().trim().max(max);
+const emailField = z
+  .string()
+  .max(320)
+  .transform((value, ctx) => normaliseEmail(value) ?? (ctx.addIssue({ code: 'custom', message: `"${value}" is not an email address.` }), z.NEVER));
+const phoneField = z
+  .string()
+  .max(40)
+  .transform(
+    (value, ctx) =>
+      normalisePhone(value) ??
+      (ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid phone number; write it in E.164, e.g. +14155550123.` }), z.NEVER),
+  )
+  .describe('E.164, or a US number; stored as E.164');
+const timezoneField = z
+  .string()
+  .max(64)
+  .refine(isValidZone, { message: 'is not a known IANA time zone such as "America/New_York"' });
+export const leadStatusField = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1–40 lower-case letters, digits, "_" or "-", e.g. "qualified"');
+const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
+  message: 'custom fields are limited to 32 KB of JSON',
+});
+
+const leadFields = {
+  email: emailField.nullable(),
+  phone: phoneField.nullable(),
+  timezone: timezoneField.nullable(),
+  firstName: text(200).nullable(),
+  lastName: text(200).nullable(),
+  company: text(200).nullable(),
+  title: text(200).nullable(),
+  status: leadStatusField,
+  customFields,
+};
+
+export const newLeadSchema = z
+  .strictObject({
+    email: leadFields.email.optional(),
+    phone: leadFields.phone.optional(),
+    timezone: leadFields.timezone.optional(),
+    firstName: leadFields.firstName.optional(),
+    lastName: leadFields.lastName.optional(),
+    company: leadFields.company.optional(),
+    title: leadFields.title.optional(),
+    status: leadStatusField.optional(),
+    customFields: customFields.optional(),
+  })
+  .refine((lead) => lead.email || lead.phone, { message: 'A lead needs an email or a phone number.' });
+
+/** A patch: only the fields sent change; `null` clears one. */
+export const leadPatchSchema = z.strictObject({
+  email: leadFields.email.optional(),
+  phone: leadFields.phone.optional(),
+  timezone: leadFields.timezone.optional(),
+  firstName: leadFields.firstName.optional(),
+  lastName: leadFields.lastName.optional(),
+  company: leadFields.company.optional(),
+  title: leadFields.title.optional(),
+  status: leadStatusField.optional(),
+  customFields: customFields.optional().describe('Replaces the whole object'),
+});
+
+export const leadSchema = z
+  .object({
+    id,
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    timezone: z.string().nullable(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    company: z.string().nullable(),
+    title: z.string().nullable(),
+    status: z.string(),
+    customFields: z.record(z.string(), z.unknown()),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'Lead' });
+
+export function leadToWire(lead: LeadRecord): z.infer<typeof leadSchema> {
+  return {
+    id: lead.id,
+    email: lead.email ?? null,
+    phone: lead.phone ?? null,
+    timezone: lead.timezone ?? null,
+    firstName: lead.firstName ?? null,
+    lastName: lead.lastName ?? null,
+    company: lead.company ?? null,
+    title: lead.title ?? null,
+    status: lead.status,
+    customFields: lead.customFields ?? {},
+    createdAt: iso(lead.createdAt)!,
+    updatedAt: iso(lead.updatedAt)!,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Leads: create, list (newest first, cursor-paged, searchable), get, patch, delete. Emails are
+ * unique per workspace (case-insensitively): a second lead with the same email is a 409.
+ */
+import { z } from 'zod';
+import type { Db } from '../db/db.ts';
+import { deleteLead, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
+import { callerOf } from './auth.ts';
+import { leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
+import { commonErrors, decodeCursor, errorSchema, fail, idParams, page, pageOf, pageQuery, type Api } from './wire.ts';
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+export function leadRoutes(api: Api, db: Db) {
+  api.post(
+    '/leads',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: 'Create a lead',
+        tags: ['leads'],
+        body: newLeadSchema,
+        response: { 201: leadSchema, 409: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const [lead] = await insertNewLeads(db, callerOf(request).workspaceId, [request.body]);
+      if (!lead) return fail(reply, 409, 'duplicate_email', `A lead with the email ${request.body.email} already exists.`);
+      return reply.status(201).send(leadToWire(lead));
+    },
+  );
+
+  api.get(
+    '/leads',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: 'List leads, newest first',
+        tags: ['leads'],
+        querystring: z.object({
+          ...pageQuery,
+          q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
+          status: leadStatusField.optional(),
+        }),
+        response: { 200: page(leadSchema), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const after = decodeCursor(request.query.cursor);
+      if (after === 'invalid') return fail(reply, 400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+      const rows = await listLeads(db, {
+        workspaceId: callerOf(request).workspaceId,
+        search: request.query.q,
+        status: request.query.status,
+        after,
+        limit: request.query.limit + 1,
+      });
+      const { items, nextCursor } = pageOf(rows, request.query.limit, (l) => l.createdAt);
+      return { items: items.map(leadToWire), nextCursor };
+    },
+  );
+
+  api.get(
+    '/leads/:id',
+    {
+      config: { minRole: 'viewer' },
+      schema: { summary: 'Get a lead', tags: ['leads'], params: idParams, response: { 200: leadSchema, ...commonErrors } },
+    },
+    async (request, reply) => {
+      const lead = await getLead(db, callerOf(request).workspaceId, request.params.id);
+      if (!lead) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+      return leadToWire(lead);
+    },
+  );
+
+  api.patch(
+    '/leads/:id',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: 'Change some fields of a lead (null clears one)',
+        tags: ['leads'],
+        params: idParams,
+        body: leadPatchSchema,
+        response: { 200: leadSchema, 409: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      try {
+        const lead = await updateLead(db, caller.workspaceId, request.params.id, request.body);
+        if (!lead) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+        return leadToWire(lead);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          return fail(reply, 409, 'duplicate_email', `Another lead already has the email ${request.body.email}.`);
+        }
+        throw error;
+      }
+    },
+  );
+
+  api.delete(
+    '/leads/:id',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: 'Delete a lead with its enrollments and timeline',
+        tags: ['leads'],
+        params: idParams,
+        response: { 204: z.null().describe('Deleted'), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const deleted = await deleteLead(db, callerOf(request).workspaceId, request.params.id);
+      if (!deleted) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+      return reply.status(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,181 @@
+/**
+ * Tools around a sequence: validate a definition without saving it, preview one lead's run
+ * (the same dry run as `touchpoint simulate`), and per-step stats.
+ */
+import { z } from 'zod';
+import { EVENT_TYPES, STEP_TYPES, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
+import { simulate } from '../core/simulate.ts';
+import { validateDefinition } from '../core/validate.ts';
+import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
+import type { Db } from '../db/db.ts';
+import { getLead } from '../db/leads.ts';
+import { getDefinition, getSequence } from '../db/sequences.ts';
+import { enrollmentCountsByStatus, eventCountsByStep, executionCountsByStep } from '../db/stats.ts';
+import { getWorkspace } from '../db/workspaces.ts';
+import type { Engine } from '../engine/engine.ts';
+import { callerOf } from './auth.ts';
+import { definitionBody, problemSchema } from './sequences.ts';
+import { commonErrors, fail, id, idParams, isoTime, type Api } from './wire.ts';
+
+const inlineLead = z.strictObject({
+  email: z.string().max(320).nullish(),
+  phone: z.string().max(40).nullish(),
+  timezone: z.string().refine(isValidZone, { message: 'is not a known IANA time zone' }).nullish(),
+  firstName: z.string().max(200).nullish(),
+  lastName: z.string().max(200).nullish(),
+  company: z.string().max(200).nullish(),
+  title: z.string().max(200).nullish(),
+  customFields: z.record(z.string(), z.unknown()).optional(),
+});
+
+const previewBody = z
+  .strictObject({
+    leadId: id.optional(),
+    lead: inlineLead.optional(),
+    events: z
+      .array(z.strictObject({ type: z.enum(EVENT_TYPES), at: isoTime, step: z.string().max(64).optional(), outcome: z.string().max(100).optional() }))
+      .max(100)
+      .default([]),
+    start: isoTime.optional().describe('When the enrollment would start; default now'),
+    version: z.number().int().min(1).optional().describe('Default: the current version'),
+  })
+  .refine((b) => (b.leadId === undefined) !== (b.lead === undefined), { message: 'Give either leadId or lead (an inline lead), not both.' });
+
+const previewEntry = z.object({
+  at: isoTime,
+  stepId: z.string().nullable(),
+  type: z.enum(STEP_TYPES).nullable(),
+  action: z.enum(['send', 'wait', 'branch', 'task', 'end', 'skip', 'exit']),
+  detail: z.string(),
+});
+
+const STAT_COLUMNS = ['executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
+const stepStats = z.object({ stepId: z.string(), type: z.string().nullable(), ...Object.fromEntries(STAT_COLUMNS.map((c) => [c, z.number().int()])) } as {
+  stepId: z.ZodString;
+  type: z.ZodNullable<z.ZodString>;
+} & Record<(typeof STAT_COLUMNS)[number], z.ZodNumber>);
+
+const EVENT_COLUMN: Record<string, (typeof STAT_COLUMNS)[number]> = {
+  'email.delivered': 'delivered',
+  'sms.delivered': 'delivered',
+  'call.answered': 'delivered',
+  'email.opened': 'opened',
+  'email.clicked': 'clicked',
+  'email.replied': 'replied',
+  'sms.replied': 'replied',
+  'email.bounced': 'bounced',
+};
+
+export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
+  api.post(
+    '/sequences/validate',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: 'Validate a definition without saving it',
+        tags: ['sequences'],
+        body: definitionBody,
+        response: { 200: z.object({ ok: z.boolean(), problems: z.array(problemSchema), warnings: z.array(problemSchema) }), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const result = validateDefinition(request.body);
+      return result.ok ? { ok: true, problems: [], warnings: result.warnings } : { ok: false, problems: result.problems, warnings: result.warnings };
+    },
+  );
+
+  api.post(
+    '/sequences/:id/preview',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: "Dry-run the sequence for one lead with hypothetical events: the projected timeline",
+        tags: ['sequences'],
+        params: idParams,
+        body: previewBody,
+        response: { 200: z.object({ sequenceId: id, version: z.number().int(), entries: z.array(previewEntry) }), ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const sequence = await getSequence(db, caller.workspaceId, request.params.id);
+      if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
+      const body = request.body;
+      const version = body.version ?? sequence.currentVersion;
+      const stored = await getDefinition(db, sequence.id, version);
+      if (stored === undefined) return fail(reply, 404, 'not_found', `Sequence ${sequence.id} has no version ${version}.`);
+      let lead;
+      if (body.leadId) {
+        lead = await getLead(db, caller.workspaceId, body.leadId);
+        if (!lead) return fail(reply, 404, 'not_found', `Lead ${body.leadId} does not exist.`);
+      } else {
+        lead = { id: 'preview-lead', ...body.lead };
+      }
+      const workspace = await getWorkspace(db, caller.workspaceId);
+      const entries = simulate({
+        definition: sequenceDefinitionSchema.parse(stored),
+        lead,
+        start: body.start ? new Date(body.start) : engine.deps.clock.now(),
+        events: body.events.map((e) => ({ ...e, at: new Date(e.at) })),
+        workspaceZone: workspace?.timezone,
+      });
+      return { sequenceId: sequence.id, version, entries };
+    },
+  );
+
+  api.get(
+    '/sequences/:id/stats',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: 'Per step: executed, sent, delivered, opened, clicked, replied, bounced, failed; enrollments by status',
+        description: 'Event figures count enrollments (an email opened twice counts once).',
+        tags: ['sequences'],
+        params: idParams,
+        response: {
+          200: z.object({
+            sequenceId: id,
+            steps: z.array(stepStats),
+            enrollments: z.record(z.enum(ENROLLMENT_STATUSES), z.number().int()),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const sequence = await getSequence(db, callerOf(request).workspaceId, request.params.id);
+      if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
+      const [stored, executions, events, statuses] = await Promise.all([
+        getDefinition(db, sequence.id, sequence.currentVersion),
+        executionCountsByStep(db, sequence.id),
+        eventCountsByStep(db, sequence.id),
+        enrollmentCountsByStatus(db, sequence.id),
+      ]);
+      const parsed = sequenceDefinitionSchema.safeParse(stored);
+      const typeOf = new Map(parsed.success ? parsed.data.steps.map((s) => [s.id, s.type as string]) : []);
+      const steps = new Map<string, z.infer<typeof stepStats>>();
+      const row = (stepId: string) => {
+        let stats = steps.get(stepId);
+        if (!stats) {
+          stats = { stepId, type: typeOf.get(stepId) ?? null, ...Object.fromEntries(STAT_COLUMNS.map((c) => [c, 0])) } as z.infer<typeof stepStats>;
+          steps.set(stepId, stats);
+        }
+        return stats;
+      };
+      for (const stepId of typeOf.keys()) row(stepId);
+      for (const e of executions) {
+        const stats = row(e.stepId);
+        stats.executed += e.n;
+        if (e.status === 'failed') stats.failed += e.n;
+        const delivery = ['email', 'sms', 'voice'].includes(stats.type ?? '');
+        if (delivery && e.status === 'succeeded') stats.sent += e.n;
+      }
+      for (const e of events) {
+        const column = EVENT_COLUMN[e.type];
+        if (column && e.stepId) row(e.stepId)[column] += e.n;
+      }
+      const enrollments = Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, statuses.find((r) => r.status === s)?.n ?? 0]));
+      return { sequenceId: sequence.id, steps: [...steps.values()], enrollments: enrollments as Record<(typeof ENROLLMENT_STATUSES)[number], number> };
+    },
+  );
+}

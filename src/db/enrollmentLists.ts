@@ -1,0 +1,86 @@
+/** The API's reads of enrollments: per sequence, per lead, and the operator's task inbox. */
+import type { Queryable } from './db.ts';
+import { ENROLLMENT_COLUMNS, type EnrollmentRecord } from './enrollments.ts';
+
+const E_COLUMNS = ENROLLMENT_COLUMNS.split(',')
+  .map((c) => `e.${c.trim()}`)
+  .join(', ');
+
+export interface LeadSummary {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+}
+
+const LEAD_SUMMARY = `json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'firstName', l.first_name,
+  'lastName', l.last_name, 'company', l.company) as lead`;
+
+export type EnrollmentListRow = EnrollmentRecord & { lead: LeadSummary; sequenceName: string; definition: unknown };
+
+/** A page of one sequence's enrollments, newest first, keyset-paged on (enrolled_at, id). */
+export async function listSequenceEnrollments(
+  db: Queryable,
+  args: { workspaceId: string; sequenceId: string; status?: string; after?: { at: Date; id: string }; limit: number },
+): Promise<EnrollmentListRow[]> {
+  return db.query<EnrollmentListRow>(
+    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition
+     from enrollments e
+     join leads l on l.id = e.lead_id
+     join sequences s on s.id = e.sequence_id
+     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
+     where e.workspace_id = $1 and e.sequence_id = $2 and ($3::text is null or e.status = $3)
+       and ($4::timestamptz is null or (e.enrolled_at, e.id) < ($4, $5::uuid))
+     order by e.enrolled_at desc, e.id desc limit $6`,
+    [args.workspaceId, args.sequenceId, args.status ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
+  );
+}
+
+/** Every enrollment of one lead, newest first (a lead has few). */
+export async function listLeadEnrollments(db: Queryable, workspaceId: string, leadId: string): Promise<EnrollmentListRow[]> {
+  return db.query<EnrollmentListRow>(
+    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition
+     from enrollments e
+     join leads l on l.id = e.lead_id
+     join sequences s on s.id = e.sequence_id
+     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
+     where e.workspace_id = $1 and e.lead_id = $2
+     order by e.enrolled_at desc, e.id desc`,
+    [workspaceId, leadId],
+  );
+}
+
+/** One enrollment with its lead and sequence, or nothing when it is not in the workspace. */
+export async function getEnrollmentDetail(db: Queryable, workspaceId: string, id: string): Promise<EnrollmentListRow | undefined> {
+  const [row] = await db.query<EnrollmentListRow>(
+    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition
+     from enrollments e
+     join leads l on l.id = e.lead_id
+     join sequences s on s.id = e.sequence_id
+     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
+     where e.workspace_id = $1 and e.id = $2`,
+    [workspaceId, id],
+  );
+  return row;
+}
+
+/** Waiting enrollments (a task or a branch), oldest wait first, keyset-paged on (step_entered_at, id). */
+export async function listWaitingEnrollments(
+  db: Queryable,
+  args: { workspaceId: string; waitingFor?: 'task' | 'branch'; sequenceId?: string; after?: { at: Date; id: string }; limit: number },
+): Promise<EnrollmentListRow[]> {
+  return db.query<EnrollmentListRow>(
+    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition
+     from enrollments e
+     join leads l on l.id = e.lead_id
+     join sequences s on s.id = e.sequence_id
+     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
+     where e.workspace_id = $1 and e.status = 'waiting' and e.waiting_for is not null
+       and ($2::text is null or e.waiting_for = $2) and ($3::uuid is null or e.sequence_id = $3)
+       and ($4::timestamptz is null or (e.step_entered_at, e.id) > ($4, $5::uuid))
+     order by e.step_entered_at, e.id limit $6`,
+    [args.workspaceId, args.waitingFor ?? null, args.sequenceId ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * The distributed dispatcher: runs only on the leader. It claims due enrollments in batches
+ * (claimDue: the lease is taken at dispatch) and turns each claim into one
+ * `sequence.execute_node` job. Waits stay in the database; the queue only ever holds work that
+ * is due now, and no more of it than the workers drain well within a lease (`maxQueued`).
+ * It sleeps until the earliest due time or a wake-up, like the inline dispatcher.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { claimDue, earliestDue, type Claim } from '../../db/enrollments.ts';
+import { releaseLeases } from '../../db/leases.ts';
+import { withSpan } from '../../telemetry/tracing.ts';
+import { dispatchMetrics } from '../../telemetry/metrics.ts';
+import type { EngineDeps } from '../deps.ts';
+import { jobs, type ExecuteNodePayload } from './jobs.ts';
+
+export interface BullMqDispatcherOptions {
+  batchSize?: number;
+  /** Bounds on the jobs left waiting in the queue; between them it follows the workers' pace. */
+  maxQueued?: number;
+  minQueued?: number;
+  maxIdleMs?: number;
+  /** How often to look at the queue while it is full (a Redis count, not a table scan). */
+  backlogPollMs?: number;
+}
+
+export class BullMqDispatcher {
+  private readonly batchSize: number;
+  private readonly maxQueued: number;
+  private readonly maxIdleMs: number;
+  private readonly backlogPollMs: number;
+  private readonly minQueued: number;
+  private drainRate = 0;
+  private sample?: { at: number; queued: number };
+  private enqueuedSinceSample = 0;
+  private running = false;
+  private generation = 0;
+  private loop?: Promise<void>;
+  private woken = false;
+  private wakeUp?: () => void;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: Pick<EngineDeps, 'db' | 'clock' | 'leaseMs' | 'logger'>,
+    private readonly queue: Queue,
+    options: BullMqDispatcherOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+    this.maxQueued = options.maxQueued ?? 2000;
+    this.minQueued = options.minQueued ?? 50;
+    this.maxIdleMs = options.maxIdleMs ?? 30_000;
+    this.backlogPollMs = options.backlogPollMs ?? 100;
+  }
+
+  get active(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // Leadership can flap (a dropped connection, then re-elected): one loop at a time.
+    const generation = ++this.generation;
+    const previous = this.loop;
+    this.loop = (async () => {
+      await previous;
+      await this.run(generation);
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /**
+   * On shutdown of the leader: jobs still waiting were claimed by it but started by nobody; give
+   * their leases back so the next leader dispatches them at once. A worker that picks one up
+   * afterwards finds the lease gone and does nothing.
+   */
+  async releaseWaiting(): Promise<number> {
+    const waiting = await this.queue.getWaiting(0, this.maxQueued + this.batchSize);
+    const leases = waiting.flatMap((job) => {
+      const parsed = jobs.executeNode.payload.safeParse(job?.data);
+      return parsed.success ? [parsed.data] : [];
+    });
+    return releaseLeases(this.deps.db, leases, this.deps.clock.now());
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** One round: claim what is due (within the queue's room) and enqueue it; answers how many. */
+  async dispatchOnce(): Promise<{ dispatched: number; full: boolean }> {
+    const queued = await this.queue.getWaitingCount();
+    const room = Math.min(this.batchSize, this.backlogLimit(queued) - queued);
+    if (room <= 0) return { dispatched: 0, full: true };
+    const now = this.deps.clock.now();
+    const claims = await withSpan('touchpoint.dispatch', { 'touchpoint.batch_limit': room }, () =>
+      claimDue(this.deps.db, { now, limit: room, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
+    );
+    if (claims.length === 0) return { dispatched: 0, full: false };
+    await this.enqueue(claims);
+    return { dispatched: claims.length, full: claims.length === room && room < this.batchSize };
+  }
+
+  /**
+   * How many jobs may wait in the queue: what the workers drain in a quarter of a lease, by the
+   * rate they drained it lately. A job that waits longer than its lease is wasted work (its
+   * lease runs out, the enrollment is claimed again and the old job becomes a no-op).
+   */
+  private backlogLimit(queued: number): number {
+    const now = Date.now();
+    const last = this.sample;
+    if (last && now - last.at >= 250) {
+      const drained = Math.max(0, last.queued + this.enqueuedSinceSample - queued);
+      const rate = (drained * 1000) / (now - last.at);
+      this.drainRate = this.drainRate === 0 ? rate : 0.7 * this.drainRate + 0.3 * rate;
+    }
+    if (!last || now - last.at >= 250) {
+      this.sample = { at: now, queued };
+      this.enqueuedSinceSample = 0;
+    }
+    const byRate = Math.floor((this.drainRate * this.deps.leaseMs) / 4000);
+    return Math.min(this.maxQueued, Math.max(this.minQueued, byRate));
+  }
+
+  private async enqueue(claims: Claim[]): Promise<void> {
+    const { executeNode } = jobs;
+    try {
+      await this.queue.addBulk(
+        claims.map((claim) => {
+          const data: ExecuteNodePayload = { enrollmentId: claim.enrollmentId, leaseId: claim.leaseId, dueAt: claim.dueAt.toISOString() };
+          return { name: executeNode.name, data, opts: { ...executeNode.options, jobId: executeNode.jobId(data) } };
+        }),
+      );
+      this.enqueuedSinceSample += claims.length;
+      dispatchMetrics.dispatched(claims.length);
+    } catch (error) {
+      // Redis is down: hand the claims back so they are due again at once, not after the lease.
+      const released = await releaseLeases(this.deps.db, claims, this.deps.clock.now()).catch(() => 0);
+      this.deps.logger?.warn({ err: error, claims: claims.length, released }, 'could not enqueue claims; released their leases');
+      throw error;
+    }
+  }
+
+  private async run(generation: number): Promise<void> {
+    let failures = 0;
+    while (this.running && generation === this.generation) {
+      try {
+        this.woken = false;
+        const { dispatched, full } = await this.dispatchOnce();
+        failures = 0;
+        if (full) await this.sleep(this.backlogPollMs);
+        else if (dispatched === 0) await this.sleep(await this.idleMs());
+      } catch (error) {
+        failures += 1;
+        this.deps.logger?.error({ err: error, attempt: failures }, 'dispatch failed; backing off');
+        await this.sleep(Math.min(100 * 2 ** failures, 5000));
+      }
+    }
+  }
+
+  private async idleMs(): Promise<number> {
+    const next = await earliestDue(this.deps.db);
+    if (!next) return this.maxIdleMs;
+    return Math.min(this.maxIdleMs, Math.max(0, next.getTime() - this.deps.clock.now().getTime()));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakeUp = () => {
+        clearTimeout(this.timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      this.timer = setTimeout(this.wakeUp, ms);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What the route-list tests need: one of everything in a workspace (lead, active sequence,
+ * enrollment, token) and a valid request body for every route that takes one, so that a 404 is
+ * about tenancy and never a 400 about the body.
+ */
+import type { ApiKit } from './apiKit.ts';
+import { OPEN_ALL_DAY } from './apiKit.ts';
+
+export const taskSequence = {
+  name: 'Intro, then call outcome',
+  ...OPEN_ALL_DAY,
+  steps: [
+    { id: 'intro', type: 'email', subject: 'Hi {{ lead.firstName | default: "there" }}', body: 'Hello' },
+    { id: 'outcome', type: 'branch', when: { outcome: ['connected'] }, within: 'P1D', then: 'thanks', else: 'nudge' },
+    { id: 'nudge', type: 'sms', text: 'Still there?', next: 'done' },
+    { id: 'thanks', type: 'email', subject: 'Thanks', body: 'Great talking' },
+    { id: 'done', type: 'end' },
+  ],
+};
+
+export interface World {
+  leadId: string;
+  sequenceId: string;
+  enrollmentId: string;
+  tokenId: string;
+}
+
+export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise<World> {
+  const lead = await kit.call('POST', '/api/leads', { token, body: { email: `w${Math.random().toString(36).slice(2)}@acme.test`, phone: '+14155550100', firstName: 'Wo' } });
+  const sequence = await kit.call('POST', '/api/sequences', { token, body: taskSequence });
+  await kit.call('PATCH', `/api/sequences/${sequence.body.id}`, { token, body: { status: 'active' } });
+  const enrolled = await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { token, body: { leadIds: [lead.body.id] } });
+  const created = await kit.call('POST', '/api/tokens', { token, body: { name: 'spare', role: 'viewer' } });
+  const world = { leadId: lead.body.id, sequenceId: sequence.body.id, enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId, tokenId: created.body.id };
+  for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
+  return world;
+}
+
+/** Which kind of id a route's `:id` names. */
+export function idFor(url: string, world: World): string {
+  if (url.startsWith('/api/sequences/enrollments/')) return world.enrollmentId;
+  if (url.startsWith('/api/sequences/')) return world.sequenceId;
+  if (url.startsWith('/api/leads/')) return world.leadId;
+  if (url.startsWith('/api/tokens/')) return world.tokenId;
+  throw new Error(`No id kind known for ${url}; teach idFor about it.`);
+}
+
+/** A valid body per route (`METHOD url`); a new route with a body must add one here. */
+export function validBody(route: string, world: World): unknown {
+  const bodies: Record<string, unknown> = {
+    'POST /api/tokens': { name: 'ci', role: 'viewer' },
+    'POST /api/leads': { email: `b${Math.random().toString(36).slice(2)}@acme.test` },
+    'PATCH /api/leads/:id': { company: 'Acme' },
+    'POST /api/leads/import': 'email\nimp@acme.test\n',
+    'POST /api/sequences': taskSequence,
+    'PUT /api/sequences/:id': taskSequence,
+    'PATCH /api/sequences/:id': { status: 'active' },
+    'POST /api/sequences/validate': taskSequence,
+    'POST /api/sequences/:id/preview': { leadId: world.leadId },
+    'POST /api/sequences/:id/enrollments': { leadIds: [world.leadId] },
+    'PUT /api/sequences/enrollments/:id': { action: 'pause' },
+    'POST /api/sequences/enrollments/:id/outcomes': { outcome: 'connected' },
+    'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
+  };
+  if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
+  return bodies[route];
+}
+
+export function takesBody(method: string): boolean {
+  return method === 'POST' || method === 'PUT' || method === 'PATCH';
+}
+
+export function contentTypeFor(route: string): Record<string, string> {
+  return route === 'POST /api/leads/import' ? { 'content-type': 'text/csv' } : {};
+}

@@ -1,0 +1,255 @@
+/**
+ * The dashboard end to end: a real server (PGlite, in-process worker, mock delivery) and
+ * Debian's Chromium doing the operator's job — sign in, import leads, build and activate a
+ * sequence, enroll, watch the timeline, pause and resume, record an outcome that moves a
+ * waiting branch, clear the tasks inbox, read the monitoring page. Screenshots of the main
+ * pages land in docs/screenshots/ (the README shows them). No fixed sleeps: every wait is
+ * Playwright's auto-waiting on a visible state, or expect.poll.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/open.ts';
+import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
+import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+
+const SHOTS = join(ROOT, 'docs/screenshots');
+const CSV = [
+  'email,phone,first_name,last_name,company,timezone,plan',
+  'ada@example.com,+14155550101,Ada,Lovelace,Analytical Engines,America/Los_Angeles,pro',
+  'grace@example.com,+12125550102,Grace,Hopper,Compilers Inc,America/New_York,team',
+  'not-an-email,+12125550103,Bad,Row,Nowhere,Europe/Paris,',
+].join('\n');
+
+const ALL_DAY = { timezone: 'lead', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' };
+const definition = (elseTarget: string) => ({
+  name: 'Demo follow-up',
+  schedule: ALL_DAY,
+  quietHours: { start: '21:00', end: '08:00', channels: [] },
+  steps: [
+    { id: 'intro', type: 'email', subject: 'Quick question, {{ lead.firstName }}', body: 'Hi {{ lead.firstName }}, do you have 15 minutes this week?' },
+    { id: 'call-outcome', type: 'branch', when: { outcome: ['connected', 'meeting_booked'] }, within: 'P1D', then: 'linkedin', else: elseTarget },
+    { id: 'linkedin', type: 'task', title: 'Connect on LinkedIn', outcomes: ['done', 'skipped'] },
+    { id: 'done', type: 'end' },
+  ],
+});
+
+const run = browserAvailable();
+
+describe.skipIf(!run)('dashboard in a browser', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let token: string;
+
+  const shot = async (name: string) => {
+    await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const visible = (text: string | RegExp) => page.getByText(text).first().waitFor({ state: 'visible' });
+  const enrollmentStatus = (status: RegExp) => page.getByTestId('enrollment-status').filter({ hasText: status }).waitFor();
+
+  beforeAll(async () => {
+    buildDashboard();
+    mkdirSync(SHOTS, { recursive: true });
+    const db = await openDatabase({});
+    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: true });
+    baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    const workspace = await ensureWorkspace(runtime.db, 'Acme Sales');
+    token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e admin')).token;
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => console.error(`browser error: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) console.warn(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`);
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    const db = runtime?.db;
+    await runtime?.close();
+    await db?.close();
+  });
+
+  it('serves the app shell for deep links and keeps JSON 404s for unknown API routes', async () => {
+    const deep = await fetch(`${baseUrl}/leads/some-id`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toContain('<div id="root">');
+    const api = await fetch(`${baseUrl}/api/nope`);
+    expect(api.status).toBe(404);
+    expect((await api.json()) as unknown).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('does the operator job', async () => {
+    onTestFailed(async () => {
+      const path = join(tmpdir(), 'touchpoint-e2e-failure.png');
+      await page.screenshot({ path, fullPage: true }).catch(() => undefined);
+      console.error(`The page at the failure: ${path}`);
+    });
+    // Sign in: a wrong token is refused with a sentence, the right one shows the workspace.
+    await page.goto(baseUrl);
+    await page.getByLabel('API token').fill('tp_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await visible('Sign-in failed');
+    await shot('sign-in');
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('workspace-name').filter({ hasText: 'Acme Sales' }).waitFor();
+    await visible('No leads yet');
+
+    // Import leads: the preview lists the bad row with its line, then the import.
+    await page.getByRole('button', { name: 'Import CSV' }).first().click();
+    await page.getByLabel('…or paste the CSV').fill(CSV);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('import-preview').filter({ hasText: '2 to import' }).waitFor();
+    await visible(/Line 4/);
+    await page.getByRole('button', { name: 'Import 2 leads' }).click();
+    await page.getByTestId('import-result').filter({ hasText: 'Imported 2 leads' }).waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+    await page.getByLabel('Search').fill('grace');
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor({ state: 'detached' });
+    await page.getByLabel('Search').fill('');
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+    await shot('leads');
+
+    // Create a sequence from JSON: a dangling branch target is pointed out on its step, then fixed.
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await visible('No sequences yet');
+    await page.getByRole('button', { name: 'New sequence' }).click();
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    await page.getByLabel('Definition (JSON)').fill(JSON.stringify(definition('nowhere'), null, 2));
+    await page.getByTestId('problems').filter({ hasText: '$.steps[1]' }).waitFor();
+    await page.getByTestId('problems').getByRole('button', { name: /call-outcome/ }).click();
+    await page.getByTestId('step-form-call-outcome').getByRole('alert').first().waitFor();
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    await page.getByLabel('Definition (JSON)').fill(JSON.stringify(definition('done'), null, 2));
+    await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
+    await page.getByTestId('sequence-graph').locator('.react-flow__node').nth(3).waitFor();
+    await page.getByRole('button', { name: 'Create sequence' }).click();
+    await page.getByTestId('sequence-status').filter({ hasText: 'draft' }).waitFor();
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByTestId('sequence-status').filter({ hasText: 'active' }).waitFor();
+    await page.getByRole('tab', { name: 'Form' }).click();
+    await shot('sequence-editor');
+
+    // Enroll Ada from the leads list.
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByLabel('Select Ada Lovelace').check();
+    await page.getByRole('button', { name: /Enroll 1 in a sequence/ }).click();
+    await page.getByRole('dialog').getByLabel('Sequence').click();
+    await page.getByRole('option', { name: 'Demo follow-up' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByTestId('enroll-result').filter({ hasText: 'Enrolled 1' }).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+
+    // The lead's page: the email goes out and the timeline fills while we watch.
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.getByTestId('lead-name').filter({ hasText: 'Ada Lovelace' }).waitFor();
+    await page.locator('[data-testid="timeline-item"][data-kind="execution"]').filter({ hasText: 'Quick question, Ada' }).first().waitFor();
+    await enrollmentStatus(/waiting/);
+    await page.getByTestId('current-step').filter({ hasText: 'call-outcome' }).waitFor();
+
+    // Pause and resume.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await enrollmentStatus(/paused/);
+    await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: /pause/ }).first().waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await enrollmentStatus(/active|waiting/);
+
+    // Log a manual activity; the kind filter narrows the timeline to it.
+    await page.getByLabel('What happened').fill('Left a voicemail, will try again Thursday.');
+    await page.getByRole('button', { name: 'Log activity' }).click();
+    await page.locator('[data-testid="timeline-item"][data-kind="activity"]').first().waitFor();
+    await page.getByRole('group', { name: 'Filter by kind' }).getByText('Activities').click();
+    await expect.poll(() => page.locator('[data-testid="timeline-item"][data-kind="execution"]').count()).toBe(0);
+    await page.getByRole('group', { name: 'Filter by kind' }).getByText('Activities').click();
+
+    // Record an outcome: the waiting branch takes its "then" way to the LinkedIn task.
+    await enrollmentStatus(/waiting/);
+    await page.getByRole('button', { name: 'Record outcome' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'connected' }).click();
+    await page.getByTestId('current-step').filter({ hasText: 'linkedin' }).waitFor();
+    await shot('lead-detail');
+
+    // The tasks inbox: one click finishes the task and the sequence.
+    await page.getByRole('link', { name: 'Tasks' }).click();
+    await page.getByTestId('task').filter({ hasText: 'Connect on LinkedIn' }).waitFor();
+    await shot('tasks');
+    await page.getByTestId('task').getByRole('button', { name: 'done' }).click();
+    await visible('Inbox zero');
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await enrollmentStatus(/completed/);
+
+    // The sequence's funnel counts the run; the dry run projects a timeline for a lead and a hypothetical event.
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('link', { name: 'Demo follow-up' }).click();
+    await page.getByTestId('sequence-stats').filter({ hasText: 'completed 1' }).waitFor();
+    await page.getByRole('tab', { name: /Enrollments/ }).click();
+    await page.getByRole('table', { name: 'Enrollments' }).getByText('Ada Lovelace').waitFor();
+    await page.getByRole('tab', { name: 'Preview (dry run)' }).click();
+    await page.getByLabel('Find a lead').fill('grace');
+    await page.getByRole('combobox', { name: 'Lead', exact: true }).click();
+    await page.getByRole('option', { name: /Grace Hopper/ }).click();
+    await page.getByRole('button', { name: 'Add event' }).click();
+    await page.getByLabel('Outcome (manual.outcome)').fill('connected');
+    await page.getByRole('combobox', { name: 'Event', exact: true }).click();
+    await page.getByRole('option', { name: 'manual.outcome' }).click();
+    await page.getByRole('button', { name: 'Run preview' }).click();
+    await page.getByTestId('preview-timeline').getByText('linkedin').first().waitFor();
+    await shot('sequence-preview');
+
+    // Monitoring: figures from /metrics.
+    await page.getByRole('link', { name: 'Monitoring' }).click();
+    await page.getByTestId('figure').first().waitFor();
+    await expect.poll(async () => Number(await page.getByTestId('figure').filter({ hasText: 'Steps run' }).locator('p').nth(1).textContent())).toBeGreaterThan(0);
+    await page.getByText('Deliveries per adapter').waitFor();
+    await page.getByText('Steps by type').waitFor();
+    // Rates need two scrapes of /metrics; wait for the charts to have points, then take the picture.
+    await expect
+      .poll(async () => Number(await page.getByTestId('chart').filter({ hasText: 'Step rate' }).getAttribute('data-points')), { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(2);
+    await shot('monitoring');
+  }, 240_000);
+
+  it('shows a viewer no controls', async () => {
+    const viewer = (await createToken(runtime.db, (await ensureWorkspace(runtime.db, 'Acme Sales')).id, 'viewer', 'e2e viewer')).token;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').fill(viewer);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('role').filter({ hasText: 'viewer' }).waitFor();
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Import CSV' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.getByTestId('enrollment').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Log activity' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('link', { name: 'Demo follow-up' }).click();
+    await visible('Only admins edit sequences');
+    expect(await page.getByRole('button', { name: /Save as new version/ }).count()).toBe(0);
+  }, 60_000);
+
+  it('fits a phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${baseUrl}/leads`);
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.getByTestId('lead-name').waitFor();
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    expect(overflow).toBeLessThanOrEqual(1);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await shot('phone-lead-detail');
+    await page.getByRole('button', { name: 'Toggle navigation' }).click();
+    await page.getByRole('link', { name: 'Tasks' }).click();
+    await visible('Inbox zero');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }, 60_000);
+});

@@ -1,0 +1,113 @@
+/**
+ * The one way the dashboard talks to the REST API: `Authorization: Bearer <token>`, JSON in
+ * and out, and the API's `{error: {code, message, details}}` turned into an ApiError whose
+ * message can be shown to the operator as is.
+ */
+const TOKEN_KEY = 'touchpoint.token';
+
+export function storedToken(): string | null {
+  return localStorage.getItem(TOKEN_KEY);
+}
+export function storeToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token);
+  else localStorage.removeItem(TOKEN_KEY);
+}
+
+export interface ProblemDetail {
+  path?: string;
+  message?: string;
+  [key: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** Problems listed in an error's details (validation errors), whatever key the API used. */
+export function problemsOf(error: unknown): ProblemDetail[] {
+  if (!(error instanceof ApiError)) return [];
+  const d = error.details as { problems?: unknown; issues?: unknown } | unknown[] | undefined;
+  const list = Array.isArray(d) ? d : (d?.problems ?? d?.issues);
+  return Array.isArray(list) ? (list as ProblemDetail[]) : [];
+}
+
+type Query = Record<string, string | number | boolean | undefined | null | string[]>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) value.forEach((v) => params.append(key, v));
+    else params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = storedToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (init.raw !== undefined) {
+    payload = init.raw;
+    headers['content-type'] = init.contentType ?? 'text/plain';
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] = 'application/json';
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: payload });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Is `npm start` still running?');
+  }
+  const text = await response.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    const fallback =
+      response.status === 401
+        ? 'This token is not valid (missing, revoked or mistyped).'
+        : response.status === 403
+          ? 'Your role does not allow this action.'
+          : `The server answered ${response.status}.`;
+    throw new ApiError(response.status, error?.code ?? String(response.status), error?.message ?? fallback, error?.details);
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string, query?: Query) => api<T>('GET', withQuery(path, query));
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body ?? {});
+export const patch = <T>(path: string, body?: unknown) => api<T>('PATCH', path, body ?? {});
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+/** The items of a paged answer, whichever envelope key the route uses. */
+export function itemsOf<T>(page: unknown): T[] {
+  if (Array.isArray(page)) return page as T[];
+  const p = page as Record<string, unknown> | undefined;
+  for (const key of ['items', 'data', 'leads', 'sequences', 'tasks', 'enrollments', 'results']) {
+    if (Array.isArray(p?.[key])) return p[key] as T[];
+  }
+  return [];
+}
+export function nextCursorOf(page: unknown): string | null {
+  const p = page as { nextCursor?: string | null; next?: string | null; cursor?: string | null } | undefined;
+  return p?.nextCursor ?? p?.next ?? null;
+}

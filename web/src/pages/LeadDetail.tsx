@@ -1,0 +1,90 @@
+import { Grid, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { get, itemsOf } from '../api/client.ts';
+import type { Enrollment, Lead } from '../api/types.ts';
+import { useAuth } from '../auth.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { leadName } from '../components/format.ts';
+import { EnrollmentCard } from '../lead/EnrollmentCard.tsx';
+import { LogActivity } from '../lead/LogActivity.tsx';
+import { LeadTimeline } from '../lead/Timeline.tsx';
+import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
+import { Link } from '../router.tsx';
+
+function Field({ label, value }: { label: string; value: unknown }) {
+  return (
+    <div>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm">{value === null || value === undefined || value === '' ? '—' : String(value)}</Text>
+    </div>
+  );
+}
+
+export function LeadDetailPage({ id }: { id: string }) {
+  const auth = useAuth();
+  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`) });
+  const enrollments = useQuery({
+    queryKey: ['lead', id, 'enrollments'],
+    queryFn: async () => itemsOf<Enrollment>(await get<unknown>(`/api/leads/${id}/sequences`)),
+    refetchInterval: 2_000,
+  });
+  if (lead.isLoading) return <Loader aria-label="Loading the lead" />;
+  if (lead.error || !lead.data) {
+    return (
+      <Stack>
+        <ErrorAlert error={lead.error ?? new Error('No such lead.')} title="This lead cannot be shown" />
+        <Link to="/leads">Back to the leads</Link>
+      </Stack>
+    );
+  }
+  const l = lead.data;
+  const custom = Object.entries(l.customFields ?? {});
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Stack gap={0}>
+          <Text size="sm">
+            <Link to="/leads">← Leads</Link>
+          </Text>
+          <Title order={2} data-testid="lead-name">
+            {leadName(l)}
+          </Title>
+          <Text c="dimmed">{[l.title, l.company].filter(Boolean).join(' at ')}</Text>
+        </Stack>
+        <CompletenessBadge lead={l} />
+      </Group>
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Stack>
+            <Paper withBorder p="md" radius="md" aria-label="Profile">
+              <SimpleGrid cols={2} spacing="sm">
+                <Field label="Email" value={l.email} />
+                <Field label="Phone" value={l.phone} />
+                <Field label="Time zone" value={l.timezone} />
+                <Field label="Status" value={l.status} />
+                {custom.map(([key, value]) => (
+                  <Field key={key} label={key} value={typeof value === 'object' ? JSON.stringify(value) : value} />
+                ))}
+              </SimpleGrid>
+            </Paper>
+            <Title order={3}>Sequences</Title>
+            <ErrorAlert error={enrollments.error} title="The enrollments could not be loaded" />
+            {enrollments.isSuccess && enrollments.data.length === 0 && (
+              <EmptyState title="Not in any sequence">
+                Select this lead on the <Link to="/leads">Leads</Link> page and choose “Enroll in a sequence”.
+              </EmptyState>
+            )}
+            {enrollments.data?.map((e) => <EnrollmentCard key={e.id} enrollment={e} leadZone={l.timezone} />)}
+            {auth.can('operator') && <LogActivity leadId={id} />}
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <LeadTimeline leadId={id} zone={l.timezone} />
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}

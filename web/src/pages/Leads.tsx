@@ -1,0 +1,158 @@
+import { Badge, Button, Checkbox, Group, Pagination, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { get } from '../api/client.ts';
+import type { Lead, Page } from '../api/types.ts';
+import { useAuth } from '../auth.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { leadName } from '../components/format.ts';
+import { BulkEnroll } from '../leads/BulkEnroll.tsx';
+import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
+import { ImportCsv } from '../leads/ImportCsv.tsx';
+import { Link } from '../router.tsx';
+
+const PAGE_SIZE = 25;
+const STATUSES = ['new', 'contacted', 'engaged', 'converted', 'unsubscribed'];
+
+export function LeadsPage() {
+  const auth = useAuth();
+  const [search, setSearch] = useState('');
+  const [q] = useDebouncedValue(search.trim(), 250);
+  const [status, setStatus] = useState<string | null>(null);
+  // Cursor paging: cursors[i] opens page i + 1.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const [pageIndex, setPageIndex] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [importing, setImporting] = useState(false);
+  const [enrolling, setEnrolling] = useState(false);
+
+  const leads = useQuery({
+    queryKey: ['leads', q, status, cursors[pageIndex]],
+    queryFn: () => get<Page<Lead>>('/api/leads', { q, status, cursor: cursors[pageIndex], limit: PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
+  const items = leads.data?.items ?? [];
+  const next = leads.data?.nextCursor ?? null;
+  const resetPaging = () => {
+    setCursors([undefined]);
+    setPageIndex(0);
+  };
+  const goTo = (page: number) => {
+    const index = page - 1;
+    if (index > pageIndex && next && cursors.length <= index) setCursors([...cursors, next]);
+    setPageIndex(index);
+  };
+  const toggle = (id: string) => {
+    const copy = new Set(selected);
+    if (copy.has(id)) copy.delete(id);
+    else copy.add(id);
+    setSelected(copy);
+  };
+  const allShown = items.length > 0 && items.every((l) => selected.has(l.id));
+  const filtered = q !== '' || status !== null;
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Leads</Title>
+        <Group gap="xs">
+          {auth.can('operator') && (
+            <Button variant="light" disabled={selected.size === 0} onClick={() => setEnrolling(true)}>
+              Enroll {selected.size || ''} in a sequence
+            </Button>
+          )}
+          {auth.can('admin') && <Button onClick={() => setImporting(true)}>Import CSV</Button>}
+        </Group>
+      </Group>
+      <Group grow preventGrowOverflow={false} wrap="wrap">
+        <TextInput
+          label="Search"
+          placeholder="Name, email or company"
+          value={search}
+          onChange={(e) => {
+            setSearch(e.currentTarget.value);
+            resetPaging();
+          }}
+        />
+        <Select
+          label="Status"
+          placeholder="Any status"
+          clearable
+          data={STATUSES}
+          value={status}
+          onChange={(v) => {
+            setStatus(v);
+            resetPaging();
+          }}
+        />
+      </Group>
+      <ErrorAlert error={leads.error} title="The leads could not be loaded" />
+      {leads.isSuccess && items.length === 0 && !filtered && pageIndex === 0 && (
+        <EmptyState
+          title="No leads yet"
+          action={auth.can('admin') ? <Button onClick={() => setImporting(true)}>Import a CSV</Button> : undefined}
+        >
+          Leads are the people your sequences reach. Import them from a CSV with an email or phone column (admins), or create them
+          through the API (<code>POST /api/leads</code>).
+        </EmptyState>
+      )}
+      {leads.isSuccess && items.length === 0 && filtered && <Text c="dimmed">No lead matches this search or status.</Text>}
+      {items.length > 0 && (
+        <ScrollArea>
+          <Table striped highlightOnHover verticalSpacing="xs" miw={640} aria-label="Leads">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th w={36}>
+                  <Checkbox
+                    aria-label="Select all leads on this page"
+                    checked={allShown}
+                    onChange={() => setSelected(allShown ? new Set() : new Set(items.map((l) => l.id)))}
+                  />
+                </Table.Th>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Email</Table.Th>
+                <Table.Th>Company</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Data</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((lead) => (
+                <Table.Tr key={lead.id}>
+                  <Table.Td>
+                    <Checkbox aria-label={`Select ${leadName(lead)}`} checked={selected.has(lead.id)} onChange={() => toggle(lead.id)} />
+                  </Table.Td>
+                  <Table.Td>
+                    <Link to={`/leads/${lead.id}`}>{leadName(lead)}</Link>
+                  </Table.Td>
+                  <Table.Td>{lead.email ?? '—'}</Table.Td>
+                  <Table.Td>{lead.company ?? '—'}</Table.Td>
+                  <Table.Td>
+                    <Badge variant="outline">{lead.status}</Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    <CompletenessBadge lead={lead} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollArea>
+      )}
+      {(pageIndex > 0 || next) && (
+        <Pagination total={next ? pageIndex + 2 : pageIndex + 1} value={pageIndex + 1} onChange={goTo} aria-label="Pages" />
+      )}
+      <ImportCsv opened={importing} onClose={() => setImporting(false)} />
+      <BulkEnroll
+        leadIds={[...selected]}
+        opened={enrolling}
+        onClose={() => {
+          setEnrolling(false);
+          setSelected(new Set());
+        }}
+      />
+    </Stack>
+  );
+}

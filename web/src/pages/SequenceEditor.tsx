@@ -1,0 +1,132 @@
+/** Create or edit a sequence: structured form and JSON side by side with the live graph. */
+import { Badge, Button, Grid, Group, Loader, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { get } from '../api/client.ts';
+import type { Sequence, SequenceDefinition } from '../api/types.ts';
+import { useAuth } from '../auth.tsx';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { statusColor } from '../components/format.ts';
+import { Link } from '../router.tsx';
+import { SequenceGraph } from '../sequences/Graph.tsx';
+import { ProblemList } from '../sequences/ProblemList.tsx';
+import { EMPTY_DEFINITION } from '../sequences/model.ts';
+import { SequenceActions } from '../sequences/SequenceActions.tsx';
+import { SequenceEnrollments } from '../sequences/Enrollments.tsx';
+import { SequencePreview } from '../sequences/Preview.tsx';
+import { SequenceStats } from '../sequences/Stats.tsx';
+import { StepsEditor } from '../sequences/StepsEditor.tsx';
+import { useSequenceDraft } from '../sequences/useSequenceDraft.ts';
+
+export function SequenceEditorPage({ id }: { id: string }) {
+  const isNew = id === 'new';
+  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<Sequence>(`/api/sequences/${id}`), enabled: !isNew });
+  if (!isNew && sequence.isLoading) return <Loader aria-label="Loading the sequence" />;
+  if (!isNew && (sequence.error || !sequence.data)) {
+    return (
+      <Stack>
+        <ErrorAlert error={sequence.error ?? new Error('No such sequence.')} title="This sequence cannot be shown" />
+        <Link to="/sequences">Back to the sequences</Link>
+      </Stack>
+    );
+  }
+  const data = sequence.data;
+  const initial = (data?.definition as SequenceDefinition | undefined) ?? EMPTY_DEFINITION;
+  // Keyed by version so a save (a new version) starts a fresh draft from what the server stored.
+  return <Editor key={`${id}:${data?.currentVersion ?? 0}`} sequence={data} initial={initial} />;
+}
+
+function Editor({ sequence, initial }: { sequence: Sequence | undefined; initial: SequenceDefinition }) {
+  const auth = useAuth();
+  const readOnly = !auth.can('admin');
+  const draft = useSequenceDraft(initial);
+  const [selected, setSelected] = useState<string | null>(initial.steps?.[0]?.id ?? null);
+  const [tab, setTab] = useState<string | null>('form');
+  const { definition, validation } = draft;
+  const problems = validation.data?.problems ?? [];
+
+  return (
+    <Stack>
+      <Group justify="space-between" wrap="wrap">
+        <Stack gap={0}>
+          <Text size="sm">
+            <Link to="/sequences">← Sequences</Link>
+          </Text>
+          <Group gap="xs">
+            <Title order={2}>{sequence ? sequence.name : 'New sequence'}</Title>
+            {sequence && <Badge color={statusColor(sequence.status)} data-testid="sequence-status">{sequence.status}</Badge>}
+            {sequence && <Badge variant="outline">version {sequence.currentVersion}</Badge>}
+          </Group>
+        </Stack>
+        <SequenceActions sequence={sequence} definition={definition} canSave={!draft.jsonError} readOnly={readOnly} />
+      </Group>
+      {readOnly && <Text size="sm" c="dimmed">Only admins edit sequences; you see them read-only.</Text>}
+      <Group gap="xs" data-testid="validation">
+        {validation.isFetching && <Loader size="xs" aria-label="Validating" />}
+        {validation.data?.ok && <Badge color="green">valid</Badge>}
+        {validation.data && !validation.data.ok && <Badge color="red">{problems.length} problem{problems.length === 1 ? '' : 's'}</Badge>}
+        {(validation.data?.warnings ?? []).map((w, i) => (
+          <Badge key={i} color="yellow" variant="light" title={w.message}>
+            {w.path}: {w.message}
+          </Badge>
+        ))}
+      </Group>
+      <ErrorAlert error={validation.error} title="Validation is unavailable" />
+      <ProblemList definition={definition} problems={problems} onOpen={(stepId) => (setSelected(stepId), setTab('form'))} />
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Tabs value={tab} onChange={setTab}>
+            <Tabs.List>
+              <Tabs.Tab value="form">Form</Tabs.Tab>
+              <Tabs.Tab value="json">JSON</Tabs.Tab>
+            </Tabs.List>
+            <Tabs.Panel value="form" pt="sm">
+              <Stack>
+                <TextInput label="Sequence name" value={definition.name ?? ''} readOnly={readOnly} onChange={(e) => draft.setDefinition({ ...definition, name: e.currentTarget.value })} />
+                <StepsEditor definition={definition} byStep={draft.byStep} selected={selected} onSelect={setSelected} readOnly={readOnly} onChange={draft.setDefinition} />
+              </Stack>
+            </Tabs.Panel>
+            <Tabs.Panel value="json" pt="sm">
+              <Stack gap="xs">
+                <Textarea
+                  label="Definition (JSON)"
+                  description="Schedule, quiet hours, exit rules and steps; docs/SEQUENCES.md describes every field."
+                  value={draft.jsonText}
+                  onChange={(e) => draft.setJson(e.currentTarget.value)}
+                  autosize
+                  minRows={16}
+                  maxRows={40}
+                  readOnly={readOnly}
+                  spellCheck={false}
+                  styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+                  error={draft.jsonError ? `Not valid JSON: ${draft.jsonError}` : undefined}
+                />
+              </Stack>
+            </Tabs.Panel>
+          </Tabs>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <SequenceGraph definition={definition} problems={draft.byStep} selected={selected} onSelect={(s) => (setSelected(s), setTab('form'))} />
+        </Grid.Col>
+      </Grid>
+      {sequence && (
+        <Tabs defaultValue="stats">
+          <Tabs.List>
+            <Tabs.Tab value="stats">Funnel</Tabs.Tab>
+            <Tabs.Tab value="enrollments">Enrollments &amp; versions</Tabs.Tab>
+            <Tabs.Tab value="preview">Preview (dry run)</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="stats" pt="sm">
+            <SequenceStats sequenceId={sequence.id} />
+          </Tabs.Panel>
+          <Tabs.Panel value="enrollments" pt="sm">
+            <SequenceEnrollments sequence={sequence} />
+          </Tabs.Panel>
+          <Tabs.Panel value="preview" pt="sm">
+            <SequencePreview sequence={sequence} />
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </Stack>
+  );
+}

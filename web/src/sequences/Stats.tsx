@@ -1,0 +1,84 @@
+/** Per-step funnel: executed, sent, delivered, opened, clicked, replied, bounced, failed. */
+import { Badge, Group, ScrollArea, Stack, Table, Text } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { get } from '../api/client.ts';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { statusColor } from '../components/format.ts';
+
+const COLUMNS = ['executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
+type StepStats = { stepId: string; type: string | null } & Record<(typeof COLUMNS)[number], number>;
+export interface SequenceStatsAnswer {
+  sequenceId: string;
+  steps: StepStats[];
+  enrollments: Record<string, number>;
+}
+
+export function SequenceStats({ sequenceId }: { sequenceId: string }) {
+  const stats = useQuery({
+    queryKey: ['sequence', sequenceId, 'stats'],
+    queryFn: () => get<SequenceStatsAnswer>(`/api/sequences/${sequenceId}/stats`),
+    refetchInterval: 5_000,
+  });
+  if (stats.error) return <ErrorAlert error={stats.error} title="Stats are unavailable" />;
+  if (!stats.data) return null;
+  const { steps, enrollments } = stats.data;
+  const total = Object.values(enrollments).reduce((a, b) => a + b, 0);
+  return (
+    <Stack data-testid="sequence-stats">
+      <Group gap="xs">
+        <Text size="sm">Enrollments: {total}</Text>
+        {Object.entries(enrollments)
+          .filter(([, n]) => n > 0)
+          .map(([status, n]) => (
+            <Badge key={status} color={statusColor(status)} variant="light">
+              {status} {n}
+            </Badge>
+          ))}
+      </Group>
+      {total === 0 && <Text c="dimmed" size="sm">No lead is enrolled yet: activate the sequence, then enroll leads from the Leads page.</Text>}
+      <ScrollArea>
+        <Table withTableBorder fz="sm" miw={600} aria-label="Per-step funnel">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>step</Table.Th>
+              {COLUMNS.map((c) => (
+                <Table.Th key={c}>{c}</Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {steps.map((s) => (
+              <Table.Tr key={s.stepId}>
+                <Table.Td>
+                  {s.stepId} <Text span c="dimmed" size="xs">{s.type}</Text>
+                </Table.Td>
+                {COLUMNS.map((c) => (
+                  <Table.Td key={c}>{s[c]}</Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </ScrollArea>
+      {total > 0 && (
+        <div style={{ width: '100%', height: 240 }}>
+          <ResponsiveContainer>
+            <BarChart data={steps}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="stepId" />
+              <YAxis allowDecimals={false} />
+              <Tooltip />
+              <Legend />
+              <Bar dataKey="executed" fill="#748ffc" />
+              <Bar dataKey="delivered" fill="#40c057" />
+              <Bar dataKey="opened" fill="#fab005" />
+              <Bar dataKey="replied" fill="#12b886" />
+              <Bar dataKey="failed" fill="#fa5252" />
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+    </Stack>
+  );
+}

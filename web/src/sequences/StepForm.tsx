@@ -1,0 +1,153 @@
+/** A structured form for one step, by type; edits go straight into the definition. */
+import { Alert, Button, Group, Paper, SegmentedControl, Select, Stack, Switch, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import type { Problem, Step } from '../api/types.ts';
+
+export const EVENT_TYPES = [
+  'email.delivered', 'email.opened', 'email.clicked', 'email.replied', 'email.bounced', 'email.unsubscribed', 'email.spam_reported',
+  'sms.delivered', 'sms.failed', 'sms.replied', 'sms.opted_out', 'sms.opted_in',
+  'call.answered', 'call.voicemail', 'call.no_answer', 'call.completed', 'manual.outcome',
+];
+
+interface Props {
+  step: Step;
+  stepIds: string[];
+  problems: Problem[];
+  readOnly: boolean;
+  onChange: (step: Step) => void;
+  onRemove: () => void;
+  onMove: (delta: -1 | 1) => void;
+}
+
+type When = { event?: string; step?: string; outcome?: string[]; lead?: { field: string; op: string; value?: unknown } };
+
+function text(step: Step, key: string): string {
+  const v = step[key];
+  return typeof v === 'string' ? v : '';
+}
+
+export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove, onMove }: Props) {
+  const set = (key: string, value: unknown) => {
+    const copy: Step = { ...step, [key]: value };
+    if (value === undefined || value === '') delete copy[key];
+    onChange(copy);
+  };
+  const field = (key: string, label: string, multiline = false) =>
+    multiline ? (
+      <Textarea label={label} value={text(step, key)} onChange={(e) => set(key, e.currentTarget.value)} autosize minRows={3} readOnly={readOnly} />
+    ) : (
+      <TextInput label={label} value={text(step, key)} onChange={(e) => set(key, e.currentTarget.value)} readOnly={readOnly} />
+    );
+  const target = (key: string, label: string, clearable = false) => (
+    <Select label={label} data={stepIds} value={text(step, key) || null} onChange={(v) => set(key, v ?? undefined)} clearable={clearable} readOnly={readOnly} />
+  );
+  const when = (step.when ?? {}) as When;
+  const conditionKind = when.outcome ? 'outcome' : when.lead ? 'lead' : 'event';
+
+  return (
+    <Paper withBorder p="md" radius="md" data-testid={`step-form-${step.id}`}>
+      <Stack gap="xs">
+        <Group justify="space-between">
+          <Text fw={600}>
+            {step.type} step “{step.id}”
+          </Text>
+          {!readOnly && (
+            <Group gap={4}>
+              <Button size="compact-xs" variant="default" onClick={() => onMove(-1)} aria-label="Move step up">↑</Button>
+              <Button size="compact-xs" variant="default" onClick={() => onMove(1)} aria-label="Move step down">↓</Button>
+              <Button size="compact-xs" color="red" variant="light" onClick={onRemove}>Remove</Button>
+            </Group>
+          )}
+        </Group>
+        {problems.map((p, i) => (
+          <Alert key={i} color="red" p="xs" role="alert">
+            <code>{p.path}</code> {p.message}
+          </Alert>
+        ))}
+        <Group grow preventGrowOverflow={false} wrap="wrap">
+          {field('id', 'Step id')}
+          {field('name', 'Name (optional)')}
+        </Group>
+        {step.type === 'email' && (
+          <>
+            {field('subject', 'Subject')}
+            {field('body', 'Body (Liquid: {{ lead.firstName }})', true)}
+            <Switch label="Draft with the AI writer" checked={step.useAiWriter === true} onChange={(e) => set('useAiWriter', e.currentTarget.checked)} disabled={readOnly} />
+          </>
+        )}
+        {step.type === 'sms' && (
+          <>
+            {field('text', 'Text', true)}
+            <Switch label="Draft with the AI writer" checked={step.useAiWriter === true} onChange={(e) => set('useAiWriter', e.currentTarget.checked)} disabled={readOnly} />
+          </>
+        )}
+        {step.type === 'voice' && (
+          <>
+            {field('script', 'Script spoken to a person', true)}
+            {field('voicemail', 'Voicemail (optional)', true)}
+          </>
+        )}
+        {step.type === 'wait' && (
+          <>
+            {field('duration', 'Duration (ISO-8601: PT30M, PT4H, P2D)')}
+            <Switch label="Count days as business days" checked={step.businessDays === true} onChange={(e) => set('businessDays', e.currentTarget.checked)} disabled={readOnly} />
+          </>
+        )}
+        {step.type === 'branch' && (
+          <>
+            <SegmentedControl
+              aria-label="Condition"
+              value={conditionKind}
+              onChange={(kind) => set('when', kind === 'outcome' ? { outcome: ['connected'] } : kind === 'lead' ? { lead: { field: 'company', op: 'exists' } } : { event: 'email.opened' })}
+              data={[
+                { value: 'event', label: 'An event' },
+                { value: 'outcome', label: 'An outcome' },
+                { value: 'lead', label: 'A lead field' },
+              ]}
+              disabled={readOnly}
+            />
+            {conditionKind === 'event' && (
+              <Group grow preventGrowOverflow={false} wrap="wrap">
+                <Select label="Event" data={EVENT_TYPES} value={when.event ?? null} onChange={(v) => set('when', { ...when, event: v ?? 'email.opened' })} readOnly={readOnly} />
+                <Select label="Of step (optional)" data={stepIds} value={when.step ?? null} clearable onChange={(v) => set('when', v ? { ...when, step: v } : { event: when.event })} readOnly={readOnly} />
+              </Group>
+            )}
+            {conditionKind === 'outcome' && (
+              <TagsInput label="Outcomes that take the “then” way" value={when.outcome ?? []} onChange={(v) => set('when', { outcome: v })} readOnly={readOnly} />
+            )}
+            {conditionKind === 'lead' && when.lead && (
+              <Group grow preventGrowOverflow={false} wrap="wrap">
+                <TextInput label="Field" value={when.lead.field} onChange={(e) => set('when', { lead: { ...when.lead!, field: e.currentTarget.value } })} readOnly={readOnly} />
+                <Select
+                  label="Test"
+                  data={['eq', 'neq', 'exists', 'missing', 'contains', 'in', 'gt', 'lt']}
+                  value={when.lead.op}
+                  onChange={(v) => set('when', { lead: { ...when.lead!, op: v ?? 'exists' } })}
+                  readOnly={readOnly}
+                />
+                <TextInput label="Value" value={String(when.lead.value ?? '')} onChange={(e) => set('when', { lead: { ...when.lead!, value: e.currentTarget.value } })} readOnly={readOnly} />
+              </Group>
+            )}
+            {field('within', 'Wait at most (ISO-8601, e.g. PT4H)')}
+            <Group grow preventGrowOverflow={false} wrap="wrap">
+              {target('then', 'Then go to')}
+              {target('else', 'Else go to')}
+            </Group>
+          </>
+        )}
+        {step.type === 'task' && (
+          <>
+            {field('title', 'Title')}
+            {field('description', 'Description (optional)', true)}
+            <TagsInput
+              label="Outcomes"
+              value={Array.isArray(step.outcomes) ? (step.outcomes as string[]) : []}
+              onChange={(v) => set('outcomes', v)}
+              readOnly={readOnly}
+            />
+          </>
+        )}
+        {step.type !== 'branch' && step.type !== 'end' && target('next', 'Then jump to (default: the next step)', true)}
+      </Stack>
+    </Paper>
+  );
+}

@@ -1,0 +1,83 @@
+/** The list of steps: pick one to edit in its form, add, move or remove steps. */
+import { Badge, Button, Group, Select, Stack } from '@mantine/core';
+import { useState } from 'react';
+import type { Problem, SequenceDefinition, Step } from '../api/types.ts';
+import { newStep, STEP_TYPES } from './model.ts';
+import { StepForm } from './StepForm.tsx';
+
+interface Props {
+  definition: SequenceDefinition;
+  byStep: Map<string, Problem[]>;
+  selected: string | null;
+  readOnly: boolean;
+  onSelect: (id: string | null) => void;
+  onChange: (definition: SequenceDefinition) => void;
+}
+
+export function StepsEditor({ definition, byStep, selected, readOnly, onSelect, onChange }: Props) {
+  const [type, setType] = useState<string | null>('email');
+  const steps = Array.isArray(definition.steps) ? definition.steps : [];
+  const index = steps.findIndex((s) => s.id === selected);
+  const step = steps[index];
+  const setSteps = (next: Step[]) => onChange({ ...definition, steps: next });
+
+  return (
+    <Stack gap="sm">
+      <Group gap={6} role="list" aria-label="Steps">
+        {steps.map((s, i) => (
+          <Button
+            key={`${s.id}-${i}`}
+            role="listitem"
+            size="compact-sm"
+            variant={s.id === selected ? 'filled' : 'default'}
+            color={byStep.has(s.id) ? 'red' : undefined}
+            onClick={() => onSelect(s.id)}
+            rightSection={byStep.has(s.id) ? <Badge size="xs" color="red">{byStep.get(s.id)!.length}</Badge> : undefined}
+          >
+            {i + 1}. {s.id}
+          </Button>
+        ))}
+      </Group>
+      {!readOnly && (
+        <Group gap="xs" align="flex-end">
+          <Select label="New step" data={STEP_TYPES} value={type} onChange={setType} w={140} allowDeselect={false} />
+          <Button
+            variant="light"
+            onClick={() => {
+              const created = newStep((type ?? 'email') as Step['type'], steps);
+              setSteps([...steps, created]);
+              onSelect(created.id);
+            }}
+          >
+            Add step
+          </Button>
+        </Group>
+      )}
+      {step && (
+        <StepForm
+          step={step}
+          stepIds={steps.map((s) => s.id)}
+          problems={byStep.get(step.id) ?? []}
+          readOnly={readOnly}
+          onChange={(updated) => {
+            const next = steps.slice();
+            next[index] = updated;
+            setSteps(next);
+            if (updated.id !== step.id) onSelect(updated.id);
+          }}
+          onRemove={() => {
+            setSteps(steps.filter((_, i) => i !== index));
+            onSelect(steps[index + 1]?.id ?? steps[index - 1]?.id ?? null);
+          }}
+          onMove={(delta) => {
+            const to = index + delta;
+            if (to < 0 || to >= steps.length) return;
+            const next = steps.slice();
+            [next[index], next[to]] = [next[to]!, next[index]!];
+            setSteps(next);
+          }}
+        />
+      )}
+    </Stack>
+  );
+}
