@@ -90,7 +90,12 @@ export async function runWorkloads(args: {
             engineRuns.push(ours);
             loopRuns.push(peer);
           }
-          return { engine: Math.round(ours.stepsPerSecond), loop: Math.round(peer.stepsPerSecond) };
+          return {
+            engine: Math.round(ours.stepsPerSecond),
+            loop: Math.round(peer.stepsPerSecond),
+            enginePerCpu: Math.round(ours.stepsPerCpuSecond!),
+            loopPerCpu: Math.round(peer.stepsPerCpuSecond!),
+          };
         }),
       ),
     );
@@ -103,6 +108,12 @@ export async function runWorkloads(args: {
       target: '≥ 5,000 and ≥ 0.7× loop',
       met: ours.median >= 5000 && withLoop.ratio! >= 0.7,
     });
+    const perCpu = withPeer(
+      row('A', 'embedded, per CPU-second of the process', 'steps/CPU-s', engineRuns.map((r) => r.stepsPerCpuSecond!)),
+      'bare PGlite loop',
+      summarize(loopRuns.map((r) => r.stepsPerCpuSecond!)),
+    );
+    rows.push({ ...perCpu, note: 'one thread: on an idle machine wall-clock steps/s ≈ steps per CPU-second' });
   }
 
   if (only.has('A') && hasPostgres) {
@@ -187,6 +198,13 @@ export async function runWorkloads(args: {
       summarize(without.map((r) => r.stepsPerSecond)),
     );
     rows.push({ ...rate, target: '≥ 0.9× none dormant', met: rate.ratio! >= 0.9 });
+    rows.push(
+      withPeer(
+        row('C', `due rate with ${sizes.dormant.toLocaleString('en-US')} dormant, per CPU-second`, 'steps/CPU-s', withDormant.map((r) => r.stepsPerCpuSecond)),
+        'none dormant',
+        summarize(without.map((r) => r.stepsPerCpuSecond)),
+      ),
+    );
     const idle = row('C', 'idle CPU, dormant only', '% of a core', withDormant.map((r) => r.idleCpuPercent));
     rows.push({ ...idle, target: '< 1 %', met: idle.median < 1, note: `claims while idle: ${withDormant.map((r) => r.claimsWhileIdle).join(', ')}` });
     const rss = withPeer(

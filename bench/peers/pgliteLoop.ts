@@ -13,13 +13,19 @@ import { completeExecution, findExecutionByKey, idempotencyKeyOf, writeIntent } 
 import { loadRunContext } from '../../src/engine/context.ts';
 import { moveToStep } from '../../src/engine/transitions.ts';
 import { countExecutions, STEPS_PER_ENROLLMENT, THREE_STEPS } from '../lib/fixture.ts';
-import { seedDueNow, type ThroughputRun } from '../workloads/throughput.ts';
+import { seedDueNow, timed, type ThroughputRun } from '../workloads/throughput.ts';
 
 const ORDER = THREE_STEPS.steps.map((s) => s.id);
 
 export async function pgliteLoopThroughput(db: Db, leads: number, concurrency = 8): Promise<ThroughputRun> {
   await seedDueNow(db, leads);
-  const started = performance.now();
+  const { seconds, cpuSeconds } = await timed(() => loop(db, concurrency));
+  const steps = await countExecutions(db);
+  if (steps !== leads * STEPS_PER_ENROLLMENT) throw new Error(`bare loop: expected ${leads * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
+  return { steps, seconds, stepsPerSecond: steps / seconds, stepsPerCpuSecond: steps / cpuSeconds };
+}
+
+async function loop(db: Db, concurrency: number): Promise<void> {
   for (;;) {
     const now = new Date();
     const leaseId = randomUUID();
@@ -31,10 +37,6 @@ export async function pgliteLoopThroughput(db: Db, leads: number, concurrency = 
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, claims.length) }, lane));
   }
-  const seconds = (performance.now() - started) / 1000;
-  const steps = await countExecutions(db);
-  if (steps !== leads * STEPS_PER_ENROLLMENT) throw new Error(`bare loop: expected ${leads * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
-  return { steps, seconds, stepsPerSecond: steps / seconds };
 }
 
 async function runClaim(db: Db, claim: Claim): Promise<void> {

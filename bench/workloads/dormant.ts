@@ -13,6 +13,7 @@ import { openDatabase } from '../../src/db/open.ts';
 import { runChild } from '../lib/processes.ts';
 import { benchEngine, countExecutions, createFixture, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
 import { sleep } from '../lib/stats.ts';
+import { timed } from './throughput.ts';
 
 export interface DormantRun {
   dormant: number;
@@ -20,6 +21,7 @@ export interface DormantRun {
   steps: number;
   seconds: number;
   stepsPerSecond: number;
+  stepsPerCpuSecond: number;
   idleCpuPercent: number;
   idleSeconds: number;
   rssMiB: number;
@@ -107,9 +109,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
   await insertEnrollmentsSeries(db, fixture, { count: due, from: 0, dueAt: new Date(Date.now() - 1000), spreadSeconds: 0 });
 
   const { engine } = benchEngine(db, { batchSize: 100, concurrency: 8 });
-  const started = performance.now();
-  await engine.dispatcher.drain();
-  const seconds = (performance.now() - started) / 1000;
+  const { seconds, cpuSeconds } = await timed(() => engine.dispatcher.drain());
   const steps = await countExecutions(db);
   if (steps !== due * STEPS_PER_ENROLLMENT) throw new Error(`dormant run: expected ${due * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
 
@@ -137,6 +137,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
     steps,
     seconds,
     stepsPerSecond: steps / seconds,
+    stepsPerCpuSecond: steps / cpuSeconds,
     idleCpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
     idleSeconds: wall,
     rssMiB,

@@ -114,6 +114,21 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByTestId('import-result').filter({ hasText: 'Imported 2 leads' }).waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+
+    // Add one lead by hand: a bad phone is refused with a sentence, a good one opens the lead.
+    await page.getByRole('button', { name: 'Add lead' }).click();
+    const form = page.getByRole('dialog');
+    await form.getByLabel('First name').fill('Linus');
+    await form.getByLabel('Email', { exact: true }).fill('linus@example.com');
+    await form.getByLabel(/^Phone/).fill('12');
+    await form.getByRole('button', { name: 'Add lead' }).click();
+    await form.getByRole('alert').filter({ hasText: /phone/i }).waitFor();
+    await form.getByLabel(/^Phone/).fill('');
+    await form.getByRole('button', { name: 'Add lead' }).click();
+    await page.getByTestId('lead-name').filter({ hasText: 'Linus' }).waitFor();
+    await visible('Not in any sequence');
+    await page.getByRole('link', { name: '← Leads' }).click();
+
     await page.getByLabel('Search').fill('grace');
     await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor({ state: 'detached' });
     await page.getByLabel('Search').fill('');
@@ -174,10 +189,11 @@ describe.skipIf(!run)('dashboard in a browser', () => {
 
     // Record an outcome: the waiting branch takes its "then" way to the LinkedIn task.
     await enrollmentStatus(/waiting/);
+    await page.getByTestId('next-run').filter({ hasText: 'your time' }).waitFor();
+    await shot('lead-detail');
     await page.getByRole('button', { name: 'Record outcome' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'connected' }).click();
     await page.getByTestId('current-step').filter({ hasText: 'linkedin' }).waitFor();
-    await shot('lead-detail');
 
     // The tasks inbox: one click finishes the task and the sequence.
     await page.getByRole('link', { name: 'Tasks' }).click();

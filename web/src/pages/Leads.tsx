@@ -11,6 +11,7 @@ import { leadName } from '../components/format.ts';
 import { BulkEnroll } from '../leads/BulkEnroll.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { ImportCsv } from '../leads/ImportCsv.tsx';
+import { NewLead } from '../leads/NewLead.tsx';
 import { Link } from '../router.tsx';
 
 const PAGE_SIZE = 25;
@@ -27,6 +28,7 @@ export function LeadsPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [importing, setImporting] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
+  const [adding, setAdding] = useState(false);
 
   const leads = useQuery({
     queryKey: ['leads', q, status, cursors[pageIndex]],
@@ -63,6 +65,11 @@ export function LeadsPage() {
               Enroll {selected.size || ''} in a sequence
             </Button>
           )}
+          {auth.can('operator') && (
+            <Button variant="default" onClick={() => setAdding(true)}>
+              Add lead
+            </Button>
+          )}
           {auth.can('admin') && <Button onClick={() => setImporting(true)}>Import CSV</Button>}
         </Group>
       </Group>
@@ -94,8 +101,8 @@ export function LeadsPage() {
           title="No leads yet"
           action={auth.can('admin') ? <Button onClick={() => setImporting(true)}>Import a CSV</Button> : undefined}
         >
-          Leads are the people your sequences reach. Import them from a CSV with an email or phone column (admins), or create them
-          through the API (<code>POST /api/leads</code>).
+          Leads are the people your sequences reach. Import them from a CSV with an email or phone column (admins), or add one with
+          “Add lead”.
         </EmptyState>
       )}
       {leads.isSuccess && items.length === 0 && filtered && <Text c="dimmed">No lead matches this search or status.</Text>}
@@ -145,6 +152,7 @@ export function LeadsPage() {
         <Pagination total={next ? pageIndex + 2 : pageIndex + 1} value={pageIndex + 1} onChange={goTo} aria-label="Pages" />
       )}
       <ImportCsv opened={importing} onClose={() => setImporting(false)} />
+      <NewLead opened={adding} onClose={() => setAdding(false)} />
       <BulkEnroll
         leadIds={[...selected]}
         opened={enrolling}
