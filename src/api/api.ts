@@ -17,6 +17,7 @@ import { leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
 import { registerOpenApi } from './openapi.ts';
 import { sequenceToolRoutes } from './sequenceTools.ts';
+import { historyRoutes } from './history.ts';
 import { sequenceRoutes } from './sequences.ts';
 import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
@@ -84,6 +85,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
         enrollmentRoutes(api, deps.db, deps.engine);
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);
+        historyRoutes(api, deps.db);
       },
       { prefix: '/api' },
     );

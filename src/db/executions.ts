@@ -185,3 +185,27 @@ export async function findExecutionForEvent(
   }
   return undefined;
 }
+
+export interface RecentExecution extends ExecutionRecord {
+  leadName: string | null;
+  leadEmail: string | null;
+  sequenceName: string;
+}
+
+/** The newest executions of a workspace in the given statuses: the monitoring page's failures. */
+export async function listRecentExecutions(
+  db: Queryable,
+  args: { workspaceId: string; statuses: ExecutionStatus[]; limit: number },
+): Promise<RecentExecution[]> {
+  const columns = EXECUTION_COLUMNS.split(',').map((c) => `x.${c.trim()}`).join(', ');
+  return db.query<RecentExecution>(
+    `select ${columns}, nullif(trim(concat_ws(' ', l.first_name, l.last_name)), '') as "leadName", l.email as "leadEmail",
+       s.name as "sequenceName"
+     from sequence_executions x
+     join leads l on l.id = x.lead_id
+     join sequences s on s.id = x.sequence_id
+     where x.workspace_id = $1 and x.status = any($2::text[])
+     order by x.started_at desc, x.id desc limit $3`,
+    [args.workspaceId, args.statuses, args.limit],
+  );
+}

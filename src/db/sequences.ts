@@ -106,3 +106,19 @@ export async function lockSequence(tx: Queryable, workspaceId: string, id: strin
   );
   return row;
 }
+
+export interface SequenceVersionInfo {
+  version: number;
+  createdAt: Date;
+  enrollments: number;
+}
+
+/** Every version of a sequence, newest first, with how many enrollments run on each. */
+export async function listSequenceVersions(db: Queryable, sequenceId: string): Promise<SequenceVersionInfo[]> {
+  return db.query<SequenceVersionInfo>(
+    `select v.version, v.created_at as "createdAt",
+       (select count(*)::int from enrollments e where e.sequence_id = v.sequence_id and e.sequence_version = v.version) as enrollments
+     from sequence_versions v where v.sequence_id = $1 order by v.version desc`,
+    [sequenceId],
+  );
+}

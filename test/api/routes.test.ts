@@ -49,7 +49,7 @@ describe('the route list', () => {
 
   it('answers 401 on every route without a token, with a malformed header, and with an unknown token', async () => {
     for (const route of routes()) {
-      const url = route.url.replace(':id', world.leadId);
+      const url = fillParams(route.url, world.leadId);
       for (const token of [null, 'tp_not_a_real_token']) {
         const response = await kit.call(route.method as never, url, { token });
         expect(response.status, `${route.key} token=${token}`).toBe(401);
@@ -64,7 +64,7 @@ describe('the route list', () => {
     let checked = 0;
     for (const route of routes()) {
       for (const role of BELOW[route.minRole!]) {
-        const url = route.url.includes(':id') ? route.url.replace(':id', idFor(route.url, world)) : route.url;
+        const url = route.url.includes(':id') ? fillParams(route.url, idFor(route.url, world)) : route.url;
         const body = takesBody(route.method) ? validBody(route.key, world) : undefined;
         const response = await kit.call(route.method as never, url, { token: kit.tokens[role], body, headers: contentTypeFor(route.key) });
         expect(response.status, `${route.key} as ${role}`).toBe(403);
@@ -83,7 +83,7 @@ describe('the route list', () => {
         ['nobody', NIL],
       ] as const) {
         const token = who === 'other workspace' ? kit.other.admin : kit.tokens.admin;
-        const response = await kit.call(route.method as never, route.url.replace(':id', id), { token, body, headers: contentTypeFor(route.key) });
+        const response = await kit.call(route.method as never, fillParams(route.url, id), { token, body, headers: contentTypeFor(route.key) });
         expect(response.status, `${route.key} (${who}): ${JSON.stringify(response.body)}`).toBe(404);
         expect(response.body.error.code).toBe('not_found');
       }
@@ -103,9 +103,15 @@ describe('the route list', () => {
   it('answers 400 with the problem path for a malformed id', async () => {
     for (const route of routes().filter((r) => r.url.includes(':id'))) {
       const body = takesBody(route.method) ? validBody(route.key, world) : undefined;
-      const response = await kit.call(route.method as never, route.url.replace(':id', 'not-a-uuid'), { body, headers: contentTypeFor(route.key) });
+      const response = await kit.call(route.method as never, fillParams(route.url, 'not-a-uuid'), { body, headers: contentTypeFor(route.key) });
       expect(response.status, route.key).toBe(400);
       expect(response.body.error.details.problems[0]).toMatchObject({ in: 'params', path: '$.id' });
     }
   });
 });
+
+/** Fills `:id` with the given id and every other path parameter with a valid value. */
+function fillParams(url: string, id: string): string {
+  const others: Record<string, string> = { version: '1' };
+  return url.replace(':id', id).replace(/:(\w+)/g, (_, name: string) => others[name] ?? name);
+}
