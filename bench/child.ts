@@ -5,6 +5,8 @@
  *   graphile <url> <schema> <concurrency>   a graphile-worker runner doing the step chain
  *   bullmq <redisUrl> <queue> <concurrency> a bare BullMQ worker doing no-op steps
  *   engine <url> <concurrency>              Touchpoint's inline dispatcher on PostgreSQL
+ *   distributed <url> <redisUrl> <prefix> <concurrency>
+ *                                           Touchpoint's distributed worker (BullMQ), as `touchpoint worker`
  *   dormant-seed <dataDir> <dormant>        seeds an on-disk store with dormant enrollments (prints JSON)
  *   dormant-run <dataDir> <dormant> <due> <idleSeconds>
  *                                           C's measured run on that store (prints JSON)
@@ -12,6 +14,7 @@
 import { createInterface } from 'node:readline';
 import { runEngineChild } from './workloads/children.ts';
 import { dormantRunChild, seedDormantChild } from './workloads/dormant.ts';
+import { runDistributedChild } from './workloads/distributed.ts';
 import { runBullmqChild } from './peers/bullmqChain.ts';
 import { runGraphileChild } from './peers/graphile.ts';
 
@@ -37,6 +40,9 @@ async function main(): Promise<void> {
       break;
     case 'engine':
       stop = await runEngineChild(args[0]!, Number(args[1]), waitForGo);
+      break;
+    case 'distributed':
+      stop = await runDistributedChild(args[0]!, args[1]!, args[2]!, Number(args[3]), waitForGo);
       break;
     case 'dormant-seed':
       process.stdout.write(`${JSON.stringify(await seedDormantChild(args[0]!, Number(args[1])))}\n`);

@@ -1,13 +1,119 @@
 /**
- * A distributed: PostgreSQL + BullMQ with worker processes. Filled in once src/engine/bullmq
- * has landed; until then `distributedAvailable()` answers false and the row says so.
+ * A distributed: PostgreSQL + BullMQ, N worker processes assembled exactly as
+ * `touchpoint worker` assembles one (src/cli/worker.ts: leader election, the BullMQ dispatcher
+ * on the leader, a StepWorker in every process, wake-ups over Redis), but with the bench's mock
+ * adapters that persist nothing. Timed from `go` until every enrollment has completed.
  */
-import type { ThroughputRun } from './throughput.ts';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { openDatabase } from '../../src/db/open.ts';
+import { openPostgresBench, REDIS_URL } from '../lib/databases.ts';
+import { benchEngine, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+import { startWorkers, waitForCount } from '../lib/processes.ts';
+import { seedDueNow, type ThroughputRun } from './throughput.ts';
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 
 export async function distributedAvailable(): Promise<boolean> {
-  return false;
+  const needed = ['engine/bullmq/dispatcher.ts', 'engine/bullmq/worker.ts', 'engine/bullmq/leader.ts', 'engine/bullmq/wake.ts', 'engine/bullmq/jobs.ts'];
+  if (!needed.every((file) => existsSync(join(SRC, file)))) return false;
+  try {
+    await import('../../src/engine/bullmq/dispatcher.ts');
+    await import('../../src/engine/bullmq/worker.ts');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-export async function distributedThroughput(_args: { leads: number; processes: number; concurrency: number; timeoutMs: number }): Promise<ThroughputRun> {
-  throw new Error('distributed mode is not available yet');
+export async function distributedThroughput(args: { leads: number; processes: number; concurrency: number; timeoutMs: number }): Promise<ThroughputRun> {
+  const store = await openPostgresBench(4);
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  try {
+    await seedDueNow(store.db, args.leads);
+    const workers = await startWorkers(args.processes, 'distributed', [store.url!, REDIS_URL, prefix, args.concurrency]);
+    const started = performance.now();
+    workers.go();
+    try {
+      await waitForCount(
+        async () => (await store.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`))[0]!.n,
+        args.leads,
+        args.timeoutMs,
+      );
+    } finally {
+      await workers.stop();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const steps = args.leads * STEPS_PER_ENROLLMENT;
+    return { steps, seconds, stepsPerSecond: steps / seconds };
+  } finally {
+    await store.close();
+    await deleteKeys(`${prefix}*`);
+  }
+}
+
+async function deleteKeys(pattern: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One worker process (bench/child.ts `distributed`). */
+export async function runDistributedChild(
+  url: string,
+  redisUrl: string,
+  prefix: string,
+  concurrency: number,
+  go: () => Promise<void>,
+): Promise<() => Promise<void>> {
+  const { Queue } = await import('bullmq');
+  const { BullMqDispatcher } = await import('../../src/engine/bullmq/dispatcher.ts');
+  const { QUEUE_NAME, keyPrefix } = await import('../../src/engine/bullmq/jobs.ts');
+  const { LeaderElection } = await import('../../src/engine/bullmq/leader.ts');
+  const { connectRedis, connectRedisFailFast, quit } = await import('../../src/engine/bullmq/redis.ts');
+  const { createWakePublisher, subscribeWakeUps } = await import('../../src/engine/bullmq/wake.ts');
+  const { StepWorker } = await import('../../src/engine/bullmq/worker.ts');
+
+  const db = await openDatabase({ databaseUrl: url, poolSize: concurrency + 2, migrate: false });
+  const { engine } = benchEngine(db, { concurrency });
+  const { deps } = engine;
+  const prefixes = keyPrefix(prefix);
+  const queue = new Queue(QUEUE_NAME, { connection: connectRedisFailFast(redisUrl), prefix: prefixes.queue });
+  const workerRedis = connectRedis(redisUrl);
+  const dispatcher = new BullMqDispatcher(deps, queue, { maxIdleMs: Math.min(30_000, deps.leaseMs) });
+  const wakes = createWakePublisher(redisUrl, prefixes.wakeChannel, undefined, 250);
+  const worker = new StepWorker(deps, { connection: workerRedis, prefix: prefixes.queue, concurrency, onJobDone: () => wakes.publish() });
+  const leader = new LeaderElection({
+    connectionString: url,
+    applicationName: `touchpoint-bench:${prefix}:${process.pid}`,
+    pollMs: Math.max(250, Math.min(2000, deps.leaseMs / 5)),
+    onChange: (isLeader) => {
+      if (isLeader) dispatcher.start();
+      else void dispatcher.stop();
+    },
+  });
+  const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
+  process.stdout.write('ready\n');
+  await go();
+  worker.start();
+  leader.start();
+  return async () => {
+    await leader.stop();
+    await dispatcher.stop();
+    await worker.stop();
+    await Promise.all([unsubscribe(), wakes.close(), queue.close().catch(() => undefined)]);
+    await quit(workerRedis);
+    await db.close();
+  };
 }

@@ -75,7 +75,7 @@ export function historyRoutes(api: Api, db: Db) {
         }),
         response: {
           200: z.object({
-            items: z.array(executionSchema.extend({ leadName: z.string().nullable(), leadEmail: z.string().nullable(), sequenceName: z.string() })),
+            items: z.array(executionSchema.extend({ leadId: id, leadName: z.string().nullable(), leadEmail: z.string().nullable(), sequenceName: z.string() })),
           }),
           ...commonErrors,
         },
@@ -86,7 +86,7 @@ export function historyRoutes(api: Api, db: Db) {
       const statuses: ExecutionStatus[] = status === undefined ? ['failed', 'unknown'] : Array.isArray(status) ? status : [status];
       const rows = await listRecentExecutions(db, { workspaceId: callerOf(request).workspaceId, statuses, limit });
       return {
-        items: rows.map((row) => ({ ...executionToWire(row), leadName: row.leadName, leadEmail: row.leadEmail, sequenceName: row.sequenceName })),
+        items: rows.map((row) => ({ ...executionToWire(row), leadId: row.leadId, leadName: row.leadName, leadEmail: row.leadEmail, sequenceName: row.sequenceName })),
       };
     },
   );

@@ -209,3 +209,13 @@ export async function listRecentExecutions(
     [args.workspaceId, args.statuses, args.limit],
   );
 }
+
+/** A provider event named this execution: if a crash had left it `unknown`, it did go out. */
+export async function reconcileUnknown(tx: Queryable, id: string, providerMessageId: string | undefined, now: Date): Promise<void> {
+  await tx.query(
+    `update sequence_executions set status = 'succeeded', provider_message_id = coalesce(provider_message_id, $2),
+       metadata = metadata || jsonb_build_object('reconciledAt', $3::timestamptz, 'reconciledFrom', 'unknown')
+     where id = $1 and status = 'unknown'`,
+    [id, providerMessageId ?? null, now],
+  );
+}

@@ -8,7 +8,7 @@ import type { Channel, EventType } from '../core/definition.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { recordChange, type EnrollmentRecord, ENROLLMENT_COLUMNS } from '../db/enrollments.ts';
 import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts';
-import { findExecutionForEvent } from '../db/executions.ts';
+import { findExecutionForEvent, reconcileUnknown } from '../db/executions.ts';
 import type { InboundEvent } from '../webhooks/types.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from './context.ts';
@@ -116,6 +116,9 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
       data: early ? { ...event.data, providerOccurredAt: event.occurredAt.toISOString() } : event.data,
     });
     if (!eventId) return { status: 'duplicate' };
+    // Any provider event about a message proves it went out: a send a crash left `unknown` is
+    // reconciled here (it was never resent, and now we know it arrived).
+    if (found.executionId) await reconcileUnknown(tx, found.executionId, event.providerMessageId, now);
     if (found.address && (event.suppress || event.unsuppress)) {
       const suppression = { workspaceId: found.workspaceId, channel: found.address.channel, address: found.address.value };
       if (event.suppress) await addSuppression(tx, { ...suppression, reason: event.type, source: event.provider });

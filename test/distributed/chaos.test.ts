@@ -1,7 +1,7 @@
 /**
  * Chaos: 2,000 enrollments × 3 zero-wait steps on three `touchpoint worker` processes, one of
- * them SIGKILLed every ~2 s (while at least two are up) and started again. Every enrollment completes, every step visit has
- * exactly one execution, no mock send happens twice, and a send is `succeeded` exactly when the
+ * them SIGKILLed every ~2 s (while at least two are up) and started again. Every enrollment
+ * completes, every step visit has exactly one execution, no mock send happens twice, and a send is `succeeded` exactly when the
  * provider got it once. A kill that lands between the provider call and the outcome commit
  * leaves that one execution `unknown` and never resent (DESIGN "Life of one step", 3).
  */
@@ -10,6 +10,9 @@ import { waitFor } from '../helpers/waitFor.ts';
 import { audit, count, distributedAvailable, seed, startCluster, type Cluster, type WorkerProcess } from './harness.ts';
 
 const available = await distributedAvailable();
+
+/** Each kill costs a worker boot (~2 CPU-seconds here), so this sets the run's length too. */
+const KILL_EVERY_MS = 2000;
 
 describe.skipIf(!available)('distributed chaos', () => {
   let cluster: Cluster;
@@ -36,7 +39,7 @@ describe.skipIf(!available)('distributed chaos', () => {
     const driver = (async () => {
       let next = 0;
       while (driving) {
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS));
         if (!driving) break;
         if (slots.filter((slot) => slot.ready).length < 2) continue;
         while (!slots[next]!.ready) next = (next + 1) % slots.length;
@@ -59,8 +62,8 @@ describe.skipIf(!available)('distributed chaos', () => {
       await waitFor(
         async () => (await count(cluster.db, `select count(*)::int as n from enrollments where sequence_id = $1 and status = 'completed'`, [sequenceId])) === 2000,
         'all 2,000 enrollments to complete',
-        // ~80 s alone on a two-core machine busy with other suites, ~150 s beside another
-        // distributed suite; the bound is for a loaded CI host, not the expected time.
+        // ~105 s (31 kills) on a two-core machine busy with other suites; the bound is for a
+        // loaded CI host, not the expected time.
         240_000,
       );
     } finally {

@@ -87,6 +87,15 @@ describe.each(kinds)('engine on %s', (kind) => {
       { stepId: 'bye', status: 'succeeded' },
     ]);
     expect(kit.mock.sends.filter((s) => s.channel === 'email' && s.payload.subject === 'Hi Lee1')).toHaveLength(1);
+
+    // The provider's delivery webhook names our execution: the unknown send is reconciled.
+    const [unknown] = await kit.db.query<{ id: string }>(
+      `select id from sequence_executions where enrollment_id = $1 and step_id = 'intro'`,
+      [enrollmentId],
+    );
+    await kit.engine.ingest({ type: 'email.delivered', provider: 'sendgrid', providerEventId: `late-${kind}`, occurredAt: kit.clock.now(), executionId: unknown!.id, data: {} });
+    const [reconciled] = await kit.db.query<{ status: string }>('select status from sequence_executions where id = $1', [unknown!.id]);
+    expect(reconciled!.status).toBe('succeeded');
   });
 
   it('an adapter that throws leaves the send unknown and never resends it', async () => {

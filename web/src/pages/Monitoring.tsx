@@ -4,6 +4,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { DeliveriesChart, LagChart, LagDistributionChart, RateChart, StepsChart } from '../monitoring/Charts.tsx';
 import { byLabel, histogramBuckets, histogramQuantile, sum, type Sample } from '../monitoring/prometheus.ts';
+import { RecentFailures } from '../monitoring/RecentFailures.tsx';
 import { useMetrics } from '../monitoring/useMetrics.ts';
 
 function Figure({ label, value, hint }: { label: string; value: string; hint?: string }) {
@@ -115,6 +116,7 @@ export function MonitoringPage() {
         <LagChart history={history} />
         <Failures samples={samples} />
       </SimpleGrid>
+      <RecentFailures />
     </Stack>
   );
 }

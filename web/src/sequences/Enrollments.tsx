@@ -2,7 +2,7 @@
  * A sequence's enrollments (filter by status, newest first, paged) and the versions they run:
  * editing an active sequence makes a new version, and running enrollments stay on theirs.
  */
-import { Badge, Button, Group, ScrollArea, Select, Stack, Table, Text } from '@mantine/core';
+import { Badge, Button, ScrollArea, Select, Stack, Table, Text } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get } from '../api/client.ts';
@@ -10,6 +10,7 @@ import type { Enrollment, Page, Sequence } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative, statusColor } from '../components/format.ts';
 import { Link } from '../router.tsx';
+import { SequenceVersions } from './Versions.tsx';
 
 const STATUSES = ['active', 'waiting', 'paused', 'completed', 'converted', 'exited', 'cancelled', 'failed'];
 
@@ -23,21 +24,9 @@ export function SequenceEnrollments({ sequence }: { sequence: Sequence }) {
     refetchInterval: 5_000,
   });
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
-  const byVersion = new Map<number, number>();
-  for (const e of items) byVersion.set(e.sequenceVersion, (byVersion.get(e.sequenceVersion) ?? 0) + 1);
-  const current = sequence.currentVersion ?? 1;
   return (
     <Stack>
-      <Group gap="xs" aria-label="Versions">
-        <Text size="sm">Versions:</Text>
-        {Array.from({ length: current }, (_, i) => current - i).map((v) => (
-          <Badge key={v} variant={v === current ? 'filled' : 'outline'} color={v === current ? 'indigo' : 'gray'}>
-            v{v}
-            {v === current ? ' (current)' : ''}
-            {byVersion.get(v) ? ` · ${byVersion.get(v)} shown` : ''}
-          </Badge>
-        ))}
-      </Group>
+      <SequenceVersions sequenceId={sequence.id} />
       <Select label="Status" placeholder="Any status" clearable data={STATUSES} value={status} onChange={setStatus} maw={240} />
       <ErrorAlert error={list.error} title="The enrollments could not be loaded" />
       {list.isSuccess && items.length === 0 && (
