@@ -41,7 +41,7 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
     throw error;
   }
   const runtime = await createRuntime(config, { logger, worker: !values['no-worker'] });
-  const firstToken = await firstRunToken(runtime.db);
+  const firstToken = await firstRunToken(runtime.db, config.WORKSPACE_TIMEZONE);
   const address = await runtime.app.listen({ port: config.PORT, host: config.HOST });
   const store = config.DATABASE_URL ? 'PostgreSQL' : `embedded PGlite in ${config.DATA_DIR}`;
   const delivery = config.USE_MOCK_SEQUENCE_DELIVERY ? 'mock delivery' : 'live delivery';
@@ -66,10 +66,10 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
 }
 
 /** On an empty store, an admin token so a newcomer can sign in without reading docs. */
-async function firstRunToken(db: Db): Promise<string | undefined> {
+async function firstRunToken(db: Db, zone: string): Promise<string | undefined> {
   const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
   if (row && row.n > 0) return undefined;
-  const workspace = await ensureWorkspace(db, 'default');
+  const workspace = await ensureWorkspace(db, 'default', zone);
   return (await createToken(db, workspace.id, 'admin', 'first-run admin')).token;
 }
 
@@ -91,7 +91,7 @@ export async function runTokens(config: Config, argv: string[]): Promise<number>
   if (sub === 'create') {
     if (!ROLES.includes(values.role as Role)) throw new CommandError(`--role must be one of ${ROLES.join(', ')}.`);
     const token = await withDatabase(config, async (db) => {
-      const workspace = await ensureWorkspace(db, values.workspace ?? 'default');
+      const workspace = await ensureWorkspace(db, values.workspace ?? 'default', config.WORKSPACE_TIMEZONE);
       return (await createToken(db, workspace.id, values.role as Role, values.name)).token;
     });
     console.log(token); // alone on stdout, so `TOKEN=$(npx touchpoint tokens create)` works
