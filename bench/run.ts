@@ -4,8 +4,10 @@
  *   npm run bench                  the full sizes (long: see docs/BENCHMARKS.md)
  *   npm run bench -- --quick       small sizes, same shape
  *   npm run bench -- --json        one JSON object on stdout (progress goes to stderr)
+ *   npm run bench -- --markdown    the table as Markdown (for docs/BENCHMARKS.md)
  *   npm run bench -- --only A,E    some workloads: A B C D E (peers run with their workload)
  *   npm run bench -- --runs 5      measured runs per figure (default 3; each after one warm-up)
+ *   npm run bench -- --size burst=20000,dormant=200000   override sizes (keys: bench/lib/plan.ts)
  *
  * Every figure is the median of its runs with min and max, and where it has a peer, the ratio
  * of the medians. Mock adapters answer at once and persist nothing.
@@ -19,14 +21,16 @@ import { machineFacts, type MachineFacts } from './lib/machine.ts';
 import { POSTGRES_URL, REDIS_URL } from './lib/databases.ts';
 import { plan, type Sizes } from './lib/plan.ts';
 import { runWorkloads, type Row } from './lib/workloads.ts';
-import { printTable } from './lib/report.ts';
+import { markdownTable, printTable } from './lib/report.ts';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
     only: { type: 'string' },
     runs: { type: 'string' },
+    size: { type: 'string' },
   },
 });
 
@@ -34,7 +38,7 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const sizes: Sizes = plan(values.quick ? 'quick' : 'full', values.runs ? Number(values.runs) : undefined);
+  const sizes: Sizes = withOverrides(plan(values.quick ? 'quick' : 'full', values.runs ? Number(values.runs) : undefined), values.size);
   const only = new Set((values.only ?? 'A,B,C,D,E').split(',').map((s) => s.trim().toUpperCase()));
   const pgliteVersion = (
     JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }
@@ -56,10 +60,24 @@ async function main(): Promise<void> {
     rows,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (values.markdown) process.stdout.write(`${markdownTable(rows)}\n`);
   else {
     printTable(rows, (line) => process.stdout.write(`${line}\n`));
     process.stdout.write(`\n${sizes.mode} run: ${result.seconds} s; load average ${machine.loadAverageAtStart.join(' ')} at start, ${result.machine.loadAverageAtEnd.join(' ')} at end\n`);
   }
+}
+
+function withOverrides(sizes: Sizes, spec: string | undefined): Sizes {
+  if (!spec) return sizes;
+  const out: Record<string, unknown> = { ...sizes };
+  for (const pair of spec.split(',')) {
+    const [key, value] = pair.split('=').map((s) => s.trim());
+    if (!key || value === undefined || !(key in sizes) || typeof out[key] !== 'number') {
+      throw new Error(`--size: unknown or non-numeric size "${pair}"; sizes are ${Object.keys(sizes).join(', ')}`);
+    }
+    out[key] = Number(value.replace(/_/g, ''));
+  }
+  return out as unknown as Sizes;
 }
 
 function describeMachine(m: MachineFacts): string {

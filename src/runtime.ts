@@ -42,6 +42,13 @@ export async function createRuntime(
   const { adapters: plainAdapters, mock } = createAdapters(config, {
     now: () => clock.now(),
     // The mock's sends land in `mock_outbox`, so tests and demos can count them across processes.
+    findSend: async (key) => {
+      const [row] = await db.query<{ providerMessageId: string }>(
+        'select provider_message_id as "providerMessageId" from mock_outbox where idempotency_key = $1 limit 1',
+        [key],
+      );
+      return row;
+    },
     onSend: async (send) => {
       await db.query(
         `insert into mock_outbox (channel, idempotency_key, execution_id, recipient, provider_message_id, payload, sent_at)

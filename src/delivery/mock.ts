@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Channel, EventType } from '../core/definition.ts';
 import type { InboundEvent } from '../webhooks/types.ts';
-import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall } from './types.ts';
+import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall, SendLookup } from './types.ts';
 
 export interface MockSend {
   channel: Channel;
@@ -29,6 +29,11 @@ interface FailureRule {
 export interface MockDeliveryOptions {
   /** Called for every send, e.g. to persist it in `mock_outbox` so other processes can count. */
   onSend?: (send: MockSend) => Promise<void> | void;
+  /**
+   * Where the mock's record of its sends lives when it is not this process's memory (the
+   * `mock_outbox` table), so a worker restarted after a crash can ask what went out.
+   */
+  findSend?: (idempotencyKey: string) => Promise<{ providerMessageId: string } | undefined>;
   /** Simulated provider latency; 0 answers at once. */
   latencyMs?: number;
   now?: () => Date;
@@ -71,6 +76,7 @@ export class MockDelivery {
 
   adapters(): DeliveryAdapters {
     return {
+      ledger: { lookup: (key) => this.lookup(key) },
       email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, { subject: m.subject, text: m.text }) },
       sms: { adapter: 'mock', send: (m: SmsMessage) => this.deliver('sms', m.to, m, { text: m.text, from: m.from }) },
       voice: {
@@ -82,6 +88,13 @@ export class MockDelivery {
         },
       },
     };
+  }
+
+  /** The mock knows for certain what it accepted: the sends it recorded. */
+  private async lookup(idempotencyKey: string): Promise<SendLookup> {
+    const found =
+      this.sends.find((s) => s.idempotencyKey === idempotencyKey) ?? (await this.options.findSend?.(idempotencyKey));
+    return found ? { kind: 'sent', providerMessageId: found.providerMessageId } : { kind: 'not_sent' };
   }
 
   private async reportCall(call: VoiceCall, providerMessageId: string): Promise<void> {

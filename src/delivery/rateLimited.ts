@@ -128,8 +128,9 @@ export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter
     }
     return call();
   };
-  const { email, sms, voice } = adapters;
+  const { email, sms, voice, ledger } = adapters;
   return {
+    ledger,
     email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, () => voice.dial(c)) },

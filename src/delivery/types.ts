@@ -78,8 +78,21 @@ export interface VoiceCaller {
   dial(call: VoiceCall): Promise<DeliveryResult>;
 }
 
+/** What the provider knows of a send we lost track of (a crash between intent and answer). */
+export type SendLookup = { kind: 'sent'; providerMessageId: string } | { kind: 'not_sent' };
+
+/**
+ * A provider's record of what it accepted, keyed by our idempotency key. Only a provider that
+ * can answer with certainty offers one (the mock does); without it, an interrupted send stays
+ * `unknown` and is never resent.
+ */
+export interface SendLedger {
+  lookup(idempotencyKey: string): Promise<SendLookup>;
+}
+
 export interface DeliveryAdapters {
   email: EmailSender;
   sms: SmsSender;
   voice: VoiceCaller;
+  ledger?: SendLedger;
 }

@@ -10,6 +10,7 @@ import { resolveZone } from '../core/time.ts';
 import type { Db } from '../db/db.ts';
 import { loadFacts, suppressedChannels } from '../db/events.ts';
 import {
+  completeExecution,
   findExecutionByKey,
   idempotencyKeyOf,
   markUnknown,
@@ -170,6 +171,23 @@ export class Executor {
     const existing = await findExecutionByKey(this.deps.db, key);
     if (!existing || existing.status === 'retry_scheduled') return undefined;
     const { db, logger } = this.deps;
+    if (existing.status === 'started') {
+      // Ask the provider first, when it can answer for certain: a send it has is recorded, one
+      // it never got is retried as if it had failed. Otherwise the outcome is unknown.
+      const known = await this.deps.adapters.ledger?.lookup(key);
+      if (known?.kind === 'sent') {
+        await db.transaction((tx) =>
+          completeExecution(tx, existing.id, { status: 'succeeded', now: fenced.now, providerMessageId: known.providerMessageId, metadata: { reconciledFrom: 'provider_ledger' } }),
+        );
+        return this.moveOn(context, step.id, fenced, zone, last);
+      }
+      if (known?.kind === 'not_sent') {
+        await db.transaction((tx) =>
+          completeExecution(tx, existing.id, { status: 'retry_scheduled', now: fenced.now, errorCode: 'interrupted', errorMessage: 'The worker stopped before the provider got the message; sending again.' }),
+        );
+        return undefined;
+      }
+    }
     if (existing.status === 'started' || existing.status === 'unknown') {
       await db.transaction((tx) => markUnknown(tx, existing.id, fenced.now));
       this.deps.observer?.stepExecuted?.(step.type, 'unknown', 0);

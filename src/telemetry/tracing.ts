@@ -31,8 +31,9 @@ export function tracedAdapters(adapters: DeliveryAdapters): DeliveryAdapters {
       trace.getActiveSpan()?.setAttribute('touchpoint.outcome', result.kind === 'sent' ? 'sent' : result.retryable ? 'retry' : 'failed');
       return result;
     });
-  const { email, sms, voice } = adapters;
+  const { email, sms, voice, ledger } = adapters;
   return {
+    ledger,
     email: { adapter: email.adapter, send: (m) => around('email', email.adapter, m.idempotencyKey, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => around('sms', sms.adapter, m.idempotencyKey, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => around('voice', voice.adapter, c.idempotencyKey, () => voice.dial(c)) },

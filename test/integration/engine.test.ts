@@ -71,7 +71,8 @@ describe.each(kinds)('engine on %s', (kind) => {
     void kit.engine.dispatcher.tick();
     await providerGotIt;
 
-    const survivor = createEngine({ ...kit.engine.deps, adapters: { ...adapters, email: { adapter: 'mock', send: original } } });
+    // A provider that cannot say what it accepted (no ledger): the outcome stays unknown.
+    const survivor = createEngine({ ...kit.engine.deps, adapters: { ...adapters, ledger: undefined, email: { adapter: 'mock', send: original } } });
     expect(await survivor.dispatcher.drain()).toBe(0); // still leased: nothing due yet
     kit.clock.advance(31_000);
     await survivor.dispatcher.drain();
@@ -96,6 +97,40 @@ describe.each(kinds)('engine on %s', (kind) => {
     await kit.engine.ingest({ type: 'email.delivered', provider: 'sendgrid', providerEventId: `late-${kind}`, occurredAt: kit.clock.now(), executionId: unknown!.id, data: {} });
     const [reconciled] = await kit.db.query<{ status: string }>('select status from sequence_executions where id = $1', [unknown!.id]);
     expect(reconciled!.status).toBe('succeeded');
+  });
+
+  it('asks a provider that keeps a ledger after a crash: what it got is recorded, what it never got is sent once', async () => {
+    kit = await createEngineKit(database.db, { workspace: `ledger-${kind}`, leaseMs: 30_000 });
+    const [got, lost] = await kit.addLeads([lead(11), lead(12)]);
+    const sequenceId = await kit.addSequence({ ...fourSteps, steps: fourSteps.steps.slice(0, 1) });
+    await kit.enrollAll(sequenceId, [got!, lost!]);
+    const adapters = kit.engine.deps.adapters;
+    const original = adapters.email.send.bind(adapters.email);
+    let hung = 0;
+    let bothHung!: () => void;
+    const hanging = new Promise<void>((resolve) => (bothHung = resolve));
+    adapters.email.send = async (message) => {
+      // lead11's provider got the message, lead12's never did; both workers die mid-call.
+      if (message.to === 'lead11@acme.test') await original(message);
+      if (++hung === 2) bothHung();
+      return new Promise(() => undefined);
+    };
+    void kit.engine.dispatcher.tick();
+    await hanging;
+
+    const survivor = createEngine({ ...kit.engine.deps, adapters: { ...adapters, email: { adapter: 'mock', send: original } } });
+    kit.clock.advance(31_000);
+    await survivor.dispatcher.drain();
+    const rows = await kit.db.query<{ to: string; status: string; attempts: number }>(
+      `select l.email as "to", x.status, x.attempts from sequence_executions x join leads l on l.id = x.lead_id
+       where x.sequence_id = $1 order by l.email`,
+      [sequenceId],
+    );
+    expect(rows).toEqual([
+      { to: 'lead11@acme.test', status: 'succeeded', attempts: 1 },
+      { to: 'lead12@acme.test', status: 'succeeded', attempts: 2 },
+    ]);
+    expect(kit.mock.sends.map((s) => s.recipient).sort()).toEqual(['lead11@acme.test', 'lead12@acme.test']);
   });
 
   it('an adapter that throws leaves the send unknown and never resends it', async () => {

@@ -1,0 +1,10 @@
+import { PGlite } from '@electric-sql/pglite';
+const base = process.memoryUsage().rss / 2 ** 20;
+const sb = process.argv[2];
+const pg = sb ? new PGlite('/tmp/tb-explain', { startParams: [...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams ?? [], '-c', `shared_buffers=${sb}`] } as never) : new PGlite('/tmp/tb-explain');
+await pg.waitReady;
+const opened = process.memoryUsage().rss / 2 ** 20;
+await pg.query("select count(*) from enrollments");
+for (let i = 0; i < 300; i++) await pg.query('select * from enrollments where id = (select id from enrollments offset $1 limit 1)', [i * 300]);
+console.log({ sb, base: Math.round(base), opened: Math.round(opened), after: Math.round(process.memoryUsage().rss / 2 ** 20), setting: (await pg.query('show shared_buffers')).rows });
+await pg.close();
