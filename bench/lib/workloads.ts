@@ -157,13 +157,21 @@ export async function runWorkloads(args: {
       const enrollmentsPerSecond = (load * maxRate) / 3;
       const enrollments = Math.max(10, Math.round(enrollmentsPerSecond * sizes.lagSeconds));
       log(`B. lag at ${load * 100} % of ${Math.round(maxRate)} steps/s: ${enrollments} enrollments over ${sizes.lagSeconds} s`);
-      const runs = await measure(n, `B ${load * 100} %`, log, () =>
-        withPglite((db) => lagRun(db, { enrollments, spreadMs: sizes.lagSeconds * 1000, timeoutMs: sizes.timeoutMs })),
+      const runs = await withPglite((db) =>
+        measure(n, `B ${load * 100} %`, log, async () => {
+          await resetStore(db);
+          return lagRun(db, { enrollments, spreadMs: sizes.lagSeconds * 1000, timeoutMs: sizes.timeoutMs });
+        }),
       );
       rows.push(...lagRows(`B ${load * 100} %`, runs, load === 0.5 ? { target: 'p99 ≤ 100 ms', ok: (p99) => p99 <= 100 } : undefined));
     }
     log(`B. burst: ${sizes.burst} enrollments due at one instant`);
-    const burst = await measure(n, 'B burst', log, () => withPglite((db) => lagRun(db, { enrollments: sizes.burst, spreadMs: 0, timeoutMs: sizes.timeoutMs })));
+    const burst = await withPglite((db) =>
+      measure(n, 'B burst', log, async () => {
+        await resetStore(db);
+        return lagRun(db, { enrollments: sizes.burst, spreadMs: 0, timeoutMs: sizes.timeoutMs });
+      }),
+    );
     rows.push(...lagRows('B burst', burst));
     rows.push(row('B burst', 'drain time', 's', burst.map((r) => r.drainSeconds)));
     const burstRate = row('B burst', 'drain rate', 'steps/s', burst.map((r) => r.stepsPerSecond));
@@ -219,15 +227,19 @@ export async function runWorkloads(args: {
     log(`D. enrollment: ${sizes.enrollLeads.toLocaleString('en-US')} leads in batches of 10,000`);
     const viaEngine: EnrollRun[] = [];
     const viaApi: EnrollRun[] = [];
-    await measure(n, 'D', log, async (run) => {
-      const a = await withPglite((db) => enrollViaApi(db, sizes.enrollLeads));
-      const b = await withPglite((db) => enrollViaEngine(db, sizes.enrollLeads));
-      if (run >= 0) {
-        viaApi.push(a);
-        viaEngine.push(b);
-      }
-      return { api: a.seconds.toFixed(2), engine: b.seconds.toFixed(2) };
-    });
+    await withPglite((db) =>
+      measure(n, 'D', log, async (run) => {
+        await resetStore(db);
+        const a = await enrollViaApi(db, sizes.enrollLeads);
+        await resetStore(db);
+        const b = await enrollViaEngine(db, sizes.enrollLeads);
+        if (run >= 0) {
+          viaApi.push(a);
+          viaEngine.push(b);
+        }
+        return { api: a.seconds.toFixed(2), engine: b.seconds.toFixed(2) };
+      }),
+    );
     const scale = 100_000 / sizes.enrollLeads;
     const api = withPeer(
       row('D', `enroll ${sizes.enrollLeads.toLocaleString('en-US')} via API, PGlite`, 'enrollments/s', viaApi.map((r) => r.perSecond)),
@@ -245,8 +257,11 @@ export async function runWorkloads(args: {
 
   if (only.has('E')) {
     log(`E. timeline: ${sizes.timelinePerKind * 4} items, pages of 50 through GET /api/leads/{id}/timeline`);
-    const runs: TimelineRun[] = await measure(n, 'E', log, () =>
-      withPglite((db) => timelineRun(db, { perKind: sizes.timelinePerKind, walks: sizes.timelineWalks })),
+    const runs: TimelineRun[] = await withPglite((db) =>
+      measure(n, 'E', log, async () => {
+        await resetStore(db);
+        return timelineRun(db, { perKind: sizes.timelinePerKind, walks: sizes.timelineWalks });
+      }),
     );
     rows.push(row('E', 'timeline page p50', 'ms', runs.map((r) => r.latencyMs.p50)));
     const p99 = row('E', 'timeline page p99', 'ms', runs.map((r) => r.latencyMs.p99));

@@ -8,8 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/db.ts';
 import { claimDue, lockEnrollment, type Claim } from '../../src/db/enrollments.ts';
-import { loadFacts, suppressedChannels } from '../../src/db/events.ts';
-import { completeExecution, findExecutionByKey, idempotencyKeyOf, writeIntent } from '../../src/db/executions.ts';
+import { completeExecution, writeIntent } from '../../src/db/executions.ts';
 import { loadRunContext } from '../../src/engine/context.ts';
 import { moveToStep } from '../../src/engine/transitions.ts';
 import { countExecutions, STEPS_PER_ENROLLMENT, THREE_STEPS } from '../lib/fixture.ts';
@@ -46,11 +45,6 @@ async function runClaim(db: Db, claim: Claim): Promise<void> {
         const stepId = enrollment.currentStepId!;
         const step = THREE_STEPS.steps[i]!;
         const stepNow = new Date();
-        await findExecutionByKey(db, idempotencyKeyOf(enrollment.id, stepId, enrollment.stepSeq));
-        await Promise.all([
-          loadFacts(db, { enrollmentId: enrollment.id, leadId: enrollment.leadId, since: enrollment.enrolledAt }),
-          suppressedChannels(db, { workspaceId: enrollment.workspaceId, email: context.lead.email, phone: context.lead.phone }),
-        ]);
         const identity = {
           workspaceId: enrollment.workspaceId,
           enrollmentId: enrollment.id,

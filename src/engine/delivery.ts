@@ -5,6 +5,7 @@
 import { renderStepContent, type StepContent } from '../core/content.ts';
 import type { DeliveryStep } from '../core/definition.ts';
 import { TemplateError } from '../core/templates.ts';
+import type { Queryable } from '../db/db.ts';
 import { lockEnrollment, type EnrollmentRecord } from '../db/enrollments.ts';
 import { completeExecution, markUnknown, recordFinishedExecution, writeIntent, type ExecutionIdentity } from '../db/executions.ts';
 import type { DeliveryResult, Envelope } from '../delivery/types.ts';
@@ -16,7 +17,8 @@ export type DeliveryDeps = EngineDeps;
 
 export type DeliveryOutcome =
   | { kind: 'aborted' }
-  | { kind: 'sent' }
+  /** `record` writes the provider's answer; the caller runs it in the transaction that moves on. */
+  | { kind: 'sent'; record: (tx: Queryable) => Promise<void> }
   | { kind: 'retry'; attempts: number; retryAfterMs?: number }
   | { kind: 'failed'; code: string }
   | { kind: 'unknown' };
@@ -79,17 +81,18 @@ export async function deliver(
   const finishedAt = clock.now();
 
   if (result.kind === 'sent') {
-    await db.transaction((tx) =>
-      completeExecution(tx, intent.id, {
-        status: 'succeeded',
-        now: finishedAt,
-        providerMessageId: result.providerMessageId,
-        metadata: result.metadata,
-      }),
-    );
     observer?.delivery?.(step.type, adapter, 'sent');
     observer?.stepExecuted?.(step.type, 'succeeded', seconds);
-    return { kind: 'sent' };
+    return {
+      kind: 'sent',
+      record: (tx) =>
+        completeExecution(tx, intent.id, {
+          status: 'succeeded',
+          now: finishedAt,
+          providerMessageId: result.providerMessageId,
+          metadata: result.metadata,
+        }),
+    };
   }
   const retry = result.retryable && intent.attempts < context.definition.maxAttempts;
   await db.transaction((tx) =>

@@ -8,10 +8,8 @@ import { decideStep, findStep, firstDueAt, nextStepId, type Decision } from '../
 import type { DeliveryStep, Step } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
 import type { Db } from '../db/db.ts';
-import { loadFacts, suppressedChannels } from '../db/events.ts';
 import {
   completeExecution,
-  findExecutionByKey,
   idempotencyKeyOf,
   markUnknown,
   recordFinishedExecution,
@@ -47,7 +45,7 @@ export class Executor {
   }
 
   private async runStep(context: RunContext, leaseId: string, last: boolean): Promise<StepOutcome> {
-    const { db, clock } = this.deps;
+    const { clock } = this.deps;
     const { enrollment, definition } = context;
     const now = clock.now();
     const fenced = { enrollment, leaseId, now };
@@ -60,10 +58,8 @@ export class Executor {
       if (settled) return settled;
     }
 
-    const [facts, suppressed] = await Promise.all([
-      loadFacts(db, { enrollmentId: enrollment.id, leadId: enrollment.leadId, since: enrollment.enrolledAt }),
-      suppressedChannels(db, { workspaceId: enrollment.workspaceId, email: context.lead.email, phone: context.lead.phone }),
-    ]);
+    // Facts and suppressions came with the context (one round trip, engine_run_context).
+    const { facts, suppressed } = context;
     const decision = decideStep({
       definition,
       stepId: enrollment.currentStepId,
@@ -136,7 +132,8 @@ export class Executor {
       case 'unknown':
         return this.afterUnknown(context, step.id, fenced, zone, last);
       case 'sent':
-        return this.moveOn(context, step.id, fenced, zone, last);
+        // The provider's answer and the move to the next step commit together (DESIGN, step 2).
+        return this.moveOn(context, step.id, fenced, zone, last, undefined, result.record);
       case 'retry':
         await db.transaction((tx) =>
           reschedule(tx, fenced, {
@@ -168,7 +165,8 @@ export class Executor {
   ): Promise<StepOutcome | undefined> {
     if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') return undefined;
     const key = idempotencyKeyOf(context.enrollment.id, step.id, context.enrollment.stepSeq);
-    const existing = await findExecutionByKey(this.deps.db, key);
+    // The current visit's execution row came with the context (same key: enrollment, step, visit).
+    const existing = context.execution;
     if (!existing || existing.status === 'retry_scheduled') return undefined;
     const { db, logger } = this.deps;
     if (existing.status === 'started') {
