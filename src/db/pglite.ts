@@ -8,7 +8,11 @@ import type { Db, Queryable } from './db.ts';
  */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pg = dataDir ? new PGlite(dataDir) : new PGlite();
+  // PGlite's default 128 MB of shared buffers live inside the WASM heap, so they count in full
+  // towards the process's memory; data files still sit in the OS page cache. 16 MB keeps a
+  // worker near 280 MB RSS instead of 500 (docs/BENCHMARKS.md, workload C).
+  const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
+  const pg = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   await pg.waitReady;
   const run = async <Row>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
     (await q.query<Row>(sql, params as unknown[] | undefined)).rows;
