@@ -46,6 +46,21 @@ export interface ExecutionIdentity {
   visit: number;
 }
 
+/** The first nine parameters of every execution insert: who, which step, which visit, its key. */
+function identityParams(identity: ExecutionIdentity): unknown[] {
+  return [
+    identity.workspaceId,
+    identity.enrollmentId,
+    identity.leadId,
+    identity.sequenceId,
+    identity.stepId,
+    identity.stepType,
+    identity.channel,
+    identity.visit,
+    idempotencyKeyOf(identity.enrollmentId, identity.stepId, identity.visit),
+  ];
+}
+
 export async function findExecutionByKey(db: Queryable, key: string): Promise<ExecutionRecord | undefined> {
   const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from engine_find_execution($1)`, [key]);
   return row;
@@ -65,15 +80,7 @@ export async function writeIntent(
   const [row] = await tx.query<{ id: string; attempts: number }>(
     'select id, attempts from engine_write_intent($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
     [
-      identity.workspaceId,
-      identity.enrollmentId,
-      identity.leadId,
-      identity.sequenceId,
-      identity.stepId,
-      identity.stepType,
-      identity.channel,
-      identity.visit,
-      idempotencyKeyOf(identity.enrollmentId, identity.stepId, identity.visit),
+      ...identityParams(identity),
       args.adapter,
       JSON.stringify(args.rendered),
       JSON.stringify(args.metadata ?? {}),
@@ -103,15 +110,7 @@ export async function recordFinishedExecution(
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $16)
      on conflict (idempotency_key) do nothing`,
     [
-      identity.workspaceId,
-      identity.enrollmentId,
-      identity.leadId,
-      identity.sequenceId,
-      identity.stepId,
-      identity.stepType,
-      identity.channel,
-      identity.visit,
-      idempotencyKeyOf(identity.enrollmentId, identity.stepId, identity.visit),
+      ...identityParams(identity),
       args.status,
       args.adapter ?? null,
       args.rendered ? JSON.stringify(args.rendered) : null,

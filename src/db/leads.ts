@@ -16,10 +16,25 @@ export const LEAD_COLUMNS = `id, workspace_id as "workspaceId", email, phone, ti
   first_name as "firstName", last_name as "lastName", company, title, status,
   custom_fields as "customFields", created_at as "createdAt", updated_at as "updatedAt"`;
 
+/** The leads as one array per column, in the order the bulk inserts' `unnest` takes them. */
+function leadColumnArrays(leads: NewLead[]): unknown[][] {
+  const column = <K extends keyof NewLead>(key: K) => leads.map((l) => l[key] ?? null);
+  return [
+    column('email'),
+    column('phone'),
+    column('timezone'),
+    column('firstName'),
+    column('lastName'),
+    column('company'),
+    column('title'),
+    column('status'),
+    leads.map((l) => JSON.stringify(l.customFields ?? {})),
+  ];
+}
+
 /** Inserts many leads in one statement (unnest), returning them in input order. */
 export async function insertLeads(db: Queryable, workspaceId: string, leads: NewLead[]): Promise<LeadRecord[]> {
   if (leads.length === 0) return [];
-  const column = <K extends keyof NewLead>(key: K) => leads.map((l) => l[key] ?? null);
   return db.query<LeadRecord>(
     `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
      select $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
@@ -30,15 +45,7 @@ export async function insertLeads(db: Queryable, workspaceId: string, leads: New
      returning ${LEAD_COLUMNS}`,
     [
       workspaceId,
-      column('email'),
-      column('phone'),
-      column('timezone'),
-      column('firstName'),
-      column('lastName'),
-      column('company'),
-      column('title'),
-      column('status'),
-      leads.map((l) => JSON.stringify(l.customFields ?? {})),
+      ...leadColumnArrays(leads),
     ],
   );
 }
@@ -70,7 +77,6 @@ export async function insertNewLeads(
   if (leads.length === 0) return [];
   // Ids chosen here map the returned rows back to their input position.
   const ids: string[] = leads.map(() => randomUUID());
-  const column = <K extends keyof NewLead>(key: K) => leads.map((l) => l[key] ?? null);
   const rows = await db.query<LeadRecord>(
     `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
      select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
@@ -83,15 +89,7 @@ export async function insertNewLeads(
     [
       workspaceId,
       ids,
-      column('email'),
-      column('phone'),
-      column('timezone'),
-      column('firstName'),
-      column('lastName'),
-      column('company'),
-      column('title'),
-      column('status'),
-      leads.map((l) => JSON.stringify(l.customFields ?? {})),
+      ...leadColumnArrays(leads),
     ],
   );
   const indexOf = new Map(ids.map((id, index) => [id, index]));
