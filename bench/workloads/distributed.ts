@@ -86,7 +86,7 @@ export async function runDistributedChild(
   const { StepWorker } = await import('../../src/engine/bullmq/worker.ts');
 
   const db = await openDatabase({ databaseUrl: url, poolSize: concurrency + 2, migrate: false });
-  const { engine } = benchEngine(db, { concurrency });
+  const { engine } = benchEngine(db);
   const { deps } = engine;
   const prefixes = keyPrefix(prefix);
   const queue = new Queue(QUEUE_NAME, { connection: connectRedisFailFast(redisUrl), prefix: prefixes.queue });

@@ -109,7 +109,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
     `select s.id, s.workspace_id as "workspaceId" from sequences s order by created_at limit 1`,
   );
   const fixture: Fixture = { sequenceId: row!.id, workspaceId: row!.workspaceId };
-  const { engine } = benchEngine(db, { batchSize: 100, concurrency: 8 });
+  const { engine } = benchEngine(db, { batchSize: 100 });
   // Warm-up in this process (JIT, the store's hot pages), not measured.
   await insertEnrollmentsSeries(db, fixture, { count: WARM_UP, from: 0, dueAt: new Date(Date.now() - 1000), spreadSeconds: 0 });
   await engine.dispatcher.drain();

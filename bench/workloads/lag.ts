@@ -22,7 +22,7 @@ const LEAD_IN_MS = 300;
 export async function lagRun(db: Db, args: { enrollments: number; spreadMs: number; timeoutMs: number }): Promise<LagRun> {
   const fixture = await createFixture(db);
   const ids = await insertLeadsSql(db, fixture, args.enrollments);
-  const { engine } = benchEngine(db, { batchSize: 100, concurrency: 8 });
+  const { engine } = benchEngine(db, { batchSize: 100 });
   engine.dispatcher.start();
   await sleep(50); // the loop has looked, found nothing, and sleeps
   const dueAt = new Date(Date.now() + LEAD_IN_MS);

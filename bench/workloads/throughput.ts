@@ -34,9 +34,9 @@ export async function seedDueNow(db: Db, leads: number): Promise<void> {
 }
 
 /** Runs the engine's dispatcher on a seeded database until nothing is due. */
-export async function engineThroughput(db: Db, leads: number, options: { concurrency?: number; batchSize?: number } = {}): Promise<ThroughputRun> {
+export async function engineThroughput(db: Db, leads: number, options: { batchSize?: number } = {}): Promise<ThroughputRun> {
   await seedDueNow(db, leads);
-  const { engine } = benchEngine(db, { batchSize: options.batchSize ?? 100, concurrency: options.concurrency ?? 8 });
+  const { engine } = benchEngine(db, { batchSize: options.batchSize ?? 100 });
   const { seconds, cpuSeconds } = await timed(() => engine.dispatcher.drain());
   const steps = await countExecutions(db);
   if (steps !== leads * STEPS_PER_ENROLLMENT) throw new Error(`expected ${leads * STEPS_PER_ENROLLMENT} executions, found ${steps}`);

@@ -66,28 +66,51 @@ export async function findExecutionByKey(db: Queryable, key: string): Promise<Ex
   return row;
 }
 
+export interface IntentRequest {
+  identity: ExecutionIdentity;
+  /** The lease the executor holds: the intent is written only while the enrollment is still under it. */
+  leaseId: string;
+  adapter: string;
+  rendered: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  now: Date;
+}
+
 /**
- * Writes the intent to send: a new `started` row, or a scheduled retry turned back into
- * `started`. Returns nothing when the row exists in any other state — then someone already
- * ran this visit and it must not be sent again.
+ * Writes the intents to send of a batch in one transaction (`engine_write_intents`, migration
+ * 004): each enrollment locked and re-checked — still live, still under the lease — then a new
+ * `started` row, or a scheduled retry turned back into `started`. An enrollment missing from
+ * the answer must not be sent to: a pause, a cancel, a take-over came first, or this visit
+ * already ran.
  */
-export async function writeIntent(
-  tx: Queryable,
-  identity: ExecutionIdentity,
-  args: { adapter: string; rendered: Record<string, unknown>; metadata?: Record<string, unknown>; now: Date },
-): Promise<{ id: string; attempts: number } | undefined> {
-  // engine_write_intent (migration 003): the insert-or-revive-a-retry, its plan kept per connection.
-  const [row] = await tx.query<{ id: string; attempts: number }>(
-    'select id, attempts from engine_write_intent($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)',
+export async function writeIntents(
+  db: Queryable,
+  requests: IntentRequest[],
+): Promise<Map<string, { id: string; attempts: number }>> {
+  if (requests.length === 0) return new Map();
+  const rows = await db.query<{ enrollmentId: string; id: string; attempts: number }>(
+    'select enrollment_id as "enrollmentId", id, attempts from engine_write_intents($1::jsonb)',
     [
-      ...identityParams(identity),
-      args.adapter,
-      JSON.stringify(args.rendered),
-      JSON.stringify(args.metadata ?? {}),
-      args.now,
+      JSON.stringify(
+        requests.map(({ identity, ...r }) => ({
+          enrollment_id: identity.enrollmentId,
+          lease_id: r.leaseId,
+          workspace_id: identity.workspaceId,
+          lead_id: identity.leadId,
+          sequence_id: identity.sequenceId,
+          step_id: identity.stepId,
+          step_type: identity.stepType,
+          channel: identity.channel,
+          visit: identity.visit,
+          adapter: r.adapter,
+          rendered: r.rendered,
+          metadata: r.metadata ?? {},
+          now: r.now.toISOString(),
+        })),
+      ),
     ],
   );
-  return row;
+  return new Map(rows.map((r) => [r.enrollmentId, { id: r.id, attempts: r.attempts }]));
 }
 
 /** Records a step that ran without an adapter call (wait, branch, task, end, skip). */

@@ -1,8 +1,8 @@
 /**
- * What the executor needs to decide one step for one enrollment, loaded in one round trip
- * (`engine_run_context`, migration 003: the enrollment, its lead and workspace zone, its facts,
- * suppressions and the current visit's execution row), plus a cache of parsed definitions (a
- * version never changes once written).
+ * What the executor needs to decide one step for one enrollment — the enrollment, its lead and
+ * workspace zone, its facts, suppressions and the current visit's execution row — loaded for a
+ * whole batch in one round trip (`engine_run_contexts`, migration 004), plus a cache of parsed
+ * definitions (a version never changes once written).
  */
 import type { Fact } from '../core/conditions.ts';
 import { sequenceDefinitionSchema, type Lead, type SequenceDefinition } from '../core/definition.ts';
@@ -46,23 +46,30 @@ interface StoredContext {
   execution: Record<string, unknown> | null;
 }
 
+/** The run contexts of a batch of enrollments, in one round trip; a missing id has none. */
+export async function loadRunContexts(db: Queryable, enrollmentIds: string[]): Promise<Map<string, RunContext>> {
+  const rows = await db.query<{ context: StoredContext }>('select engine_run_contexts($1::uuid[]) as context', [enrollmentIds]);
+  const contexts = new Map<string, RunContext>();
+  for (const { context: stored } of rows) {
+    const enrollment = fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord;
+    const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
+    // The definition travels only on a cache miss: it is the largest part of the context.
+    const definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
+    contexts.set(enrollment.id, {
+      enrollment,
+      lead: stored.lead,
+      definition,
+      workspaceZone: stored.workspaceZone,
+      facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome })),
+      suppressed: new Set(stored.suppressed),
+      execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
+    });
+  }
+  return contexts;
+}
+
 export async function loadRunContext(db: Queryable, enrollmentId: string): Promise<RunContext | undefined> {
-  const [row] = await db.query<{ context: StoredContext | null }>('select engine_run_context($1) as context', [enrollmentId]);
-  const stored = row?.context;
-  if (!stored) return undefined;
-  const enrollment = fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord;
-  const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
-  // The definition travels only on a cache miss: it is the largest part of the context.
-  const definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
-  return {
-    enrollment,
-    lead: stored.lead,
-    definition,
-    workspaceZone: stored.workspaceZone,
-    facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome })),
-    suppressed: new Set(stored.suppressed),
-    execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
-  };
+  return (await loadRunContexts(db, [enrollmentId])).get(enrollmentId);
 }
 
 /**

@@ -9,9 +9,8 @@ import { Executor } from './executor.ts';
 import { withSpan } from '../telemetry/tracing.ts';
 
 export interface DispatcherOptions {
+  /** Enrollments claimed, and run as one batch (their sends side by side), per tick. */
   batchSize?: number;
-  /** Claims executed at once; adapter latency overlaps, database work serialises anyway. */
-  concurrency?: number;
   /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
   maxIdleMs?: number;
 }
@@ -19,7 +18,6 @@ export interface DispatcherOptions {
 export class InlineDispatcher {
   private readonly executor: Executor;
   private readonly batchSize: number;
-  private readonly concurrency: number;
   private readonly maxIdleMs: number;
   private running = false;
   private loop?: Promise<void>;
@@ -33,7 +31,6 @@ export class InlineDispatcher {
   ) {
     this.executor = new Executor(deps);
     this.batchSize = options.batchSize ?? 100;
-    this.concurrency = options.concurrency ?? 8;
     this.maxIdleMs = options.maxIdleMs ?? 60_000;
   }
 
@@ -116,18 +113,12 @@ export class InlineDispatcher {
   }
 
   private async runAll(claims: Claim[]): Promise<void> {
-    let index = 0;
-    const worker = async () => {
-      while (index < claims.length) {
-        const claim = claims[index++]!;
-        try {
-          await withSpan('touchpoint.execute', { 'touchpoint.enrollment_id': claim.enrollmentId }, () => this.executor.run(claim));
-        } catch (error) {
-          // The lease makes the enrollment come due again; log and let it be retried.
-          this.deps.logger?.error({ err: error, enrollmentId: claim.enrollmentId }, 'step execution failed');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, claims.length) }, worker));
+    if (claims.length === 0) return;
+    try {
+      await withSpan('touchpoint.execute', { 'touchpoint.batch_size': claims.length }, () => this.executor.runBatch(claims));
+    } catch (error) {
+      // The leases make these enrollments come due again; log and let them be retried.
+      this.deps.logger?.error({ err: error, enrollmentIds: claims.map((c) => c.enrollmentId) }, 'step execution failed');
+    }
   }
 }

@@ -1,65 +1,102 @@
 /**
- * Runs claimed enrollments, one step at a time (DESIGN.md, "Life of one step"): re-check, write
- * the intent, call the adapter, record the outcome and advance — the intent in its own commit,
- * the outcome and the move in one transaction, every write fenced by the lease.
+ * Runs claimed enrollments, a step at a time, as a batch (DESIGN.md, "Life of one step"). Each
+ * round takes one step for every enrollment of the batch in three round trips whatever its
+ * size: read every context; write every intent (re-checked under the row locks, committed
+ * before any send); then, after the adapter calls have run side by side, record every outcome
+ * together with the move it causes. Every write is fenced by the lease; a single claim is a
+ * batch of one.
  */
 import { retryDelayMs } from '../core/backoff.ts';
-import { decideStep, findStep, firstDueAt, nextStepId, type Decision } from '../core/decide.ts';
+import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts';
 import type { DeliveryStep, Step } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
-import type { Db } from '../db/db.ts';
-import {
-  completeExecution,
-  idempotencyKeyOf,
-  markUnknown,
-  recordFinishedExecution,
-  type ExecutionIdentity,
-} from '../db/executions.ts';
 import type { Claim } from '../db/enrollments.ts';
-import { loadRunContext, type RunContext } from './context.ts';
-import { deliver, type DeliveryDeps } from './delivery.ts';
-import { finish, moveToStep, pauseForOperator, reschedule } from './transitions.ts';
+import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
+import type { DeliveryResult } from '../delivery/types.ts';
+import { loadRunContexts, type RunContext } from './context.ts';
+import { adapterNameFor, prepareContent, send } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
+import { applyStepEnds, type ExecutionWrite, type StepEnd, type Transition } from './transitions.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
 
-export type StepOutcome = 'continue' | 'released';
+/** One enrollment's current step in a round. */
+interface Visit {
+  claim: Claim;
+  context: RunContext;
+  now: Date;
+  zone: string;
+  step: Step | undefined;
+  /** The claim's last step this time: whatever comes next waits for a new claim. */
+  last: boolean;
+}
+
+/** How a visit ends: the writes to commit, and whether the enrollment's next step runs at once. */
+interface Ending {
+  end: StepEnd;
+  claim: Claim;
+  runNow: boolean;
+}
+
+type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
 
 export class Executor {
   constructor(private readonly deps: EngineDeps) {}
 
-  /** Runs the claimed enrollment until it must wait, finishes, or has run its share of steps. */
-  async run(claim: Claim): Promise<void> {
+  /** Runs one claimed enrollment (a batch of one). */
+  run(claim: Claim): Promise<void> {
+    return this.runBatch([claim]);
+  }
+
+  /** Runs the claimed enrollments until each must wait, finishes, or has run its share of steps. */
+  async runBatch(claims: Claim[]): Promise<void> {
     const { clock, observer } = this.deps;
-    observer?.schedulerLag?.(Math.max(0, clock.now().getTime() - claim.dueAt.getTime()) / 1000);
-    for (let steps = 0; steps < MAX_STEPS_PER_CLAIM; steps++) {
-      const context = await loadRunContext(this.deps.db, claim.enrollmentId);
-      if (!context || context.enrollment.leaseId !== claim.leaseId) return; // taken over
-      const { status } = context.enrollment;
-      if (status !== 'active' && status !== 'waiting') return;
-      const last = steps === MAX_STEPS_PER_CLAIM - 1;
-      const outcome = await this.runStep(context, claim.leaseId, last);
-      if (outcome === 'released') return;
+    const now = clock.now().getTime();
+    for (const claim of claims) observer?.schedulerLag?.(Math.max(0, now - claim.dueAt.getTime()) / 1000);
+    let live = claims;
+    for (let round = 0; round < MAX_STEPS_PER_CLAIM && live.length > 0; round++) {
+      live = await this.round(live, round === MAX_STEPS_PER_CLAIM - 1);
     }
   }
 
-  private async runStep(context: RunContext, leaseId: string, last: boolean): Promise<StepOutcome> {
-    const { clock } = this.deps;
-    const { enrollment, definition } = context;
-    const now = clock.now();
-    const fenced = { enrollment, leaseId, now };
-    const zone = resolveZone(context.lead.timezone, definition.schedule, context.workspaceZone);
-    const step = enrollment.currentStepId ? findStep(definition, enrollment.currentStepId) : undefined;
+  /** One step for each claim; answers the claims whose next step is due at once. */
+  private async round(claims: Claim[], last: boolean): Promise<Claim[]> {
+    const { db, clock } = this.deps;
+    const contexts = await loadRunContexts(db, claims.map((c) => c.enrollmentId));
+    const endings: Ending[] = [];
+    const deliveries: Array<{ visit: Visit; step: DeliveryStep }> = [];
+    for (const claim of claims) {
+      const context = contexts.get(claim.enrollmentId);
+      if (!context || context.enrollment.leaseId !== claim.leaseId) continue; // taken over
+      const { enrollment, definition } = context;
+      if (enrollment.status !== 'active' && enrollment.status !== 'waiting') continue;
+      const visit: Visit = {
+        claim,
+        context,
+        now: clock.now(),
+        zone: resolveZone(context.lead.timezone, definition.schedule, context.workspaceZone),
+        step: enrollment.currentStepId ? findStep(definition, enrollment.currentStepId) : undefined,
+        last,
+      };
+      const plan = await this.plan(visit);
+      if (plan.kind === 'deliver') deliveries.push({ visit, step: plan.step });
+      else endings.push(plan.ending);
+    }
+    endings.push(...(await this.deliverAll(deliveries)));
+    const statuses = await this.commit(endings);
+    return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
+  }
 
+  /** Decides the visit's step; a send is left for `deliverAll`, everything else ends here. */
+  private async plan(visit: Visit): Promise<Plan> {
+    const { context, step, now, zone } = visit;
+    const { enrollment, definition } = context;
     // A visit that already has an execution row was interrupted: settle it, never resend.
     if (step) {
-      const settled = await this.settleInterrupted(context, step, fenced, zone, last);
-      if (settled) return settled;
+      const settled = await this.settleInterrupted(visit, step);
+      if (settled) return { kind: 'end', ending: settled };
     }
-
-    // Facts and suppressions came with the context (one round trip, engine_run_context).
-    const { facts, suppressed } = context;
     const decision = decideStep({
       definition,
       stepId: enrollment.currentStepId,
@@ -68,48 +105,32 @@ export class Executor {
       now,
       lead: context.lead,
       zone,
-      facts,
-      suppressed,
+      facts: context.facts,
+      suppressed: context.suppressed,
     });
-    return this.apply(context, decision, step, fenced, zone, last);
-  }
-
-  private async apply(
-    context: RunContext,
-    decision: Decision,
-    step: Step | undefined,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-  ): Promise<StepOutcome> {
-    const { db } = this.deps;
-    const { now } = fenced;
     switch (decision.kind) {
       case 'exit':
-        await db.transaction((tx) => finish(tx, fenced, { status: 'exited', action: 'exit', reason: decision.reason }));
-        return 'released';
+        return this.end(visit, { kind: 'finish', status: 'exited', action: 'exit', reason: decision.reason });
       case 'complete':
-        await db.transaction(async (tx) => {
-          if (step) await recordFinishedExecution(tx, this.identity(context, step), { status: 'succeeded', now });
-          await finish(tx, fenced, { status: 'completed', action: 'complete' });
-        });
-        return 'released';
+        return this.end(
+          visit,
+          { kind: 'finish', status: 'completed', action: 'complete' },
+          step ? { kind: 'record', identity: identity(context, step), status: 'succeeded' } : undefined,
+        );
       case 'defer':
       case 'wait':
-        await db.transaction((tx) => reschedule(tx, fenced, { at: decision.until }));
-        return 'released';
+        return this.end(visit, { kind: 'reschedule', at: decision.until });
       case 'await':
-        await db.transaction((tx) => reschedule(tx, fenced, { at: decision.until, waitingFor: decision.waitingFor }));
-        return 'released';
+        return this.end(visit, { kind: 'reschedule', at: decision.until, waitingFor: decision.waitingFor });
       case 'advance':
-        return this.advance(context, step!, fenced, zone, last, decision.next, { status: 'succeeded', metadata: decision.detail });
-      case 'skip':
-        return this.advance(context, step!, fenced, zone, last, decision.next, {
-          status: 'skipped',
-          metadata: { reason: decision.reason },
-        });
+      case 'skip': {
+        const status = decision.kind === 'advance' ? 'succeeded' : 'skipped';
+        this.deps.observer?.stepExecuted?.(step!.type, status, 0);
+        const metadata = decision.kind === 'advance' ? decision.detail : { reason: decision.reason };
+        return { kind: 'end', ending: this.moveOn(visit, decision.next, { kind: 'record', identity: identity(context, step!), status, metadata }) };
+      }
       case 'deliver':
-        return this.deliverStep(context, decision.step, fenced, zone, last);
+        return { kind: 'deliver', step: decision.step };
       default: {
         const unreachable: never = decision;
         throw new Error(`Unhandled decision ${JSON.stringify(unreachable)}`);
@@ -117,157 +138,256 @@ export class Executor {
     }
   }
 
-  private async deliverStep(
-    context: RunContext,
-    step: DeliveryStep,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-  ): Promise<StepOutcome> {
-    const result = await deliver(this.deliveryDeps(), context, step, this.identity(context, step), fenced);
-    const { db } = this.deps;
-    switch (result.kind) {
-      case 'aborted':
-        return 'released';
-      case 'unknown':
-        return this.afterUnknown(context, step.id, fenced, zone, last);
-      case 'sent':
-        // The provider's answer and the move to the next step commit together (DESIGN, step 2).
-        return this.moveOn(context, step.id, fenced, zone, last, undefined, result.record);
-      case 'retry':
-        await db.transaction((tx) =>
-          reschedule(tx, fenced, {
-            at: new Date(fenced.now.getTime() + retryDelayMs(result.attempts, { retryAfterMs: result.retryAfterMs, random: this.deps.random })),
-            attempts: result.attempts,
+  /**
+   * The sends of a round: content for each, every intent in one transaction (a pause, cancel or
+   * take-over that committed first wins; one that comes after waits for the outcome), then the
+   * adapter calls side by side. Answers how each visit ends.
+   */
+  private async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>): Promise<Ending[]> {
+    if (deliveries.length === 0) return [];
+    const endings: Ending[] = [];
+    const prepared = await Promise.all(deliveries.map(({ visit, step }) => prepareContent(this.deps, visit.context, step)));
+    const ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: Extract<(typeof prepared)[number], { kind: 'ready' }>['content'] }> = [];
+    deliveries.forEach(({ visit, step }, i) => {
+      const content = prepared[i]!;
+      const adapter = adapterNameFor(this.deps, step);
+      if (content.kind === 'template_error') {
+        endings.push(
+          this.afterFailure(visit, step, 'template_error', {
+            kind: 'record',
+            identity: identity(visit.context, step),
+            status: 'failed',
+            errorCode: 'template_error',
+            errorMessage: content.message,
+            adapter,
           }),
         );
-        return 'released';
-      case 'failed':
-        if (context.definition.onError === 'exit') {
-          await db.transaction((tx) => finish(tx, fenced, { status: 'failed', action: 'fail', reason: `delivery_failed: ${result.code}` }));
-          return 'released';
+        return;
+      }
+      ready.push({
+        visit,
+        step,
+        content: content.content,
+        request: { identity: identity(visit.context, step), leaseId: visit.claim.leaseId, adapter, rendered: content.rendered, now: visit.now },
+      });
+    });
+    const intents = await this.writeIntents(ready.map((r) => r.request));
+    const sent = await Promise.all(
+      ready.map(async ({ visit, step, content, request }) => {
+        const intent = intents.get(request.identity.enrollmentId);
+        if (!intent) {
+          this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
+          return undefined;
         }
-        return this.moveOn(context, step.id, fenced, zone, last);
+        return this.sendOne(visit, step, content, request, intent);
+      }),
+    );
+    for (const ending of sent) if (ending) endings.push(ending);
+    return endings;
+  }
+
+  private async sendOne(
+    visit: Visit,
+    step: DeliveryStep,
+    content: Parameters<typeof send>[2],
+    request: IntentRequest,
+    intent: { id: string; attempts: number },
+  ): Promise<Ending> {
+    const { clock, observer, logger } = this.deps;
+    const { identity: who, adapter } = request;
+    const envelope = {
+      idempotencyKey: idempotencyKeyOf(who.enrollmentId, who.stepId, who.visit),
+      executionId: intent.id,
+      enrollmentId: who.enrollmentId,
+      workspaceId: who.workspaceId,
+    };
+    const started = clock.now().getTime();
+    let result: DeliveryResult;
+    try {
+      result = await send(this.deps, step, content, visit.context, envelope);
+    } catch (error) {
+      // Adapters answer with values; a throw is a bug or a transport surprise after which we
+      // cannot know whether the provider took the message. Like a crash: unknown, never resent.
+      observer?.delivery?.(step.type, adapter, 'failed');
+      logger?.error({ err: error, executionId: intent.id }, `${step.type} adapter threw; outcome unknown, not resending`);
+      return this.afterUnknown(this.finishedAt(visit), step.id, { kind: 'unknown', id: intent.id });
     }
+    const at = this.finishedAt(visit);
+    const seconds = (at.now.getTime() - started) / 1000;
+    if (result.kind === 'sent') {
+      observer?.delivery?.(step.type, adapter, 'sent');
+      observer?.stepExecuted?.(step.type, 'succeeded', seconds);
+      return this.moveOn(at, nextStepId(visit.context.definition, step.id), {
+        kind: 'complete',
+        id: intent.id,
+        status: 'succeeded',
+        providerMessageId: result.providerMessageId,
+        metadata: result.metadata,
+      });
+    }
+    const retry = result.retryable && intent.attempts < visit.context.definition.maxAttempts;
+    observer?.delivery?.(step.type, adapter, retry ? 'retry' : 'failed');
+    observer?.stepExecuted?.(step.type, retry ? 'retry_scheduled' : 'failed', seconds);
+    logger?.warn(
+      { enrollmentId: who.enrollmentId, stepId: who.stepId, executionId: intent.id, code: result.code, retry },
+      `${step.type} delivery failed: ${result.message}`,
+    );
+    const answer: ExecutionWrite = {
+      kind: 'complete',
+      id: intent.id,
+      status: retry ? 'retry_scheduled' : 'failed',
+      errorCode: result.code,
+      errorMessage: result.message,
+      metadata: { lastAttempt: intent.attempts, retryable: result.retryable },
+    };
+    if (!retry) return this.afterFailure(at, step, result.code, answer);
+    const delay = retryDelayMs(intent.attempts, { retryAfterMs: result.retryAfterMs, random: this.deps.random });
+    return this.ending(at, { kind: 'reschedule', at: new Date(at.now.getTime() + delay), attempts: intent.attempts }, answer);
   }
 
   /**
    * A visit with an execution row already written: a crash between intent and outcome
-   * (`started`: mark `unknown`, follow `onUnknownDelivery`), or an outcome recorded whose move
-   * was lost (advance now). A scheduled retry proceeds normally.
+   * (`started`: ask the provider's ledger, else mark `unknown` and follow `onUnknownDelivery`),
+   * or an outcome recorded whose move was lost (advance now). A scheduled retry proceeds.
    */
-  private async settleInterrupted(
-    context: RunContext,
-    step: Step,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-  ): Promise<StepOutcome | undefined> {
+  private async settleInterrupted(visit: Visit, step: Step): Promise<Ending | undefined> {
     if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') return undefined;
-    const key = idempotencyKeyOf(context.enrollment.id, step.id, context.enrollment.stepSeq);
+    const { context, now } = visit;
     // The current visit's execution row came with the context (same key: enrollment, step, visit).
     const existing = context.execution;
     if (!existing || existing.status === 'retry_scheduled') return undefined;
-    const { db, logger } = this.deps;
+    const next = nextStepId(context.definition, step.id);
     if (existing.status === 'started') {
       // Ask the provider first, when it can answer for certain: a send it has is recorded, one
       // it never got is retried as if it had failed. Otherwise the outcome is unknown.
+      const key = idempotencyKeyOf(context.enrollment.id, step.id, context.enrollment.stepSeq);
       const known = await this.deps.adapters.ledger?.lookup(key);
       if (known?.kind === 'sent') {
-        await db.transaction((tx) =>
-          completeExecution(tx, existing.id, { status: 'succeeded', now: fenced.now, providerMessageId: known.providerMessageId, metadata: { reconciledFrom: 'provider_ledger' } }),
-        );
-        return this.moveOn(context, step.id, fenced, zone, last);
+        return this.moveOn(visit, next, {
+          kind: 'complete',
+          id: existing.id,
+          status: 'succeeded',
+          providerMessageId: known.providerMessageId,
+          metadata: { reconciledFrom: 'provider_ledger' },
+        });
       }
       if (known?.kind === 'not_sent') {
-        await db.transaction((tx) =>
-          completeExecution(tx, existing.id, { status: 'retry_scheduled', now: fenced.now, errorCode: 'interrupted', errorMessage: 'The worker stopped before the provider got the message; sending again.' }),
-        );
+        await completeExecution(this.deps.db, existing.id, {
+          status: 'retry_scheduled',
+          now,
+          errorCode: 'interrupted',
+          errorMessage: 'The worker stopped before the provider got the message; sending again.',
+        });
         return undefined;
       }
     }
     if (existing.status === 'started' || existing.status === 'unknown') {
-      await db.transaction((tx) => markUnknown(tx, existing.id, fenced.now));
       this.deps.observer?.stepExecuted?.(step.type, 'unknown', 0);
-      logger?.warn({ enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
-        'send outcome unknown after an interrupted run; not resending');
-      return this.afterUnknown(context, step.id, fenced, zone, last);
+      this.deps.logger?.warn(
+        { enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
+        'send outcome unknown after an interrupted run; not resending',
+      );
+      return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id });
     }
     if (existing.status === 'failed' && context.definition.onError === 'exit') {
-      await db.transaction((tx) => finish(tx, fenced, { status: 'failed', action: 'fail', reason: `delivery_failed: ${existing.errorCode}` }));
-      return 'released';
+      return this.ending(visit, { kind: 'finish', status: 'failed', action: 'fail', reason: `delivery_failed: ${existing.errorCode}` });
     }
-    return this.moveOn(context, step.id, fenced, zone, last);
+    return this.moveOn(visit, next);
   }
 
   /** A send we cannot know went out is never resent: go on, or hold for an operator. */
-  private async afterUnknown(
-    context: RunContext,
-    stepId: string,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-  ): Promise<StepOutcome> {
-    if (context.definition.onUnknownDelivery === 'pause') {
-      await this.deps.db.transaction((tx) => pauseForOperator(tx, fenced, 'unknown_delivery'));
-      return 'released';
+  private afterUnknown(visit: Visit, stepId: string, execution: ExecutionWrite): Ending {
+    if (visit.context.definition.onUnknownDelivery === 'pause') {
+      return this.ending(visit, { kind: 'pause', reason: 'unknown_delivery' }, execution);
     }
-    return this.moveOn(context, stepId, fenced, zone, last);
+    return this.moveOn(visit, nextStepId(visit.context.definition, stepId), execution);
   }
 
-  private async advance(
-    context: RunContext,
-    step: Step,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-    next: string | null,
-    execution: { status: 'succeeded' | 'skipped'; metadata: Record<string, unknown> },
-  ): Promise<StepOutcome> {
-    this.deps.observer?.stepExecuted?.(step.type, execution.status, 0);
-    return this.moveOn(context, step.id, fenced, zone, last, next, (tx) =>
-      recordFinishedExecution(tx, this.identity(context, step), { ...execution, now: fenced.now }),
-    );
+  /** A send that failed for good: the sequence's `onError` says exit, or go on. */
+  private afterFailure(visit: Visit, step: DeliveryStep, code: string, execution: ExecutionWrite): Ending {
+    if (visit.context.definition.onError === 'exit') {
+      return this.ending(visit, { kind: 'finish', status: 'failed', action: 'fail', reason: `delivery_failed: ${code}` }, execution);
+    }
+    return this.moveOn(visit, nextStepId(visit.context.definition, step.id), execution);
   }
 
-  /** Records (optionally) and moves to the next step; keeps the lease when it is due at once. */
-  private async moveOn(
-    context: RunContext,
-    stepId: string,
-    fenced: { enrollment: RunContext['enrollment']; leaseId: string; now: Date },
-    zone: string,
-    last: boolean,
-    next: string | null = nextStepId(context.definition, stepId),
-    record?: (tx: Parameters<Parameters<Db['transaction']>[0]>[0]) => Promise<void>,
-  ): Promise<StepOutcome> {
-    const dueAt = firstDueAt(context.definition, next, fenced.now, zone);
-    const runNow = next !== null && !last && dueAt.getTime() <= fenced.now.getTime();
-    const moved = await this.deps.db.transaction(async (tx) => {
-      await record?.(tx);
-      return moveToStep(tx, fenced, {
-        next,
-        dueAt,
-        keepLeaseUntil: runNow ? new Date(fenced.now.getTime() + this.deps.leaseMs) : undefined,
-      });
-    });
-    return runNow && moved?.status === 'active' ? 'continue' : 'released';
+  /** To `next` (null: the sequence is done); keeps the lease when the next step is due at once. */
+  private moveOn(visit: Visit, next: string | null, execution?: ExecutionWrite): Ending {
+    const { now, zone, context, last } = visit;
+    if (next === null) return this.ending(visit, { kind: 'finish', status: 'completed', action: 'complete' }, execution);
+    const dueAt = firstDueAt(context.definition, next, now, zone);
+    const runNow = !last && dueAt.getTime() <= now.getTime();
+    const transition: Transition = { kind: 'move', next, dueAt, keepLeaseUntil: runNow ? new Date(now.getTime() + this.deps.leaseMs) : undefined };
+    return { ...this.ending(visit, transition, execution), runNow };
   }
 
-  private identity(context: RunContext, step: Step): ExecutionIdentity {
-    const { enrollment } = context;
-    return {
-      workspaceId: enrollment.workspaceId,
-      enrollmentId: enrollment.id,
-      leadId: enrollment.leadId,
-      sequenceId: enrollment.sequenceId,
-      stepId: step.id,
-      stepType: step.type,
-      channel: step.type === 'email' || step.type === 'sms' || step.type === 'voice' ? step.type : null,
-      visit: enrollment.stepSeq,
-    };
+  private ending(visit: Visit, transition: Transition, execution?: ExecutionWrite): Ending {
+    const end: StepEnd = { enrollmentId: visit.claim.enrollmentId, leaseId: visit.claim.leaseId, now: visit.now, transition, execution };
+    return { end, claim: visit.claim, runNow: false };
   }
 
-  private deliveryDeps(): DeliveryDeps {
-    return this.deps;
+  private end(visit: Visit, transition: Transition, execution?: ExecutionWrite): Plan {
+    return { kind: 'end', ending: this.ending(visit, transition, execution) };
   }
+
+  /** The visit as of now: a send's outcome and the move it causes are dated when it answered. */
+  private finishedAt(visit: Visit): Visit {
+    return { ...visit, now: this.deps.clock.now() };
+  }
+
+  /** All intents in one transaction; should that fail (a deadlock, say), each on its own. */
+  private async writeIntents(requests: IntentRequest[]): Promise<Map<string, { id: string; attempts: number }>> {
+    try {
+      return await writeIntents(this.deps.db, requests);
+    } catch (error) {
+      if (requests.length === 1) throw error;
+      this.deps.logger?.warn({ err: error, batch: requests.length }, 'batched intents failed; writing them one by one');
+      const intents = new Map<string, { id: string; attempts: number }>();
+      for (const request of requests) {
+        try {
+          for (const [id, intent] of await writeIntents(this.deps.db, [request])) intents.set(id, intent);
+        } catch (single) {
+          this.deps.logger?.error({ err: single, enrollmentId: request.identity.enrollmentId }, 'intent failed; the lease retries it');
+        }
+      }
+      return intents;
+    }
+  }
+
+  /**
+   * Every ending in one transaction; should that fail, each on its own, so one bad row never
+   * leaves the others' sends unrecorded.
+   */
+  private async commit(endings: Ending[]): Promise<Map<string, string>> {
+    const ends = endings.map((e) => e.end);
+    try {
+      return await applyStepEnds(this.deps.db, ends);
+    } catch (error) {
+      if (ends.length === 1) throw error;
+      this.deps.logger?.warn({ err: error, batch: ends.length }, 'batched step ends failed; recording them one by one');
+      const statuses = new Map<string, string>();
+      for (const end of ends) {
+        try {
+          for (const [id, status] of await applyStepEnds(this.deps.db, [end])) statuses.set(id, status);
+        } catch (single) {
+          this.deps.logger?.error({ err: single, enrollmentId: end.enrollmentId }, 'step end failed; the lease retries it');
+        }
+      }
+      return statuses;
+    }
+  }
+}
+
+function identity(context: RunContext, step: Step): ExecutionIdentity {
+  const { enrollment } = context;
+  return {
+    workspaceId: enrollment.workspaceId,
+    enrollmentId: enrollment.id,
+    leadId: enrollment.leadId,
+    sequenceId: enrollment.sequenceId,
+    stepId: step.id,
+    stepType: step.type,
+    channel: step.type === 'email' || step.type === 'sms' || step.type === 'voice' ? step.type : null,
+    visit: enrollment.stepSeq,
+  };
 }

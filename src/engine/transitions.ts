@@ -1,117 +1,140 @@
 /**
- * The executor's writes to an enrollment, each fenced by the lease it holds: a worker whose
- * lease ran out (and was taken over) changes nothing. Each returns the row as it now stands,
- * or undefined when the fence refused.
+ * The end of a step, for a whole batch at once (`engine_apply_steps`, migration 004): what
+ * happened to each enrollment's execution and where the enrollment goes next, in one
+ * transaction. Every transition is fenced by the lease the executor holds: a worker whose lease
+ * ran out (and was taken over) moves nothing, though what its adapter answered is still
+ * recorded — the send did happen.
  */
 import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
 import type { Queryable } from '../db/db.ts';
-import { ENROLLMENT_COLUMNS, recordChange, type EnrollmentRecord } from '../db/enrollments.ts';
+import type { ExecutionIdentity } from '../db/executions.ts';
 
-const RETURNING = ENROLLMENT_COLUMNS.split(',')
-  .map((c) => `e.${c.trim()}`)
-  .join(', ');
+export type Transition =
+  /** To `next` (a new visit), due at `dueAt`; `keepLeaseUntil` keeps the lease to run it at once. */
+  | { kind: 'move'; next: string; dueAt: Date; keepLeaseUntil?: Date }
+  /** Ends a live enrollment (completed, exited, failed); an operator's terminal status stands. */
+  | { kind: 'finish'; status: Extract<EnrollmentStatus, 'completed' | 'exited' | 'failed'>; action: string; reason?: string }
+  /** Stays on the step and comes back at `at` (a wait, a window, a retry); `waitingFor` parks it. */
+  | { kind: 'reschedule'; at: Date | null; waitingFor?: 'task' | 'branch'; attempts?: number }
+  /** Holds the enrollment for an operator (a send whose outcome is unknown). */
+  | { kind: 'pause'; reason: string };
 
-type Fenced = { enrollment: EnrollmentRecord; leaseId: string; now: Date };
+export type ExecutionWrite =
+  /** What the adapter answered for the intent `id`. */
+  | {
+      kind: 'complete';
+      id: string;
+      status: 'succeeded' | 'failed' | 'retry_scheduled';
+      providerMessageId?: string;
+      errorCode?: string;
+      errorMessage?: string;
+      metadata?: Record<string, unknown>;
+    }
+  /** The adapter threw: whether the provider took it cannot be known. */
+  | { kind: 'unknown'; id: string }
+  /** A step that ran without an adapter call, or failed before one. */
+  | {
+      kind: 'record';
+      identity: ExecutionIdentity;
+      status: 'succeeded' | 'skipped' | 'failed';
+      metadata?: Record<string, unknown>;
+      rendered?: Record<string, unknown> | null;
+      errorCode?: string;
+      errorMessage?: string;
+      adapter?: string | null;
+    };
 
-async function update(
-  tx: Queryable,
-  fenced: Fenced,
-  set: string,
-  params: unknown[],
-  audit?: { action: string; reason?: string | null },
-): Promise<EnrollmentRecord | undefined> {
-  const [row] = await tx.query<EnrollmentRecord & { fromStatus: EnrollmentStatus }>(
-    `with old as (select id, status from enrollments where id = $1 and lease_id = $2 for update)
-     update enrollments e set ${set}, updated_at = $3
-     from old where e.id = old.id
-     returning ${RETURNING}, old.status as "fromStatus"`,
-    [fenced.enrollment.id, fenced.leaseId, fenced.now, ...params],
+export interface StepEnd {
+  enrollmentId: string;
+  leaseId: string;
+  now: Date;
+  execution?: ExecutionWrite;
+  transition: Transition;
+}
+
+/** Applies every step end in one statement; answers the status of each enrollment it moved. */
+export async function applyStepEnds(db: Queryable, ends: StepEnd[]): Promise<Map<string, EnrollmentStatus>> {
+  if (ends.length === 0) return new Map();
+  const rows = await db.query<{ enrollmentId: string; status: EnrollmentStatus }>(
+    'select enrollment_id as "enrollmentId", status from engine_apply_steps($1::jsonb)',
+    [JSON.stringify(ends.map(toRow))],
   );
-  if (!row) return undefined;
-  const { fromStatus, ...enrollment } = row;
-  if (audit && fromStatus !== enrollment.status) {
-    await recordChange(tx, {
-      enrollment,
-      actor: 'system',
-      action: audit.action,
-      from: fromStatus,
-      to: enrollment.status,
-      reason: audit.reason,
-      at: fenced.now,
+  return new Map(rows.map((r) => [r.enrollmentId, r.status]));
+}
+
+/** One element of `engine_apply_steps`'s input (its column names). */
+function toRow(end: StepEnd): Record<string, unknown> {
+  const { execution: x, transition: t } = end;
+  const row: Record<string, unknown> = {
+    enrollment_id: end.enrollmentId,
+    lease_id: end.leaseId,
+    now: end.now.toISOString(),
+    kind: t.kind,
+    action: actionOf(t),
+  };
+  switch (t.kind) {
+    case 'move':
+      row.next_step_id = t.next;
+      row.keep_lease = t.keepLeaseUntil !== undefined;
+      row.next_at = (t.keepLeaseUntil ?? t.dueAt).toISOString();
+      break;
+    case 'finish':
+      row.finish_status = t.status;
+      row.reason = t.reason ?? null;
+      break;
+    case 'reschedule':
+      row.next_at = t.at?.toISOString() ?? null;
+      row.wait_for = t.waitingFor ?? null;
+      row.attempts = t.attempts ?? null;
+      break;
+    case 'pause':
+      row.reason = t.reason;
+      break;
+  }
+  if (!x) return row;
+  row.exec_kind = x.kind;
+  if (x.kind === 'complete') {
+    Object.assign(row, {
+      exec_id: x.id,
+      exec_status: x.status,
+      provider_message_id: x.providerMessageId ?? null,
+      error_code: x.errorCode ?? null,
+      error_message: x.errorMessage ?? null,
+      exec_metadata: x.metadata ?? {},
+    });
+  } else if (x.kind === 'unknown') {
+    row.exec_id = x.id;
+  } else {
+    const { identity } = x;
+    Object.assign(row, {
+      exec_status: x.status,
+      exec_metadata: x.metadata ?? {},
+      rendered: x.rendered ?? null,
+      error_code: x.errorCode ?? null,
+      error_message: x.errorMessage ?? null,
+      adapter: x.adapter ?? null,
+      workspace_id: identity.workspaceId,
+      lead_id: identity.leadId,
+      sequence_id: identity.sequenceId,
+      step_id: identity.stepId,
+      step_type: identity.stepType,
+      channel: identity.channel,
+      visit: identity.visit,
     });
   }
-  return enrollment;
+  return row;
 }
 
-/**
- * Moves to `next` (null: the sequence is done). `keepLease` lets the same worker run the next
- * step at once without another claim. A paused or cancelled enrollment keeps its status: the
- * pointer moves (the step did run), nothing else happens until an operator acts.
- */
-export function moveToStep(
-  tx: Queryable,
-  fenced: Fenced,
-  args: { next: string | null; dueAt: Date; keepLeaseUntil?: Date },
-): Promise<EnrollmentRecord | undefined> {
-  if (args.next === null) return finish(tx, fenced, { status: 'completed', action: 'complete' });
-  const keep = args.keepLeaseUntil !== undefined;
-  return update(
-    tx,
-    fenced,
-    `current_step_id = $4, step_seq = e.step_seq + 1, step_entered_at = $3, attempts = 0,
-     status = case when e.status = 'waiting' then 'active' else e.status end, waiting_for = null,
-     next_execution_at = case when e.wake_requested then least($5::timestamptz, $3) else $5::timestamptz end,
-     lease_id = case when $6 then e.lease_id end, wake_requested = false`,
-    [args.next, keep ? args.keepLeaseUntil : args.dueAt, keep],
-    { action: 'advance' },
-  );
-}
-
-/** Ends a live enrollment (completed, exited, failed); an operator's terminal status stands. */
-export function finish(
-  tx: Queryable,
-  fenced: Fenced,
-  args: { status: EnrollmentStatus; action: string; reason?: string | null },
-): Promise<EnrollmentRecord | undefined> {
-  return update(
-    tx,
-    fenced,
-    `status = case when e.status in ('active', 'waiting', 'paused') then $4 else e.status end,
-     status_reason = case when e.status in ('active', 'waiting', 'paused') then $5 else e.status_reason end,
-     finished_at = case when e.status in ('active', 'waiting', 'paused') then $3 else e.finished_at end,
-     current_step_id = case when $4 = 'completed' then null else e.current_step_id end,
-     waiting_for = null, next_execution_at = null, lease_id = null, wake_requested = false`,
-    [args.status, args.reason ?? null],
-    { action: args.action, reason: args.reason },
-  );
-}
-
-/** Stays on the step and comes back at `at` (a wait, a window, a retry); `waitingFor` parks it. */
-export function reschedule(
-  tx: Queryable,
-  fenced: Fenced,
-  args: { at: Date | null; waitingFor?: 'task' | 'branch'; attempts?: number },
-): Promise<EnrollmentRecord | undefined> {
-  return update(
-    tx,
-    fenced,
-    `next_execution_at = case when e.wake_requested then $3 else $4::timestamptz end,
-     status = case when e.status in ('active', 'waiting') then (case when $5::text is null then 'active' else 'waiting' end)
-                   else e.status end,
-     waiting_for = $5, attempts = coalesce($6, e.attempts), lease_id = null, wake_requested = false`,
-    [args.at, args.waitingFor ?? null, args.attempts ?? null],
-    { action: args.waitingFor ? `wait_for_${args.waitingFor}` : 'resume_step' },
-  );
-}
-
-/** Holds the enrollment for an operator (a send whose outcome is unknown). */
-export function pauseForOperator(tx: Queryable, fenced: Fenced, reason: string): Promise<EnrollmentRecord | undefined> {
-  return update(
-    tx,
-    fenced,
-    `status = case when e.status in ('active', 'waiting') then 'paused' else e.status end, status_reason = $4,
-     next_execution_at = null, lease_id = null, wake_requested = false`,
-    [reason],
-    { action: 'pause', reason },
-  );
+/** The audit trail's name for a transition that changes the status. */
+function actionOf(t: Transition): string {
+  switch (t.kind) {
+    case 'move':
+      return 'advance';
+    case 'finish':
+      return t.action;
+    case 'reschedule':
+      return t.waitingFor ? `wait_for_${t.waitingFor}` : 'resume_step';
+    case 'pause':
+      return 'pause';
+  }
 }
