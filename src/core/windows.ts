@@ -82,10 +82,21 @@ export function wallClockOf(instant: number, zone: string): DateTime {
   return DateTime.fromMillis(instant, { zone: zoneOf(zone) }).setZone('UTC', { keepLocalTime: true });
 }
 
-/** The local calendar day of an instant, as a wall clock at midnight. */
+/**
+ * The local calendar day of an instant, as a wall clock at midnight. Every decision asks this
+ * for "now", so the last day answered per zone is kept with the instants it spans (23 or 25
+ * hours across a DST change): an instant inside that span has the same day, exactly.
+ */
 export function localDayOf(instant: number, zone: string): DateTime {
-  return wallClockOf(instant, zone).startOf('day');
+  const known = lastDayByZone.get(zone);
+  if (known && known.start <= instant && instant < known.end) return known.day;
+  const day = wallClockOf(instant, zone).startOf('day');
+  if (lastDayByZone.size >= 10_000) lastDayByZone.clear();
+  lastDayByZone.set(zone, { day, start: instantOf(day, zone), end: instantOf(day.plus({ days: 1 }), zone) });
+  return day;
 }
+
+const lastDayByZone = new Map<string, { day: DateTime; start: number; end: number }>();
 
 export function weekdayOf(day: DateTime): Weekday {
   return WEEKDAYS[day.weekday - 1] as Weekday;

@@ -78,9 +78,20 @@ export async function loadRunContext(db: Queryable, enrollmentId: string): Promi
  */
 function fromStoredRow(stored: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(stored)) {
-    const key = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    out[key] = column.endsWith('_at') && typeof value === 'string' ? new Date(value) : value;
+  for (const column in stored) {
+    const value = stored[column];
+    out[camelCase(column)] = typeof value === 'string' && column.endsWith('_at') ? new Date(value) : value;
   }
   return out;
+}
+
+/** Column names are few and repeat on every row: convert each once. */
+const camelNames = new Map<string, string>();
+function camelCase(column: string): string {
+  let name = camelNames.get(column);
+  if (name === undefined) {
+    name = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    camelNames.set(column, name);
+  }
+  return name;
 }

@@ -47,6 +47,9 @@ create function engine_write_intents(p_intents jsonb)
 returns table (enrollment_id uuid, id uuid, attempts int)
 language plpgsql as $$
 #variable_conflict use_column
+declare
+  -- The rows to lock, found through the primary key whatever the planner guesses of the input.
+  v_ids uuid[] := array(select (r->>'enrollment_id')::uuid from jsonb_array_elements(p_intents) r);
 begin
   return query
   with input as (
@@ -55,7 +58,7 @@ begin
       channel text, visit int, adapter text, rendered jsonb, metadata jsonb, now timestamptz)
   ), live as (
     select e.id from enrollments e join input i on i.enrollment_id = e.id
-    where e.lease_id = i.lease_id and e.status in ('active', 'waiting')
+    where e.id = any(v_ids) and e.lease_id = i.lease_id and e.status in ('active', 'waiting')
     order by e.id
     for update of e
   )
@@ -92,6 +95,8 @@ create function engine_apply_steps(p_steps jsonb)
 returns table (enrollment_id uuid, status text)
 language plpgsql as $$
 #variable_conflict use_column
+declare
+  v_ids uuid[] := array(select (r->>'enrollment_id')::uuid from jsonb_array_elements(p_steps) r);
 begin
   return query
   with input as materialized (
@@ -128,7 +133,7 @@ begin
     on conflict (idempotency_key) do nothing
   ), old as (
     select e.id, e.status from enrollments e join input i on i.enrollment_id = e.id
-    where e.lease_id = i.lease_id
+    where e.id = any(v_ids) and e.lease_id = i.lease_id
     order by e.id
     for update of e
   ), moved as (
