@@ -121,13 +121,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
   if (steps !== due * STEPS_PER_ENROLLMENT) throw new Error(`dormant run: expected ${due * STEPS_PER_ENROLLMENT} executions, found ${steps}`);
 
   // Idle: the started loop with only dormant enrollments (due days from now) — it should sleep.
-  let claims = 0;
-  const tick = engine.dispatcher.tick.bind(engine.dispatcher);
-  engine.dispatcher.tick = async () => {
-    const n = await tick();
-    claims += n;
-    return n;
-  };
+  const claimedBefore = engine.dispatcher.claimsTaken;
   engine.dispatcher.start();
   await sleep(200);
   const cpu0 = process.cpuUsage();
@@ -148,6 +142,6 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
     idleCpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
     idleSeconds: wall,
     rssMiB,
-    claimsWhileIdle: claims,
+    claimsWhileIdle: engine.dispatcher.claimsTaken - claimedBefore,
   };
 }

@@ -20,6 +20,7 @@ export class InlineDispatcher {
   private readonly batchSize: number;
   private readonly maxIdleMs: number;
   private running = false;
+  private claimed = 0;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
   private woken = false;
@@ -36,17 +37,23 @@ export class InlineDispatcher {
 
   /** Claims what is due now and runs it; answers how many claims it ran. */
   async tick(): Promise<number> {
-    const now = this.deps.clock.now();
-    const claims = await withSpan('touchpoint.dispatch', {}, () =>
-      claimDue(this.deps.db, {
-        now,
-        limit: this.batchSize,
-        leaseUntil: new Date(now.getTime() + this.deps.leaseMs),
-        leaseId: randomUUID(),
-      }),
-    );
+    const claims = await this.claim(this.batchSize);
     await this.runAll(claims);
     return claims.length;
+  }
+
+  /** Enrollments claimed since start (what an idle loop must not grow). */
+  get claimsTaken(): number {
+    return this.claimed;
+  }
+
+  private async claim(limit: number): Promise<Claim[]> {
+    const now = this.deps.clock.now();
+    const claims = await withSpan('touchpoint.dispatch', {}, () =>
+      claimDue(this.deps.db, { now, limit, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
+    );
+    this.claimed += claims.length;
+    return claims;
   }
 
   /** Runs ticks until nothing is due at the clock's current time (tests drive a manual clock). */
@@ -80,10 +87,13 @@ export class InlineDispatcher {
   }
 
   private async run(): Promise<void> {
+    // While the loop runs, a batch is topped up before each of its rounds with whatever came
+    // due meanwhile (until stop), so a new arrival waits for one round, not for a whole batch.
+    const refill = { size: this.batchSize, claim: (room: number) => (this.running ? this.claim(room) : Promise.resolve([])) };
     while (this.running) {
       try {
         this.woken = false;
-        const claimed = await this.tick();
+        const claimed = await this.runAll(await this.claim(this.batchSize), refill);
         if (claimed > 0) continue;
         await this.sleep(await this.idleMs());
       } catch (error) {
@@ -112,13 +122,15 @@ export class InlineDispatcher {
     });
   }
 
-  private async runAll(claims: Claim[]): Promise<void> {
-    if (claims.length === 0) return;
+  /** Runs a batch (topped up by `refill` when given); answers how many claims it ran. */
+  private async runAll(claims: Claim[], refill?: Parameters<Executor['runBatch']>[1]): Promise<number> {
+    if (claims.length === 0) return 0;
     try {
-      await withSpan('touchpoint.execute', { 'touchpoint.batch_size': claims.length }, () => this.executor.runBatch(claims));
+      return await withSpan('touchpoint.execute', { 'touchpoint.batch_size': claims.length }, () => this.executor.runBatch(claims, refill));
     } catch (error) {
       // The leases make these enrollments come due again; log and let them be retried.
       this.deps.logger?.error({ err: error, enrollmentIds: claims.map((c) => c.enrollmentId) }, 'step execution failed');
+      return claims.length;
     }
   }
 }

@@ -45,23 +45,43 @@ export class Executor {
   constructor(private readonly deps: EngineDeps) {}
 
   /** Runs one claimed enrollment (a batch of one). */
-  run(claim: Claim): Promise<void> {
-    return this.runBatch([claim]);
+  async run(claim: Claim): Promise<void> {
+    await this.runBatch([claim]);
   }
 
-  /** Runs the claimed enrollments until each must wait, finishes, or has run its share of steps. */
-  async runBatch(claims: Claim[]): Promise<void> {
-    const { clock, observer } = this.deps;
-    const now = clock.now().getTime();
-    for (const claim of claims) observer?.schedulerLag?.(Math.max(0, now - claim.dueAt.getTime()) / 1000);
+  /**
+   * Runs the claimed enrollments until each must wait, finishes, or has run its share of steps.
+   * `refill`, when given, tops the batch up before every round with enrollments that came due
+   * meanwhile, so they start within a round instead of waiting for the whole batch to end.
+   */
+  async runBatch(claims: Claim[], refill?: { size: number; claim: (room: number) => Promise<Claim[]> }): Promise<number> {
+    const stepsRun = new Map<string, number>();
     let live = claims;
-    for (let round = 0; round < MAX_STEPS_PER_CLAIM && live.length > 0; round++) {
-      live = await this.round(live, round === MAX_STEPS_PER_CLAIM - 1);
+    let taken = 0;
+    for (;;) {
+      if (refill && live.length < refill.size) live = live.concat(await refill.claim(refill.size - live.length));
+      if (live.length === 0) return taken;
+      const fresh = live.filter((c) => !stepsRun.has(c.enrollmentId));
+      taken += fresh.length;
+      this.observeLag(fresh);
+      for (const claim of live) stepsRun.set(claim.enrollmentId, (stepsRun.get(claim.enrollmentId) ?? 0) + 1);
+      const continuing = await this.round(live, (claim) => stepsRun.get(claim.enrollmentId)! >= MAX_STEPS_PER_CLAIM);
+      // One that let go and comes due again is claimed afresh, with a fresh share of steps.
+      const kept = new Set(continuing.map((c) => c.enrollmentId));
+      for (const claim of live) if (!kept.has(claim.enrollmentId)) stepsRun.delete(claim.enrollmentId);
+      live = continuing;
     }
   }
 
+  private observeLag(claims: Claim[]): void {
+    const { clock, observer } = this.deps;
+    if (!observer?.schedulerLag) return;
+    const now = clock.now().getTime();
+    for (const claim of claims) observer.schedulerLag(Math.max(0, now - claim.dueAt.getTime()) / 1000);
+  }
+
   /** One step for each claim; answers the claims whose next step is due at once. */
-  private async round(claims: Claim[], last: boolean): Promise<Claim[]> {
+  private async round(claims: Claim[], isLast: (claim: Claim) => boolean): Promise<Claim[]> {
     const { db, clock } = this.deps;
     const contexts = await loadRunContexts(db, claims.map((c) => c.enrollmentId));
     const endings: Ending[] = [];
@@ -77,7 +97,7 @@ export class Executor {
         now: clock.now(),
         zone: resolveZone(context.lead.timezone, definition.schedule, context.workspaceZone),
         step: enrollment.currentStepId ? findStep(definition, enrollment.currentStepId) : undefined,
-        last,
+        last: isLast(claim),
       };
       const plan = await this.plan(visit);
       if (plan.kind === 'deliver') deliveries.push({ visit, step: plan.step });

@@ -371,4 +371,34 @@ describe.each(kinds)('engine on %s', (kind) => {
     const [after] = await kit.db.query<{ status: string }>('select status from enrollments where id = $1', [ea]);
     expect(after!.status).toBe('completed');
   });
+
+  it('a running loop takes what comes due into the batch at the next round, not after the batch', async () => {
+    kit = await createEngineKit(database.db, { workspace: `rolling-${kind}` });
+    const leadIds = await kit.addLeads(Array.from({ length: 21 }, (_, i) => lead(500 + i)));
+    const sequenceId = await kit.addSequence(fourSteps);
+    // Twenty enrollments take four rounds of steps; a late one is enrolled once the first send went out.
+    await kit.enrollAll(sequenceId, leadIds.slice(0, 20));
+    let late: Promise<string[]> | undefined;
+    const sendEmail = kit.mock.adapters().email.send;
+    kit.engine.deps.adapters.email.send = async (message) => {
+      late ??= kit.enrollAll(sequenceId, [leadIds[20]!]);
+      await late;
+      return sendEmail(message);
+    };
+    kit.engine.dispatcher.start();
+    try {
+      const completed = async () =>
+        (await kit.db.query<{ n: number }>(`select count(*)::int as n from enrollments where sequence_id = $1 and status = 'completed'`, [sequenceId]))[0]!.n;
+      await waitFor(async () => (await completed()) === 21, 'all 21 enrollments to complete', 60_000);
+    } finally {
+      await kit.engine.dispatcher.stop();
+    }
+    const lateId = (await late!)[0]!;
+    expect(kit.mock.sends).toHaveLength(21 * 4);
+    expect(kit.mock.sends.filter((s) => s.idempotencyKey.startsWith(lateId)).map((s) => s.channel)).toEqual(['email', 'sms', 'voice', 'email']);
+    // The late one's first send went out in the batch's second round: before the twenty's last steps.
+    const lateFirst = kit.mock.sends.findIndex((s) => s.idempotencyKey.startsWith(`${lateId}:intro:`));
+    const twentyLast = kit.mock.sends.findIndex((s) => s.idempotencyKey.includes(':bye:'));
+    expect(lateFirst).toBeLessThan(twentyLast);
+  });
 });
