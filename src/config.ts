@@ -56,7 +56,8 @@ export const configSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
   /** Distributed mode: namespaces the BullMQ queue, rate-limit buckets and wake channel in Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('touchpoint'),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Jobs one `touchpoint worker` holds at once; they run as batches of up to 100 (half of it). */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(2000).default(200),
   /** `touchpoint worker` serves /metrics and /healthz here; 0 disables. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Sends per second per account and per sender (0 = no limit); Telnyx: 50 SMS/s, 1 msg/s per long code. */

@@ -2,13 +2,15 @@
  * A distributed: PostgreSQL + BullMQ, N worker processes assembled exactly as
  * `touchpoint worker` assembles one (src/cli/worker.ts: leader election, the BullMQ dispatcher
  * on the leader, a StepWorker in every process, wake-ups over Redis), but with the bench's mock
- * adapters that persist nothing. Timed from `go` until every enrollment has completed.
+ * adapters that persist nothing. Timed from `go` until every enrollment has completed. Each
+ * process runs at `touchpoint worker`'s default concurrency (DISTRIBUTED_CONCURRENCY).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { configSchema } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import { openPostgresBench, REDIS_URL } from '../lib/databases.ts';
 import { benchEngine, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
@@ -29,12 +31,19 @@ export async function distributedAvailable(): Promise<boolean> {
   }
 }
 
-export async function distributedThroughput(args: { leads: number; processes: number; concurrency: number; timeoutMs: number }): Promise<ThroughputRun> {
+/**
+ * `touchpoint worker`'s default concurrency. Not the peers' per-process concurrency (8): a
+ * worker holds jobs in order to run them as batches, so jobs in flight is its batching knob.
+ */
+export const DISTRIBUTED_CONCURRENCY: number = configSchema.shape.WORKER_CONCURRENCY.parse(undefined);
+
+/** `concurrency` is the peers' and is not used: see DISTRIBUTED_CONCURRENCY. */
+export async function distributedThroughput(args: { leads: number; processes: number; concurrency?: number; timeoutMs: number }): Promise<ThroughputRun> {
   const store = await openPostgresBench(4);
   const prefix = `bench-${randomBytes(4).toString('hex')}`;
   try {
     await seedDueNow(store.db, args.leads);
-    const workers = await startWorkers(args.processes, 'distributed', [store.url!, REDIS_URL, prefix, args.concurrency]);
+    const workers = await startWorkers(args.processes, 'distributed', [store.url!, REDIS_URL, prefix, DISTRIBUTED_CONCURRENCY]);
     const started = performance.now();
     workers.go();
     try {
@@ -85,7 +94,8 @@ export async function runDistributedChild(
   const { createWakePublisher, subscribeWakeUps } = await import('../../src/engine/bullmq/wake.ts');
   const { StepWorker } = await import('../../src/engine/bullmq/worker.ts');
 
-  const db = await openDatabase({ databaseUrl: url, poolSize: concurrency + 2, migrate: false });
+  // As `touchpoint worker` opens it (the default pool of 10): batches need few connections.
+  const db = await openDatabase({ databaseUrl: url, migrate: false });
   const { engine } = benchEngine(db);
   const { deps } = engine;
   const prefixes = keyPrefix(prefix);

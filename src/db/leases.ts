@@ -13,21 +13,26 @@ export interface HeldLease {
 }
 
 /**
- * A worker takes over the lease the dispatcher took: compare-and-swap on the lease id, so a
- * duplicated or stale job (its lease expired and was re-claimed) changes nothing and runs
- * nothing. The lease is renewed from now, since the job may have waited in the queue.
+ * Workers take over the leases the dispatcher took, a batch of jobs in one statement:
+ * compare-and-swap on each job's lease id, so a duplicated or stale job (its lease expired and
+ * was re-claimed) or a finished enrollment changes nothing, runs nothing and is missing from
+ * the answer. The held leases move to `toLeaseId`, renewed from now, since the jobs may have
+ * waited in the queue. The leases go in in enrollment-id order, so two batches that overlap (a
+ * stale job beside its successor) tend to lock their rows in the same order.
  */
-export async function takeOverLease(
+export async function takeOverLeases(
   db: Queryable,
-  args: { enrollmentId: string; fromLeaseId: string; toLeaseId: string; leaseUntil: Date },
-): Promise<HeldLease | undefined> {
-  const [row] = await db.query<HeldLease>(
-    `update enrollments set lease_id = $3, next_execution_at = $4
-     where id = $1 and lease_id = $2 and status in ('active', 'waiting')
-     returning id as "enrollmentId", lease_id as "leaseId", workspace_id as "workspaceId", current_step_id as "stepId"`,
-    [args.enrollmentId, args.fromLeaseId, args.toLeaseId, args.leaseUntil],
+  args: { leases: Array<{ enrollmentId: string; leaseId: string }>; toLeaseId: string; leaseUntil: Date },
+): Promise<HeldLease[]> {
+  if (args.leases.length === 0) return [];
+  const leases = [...args.leases].sort((a, b) => (a.enrollmentId < b.enrollmentId ? -1 : a.enrollmentId > b.enrollmentId ? 1 : 0));
+  return db.query<HeldLease>(
+    `update enrollments e set lease_id = $3, next_execution_at = $4
+     from unnest($1::uuid[], $2::uuid[]) as l(id, lease_id)
+     where e.id = l.id and e.lease_id = l.lease_id and e.status in ('active', 'waiting')
+     returning e.id as "enrollmentId", e.lease_id as "leaseId", e.workspace_id as "workspaceId", e.current_step_id as "stepId"`,
+    [leases.map((l) => l.enrollmentId), leases.map((l) => l.leaseId), args.toLeaseId, args.leaseUntil],
   );
-  return row;
 }
 
 /**

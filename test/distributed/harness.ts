@@ -77,7 +77,9 @@ export async function startCluster(options: { env?: Record<string, string>; redi
     ...options.env,
   };
   const spawnWorker = async (env: Record<string, string> = {}): Promise<WorkerProcess> => {
-    const child = spawn(process.execPath, ['bin/touchpoint.mjs', 'worker', '--concurrency', env.CONCURRENCY ?? '8'], {
+    // The default concurrency (batches of up to 100) unless a test asks for another.
+    const args = env.CONCURRENCY ? ['--concurrency', env.CONCURRENCY] : [];
+    const child = spawn(process.execPath, ['bin/touchpoint.mjs', 'worker', ...args], {
       cwd: new URL('../..', import.meta.url).pathname,
       env: { ...process.env, ...baseEnv, LOG_LEVEL: 'info', ...env, CI: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -47,7 +47,9 @@ export class BullMqDispatcher {
   ) {
     this.batchSize = options.batchSize ?? 200;
     this.maxQueued = options.maxQueued ?? 2000;
-    this.minQueued = options.minQueued ?? 50;
+    // One claim's worth: enough for workers' batches (up to 100 jobs each) from the first round,
+    // before the drain rate is known (after an idle spell it has decayed towards nothing).
+    this.minQueued = options.minQueued ?? this.batchSize;
     this.maxIdleMs = options.maxIdleMs ?? 30_000;
     this.backlogPollMs = options.backlogPollMs ?? 100;
   }
