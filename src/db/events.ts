@@ -1,4 +1,3 @@
-import type { Fact } from '../core/conditions.ts';
 import type { EventType } from '../core/definition.ts';
 import type { Queryable } from './db.ts';
 
@@ -41,32 +40,6 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
     ],
   );
   return row?.id;
-}
-
-/**
- * What the decision functions may know about an enrollment: its own events and lead-level
- * events (replies matched by address only) since it enrolled. A provider timestamp ahead of
- * our clock counts from when we received it.
- */
-export async function loadFacts(db: Queryable, args: { enrollmentId: string; leadId: string; since: Date }): Promise<Fact[]> {
-  // engine_load_facts (migration 003): the same statement with its plan kept per connection.
-  const rows = await db.query<{ type: EventType; at: Date; stepId: string | null; outcome: string | null }>(
-    'select type, at, "stepId", outcome from engine_load_facts($1, $2, $3)',
-    [args.enrollmentId, args.leadId, args.since],
-  );
-  return rows;
-}
-
-export async function suppressedChannels(
-  db: Queryable,
-  args: { workspaceId: string; email?: string | null; phone?: string | null },
-): Promise<Set<'email' | 'sms' | 'voice'>> {
-  const rows = await db.query<{ channel: 'email' | 'sms' | 'voice' }>('select channel from engine_suppressed_channels($1, $2, $3)', [
-    args.workspaceId,
-    args.email ?? null,
-    args.phone ?? null,
-  ]);
-  return new Set(rows.map((r) => r.channel));
 }
 
 export async function addSuppression(

@@ -61,11 +61,6 @@ function identityParams(identity: ExecutionIdentity): unknown[] {
   ];
 }
 
-export async function findExecutionByKey(db: Queryable, key: string): Promise<ExecutionRecord | undefined> {
-  const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from engine_find_execution($1)`, [key]);
-  return row;
-}
-
 export interface IntentRequest {
   identity: ExecutionIdentity;
   /** The lease the executor holds: the intent is written only while the enrollment is still under it. */
@@ -170,15 +165,6 @@ export async function completeExecution(
     JSON.stringify(args.metadata ?? {}),
     args.now,
   ]);
-}
-
-export async function markUnknown(tx: Queryable, id: string, now: Date): Promise<void> {
-  await tx.query(
-    `update sequence_executions set status = 'unknown', completed_at = $2,
-       error_message = 'The worker stopped between the intent and the provider''s answer; not resent.'
-     where id = $1 and status = 'started'`,
-    [id, now],
-  );
 }
 
 export async function listExecutions(db: Queryable, enrollmentId: string): Promise<ExecutionRecord[]> {

@@ -16,11 +16,15 @@ export interface RunContext {
   lead: Lead;
   definition: SequenceDefinition;
   workspaceZone: string;
-  /** The enrollment's events and lead-level events since it enrolled, oldest first (as `loadFacts`). */
+  /**
+   * What the decision functions may know: the enrollment's events and lead-level events (replies
+   * matched by address only) since it enrolled, oldest first; a provider timestamp ahead of our
+   * clock counts from when we received it.
+   */
   facts: Fact[];
-  /** Channels suppressed for the lead's addresses (as `suppressedChannels`). */
+  /** Channels suppressed for the lead's addresses. */
   suppressed: Set<'email' | 'sms' | 'voice'>;
-  /** The execution row of the current step's current visit, if one was written (as `findExecutionByKey`). */
+  /** The execution row of the current step's current visit, if one was written. */
   execution: ExecutionRecord | undefined;
 }
 
@@ -66,10 +70,6 @@ export async function loadRunContexts(db: Queryable, enrollmentIds: string[]): P
     });
   }
   return contexts;
-}
-
-export async function loadRunContext(db: Queryable, enrollmentId: string): Promise<RunContext | undefined> {
-  return (await loadRunContexts(db, [enrollmentId])).get(enrollmentId);
 }
 
 /**

@@ -4,6 +4,14 @@
 -- PL/pgSQL function over set-based statements, so its plans are kept per connection (see 003).
 -- A single enrollment goes through the same functions with a one-element input.
 
+-- The per-enrollment functions of 003 these replace (engine_complete_execution stays: it settles
+-- an interrupted send the provider's ledger says never arrived).
+drop function engine_run_context(uuid);
+drop function engine_load_facts(uuid, uuid, timestamptz);
+drop function engine_suppressed_channels(uuid, text, text);
+drop function engine_write_intent(uuid, uuid, uuid, uuid, text, text, text, int, text, text, jsonb, jsonb, timestamptz);
+drop function engine_find_execution(text);
+
 -- engine_run_context for many enrollments at once: one JSON object per enrollment found.
 create function engine_run_contexts(p_ids uuid[]) returns setof json
 language plpgsql stable as $$
