@@ -1,6 +1,6 @@
 /** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
 import type { DeliveryStep, Lead, SequenceDefinition } from './definition.ts';
-import { leadScope, missingVariables, renderTemplate, type TemplateScope } from './templates.ts';
+import { leadScope, missingVariables, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
 
 export interface StepContent {
   subject?: string;
@@ -49,9 +49,13 @@ export function renderStepContent(step: DeliveryStep, context: ContentContext): 
   }
 }
 
-/** Every variable some delivery step of the sequence would leave blank for this lead. */
+/**
+ * Every variable some delivery step of the sequence would leave blank for this lead. Each
+ * template is parsed once (`missingVariables` keeps them parsed); per lead only its variables
+ * are looked up, in one scope.
+ */
 export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead): string[] {
-  const scope = scopeOf({ lead, definition });
+  const scope = new VariableScope(scopeOf({ lead, definition }));
   const missing = new Set<string>();
   for (const step of definition.steps) {
     if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') continue;

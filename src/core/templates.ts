@@ -2,7 +2,7 @@
  * Liquid templates for step content. A variable that is missing (undefined, null or empty)
  * without a `default` filter is an error, never a blank in a message a lead reads.
  */
-import { Liquid } from 'liquidjs';
+import { Context, Liquid, toValueSync, Value } from 'liquidjs';
 import type { Lead } from './definition.ts';
 
 const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, cache: 500 });
@@ -38,9 +38,38 @@ export function leadScope(lead: Lead): Record<string, unknown> {
   };
 }
 
-/** Names of variables a template prints without a `default` and that are blank for this scope. */
-export function missingVariables(template: string, scope: TemplateScope): string[] {
-  const missing: string[] = [];
+/** A variable a template prints at top level without a `default`, its expression compiled once. */
+interface PrintedVariable {
+  text: string;
+  value: Value;
+}
+
+/**
+ * Parsed templates, by their text: the variables each prints, or why it does not parse.
+ * Parsing is what checking a lead's variables costs, and a sequence's templates are few, so
+ * enrolling many leads (and running many steps) parses each template once. Bounded: when full
+ * it starts over.
+ */
+const parsedTemplates = new Map<string, { variables: PrintedVariable[] } | { error: unknown }>();
+export const MAX_PARSED_TEMPLATES = 500;
+
+function printedVariables(template: string): PrintedVariable[] {
+  let parsed = parsedTemplates.get(template);
+  if (parsed === undefined) {
+    try {
+      parsed = { variables: parsePrintedVariables(template) };
+    } catch (error) {
+      parsed = { error };
+    }
+    if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
+    parsedTemplates.set(template, parsed);
+  }
+  if ('error' in parsed) throw parsed.error;
+  return parsed.variables;
+}
+
+function parsePrintedVariables(template: string): PrintedVariable[] {
+  const variables: PrintedVariable[] = [];
   for (const token of liquid.parse(template)) {
     // Only top-level outputs: one inside `{% if %}` is guarded by its condition.
     const output = token as unknown as { value?: { filters?: { name: string }[]; initial?: { postfix?: unknown[] } } };
@@ -50,8 +79,38 @@ export function missingVariables(template: string, scope: TemplateScope): string
     if (postfix.length !== 1) continue;
     const text = (postfix[0] as { getText?: () => string }).getText?.();
     if (!text || !/^[A-Za-z_][\w.[\]'"-]*$/.test(text)) continue;
-    const value = liquid.evalValueSync(text, scope);
-    if (value === undefined || value === null || value === '') missing.push(text);
+    variables.push({ text, value: new Value(text, liquid) });
+  }
+  return variables;
+}
+
+/**
+ * A scope ready for looking up variables: make one per lead and check all its templates with
+ * it. A variable several templates print (`lead.firstName` in a subject, a body and an SMS) is
+ * looked up once.
+ */
+export class VariableScope {
+  readonly context: Context;
+  readonly blank = new Map<string, boolean>();
+  constructor(scope: TemplateScope) {
+    this.context = new Context(scope, liquid.options, {}, { liquid });
+  }
+}
+
+/** Names of variables a template prints without a `default` and that are blank for this scope. */
+export function missingVariables(template: string, scope: TemplateScope | VariableScope): string[] {
+  const variables = printedVariables(template);
+  const missing: string[] = [];
+  if (variables.length === 0) return missing;
+  const lookup = scope instanceof VariableScope ? scope : new VariableScope(scope);
+  for (const variable of variables) {
+    let blank = lookup.blank.get(variable.text);
+    if (blank === undefined) {
+      const value: unknown = toValueSync(variable.value.value(lookup.context));
+      blank = value === undefined || value === null || value === '';
+      lookup.blank.set(variable.text, blank);
+    }
+    if (blank) missing.push(variable.text);
   }
   return missing;
 }

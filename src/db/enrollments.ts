@@ -1,3 +1,4 @@
+import type { Channel, Lead } from '../core/definition.ts';
 import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
 import type { Queryable } from './db.ts';
 
@@ -35,38 +36,86 @@ export interface NewEnrollment {
   dueAt: Date;
 }
 
+/** A lead as enrolling checks it: its fields, and whether it opted out of a channel in use. */
+export interface LeadToEnroll extends Lead {
+  suppressed: boolean;
+}
+
 /**
- * Inserts many enrollments in one statement. A lead already live in the sequence is skipped
- * by the partial unique index, not an error; the ids of the enrolled leads come back.
+ * The workspace's leads among `ids`, each with whether it is suppressed (opted out or bounced)
+ * on one of `channels`. One statement for a whole batch, answered as one JSON value: parsing
+ * one value costs far less than parsing thousands of rows. The leads are found by primary key
+ * (the materialised CTE keeps the planner from scanning the workspace's leads instead, which
+ * it picks on a store without statistics), and each suppression check is an index probe on
+ * (workspace, channel, address).
+ */
+export async function getLeadsToEnroll(
+  db: Queryable,
+  args: { workspaceId: string; ids: string[]; channels: Channel[] },
+): Promise<LeadToEnroll[]> {
+  if (args.ids.length === 0) return [];
+  const [row] = await db.query<{ leads: LeadToEnroll[] }>(
+    `with found as materialized (select * from leads where id = any($2::uuid[]))
+     select coalesce(json_agg(json_build_object(
+         'id', l.id, 'email', l.email, 'phone', l.phone, 'timezone', l.timezone, 'firstName', l.first_name,
+         'lastName', l.last_name, 'company', l.company, 'title', l.title, 'customFields', l.custom_fields,
+         'suppressed',
+           exists (select 1 from suppressions s where s.workspace_id = l.workspace_id and 'email' = any($3::text[])
+                     and s.channel = 'email' and s.address = lower(l.email))
+           or exists (select 1 from suppressions s where s.workspace_id = l.workspace_id
+                     and s.channel = any(array_remove($3::text[], 'email')) and s.address = l.phone))), '[]') as leads
+     from found l
+     where l.workspace_id = $1`,
+    [args.workspaceId, args.ids, args.channels],
+  );
+  return row?.leads ?? [];
+}
+
+/**
+ * Inserts many enrollments in one statement, each with its `enroll` audit row. A lead already
+ * live in the sequence is skipped by the partial unique index, not an error; the ids of the
+ * enrolled leads come back.
+ *
+ * Thousands of leads share a handful of (first step, due time) pairs (one per zone), so those
+ * go once each and every lead names its pair by number: far cheaper to pass than a step and a
+ * timestamp per lead. The answer is one JSON array of [lead id, enrollment id] pairs.
  */
 export async function insertEnrollments(
   db: Queryable,
   args: { workspaceId: string; sequenceId: string; version: number; now: Date; actor: string; enrollments: NewEnrollment[] },
 ): Promise<Array<{ id: string; leadId: string }>> {
   if (args.enrollments.length === 0) return [];
-  return db.query<{ id: string; leadId: string }>(
+  const pairs = new Map<string, number>();
+  const steps: string[] = [];
+  const dues: Date[] = [];
+  const leadIds: string[] = [];
+  const pairOf: number[] = [];
+  for (const e of args.enrollments) {
+    const key = `${e.dueAt.getTime()} ${e.firstStepId}`;
+    let pair = pairs.get(key);
+    if (pair === undefined) {
+      pair = steps.push(e.firstStepId);
+      dues.push(e.dueAt);
+      pairs.set(key, pair);
+    }
+    leadIds.push(e.leadId);
+    pairOf.push(pair);
+  }
+  const [row] = await db.query<{ inserted: Array<[string, string]> }>(
     `with inserted as (
        insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
                                 step_seq, step_entered_at, next_execution_at, enrolled_at, updated_at)
-       select $1, $2, $3, u.lead_id, 'active', u.step_id, 1, $4, u.due_at, $4, $4
-       from unnest($5::uuid[], $6::text[], $7::timestamptz[]) as u(lead_id, step_id, due_at)
+       select $1, $2, $3, u.lead_id, 'active', ($7::text[])[u.pair], 1, $4, ($8::timestamptz[])[u.pair], $4, $4
+       from unnest($5::uuid[], $6::int[]) as u(lead_id, pair)
        on conflict (sequence_id, lead_id) where status in ('active', 'paused', 'waiting') do nothing
        returning id, lead_id, workspace_id),
      audit as (
        insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, at)
-       select workspace_id, id, lead_id, $8, 'enroll', null, 'active', $4 from inserted)
-     select id, lead_id as "leadId" from inserted`,
-    [
-      args.workspaceId,
-      args.sequenceId,
-      args.version,
-      args.now,
-      args.enrollments.map((e) => e.leadId),
-      args.enrollments.map((e) => e.firstStepId),
-      args.enrollments.map((e) => e.dueAt),
-      args.actor,
-    ],
+       select workspace_id, id, lead_id, $9, 'enroll', null, 'active', $4 from inserted)
+     select coalesce(json_agg(json_build_array(lead_id, id)), '[]') as inserted from inserted`,
+    [args.workspaceId, args.sequenceId, args.version, args.now, leadIds, pairOf, steps, dues, args.actor],
   );
+  return (row?.inserted ?? []).map(([leadId, id]) => ({ id, leadId }));
 }
 
 export interface Claim {

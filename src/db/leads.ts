@@ -58,13 +58,6 @@ export async function getLead(db: Queryable, workspaceId: string, id: string): P
   return row;
 }
 
-export async function getLeadsByIds(db: Queryable, workspaceId: string, ids: string[]): Promise<LeadRecord[]> {
-  return db.query<LeadRecord>(`select ${LEAD_COLUMNS} from leads where workspace_id = $1 and id = any($2::uuid[])`, [
-    workspaceId,
-    ids,
-  ]);
-}
-
 /**
  * Inserts leads, skipping any whose email the workspace already has; answers the inserted rows
  * with their index in `leads`, so a caller can tell which ones were duplicates.

@@ -8,8 +8,7 @@ import { firstDueAt } from '../core/decide.ts';
 import type { Channel } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
 import type { Db } from '../db/db.ts';
-import { insertEnrollments, type NewEnrollment } from '../db/enrollments.ts';
-import { getLeadsByIds } from '../db/leads.ts';
+import { getLeadsToEnroll, insertEnrollments, type NewEnrollment } from '../db/enrollments.ts';
 import { getDefinition, getSequence } from '../db/sequences.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { Clock } from './clock.ts';
@@ -47,21 +46,19 @@ export async function enrollLeads(
     );
     const workspace = await getWorkspace(tx, args.workspaceId);
     const uniqueIds = [...new Set(args.leadIds)];
-    const leads = new Map((await getLeadsByIds(tx, args.workspaceId, uniqueIds)).map((l) => [l.id, l]));
     const channels = new Set<Channel>(
       definition.steps.flatMap((s) => (s.type === 'email' || s.type === 'sms' || s.type === 'voice' ? [s.type] : [])),
     );
-    const suppressed = await tx.query<{ email: string | null; phone: string | null }>(
-      `select l.id, l.email, l.phone from leads l where l.id = any($1::uuid[]) and exists (
-         select 1 from suppressions s where s.workspace_id = l.workspace_id and s.channel = any($2::text[])
-           and ((s.channel = 'email' and s.address = lower(l.email)) or (s.channel <> 'email' and s.address = l.phone)))`,
-      [uniqueIds, [...channels]],
+    const leads = new Map(
+      (await getLeadsToEnroll(tx, { workspaceId: args.workspaceId, ids: uniqueIds, channels: [...channels] })).map((l) => [l.id, l]),
     );
-    const suppressedIds = new Set(suppressed.map((r) => (r as unknown as { id: string }).id));
 
     const result: EnrollResult = { enrolled: [], skipped: [] };
     const candidates: NewEnrollment[] = [];
     const firstStep = definition.steps[0]!.id;
+    // The first due time depends only on the definition, the step, now and the zone: many
+    // leads share a zone, so it is computed once per zone in the batch.
+    const dueByZone = new Map<string, Date>();
     for (const leadId of uniqueIds) {
       const lead = leads.get(leadId);
       const skip = (reason: SkipReason, message: string) => result.skipped.push({ leadId, reason, message });
@@ -69,7 +66,7 @@ export async function enrollLeads(
         skip('not_found', 'No lead with this id in the workspace.');
         continue;
       }
-      if (suppressedIds.has(leadId)) {
+      if (lead.suppressed) {
         skip('suppressed', 'The lead has opted out or bounced on a channel this sequence uses.');
         continue;
       }
@@ -84,7 +81,12 @@ export async function enrollLeads(
         continue;
       }
       const zone = resolveZone(lead.timezone, definition.schedule, workspace?.timezone);
-      candidates.push({ leadId, firstStepId: firstStep, dueAt: firstDueAt(definition, firstStep, now, zone) });
+      let dueAt = dueByZone.get(zone);
+      if (dueAt === undefined) {
+        dueAt = firstDueAt(definition, firstStep, now, zone);
+        dueByZone.set(zone, dueAt);
+      }
+      candidates.push({ leadId, firstStepId: firstStep, dueAt });
     }
     const inserted = await insertEnrollments(tx, {
       workspaceId: args.workspaceId,
