@@ -129,7 +129,37 @@ export function instantOf(wallClock: DateTime, zone: string): number {
 }
 
 function isOpeningDay(day: DateTime, schedule: Schedule): boolean {
-  return schedule.days.includes(weekdayOf(day)) && !schedule.holidays.includes(day.toISODate() ?? '');
+  return schedule.days.includes(weekdayOf(day)) && (schedule.holidays.length === 0 || !schedule.holidays.includes(isoDateOf(day)));
+}
+
+/**
+ * Local days are wall clocks at midnight, immutable, and a decision walks the same two or three
+ * of them again and again: the neighbours of a day and its ISO date are kept.
+ */
+const daysByOffset = new Map<string, DateTime>();
+const isoDates = new Map<number, string>();
+
+function dayAfter(day: DateTime, offset: number): DateTime {
+  if (offset === 0) return day;
+  const key = `${day.toMillis()} ${offset}`;
+  let shifted = daysByOffset.get(key);
+  if (shifted === undefined) {
+    shifted = day.plus({ days: offset });
+    if (daysByOffset.size >= 10_000) daysByOffset.clear();
+    daysByOffset.set(key, shifted);
+  }
+  return shifted;
+}
+
+function isoDateOf(day: DateTime): string {
+  const millis = day.toMillis();
+  let iso = isoDates.get(millis);
+  if (iso === undefined) {
+    iso = day.toISODate() ?? '';
+    if (isoDates.size >= 10_000) isoDates.clear();
+    isoDates.set(millis, iso);
+  }
+  return iso;
 }
 
 /**
@@ -139,7 +169,7 @@ function isOpeningDay(day: DateTime, schedule: Schedule): boolean {
 const intervalsByDay = new Map<string, Interval>();
 
 function intervalOn(day: DateTime, range: DailyRange, zone: string): Interval {
-  const key = `${zone} ${day.toISODate()} ${range.start} ${range.end}`;
+  const key = `${zone} ${isoDateOf(day)} ${range.start} ${range.end}`;
   let interval = intervalsByDay.get(key);
   if (interval === undefined) {
     interval = {
@@ -161,7 +191,7 @@ function windowEndingAfter(instant: number, opts: WindowOptions, daysAhead: numb
   const range = dailyRange(opts.schedule.start, opts.schedule.end);
   const today = localDayOf(instant, opts.zone);
   for (let offset = -1; offset <= daysAhead; offset++) {
-    const day = today.plus({ days: offset });
+    const day = dayAfter(today, offset);
     if (!isOpeningDay(day, opts.schedule)) continue;
     const window = intervalOn(day, range, opts.zone);
     if (window.end > instant && window.end > window.start) return window;
@@ -179,7 +209,7 @@ function quietPeriodAt(instant: number, opts: WindowOptions): Interval | null {
   const range = dailyRange(opts.quietHours.start, opts.quietHours.end);
   const today = localDayOf(instant, opts.zone);
   for (let offset = -1; offset <= 0; offset++) {
-    const period = intervalOn(today.plus({ days: offset }), range, opts.zone);
+    const period = intervalOn(dayAfter(today, offset), range, opts.zone);
     if (period.start <= instant && instant < period.end) return period;
   }
   return null;
