@@ -1,63 +1,132 @@
 /**
- * One worker process of a multi-process workload. The parent seeds the work, spawns N of
- * these, waits for each to print `ready`, writes `go` to all of them at once and starts its
- * clock; it ends them (SIGTERM) when it has counted the work done. Modes:
- *   graphile <url> <schema> <concurrency>   a graphile-worker runner doing the step chain
- *   bullmq <redisUrl> <queue> <concurrency> a bare BullMQ worker doing no-op steps
- *   engine <url> <concurrency>              Touchpoint's inline dispatcher on PostgreSQL
- *   distributed <url> <redisUrl> <prefix> <concurrency>
- *                                           Touchpoint's distributed worker (BullMQ), as `touchpoint worker`
- *   dormant-seed <dataDir> <dormant>        seeds an on-disk store with dormant enrollments (prints JSON)
+ * A worker process of the benchmark (spawned by bench/lib/processes.ts). Two kinds:
+ *
+ *   serve <mode>                            a long-lived worker for one multi-process workload
+ *                                           (A on PostgreSQL / Redis): it serves the workload's
+ *                                           warm-up and measured runs, answers `@bench up` once
+ *                                           loaded, and takes one line of JSON per command on
+ *                                           stdin:
+ *     {"op":"prepare","args":[…]}           sets up one run (connections, the runner) and
+ *                                           answers `@bench ready`
+ *     {"op":"go"}                           starts the prepared run (the parent starts its clock
+ *                                           as it writes this to every worker)
+ *     {"op":"stop"}                         stops the run and answers `@bench stopped`
+ *     {"op":"exit"}                         closes what the process kept and exits
+ *   Modes and their prepare args: graphile <url> <schema> <concurrency> <options JSON>,
+ *   bullmq <redisUrl> <queue> <concurrency>, engine <url> <concurrency>,
+ *   distributed <url> <redisUrl> <prefix> <concurrency>. Connections to a database are opened
+ *   once per process and kept across the workload's runs.
+ *
+ *   dormant-seed <seedEmpty|-> <emptyDir> <seedDormant|-> <dormant>
+ *                                           seeds C's two on-disk stores (prints JSON)
  *   dormant-run <dataDir> <dormant> <due> <idleSeconds>
- *                                           C's measured run on that store (prints JSON)
+ *                                           C's measured run on that store, in this fresh process (prints JSON)
+ *
+ * The one-shot kinds import only what they run (C measures a fresh process's memory).
  */
 import { createInterface } from 'node:readline';
-import { runEngineChild } from './workloads/children.ts';
-import { dormantRunChild, seedDormantChild } from './workloads/dormant.ts';
-import { runDistributedChild } from './workloads/distributed.ts';
-import { runBullmqChild } from './peers/bullmqChain.ts';
-import { runGraphileChild } from './peers/graphile.ts';
+import type { ChildRun } from './lib/processes.ts';
 
-const [mode, ...args] = process.argv.slice(2);
+const [kind, ...argv] = process.argv.slice(2);
 
-function waitForGo(): Promise<void> {
-  return new Promise((resolve) => {
-    const lines = createInterface({ input: process.stdin });
-    lines.on('line', (line) => {
-      if (line.trim() === 'go') resolve();
-    });
+type Prepare = (args: string[]) => Promise<ChildRun>;
+
+async function preparer(mode: string): Promise<{ prepare: Prepare; closeAll: () => Promise<void> }> {
+  switch (mode) {
+    case 'graphile': {
+      const m = await import('./peers/graphile.ts');
+      return { prepare: (a) => m.prepareGraphileChild(a[0]!, a[1]!, Number(a[2]), a[3] ? JSON.parse(a[3]) : {}), closeAll: m.closeGraphileChild };
+    }
+    case 'bullmq': {
+      const m = await import('./peers/bullmqChain.ts');
+      return { prepare: (a) => m.prepareBullmqChild(a[0]!, a[1]!, Number(a[2])), closeAll: async () => undefined };
+    }
+    case 'engine': {
+      const m = await import('./workloads/children.ts');
+      return { prepare: (a) => m.prepareEngineChild(a[0]!, Number(a[1])), closeAll: m.closeEngineChild };
+    }
+    case 'distributed': {
+      const m = await import('./workloads/distributed.ts');
+      return { prepare: (a) => m.prepareDistributedChild(a[0]!, a[1]!, a[2]!, Number(a[3])), closeAll: m.closeDistributedChild };
+    }
+    default:
+      throw new Error(`unknown worker mode ${mode}`);
+  }
+}
+
+async function serve(mode: string): Promise<void> {
+  const say = (word: string) => process.stdout.write(`@bench ${word}\n`);
+  // The mode's modules are loaded before `up`, so no run pays for them.
+  const { prepare, closeAll } = await preparer(mode);
+  let current: ChildRun | null = null;
+  const exit = async (code: number) => {
+    try {
+      if (current) await current.stop();
+      await closeAll();
+    } finally {
+      process.exit(code);
+    }
+  };
+  // Commands are handled one at a time, in order.
+  let queue = Promise.resolve();
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (!line.trim()) return;
+    queue = queue
+      .then(async () => {
+        const command = JSON.parse(line) as { op: string; args?: string[] };
+        switch (command.op) {
+          case 'prepare': {
+            current = await prepare(command.args ?? []);
+            say('ready');
+            return;
+          }
+          case 'go':
+            await current!.start();
+            return;
+          case 'stop': {
+            const run = current;
+            current = null;
+            if (run) await run.stop();
+            say('stopped');
+            return;
+          }
+          case 'exit':
+            await exit(0);
+            return;
+          default:
+            throw new Error(`unknown command ${line}`);
+        }
+      })
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
   });
+  // The parent went away: nothing more will come.
+  lines.on('close', () => void queue.then(() => exit(0)));
+  process.on('SIGTERM', () => void exit(0));
+  process.on('SIGINT', () => void exit(0));
+  say('up');
 }
 
 async function main(): Promise<void> {
-  let stop: () => Promise<void>;
-  switch (mode) {
-    case 'graphile':
-      stop = await runGraphileChild(args[0]!, args[1]!, Number(args[2]), waitForGo);
-      break;
-    case 'bullmq':
-      stop = await runBullmqChild(args[0]!, args[1]!, Number(args[2]), waitForGo);
-      break;
-    case 'engine':
-      stop = await runEngineChild(args[0]!, Number(args[1]), waitForGo);
-      break;
-    case 'distributed':
-      stop = await runDistributedChild(args[0]!, args[1]!, args[2]!, Number(args[3]), waitForGo);
-      break;
-    case 'dormant-seed':
-      process.stdout.write(`${JSON.stringify(await seedDormantChild(args[0]!, Number(args[1])))}\n`);
+  switch (kind) {
+    case 'serve':
+      return serve(argv[0]!);
+    case 'dormant-seed': {
+      const { seedDormantChild } = await import('./workloads/dormant.ts');
+      process.stdout.write(`${JSON.stringify(await seedDormantChild(argv[0]!, argv[1]!, argv[2]!, Number(argv[3])))}\n`);
       return;
-    case 'dormant-run':
-      process.stdout.write(`${JSON.stringify(await dormantRunChild(args[0]!, Number(args[1]), Number(args[2]), Number(args[3])))}\n`);
+    }
+    case 'dormant-run': {
+      const { dormantRunChild } = await import('./workloads/dormant.ts');
+      process.stdout.write(`${JSON.stringify(await dormantRunChild(argv[0]!, Number(argv[1]), Number(argv[2]), Number(argv[3])))}\n`);
       return;
+    }
     default:
-      throw new Error(`unknown child mode ${mode}`);
+      throw new Error(`unknown child kind ${kind}`);
   }
-  const shutdown = () => {
-    void stop().finally(() => process.exit(0));
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
 }
 
 main().catch((error: unknown) => {

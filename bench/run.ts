@@ -34,10 +34,18 @@ const { values } = parseArgs({
   },
 });
 
-const log = (message: string) => process.stderr.write(`${message}\n`);
+const startedAt = performance.now();
+/** Progress on stderr, each line stamped with the seconds since the start (where the time goes). */
+const log = (message: string) =>
+  process.stderr.write(
+    message
+      .split('\n')
+      .map((line) => `[${((performance.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+      .join('\n') + '\n',
+  );
 
 async function main(): Promise<void> {
-  const started = performance.now();
+  const started = startedAt;
   const sizes: Sizes = withOverrides(plan(values.quick ? 'quick' : 'full', values.runs ? Number(values.runs) : undefined), values.size);
   const only = new Set((values.only ?? 'A,B,C,D,E').split(',').map((s) => s.trim().toUpperCase()));
   const pgliteVersion = (

@@ -8,15 +8,30 @@ export interface Sizes {
   serverLeads: number;
   bullmqChains: number;
   workerProcesses: number;
+  /** Jobs at once per process: Touchpoint's inline dispatcher. */
   workerConcurrency: number;
+  /** Jobs at once per process for graphile-worker: its best of 8, 16, 32 (docs/BENCHMARKS.md, "Sizes"). */
+  graphileConcurrency: number;
+  /** Jobs at once per process for the bare BullMQ chain: where its rate levels off (docs/BENCHMARKS.md, "Sizes"). */
+  bullmqConcurrency: number;
   /** B: seconds of steady arrivals per rate, and the burst's size. */
   lagSeconds: number;
   lagLoads: number[];
   burst: number;
+  /**
+   * B: a warm-up run before each rate and the burst (full), or one before the first rate only
+   * (quick: B runs in the process and store A has just warmed).
+   */
+  lagWarmUpEach: boolean;
   /** C: dormant enrollments, due ones, seconds of idle measured. */
   dormant: number;
   dormantDue: number;
   idleSeconds: number;
+  /**
+   * C: one discarded run (a pair of fresh processes) before the measured ones (full), or none
+   * (quick). Each measured process warms itself up first (100 enrollments, not timed) either way.
+   */
+  dormantWarmUpRun: boolean;
   /** D: leads enrolled (batches of 10,000). */
   enrollLeads: number;
   /** E: items per kind (× 4 kinds) and full walks of the timeline per run. */
@@ -35,12 +50,16 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       bullmqChains: 1000,
       workerProcesses: 2,
       workerConcurrency: 8,
-      lagSeconds: 1,
+      graphileConcurrency: 8,
+      bullmqConcurrency: 100,
+      lagSeconds: 0.5,
       lagLoads: [0.25, 0.5, 0.8],
       burst: 200,
-      dormant: 100_000,
+      lagWarmUpEach: false,
+      dormant: 20_000,
       dormantDue: 300,
-      idleSeconds: 1,
+      idleSeconds: 0.5,
+      dormantWarmUpRun: false,
       enrollLeads: 5_000,
       timelinePerKind: 250,
       timelineWalks: 2,
@@ -55,12 +74,16 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
     bullmqChains: 10_000,
     workerProcesses: 2,
     workerConcurrency: 8,
+    graphileConcurrency: 8,
+    bullmqConcurrency: 100,
     lagSeconds: 10,
     lagLoads: [0.25, 0.5, 0.8],
     burst: 100_000,
+    lagWarmUpEach: true,
     dormant: 1_000_000,
     dormantDue: 10_000,
     idleSeconds: 5,
+    dormantWarmUpRun: true,
     enrollLeads: 100_000,
     timelinePerKind: 250,
     timelineWalks: 10,

@@ -1,57 +1,118 @@
-/** Spawning worker processes for the multi-process workloads (see bench/child.ts). */
+/** Worker processes for the multi-process workloads (see bench/child.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), '..', 'child.ts');
 
-export interface Workers {
-  go(): void;
+/** One run inside a worker process: `start` on `go`, `stop` when the parent has counted the work done. */
+export interface ChildRun {
+  start(): void | Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts `count` children in `mode`; resolves once every one has printed `ready`. */
-export async function startWorkers(count: number, mode: string, args: Array<string | number>): Promise<Workers> {
-  const children: ChildProcess[] = [];
-  const ready: Array<Promise<void>> = [];
-  for (let i = 0; i < count; i++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, ...args.map(String)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
+export interface Workers {
+  /** Resolves once every process has loaded and answered `up`. */
+  ready(): Promise<void>;
+  /** Sets up one run in every worker; resolves when every one has answered `ready`. */
+  prepare(args: Array<string | number>): Promise<void>;
+  /** Starts the prepared run in every worker at once. */
+  go(): void;
+  /** Stops the run in every worker; resolves when every one has answered `stopped`. */
+  stop(): Promise<void>;
+  /** Throws if a worker process has died (call it while waiting for a run's work). */
+  check(): void;
+  /** Ends the processes. */
+  close(): Promise<void>;
+}
+
+/** A workload's set-up, kept across its warm-up and measured runs. */
+export interface Session<T> {
+  run(): Promise<T>;
+  close(): Promise<void>;
+}
+
+interface Worker {
+  child: ChildProcess;
+  waiting: Array<{ word: string; resolve: () => void; reject: (error: Error) => void }>;
+  exited: Error | null;
+}
+
+/**
+ * Starts `count` long-lived worker processes for one workload (`mode`, see bench/child.ts).
+ * Its warm-up and measured runs each `prepare`, `go` and `stop` in the same processes, so a
+ * run pays no process start-up and its workers are warm from the runs before.
+ */
+export function startWorkers(count: number, mode: string): Workers {
+  const expect = (worker: Worker, word: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (worker.exited) return reject(worker.exited);
+      worker.waiting.push({ word, resolve, reject });
     });
-    children.push(child);
-    ready.push(
-      new Promise((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('ready')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`${mode} worker exited with ${code} before it was ready`)));
+  const workers: Worker[] = [];
+  for (let i = 0; i < count; i++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const worker: Worker = { child, waiting: [], exited: null };
+    child.stdin!.on('error', () => undefined); // a worker that died is reported by its exit
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        const match = /^@bench (\w+)$/.exec(line);
+        if (!match) continue;
+        const next = worker.waiting[0];
+        if (next && next.word === match[1]) {
+          worker.waiting.shift();
+          next.resolve();
+        }
+      }
+    });
+    child.once('exit', (code, signal) => {
+      worker.exited = new Error(`${mode} worker process exited with ${code ?? signal}`);
+      for (const w of worker.waiting.splice(0)) w.reject(worker.exited);
+    });
+    workers.push(worker);
+  }
+  const up = Promise.all(workers.map((w) => expect(w, 'up')));
+  up.catch(() => undefined); // reported by ready()
+  const send = (worker: Worker, command: object) => worker.child.stdin!.write(`${JSON.stringify(command)}\n`);
+  const roundTrip = async (command: object, word: string) => {
+    await Promise.all(
+      workers.map((w) => {
+        const answered = expect(w, word);
+        send(w, command);
+        return answered;
       }),
     );
-  }
-  try {
-    await Promise.all(ready);
-  } catch (error) {
-    for (const child of children) child.kill('SIGKILL');
-    throw error;
-  }
+  };
   return {
-    go: () => {
-      for (const child of children) child.stdin!.write('go\n');
+    ready: async () => {
+      await up;
     },
-    stop: async () => {
+    prepare: (args) => roundTrip({ op: 'prepare', args: args.map(String) }, 'ready'),
+    go: () => {
+      for (const w of workers) send(w, { op: 'go' });
+    },
+    stop: () => roundTrip({ op: 'stop' }, 'stopped'),
+    check: () => {
+      const dead = workers.find((w) => w.exited);
+      if (dead) throw dead.exited!;
+    },
+    close: async () => {
       await Promise.all(
-        children.map(
-          (child) =>
+        workers.map(
+          (w) =>
             new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-              child.once('exit', () => {
+              if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+              const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
+              w.child.once('exit', () => {
                 clearTimeout(timer);
                 resolve();
               });
-              child.kill('SIGTERM');
+              send(w, { op: 'exit' });
             }),
         ),
       );

@@ -1,18 +1,19 @@
 /** Runs the selected workloads with their peers and turns the runs into table rows. */
 import type { Db } from '../../src/db/db.ts';
-import { bullmqChain } from '../peers/bullmqChain.ts';
-import { graphileChain } from '../peers/graphile.ts';
+import { bullmqSession } from '../peers/bullmqChain.ts';
+import { graphileSession } from '../peers/graphile.ts';
 import { pgliteLoopThroughput } from '../peers/pgliteLoop.ts';
-import { dormantRun, seedDormantStore, type DormantRun } from '../workloads/dormant.ts';
+import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dormant.ts';
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
-import { engineOnPostgres } from '../workloads/server.ts';
+import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
 import { timelineRun, type TimelineRun } from '../workloads/timeline.ts';
-import { distributedThroughput, distributedAvailable } from '../workloads/distributed.ts';
+import { DISTRIBUTED_CONCURRENCY, distributedSession, distributedAvailable } from '../workloads/distributed.ts';
 import { openPgliteBench } from './databases.ts';
 import type { MachineFacts } from './machine.ts';
 import type { Sizes } from './plan.ts';
+import { startWorkers, type Session, type Workers } from './processes.ts';
 import { resetStore } from './reset.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -42,9 +43,17 @@ function withPeer(r: Row, name: string, peer: Summary): Row {
 }
 
 /** Warm-up, then `runs` measured runs of `once` (each gets the run index; -1 is the warm-up). */
-async function measure<T>(runs: number, label: string, log: (m: string) => void, once: (run: number) => Promise<T>): Promise<T[]> {
-  log(`  ${label}: warm-up`);
-  await once(-1);
+async function measure<T>(
+  runs: number,
+  label: string,
+  log: (m: string) => void,
+  once: (run: number) => Promise<T>,
+  options: { warmUp?: boolean } = {},
+): Promise<T[]> {
+  if (options.warmUp ?? true) {
+    log(`  ${label}: warm-up`);
+    await once(-1);
+  }
   const out: T[] = [];
   for (let i = 0; i < runs; i++) {
     out.push(await once(i));
@@ -53,13 +62,42 @@ async function measure<T>(runs: number, label: string, log: (m: string) => void,
   return out;
 }
 
-async function withPglite<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const store = await openPgliteBench();
+/** A workload's warm-up and measured runs of `session.run()` in its worker processes; both are closed after. */
+async function measureSession<T>(
+  runs: number,
+  label: string,
+  log: (m: string) => void,
+  workers: Workers,
+  open: (workers: Workers) => Promise<Session<T>>,
+): Promise<T[]> {
   try {
-    return await fn(store.db);
+    const session = await open(workers);
+    try {
+      return await measure(runs, label, log, () => session.run());
+    } finally {
+      await session.close();
+    }
   } finally {
-    await store.close();
+    await workers.close();
   }
+}
+
+/**
+ * An in-memory PGlite, opened on first use and truncated before each run. Opening one (initdb
+ * + migrations inside the WASM) takes seconds; a truncate takes milliseconds. The engine's
+ * store serves every embedded workload (A, B, D, E); A's bare loop has its own, because a store
+ * the engine has run on slowed the loop by 5–15 % (measured), which would flatter the ratio.
+ */
+function embeddedStore(): { get(): Promise<Db>; close(): Promise<void> } {
+  let store: ReturnType<typeof openPgliteBench> | null = null;
+  return {
+    get: async () => (await (store ??= openPgliteBench())).db,
+    close: async () => {
+      const open = store;
+      store = null;
+      if (open) await (await open).close();
+    },
+  };
 }
 
 export async function runWorkloads(args: {
@@ -74,161 +112,201 @@ export async function runWorkloads(args: {
   const hasPostgres = machine.postgres !== null;
   const hasRedis = machine.redis !== null;
   let embeddedRate: number | undefined;
-
-  if (only.has('A') || only.has('B')) {
-    log(`A. throughput, embedded: ${sizes.throughputLeads} enrollments × 3 steps, engine and bare loop interleaved`);
-    const engineRuns: ThroughputRun[] = [];
-    const loopRuns: ThroughputRun[] = [];
-    await withPglite(async (engineDb) =>
-      withPglite(async (loopDb) =>
-        measure(n, 'A embedded', log, async (run) => {
-          await resetStore(engineDb);
-          const ours = await engineThroughput(engineDb, sizes.throughputLeads);
-          await resetStore(loopDb);
-          const peer = await pgliteLoopThroughput(loopDb, sizes.throughputLeads);
-          if (run >= 0) {
-            engineRuns.push(ours);
-            loopRuns.push(peer);
-          }
-          return {
-            engine: Math.round(ours.stepsPerSecond),
-            loop: Math.round(peer.stepsPerSecond),
-            enginePerCpu: Math.round(ours.stepsPerCpuSecond!),
-            loopPerCpu: Math.round(peer.stepsPerCpuSecond!),
-          };
-        }),
-      ),
-    );
-    const ours = row('A', 'embedded throughput, PGlite', 'steps/s', engineRuns.map((r) => r.stepsPerSecond));
-    const peer = summarize(loopRuns.map((r) => r.stepsPerSecond));
-    embeddedRate = ours.median;
-    const withLoop = withPeer(ours, 'bare PGlite loop', peer);
-    rows.push({
-      ...withLoop,
-      target: '≥ 5,000 and ≥ 0.7× loop',
-      met: ours.median >= 5000 && withLoop.ratio! >= 0.7,
-    });
-    const perCpu = withPeer(
-      row('A', 'embedded, per CPU-second of the process', 'steps/CPU-s', engineRuns.map((r) => r.stepsPerCpuSecond!)),
-      'bare PGlite loop',
-      summarize(loopRuns.map((r) => r.stepsPerCpuSecond!)),
-    );
-    rows.push({ ...perCpu, note: 'one thread: on an idle machine wall-clock steps/s ≈ steps per CPU-second' });
-  }
-
-  if (only.has('A') && hasPostgres) {
-    log(`A. throughput on PostgreSQL: ${sizes.serverLeads} chains × 3 steps, ${sizes.workerProcesses} worker processes × ${sizes.workerConcurrency}`);
-    const graphile = await measure(n, 'graphile-worker', log, () =>
-      graphileChain({ chains: sizes.serverLeads, processes: sizes.workerProcesses, concurrency: sizes.workerConcurrency, timeoutMs: sizes.timeoutMs }),
-    );
-    const graphileSummary = summarize(graphile.map((r) => r.stepsPerSecond));
-    rows.push(row('A', 'graphile-worker chain, PostgreSQL', 'steps/s', graphile.map((r) => r.stepsPerSecond), { note: 'peer: each job inserts a step row and add_job()s the next, one statement' }));
-    const inline = await measure(n, 'Touchpoint inline dispatcher on PostgreSQL', log, () =>
-      engineOnPostgres({ leads: sizes.serverLeads, processes: sizes.workerProcesses, concurrency: sizes.workerConcurrency, timeoutMs: sizes.timeoutMs }),
-    );
-    rows.push(
-      withPeer(row('A', `inline dispatcher ×${sizes.workerProcesses} processes, PostgreSQL`, 'steps/s', inline.map((r) => r.stepsPerSecond)), 'graphile-worker', graphileSummary),
-    );
-    if (hasRedis) {
-      const chain = await measure(n, 'bare BullMQ chain', log, () =>
-        bullmqChain({ chains: sizes.bullmqChains, processes: sizes.workerProcesses, concurrency: sizes.workerConcurrency, timeoutMs: sizes.timeoutMs }),
-      );
-      const chainSummary = summarize(chain.map((r) => r.stepsPerSecond));
-      rows.push(row('A', 'bare BullMQ chain (no-op steps), Redis', 'steps/s', chain.map((r) => r.stepsPerSecond)));
-      if (await distributedAvailable()) {
-        const distributed = await measure(n, 'distributed (PostgreSQL + BullMQ)', log, () =>
-          distributedThroughput({ leads: sizes.serverLeads, processes: sizes.workerProcesses, concurrency: sizes.workerConcurrency, timeoutMs: sizes.timeoutMs }),
-        );
-        const r = withPeer(
-          row('A', `distributed, PostgreSQL + BullMQ ×${sizes.workerProcesses} workers`, 'steps/s', distributed.map((x) => x.stepsPerSecond)),
-          'graphile-worker',
-          graphileSummary,
-        );
-        rows.push({ ...r, target: '≥ 1.5× graphile-worker', met: r.ratio! >= 1.5, note: `vs bare BullMQ chain: ${(r.median / chainSummary.median).toFixed(2)}×` });
-      } else {
-        rows.push({ id: 'A', figure: 'distributed, PostgreSQL + BullMQ', unit: 'steps/s', median: NaN, min: NaN, max: NaN, runs: [], target: '≥ 1.5× graphile-worker', note: 'src/engine/bullmq is not usable yet: not measured' });
-      }
-    }
-  }
-
-  if (only.has('B')) {
-    const maxRate = embeddedRate!;
-    for (const load of sizes.lagLoads) {
-      const enrollmentsPerSecond = (load * maxRate) / 3;
-      const enrollments = Math.max(10, Math.round(enrollmentsPerSecond * sizes.lagSeconds));
-      log(`B. lag at ${load * 100} % of ${Math.round(maxRate)} steps/s: ${enrollments} enrollments over ${sizes.lagSeconds} s`);
-      const runs = await withPglite((db) =>
-        measure(n, `B ${load * 100} %`, log, async () => {
-          await resetStore(db);
-          return lagRun(db, { enrollments, spreadMs: sizes.lagSeconds * 1000, timeoutMs: sizes.timeoutMs });
-        }),
-      );
-      rows.push(...lagRows(`B ${load * 100} %`, runs, load === 0.5 ? { target: 'p99 ≤ 100 ms', ok: (p99) => p99 <= 100 } : undefined));
-    }
-    log(`B. burst: ${sizes.burst} enrollments due at one instant`);
-    const burst = await withPglite((db) =>
-      measure(n, 'B burst', log, async () => {
+  const embedded = embeddedStore();
+  const loopStore = embeddedStore();
+  // A's worker processes: a fresh set for each multi-process workload, all started (modules
+  // loaded) while the embedded store opens. Nothing is measured until all are up; each set is
+  // closed when its workload is done.
+  const multi = only.has('A') && hasPostgres;
+  const distributed = multi && hasRedis && (await distributedAvailable());
+  const workers = {
+    graphile: multi ? startWorkers(sizes.workerProcesses, 'graphile') : null,
+    engine: multi ? startWorkers(sizes.workerProcesses, 'engine') : null,
+    bullmq: multi && hasRedis ? startWorkers(sizes.workerProcesses, 'bullmq') : null,
+    distributed: distributed ? startWorkers(sizes.workerProcesses, 'distributed') : null,
+  };
+  const allWorkers = Object.values(workers).filter((w): w is Workers => w !== null);
+  try {
+    if (only.has('A') || only.has('B')) {
+      log(`A. throughput, embedded: ${sizes.throughputLeads} enrollments × 3 steps, engine and bare loop interleaved`);
+      const engineRuns: ThroughputRun[] = [];
+      const loopRuns: ThroughputRun[] = [];
+      const [db, loopDb] = await Promise.all([embedded.get(), loopStore.get(), ...allWorkers.map((w) => w.ready())]);
+      await measure(n, 'A embedded', log, async (run) => {
         await resetStore(db);
-        return lagRun(db, { enrollments: sizes.burst, spreadMs: 0, timeoutMs: sizes.timeoutMs });
-      }),
-    );
-    rows.push(...lagRows('B burst', burst));
-    rows.push(row('B burst', 'drain time', 's', burst.map((r) => r.drainSeconds)));
-    const burstRate = row('B burst', 'drain rate', 'steps/s', burst.map((r) => r.stepsPerSecond));
-    rows.push({
-      ...burstRate,
-      peer: { name: 'A embedded', median: maxRate, min: maxRate, max: maxRate },
-      ratio: burstRate.median / maxRate,
-      target: `≥ A's rate (${sizes.burst.toLocaleString('en-US')} due)`,
-      met: burstRate.median >= maxRate,
-    });
-  }
+        const ours = await engineThroughput(db, sizes.throughputLeads);
+        await resetStore(loopDb);
+        const peer = await pgliteLoopThroughput(loopDb, sizes.throughputLeads);
+        if (run >= 0) {
+          engineRuns.push(ours);
+          loopRuns.push(peer);
+        }
+        return {
+          engine: Math.round(ours.stepsPerSecond),
+          loop: Math.round(peer.stepsPerSecond),
+          enginePerCpu: Math.round(ours.stepsPerCpuSecond!),
+          loopPerCpu: Math.round(peer.stepsPerCpuSecond!),
+        };
+      });
+      const ours = row('A', 'embedded throughput, PGlite', 'steps/s', engineRuns.map((r) => r.stepsPerSecond));
+      const peer = summarize(loopRuns.map((r) => r.stepsPerSecond));
+      embeddedRate = ours.median;
+      const withLoop = withPeer(ours, 'bare PGlite loop', peer);
+      rows.push({
+        ...withLoop,
+        target: '≥ 5,000 and ≥ 0.7× loop',
+        met: ours.median >= 5000 && withLoop.ratio! >= 0.7,
+      });
+      const perCpu = withPeer(
+        row('A', 'embedded, per CPU-second of the process', 'steps/CPU-s', engineRuns.map((r) => r.stepsPerCpuSecond!)),
+        'bare PGlite loop',
+        summarize(loopRuns.map((r) => r.stepsPerCpuSecond!)),
+      );
+      rows.push({ ...perCpu, note: 'one thread: on an idle machine wall-clock steps/s ≈ steps per CPU-second' });
+      await loopStore.close();
+    }
 
-  if (only.has('C')) {
-    log(`C. dormant scale: ${sizes.dormant.toLocaleString('en-US')} dormant + ${sizes.dormantDue} due, on-disk store, one fresh process per run`);
-    const seeded = await seedDormantStore(sizes.dormant);
-    log(seeded.seededSeconds === null ? `  reusing the seeded store ${seeded.dir}` : `  seeded ${seeded.dir} in ${seeded.seededSeconds.toFixed(1)} s`);
-    const empty = await seedDormantStore(0);
-    const withDormant: DormantRun[] = [];
-    const without: DormantRun[] = [];
-    await measure(n, 'C', log, async (run) => {
-      const a = await dormantRun(seeded.dir, { dormant: sizes.dormant, due: sizes.dormantDue, idleSeconds: sizes.idleSeconds });
-      const b = await dormantRun(empty.dir, { dormant: 0, due: sizes.dormantDue, idleSeconds: sizes.idleSeconds });
-      if (run >= 0) {
-        withDormant.push(a);
-        without.push(b);
+    if (multi) {
+      await Promise.all(allWorkers.map((w) => w.ready()));
+      log(
+        `A. throughput on PostgreSQL: ${sizes.serverLeads} chains × 3 steps, ${sizes.workerProcesses} worker processes ` +
+          `(jobs at once per process: Touchpoint inline ${sizes.workerConcurrency}, graphile-worker ${sizes.graphileConcurrency}, ` +
+          `distributed ${DISTRIBUTED_CONCURRENCY}, bare BullMQ ${sizes.bullmqConcurrency})`,
+      );
+      const graphile = await measureSession(n, `graphile-worker ×${sizes.graphileConcurrency}`, log, workers.graphile!, (w) =>
+        graphileSession({ chains: sizes.serverLeads, workers: w, concurrency: sizes.graphileConcurrency, timeoutMs: sizes.timeoutMs }),
+      );
+      const graphileSummary = summarize(graphile.map((r) => r.stepsPerSecond));
+      rows.push(
+        row('A', `graphile-worker chain ×${sizes.workerProcesses} processes, PostgreSQL`, 'steps/s', graphile.map((r) => r.stepsPerSecond), {
+          note: `peer: each job inserts a step row and add_job()s the next, one statement; ${sizes.graphileConcurrency} jobs at once per process`,
+        }),
+      );
+      const inline = await measureSession(n, `Touchpoint inline dispatcher on PostgreSQL ×${sizes.workerConcurrency}`, log, workers.engine!, (w) =>
+        engineOnPostgresSession({ leads: sizes.serverLeads, workers: w, concurrency: sizes.workerConcurrency, timeoutMs: sizes.timeoutMs }),
+      );
+      rows.push(
+        withPeer(row('A', `inline dispatcher ×${sizes.workerProcesses} processes, PostgreSQL`, 'steps/s', inline.map((r) => r.stepsPerSecond)), 'graphile-worker', graphileSummary),
+      );
+      if (hasRedis) {
+        const chain = await measureSession(n, `bare BullMQ chain ×${sizes.bullmqConcurrency}`, log, workers.bullmq!, (w) =>
+          bullmqSession({ chains: sizes.bullmqChains, workers: w, concurrency: sizes.bullmqConcurrency, timeoutMs: sizes.timeoutMs }),
+        );
+        const chainSummary = summarize(chain.map((r) => r.stepsPerSecond));
+        rows.push(
+          row('A', 'bare BullMQ chain (no-op steps), Redis', 'steps/s', chain.map((r) => r.stepsPerSecond), {
+            note: `bare BullMQ chain: ${sizes.bullmqConcurrency} jobs at once per process`,
+          }),
+        );
+        if (workers.distributed) {
+          const distributedRuns = await measureSession(n, `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`, log, workers.distributed, (w) =>
+            distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
+          );
+          const r = withPeer(
+            row('A', `distributed, PostgreSQL + BullMQ ×${sizes.workerProcesses} workers`, 'steps/s', distributedRuns.map((x) => x.stepsPerSecond)),
+            'graphile-worker',
+            graphileSummary,
+          );
+          rows.push({ ...r, target: '≥ 1.5× graphile-worker', met: r.ratio! >= 1.5, note: `vs bare BullMQ chain: ${(r.median / chainSummary.median).toFixed(2)}×` });
+        } else {
+          rows.push({ id: 'A', figure: 'distributed, PostgreSQL + BullMQ', unit: 'steps/s', median: NaN, min: NaN, max: NaN, runs: [], target: '≥ 1.5× graphile-worker', note: 'src/engine/bullmq is not usable yet: not measured' });
+        }
       }
-      return { dormant: Math.round(a.stepsPerSecond), none: Math.round(b.stepsPerSecond), idleCpu: a.idleCpuPercent.toFixed(3), rss: Math.round(a.rssMiB) };
-    });
-    const rate = withPeer(
-      row('C', `due rate with ${sizes.dormant.toLocaleString('en-US')} dormant`, 'steps/s', withDormant.map((r) => r.stepsPerSecond)),
-      'none dormant',
-      summarize(without.map((r) => r.stepsPerSecond)),
-    );
-    rows.push({ ...rate, target: '≥ 0.9× none dormant', met: rate.ratio! >= 0.9 });
-    rows.push(
-      withPeer(
-        row('C', `due rate with ${sizes.dormant.toLocaleString('en-US')} dormant, per CPU-second`, 'steps/CPU-s', withDormant.map((r) => r.stepsPerCpuSecond)),
-        'none dormant',
-        summarize(without.map((r) => r.stepsPerCpuSecond)),
-      ),
-    );
-    const idle = row('C', 'idle CPU, dormant only', '% of a core', withDormant.map((r) => r.idleCpuPercent));
-    rows.push({ ...idle, target: '< 1 %', met: idle.median < 1, note: `claims while idle: ${withDormant.map((r) => r.claimsWhileIdle).join(', ')}` });
-    const rss = withPeer(
-      row('C', 'worker RSS with dormant', 'MiB', withDormant.map((r) => r.rssMiB)),
-      'none dormant',
-      summarize(without.map((r) => r.rssMiB)),
-    );
-    rows.push({ ...rss, target: '≤ 300 MiB', met: rss.median <= 300 });
-  }
+    }
 
-  if (only.has('D')) {
-    log(`D. enrollment: ${sizes.enrollLeads.toLocaleString('en-US')} leads in batches of 10,000`);
-    const viaEngine: EnrollRun[] = [];
-    const viaApi: EnrollRun[] = [];
-    await withPglite((db) =>
-      measure(n, 'D', log, async (run) => {
+    if (only.has('B')) {
+      const maxRate = embeddedRate!;
+      for (const load of sizes.lagLoads) {
+        const enrollmentsPerSecond = (load * maxRate) / 3;
+        const enrollments = Math.max(10, Math.round(enrollmentsPerSecond * sizes.lagSeconds));
+        log(`B. lag at ${load * 100} % of ${Math.round(maxRate)} steps/s: ${enrollments} enrollments over ${sizes.lagSeconds} s`);
+        const db = await embedded.get();
+        const runs = await measure(
+          n,
+          `B ${load * 100} %`,
+          log,
+          async () => {
+            await resetStore(db);
+            return lagRun(db, { enrollments, spreadMs: sizes.lagSeconds * 1000, timeoutMs: sizes.timeoutMs });
+          },
+          { warmUp: sizes.lagWarmUpEach || load === sizes.lagLoads[0] },
+        );
+        rows.push(...lagRows(`B ${load * 100} %`, runs, load === 0.5 ? { target: 'p99 ≤ 100 ms', ok: (p99) => p99 <= 100 } : undefined));
+      }
+      log(`B. burst: ${sizes.burst} enrollments due at one instant`);
+      const db = await embedded.get();
+      const burst = await measure(
+        n,
+        'B burst',
+        log,
+        async () => {
+          await resetStore(db);
+          return lagRun(db, { enrollments: sizes.burst, spreadMs: 0, timeoutMs: sizes.timeoutMs });
+        },
+        { warmUp: sizes.lagWarmUpEach },
+      );
+      rows.push(...lagRows('B burst', burst));
+      rows.push(row('B burst', 'drain time', 's', burst.map((r) => r.drainSeconds)));
+      const burstRate = row('B burst', 'drain rate', 'steps/s', burst.map((r) => r.stepsPerSecond));
+      rows.push({
+        ...burstRate,
+        peer: { name: 'A embedded', median: maxRate, min: maxRate, max: maxRate },
+        ratio: burstRate.median / maxRate,
+        target: `≥ A's rate (${sizes.burst.toLocaleString('en-US')} due)`,
+        met: burstRate.median >= maxRate,
+      });
+    }
+
+    if (only.has('C')) {
+      log(`C. dormant scale: ${sizes.dormant.toLocaleString('en-US')} dormant + ${sizes.dormantDue} due, on-disk store, one fresh process per run`);
+      const seeded = await seedDormantStores(sizes.dormant);
+      log(seeded.seededSeconds === null ? `  reusing the seeded stores ${seeded.dormant}, ${seeded.empty}` : `  seeded ${seeded.dormant}, ${seeded.empty} in ${seeded.seededSeconds.toFixed(1)} s`);
+      const withDormant: DormantRun[] = [];
+      const without: DormantRun[] = [];
+      await measure(
+        n,
+        'C',
+        log,
+        async (run) => {
+          const a = await dormantRun(seeded.dormant, { dormant: sizes.dormant, due: sizes.dormantDue, idleSeconds: sizes.idleSeconds });
+          const b = await dormantRun(seeded.empty, { dormant: 0, due: sizes.dormantDue, idleSeconds: sizes.idleSeconds });
+          if (run >= 0) {
+            withDormant.push(a);
+            without.push(b);
+          }
+          return { dormant: Math.round(a.stepsPerSecond), none: Math.round(b.stepsPerSecond), idleCpu: a.idleCpuPercent.toFixed(3), rss: Math.round(a.rssMiB) };
+        },
+        { warmUp: sizes.dormantWarmUpRun },
+      );
+      const rate = withPeer(
+        row('C', `due rate with ${sizes.dormant.toLocaleString('en-US')} dormant`, 'steps/s', withDormant.map((r) => r.stepsPerSecond)),
+        'none dormant',
+        summarize(without.map((r) => r.stepsPerSecond)),
+      );
+      rows.push({ ...rate, target: '≥ 0.9× none dormant', met: rate.ratio! >= 0.9 });
+      rows.push(
+        withPeer(
+          row('C', `due rate with ${sizes.dormant.toLocaleString('en-US')} dormant, per CPU-second`, 'steps/CPU-s', withDormant.map((r) => r.stepsPerCpuSecond)),
+          'none dormant',
+          summarize(without.map((r) => r.stepsPerCpuSecond)),
+        ),
+      );
+      const idle = row('C', 'idle CPU, dormant only', '% of a core', withDormant.map((r) => r.idleCpuPercent));
+      rows.push({ ...idle, target: '< 1 %', met: idle.median < 1, note: `claims while idle: ${withDormant.map((r) => r.claimsWhileIdle).join(', ')}` });
+      const rss = withPeer(
+        row('C', 'worker RSS with dormant', 'MiB', withDormant.map((r) => r.rssMiB)),
+        'none dormant',
+        summarize(without.map((r) => r.rssMiB)),
+      );
+      rows.push({ ...rss, target: '≤ 300 MiB', met: rss.median <= 300 });
+    }
+
+    if (only.has('D')) {
+      log(`D. enrollment: ${sizes.enrollLeads.toLocaleString('en-US')} leads in batches of 10,000`);
+      const viaEngine: EnrollRun[] = [];
+      const viaApi: EnrollRun[] = [];
+      const db = await embedded.get();
+      await measure(n, 'D', log, async (run) => {
         await resetStore(db);
         const a = await enrollViaApi(db, sizes.enrollLeads);
         await resetStore(db);
@@ -238,34 +316,37 @@ export async function runWorkloads(args: {
           viaEngine.push(b);
         }
         return { api: a.seconds.toFixed(2), engine: b.seconds.toFixed(2) };
-      }),
-    );
-    const scale = 100_000 / sizes.enrollLeads;
-    const api = withPeer(
-      row('D', `enroll ${sizes.enrollLeads.toLocaleString('en-US')} via API, PGlite`, 'enrollments/s', viaApi.map((r) => r.perSecond)),
-      'engine.enroll()',
-      summarize(viaEngine.map((r) => r.perSecond)),
-    );
-    const seconds100k = 100_000 / api.median;
-    rows.push({
-      ...api,
-      target: '100,000 in ≤ 5 s (20,000/s)',
-      met: api.median >= 20_000,
-      note: `${scale === 1 ? '' : 'extrapolated: '}100,000 via the API in ${seconds100k.toFixed(1)} s`,
-    });
-  }
+      });
+      const scale = 100_000 / sizes.enrollLeads;
+      const api = withPeer(
+        row('D', `enroll ${sizes.enrollLeads.toLocaleString('en-US')} via API, PGlite`, 'enrollments/s', viaApi.map((r) => r.perSecond)),
+        'engine.enroll()',
+        summarize(viaEngine.map((r) => r.perSecond)),
+      );
+      const seconds100k = 100_000 / api.median;
+      rows.push({
+        ...api,
+        target: '100,000 in ≤ 5 s (20,000/s)',
+        met: api.median >= 20_000,
+        note: `${scale === 1 ? '' : 'extrapolated: '}100,000 via the API in ${seconds100k.toFixed(1)} s`,
+      });
+    }
 
-  if (only.has('E')) {
-    log(`E. timeline: ${sizes.timelinePerKind * 4} items, pages of 50 through GET /api/leads/{id}/timeline`);
-    const runs: TimelineRun[] = await withPglite((db) =>
-      measure(n, 'E', log, async () => {
+    if (only.has('E')) {
+      log(`E. timeline: ${sizes.timelinePerKind * 4} items, pages of 50 through GET /api/leads/{id}/timeline`);
+      const db = await embedded.get();
+      const runs: TimelineRun[] = await measure(n, 'E', log, async () => {
         await resetStore(db);
         return timelineRun(db, { perKind: sizes.timelinePerKind, walks: sizes.timelineWalks });
-      }),
-    );
-    rows.push(row('E', 'timeline page p50', 'ms', runs.map((r) => r.latencyMs.p50)));
-    const p99 = row('E', 'timeline page p99', 'ms', runs.map((r) => r.latencyMs.p99));
-    rows.push({ ...p99, target: '≤ 20 ms', met: p99.median <= 20 });
+      });
+      rows.push(row('E', 'timeline page p50', 'ms', runs.map((r) => r.latencyMs.p50)));
+      const p99 = row('E', 'timeline page p99', 'ms', runs.map((r) => r.latencyMs.p99));
+      rows.push({ ...p99, target: '≤ 20 ms', met: p99.median <= 20 });
+    }
+  } finally {
+    await Promise.all(allWorkers.map((w) => w.close()));
+    await loopStore.close();
+    await embedded.close();
   }
   return rows;
 }

@@ -11,10 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { configSchema } from '../../src/config.ts';
-import { openDatabase } from '../../src/db/open.ts';
 import { openPostgresBench, REDIS_URL } from '../lib/databases.ts';
 import { benchEngine, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
-import { startWorkers, waitForCount } from '../lib/processes.ts';
+import { waitForCount, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
+import { resetStore } from '../lib/reset.ts';
+import { closeKeptDatabase, keptDatabase } from './children.ts';
 import { seedDueNow, type ThroughputRun } from './throughput.ts';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
@@ -37,31 +38,47 @@ export async function distributedAvailable(): Promise<boolean> {
  */
 export const DISTRIBUTED_CONCURRENCY: number = configSchema.shape.WORKER_CONCURRENCY.parse(undefined);
 
-/** `concurrency` is the peers' and is not used: see DISTRIBUTED_CONCURRENCY. */
-export async function distributedThroughput(args: { leads: number; processes: number; concurrency?: number; timeoutMs: number }): Promise<ThroughputRun> {
+/**
+ * One schema per workload (migrated once, truncated before each run) and a new Redis key
+ * prefix per run. The worker processes live for the whole workload and keep their database
+ * pool; each run assembles a new worker (queue, dispatcher, StepWorker, leader election,
+ * wake-ups) in them. `concurrency` is the peers' and is not used: see DISTRIBUTED_CONCURRENCY.
+ */
+export async function distributedSession(args: { leads: number; workers: Workers; concurrency?: number; timeoutMs: number }): Promise<Session<ThroughputRun>> {
+  const { workers } = args;
   const store = await openPostgresBench(4);
-  const prefix = `bench-${randomBytes(4).toString('hex')}`;
-  try {
-    await seedDueNow(store.db, args.leads);
-    const workers = await startWorkers(args.processes, 'distributed', [store.url!, REDIS_URL, prefix, DISTRIBUTED_CONCURRENCY]);
-    const started = performance.now();
-    workers.go();
-    try {
-      await waitForCount(
-        async () => (await store.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`))[0]!.n,
-        args.leads,
-        args.timeoutMs,
-      );
-    } finally {
-      await workers.stop();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const steps = args.leads * STEPS_PER_ENROLLMENT;
-    return { steps, seconds, stepsPerSecond: steps / seconds };
-  } finally {
-    await store.close();
-    await deleteKeys(`${prefix}*`);
-  }
+  return {
+    run: async () => {
+      const prefix = `bench-${randomBytes(4).toString('hex')}`;
+      try {
+        await resetStore(store.db);
+        await seedDueNow(store.db, args.leads);
+        await workers.prepare([store.url!, REDIS_URL, prefix, DISTRIBUTED_CONCURRENCY]);
+        const started = performance.now();
+        workers.go();
+        try {
+          await waitForCount(
+            async () => {
+              workers.check();
+              return (await store.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`))[0]!.n;
+            },
+            args.leads,
+            args.timeoutMs,
+          );
+        } finally {
+          await workers.stop();
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const steps = args.leads * STEPS_PER_ENROLLMENT;
+        return { steps, seconds, stepsPerSecond: steps / seconds };
+      } finally {
+        await deleteKeys(`${prefix}*`);
+      }
+    },
+    close: async () => {
+      await store.close();
+    },
+  };
 }
 
 async function deleteKeys(pattern: string): Promise<void> {
@@ -78,14 +95,8 @@ async function deleteKeys(pattern: string): Promise<void> {
   }
 }
 
-/** One worker process (bench/child.ts `distributed`). */
-export async function runDistributedChild(
-  url: string,
-  redisUrl: string,
-  prefix: string,
-  concurrency: number,
-  go: () => Promise<void>,
-): Promise<() => Promise<void>> {
+/** One run in a worker process (bench/child.ts `distributed`), on the process's kept pool. */
+export async function prepareDistributedChild(url: string, redisUrl: string, prefix: string, concurrency: number): Promise<ChildRun> {
   const { Queue } = await import('bullmq');
   const { BullMqDispatcher } = await import('../../src/engine/bullmq/dispatcher.ts');
   const { QUEUE_NAME, keyPrefix } = await import('../../src/engine/bullmq/jobs.ts');
@@ -95,7 +106,7 @@ export async function runDistributedChild(
   const { StepWorker } = await import('../../src/engine/bullmq/worker.ts');
 
   // As `touchpoint worker` opens it (the default pool of 10): batches need few connections.
-  const db = await openDatabase({ databaseUrl: url, migrate: false });
+  const db = await keptDatabase(url);
   const { engine } = benchEngine(db);
   const { deps } = engine;
   const prefixes = keyPrefix(prefix);
@@ -114,16 +125,19 @@ export async function runDistributedChild(
     },
   });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
-  process.stdout.write('ready\n');
-  await go();
-  worker.start();
-  leader.start();
-  return async () => {
-    await leader.stop();
-    await dispatcher.stop();
-    await worker.stop();
-    await Promise.all([unsubscribe(), wakes.close(), queue.close().catch(() => undefined)]);
-    await quit(workerRedis);
-    await db.close();
+  return {
+    start: () => {
+      worker.start();
+      leader.start();
+    },
+    stop: async () => {
+      await leader.stop();
+      await dispatcher.stop();
+      await worker.stop();
+      await Promise.all([unsubscribe(), wakes.close(), queue.close().catch(() => undefined)]);
+      await quit(workerRedis);
+    },
   };
 }
+
+export const closeDistributedChild = closeKeptDatabase;

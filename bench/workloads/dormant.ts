@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Db } from '../../src/db/db.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/open.ts';
@@ -57,38 +57,53 @@ export async function insertEnrollmentsSeries(
 }
 
 /**
- * A store with `dormant` enrollments due in 3–10 days; answers its data directory. Seeding a
- * million rows takes minutes, so the seeded store is kept in the temp folder, keyed by size and
- * schema, and reused by later invocations (the runs work on copies; the seed is never measured).
+ * C's two stores: one with only the fixture (the peer: none dormant) and one with `dormant`
+ * enrollments due in 3–10 days; answers their data directories. Seeding a million rows takes
+ * minutes, so the seeded stores are kept in the temp folder, keyed by size and schema, and
+ * reused by later invocations (the runs work on copies; the seed is never measured). Both are
+ * made in one process: the empty store first, then a copy of it gets the dormant rows.
  */
-export async function seedDormantStore(dormant: number): Promise<{ dir: string; seededSeconds: number | null }> {
+export async function seedDormantStores(dormant: number): Promise<{ empty: string; dormant: string; seededSeconds: number | null }> {
   const fingerprint = createHash('sha256')
     .update(loadMigrations().map((m) => m.sql).join('\n'))
     .digest('hex')
     .slice(0, 10);
-  const dir = join(tmpdir(), 'touchpoint-bench-cache', `dormant-${dormant}-${fingerprint}`);
-  if (existsSync(join(dir, '.complete'))) return { dir, seededSeconds: null };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const { seconds } = await runChild<{ seconds: number }>('dormant-seed', [dir, dormant]);
-  writeFileSync(join(dir, '.complete'), new Date().toISOString());
-  return { dir, seededSeconds: seconds };
+  const dirFor = (n: number) => join(tmpdir(), 'touchpoint-bench-cache', `dormant-${n}-${fingerprint}`);
+  const empty = dirFor(0);
+  const full = dirFor(dormant);
+  const todo = [empty, full].filter((dir) => !existsSync(join(dir, '.complete')));
+  if (todo.length === 0) return { empty, dormant: full, seededSeconds: null };
+  for (const dir of todo) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(empty), { recursive: true });
+  const { seconds } = await runChild<{ seconds: number }>('dormant-seed', [todo.includes(empty) ? empty : '-', empty, todo.includes(full) ? full : '-', dormant]);
+  for (const dir of todo) writeFileSync(join(dir, '.complete'), new Date().toISOString());
+  return { empty, dormant: full, seededSeconds: seconds };
 }
 
-export async function seedDormantChild(dir: string, dormant: number): Promise<{ seconds: number }> {
+/** `seedEmpty`/`seedDormant` are '-' when that store is already seeded. */
+export async function seedDormantChild(seedEmpty: string, emptyDir: string, seedDormant: string, dormant: number): Promise<{ seconds: number }> {
   const started = performance.now();
-  const db = await openDatabase({ dataDir: dir });
-  const fixture = await createFixture(db);
-  if (dormant > 0) {
-    await insertEnrollmentsSeries(db, fixture, {
+  if (seedEmpty !== '-') {
+    const db = await openDatabase({ dataDir: emptyDir });
+    await createFixture(db);
+    await db.query('vacuum analyze');
+    await db.close();
+  }
+  if (seedDormant !== '-' && seedDormant !== emptyDir) {
+    cpSync(emptyDir, seedDormant, { recursive: true, filter: (source) => !source.endsWith('.complete') });
+    const db = await openDatabase({ dataDir: seedDormant });
+    const [row] = await db.query<{ id: string; workspaceId: string }>(
+      `select s.id, s.workspace_id as "workspaceId" from sequences s order by created_at limit 1`,
+    );
+    await insertEnrollmentsSeries(db, { sequenceId: row!.id, workspaceId: row!.workspaceId }, {
       count: dormant,
       from: 1_000_000_000,
       dueAt: new Date(Date.now() + 3 * 86_400_000),
       spreadSeconds: 7 * 86_400,
     });
+    await db.query('vacuum analyze');
+    await db.close();
   }
-  await db.query('vacuum analyze');
-  await db.close();
   return { seconds: (performance.now() - started) / 1000 };
 }
 
