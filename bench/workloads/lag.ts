@@ -23,7 +23,7 @@ export interface LagRun {
  * a few seconds).
  */
 function leadInMs(enrollments: number): number {
-  return 300 + Math.ceil(enrollments / 20);
+  return 300 + Math.ceil(enrollments / 4);
 }
 
 export async function lagRun(db: Db, args: { enrollments: number; spreadMs: number; timeoutMs: number }): Promise<LagRun> {

@@ -148,6 +148,11 @@ export async function claimDue(
 }
 
 /** The earliest due time among live enrollments: how long the dispatcher may sleep. */
+/** Reclaims dead rows and index entries, and refreshes the planner's statistics. */
+export async function vacuumEnrollments(db: Queryable): Promise<void> {
+  await db.query('vacuum (analyze) enrollments');
+}
+
 export async function earliestDue(db: Queryable): Promise<Date | null> {
   const [row] = await db.query<{ at: Date | null }>(
     `select next_execution_at as at from enrollments

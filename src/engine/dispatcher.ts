@@ -3,7 +3,7 @@
  * the executor, then sleeps until the earliest due time or a wake-up — never a fixed poll.
  */
 import { randomUUID } from 'node:crypto';
-import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
+import { claimDue, earliestDue, vacuumEnrollments, type Claim } from '../db/enrollments.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
 import { withSpan } from '../telemetry/tracing.ts';
@@ -11,6 +11,13 @@ import { withSpan } from '../telemetry/tracing.ts';
 export interface DispatcherOptions {
   /** Enrollments claimed, and run as one batch (their sends side by side), per tick. */
   batchSize?: number;
+  /**
+   * PGlite runs Postgres without autovacuum. Every claim and every step rewrites an enrollment
+   * row and leaves a dead entry at the front of the due index, which later claims must step
+   * over; so on the embedded store the dispatcher vacuums the table itself every this many
+   * claims (default 10,000). PostgreSQL's autovacuum does this on a server.
+   */
+  vacuumEveryClaims?: number;
   /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
   maxIdleMs?: number;
 }
@@ -19,8 +26,10 @@ export class InlineDispatcher {
   private readonly executor: Executor;
   private readonly batchSize: number;
   private readonly maxIdleMs: number;
+  private readonly vacuumEveryClaims: number;
   private running = false;
   private claimed = 0;
+  private claimedAtVacuum = 0;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
   private woken = false;
@@ -33,6 +42,7 @@ export class InlineDispatcher {
     this.executor = new Executor(deps);
     this.batchSize = options.batchSize ?? 100;
     this.maxIdleMs = options.maxIdleMs ?? 60_000;
+    this.vacuumEveryClaims = options.vacuumEveryClaims ?? 10_000;
   }
 
   /** Claims what is due now and runs it; answers how many claims it ran. */
@@ -53,6 +63,10 @@ export class InlineDispatcher {
       claimDue(this.deps.db, { now, limit, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
     );
     this.claimed += claims.length;
+    if (this.deps.db.kind === 'pglite' && this.claimed - this.claimedAtVacuum >= this.vacuumEveryClaims) {
+      this.claimedAtVacuum = this.claimed;
+      await vacuumEnrollments(this.deps.db);
+    }
     return claims;
   }
 
