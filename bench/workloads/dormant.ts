@@ -138,8 +138,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
   // Idle: the started loop with only dormant enrollments (due days from now) — it should sleep.
   const claimedBefore = engine.dispatcher.claimsTaken;
   engine.dispatcher.start();
-  // Settle first: out of due work, the loop vacuums the store once (PGlite has no autovacuum),
-  // and the drain's garbage is collected; idle means the loop asleep after that.
+  // Settle first: idle means the loop asleep, with the drain's garbage collected.
   const settleBy = Date.now() + 600_000;
   while (!engine.dispatcher.asleep && Date.now() < settleBy) await sleep(50);
   await sleep(1000);

@@ -12,12 +12,11 @@ export interface DispatcherOptions {
   /** Enrollments claimed, and run as one batch (their sends side by side), per tick. */
   batchSize?: number;
   /**
-   * PGlite runs Postgres without autovacuum, so on the embedded store the loop vacuums the
-   * enrollments table itself (every claim and step leaves a dead row behind, and without
-   * vacuum the table and its indexes only grow): when it runs out of due work, once at least
-   * this many claims were made since the last time (default 10,000). Never in the middle of a
-   * burst: a vacuum reads the whole table and its indexes. PostgreSQL's autovacuum does this
-   * on a server.
+   * PGlite runs Postgres without autovacuum, so on the embedded store the dispatcher vacuums
+   * the enrollments table itself every this many claims (default 10,000). Every claim and step
+   * leaves a dead entry at the front of the due index, which later claims must step over until
+   * a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660 steps/s) instead
+   * of holding ~1,900 (docs/BENCHMARKS.md). PostgreSQL's autovacuum does this on a server.
    */
   vacuumEveryClaims?: number;
   /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
@@ -70,6 +69,10 @@ export class InlineDispatcher {
       claimDue(this.deps.db, { now, limit, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
     );
     this.claimed += claims.length;
+    if (this.deps.db.kind === 'pglite' && this.claimed - this.claimedAtVacuum >= this.vacuumEveryClaims) {
+      this.claimedAtVacuum = this.claimed;
+      await vacuumEnrollments(this.deps.db);
+    }
     return claims;
   }
 
@@ -112,19 +115,12 @@ export class InlineDispatcher {
         this.woken = false;
         const claimed = await this.runAll(await this.claim(this.batchSize), refill);
         if (claimed > 0) continue;
-        await this.upkeep();
         await this.sleep(await this.idleMs());
       } catch (error) {
         this.deps.logger?.error({ err: error }, 'dispatcher tick failed; retrying');
         await this.sleep(1000);
       }
     }
-  }
-
-  private async upkeep(): Promise<void> {
-    if (this.deps.db.kind !== 'pglite' || this.claimed - this.claimedAtVacuum < this.vacuumEveryClaims) return;
-    this.claimedAtVacuum = this.claimed;
-    await vacuumEnrollments(this.deps.db);
   }
 
   private async idleMs(): Promise<number> {
