@@ -104,7 +104,9 @@ export class Executor {
       else endings.push(plan.ending);
     }
     endings.push(...(await this.deliverAll(deliveries)));
-    const statuses = await this.commit(endings);
+    const statuses = await this.allOrEach('step ends', endings.map((e) => e.end), (e) => e.enrollmentId, (ends) =>
+      applyStepEnds(this.deps.db, ends),
+    );
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
   }
 
@@ -191,7 +193,9 @@ export class Executor {
         request: { identity: identity(visit.context, step), leaseId: visit.claim.leaseId, adapter, rendered: content.rendered, now: visit.now },
       });
     });
-    const intents = await this.writeIntents(ready.map((r) => r.request));
+    const intents = await this.allOrEach('intents', ready.map((r) => r.request), (r) => r.identity.enrollmentId, (rs) =>
+      writeIntents(this.deps.db, rs),
+    );
     const sent = await Promise.all(
       ready.map(async ({ visit, step, content, request }) => {
         const intent = intents.get(request.identity.enrollmentId);
@@ -355,45 +359,26 @@ export class Executor {
     return { ...visit, now: this.deps.clock.now() };
   }
 
-  /** All intents in one transaction; should that fail (a deadlock, say), each on its own. */
-  private async writeIntents(requests: IntentRequest[]): Promise<Map<string, { id: string; attempts: number }>> {
-    try {
-      return await writeIntents(this.deps.db, requests);
-    } catch (error) {
-      if (requests.length === 1) throw error;
-      this.deps.logger?.warn({ err: error, batch: requests.length }, 'batched intents failed; writing them one by one');
-      const intents = new Map<string, { id: string; attempts: number }>();
-      for (const request of requests) {
-        try {
-          for (const [id, intent] of await writeIntents(this.deps.db, [request])) intents.set(id, intent);
-        } catch (single) {
-          this.deps.logger?.error({ err: single, enrollmentId: request.identity.enrollmentId }, 'intent failed; the lease retries it');
-        }
-      }
-      return intents;
-    }
-  }
-
   /**
-   * Every ending in one transaction; should that fail, each on its own, so one bad row never
-   * leaves the others' sends unrecorded.
+   * One batched write; should it fail (a deadlock, say), each item on its own, so one bad row
+   * never costs the others their intent or leaves their sends unrecorded. An item that fails
+   * alone is logged and left to its lease.
    */
-  private async commit(endings: Ending[]): Promise<Map<string, string>> {
-    const ends = endings.map((e) => e.end);
+  private async allOrEach<T, V>(what: string, items: T[], enrollmentOf: (item: T) => string, write: (items: T[]) => Promise<Map<string, V>>): Promise<Map<string, V>> {
     try {
-      return await applyStepEnds(this.deps.db, ends);
+      return await write(items);
     } catch (error) {
-      if (ends.length === 1) throw error;
-      this.deps.logger?.warn({ err: error, batch: ends.length }, 'batched step ends failed; recording them one by one');
-      const statuses = new Map<string, string>();
-      for (const end of ends) {
+      if (items.length === 1) throw error;
+      this.deps.logger?.warn({ err: error, batch: items.length }, `batched ${what} failed; writing them one by one`);
+      const answers = new Map<string, V>();
+      for (const item of items) {
         try {
-          for (const [id, status] of await applyStepEnds(this.deps.db, [end])) statuses.set(id, status);
+          for (const [id, value] of await write([item])) answers.set(id, value);
         } catch (single) {
-          this.deps.logger?.error({ err: single, enrollmentId: end.enrollmentId }, 'step end failed; the lease retries it');
+          this.deps.logger?.error({ err: single, enrollmentId: enrollmentOf(item) }, `${what} failed; the lease retries it`);
         }
       }
-      return statuses;
+      return answers;
     }
   }
 }
