@@ -43,7 +43,7 @@ export function taskRoutes(api: Api, db: Db) {
       });
       return {
         items: items.map(enrollmentToWire),
-        nextCursor: rows.length > limit && last ? encodeCursor({ at: last.stepEnteredAt, id: last.id }) : null,
+        nextCursor: rows.length > limit && last ? encodeCursor({ at: last.waitingSince ?? last.stepEnteredAt, id: last.id }) : null,
       };
     },
   );

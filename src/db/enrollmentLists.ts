@@ -66,7 +66,7 @@ export async function getEnrollmentDetail(db: Queryable, workspaceId: string, id
   return row;
 }
 
-/** Waiting enrollments (a task or a branch), oldest wait first, keyset-paged on (step_entered_at, id). */
+/** Waiting enrollments (a task or a branch), oldest wait first, keyset-paged on (waiting_since, id). */
 export async function listWaitingEnrollments(
   db: Queryable,
   args: { workspaceId: string; waitingFor?: 'task' | 'branch'; sequenceId?: string; after?: { at: Date; id: string }; limit: number },
@@ -79,8 +79,8 @@ export async function listWaitingEnrollments(
      join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
      where e.workspace_id = $1 and e.status = 'waiting' and e.waiting_for is not null
        and ($2::text is null or e.waiting_for = $2) and ($3::uuid is null or e.sequence_id = $3)
-       and ($4::timestamptz is null or (e.step_entered_at, e.id) > ($4, $5::uuid))
-     order by e.step_entered_at, e.id limit $6`,
+       and ($4::timestamptz is null or (e.waiting_since, e.id) > ($4, $5::uuid))
+     order by e.waiting_since, e.id limit $6`,
     [args.workspaceId, args.waitingFor ?? null, args.sequenceId ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
   );
 }

@@ -11,6 +11,8 @@ export interface EnrollmentRecord {
   status: EnrollmentStatus;
   statusReason: string | null;
   waitingFor: 'task' | 'branch' | null;
+  /** When the current visit began to wait (set while `waiting`; the task inbox's order). */
+  waitingSince: Date | null;
   currentStepId: string | null;
   stepSeq: number;
   stepEnteredAt: Date;
@@ -25,7 +27,7 @@ export interface EnrollmentRecord {
 
 export const ENROLLMENT_COLUMNS = `id, workspace_id as "workspaceId", sequence_id as "sequenceId",
   sequence_version as "sequenceVersion", lead_id as "leadId", status, status_reason as "statusReason",
-  waiting_for as "waitingFor", current_step_id as "currentStepId", step_seq as "stepSeq",
+  waiting_for as "waitingFor", waiting_since as "waitingSince", current_step_id as "currentStepId", step_seq as "stepSeq",
   step_entered_at as "stepEnteredAt", attempts, next_execution_at as "nextExecutionAt", lease_id as "leaseId",
   wake_requested as "wakeRequested", enrolled_at as "enrolledAt", updated_at as "updatedAt", finished_at as "finishedAt"`;
 
@@ -76,13 +78,27 @@ export async function getLeadsToEnroll(
  * live in the sequence is skipped by the partial unique index, not an error; the ids of the
  * enrolled leads come back.
  *
+ * `referencesHeld`: the caller's transaction has read the sequence and every lead, and no other
+ * session can change them before it commits (PGlite's single connection). The statement then
+ * runs without the per-row foreign-key triggers (`session_replication_role`, for this statement
+ * only): they would re-read the same sequence and leads once per row, about a quarter of the
+ * insert's cost. Never on a shared server, where a concurrent delete could slip in between.
+ *
  * Thousands of leads share a handful of (first step, due time) pairs (one per zone), so those
  * go once each and every lead names its pair by number: far cheaper to pass than a step and a
  * timestamp per lead. The answer is one JSON array of [lead id, enrollment id] pairs.
  */
 export async function insertEnrollments(
   db: Queryable,
-  args: { workspaceId: string; sequenceId: string; version: number; now: Date; actor: string; enrollments: NewEnrollment[] },
+  args: {
+    workspaceId: string;
+    sequenceId: string;
+    version: number;
+    now: Date;
+    actor: string;
+    enrollments: NewEnrollment[];
+    referencesHeld?: boolean;
+  },
 ): Promise<Array<{ id: string; leadId: string }>> {
   if (args.enrollments.length === 0) return [];
   const pairs = new Map<string, number>();
@@ -101,6 +117,7 @@ export async function insertEnrollments(
     leadIds.push(e.leadId);
     pairOf.push(pair);
   }
+  if (args.referencesHeld) await db.query('set local session_replication_role = replica');
   const [row] = await db.query<{ inserted: Array<[string, string]> }>(
     `with inserted as (
        insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
@@ -115,6 +132,7 @@ export async function insertEnrollments(
      select coalesce(json_agg(json_build_array(lead_id, id)), '[]') as inserted from inserted`,
     [args.workspaceId, args.sequenceId, args.version, args.now, leadIds, pairOf, steps, dues, args.actor],
   );
+  if (args.referencesHeld) await db.query('set local session_replication_role = origin');
   return (row?.inserted ?? []).map(([leadId, id]) => ({ id, leadId }));
 }
 

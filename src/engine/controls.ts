@@ -79,7 +79,7 @@ const ACTION_SQL: Record<OperatorAction, string> = {
   convert: 'next_execution_at = null, finished_at = $4, wake_requested = false',
   // Skipping moves the visit on and takes the lease away: a worker busy with the skipped step
   // may finish its send (it is recorded) but can no longer move the enrollment a second time.
-  skip: `current_step_id = $5, step_seq = step_seq + 1, step_entered_at = $4, attempts = 0, waiting_for = null,
+  skip: `current_step_id = $5, step_seq = step_seq + 1, step_entered_at = $4, attempts = 0, waiting_for = null, waiting_since = null,
          next_execution_at = case when $5::text is null then null else $4::timestamptz end,
          finished_at = case when $5::text is null then $4::timestamptz end,
          lease_id = null, wake_requested = false`,

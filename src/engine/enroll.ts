@@ -95,6 +95,9 @@ export async function enrollLeads(
       now,
       actor: args.actor,
       enrollments: candidates,
+      // Every row the new ones refer to was read above, in this transaction; on PGlite nothing
+      // else can write until it ends (one connection), so the per-row checks would only repeat it.
+      referencesHeld: deps.db.kind === 'pglite',
     });
     const insertedByLead = new Map(inserted.map((r) => [r.leadId, r.id]));
     for (const candidate of candidates) {

@@ -91,4 +91,20 @@ describe.each(kinds)('enroll on %s', (kind) => {
     expect(rows.every((r) => r.stepId === 'intro' && r.changes === 1)).toBe(true);
     expect(firstTime).toBeDefined();
   });
+
+  it('still refuses an enrollment of a lead that does not exist, after enrolling', async () => {
+    // On PGlite the enroll insert runs without per-row foreign-key triggers (its transaction
+    // already read every lead); that must end with the statement.
+    const kit = await createEngineKit(database.db, { workspace: `enroll-fk-${kind}` });
+    const [known] = await kit.addLeads([lead(1, { company: 'Acme' })]);
+    const sequenceId = await kit.addSequence(emailAndSms);
+    await kit.enrollAll(sequenceId, [known!]);
+    await expect(
+      kit.db.query(
+        `insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, step_entered_at, enrolled_at, updated_at)
+         values ($1, $2, 1, $3, 'active', now(), now(), now())`,
+        [kit.workspaceId, sequenceId, randomUUID()],
+      ),
+    ).rejects.toThrow(/foreign key/);
+  });
 });
