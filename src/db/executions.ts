@@ -126,7 +126,7 @@ export async function recordFinishedExecution(
     `insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
        visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $16)
-     on conflict (idempotency_key) do nothing`,
+     on conflict (enrollment_id, step_id, visit) do nothing`,
     [
       ...identityParams(identity),
       args.status,

@@ -22,6 +22,14 @@ drop index enrollments_sequence_status;
 alter table enrollments drop constraint enrollments_workspace_id_fkey;
 alter table enrollment_changes drop constraint enrollment_changes_workspace_id_fkey;
 
+-- An execution is one visit of a step: (enrollment, step, visit) is the unique key, an index of
+-- fixed-width columns that also serves "the executions of an enrollment", instead of a unique
+-- index on the text `idempotency_key` (~80 bytes a key) plus one on (enrollment_id, started_at).
+-- The key text stays as a column: adapters hand it to providers.
+create unique index sequence_executions_visit on sequence_executions (enrollment_id, step_id, visit);
+alter table sequence_executions drop constraint sequence_executions_idempotency_key_key;
+drop index sequence_executions_enrollment;
+
 -- Time-ordered ids where the server has them (PostgreSQL 18, which PGlite is): new rows land
 -- at the right edge of the primary key instead of on a random leaf. Older servers keep
 -- random ids; nothing depends on the order.
@@ -35,7 +43,80 @@ begin
 end
 $$;
 
--- engine_apply_steps of 004, with the lease kept on a run of steps and `waiting_since`.
+-- engine_run_contexts and engine_write_intents of 004, finding an execution by its visit.
+create or replace function engine_run_contexts(p_ids uuid[]) returns setof json
+language plpgsql stable as $$
+begin
+  return query
+  select json_build_object(
+    'enrollment', row_to_json(e),
+    'lead', json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'timezone', l.timezone,
+      'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
+      'customFields', l.custom_fields),
+    'workspaceZone', w.timezone,
+    'facts', (
+      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome) order by f.at), '[]')
+      from (
+        select ev.type, least(ev.occurred_at, ev.received_at) as at, ev.step_id, ev.data->>'outcome' as outcome
+        from events ev
+        where (ev.enrollment_id = e.id or (ev.lead_id = e.lead_id and ev.enrollment_id is null)) and ev.received_at >= e.enrolled_at
+      ) f),
+    'suppressed', (
+      select coalesce(json_agg(s.channel), '[]')
+      from suppressions s
+      where s.workspace_id = e.workspace_id
+        and ((s.channel = 'email' and s.address = lower(l.email)) or (s.channel in ('sms', 'voice') and s.address = l.phone))),
+    'execution', (
+      select row_to_json(x)
+      from sequence_executions x
+      where e.current_step_id is not null
+        and x.enrollment_id = e.id and x.step_id = e.current_step_id and x.visit = e.step_seq))
+  from enrollments e
+  join leads l on l.id = e.lead_id
+  join workspaces w on w.id = e.workspace_id
+  where e.id = any(p_ids);
+end
+$$;
+
+-- The intents of a batch, in one transaction: each enrollment is locked (in id order, so two
+-- batches never wait on each other in a cycle) and re-checked — still live, still under the
+-- caller's lease — before its `started` row is written or its scheduled retry revived. An
+-- enrollment missing from the answer must not be sent to: a pause, a cancel or a take-over won.
+create or replace function engine_write_intents(p_intents jsonb)
+returns table (enrollment_id uuid, id uuid, attempts int)
+language plpgsql as $$
+#variable_conflict use_column
+declare
+  -- The rows to lock, found through the primary key whatever the planner guesses of the input.
+  v_ids uuid[] := array(select (r->>'enrollment_id')::uuid from jsonb_array_elements(p_intents) r);
+begin
+  return query
+  with input as (
+    select * from jsonb_to_recordset(p_intents) as i(
+      enrollment_id uuid, lease_id uuid, workspace_id uuid, lead_id uuid, sequence_id uuid, step_id text, step_type text,
+      channel text, visit int, adapter text, rendered jsonb, metadata jsonb, now timestamptz)
+  ), live as (
+    select e.id from enrollments e join input i on i.enrollment_id = e.id
+    where e.id = any(v_ids) and e.lease_id = i.lease_id and e.status in ('active', 'waiting')
+    order by e.id
+    for update of e
+  )
+  insert into sequence_executions as x (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
+    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at)
+  select i.workspace_id, i.enrollment_id, i.lead_id, i.sequence_id, i.step_id, i.step_type, i.channel,
+    i.visit, i.enrollment_id::text || ':' || i.step_id || ':' || i.visit::text, 'started', 1, i.adapter, i.rendered,
+    coalesce(i.metadata, '{}'), i.now
+  from input i join live on live.id = i.enrollment_id
+  on conflict (enrollment_id, step_id, visit) do update set status = 'started', attempts = x.attempts + 1,
+    adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
+    error_code = null, error_message = null
+  where x.status = 'retry_scheduled'
+  returning x.enrollment_id, x.id, x.attempts;
+end
+$$;
+
+-- engine_apply_steps of 004, with the lease kept on a run of steps, `waiting_since`, and the
+-- visit as the conflict target.
 create or replace function engine_apply_steps(p_steps jsonb)
 returns table (enrollment_id uuid, status text)
 language plpgsql as $$
@@ -75,7 +156,7 @@ begin
       coalesce(i.exec_metadata, '{}'), i.error_code, i.error_message, i.now, i.now
     from input i
     where i.exec_kind = 'record'
-    on conflict (idempotency_key) do nothing
+    on conflict (enrollment_id, step_id, visit) do nothing
   ), old as (
     select e.id, e.status from enrollments e join input i on i.enrollment_id = e.id
     where e.id = any(v_ids) and e.lease_id = i.lease_id
