@@ -152,25 +152,18 @@ export async function claimDue(
   args: { now: Date; limit: number; leaseUntil: Date; leaseId: string },
 ): Promise<Claim[]> {
   return db.query<Claim>(
-    `with due as (
-       select id, next_execution_at from enrollments
-       where status in ('active', 'waiting') and next_execution_at is not null and next_execution_at <= $1
-       order by next_execution_at
-       limit $2
-       for update skip locked)
-     update enrollments e set next_execution_at = $3, lease_id = $4
-     from due where e.id = due.id
-     returning e.id as "enrollmentId", e.lease_id as "leaseId", due.next_execution_at as "dueAt"`,
+    `select enrollment_id as "enrollmentId", lease_id as "leaseId", due_at as "dueAt"
+     from engine_claim_due($1, $2, $3, $4)`,
     [args.now, args.limit, args.leaseUntil, args.leaseId],
   );
 }
 
-/** The earliest due time among live enrollments: how long the dispatcher may sleep. */
 /** Reclaims dead rows and index entries, and refreshes the planner's statistics. */
 export async function vacuumEnrollments(db: Queryable): Promise<void> {
   await db.query('vacuum (analyze) enrollments');
 }
 
+/** The earliest due time among live enrollments: how long the dispatcher may sleep. */
 export async function earliestDue(db: Queryable): Promise<Date | null> {
   const [row] = await db.query<{ at: Date | null }>(
     `select next_execution_at as at from enrollments
