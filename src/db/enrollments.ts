@@ -158,11 +158,6 @@ export async function claimDue(
   );
 }
 
-/** Reclaims dead rows and index entries, and refreshes the planner's statistics. */
-export async function vacuumEnrollments(db: Queryable): Promise<void> {
-  await db.query('vacuum (analyze) enrollments');
-}
-
 /** The earliest due time among live enrollments: how long the dispatcher may sleep. */
 export async function earliestDue(db: Queryable): Promise<Date | null> {
   const [row] = await db.query<{ at: Date | null }>(

@@ -3,7 +3,8 @@
  * the executor, then sleeps until the earliest due time or a wake-up — never a fixed poll.
  */
 import { randomUUID } from 'node:crypto';
-import { claimDue, earliestDue, vacuumEnrollments, type Claim } from '../db/enrollments.ts';
+import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
+import { analyzeChangedTables, vacuumEnrollments } from '../db/upkeep.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
 import { withSpan } from '../telemetry/tracing.ts';
@@ -13,12 +14,19 @@ export interface DispatcherOptions {
   batchSize?: number;
   /**
    * PGlite runs Postgres without autovacuum, so on the embedded store the dispatcher vacuums
-   * the enrollments table itself every this many claims (default 10,000). Every claim and step
-   * leaves a dead entry at the front of the due index, which later claims must step over until
-   * a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660 steps/s) instead
-   * of holding ~1,900 (docs/BENCHMARKS.md). PostgreSQL's autovacuum does this on a server.
+   * the enrollments table itself every this many claims (default 10,000). Every claim (and every
+   * move that is not a HOT update) leaves a dead entry in the due index, which later claims must
+   * step over until a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660
+   * steps/s, before moves were HOT) instead of holding ~1,900 (docs/BENCHMARKS.md). PostgreSQL's
+   * autovacuum does this on a server.
    */
   vacuumEveryClaims?: number;
+  /**
+   * On the embedded store, every this many claims (default 200) the dispatcher analyzes the
+   * busy tables that changed by more than autovacuum's threshold since their last analyze, so
+   * the kept plans of the engine's statements follow the tables' real sizes (src/db/upkeep.ts).
+   */
+  analyzeCheckEveryClaims?: number;
   /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
   maxIdleMs?: number;
 }
@@ -28,9 +36,11 @@ export class InlineDispatcher {
   private readonly batchSize: number;
   private readonly maxIdleMs: number;
   private readonly vacuumEveryClaims: number;
+  private readonly analyzeCheckEveryClaims: number;
   private running = false;
   private claimed = 0;
   private claimedAtVacuum = 0;
+  private claimedAtAnalyzeCheck = 0;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
   private woken = false;
@@ -44,6 +54,7 @@ export class InlineDispatcher {
     this.batchSize = options.batchSize ?? 100;
     this.maxIdleMs = options.maxIdleMs ?? 60_000;
     this.vacuumEveryClaims = options.vacuumEveryClaims ?? 10_000;
+    this.analyzeCheckEveryClaims = options.analyzeCheckEveryClaims ?? 200;
   }
 
   /** Claims what is due now and runs it; answers how many claims it ran. */
@@ -69,11 +80,21 @@ export class InlineDispatcher {
       claimDue(this.deps.db, { now, limit, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
     );
     this.claimed += claims.length;
-    if (this.deps.db.kind === 'pglite' && this.claimed - this.claimedAtVacuum >= this.vacuumEveryClaims) {
+    if (this.deps.db.kind === 'pglite') await this.upkeep();
+    return claims;
+  }
+
+  /** Autovacuum's chores on the embedded store, which has no autovacuum. */
+  private async upkeep(): Promise<void> {
+    if (this.claimed - this.claimedAtVacuum >= this.vacuumEveryClaims) {
       this.claimedAtVacuum = this.claimed;
+      this.claimedAtAnalyzeCheck = this.claimed; // the vacuum analyzes enrollments too
       await vacuumEnrollments(this.deps.db);
     }
-    return claims;
+    if (this.claimed - this.claimedAtAnalyzeCheck >= this.analyzeCheckEveryClaims) {
+      this.claimedAtAnalyzeCheck = this.claimed;
+      await analyzeChangedTables(this.deps.db);
+    }
   }
 
   /** Runs ticks until nothing is due at the clock's current time (tests drive a manual clock). */

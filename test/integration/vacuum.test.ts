@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/engine/clock.ts';
 import { createEngine } from '../../src/engine/engine.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
 
-// PGlite has no autovacuum: the embedded dispatcher vacuums the enrollments table itself.
+// PGlite has no autovacuum: the embedded dispatcher vacuums and analyzes the store itself.
 describe('embedded store upkeep', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -36,5 +36,48 @@ describe('embedded store upkeep', () => {
     expect(await engine.dispatcher.drain()).toBe(25);
     // 25 claims in batches of 10: vacuumed after the 10th and the 20th.
     expect((await vacuums()) - before).toBe(2);
+  });
+
+  it('analyzes enrollments and leads once they have grown past their last statistics, and only those', async () => {
+    const kit = await createEngineKit(database.db, { workspace: 'analyze' });
+    const sequenceId = await kit.addSequence({
+      name: 'Two steps',
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      steps: [
+        { id: 'first', type: 'sms', text: 'Hi' },
+        { id: 'second', type: 'sms', text: 'Again' },
+      ],
+    });
+    const analyses = async () =>
+      Object.fromEntries(
+        (
+          await database.db.query<{ table: string; n: number }>(
+            `select relname as table, analyze_count::int as n from pg_stat_user_tables
+             where relname in ('enrollments', 'leads', 'sequence_executions')`,
+          )
+        ).map((r) => [r.table, r.n]),
+      );
+    const clock = new ManualClock(kit.clock.now().toISOString());
+    const engine = createEngine(
+      { ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() },
+      { batchSize: 20, analyzeCheckEveryClaims: 20, vacuumEveryClaims: 1_000_000 },
+    );
+
+    // More new rows than the tables held at their last analyze (none: never analyzed).
+    await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 120 }, (_, i) => lead(i))));
+    const before = await analyses();
+    expect(await engine.dispatcher.drain()).toBe(120); // one claim runs both steps
+    const after = await analyses();
+    expect(after.enrollments! - before.enrollments!).toBeGreaterThanOrEqual(1);
+    expect(after.leads! - before.leads!).toBe(1);
+    // Reached only by key; analyzed without a vacuum it would mislead the planner.
+    expect(after.sequence_executions).toBe(before.sequence_executions);
+
+    // A sixth more: far from doubling what the statistics describe, so nothing is analyzed.
+    await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 20 }, (_, i) => lead(500 + i))));
+    const settled = await analyses();
+    expect(await engine.dispatcher.drain()).toBe(20);
+    expect(await analyses()).toEqual(settled);
   });
 });
