@@ -22,9 +22,10 @@ export interface DispatcherOptions {
    */
   vacuumEveryClaims?: number;
   /**
-   * On the embedded store, every this many claims (default 200) the dispatcher analyzes the
-   * busy tables that changed by more than autovacuum's threshold since their last analyze, so
-   * the kept plans of the engine's statements follow the tables' real sizes (src/db/upkeep.ts).
+   * On the embedded store, every this many claims (default 200) the dispatcher checks whether
+   * enrollments or leads have changed by more rows than their statistics describe and analyzes
+   * them if so, so the kept plans of the engine's statements follow the tables' real sizes
+   * (src/db/upkeep.ts). The check is one query; an analyze happens only as a table grows.
    */
   analyzeCheckEveryClaims?: number;
   /** Upper bound on a sleep, so a clock jump or a missed wake-up costs at most this. */
