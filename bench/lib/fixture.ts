@@ -106,3 +106,8 @@ export async function countExecutions(db: Db): Promise<number> {
   const [row] = await db.query<{ n: number }>('select count(*)::int as n from sequence_executions');
   return row?.n ?? 0;
 }
+
+export async function countCompleted(db: Db): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
+  return row?.n ?? 0;
+}

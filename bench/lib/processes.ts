@@ -141,6 +141,29 @@ export function runChild<T>(mode: string, args: Array<string | number>, nodeArgs
   });
 }
 
+/**
+ * Starts the prepared run in every worker, waits until `count` reaches `target` (throwing if a
+ * worker process dies meanwhile), stops the workers, and answers the seconds from the start
+ * to the stop.
+ */
+export async function runWorkersTo(workers: Workers, count: () => Promise<number>, target: number, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  workers.go();
+  try {
+    await waitForCount(
+      () => {
+        workers.check();
+        return count();
+      },
+      target,
+      timeoutMs,
+    );
+  } finally {
+    await workers.stop();
+  }
+  return (performance.now() - started) / 1000;
+}
+
 /** Polls `count` every `everyMs` until it reaches `target`; throws after `timeoutMs`. */
 export async function waitForCount(count: () => Promise<number>, target: number, timeoutMs: number, everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;

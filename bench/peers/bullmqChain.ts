@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import { waitForCount, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
+import { runWorkersTo, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
 import { REDIS_URL } from '../lib/databases.ts';
 import type { ThroughputRun } from '../workloads/throughput.ts';
 
@@ -29,21 +29,7 @@ export async function bullmqSession(args: { chains: number; workers: Workers; co
           await queue.addBulk(jobs);
         }
         await workers.prepare([REDIS_URL, name, args.concurrency]);
-        const started = performance.now();
-        workers.go();
-        try {
-          await waitForCount(
-            () => {
-              workers.check();
-              return queue.getCompletedCount();
-            },
-            args.chains * STEPS,
-            args.timeoutMs,
-          );
-        } finally {
-          await workers.stop();
-        }
-        const seconds = (performance.now() - started) / 1000;
+        const seconds = await runWorkersTo(workers, () => queue.getCompletedCount(), args.chains * STEPS, args.timeoutMs);
         return { steps: args.chains * STEPS, seconds, stepsPerSecond: (args.chains * STEPS) / seconds };
       } finally {
         await queue.obliterate({ force: true }).catch(() => undefined);

@@ -9,7 +9,7 @@
 import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
 import pg from 'pg';
 import { adminQuery, POSTGRES_URL } from '../lib/databases.ts';
-import { waitForCount, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
+import { runWorkersTo, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
 import { randomBytes } from 'node:crypto';
 import type { ThroughputRun } from '../workloads/throughput.ts';
 
@@ -46,21 +46,12 @@ export async function graphileSession(args: {
         [args.chains],
       );
       await workers.prepare([POSTGRES_URL, schema, args.concurrency, JSON.stringify(args.options ?? {})]);
-      const started = performance.now();
-      workers.go();
-      try {
-        await waitForCount(
-          async () => {
-            workers.check();
-            return Number((await client.query<{ n: string }>(`select count(*) as n from ${schema}.bench_steps`)).rows[0]!.n);
-          },
-          args.chains * STEPS,
-          args.timeoutMs,
-        );
-      } finally {
-        await workers.stop();
-      }
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = await runWorkersTo(
+        workers,
+        async () => Number((await client.query<{ n: string }>(`select count(*) as n from ${schema}.bench_steps`)).rows[0]!.n),
+        args.chains * STEPS,
+        args.timeoutMs,
+      );
       return { steps: args.chains * STEPS, seconds, stepsPerSecond: (args.chains * STEPS) / seconds };
     },
     close: async () => {

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { configSchema } from '../../src/config.ts';
 import { openPostgresBench, REDIS_URL } from '../lib/databases.ts';
-import { benchEngine, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
-import { waitForCount, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
+import { benchEngine, countCompleted, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+import { runWorkersTo, type ChildRun, type Session, type Workers } from '../lib/processes.ts';
 import { resetStore } from '../lib/reset.ts';
 import { closeKeptDatabase, keptDatabase } from './children.ts';
 import { seedDueNow, type ThroughputRun } from './throughput.ts';
@@ -54,21 +54,7 @@ export async function distributedSession(args: { leads: number; workers: Workers
         await resetStore(store.db);
         await seedDueNow(store.db, args.leads);
         await workers.prepare([store.url!, REDIS_URL, prefix, DISTRIBUTED_CONCURRENCY]);
-        const started = performance.now();
-        workers.go();
-        try {
-          await waitForCount(
-            async () => {
-              workers.check();
-              return (await store.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`))[0]!.n;
-            },
-            args.leads,
-            args.timeoutMs,
-          );
-        } finally {
-          await workers.stop();
-        }
-        const seconds = (performance.now() - started) / 1000;
+        const seconds = await runWorkersTo(workers, () => countCompleted(store.db), args.leads, args.timeoutMs);
         const steps = args.leads * STEPS_PER_ENROLLMENT;
         return { steps, seconds, stepsPerSecond: steps / seconds };
       } finally {

@@ -5,7 +5,7 @@
  */
 import type { Db } from '../../src/db/db.ts';
 import { latency, sleep, type Latency } from '../lib/stats.ts';
-import { benchEngine, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+import { benchEngine, countCompleted, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
 
 export interface LagRun {
   enrollments: number;
@@ -48,8 +48,8 @@ export async function lagRun(db: Db, args: { enrollments: number; spreadMs: numb
     // The figures come from the rows' own timestamps, so a coarse poll costs no accuracy.
     await sleep(args.enrollments >= 10_000 ? 1000 : 100);
   }
-  const [done] = await db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
-  if (done!.n !== args.enrollments) throw new Error(`lag run: ${done!.n} of ${args.enrollments} enrollments completed`);
+  const completed = await countCompleted(db);
+  if (completed !== args.enrollments) throw new Error(`lag run: ${completed} of ${args.enrollments} enrollments completed`);
   await engine.dispatcher.stop();
   const lags = await db.query<{ ms: number }>(
     `select extract(epoch from (x.started_at - e.enrolled_at)) * 1000 as ms

@@ -5,8 +5,8 @@
  * whole workload and keep their connection pool.
  */
 import { openPostgresBench } from '../lib/databases.ts';
-import { countExecutions, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
-import { waitForCount, type Session, type Workers } from '../lib/processes.ts';
+import { countCompleted, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+import { runWorkersTo, type Session, type Workers } from '../lib/processes.ts';
 import { resetStore } from '../lib/reset.ts';
 import { seedDueNow, type ThroughputRun } from './throughput.ts';
 
@@ -18,28 +18,9 @@ export async function engineOnPostgresSession(args: { leads: number; workers: Wo
       await resetStore(store.db);
       await seedDueNow(store.db, args.leads);
       await workers.prepare([store.url!, args.concurrency]);
-      const started = performance.now();
-      workers.go();
+      // Completed enrollments: every execution row exists and its outcome is recorded.
+      const seconds = await runWorkersTo(workers, () => countCompleted(store.db), args.leads, args.timeoutMs);
       const target = args.leads * STEPS_PER_ENROLLMENT;
-      try {
-        await waitForCount(
-          () => {
-            workers.check();
-            return countExecutions(store.db);
-          },
-          target,
-          args.timeoutMs,
-        );
-        // Every execution row exists; wait for the last outcomes to be recorded too.
-        await waitForCount(
-          async () => Number((await store.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`))[0]!.n),
-          args.leads,
-          args.timeoutMs,
-        );
-      } finally {
-        await workers.stop();
-      }
-      const seconds = (performance.now() - started) / 1000;
       return { steps: target, seconds, stepsPerSecond: target / seconds };
     },
     close: async () => {
