@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { openDatabase } from '../../src/db/open.ts';
 
 export const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -16,7 +17,7 @@ export interface BenchDatabase {
 }
 
 export async function openPgliteBench(): Promise<BenchDatabase> {
-  const db = await openDatabase({});
+  const db = await openMemoryDatabase();
   return { db, close: () => db.close() };
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { openDatabase } from '../../src/db/open.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
 import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
@@ -57,7 +57,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   beforeAll(async () => {
     buildDashboard();
     mkdirSync(SHOTS, { recursive: true });
-    const db = await openDatabase({});
+    const db = await openMemoryDatabase();
     runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: true });
     baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
     const workspace = await ensureWorkspace(runtime.db, 'Acme Sales');

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { openDatabase } from '../../src/db/open.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -68,7 +69,7 @@ export interface TestDatabase {
 
 export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const db = await openDatabase({});
+    const db = await openMemoryDatabase();
     return { db, close: () => db.close() };
   }
   const { url, drop } = await freshSchemaUrl();

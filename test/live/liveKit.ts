@@ -7,7 +7,7 @@ import { validateDefinition } from '../../src/core/validate.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/db.ts';
 import { insertLeads, type NewLead } from '../../src/db/leads.ts';
-import { openDatabase } from '../../src/db/open.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
@@ -42,7 +42,7 @@ export async function startLiveKit(options: { start?: string; env?: Record<strin
   const fakes = await startFakeProviders();
   // Half past a second: providers stamp events in whole seconds, earlier than our own sends.
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00.500Z'); // a Wednesday, 10:00 in New York
-  const db = await openDatabase({});
+  const db = await openMemoryDatabase();
   const config = parseConfig({
     USE_MOCK_SEQUENCE_DELIVERY: 'false',
     PUBLIC_URL: 'https://touchpoint.test',

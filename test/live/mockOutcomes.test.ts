@@ -7,7 +7,7 @@ import { validateDefinition } from '../../src/core/validate.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/db.ts';
 import { insertLeads } from '../../src/db/leads.ts';
-import { openDatabase } from '../../src/db/open.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function run(env: Record<string, string>) {
-  db = await openDatabase({});
+  db = await openMemoryDatabase();
   runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent', PORT: '3999', ...env }), { db, clock: new ManualClock('2026-03-04T15:00:00Z'), worker: false });
   const workspace = await ensureWorkspace(db, 'demo');
   const [lead] = await insertLeads(db, workspace.id, [{ email: 'sam@acme.test', phone: '+15556660001', firstName: 'Sam', timezone: 'America/New_York' }]);
