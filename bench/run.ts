@@ -94,6 +94,7 @@ function describeMachine(m: MachineFacts): string {
     `PostgreSQL ${m.postgres ?? 'unreachable'} ${m.postgresDurability ? JSON.stringify(m.postgresDurability) : ''}`,
     `Redis ${m.redis ?? 'unreachable'} ${m.redisDurability ? JSON.stringify(m.redisDurability) : ''}`,
     `PGlite durability: fsync=off inside the WASM build (its data directory is written through Node's fs, never fsynced)`,
+    `speed: fixed JavaScript ${m.speed.javascriptMs} ms, fixed PGlite work ${m.speed.pgliteMs} ms (bench/lib/calibration.ts; lower is faster)`,
   ].join('\n');
 }
 

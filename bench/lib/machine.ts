@@ -2,6 +2,7 @@
 import { cpus, freemem, totalmem } from 'node:os';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { calibrate, type Calibration } from './calibration.ts';
 
 export interface MachineFacts {
   cores: number;
@@ -14,6 +15,8 @@ export interface MachineFacts {
   postgresDurability: Record<string, string> | null;
   redis: string | null;
   redisDurability: Record<string, string> | null;
+  /** This machine's speed at fixed work (bench/lib/calibration.ts): scales figures across machines. */
+  speed: Calibration;
 }
 
 export async function machineFacts(postgresUrl: string, redisUrl: string, pgliteVersion: string): Promise<MachineFacts> {
@@ -28,6 +31,7 @@ export async function machineFacts(postgresUrl: string, redisUrl: string, pglite
     postgresDurability: null,
     redis: null,
     redisDurability: null,
+    speed: await calibrate(),
   };
   const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3000 });
   try {
