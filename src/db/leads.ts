@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Lead } from '../core/definition.ts';
 import type { Queryable } from './db.ts';
+import { uuidv7 } from './ids.ts';
 
 export interface LeadRecord extends Lead {
   workspaceId: string;
@@ -68,8 +68,9 @@ export async function insertNewLeads(
   leads: NewLead[],
 ): Promise<Array<LeadRecord & { index: number }>> {
   if (leads.length === 0) return [];
-  // Ids chosen here map the returned rows back to their input position.
-  const ids: string[] = leads.map(() => randomUUID());
+  // Ids chosen here map the returned rows back to their input position; time-ordered like the
+  // table's default (migration 006), on every server.
+  const ids: string[] = leads.map(() => uuidv7());
   const rows = await db.query<LeadRecord>(
     `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
      select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
