@@ -18,6 +18,14 @@ export async function vacuumEnrollments(db: Queryable): Promise<void> {
   await db.query('vacuum (analyze) enrollments');
 }
 
+/** The enrollments table's row count as of its last vacuum or analyze (0 before either). */
+export async function estimatedEnrollments(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'enrollments'::regclass`,
+  );
+  return row?.n ?? 0;
+}
+
 /**
  * Analyzes each of those tables once more rows changed since its last analyze than it had
  * then (plus 50): its size has moved by a factor, the kind of change that turns a plan over.

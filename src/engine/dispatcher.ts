@@ -4,17 +4,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
-import { analyzeChangedTables, vacuumEnrollments } from '../db/upkeep.ts';
+import { analyzeChangedTables, estimatedEnrollments, vacuumEnrollments } from '../db/upkeep.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
 import { withSpan } from '../telemetry/tracing.ts';
+
+/** A vacuum once claims reach this share of the table's rows, at the least (autovacuum's default). */
+const VACUUM_SCALE_FACTOR = 0.2;
 
 export interface DispatcherOptions {
   /** Enrollments claimed, and run as one batch (their sends side by side), per tick. */
   batchSize?: number;
   /**
    * PGlite runs Postgres without autovacuum, so on the embedded store the dispatcher vacuums
-   * the enrollments table itself every this many claims (default 10,000). Every claim (and every
+   * the enrollments table itself every this many claims (default 10,000), or every fifth of the
+   * table's rows if that is more (autovacuum's own scale factor): a vacuum reads the whole
+   * table, and on a store of a million dormant enrollments one every 10,000 claims cost the due
+   * ones ~10 % of their rate (docs/BENCHMARKS.md, workload C). Every claim (and every
    * move that is not a HOT update) leaves a dead entry in the due index, which later claims must
    * step over until a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660
    * steps/s, before moves were HOT) instead of holding ~1,900 (docs/BENCHMARKS.md). PostgreSQL's
@@ -41,6 +47,8 @@ export class InlineDispatcher {
   private running = false;
   private claimed = 0;
   private claimedAtVacuum = 0;
+  /** Claims at which the next vacuum is considered (see vacuumEveryClaims). */
+  private nextVacuumCheck: number;
   private claimedAtAnalyzeCheck = 0;
   private loop?: Promise<void>;
   private wakeUp?: () => void;
@@ -56,6 +64,7 @@ export class InlineDispatcher {
     this.maxIdleMs = options.maxIdleMs ?? 60_000;
     this.vacuumEveryClaims = options.vacuumEveryClaims ?? 10_000;
     this.analyzeCheckEveryClaims = options.analyzeCheckEveryClaims ?? 200;
+    this.nextVacuumCheck = this.vacuumEveryClaims;
   }
 
   /** Claims what is due now and runs it; answers how many claims it ran. */
@@ -87,10 +96,16 @@ export class InlineDispatcher {
 
   /** Autovacuum's chores on the embedded store, which has no autovacuum. */
   private async upkeep(): Promise<void> {
-    if (this.claimed - this.claimedAtVacuum >= this.vacuumEveryClaims) {
-      this.claimedAtVacuum = this.claimed;
-      this.claimedAtAnalyzeCheck = this.claimed; // the vacuum analyzes enrollments too
-      await vacuumEnrollments(this.deps.db);
+    if (this.claimed >= this.nextVacuumCheck) {
+      const every = Math.max(this.vacuumEveryClaims, Math.round(VACUUM_SCALE_FACTOR * (await estimatedEnrollments(this.deps.db))));
+      if (this.claimed - this.claimedAtVacuum >= every) {
+        this.claimedAtVacuum = this.claimed;
+        this.claimedAtAnalyzeCheck = this.claimed; // the vacuum analyzes enrollments too
+        await vacuumEnrollments(this.deps.db);
+        this.nextVacuumCheck = this.claimed + this.vacuumEveryClaims;
+      } else {
+        this.nextVacuumCheck = this.claimedAtVacuum + every;
+      }
     }
     if (this.claimed - this.claimedAtAnalyzeCheck >= this.analyzeCheckEveryClaims) {
       this.claimedAtAnalyzeCheck = this.claimed;

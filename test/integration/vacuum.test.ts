@@ -38,6 +38,39 @@ describe('embedded store upkeep', () => {
     expect((await vacuums()) - before).toBe(2);
   });
 
+  it('on a big table, waits for claims to reach a fifth of its rows before vacuuming', async () => {
+    const kit = await createEngineKit(database.db, { workspace: 'vacuum-scaled' });
+    const sequenceId = await kit.addSequence({
+      name: 'One step',
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      steps: [{ id: 'only', type: 'sms', text: 'Hi' }],
+    });
+    // 200 dormant enrollments (due in three days) make the table ~225 rows: a vacuum every 45 claims.
+    const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(1000 + i))));
+    await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
+      dormant,
+      new Date(kit.clock.now().getTime() + 3 * 86_400_000),
+    ]);
+    await database.db.query('analyze enrollments');
+    const vacuums = async () =>
+      (await database.db.query<{ n: number }>(`select vacuum_count::int as n from pg_stat_user_tables where relname = 'enrollments'`))[0]!.n;
+    const before = await vacuums();
+    const clock = new ManualClock(kit.clock.now().toISOString());
+    const engine = createEngine(
+      { ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() },
+      { batchSize: 10, vacuumEveryClaims: 10, analyzeCheckEveryClaims: 1_000_000 },
+    );
+    const enrollDue = async (from: number) =>
+      kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(from + i))));
+    await enrollDue(0);
+    expect(await engine.dispatcher.drain()).toBe(25);
+    expect(await vacuums()).toBe(before); // 25 claims: under a fifth of ~225 rows
+    await enrollDue(100);
+    expect(await engine.dispatcher.drain()).toBe(25);
+    expect((await vacuums()) - before).toBe(1); // 50 claims: past it
+  });
+
   it('analyzes enrollments and leads once they have grown past their last statistics, and only those', async () => {
     const kit = await createEngineKit(database.db, { workspace: 'analyze' });
     const sequenceId = await kit.addSequence({
