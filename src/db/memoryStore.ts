@@ -7,7 +7,7 @@
  * uses this: it runs initdb once, in its own directory.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +42,15 @@ export async function openMemoryDatabase(options: { templateDir?: string } = {})
   if (!templates.has(path)) templates.set(path, Promise.resolve(existsSync(path) ? new Blob([readFileSync(path)]) : undefined));
   const blob = await templates.get(path);
   if (blob) {
+    let loaded: PgliteDb | undefined;
     try {
-      const db = await openPglite(undefined, { loadDataDir: blob, wasmModule: module });
+      loaded = await openPglite(undefined, { loadDataDir: blob, wasmModule: module });
       // A no-op on a sound template; on any other it brings the store up to date.
-      await migrate(db);
-      return db;
+      await migrate(loaded);
+      return loaded;
     } catch {
       // A damaged template (a write cut short): build it again below.
+      await loaded?.close().catch(() => undefined);
       rmSync(path, { force: true });
     }
   }
@@ -66,4 +68,23 @@ async function saveTemplate(db: PgliteDb, path: string): Promise<void> {
   writeFileSync(partial, bytes);
   renameSync(partial, path);
   templates.set(path, Promise.resolve(new Blob([bytes])));
+  pruneStaleTemplates(dirname(path), path);
+}
+
+/**
+ * Each schema change leaves its predecessor's template (~40 MB) behind; those written more than
+ * a day ago go when a new one is written. A checkout still on an older schema rebuilds its
+ * template once.
+ */
+function pruneStaleTemplates(dir: string, keep: string): void {
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (file === keep || !/\.tar(\.\d+\.partial)?$/.test(name)) continue;
+    try {
+      if (statSync(file).mtimeMs < dayAgo) rmSync(file, { force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,23 @@ describe('in-memory stores from a template', () => {
       await first.close();
       await second.close();
     }
+  });
+
+  it("removes other schemas' templates older than a day when it writes one, and keeps newer ones", async () => {
+    const pruneDir = mkdtempSync(join(dir, 'prune-'));
+    const stale = join(pruneDir, 'aaaaaaaaaaaaaaaa.tar');
+    const recent = join(pruneDir, 'bbbbbbbbbbbbbbbb.tar');
+    const unrelated = join(pruneDir, 'notes.txt');
+    for (const file of [stale, recent, unrelated]) writeFileSync(file, 'x');
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    utimesSync(unrelated, twoDaysAgo, twoDaysAgo);
+    const db = await openMemoryDatabase({ templateDir: pruneDir });
+    await db.close();
+    expect(existsSync(templatePath(pruneDir))).toBe(true);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(recent)).toBe(true);
+    expect(existsSync(unrelated)).toBe(true);
   });
 
   it('replaces a damaged template with a sound one', async () => {
