@@ -4,7 +4,7 @@
  * ones' step rate, then the idle CPU of the dispatcher loop with only dormant ones left.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Db } from '../../src/db/db.ts';
@@ -60,7 +60,8 @@ export async function insertEnrollmentsSeries(
  * C's two stores: one with only the fixture (the peer: none dormant) and one with `dormant`
  * enrollments due in 3–10 days; answers their data directories. Seeding a million rows takes
  * minutes, so the seeded stores are kept in the temp folder, keyed by size and schema, and
- * reused by later invocations (the runs work on copies; the seed is never measured). Both are
+ * reused by later invocations (the runs work on copies; the seed is never measured); seeding
+ * for a new schema removes the stores of the others. Both are
  * made in one process: the empty store first, then a copy of it gets the dormant rows.
  */
 export async function seedDormantStores(dormant: number): Promise<{ empty: string; dormant: string; seededSeconds: number | null }> {
@@ -75,6 +76,10 @@ export async function seedDormantStores(dormant: number): Promise<{ empty: strin
   if (todo.length === 0) return { empty, dormant: full, seededSeconds: null };
   for (const dir of todo) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dirname(empty), { recursive: true });
+  // Stores seeded for an older schema are never read again, and the million-row one is 2 GB.
+  for (const name of readdirSync(dirname(empty))) {
+    if (name.startsWith('dormant-') && !name.endsWith(`-${fingerprint}`)) rmSync(join(dirname(empty), name), { recursive: true, force: true });
+  }
   const { seconds } = await runChild<{ seconds: number }>('dormant-seed', [todo.includes(empty) ? empty : '-', empty, todo.includes(full) ? full : '-', dormant]);
   for (const dir of todo) writeFileSync(join(dir, '.complete'), new Date().toISOString());
   return { empty, dormant: full, seededSeconds: seconds };
