@@ -6,6 +6,7 @@
  * a figure from another machine before comparing it with an absolute target.
  */
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
+import { summarize } from './stats.ts';
 
 export interface Calibration {
   /** Milliseconds for a fixed piece of JavaScript (objects, strings, JSON), median of 3. */
@@ -48,6 +49,5 @@ async function pgliteWork(db: Awaited<ReturnType<typeof openMemoryDatabase>>): P
 }
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.floor(sorted.length / 2)]!);
+  return Math.round(summarize(values).median);
 }

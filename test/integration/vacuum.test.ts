@@ -2,8 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { MockDelivery } from '../../src/delivery/mock.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
+import type { DispatcherOptions } from '../../src/engine/dispatcher.ts';
 import { createEngine } from '../../src/engine/engine.ts';
-import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, type EngineKit } from '../helpers/engineKit.ts';
+
+const ONE_STEP = {
+  name: 'One step',
+  schedule: ALWAYS_OPEN,
+  quietHours: NO_QUIET_HOURS,
+  steps: [{ id: 'only', type: 'sms', text: 'Hi' }],
+} as const;
 
 // PGlite has no autovacuum: the embedded dispatcher vacuums and analyzes the store itself.
 describe('embedded store upkeep', () => {
@@ -14,25 +22,21 @@ describe('embedded store upkeep', () => {
   afterAll(async () => {
     await database?.close();
   });
+  const vacuums = async () =>
+    (await database.db.query<{ n: number }>(`select vacuum_count::int as n from pg_stat_user_tables where relname = 'enrollments'`))[0]!.n;
+  /** An engine on the kit's store with its own manual clock and the upkeep options under test. */
+  const engineWith = (kit: EngineKit, options: DispatcherOptions) => {
+    const clock = new ManualClock(kit.clock.now().toISOString());
+    return createEngine({ ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() }, options);
+  };
 
   it('vacuums the enrollments table every `vacuumEveryClaims` claims', async () => {
     const kit = await createEngineKit(database.db, { workspace: 'vacuum' });
     const leadIds = await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(i)));
-    const sequenceId = await kit.addSequence({
-      name: 'One step',
-      schedule: ALWAYS_OPEN,
-      quietHours: NO_QUIET_HOURS,
-      steps: [{ id: 'only', type: 'sms', text: 'Hi' }],
-    });
+    const sequenceId = await kit.addSequence(ONE_STEP);
     await kit.enrollAll(sequenceId, leadIds);
-    const vacuums = async () =>
-      (await database.db.query<{ n: number }>(`select vacuum_count::int as n from pg_stat_user_tables where relname = 'enrollments'`))[0]!.n;
     const before = await vacuums();
-    const clock = new ManualClock(kit.clock.now().toISOString());
-    const engine = createEngine(
-      { ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() },
-      { batchSize: 10, vacuumEveryClaims: 10 },
-    );
+    const engine = engineWith(kit, { batchSize: 10, vacuumEveryClaims: 10 });
     expect(await engine.dispatcher.drain()).toBe(25);
     // 25 claims in batches of 10: vacuumed after the 10th and the 20th.
     expect((await vacuums()) - before).toBe(2);
@@ -40,12 +44,7 @@ describe('embedded store upkeep', () => {
 
   it('on a big table, waits for claims to reach a fifth of its rows before vacuuming', async () => {
     const kit = await createEngineKit(database.db, { workspace: 'vacuum-scaled' });
-    const sequenceId = await kit.addSequence({
-      name: 'One step',
-      schedule: ALWAYS_OPEN,
-      quietHours: NO_QUIET_HOURS,
-      steps: [{ id: 'only', type: 'sms', text: 'Hi' }],
-    });
+    const sequenceId = await kit.addSequence(ONE_STEP);
     // 200 dormant enrollments (due in three days) make the table ~225 rows: a vacuum every 45 claims.
     const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(1000 + i))));
     await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
@@ -53,14 +52,8 @@ describe('embedded store upkeep', () => {
       new Date(kit.clock.now().getTime() + 3 * 86_400_000),
     ]);
     await database.db.query('analyze enrollments');
-    const vacuums = async () =>
-      (await database.db.query<{ n: number }>(`select vacuum_count::int as n from pg_stat_user_tables where relname = 'enrollments'`))[0]!.n;
     const before = await vacuums();
-    const clock = new ManualClock(kit.clock.now().toISOString());
-    const engine = createEngine(
-      { ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() },
-      { batchSize: 10, vacuumEveryClaims: 10, analyzeCheckEveryClaims: 1_000_000 },
-    );
+    const engine = engineWith(kit, { batchSize: 10, vacuumEveryClaims: 10, analyzeCheckEveryClaims: 1_000_000 });
     const enrollDue = async (from: number) =>
       kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(from + i))));
     await enrollDue(0);
@@ -91,11 +84,7 @@ describe('embedded store upkeep', () => {
           )
         ).map((r) => [r.table, r.n]),
       );
-    const clock = new ManualClock(kit.clock.now().toISOString());
-    const engine = createEngine(
-      { ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() },
-      { batchSize: 20, analyzeCheckEveryClaims: 20, vacuumEveryClaims: 1_000_000 },
-    );
+    const engine = engineWith(kit, { batchSize: 20, analyzeCheckEveryClaims: 20, vacuumEveryClaims: 1_000_000 });
 
     // More new rows than the tables held at their last analyze (none: never analyzed).
     await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 120 }, (_, i) => lead(i))));
