@@ -6,13 +6,14 @@
  * 1. the document's own fields, through `sequenceDefinitionSchema` (step details excluded);
  * 2. each step on its own, through its type's schema;
  * 3. the step graph (ids, targets, reachability, loops) when every step has a usable skeleton;
- * 4. settings rules (calendar dates, quiet hours against the schedule, duplicates).
+ * 4. settings rules (calendar dates, quiet hours against the schedule, duplicates);
+ * and each delivery step's templates: no file tags, parse, within the render limits.
  */
 import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.js';
 import { describeValue, isRecord, own, problem, type Problem } from './validate-format.js';
 import { graphProblems, toStepNode, type StepNode } from './validate-graph.js';
 import { settingsRules, stepRules } from './validate-rules.js';
-import { checkStepStructure } from './validate-steps.js';
+import { checkStepStructure, checkStepTemplates } from './validate-steps.js';
 import { issuesToProblems } from './validate-zod.js';
 
 export type { Problem } from './validate-format.js';
@@ -57,7 +58,7 @@ function validate(input: unknown): ValidationResult {
   const steps = own(input, 'steps');
   const rawSteps = Array.isArray(steps) ? (steps as unknown[]) : undefined;
   const detailed = rawSteps?.slice(0, STEP_DETAIL_LIMIT) ?? [];
-  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index)));
+  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index)));
 
   const nodes = detailed.map((step, index) => toStepNode(step, index));
   const usable = rawSteps !== undefined && rawSteps.length > 0 && rawSteps.length <= STEP_DETAIL_LIMIT && nodes.every(Boolean);
