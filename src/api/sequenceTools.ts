@@ -79,7 +79,7 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request) => {
-      const result = validateDefinition(request.body);
+      const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       return result.ok ? { ok: true, problems: [], warnings: result.warnings } : { ok: false, problems: result.problems, warnings: result.warnings };
     },
   );

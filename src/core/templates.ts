@@ -16,7 +16,7 @@ export const TEMPLATE_LIMITS = {
   /** Characters parsed per template: the definition schema's own limit on a template field. */
   parseChars: 20_000,
   /** Wall time per render, measured by liquidjs itself. */
-  renderMs: 100,
+  renderMs: 200,
   /** liquidjs's allocation units (characters of strings built, items of ranges and arrays). */
   memory: 1_000_000,
   /** Characters of rendered output; an email body is a few thousand. */

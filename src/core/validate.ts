@@ -12,7 +12,7 @@
 import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.js';
 import { describeValue, isRecord, own, problem, type Problem } from './validate-format.js';
 import { graphProblems, toStepNode, type StepNode } from './validate-graph.js';
-import { settingsRules, stepRules } from './validate-rules.js';
+import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validate-rules.js';
 import { checkStepStructure, checkStepTemplates } from './validate-steps.js';
 import { issuesToProblems } from './validate-zod.js';
 
@@ -43,7 +43,12 @@ function isStepDetail(path: readonly PropertyKey[]): boolean {
   return path[0] === 'steps' && path.length > 1;
 }
 
-function validate(input: unknown): ValidationResult {
+export interface ValidationOptions {
+  /** When given, the schedule must open within the year after it (a caller's clock; the core has none). */
+  now?: Date;
+}
+
+function validate(input: unknown, options: ValidationOptions): ValidationResult {
   if (!isRecord(input)) {
     const example = '{"name": "Follow-up", "steps": [{"id": "intro", "type": "email", "subject": "…", "body": "…"}]}';
     return { ok: false, problems: [problem([], `A sequence definition must be a JSON object such as ${example}, not ${describeValue(input)}.`)], warnings: [] };
@@ -71,6 +76,8 @@ function validate(input: unknown): ValidationResult {
   }
   const settings = settingsRules(input, rawSteps);
   errors.push(...settings.errors);
+  errors.push(...durationRules(detailed, own(input, 'schedule')));
+  if (options.now) errors.push(...scheduleOpensRule(own(input, 'schedule'), options.now));
   warnings.push(...settings.warnings);
 
   if (errors.length === 0 && whole.success) return { ok: true, definition: whole.data, warnings };
@@ -83,9 +90,9 @@ function validate(input: unknown): ValidationResult {
   return { ok: false, problems: capped(errors), warnings: capped(warnings) };
 }
 
-export function validateDefinition(input: unknown): ValidationResult {
+export function validateDefinition(input: unknown, options: ValidationOptions = {}): ValidationResult {
   try {
-    return validate(input);
+    return validate(input, options);
   } catch (error) {
     // Exotic input (a throwing getter, a revoked proxy) must still get an answer, not a 500.
     const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
