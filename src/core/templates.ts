@@ -214,6 +214,19 @@ function limitSentence(message: string): string {
  * of 2,500 × 2,500 does). Sentences for the validator; empty when the template is fine.
  */
 export function templateProblems(template: string): string[] {
+  let problems = judgedTemplates.get(template);
+  if (problems === undefined) {
+    problems = judgeTemplate(template);
+    if (judgedTemplates.size >= MAX_PARSED_TEMPLATES) judgedTemplates.clear();
+    judgedTemplates.set(template, problems);
+  }
+  return problems;
+}
+
+/** Verdicts by template text: enrollment asks again for the same few templates on every call. */
+const judgedTemplates = new Map<string, string[]>();
+
+function judgeTemplate(template: string): string[] {
   try {
     liquid.parse(template);
   } catch (error) {

@@ -100,6 +100,27 @@ export function validateDefinition(input: unknown, options: ValidationOptions = 
   }
 }
 
+/**
+ * The problems of a stored definition that would make it fail when it runs: its templates,
+ * its durations, a schedule with no opening in the year after `now`. Preview and enrollment ask
+ * this of a version saved before these rules existed.
+ */
+export function runTimeProblems(input: unknown, now: Date): Problem[] {
+  try {
+    if (!isRecord(input)) return [];
+    const steps = own(input, 'steps');
+    const rawSteps = Array.isArray(steps) ? (steps as unknown[]).slice(0, STEP_DETAIL_LIMIT) : [];
+    return capped([
+      ...rawSteps.flatMap((step, index) => checkStepTemplates(step, index)),
+      ...durationRules(rawSteps, own(input, 'schedule')),
+      ...scheduleOpensRule(own(input, 'schedule'), now),
+    ]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
+    return [problem([], `The definition could not be checked (${reason}).`)];
+  }
+}
+
 /** One line per problem, `$.path: message`, for the CLI. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => `${p.path}: ${p.message}`).join('\n');
