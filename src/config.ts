@@ -69,11 +69,20 @@ export const configSchema = z.object({
   RATE_LIMIT_VOICE_PER_SENDER_PER_SECOND: z.coerce.number().min(0).default(1),
   /** Longest a send waits for a slot before it is rescheduled (capped at a third of the lease). */
   RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
+  /** Per-lead frequency cap: sends per channel per lead per local day, across sequences (0 = no cap); a workspace may override. */
+  FREQUENCY_CAP_EMAIL_PER_DAY: z.coerce.number().int().min(0).max(1000).default(3),
+  FREQUENCY_CAP_SMS_PER_DAY: z.coerce.number().int().min(0).max(1000).default(2),
+  FREQUENCY_CAP_VOICE_PER_DAY: z.coerce.number().int().min(0).max(1000).default(2),
   /** Mock delivery runs unthrottled (demos, tests) unless this is true. */
   RATE_LIMIT_MOCK_DELIVERY: bool.default(false),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The deployment's default frequency caps (FREQUENCY_CAP_*_PER_DAY). */
+export function frequencyCapsOf(config: Config): { email: number; sms: number; voice: number } {
+  return { email: config.FREQUENCY_CAP_EMAIL_PER_DAY, sms: config.FREQUENCY_CAP_SMS_PER_DAY, voice: config.FREQUENCY_CAP_VOICE_PER_DAY };
+}
 
 /** Environment variables whose values must never reach a log line. */
 export const SECRET_KEYS = [

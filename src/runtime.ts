@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './api/app.ts';
-import type { Config } from './config.ts';
+import { frequencyCapsOf, type Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import { openDatabase } from './db/open.ts';
 import { createAdapters } from './delivery/factory.ts';
@@ -80,6 +80,7 @@ export async function createRuntime(
     unsubscribeUrl: unsubscribeLinks(publicBaseUrl(config), unsubscribeTokens(config)),
     writer: createWriter(config),
     observer: parts.observer,
+    frequencyCaps: frequencyCapsOf(config),
   }, { onWake: parts.onWake });
   parts.watch(db, clock);
   const app = await buildApp({ db, engine, logger: options.logger, plugins: routePlugins({ config, db, engine, logger: options.logger }) });

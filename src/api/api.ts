@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../config.ts';
+import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Role } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -22,6 +22,7 @@ import { sequenceRoutes } from './sequences.ts';
 import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
+import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 
 /** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -86,6 +87,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);
         historyRoutes(api, deps.db);
+        workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
       },
       { prefix: '/api' },
     );

@@ -45,13 +45,13 @@ export function enrollmentRoutes(api: Api, db: Db, engine: Engine) {
         tags: ['enrollments'],
         params: idParams,
         body: z.strictObject({ leadIds: z.array(id).min(1).max(MAX_ENROLL) }),
-        response: { 200: enrollResult, 409: errorSchema, ...commonErrors },
+        response: { 200: enrollResult, 409: errorSchema, 422: errorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const outcome = await engine.enroll({ workspaceId: caller.workspaceId, sequenceId: request.params.id, leadIds: request.body.leadIds, actor: caller.actor });
-      if (!outcome.ok) return fail(reply, outcome.code === 'not_found' ? 404 : 409, outcome.code, outcome.message);
+      if (!outcome.ok) return fail(reply, outcome.code === 'not_found' ? 404 : outcome.code === 'invalid_definition' ? 422 : 409, outcome.code, outcome.message);
       return { enrolled: outcome.enrolled, skipped: outcome.skipped };
     },
   );

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { EVENT_TYPES, STEP_TYPES, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
 import { simulate } from '../core/simulate.ts';
-import { validateDefinition } from '../core/validate.ts';
+import { runTimeProblems, validateDefinition } from '../core/validate.ts';
+import { NoOpeningError } from '../core/time.ts';
 import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
 import type { Db } from '../db/db.ts';
 import { getLead } from '../db/leads.ts';
@@ -15,7 +16,7 @@ import { getWorkspace } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { definitionBody, problemSchema } from './sequences.ts';
-import { commonErrors, fail, id, idParams, isoTime, type Api } from './wire.ts';
+import { commonErrors, errorSchema, fail, id, idParams, isoTime, type Api } from './wire.ts';
 
 const inlineLead = z.strictObject({
   email: z.string().max(320).nullish(),
@@ -79,7 +80,7 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request) => {
-      const result = validateDefinition(request.body);
+      const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       return result.ok ? { ok: true, problems: [], warnings: result.warnings } : { ok: false, problems: result.problems, warnings: result.warnings };
     },
   );
@@ -93,7 +94,7 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
         tags: ['sequences'],
         params: idParams,
         body: previewBody,
-        response: { 200: z.object({ sequenceId: id, version: z.number().int(), entries: z.array(previewEntry) }), ...commonErrors },
+        response: { 200: z.object({ sequenceId: id, version: z.number().int(), entries: z.array(previewEntry) }), 422: errorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -111,14 +112,28 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
       } else {
         lead = { id: 'preview-lead', ...body.lead };
       }
+      const start = body.start ? new Date(body.start) : engine.deps.clock.now();
+      // A version saved before today's rules can hold what would fail when it runs.
+      const problems = runTimeProblems(stored, start);
+      if (problems.length > 0) {
+        const first = problems[0]!;
+        return fail(reply, 422, 'invalid_definition', `Version ${version} of the sequence cannot run: ${first.path}: ${first.message}`, { problems, warnings: [] });
+      }
       const workspace = await getWorkspace(db, caller.workspaceId);
-      const entries = simulate({
-        definition: sequenceDefinitionSchema.parse(stored),
-        lead,
-        start: body.start ? new Date(body.start) : engine.deps.clock.now(),
-        events: body.events.map((e) => ({ ...e, at: new Date(e.at) })),
-        workspaceZone: workspace?.timezone,
-      });
+      let entries;
+      try {
+        entries = simulate({
+          definition: sequenceDefinitionSchema.parse(stored),
+          lead,
+          start,
+          events: body.events.map((e) => ({ ...e, at: new Date(e.at) })),
+          workspaceZone: workspace?.timezone,
+        });
+      } catch (error) {
+        // Time math that cannot be done (no opening in the schedule, a date out of range).
+        if (!(error instanceof NoOpeningError) && !(error instanceof RangeError)) throw error;
+        return fail(reply, 422, 'invalid_definition', `The sequence cannot be previewed: its schedule or durations cannot be met (${error.message}); fix the schedule or the durations and save a new version.`);
+      }
       return { sequenceId: sequence.id, version, entries };
     },
   );

@@ -85,7 +85,7 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request, reply) => {
-      const result = validateDefinition(request.body);
+      const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       if (!result.ok) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: result.problems, warnings: result.warnings });
       const sequence = await createSequence(db, callerOf(request).workspaceId, request.body as never, 'draft');
       return reply.status(201).send({ ...sequenceToWire(sequence), definition: request.body, warnings: result.warnings });
@@ -152,7 +152,7 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
       if (!(await getSequence(db, caller.workspaceId, request.params.id))) {
         return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
       }
-      const result = validateDefinition(request.body);
+      const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       if (!result.ok) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: result.problems, warnings: result.warnings });
       const sequence = await addSequenceVersion(db, caller.workspaceId, request.params.id, request.body as never);
       if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);

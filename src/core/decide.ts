@@ -13,6 +13,7 @@ import {
   type SequenceDefinition,
   type Step,
 } from './definition.ts';
+import { capReached, capReason, type LeadSendsToday } from './limits.ts';
 import { addDuration, nextOpening } from './time.ts';
 
 export interface StepInput {
@@ -29,12 +30,15 @@ export interface StepInput {
   facts: readonly Fact[];
   /** Channels on which the lead's address is suppressed. */
   suppressed: ReadonlySet<Channel>;
+  /** The lead's sends today and its frequency caps; absent (a dry run): no cap applies. */
+  sendsToday?: LeadSendsToday;
 }
 
 export type Decision =
   | { kind: 'exit'; reason: string; trigger: ExitTrigger }
   | { kind: 'complete' }
-  | { kind: 'defer'; until: Date }
+  /** `frequency_cap`: the lead has had its sends on this channel today; tomorrow's first opening. */
+  | { kind: 'defer'; until: Date; reason?: 'frequency_cap'; detail?: string }
   | { kind: 'deliver'; step: DeliveryStep; next: string | null }
   | { kind: 'skip'; step: DeliveryStep; reason: 'suppressed' | 'missing_address'; next: string | null }
   | { kind: 'wait'; until: Date }
@@ -94,6 +98,12 @@ export function decideStep(input: StepInput): Decision {
     if (input.suppressed.has(step.type)) return { kind: 'skip', step, reason: 'suppressed', next };
     const opening = nextOpening(now, { ...window, channel: step.type });
     if (opening.getTime() > now.getTime()) return { kind: 'defer', until: opening };
+    // Checked with the window, right before the send: never dropped, moved to the next day.
+    const dayEnd = capReached(input.sendsToday, step.type, now);
+    if (dayEnd) {
+      const until = nextOpening(dayEnd, { ...window, channel: step.type });
+      return { kind: 'defer', until, reason: 'frequency_cap', detail: capReason(step.type, input.sendsToday!, until) };
+    }
     return { kind: 'deliver', step, next };
   }
 

@@ -70,6 +70,11 @@ export function isValidZone(zone: string): boolean {
   return valid;
 }
 
+/** The longest a wait or a branch's `within` may last: nothing in outreach waits longer. */
+export const MAX_DURATION = 'P10Y';
+/** Every loop through a delivery step must wait at least this long in total (one hour). */
+export const MIN_LOOP_PAUSE_MS = 3_600_000;
+
 export function isIsoDuration(value: string): boolean {
   const duration = Duration.fromISO(value);
   return duration.isValid && duration.toMillis() >= 0;

@@ -1,11 +1,60 @@
 /**
  * Liquid templates for step content. A variable that is missing (undefined, null or empty)
  * without a `default` filter is an error, never a blank in a message a lead reads.
+ *
+ * Templates are a sandbox (docs/SEQUENCES.md, "Templates are a sandbox"): the tags that load
+ * other templates (`include`, `render`, `layout`) are refused when a template is parsed, and the
+ * engine has no file system to load from anyway (an empty in-memory template map), so a
+ * template stored before these rules still reads nothing. Parsing, render time, memory and
+ * output are bounded, so one template cannot hold up a worker.
  */
-import { Context, Liquid, toValueSync, Value } from 'liquidjs';
+import { Context, Liquid, Tag, toValueSync, Value, type TagToken, type TopLevelToken } from 'liquidjs';
 import type { Lead } from './definition.ts';
 
-const liquid = new Liquid({ strictFilters: true, ownPropertyOnly: true, cache: 500 });
+/** Limits no real message comes near (a long email renders in well under a millisecond). */
+export const TEMPLATE_LIMITS = {
+  /** Characters parsed per template: the definition schema's own limit on a template field. */
+  parseChars: 20_000,
+  /** Wall time per render, measured by liquidjs itself. */
+  renderMs: 200,
+  /** liquidjs's allocation units (characters of strings built, items of ranges and arrays). */
+  memory: 1_000_000,
+  /** Characters of rendered output; an email body is a few thousand. */
+  outputChars: 100_000,
+} as const;
+
+/** Tags that load another template by name, i.e. from a file. */
+export const FILE_TAGS = ['include', 'render', 'layout'] as const;
+
+export function fileTagMessage(tag: string): string {
+  return `the {% ${tag} %} tag is not allowed: templates cannot load other templates or files; write the text into this template instead`;
+}
+
+function refusedTag(name: string) {
+  return class RefusedFileTag extends Tag {
+    constructor(token: TagToken, remainTokens: TopLevelToken[], liquid: Liquid) {
+      super(token, remainTokens, liquid);
+      throw new Error(fileTagMessage(name));
+    }
+    render(): void {
+      throw new Error(fileTagMessage(name));
+    }
+  };
+}
+
+const liquid = new Liquid({
+  strictFilters: true,
+  ownPropertyOnly: true,
+  cache: 500,
+  // No file system: every lookup goes to this empty map and fails; nothing is ever read.
+  templates: {},
+  relativeReference: false,
+  dynamicPartials: false,
+  parseLimit: TEMPLATE_LIMITS.parseChars,
+  renderLimit: TEMPLATE_LIMITS.renderMs,
+  memoryLimit: TEMPLATE_LIMITS.memory,
+});
+for (const tag of FILE_TAGS) liquid.registerTag(tag, refusedTag(tag));
 
 export interface TemplateScope {
   lead: Record<string, unknown>;
@@ -128,9 +177,72 @@ export function renderTemplate(template: string, scope: TemplateScope): string {
       missing,
     );
   }
+  return renderBounded(template, scope);
+}
+
+/** Renders within the limits; anything over one is a `TemplateError` that names the limit. */
+function renderBounded(template: string, scope: object): string {
+  let output: string;
   try {
-    return liquid.parseAndRenderSync(template, scope);
+    output = liquid.parseAndRenderSync(template, scope);
   } catch (error) {
-    throw new TemplateError(`The template cannot be rendered: ${(error as Error).message}`, []);
+    throw new TemplateError(`The template cannot be rendered: ${limitSentence((error as Error).message)}`, []);
   }
+  if (output.length > TEMPLATE_LIMITS.outputChars) {
+    throw new TemplateError(
+      `The template renders ${output.length} characters, more than the ${TEMPLATE_LIMITS.outputChars} a message may have; shorten it or bound its loops.`,
+      [],
+    );
+  }
+  return output;
+}
+
+/** liquidjs says "template render limit exceeded"; say which limit and what to do. */
+function limitSentence(message: string): string {
+  if (/render limit exceeded/.test(message)) {
+    return `${message} (rendering took over ${TEMPLATE_LIMITS.renderMs} ms; bound its loops)`;
+  }
+  if (/memory alloc limit exceeded/.test(message)) {
+    return `${message} (it builds more than ${TEMPLATE_LIMITS.memory} characters or items; bound its loops and ranges)`;
+  }
+  return message;
+}
+
+/**
+ * Why a template can never be sent, judged without a lead: it does not parse, uses a tag that
+ * loads a file, or goes over a limit when rendered with every variable blank (a constant loop
+ * of 2,500 × 2,500 does). Sentences for the validator; empty when the template is fine.
+ */
+export function templateProblems(template: string): string[] {
+  let problems = judgedTemplates.get(template);
+  if (problems === undefined) {
+    problems = judgeTemplate(template);
+    if (judgedTemplates.size >= MAX_PARSED_TEMPLATES) judgedTemplates.clear();
+    judgedTemplates.set(template, problems);
+  }
+  return problems;
+}
+
+/** Verdicts by template text: enrollment asks again for the same few templates on every call. */
+const judgedTemplates = new Map<string, string[]>();
+
+function judgeTemplate(template: string): string[] {
+  try {
+    liquid.parse(template);
+  } catch (error) {
+    const message = (error as Error).message;
+    const tag = FILE_TAGS.find((name) => message.includes(fileTagMessage(name)));
+    if (tag) return [`The template uses {% ${tag} %}, which would read a file; templates cannot load other templates or files, so write the text into this template instead.`];
+    if (/parse length limit exceeded/.test(message)) {
+      return [`The template is longer than the ${TEMPLATE_LIMITS.parseChars} characters a template may have; shorten it.`];
+    }
+    return [`The template does not parse: ${message.replace(/\s+/g, ' ').slice(0, 300)}; check its {{ }} and {% %} tags.`];
+  }
+  try {
+    renderBounded(template, { lead: {}, sender: {}, sequence: {} });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/limit exceeded|characters, more than/.test(message)) return [`${message.replace(/\.$/, '')}.`];
+  }
+  return [];
 }

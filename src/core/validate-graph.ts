@@ -4,7 +4,7 @@
  * output) so it still runs when unrelated fields such as the schedule are broken.
  */
 import { Duration } from 'luxon';
-import { isIsoDuration, type SequenceDefinition, type StepType } from './definition.js';
+import { isIsoDuration, MIN_LOOP_PAUSE_MS, type SequenceDefinition, type StepType } from './definition.js';
 import { isRecord, listOf, own, problem, quote, type Problem } from './validate-format.js';
 import { isStepId, isStepType } from './validate-steps.js';
 
@@ -21,6 +21,14 @@ export interface StepNode {
   eventStep?: string;
   /** True when running the step can hold the enrollment, so a loop through it cannot spin. */
   pauses: boolean;
+  /** A wait's duration, a branch's `within` (its `else` path only), in ms; unparseable: Infinity. */
+  delayMs: number;
+}
+
+/** At least how long a duration lasts, in ms (a month as 30 days; a bad one is reported elsewhere). */
+function delayOf(duration: unknown): number {
+  if (typeof duration !== 'string' || !isIsoDuration(duration)) return Infinity;
+  return Duration.fromISO(duration).toMillis();
 }
 
 /** A duration that fails to parse is reported elsewhere; counting it as a pause avoids a pile-up. */
@@ -36,15 +44,19 @@ export function toStepNode(raw: unknown, index: number): StepNode | undefined {
   const type = own(raw, 'type');
   const next = own(raw, 'next');
   if (!isStepId(id) || !isStepType(type) || (next !== undefined && !isStepId(next))) return undefined;
-  const node: StepNode = { index, id, type, routes: [], pauses: type === 'task' };
+  const node: StepNode = { index, id, type, routes: [], pauses: type === 'task', delayMs: 0 };
   if (next !== undefined) node.next = next;
-  if (type === 'wait') node.pauses = holds(own(raw, 'duration'));
+  if (type === 'wait') {
+    node.pauses = holds(own(raw, 'duration'));
+    node.delayMs = delayOf(own(raw, 'duration'));
+  }
   if (type === 'branch') {
     const [then, otherwise] = [own(raw, 'then'), own(raw, 'else')];
     if (!isStepId(then) || !isStepId(otherwise)) return undefined;
     node.then = then;
     node.else = otherwise;
     node.pauses = holds(own(raw, 'within'));
+    node.delayMs = delayOf(own(raw, 'within'));
     const when = own(raw, 'when');
     if (isRecord(when)) {
       const [event, step] = [own(when, 'event'), own(when, 'step')];
@@ -200,6 +212,82 @@ export function graphProblems(nodes: readonly StepNode[]): Problem[] {
     const ids = cycleThrough(start, edges, new Set(component)).map((i) => quote(nodes[i]!.id));
     const loop = (ids.length > 12 ? [...ids.slice(0, 10), '…', ids[ids.length - 1]!] : ids).join(' → ');
     problems.push(problem(['steps', start], `Steps ${loop} form a loop with no wait; add a wait step or a branch with a positive "within" inside the loop, or it would repeat without pause.`));
+  }
+  if (problems.length === 0) problems.push(...resendProblems(nodes, reachable));
+  return problems;
+}
+
+const DELIVERY: readonly StepType[] = ['email', 'sms', 'voice'];
+
+/**
+ * Where a step can go next and the least time that passes on the way. A wait holds for its
+ * duration; a branch goes to `then` as soon as its condition holds (at once, when the event
+ * came on an earlier lap), so only its `else` path is sure to wait `within`; a task waits for
+ * an operator every time, so no loop through one resends on its own (no edge).
+ */
+function timedEdges(node: StepNode, byId: Map<string, number>, nodes: readonly StepNode[]): Array<[to: number, ms: number]> {
+  const at = (id: string | undefined) => (id === undefined ? undefined : byId.get(id));
+  if (node.type === 'end' || node.type === 'task') return [];
+  if (node.type === 'branch') {
+    const edges: Array<[number, number]> = [];
+    const then = at(node.then);
+    const otherwise = at(node.else);
+    if (then !== undefined) edges.push([then, 0]);
+    if (otherwise !== undefined) edges.push([otherwise, node.delayMs]);
+    return edges;
+  }
+  const following = at(node.next ?? nodes[node.index + 1]?.id);
+  return following === undefined ? [] : [[following, node.type === 'wait' ? node.delayMs : 0]];
+}
+
+/** Minutes or seconds, the way a person would say a short pause. */
+function spoken(ms: number): string {
+  if (ms === 0) return 'no wait at all';
+  if (ms < 60_000) return `${Math.round(ms / 1000)} second${Math.round(ms / 1000) === 1 ? '' : 's'}`;
+  const minutes = Math.round(ms / 60_000);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/**
+ * Loops that could send to the same lead again within minutes (email → wait PT1S → back):
+ * the shortest lap through each delivery step must wait `MIN_LOOP_PAUSE_MS` in total.
+ */
+function resendProblems(nodes: readonly StepNode[], reachable: Set<number>): Problem[] {
+  const byId = new Map<string, number>();
+  for (const node of nodes) if (!byId.has(node.id)) byId.set(node.id, node.index);
+  const edges = nodes.map((node) => timedEdges(node, byId, nodes));
+  const problems: Problem[] = [];
+  const reported = new Set<string>();
+  for (const start of nodes) {
+    if (!DELIVERY.includes(start.type) || !reachable.has(start.index)) continue;
+    // Dijkstra from the step back to itself; ≤ 200 steps, so a plain scan for the minimum.
+    const dist = new Array<number>(nodes.length).fill(Infinity);
+    const prev = new Array<number>(nodes.length).fill(-1);
+    const done = new Array<boolean>(nodes.length).fill(false);
+    for (const [to, ms] of edges[start.index]!) if (ms < dist[to]!) (dist[to] = ms, prev[to] = start.index);
+    for (;;) {
+      let u = -1;
+      for (let i = 0; i < nodes.length; i++) if (!done[i] && dist[i]! < Infinity && (u === -1 || dist[i]! < dist[u]!)) u = i;
+      if (u === -1 || u === start.index) break;
+      done[u] = true;
+      for (const [to, ms] of edges[u]!) if (dist[u]! + ms < dist[to]!) (dist[to] = dist[u]! + ms, prev[to] = u);
+    }
+    const lap = dist[start.index]!;
+    if (lap >= MIN_LOOP_PAUSE_MS) continue;
+    const path = [start.index];
+    for (let p = prev[start.index]!; p !== start.index && p !== -1 && path.length <= nodes.length; p = prev[p]!) path.unshift(p);
+    path.unshift(start.index);
+    const key = [...new Set(path)].sort((a, b) => a - b).join(',');
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const ids = path.map((i) => quote(nodes[i]!.id));
+    const loop = (ids.length > 12 ? [...ids.slice(0, 10), '…', ids[ids.length - 1]!] : ids).join(' → ');
+    problems.push(
+      problem(
+        ['steps', start.index],
+        `Steps ${loop} could send to the same lead again after ${spoken(lap)}; every loop through an email, sms or voice step must wait at least 1 hour in total, so lengthen a wait on it (a branch's "within" counts only on its "else" path).`,
+      ),
+    );
   }
   return problems;
 }

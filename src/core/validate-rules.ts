@@ -2,9 +2,19 @@
  * Semantic rules beyond the graph: what a step's condition may name, settings that can never
  * work together, and warnings for documents that are valid but probably not what was meant.
  */
-import { DEFAULT_EXIT_ON, LOCAL_DATE_PATTERN, LOCAL_TIME_PATTERN, type StepType } from './definition.js';
+import { Duration } from 'luxon';
+import {
+  DEFAULT_EXIT_ON,
+  isIsoDuration,
+  LOCAL_DATE_PATTERN,
+  LOCAL_TIME_PATTERN,
+  MAX_DURATION,
+  scheduleSchema,
+  type StepType,
+} from './definition.js';
 import { isRecord, listOf, own, problem, quote, type Problem } from './validate-format.js';
 import type { StepNode } from './validate-graph.js';
+import { nextOpening, NoOpeningError } from './windows.js';
 
 export interface Findings {
   errors: Problem[];
@@ -76,6 +86,75 @@ export function stepRules(nodes: readonly StepNode[], rawSteps: readonly unknown
     warnings.push(problem(['steps'], 'The sequence has no email, sms, voice or task step, so it never reaches the lead; add at least one.'));
   }
   return { errors, warnings };
+}
+
+const DAY_MS = 86_400_000;
+const MAX_DURATION_MS = Duration.fromISO(MAX_DURATION).toMillis();
+
+/**
+ * A wait's `duration` or a branch's `within` the engine could not add: fractional years or
+ * months (no calendar adds half a month), or longer than `MAX_DURATION` (P999999Y would throw on
+ * every run). Business days count as calendar days at the schedule's rate (Mondays only: 7 each).
+ */
+function durationProblem(value: unknown, businessDays: boolean, scheduleDays: number): string | undefined {
+  if (typeof value !== 'string' || !isIsoDuration(value)) return undefined; // reported by the schema
+  const parts = Duration.fromISO(value).toObject();
+  const { years = 0, months = 0, weeks = 0, days = 0 } = parts;
+  if (!Number.isInteger(years) || !Number.isInteger(months)) {
+    return `Duration ${quote(value)} has a fraction of a year or month, which no calendar can add; use whole years and months, or days and hours (e.g. "P45D").`;
+  }
+  let ms = Duration.fromISO(value).toMillis();
+  if (businessDays) {
+    const dayCount = weeks * 5 + days;
+    ms += dayCount * (7 / Math.max(1, scheduleDays)) * DAY_MS - (weeks * 7 + days) * DAY_MS;
+  }
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) {
+    const how = businessDays ? ' in calendar time at the schedule\'s business days' : '';
+    return `Duration ${quote(value)} is longer${how} than the 10 years (${MAX_DURATION}) a wait or a "within" may last; shorten it.`;
+  }
+  return undefined;
+}
+
+/** Duration problems of every wait and branch, with the field they are in. */
+export function durationRules(rawSteps: readonly unknown[], schedule: unknown): Problem[] {
+  const days = isRecord(schedule) ? stringList(own(schedule, 'days')) : undefined;
+  const scheduleDays = new Set(days ?? ['mon', 'tue', 'wed', 'thu', 'fri']).size;
+  const problems: Problem[] = [];
+  rawSteps.forEach((raw, index) => {
+    if (!isRecord(raw)) return;
+    const type = own(raw, 'type');
+    const field = type === 'wait' ? 'duration' : type === 'branch' ? 'within' : undefined;
+    if (!field) return;
+    const message = durationProblem(own(raw, field), type === 'wait' && own(raw, 'businessDays') === true, scheduleDays);
+    if (message) problems.push(problem(['steps', index, field], message));
+  });
+  return problems;
+}
+
+/**
+ * A schedule that cannot open in the year after `now` (Mondays only, every Monday a holiday)
+ * would fail every enrollment; judged in the schedule's own zone when it names one (holidays
+ * are local dates, so another zone moves the answer by a day at most).
+ */
+export function scheduleOpensRule(schedule: unknown, now: Date): Problem[] {
+  const parsed = scheduleSchema.safeParse(schedule ?? {});
+  if (!parsed.success) return [];
+  const { timezone, fallbackTimezone } = parsed.data;
+  const zone = timezone !== 'lead' ? timezone : fallbackTimezone ?? 'UTC';
+  let opening: Date | undefined;
+  try {
+    opening = nextOpening(now, { zone, schedule: parsed.data });
+  } catch (error) {
+    if (!(error instanceof NoOpeningError)) throw error;
+  }
+  if (opening && opening.getTime() - now.getTime() <= 366 * DAY_MS) return [];
+  const { days, holidays } = parsed.data;
+  return [
+    problem(
+      ['schedule'],
+      `The schedule has no opening in the year after ${now.toISOString().slice(0, 10)} (days ${days.join(', ')}; ${holidays.length} holidays), so nothing could ever be sent; add days to "days" or remove holidays.`,
+    ),
+  ];
 }
 
 function isCalendarDate(text: string): boolean {

@@ -19,6 +19,26 @@ import {
 } from './definition.js';
 import { describeValue, isRecord, own, problem, quote, type Path, type Problem } from './validate-format.js';
 import { check } from './validate-zod.js';
+import { templateProblems } from './templates.js';
+
+/** The fields of each delivery step that are Liquid templates, rendered for every lead. */
+const TEMPLATE_FIELDS: Partial<Record<StepType, readonly string[]>> = {
+  email: ['subject', 'body'],
+  sms: ['text'],
+  voice: ['script', 'voicemail'],
+};
+
+/** Templates that can never be sent: a file tag, a parse error, a limit (`templateProblems`). */
+export function checkStepTemplates(raw: unknown, index: number): Problem[] {
+  if (!isRecord(raw)) return [];
+  const type = own(raw, 'type');
+  const fields = isStepType(type) ? TEMPLATE_FIELDS[type] ?? [] : [];
+  return fields.flatMap((field) => {
+    const template = own(raw, field);
+    if (typeof template !== 'string') return [];
+    return templateProblems(template).map((message) => problem(['steps', index, field], message));
+  });
+}
 
 const STEP_SCHEMAS: Record<StepType, z.ZodObject> = {
   email: emailStepSchema,

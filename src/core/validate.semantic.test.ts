@@ -41,7 +41,7 @@ describe('step graph', () => {
   });
 
   it('accepts call events on a voice step', () => {
-    const steps = [{ id: 'call', type: 'voice', script: 'Hi' }, branch('b', 'call', 'x', { when: { event: 'call.answered', step: 'call' } }), email('x')];
+    const steps = [{ id: 'call', type: 'voice', script: 'Hi' }, branch('b', 'x', 'call', { when: { event: 'call.answered', step: 'call' } }), email('x')];
     expect(validateDefinition(withSteps(steps)).ok).toBe(true);
   });
 

@@ -146,7 +146,7 @@ describe('validateDefinition: steps', () => {
   });
 
   it('accepts an outcome condition', () => {
-    const steps = [email('a'), branch('b', 'a', 'c', { when: { outcome: ['meeting_booked'] } }), email('c')];
+    const steps = [email('a'), branch('b', 'c', 'a', { when: { outcome: ['meeting_booked'] } }), email('c')];
     expect(validateDefinition(withSteps(steps)).ok).toBe(true);
   });
 });

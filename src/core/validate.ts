@@ -6,13 +6,14 @@
  * 1. the document's own fields, through `sequenceDefinitionSchema` (step details excluded);
  * 2. each step on its own, through its type's schema;
  * 3. the step graph (ids, targets, reachability, loops) when every step has a usable skeleton;
- * 4. settings rules (calendar dates, quiet hours against the schedule, duplicates).
+ * 4. settings rules (calendar dates, quiet hours against the schedule, duplicates);
+ * and each delivery step's templates: no file tags, parse, within the render limits.
  */
 import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.js';
 import { describeValue, isRecord, own, problem, type Problem } from './validate-format.js';
 import { graphProblems, toStepNode, type StepNode } from './validate-graph.js';
-import { settingsRules, stepRules } from './validate-rules.js';
-import { checkStepStructure } from './validate-steps.js';
+import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validate-rules.js';
+import { checkStepStructure, checkStepTemplates } from './validate-steps.js';
 import { issuesToProblems } from './validate-zod.js';
 
 export type { Problem } from './validate-format.js';
@@ -42,7 +43,12 @@ function isStepDetail(path: readonly PropertyKey[]): boolean {
   return path[0] === 'steps' && path.length > 1;
 }
 
-function validate(input: unknown): ValidationResult {
+export interface ValidationOptions {
+  /** When given, the schedule must open within the year after it (a caller's clock; the core has none). */
+  now?: Date;
+}
+
+function validate(input: unknown, options: ValidationOptions): ValidationResult {
   if (!isRecord(input)) {
     const example = '{"name": "Follow-up", "steps": [{"id": "intro", "type": "email", "subject": "…", "body": "…"}]}';
     return { ok: false, problems: [problem([], `A sequence definition must be a JSON object such as ${example}, not ${describeValue(input)}.`)], warnings: [] };
@@ -57,7 +63,7 @@ function validate(input: unknown): ValidationResult {
   const steps = own(input, 'steps');
   const rawSteps = Array.isArray(steps) ? (steps as unknown[]) : undefined;
   const detailed = rawSteps?.slice(0, STEP_DETAIL_LIMIT) ?? [];
-  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index)));
+  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index)));
 
   const nodes = detailed.map((step, index) => toStepNode(step, index));
   const usable = rawSteps !== undefined && rawSteps.length > 0 && rawSteps.length <= STEP_DETAIL_LIMIT && nodes.every(Boolean);
@@ -70,6 +76,8 @@ function validate(input: unknown): ValidationResult {
   }
   const settings = settingsRules(input, rawSteps);
   errors.push(...settings.errors);
+  errors.push(...durationRules(detailed, own(input, 'schedule')));
+  if (options.now) errors.push(...scheduleOpensRule(own(input, 'schedule'), options.now));
   warnings.push(...settings.warnings);
 
   if (errors.length === 0 && whole.success) return { ok: true, definition: whole.data, warnings };
@@ -82,13 +90,34 @@ function validate(input: unknown): ValidationResult {
   return { ok: false, problems: capped(errors), warnings: capped(warnings) };
 }
 
-export function validateDefinition(input: unknown): ValidationResult {
+export function validateDefinition(input: unknown, options: ValidationOptions = {}): ValidationResult {
   try {
-    return validate(input);
+    return validate(input, options);
   } catch (error) {
     // Exotic input (a throwing getter, a revoked proxy) must still get an answer, not a 500.
     const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
     return { ok: false, problems: [problem([], `The definition could not be read (${reason}); send plain JSON.`)], warnings: [] };
+  }
+}
+
+/**
+ * The problems of a stored definition that would make it fail when it runs: its templates,
+ * its durations, a schedule with no opening in the year after `now`. Preview and enrollment ask
+ * this of a version saved before these rules existed.
+ */
+export function runTimeProblems(input: unknown, now: Date): Problem[] {
+  try {
+    if (!isRecord(input)) return [];
+    const steps = own(input, 'steps');
+    const rawSteps = Array.isArray(steps) ? (steps as unknown[]).slice(0, STEP_DETAIL_LIMIT) : [];
+    return capped([
+      ...rawSteps.flatMap((step, index) => checkStepTemplates(step, index)),
+      ...durationRules(rawSteps, own(input, 'schedule')),
+      ...scheduleOpensRule(own(input, 'schedule'), now),
+    ]);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
+    return [problem([], `The definition could not be checked (${reason}).`)];
   }
 }
 

@@ -5,8 +5,11 @@
  * definitions (a version never changes once written).
  */
 import type { Fact } from '../core/conditions.ts';
-import { sequenceDefinitionSchema, type Lead, type SequenceDefinition } from '../core/definition.ts';
+import { isDeliveryStep, sequenceDefinitionSchema, type Lead, type SequenceDefinition } from '../core/definition.ts';
+import { effectiveCaps, localDayBounds, type FrequencyCaps, type LeadSendsToday } from '../core/limits.ts';
+import { resolveZone } from '../core/time.ts';
 import type { Queryable } from '../db/db.ts';
+import { countSendsToday, type SendCountRequest } from '../db/workspaceSettings.ts';
 import type { EnrollmentRecord } from '../db/enrollments.ts';
 import type { ExecutionRecord } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
@@ -26,6 +29,17 @@ export interface RunContext {
   suppressed: Set<'email' | 'sms' | 'voice'>;
   /** The execution row of the current step's current visit, if one was written. */
   execution: ExecutionRecord | undefined;
+  /**
+   * Delivery steps only: the lead's sends today and its caps. One object per lead in a batch,
+   * shared by its enrollments, so a send the executor plans counts for the lead's next one.
+   */
+  sendsToday?: LeadSendsToday;
+}
+
+/** What the frequency cap needs to load: the instant "today" is judged at and the default caps. */
+export interface CapOptions {
+  now: Date;
+  defaults: FrequencyCaps;
 }
 
 const definitions = new Map<string, SequenceDefinition>();
@@ -51,7 +65,7 @@ interface StoredContext {
 }
 
 /** The run contexts of a batch of enrollments, in one round trip; a missing id has none. */
-export async function loadRunContexts(db: Queryable, enrollmentIds: string[]): Promise<Map<string, RunContext>> {
+export async function loadRunContexts(db: Queryable, enrollmentIds: string[], caps?: CapOptions): Promise<Map<string, RunContext>> {
   const rows = await db.query<{ context: StoredContext }>('select engine_run_contexts($1::uuid[]) as context', [enrollmentIds]);
   const contexts = new Map<string, RunContext>();
   for (const { context: stored } of rows) {
@@ -69,7 +83,41 @@ export async function loadRunContexts(db: Queryable, enrollmentIds: string[]): P
       execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
     });
   }
+  if (caps) await loadSendsToday(db, [...contexts.values()], caps);
   return contexts;
+}
+
+/**
+ * Today's sends for every lead whose enrollment stands on a delivery step, in one query. The
+ * day is the lead's own local calendar day (its zone, else the workspace's): the cap is the
+ * lead's, across sequences, whatever zone a sequence's schedule is pinned to.
+ */
+async function loadSendsToday(db: Queryable, contexts: RunContext[], { now, defaults }: CapOptions): Promise<void> {
+  const byLead = new Map<string, LeadSendsToday>();
+  const requests: SendCountRequest[] = [];
+  const asked = new Set<string>();
+  for (const context of contexts) {
+    const stepId = context.enrollment.currentStepId;
+    const step = stepId ? context.definition.steps.find((s) => s.id === stepId) : undefined;
+    if (!step || !isDeliveryStep(step)) continue;
+    const leadId = context.enrollment.leadId;
+    let sends = byLead.get(leadId);
+    if (!sends) {
+      const zone = resolveZone(context.lead.timezone, { ...context.definition.schedule, timezone: 'lead', fallbackTimezone: undefined }, context.workspaceZone);
+      const { start, end } = localDayBounds(now, zone);
+      sends = { caps: defaults, sent: {}, dayStart: start, dayEnd: end };
+      byLead.set(leadId, sends);
+    }
+    context.sendsToday = sends;
+    if (asked.has(`${leadId} ${step.type}`)) continue;
+    asked.add(`${leadId} ${step.type}`);
+    requests.push({ workspaceId: context.enrollment.workspaceId, leadId, channel: step.type, dayStart: sends.dayStart, dayEnd: sends.dayEnd });
+  }
+  for (const row of await countSendsToday(db, requests)) {
+    const sends = byLead.get(row.leadId)!;
+    sends.sent[row.channel] = row.sent;
+    sends.caps = effectiveCaps(defaults, row.caps);
+  }
 }
 
 /**

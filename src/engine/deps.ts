@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { FrequencyCaps } from '../core/limits.ts';
 import type { Db } from '../db/db.ts';
 import type { DeliveryAdapters } from '../delivery/types.ts';
 import type { AiWriter } from '../delivery/writer/types.ts';
@@ -33,4 +34,6 @@ export interface EngineDeps {
   unsubscribeUrl?: (args: { workspaceId: string; leadId: string; executionId: string }) => string | undefined;
   /** Drafts `useAiWriter` steps; absent = such steps send their template and say so. */
   writer?: AiWriter;
+  /** Sends per channel per lead per local day unless the workspace overrides; absent: the core's defaults. */
+  frequencyCaps?: FrequencyCaps;
 }

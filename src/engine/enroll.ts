@@ -7,6 +7,7 @@ import { missingVariablesForLead } from '../core/content.ts';
 import { firstDueAt } from '../core/decide.ts';
 import type { Channel } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
+import { runTimeProblems } from '../core/validate.ts';
 import type { Db } from '../db/db.ts';
 import { getLeadsToEnroll, insertEnrollments, type NewEnrollment } from '../db/enrollments.ts';
 import { getDefinition, getSequence } from '../db/sequences.ts';
@@ -23,7 +24,7 @@ export interface EnrollResult {
 
 export type EnrollOutcome =
   | ({ ok: true } & EnrollResult)
-  | { ok: false; code: 'not_found' | 'conflict'; message: string };
+  | { ok: false; code: 'not_found' | 'conflict' | 'invalid_definition'; message: string };
 
 export async function enrollLeads(
   deps: { db: Db; clock: Clock; wake: () => void },
@@ -40,10 +41,18 @@ export async function enrollLeads(
         message: `Sequence "${sequence.name}" is ${sequence.status}; only active sequences take enrollments. Activate it first.`,
       };
     }
-    const definition = parseStoredDefinition(
-      `${sequence.id}:${sequence.currentVersion}`,
-      await getDefinition(tx, sequence.id, sequence.currentVersion),
-    );
+    const stored = await getDefinition(tx, sequence.id, sequence.currentVersion);
+    // A version saved before today's rules may never be able to run (a schedule that no longer
+    // opens, a template that reads files): refuse it whole rather than fail every lead later.
+    const [unrunnable] = runTimeProblems(stored, now);
+    if (unrunnable) {
+      return {
+        ok: false,
+        code: 'invalid_definition',
+        message: `Sequence "${sequence.name}" cannot run: ${unrunnable.path}: ${unrunnable.message} Save a fixed version, then enroll.`,
+      };
+    }
+    const definition = parseStoredDefinition(`${sequence.id}:${sequence.currentVersion}`, stored);
     const workspace = await getWorkspace(tx, args.workspaceId);
     const uniqueIds = [...new Set(args.leadIds)];
     const channels = new Set<Channel>(

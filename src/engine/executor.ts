@@ -9,9 +9,11 @@
 import { retryDelayMs } from '../core/backoff.ts';
 import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts';
 import type { DeliveryStep, Step } from '../core/definition.ts';
+import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
 import type { Claim } from '../db/enrollments.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
+import { recordCapDeferrals } from '../db/workspaceSettings.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
 import { adapterNameFor, prepareContent, send } from './delivery.ts';
@@ -37,6 +39,8 @@ interface Ending {
   end: StepEnd;
   claim: Claim;
   runNow: boolean;
+  /** A deferral whose reason goes on the timeline (the frequency cap). */
+  note?: { workspaceId: string; leadId: string; reason: string };
 }
 
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
@@ -83,7 +87,7 @@ export class Executor {
   /** One step for each claim; answers the claims whose next step is due at once. */
   private async round(claims: Claim[], isLast: (claim: Claim) => boolean): Promise<Claim[]> {
     const { db, clock } = this.deps;
-    const contexts = await loadRunContexts(db, claims.map((c) => c.enrollmentId));
+    const contexts = await loadRunContexts(db, claims.map((c) => c.enrollmentId), { now: clock.now(), defaults: this.deps.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS });
     const endings: Ending[] = [];
     const deliveries: Array<{ visit: Visit; step: DeliveryStep }> = [];
     for (const claim of claims) {
@@ -107,6 +111,9 @@ export class Executor {
     const statuses = await this.allOrEach('step ends', endings.map((e) => e.end), (e) => e.enrollmentId, (ends) =>
       applyStepEnds(this.deps.db, ends),
     );
+    // Why a send waits for tomorrow (the frequency cap), on the lead's timeline.
+    const notes = endings.filter((e) => e.note && statuses.has(e.end.enrollmentId));
+    await recordCapDeferrals(db, notes.map((e) => ({ ...e.note!, enrollmentId: e.end.enrollmentId, at: e.end.now })));
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
   }
 
@@ -129,6 +136,7 @@ export class Executor {
       zone,
       facts: context.facts,
       suppressed: context.suppressed,
+      sendsToday: context.sendsToday,
     });
     switch (decision.kind) {
       case 'exit':
@@ -140,6 +148,11 @@ export class Executor {
           step ? { kind: 'record', identity: identity(context, step), status: 'succeeded' } : undefined,
         );
       case 'defer':
+        if (decision.detail) {
+          const ending = this.ending(visit, { kind: 'reschedule', at: decision.until });
+          return { kind: 'end', ending: { ...ending, note: { workspaceId: enrollment.workspaceId, leadId: enrollment.leadId, reason: decision.detail } } };
+        }
+        return this.end(visit, { kind: 'reschedule', at: decision.until });
       case 'wait':
         return this.end(visit, { kind: 'reschedule', at: decision.until });
       case 'await':
@@ -152,6 +165,8 @@ export class Executor {
         return { kind: 'end', ending: this.moveOn(visit, decision.next, { kind: 'record', identity: identity(context, step!), status, metadata }) };
       }
       case 'deliver':
+        // The lead's next enrollment in this round sees this send against its cap.
+        if (context.sendsToday) context.sendsToday.sent[decision.step.type] = (context.sendsToday.sent[decision.step.type] ?? 0) + 1;
         return { kind: 'deliver', step: decision.step };
       default: {
         const unreachable: never = decision;

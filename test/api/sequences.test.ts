@@ -125,4 +125,51 @@ describe.each(kinds)('sequences on %s', (kind) => {
     expect(stats.body.steps).toEqual([{ stepId: 'hello', type: 'email', executed: 4, sent: 4, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, failed: 0 }]);
     expect(stats.body.enrollments).toMatchObject({ completed: 4, active: 0 });
   });
+
+  /** A sequence stored before today's rules: created valid, then its stored document replaced. */
+  async function storedAs(definition: unknown): Promise<string> {
+    const id = (await kit.call('POST', '/api/sequences', { body: { name: 'Old', ...OPEN_ALL_DAY, steps: [{ id: 'hello', type: 'email', subject: 'Hi', body: 'hi' }] } })).body.id;
+    await kit.db.query('update sequence_versions set definition = $2::jsonb where sequence_id = $1', [id, JSON.stringify(definition)]);
+    await kit.call('PATCH', `/api/sequences/${id}`, { body: { status: 'active' } });
+    return id;
+  }
+
+  it('refuses include/render/layout and templates over a limit with 422 naming the step and field; preview of a stored one is a 422 too', async () => {
+    const reading = { name: 'Reads files', ...OPEN_ALL_DAY, steps: [{ id: 'hello', type: 'email', subject: 'Hi', body: "{% render 'package.json' %}" }] };
+    const created = await kit.call('POST', '/api/sequences', { body: reading });
+    expect(created.status).toBe(422);
+    expect(created.body.error.details.problems).toEqual([expect.objectContaining({ path: '$.steps[0].body', message: expect.stringContaining('{% render %}') })]);
+    const looping = { ...reading, steps: [{ id: 'hello', type: 'sms', text: '{% for i in (1..2500) %}{% for j in (1..2500) %}x{% endfor %}{% endfor %}' }] };
+    const validated = await kit.call('POST', '/api/sequences/validate', { body: looping });
+    expect(validated.body.problems).toEqual([expect.objectContaining({ path: '$.steps[0].text', message: expect.stringContaining('limit') })]);
+
+    const id = await storedAs(reading);
+    const preview = await kit.call('POST', `/api/sequences/${id}/preview`, { body: { lead: { email: 'x@y.test' } } });
+    expect(preview.status).toBe(422);
+    expect(JSON.stringify(preview.body)).not.toContain('"name": "touchpoint"');
+    expect(preview.body.error.details.problems[0].path).toBe('$.steps[0].body');
+  });
+
+  it('refuses a schedule with no opening in the next year and a wait of P999999Y; stored ones answer 422 at preview and enroll, never 500', async () => {
+    const mondays = Array.from({ length: 60 }, (_, i) => new Date(Date.UTC(2026, 2, 2 + 7 * i)).toISOString().slice(0, 10));
+    const shut = { name: 'Never', schedule: { days: ['mon'], holidays: mondays }, steps: [{ id: 'hello', type: 'email', subject: 'Hi', body: 'hi' }] };
+    const created = await kit.call('POST', '/api/sequences', { body: shut });
+    expect(created.status).toBe(422);
+    expect(created.body.error.details.problems).toEqual([expect.objectContaining({ path: '$.schedule', message: expect.stringContaining('no opening') })]);
+    const forever = { name: 'Forever', ...OPEN_ALL_DAY, steps: [{ id: 'hello', type: 'email', subject: 'Hi', body: 'hi' }, { id: 'w', type: 'wait', duration: 'P999999Y' }, { id: 'bye', type: 'email', subject: 'Bye', body: 'bye' }] };
+    expect((await kit.call('POST', '/api/sequences', { body: forever })).body.error.details.problems).toEqual([expect.objectContaining({ path: '$.steps[1].duration' })]);
+
+    const shutId = await storedAs(shut);
+    const preview = await kit.call('POST', `/api/sequences/${shutId}/preview`, { body: { lead: { email: 'x@y.test' } } });
+    expect(preview.status).toBe(422);
+    expect(preview.body.error.message).toContain('schedule');
+    const enrolled = await kit.call('POST', `/api/sequences/${shutId}/enrollments`, { body: { leadIds: await leads(1) } });
+    expect(enrolled.status).toBe(422);
+    expect(enrolled.body.error.message).toContain('schedule');
+
+    const foreverId = await storedAs(forever);
+    const projected = await kit.call('POST', `/api/sequences/${foreverId}/preview`, { body: { lead: { email: 'x@y.test' } } });
+    expect(projected.status).toBe(422);
+    expect(projected.body.error.message).toContain('P999999Y');
+  });
 });
