@@ -61,6 +61,7 @@ export function validBody(route: string, world: World): unknown {
     'PUT /api/sequences/enrollments/:id': { action: 'pause' },
     'POST /api/sequences/enrollments/:id/outcomes': { outcome: 'connected' },
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
+    'POST /api/leads/:id/convert': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
