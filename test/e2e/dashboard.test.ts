@@ -211,7 +211,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByTestId('lead-status').filter({ hasText: 'converted' }).waitFor();
     await page.getByRole('link', { name: '← Leads' }).click();
     await page.getByRole('link', { name: 'Linus' }).waitFor();
-    await page.getByLabel('Status').click();
+    await page.getByRole('combobox', { name: 'Status', exact: true }).click();
     await page.getByRole('option', { name: 'converted' }).click();
     await page.getByRole('link', { name: 'Linus' }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
