@@ -79,7 +79,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
 
         meRoutes(api);
         tokenRoutes(api, deps.db);
-        leadRoutes(api, deps.db);
+        leadRoutes(api, deps.db, deps.engine);
         leadImportRoutes(api, deps.db);
         sequenceRoutes(api, deps.db, deps.engine);
         sequenceToolRoutes(api, deps.db, deps.engine);

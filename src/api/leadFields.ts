@@ -7,6 +7,7 @@
 import { parsePhoneNumberFromString, type CountryCode, getCountries } from 'libphonenumber-js';
 import { z } from 'zod';
 import { isValidZone } from '../core/definition.ts';
+import { LEAD_STATUSES } from '../core/leadStatus.ts';
 import type { LeadRecord } from '../db/leads.ts';
 import { id, iso, isoTime } from './wire.ts';
 
@@ -41,9 +42,22 @@ const timezoneField = z
   .string()
   .max(64)
   .refine(isValidZone, { message: 'is not a known IANA time zone such as "America/New_York"' });
-export const leadStatusField = z
-  .string()
-  .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1–40 lower-case letters, digits, "_" or "-", e.g. "qualified"');
+/** The lifecycle (src/core/leadStatus.ts): read and filtered on, never written by a client. */
+export const leadStatusField = z.enum(LEAD_STATUSES).describe('new < contacted < replied < bounced < opted_out < converted');
+/**
+ * `status` in a body is refused with the way to do what the caller meant: it follows what
+ * happens to the lead, so a typed-in value would be overwritten or, worse, hide an opt-out.
+ */
+const statusRefused = z
+  .unknown()
+  .refine(() => false, {
+    message:
+      'status follows what happens to the lead (new, contacted, replied, bounced, opted_out, converted) and cannot be set; ' +
+      'to mark a lead converted, POST /api/leads/{id}/convert; keep your own stage in customFields, e.g. {"customFields": {"stage": "qualified"}}.',
+  })
+  .transform(() => undefined)
+  .optional()
+  .describe('Read-only: refused when sent');
 const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
   message: 'custom fields are limited to 32 KB of JSON',
 });
@@ -56,7 +70,6 @@ const leadFields = {
   lastName: text(200).nullable(),
   company: text(200).nullable(),
   title: text(200).nullable(),
-  status: leadStatusField,
   customFields,
 };
 
@@ -69,7 +82,7 @@ export const newLeadSchema = z
     lastName: leadFields.lastName.optional(),
     company: leadFields.company.optional(),
     title: leadFields.title.optional(),
-    status: leadStatusField.optional(),
+    status: statusRefused,
     customFields: customFields.optional(),
   })
   .refine((lead) => lead.email || lead.phone, { message: 'A lead needs an email or a phone number.' });
@@ -83,7 +96,7 @@ export const leadPatchSchema = z.strictObject({
   lastName: leadFields.lastName.optional(),
   company: leadFields.company.optional(),
   title: leadFields.title.optional(),
-  status: leadStatusField.optional(),
+  status: statusRefused,
   customFields: customFields.optional().describe('Replaces the whole object'),
 });
 
@@ -97,7 +110,7 @@ export const leadSchema = z
     lastName: z.string().nullable(),
     company: z.string().nullable(),
     title: z.string().nullable(),
-    status: z.string(),
+    status: leadStatusField,
     customFields: z.record(z.string(), z.unknown()),
     createdAt: isoTime,
     updatedAt: isoTime,

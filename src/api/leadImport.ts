@@ -11,14 +11,15 @@ import { isValidZone } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
 import { insertNewLeads, type NewLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
-import { COUNTRIES, DEFAULT_COUNTRY, leadStatusField, normaliseEmail, normalisePhone } from './leadFields.ts';
+import { COUNTRIES, DEFAULT_COUNTRY, normaliseEmail, normalisePhone } from './leadFields.ts';
 import { commonErrors, errorSchema, fail, type Api } from './wire.ts';
 
 export const MAX_IMPORT_ROWS = 50_000;
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 const INSERT_BATCH = 5_000;
 
-type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title' | 'status';
+// No `status`: a lead's status follows what happens to it; a `status` column is a custom field.
+type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title';
 
 /** Header spellings, compared without case, spaces, dashes or underscores. */
 const ALIASES: Record<string, Field> = {
@@ -44,7 +45,6 @@ const ALIASES: Record<string, Field> = {
   account: 'company',
   title: 'title',
   jobtitle: 'title',
-  status: 'status',
 };
 
 export function fieldForHeader(header: string): Field | undefined {
@@ -86,12 +86,6 @@ function toLead(headers: string[], record: string[], country: CountryCode): { le
         if (isValidZone(value)) lead.timezone = value;
         else problems.push({ field: header, message: `"${value}" is not an IANA time zone such as America/New_York.` });
         return;
-      case 'status': {
-        const status = value.toLowerCase();
-        if (leadStatusField.safeParse(status).success) lead.status = status;
-        else problems.push({ field: header, message: `"${value}" is not a status (lower-case letters, digits, "_" or "-").` });
-        return;
-      }
       default:
         lead[field] = value.slice(0, 200);
     }

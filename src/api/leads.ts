@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
+import type { Engine } from '../engine/engine.ts';
 import { deleteLead, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
 import { leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
@@ -13,7 +14,7 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
 
-export function leadRoutes(api: Api, db: Db) {
+export function leadRoutes(api: Api, db: Db, engine: Engine) {
   api.post(
     '/leads',
     {
@@ -84,7 +85,7 @@ export function leadRoutes(api: Api, db: Db) {
         tags: ['leads'],
         params: idParams,
         body: leadPatchSchema,
-        response: { 200: leadSchema, 409: errorSchema, ...commonErrors },
+        response: { 200: leadSchema, 409: errorSchema, 422: errorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -92,6 +93,14 @@ export function leadRoutes(api: Api, db: Db) {
       try {
         const lead = await updateLead(db, caller.workspaceId, request.params.id, request.body);
         if (!lead) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+        if (lead === 'unreachable') {
+          return fail(
+            reply,
+            422,
+            'lead_unreachable',
+            'A lead needs an email or a phone number: this change would leave it with neither; set the other one in the same request, or delete the lead.',
+          );
+        }
         return leadToWire(lead);
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -99,6 +108,30 @@ export function leadRoutes(api: Api, db: Db) {
         }
         throw error;
       }
+    },
+  );
+
+  api.post(
+    '/leads/:id/convert',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: 'Mark a lead converted: exits its enrollments whose exitOn lists converted',
+        tags: ['leads'],
+        params: idParams,
+        response: {
+          200: z.object({ lead: leadSchema, exited: z.array(z.uuid()).describe('Enrollments this ended (reason `converted`)') }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const result = await engine.convertLead({ leadId: request.params.id, workspaceId: caller.workspaceId, actor: caller.actor });
+      if (!result.ok) return fail(reply, 404, 'not_found', result.message);
+      const lead = await getLead(db, caller.workspaceId, request.params.id);
+      if (!lead) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+      return { lead: leadToWire(lead), exited: result.exited };
     },
   );
 

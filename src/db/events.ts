@@ -42,24 +42,52 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
   return row?.id;
 }
 
+type SuppressionChannel = 'email' | 'sms' | 'voice';
+
+const normalised = (channel: SuppressionChannel, address: string) => (channel === 'email' ? address.toLowerCase() : address);
+
+/**
+ * Suppresses an address in one workspace (our own unsubscribe page: the workspace whose message
+ * carried the link), or, with `workspaceId: 'account'`, in every workspace that sends through
+ * the provider account the opt-out came from. Today one account serves the whole process, so
+ * that is every workspace; a workspace created later inherits it (migration 008's trigger).
+ */
 export async function addSuppression(
   tx: Queryable,
-  s: { workspaceId: string; channel: 'email' | 'sms' | 'voice'; address: string; reason: string; source: string },
+  s: { workspaceId: string | 'account'; channel: SuppressionChannel; address: string; reason: string; source: string; sender?: string | null },
 ): Promise<void> {
+  const params = [s.channel, normalised(s.channel, s.address), s.reason, s.source, s.sender ?? null];
+  if (s.workspaceId === 'account') {
+    await tx.query(
+      `insert into suppressions (workspace_id, channel, address, reason, source, sender)
+       select w.id, $1, $2, $3, $4, $5 from workspaces w
+       on conflict (workspace_id, channel, address) do nothing`,
+      params,
+    );
+    return;
+  }
   await tx.query(
-    `insert into suppressions (workspace_id, channel, address, reason, source) values ($1, $2, $3, $4, $5)
+    `insert into suppressions (workspace_id, channel, address, reason, source, sender) values ($6, $1, $2, $3, $4, $5)
      on conflict (workspace_id, channel, address) do nothing`,
-    [s.workspaceId, s.channel, s.channel === 'email' ? s.address.toLowerCase() : s.address, s.reason, s.source],
+    [...params, s.workspaceId],
   );
 }
 
+/** Lifts a suppression in one workspace, or (`'account'`) wherever the provider account's opt-out put it. */
 export async function removeSuppression(
   tx: Queryable,
-  s: { workspaceId: string; channel: 'email' | 'sms' | 'voice'; address: string },
+  s: { workspaceId: string | 'account'; channel: SuppressionChannel; address: string },
 ): Promise<void> {
+  if (s.workspaceId === 'account') {
+    await tx.query(`delete from suppressions where channel = $1 and address = $2 and source <> 'touchpoint'`, [
+      s.channel,
+      normalised(s.channel, s.address),
+    ]);
+    return;
+  }
   await tx.query('delete from suppressions where workspace_id = $1 and channel = $2 and address = $3', [
     s.workspaceId,
     s.channel,
-    s.channel === 'email' ? s.address.toLowerCase() : s.address,
+    normalised(s.channel, s.address),
   ]);
 }

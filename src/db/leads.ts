@@ -1,16 +1,30 @@
 import type { Lead } from '../core/definition.ts';
+import { LEAD_STATUSES, OPT_OUT_REASONS, type LeadStatus } from '../core/leadStatus.ts';
 import type { Queryable } from './db.ts';
 import { uuidv7 } from './ids.ts';
 
 export interface LeadRecord extends Lead {
   workspaceId: string;
-  status: string;
+  status: LeadStatus;
   customFields: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewLead = Omit<Lead, 'id'> & { status?: string };
+export type NewLead = Omit<Lead, 'id'> & { status?: LeadStatus };
+
+/**
+ * A new lead starts as what the workspace already knows of its addresses: `opted_out` or
+ * `bounced` when one is suppressed (an opt-out a provider reported reaches every workspace,
+ * leads created later included), else `new`. One index probe per address.
+ */
+const INITIAL_STATUS = `coalesce(u.status, (
+    select case when bool_or(s.reason = any('{${OPT_OUT_REASONS.join(',')}}'::text[])) then 'opted_out'
+                when bool_or(s.reason = 'email.bounced') then 'bounced' end
+    from suppressions s
+    where s.workspace_id = $1
+      and ((s.channel = 'email' and s.address = lower(u.email)) or (s.channel in ('sms', 'voice') and s.address = u.phone))),
+  'new')`;
 
 export const LEAD_COLUMNS = `id, workspace_id as "workspaceId", email, phone, timezone,
   first_name as "firstName", last_name as "lastName", company, title, status,
@@ -38,7 +52,7 @@ export async function insertLeads(db: Queryable, workspaceId: string, leads: New
   return db.query<LeadRecord>(
     `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
      select $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            coalesce(u.status, 'new'), coalesce(u.custom_fields, '{}'::jsonb)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb)
      from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
        with ordinality as u(email, phone, timezone, first_name, last_name, company, title, status, custom_fields, ord)
      order by u.ord
@@ -74,7 +88,7 @@ export async function insertNewLeads(
   const rows = await db.query<LeadRecord>(
     `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
      select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            coalesce(u.status, 'new'), coalesce(u.custom_fields, '{}'::jsonb)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb)
      from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
        with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, ord)
      order by u.ord
@@ -123,17 +137,20 @@ const PATCHABLE: Record<string, string> = {
   lastName: 'last_name',
   company: 'company',
   title: 'title',
-  status: 'status',
   customFields: 'custom_fields',
 };
 
-/** Changes the given fields (a `null` clears one); unknown keys are ignored. */
+/**
+ * Changes the given fields (a `null` clears one); unknown keys (and `status`, which follows what
+ * happens) are ignored. A change that would leave the lead with neither email nor phone changes
+ * nothing and answers `unreachable`.
+ */
 export async function updateLead(
   db: Queryable,
   workspaceId: string,
   id: string,
   patch: Partial<Record<keyof typeof PATCHABLE, unknown>>,
-): Promise<LeadRecord | undefined> {
+): Promise<LeadRecord | 'unreachable' | undefined> {
   const sets: string[] = [];
   const params: unknown[] = [workspaceId, id];
   for (const [key, value] of Object.entries(patch)) {
@@ -142,15 +159,60 @@ export async function updateLead(
     params.push(key === 'customFields' ? JSON.stringify(value) : value);
     sets.push(`${column} = $${params.length}${key === 'customFields' ? '::jsonb' : ''}`);
   }
-  const [row] = await db.query<LeadRecord>(
-    `update leads set ${[...sets, 'updated_at = now()'].join(', ')} where workspace_id = $1 and id = $2
-     returning ${LEAD_COLUMNS}`,
-    params,
-  );
-  return row;
+  // The constraint `leads_reachable` (migration 008) checks the row as the update leaves it,
+  // so two patches clearing one address each cannot race past the rule.
+  try {
+    const [row] = await db.query<LeadRecord>(
+      `update leads set ${[...sets, 'updated_at = now()'].join(', ')} where workspace_id = $1 and id = $2
+       returning ${LEAD_COLUMNS}`,
+      params,
+    );
+    return row;
+  } catch (error) {
+    if ((error as { constraint?: string } | null)?.constraint === 'leads_reachable') return 'unreachable';
+    if (/leads_reachable/.test(String((error as Error | null)?.message))) return 'unreachable';
+    throw error;
+  }
 }
 
 export async function deleteLead(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
   const rows = await db.query('delete from leads where workspace_id = $1 and id = $2 returning id', [workspaceId, id]);
   return rows.length > 0;
+}
+
+/**
+ * Moves leads up to `status` (never down: only leads whose status ranks lower change). One
+ * statement for the batch; a lead already there is not written.
+ */
+export async function advanceLeadStatus(tx: Queryable, leadIds: readonly string[], status: LeadStatus, now: Date): Promise<void> {
+  if (leadIds.length === 0) return;
+  const lower = LEAD_STATUSES.slice(0, LEAD_STATUSES.indexOf(status));
+  if (lower.length === 0) return;
+  await tx.query(
+    `update leads set status = $2, updated_at = $3 where id = any($1::uuid[]) and status = any($4::text[])`,
+    [leadIds, status, now, lower],
+  );
+}
+
+/** After an opt-in lifted an opt-out: opted-out leads fall back to what their history shows. */
+export async function recomputeOptedOut(tx: Queryable, leadIds: readonly string[], now: Date): Promise<void> {
+  if (leadIds.length === 0) return;
+  await tx.query(
+    `update leads set status = lead_status_from_history(id), updated_at = $2 where id = any($1::uuid[]) and status = 'opted_out'`,
+    [leadIds, now],
+  );
+}
+
+/** Every lead, in any workspace, that holds an address on a channel. */
+export async function leadsHoldingAddress(
+  tx: Queryable,
+  address: { channel: 'email' | 'sms' | 'voice'; value: string },
+): Promise<Array<{ id: string; workspaceId: string }>> {
+  const byEmail = address.channel === 'email';
+  return tx.query(
+    `select id, workspace_id as "workspaceId" from leads
+     where ${byEmail ? 'lower(email) = $1 and email is not null' : 'phone = $1'}
+     order by created_at, id`,
+    [byEmail ? address.value.toLowerCase() : address.value],
+  );
 }

@@ -11,10 +11,12 @@ import { nextStepId } from '../core/decide.ts';
 import type { Queryable } from '../db/db.ts';
 import { ENROLLMENT_COLUMNS, lockEnrollment, recordChange, type EnrollmentRecord } from '../db/enrollments.ts';
 import { insertEvent } from '../db/events.ts';
+import { advanceLeadStatus } from '../db/leads.ts';
 import { recordFinishedExecution } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from './context.ts';
+import { exitOnTrigger } from './ingest.ts';
 
 export type ControlResult =
   | { ok: true; enrollment: EnrollmentRecord }
@@ -34,6 +36,7 @@ export async function applyOperatorAction(
   args: { enrollmentId: string; workspaceId?: string; action: OperatorAction; actor: string; reason?: string | null },
 ): Promise<ControlResult> {
   const now = deps.clock.now();
+  let alsoExited: string[] = [];
   const result = await deps.db.transaction(async (tx): Promise<ControlResult> => {
     const current = await lockEnrollment(tx, args.enrollmentId);
     if (!current || (args.workspaceId && current.workspaceId !== args.workspaceId)) {
@@ -57,6 +60,8 @@ export async function applyOperatorAction(
       reason: args.reason,
       at: now,
     });
+    // A conversion is the lead's, not one sequence's: see convertLeadIn.
+    if (args.action === 'convert') alsoExited = await convertLeadIn(tx, { leadId: current.leadId, except: current.id, actor: args.actor, now });
     return { ok: true, enrollment: updated! };
   });
   if (!result.ok) return result;
@@ -64,6 +69,43 @@ export async function applyOperatorAction(
   if (args.action === 'pause' || args.action === 'cancel' || args.action === 'convert') {
     await waitForInFlight(deps, args.enrollmentId);
   }
+  for (const id of alsoExited) await waitForInFlight(deps, id);
+  return result;
+}
+
+/**
+ * Marks a lead converted, in the caller's transaction: every other live enrollment of the lead
+ * whose `exitOn` lists `converted` exits (reason `converted`), and the lead's status becomes
+ * `converted`. Sequences that do not list it (onboarding after the sale, say) go on. Answers
+ * the enrollments it exited.
+ */
+async function convertLeadIn(
+  tx: Queryable,
+  args: { leadId: string; except?: string; actor: string; now: Date },
+): Promise<string[]> {
+  const exited = await exitOnTrigger(tx, { leadId: args.leadId, trigger: 'converted', now: args.now, actor: args.actor, except: args.except });
+  await advanceLeadStatus(tx, [args.leadId], 'converted', args.now);
+  return exited;
+}
+
+export type ConvertLeadResult = { ok: true; exited: string[] } | { ok: false; code: 'not_found'; message: string };
+
+/**
+ * `POST /api/leads/{id}/convert`: the lead converted outside any one enrollment (a deal closed,
+ * a lead that was never enrolled). Same rule as converting an enrollment, in one transaction;
+ * answers once no exited enrollment has a send in flight.
+ */
+export async function convertLead(
+  deps: ControlDeps,
+  args: { leadId: string; workspaceId: string; actor: string },
+): Promise<ConvertLeadResult> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction(async (tx): Promise<ConvertLeadResult> => {
+    const [lead] = await tx.query('select id from leads where id = $1 and workspace_id = $2', [args.leadId, args.workspaceId]);
+    if (!lead) return { ok: false, code: 'not_found', message: `Lead ${args.leadId} does not exist.` };
+    return { ok: true, exited: await convertLeadIn(tx, { leadId: args.leadId, actor: args.actor, now }) };
+  });
+  if (result.ok) for (const id of result.exited) await waitForInFlight(deps, id);
   return result;
 }
 

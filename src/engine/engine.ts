@@ -4,7 +4,7 @@
  */
 import type { OperatorAction } from '../core/enrollmentStatus.ts';
 import type { InboundEvent } from '../webhooks/types.ts';
-import { applyOperatorAction, recordOutcome, type ControlResult } from './controls.ts';
+import { applyOperatorAction, convertLead, recordOutcome, type ControlResult, type ConvertLeadResult } from './controls.ts';
 import type { EngineDeps } from './deps.ts';
 import { InlineDispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
@@ -29,6 +29,8 @@ export interface Engine {
     note?: string | null;
     actor: string;
   }): Promise<ControlResult>;
+  /** The lead converted: exits its enrollments whose exitOn lists `converted`, sets its status. */
+  convertLead(args: { leadId: string; workspaceId: string; actor: string }): Promise<ConvertLeadResult>;
   ingest(event: InboundEvent): Promise<IngestResult>;
   /** Something is due now; the dispatcher (whichever runs) should look. */
   wake(): void;
@@ -50,6 +52,7 @@ export function createEngine(
     enroll: (args) => enrollLeads(io, args),
     act: (args) => applyOperatorAction(io, args),
     recordOutcome: (args) => recordOutcome(io, args),
+    convertLead: (args) => convertLead(io, args),
     ingest: (event) => ingestEvent(io, event),
     wake,
   };

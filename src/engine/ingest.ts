@@ -1,13 +1,16 @@
 /**
- * Events from providers (and the engine's own mock outcomes) enter here: matched to an
- * execution, enrollment and lead, deduplicated by provider event id, mirrored into
- * suppressions, applied to exit rules, and waking whatever waits for them.
+ * Events from providers (and the engine's own mock outcomes) enter here: routed to the
+ * workspaces, leads and enrollments they concern, deduplicated by provider event id, mirrored
+ * into suppressions, applied to exit rules and to the leads' lifecycle, and waking whatever
+ * waits for them.
  */
 import { exitReason } from '../core/decide.ts';
-import type { Channel, EventType } from '../core/definition.ts';
+import type { Channel, EventType, ExitTrigger } from '../core/definition.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { recordChange, type EnrollmentRecord, ENROLLMENT_COLUMNS } from '../db/enrollments.ts';
 import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts';
+import { advanceLeadStatus, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
+import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { findExecutionForEvent, reconcileUnknown } from '../db/executions.ts';
 import type { InboundEvent } from '../webhooks/types.ts';
 import type { Clock } from './clock.ts';
@@ -24,15 +27,23 @@ export type IngestResult =
   | { status: 'duplicate' }
   | { status: 'unmatched' };
 
-interface Match {
+/** One place an event lands: a workspace's lead, and the enrollment and step it is about when known. */
+interface Target {
   workspaceId: string;
   leadId: string | null;
   enrollmentId: string | null;
   executionId: string | null;
   stepId: string | null;
-  address?: { channel: Channel; value: string };
   /** When we sent the message the event is about. */
   sentAt?: Date;
+}
+
+interface Routing {
+  /** The first is where the provider's event id is recorded; the others get a derived key. */
+  targets: Target[];
+  address?: { channel: Channel; value: string };
+  /** Matched through our execution (id, message id or the thread a reply answers). */
+  threaded: boolean;
 }
 
 export function channelOf(type: EventType): Channel | null {
@@ -42,7 +53,20 @@ export function channelOf(type: EventType): Channel | null {
   return null;
 }
 
-async function match(db: Queryable, event: InboundEvent): Promise<Match | undefined> {
+/**
+ * Whose event is this? (docs/ENGINE.md, "Opt-outs and replies across workspaces")
+ * - An event that names our message (execution id, provider message id, or the Message-ID a
+ *   reply answers) belongs to that message's workspace and enrollment.
+ * - An opt-out or opt-in from a provider (STOP, START, a provider-side unsubscribe, a bounce, a
+ *   spam report) belongs to the sender account, so it also reaches every lead holding the
+ *   address on that channel, in every workspace that sends through the account.
+ * - A reply that names no thread goes to every live enrollment (any workspace) of a lead holding
+ *   the address, each on its last delivered step of that channel; with none live, to the
+ *   enrollment of the last message we delivered to the address; else to the newest such lead.
+ * - Anything else that carries only an address: the lead holding it we wrote to last.
+ */
+async function route(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
+  const accountWide = (event.suppress === true || event.unsuppress === true) && event.provider !== 'touchpoint';
   const execution =
     (await findExecutionForEvent(db, { executionId: event.executionId, providerMessageId: event.providerMessageId })) ??
     (await firstExecutionRepliedTo(db, event.inReplyTo ?? []));
@@ -52,28 +76,63 @@ async function match(db: Queryable, event: InboundEvent): Promise<Match | undefi
     ]);
     const channel = event.address?.channel ?? channelOf(event.type) ?? 'email';
     const value = event.address?.value ?? (channel === 'email' ? lead?.email : lead?.phone) ?? undefined;
-    return {
-      workspaceId: execution.workspaceId,
-      leadId: execution.leadId,
-      enrollmentId: execution.enrollmentId,
-      executionId: execution.id,
-      stepId: execution.stepId,
-      address: value ? { channel, value } : undefined,
-      sentAt: execution.startedAt,
-    };
+    const address = value ? { channel, value } : undefined;
+    const targets: Target[] = [
+      {
+        workspaceId: execution.workspaceId,
+        leadId: execution.leadId,
+        enrollmentId: execution.enrollmentId,
+        executionId: execution.id,
+        stepId: execution.stepId,
+        sentAt: execution.startedAt,
+      },
+    ];
+    if (accountWide && address) targets.push(...(await holders(db, address)).filter((t) => t.leadId !== execution.leadId));
+    return { targets, address, threaded: true };
   }
   if (!event.address) return undefined;
-  // Only an address: the lead it belongs to that we most recently wrote to.
-  const column = event.address.channel === 'email' ? 'lower(l.email)' : 'l.phone';
-  const value = event.address.channel === 'email' ? event.address.value.toLowerCase() : event.address.value;
-  const [lead] = await db.query<{ id: string; workspaceId: string }>(
-    `select l.id, l.workspace_id as "workspaceId" from leads l
-     left join lateral (select max(started_at) as last from sequence_executions x where x.lead_id = l.id) x on true
-     where ${column} = $1 order by x.last desc nulls last, l.created_at desc limit 1`,
-    [value],
+  const address = event.address;
+  if (accountWide) return { targets: await holders(db, address), address, threaded: false };
+  const leads = await leadsHoldingAddress(db, address);
+  if (leads.length === 0) return undefined;
+  const ids = leads.map((l) => l.id);
+  const channel = channelOf(event.type);
+  if (channel && (event.type === 'email.replied' || event.type === 'sms.replied')) {
+    const live = await db.query<Target>(
+      `select e.workspace_id as "workspaceId", e.lead_id as "leadId", e.id as "enrollmentId", x.id as "executionId", x.step_id as "stepId"
+       from enrollments e
+       left join lateral (
+         select x.id, x.step_id from sequence_executions x
+         where x.enrollment_id = e.id and x.channel = $2 and x.status = 'succeeded'
+         order by x.started_at desc limit 1) x on true
+       where e.lead_id = any($1::uuid[]) and e.status in ('active', 'paused', 'waiting')
+       order by e.enrolled_at, e.id`,
+      [ids, channel],
+    );
+    if (live.length > 0) return { targets: live, address, threaded: false };
+  }
+  // The lead holding the address we wrote to last (on this channel when the event has one).
+  const [last] = await db.query<Target>(
+    `select x.workspace_id as "workspaceId", x.lead_id as "leadId", x.enrollment_id as "enrollmentId", x.id as "executionId",
+       x.step_id as "stepId"
+     from sequence_executions x
+     where x.lead_id = any($1::uuid[]) and x.status = 'succeeded' and ($2::text is null or x.channel = $2)
+     order by x.started_at desc limit 1`,
+    [ids, channel],
   );
-  if (!lead) return undefined;
-  return { workspaceId: lead.workspaceId, leadId: lead.id, enrollmentId: null, executionId: null, stepId: null, address: event.address };
+  const replied = event.type === 'email.replied' || event.type === 'sms.replied';
+  if (last) {
+    // A reply is attributed to the message it most likely answers; other events stay lead-level.
+    const target = replied ? last : { ...last, enrollmentId: null, executionId: null, stepId: null };
+    return { targets: [target], address, threaded: false };
+  }
+  const newest = leads[leads.length - 1]!;
+  return { targets: [{ workspaceId: newest.workspaceId, leadId: newest.id, enrollmentId: null, executionId: null, stepId: null }], address, threaded: false };
+}
+
+async function holders(db: Queryable, address: { channel: Channel; value: string }): Promise<Target[]> {
+  const leads = await leadsHoldingAddress(db, address);
+  return leads.map((l) => ({ workspaceId: l.workspaceId, leadId: l.id, enrollmentId: null, executionId: null, stepId: null }));
 }
 
 /**
@@ -95,37 +154,55 @@ async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
 export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promise<IngestResult> {
   const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
-    const found = await match(tx, event);
-    if (!found) return { status: 'unmatched' };
-    // Providers stamp events in whole seconds, so an open can look older than the send (and the
-    // enrollment) it follows, and conditions would not see it. Nothing about a message happens
-    // before we sent it.
-    const early = found.sentAt !== undefined && event.occurredAt.getTime() < found.sentAt.getTime();
-    const eventId = await insertEvent(tx, {
-      workspaceId: found.workspaceId,
-      leadId: found.leadId,
-      enrollmentId: found.enrollmentId,
-      executionId: found.executionId,
-      stepId: found.stepId,
-      type: event.type,
-      channel: channelOf(event.type),
-      provider: event.provider,
-      providerEventId: event.providerEventId,
-      occurredAt: early ? found.sentAt! : event.occurredAt,
-      receivedAt: now,
-      data: early ? { ...event.data, providerOccurredAt: event.occurredAt.toISOString() } : event.data,
-    });
-    if (!eventId) return { status: 'duplicate' };
+    const routing = await route(tx, event);
+    if (!routing) return { status: 'unmatched' };
+    const { targets, address } = routing;
+    const accountWide = event.provider !== 'touchpoint';
+    let first: string | undefined;
+    for (const [index, target] of targets.entries()) {
+      // Providers stamp events in whole seconds, so an open can look older than the send (and the
+      // enrollment) it follows, and conditions would not see it. Nothing about a message happens
+      // before we sent it.
+      const early = target.sentAt !== undefined && event.occurredAt.getTime() < target.sentAt.getTime();
+      const eventId = await insertEvent(tx, {
+        workspaceId: target.workspaceId,
+        leadId: target.leadId,
+        enrollmentId: target.enrollmentId,
+        executionId: target.executionId,
+        stepId: target.stepId,
+        type: event.type,
+        channel: channelOf(event.type),
+        provider: event.provider,
+        // The provider's id is the dedupe key of the whole delivery: a retry conflicts on the first.
+        providerEventId: index === 0 ? event.providerEventId : `${event.providerEventId}:${target.leadId}:${target.enrollmentId ?? ''}`,
+        occurredAt: early ? target.sentAt! : event.occurredAt,
+        receivedAt: now,
+        data: early ? { ...event.data, providerOccurredAt: event.occurredAt.toISOString() } : event.data,
+      });
+      if (index === 0 && !eventId) return { status: 'duplicate' };
+      first ??= eventId;
+    }
     // Any provider event about a message proves it went out: a send a crash left `unknown` is
     // reconciled here (it was never resent, and now we know it arrived).
-    if (found.executionId) await reconcileUnknown(tx, found.executionId, event.providerMessageId, now);
-    if (found.address && (event.suppress || event.unsuppress)) {
-      const suppression = { workspaceId: found.workspaceId, channel: found.address.channel, address: found.address.value };
-      if (event.suppress) await addSuppression(tx, { ...suppression, reason: event.type, source: event.provider });
-      else await removeSuppression(tx, suppression);
+    if (routing.threaded && targets[0]?.executionId) await reconcileUnknown(tx, targets[0].executionId, event.providerMessageId, now);
+    if (address && (event.suppress || event.unsuppress)) {
+      // A provider's opt-out belongs to its sender account; our own unsubscribe page's to the
+      // workspace whose message carried the link.
+      const scope = accountWide ? 'account' : targets[0]?.workspaceId;
+      const suppression = { channel: address.channel, address: address.value };
+      if (scope && event.suppress) {
+        await addSuppression(tx, { ...suppression, workspaceId: scope, reason: event.type, source: event.provider, sender: event.sender });
+      } else if (scope) await removeSuppression(tx, { ...suppression, workspaceId: scope });
     }
-    const exited = found.leadId ? await applyToLead(tx, found.leadId, event.type, now) : 0;
-    return { status: 'recorded', eventId, leadId: found.leadId, exited };
+    const leadIds = [...new Set(targets.flatMap((t) => (t.leadId ? [t.leadId] : [])))];
+    let exited = 0;
+    // Enrollments are locked before leads, as the executor does.
+    for (const leadId of leadIds) exited += await applyToLead(tx, leadId, event.type, now);
+    const status = leadStatusForEvent(event.type);
+    if (status) await advanceLeadStatus(tx, leadIds, status, now);
+    if (event.unsuppress) await recomputeOptedOut(tx, leadIds, now);
+    if (!first) return { status: 'unmatched' };
+    return { status: 'recorded', eventId: first, leadId: targets[0]?.leadId ?? null, exited };
   });
   if (result.status === 'recorded') deps.wake();
   return result;
@@ -136,26 +213,41 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
  * stops all of a lead's sequences, paused ones too); the others are woken to look again.
  */
 async function applyToLead(tx: Queryable, leadId: string, type: EventType, now: Date): Promise<number> {
+  return (await exitOnTrigger(tx, { leadId, trigger: type, now, actor: 'system', wakeOthers: true })).length;
+}
+
+/**
+ * Exits every live enrollment of a lead whose `exitOn` lists `trigger` (but `except`), with the
+ * trigger's reason and an audit row; answers their ids. Locks them (the executor re-checks under
+ * the same lock before any send). `wakeOthers`: the enrollments that stay run again now, so a
+ * branch waiting on the event sees it.
+ */
+export async function exitOnTrigger(
+  tx: Queryable,
+  args: { leadId: string; trigger: ExitTrigger; now: Date; actor: string; except?: string; wakeOthers?: boolean },
+): Promise<string[]> {
+  const { leadId, trigger, now } = args;
   const cols = ENROLLMENT_COLUMNS.split(',').map((c) => `e.${c.trim()}`).join(', ');
   const live = await tx.query<EnrollmentRecord & { definition: unknown }>(
     `select ${cols}, v.definition from enrollments e
      join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
-     where e.lead_id = $1 and e.status in ('active', 'paused', 'waiting') for update of e`,
-    [leadId],
+     where e.lead_id = $1 and e.status in ('active', 'paused', 'waiting') and e.id is distinct from $2::uuid
+     order by e.id for update of e`,
+    [leadId, args.except ?? null],
   );
-  let exited = 0;
+  const exited: string[] = [];
   for (const { definition: stored, ...enrollment } of live) {
     const definition = parseStoredDefinition(`${enrollment.sequenceId}:${enrollment.sequenceVersion}`, stored);
-    if ((definition.exitOn as string[]).includes(type)) {
-      const reason = exitReason(type);
+    if ((definition.exitOn as string[]).includes(trigger)) {
+      const reason = exitReason(trigger);
       await tx.query(
         `update enrollments set status = 'exited', status_reason = $2, finished_at = $3, updated_at = $3,
            next_execution_at = null, waiting_for = null, wake_requested = false where id = $1`,
         [enrollment.id, reason, now],
       );
-      await recordChange(tx, { enrollment, actor: 'system', action: 'exit', from: enrollment.status, to: 'exited', reason, at: now });
-      exited++;
-    } else if (enrollment.status !== 'paused') {
+      await recordChange(tx, { enrollment, actor: args.actor, action: 'exit', from: enrollment.status, to: 'exited', reason, at: now });
+      exited.push(enrollment.id);
+    } else if (args.wakeOthers && enrollment.status !== 'paused') {
       await tx.query(
         `update enrollments set next_execution_at = case when lease_id is null then $2 else next_execution_at end,
            wake_requested = lease_id is not null where id = $1`,

@@ -55,12 +55,28 @@ export interface StepEnd {
 /** Applies every step end in one statement; answers the status of each enrollment it moved. */
 export async function applyStepEnds(db: Queryable, ends: StepEnd[]): Promise<Map<string, EnrollmentStatus>> {
   if (ends.length === 0) return new Map();
+  const sent = ends.flatMap((e) => (e.execution?.kind === 'complete' && e.execution.status === 'succeeded' ? [e.execution.id] : []));
   const rows = await db.query<{ enrollmentId: string; status: EnrollmentStatus }>(
-    'select enrollment_id as "enrollmentId", status from engine_apply_steps($1::jsonb)',
-    [JSON.stringify(ends.map(toRow))],
+    sent.length === 0 ? APPLY : APPLY_AND_MARK_CONTACTED,
+    sent.length === 0 ? [JSON.stringify(ends.map(toRow))] : [JSON.stringify(ends.map(toRow)), sent, ends[0]!.now],
   );
   return new Map(rows.map((r) => [r.enrollmentId, r.status]));
 }
+
+const APPLY = 'select enrollment_id as "enrollmentId", status from engine_apply_steps($1::jsonb)';
+
+/**
+ * The same, and a lead a send reached that is still `new` becomes `contacted` (the lead
+ * lifecycle, src/core/leadStatus.ts) in the same statement: a lead already contacted costs a
+ * primary-key probe and no write. The leads are written after the enrollments are locked, the
+ * order every other writer of both keeps.
+ */
+const APPLY_AND_MARK_CONTACTED = `with steps as (select enrollment_id, status from engine_apply_steps($1::jsonb)),
+  contacted as (
+    update leads l set status = 'contacted', updated_at = $3
+    from sequence_executions x
+    where x.id = any($2::uuid[]) and l.id = x.lead_id and l.status = 'new')
+  select enrollment_id as "enrollmentId", status from steps`;
 
 /** One element of `engine_apply_steps`'s input (its column names). */
 function toRow(end: StepEnd): Record<string, unknown> {

@@ -91,6 +91,8 @@ describe('translateTelnyxEvent: messaging', () => {
       occurredAt: new Date(OCCURRED),
       providerMessageId: 'b301ed3f-1490-491f-995f-6e64e69674d4',
       address: { channel: 'sms', value: LEAD },
+      // Our number it came to: an opt-out belongs to that sender (docs/ENGINE.md).
+      sender: US,
       data: { eventType: 'message.received', text: 'Sure, call me at 3', mediaUrls: [], to: US },
     });
   });

@@ -157,12 +157,14 @@ export function translateTelnyxEvent(body: unknown, options?: TranslateOptions):
   let address: string | undefined;
   let providerMessageId: string | undefined;
   let executionId: string | undefined;
+  let sender: string | undefined;
   if (eventType.startsWith('message.')) {
     channel = 'sms';
     providerMessageId = str(payload.id);
     if (eventType === 'message.received') {
       drafts = inboundMessage(payload);
       address = phone(payload.from);
+      sender = phone(firstTo(payload));
     } else {
       drafts = eventType === 'message.finalized' ? finalizedMessage(payload) : [];
       address = phone(firstTo(payload));
@@ -186,6 +188,7 @@ export function translateTelnyxEvent(body: unknown, options?: TranslateOptions):
       ...(providerMessageId ? { providerMessageId } : {}),
       ...(executionId ? { executionId } : {}),
       ...(address ? { address: { channel, value: address } } : {}),
+      ...(sender ? { sender } : {}),
       ...(d.suppress ? { suppress: true } : {}),
       ...(d.unsuppress ? { unsuppress: true } : {}),
       data: { eventType, ...d.data },

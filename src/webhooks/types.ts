@@ -17,6 +17,11 @@ export interface InboundEvent {
   executionId?: string;
   /** The lead's address when that is all we can match on (inbound replies, suppressions). */
   address?: { channel: 'email' | 'sms' | 'voice'; value: string };
+  /**
+   * Our number or address the event came through (the `to` of an inbound text), when the
+   * provider names it: an opt-out belongs to the sender it was sent to.
+   */
+  sender?: string;
   /** Headers of an inbound email that point at the message it answers. */
   inReplyTo?: string[];
   /** Should the address be suppressed (hard bounce, spam report, unsubscribe, STOP)? */

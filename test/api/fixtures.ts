@@ -62,6 +62,7 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/sequences/enrollments/:id/outcomes': { outcome: 'connected' },
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
     'PATCH /api/workspace/settings': { frequencyCaps: { email: 3 } },
+    'POST /api/leads/:id/convert': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

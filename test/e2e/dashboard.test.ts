@@ -205,6 +205,17 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
     await enrollmentStatus(/completed/);
 
+    // The lead's status followed the send; the header marks it converted; the list filters on it.
+    await page.getByTestId('lead-status').filter({ hasText: 'contacted' }).waitFor();
+    await page.getByRole('button', { name: 'Mark converted' }).click();
+    await page.getByTestId('lead-status').filter({ hasText: 'converted' }).waitFor();
+    await page.getByRole('link', { name: '← Leads' }).click();
+    await page.getByRole('link', { name: 'Linus' }).waitFor();
+    await page.getByRole('combobox', { name: 'Status', exact: true }).click();
+    await page.getByRole('option', { name: 'converted' }).click();
+    await page.getByRole('link', { name: 'Linus' }).waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+
     // The sequence's funnel counts the run; the dry run projects a timeline for a lead and a hypothetical event.
     await page.getByRole('link', { name: 'Sequences' }).click();
     await page.getByRole('link', { name: 'Demo follow-up' }).click();
@@ -248,6 +259,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
     await page.getByTestId('enrollment').first().waitFor();
     expect(await page.getByRole('button', { name: 'Log activity' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Mark converted' }).count()).toBe(0);
     await page.getByRole('link', { name: 'Sequences' }).click();
     await page.getByRole('link', { name: 'Demo follow-up' }).click();
     await visible('Only admins edit sequences');

@@ -15,6 +15,9 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** A lead's lifecycle, lowest to highest (src/core/leadStatus.ts): set by what happens, never typed in. */
+export type LeadStatus = 'new' | 'contacted' | 'replied' | 'bounced' | 'opted_out' | 'converted';
+
 export interface Lead {
   id: string;
   email?: string | null;
@@ -24,10 +27,17 @@ export interface Lead {
   lastName?: string | null;
   company?: string | null;
   title?: string | null;
-  status: string;
+  status: LeadStatus;
   customFields?: Record<string, unknown>;
   createdAt: string;
   updatedAt?: string;
+}
+
+/** `POST /api/leads/{id}/convert` (src/api/leads.ts). */
+export interface ConvertLeadResult {
+  lead: Lead;
+  /** Enrollments the conversion ended (their exitOn lists `converted`). */
+  exited: string[];
 }
 
 /** `POST /api/leads/import` (src/api/leadImport.ts). */

@@ -45,7 +45,7 @@ export function ImportCsv({ opened, onClose }: { opened: boolean; onClose: () =>
     <Modal opened={opened} onClose={close} title="Import leads from CSV" size="xl">
       <Stack>
         <Text size="sm" c="dimmed">
-          The first line names the columns: email, phone, first_name, last_name, company, title, timezone, status. Other columns become
+          The first line names the columns: email, phone, first_name, last_name, company, title, timezone. Other columns (a status or stage of your own too) become
           custom fields. Each lead needs an email or a phone.
         </Text>
         <FileInput

@@ -1,7 +1,7 @@
-import { Grid, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { useQuery } from '@tanstack/react-query';
-import { get, itemsOf } from '../api/client.ts';
-import type { Enrollment, Lead } from '../api/types.ts';
+import { Button, Grid, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { get, itemsOf, post } from '../api/client.ts';
+import type { ConvertLeadResult, Enrollment, Lead } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -10,6 +10,7 @@ import { EnrollmentCard } from '../lead/EnrollmentCard.tsx';
 import { LogActivity } from '../lead/LogActivity.tsx';
 import { LeadTimeline } from '../lead/Timeline.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
+import { LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
 import { Link } from '../router.tsx';
 
 function Field({ label, value }: { label: string; value: unknown }) {
@@ -25,7 +26,13 @@ function Field({ label, value }: { label: string; value: unknown }) {
 
 export function LeadDetailPage({ id }: { id: string }) {
   const auth = useAuth();
-  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`) });
+  const client = useQueryClient();
+  // The status follows what happens (a send, a reply, a STOP), so it is polled like the enrollments.
+  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: 2_000 });
+  const convert = useMutation({
+    mutationFn: () => post<ConvertLeadResult>(`/api/leads/${id}/convert`),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['lead', id] }),
+  });
   const enrollments = useQuery({
     queryKey: ['lead', id, 'enrollments'],
     queryFn: async () => itemsOf<Enrollment>(await get<unknown>(`/api/leads/${id}/sequences`)),
@@ -49,13 +56,30 @@ export function LeadDetailPage({ id }: { id: string }) {
           <Text size="sm">
             <Link to="/leads">← Leads</Link>
           </Text>
-          <Title order={2} data-testid="lead-name">
-            {leadName(l)}
-          </Title>
+          <Group gap="xs">
+            <Title order={2} data-testid="lead-name">
+              {leadName(l)}
+            </Title>
+            <LeadStatusBadge status={l.status} />
+          </Group>
           <Text c="dimmed">{[l.title, l.company].filter(Boolean).join(' at ')}</Text>
         </Stack>
-        <CompletenessBadge lead={l} />
+        <Group gap="xs">
+          {auth.can('operator') && l.status !== 'converted' && (
+            <Button
+              variant="light"
+              color="teal"
+              loading={convert.isPending}
+              onClick={() => convert.mutate()}
+              title="Sets the lead converted and ends every sequence whose exit rules list “converted”"
+            >
+              Mark converted
+            </Button>
+          )}
+          <CompletenessBadge lead={l} />
+        </Group>
       </Group>
+      <ErrorAlert error={convert.error} title="The lead could not be marked converted" />
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>
@@ -64,7 +88,6 @@ export function LeadDetailPage({ id }: { id: string }) {
                 <Field label="Email" value={l.email} />
                 <Field label="Phone" value={l.phone} />
                 <Field label="Time zone" value={l.timezone} />
-                <Field label="Status" value={l.status} />
                 {custom.map(([key, value]) => (
                   <Field key={key} label={key} value={typeof value === 'object' ? JSON.stringify(value) : value} />
                 ))}

@@ -1,4 +1,4 @@
-import { Badge, Button, Checkbox, Group, Pagination, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, Pagination, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -11,11 +11,12 @@ import { leadName } from '../components/format.ts';
 import { BulkEnroll } from '../leads/BulkEnroll.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { ImportCsv } from '../leads/ImportCsv.tsx';
+import { LEAD_STATUSES, LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
 import { NewLead } from '../leads/NewLead.tsx';
 import { Link } from '../router.tsx';
 
 const PAGE_SIZE = 25;
-const STATUSES = ['new', 'contacted', 'engaged', 'converted', 'unsubscribed'];
+const STATUSES = LEAD_STATUSES.map((s) => ({ value: s.value, label: s.label }));
 
 export function LeadsPage() {
   const auth = useAuth();
@@ -137,7 +138,7 @@ export function LeadsPage() {
                   <Table.Td>{lead.email ?? '—'}</Table.Td>
                   <Table.Td>{lead.company ?? '—'}</Table.Td>
                   <Table.Td>
-                    <Badge variant="outline">{lead.status}</Badge>
+                    <LeadStatusBadge status={lead.status} />
                   </Table.Td>
                   <Table.Td>
                     <CompletenessBadge lead={lead} />
