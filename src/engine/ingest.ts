@@ -62,7 +62,8 @@ export function channelOf(type: EventType): Channel | null {
  *   address on that channel, in every workspace that sends through the account.
  * - A reply that names no thread goes to every live enrollment (any workspace) of a lead holding
  *   the address, each on its last delivered step of that channel; with none live, to the
- *   enrollment of the last message we delivered to the address; else to the newest such lead.
+ *   enrollment of the last message we delivered to the address; else, when one workspace alone
+ *   holds the address, to its newest such lead (several: unmatched).
  * - Anything else that carries only an address: the lead holding it we wrote to last.
  */
 async function route(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
@@ -126,6 +127,9 @@ async function route(db: Queryable, event: InboundEvent): Promise<Routing | unde
     const target = replied ? last : { ...last, enrollmentId: null, executionId: null, stepId: null };
     return { targets: [target], address, threaded: false };
   }
+  // Nothing was ever delivered to the address: only a workspace that is alone in holding it may
+  // have the event; were several to hold it, picking one would hand a stranger's words to a tenant.
+  if (new Set(leads.map((l) => l.workspaceId)).size > 1) return undefined;
   const newest = leads[leads.length - 1]!;
   return { targets: [{ workspaceId: newest.workspaceId, leadId: newest.id, enrollmentId: null, executionId: null, stepId: null }], address, threaded: false };
 }

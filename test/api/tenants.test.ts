@@ -240,6 +240,21 @@ describe.each(kinds)('leads and tenants on %s', (kind) => {
       expect(stats.steps.find((s: { stepId: string }) => s.stepId === 'intro')).toMatchObject({ replied: 1 });
     });
 
+    it('a reply from an address two workspaces hold but neither ever wrote to lands in neither', async () => {
+      const email = `stranger-${unique()}@acme.test`;
+      const mine = await newLead({ email });
+      const theirs = await newLead({ email }, kit.other.operator);
+      const result = await ingest({ type: 'email.replied', provider: 'sendgrid', address: { channel: 'email', value: email }, data: { subject: 'Hello?' } });
+      expect(result.status).toBe('unmatched');
+      expect(await events(mine)).toEqual([]);
+      expect(await events(theirs, kit.other.admin)).toEqual([]);
+      // One workspace alone holding it: the reply is that workspace's, on the lead.
+      const alone = `alone-${unique()}@acme.test`;
+      const only = await newLead({ email: alone });
+      expect((await ingest({ type: 'email.replied', provider: 'sendgrid', address: { channel: 'email', value: alone } })).status).toBe('recorded');
+      expect((await events(only)).map((e) => e.data.type)).toEqual(['email.replied']);
+    });
+
     it('a reply that names its thread stays in that workspace', async () => {
       const email = `thread-${unique()}@acme.test`;
       const mine = await newLead({ email });
