@@ -71,6 +71,14 @@ export const configSchema = z.object({
   RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
   /** Mock delivery runs unthrottled (demos, tests) unless this is true. */
   RATE_LIMIT_MOCK_DELIVERY: bool.default(false),
+  /** Failed API authentications per minute per client address; past it, 429 without a token lookup. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /** Bearer token Prometheus sends to GET /metrics (an API token is accepted too). */
+  METRICS_TOKEN: optionalText,
+  /** A scrape reuses the store's counts (due, in flight) for this long. */
+  METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  /** SIGTERM: how long in-flight work may take before leases are given back and the process exits. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -85,6 +93,7 @@ export const SECRET_KEYS = [
   'UNSUBSCRIBE_SECRET',
   'DATABASE_URL',
   'REDIS_URL',
+  'METRICS_TOKEN',
 ] as const;
 
 export class ConfigError extends Error {}
