@@ -57,11 +57,12 @@ export async function runWorker(config: Config, argv: string[]): Promise<number>
     db: runtime.db,
     clock: deps.clock,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'),
+    cacheMs: config.METRICS_CACHE_SECONDS * 1000,
   });
 
   const metrics = config.WORKER_METRICS_PORT ? Fastify() : undefined;
   if (metrics) {
-    await metricsPlugin(metrics);
+    await metricsPlugin(metrics, { token: config.METRICS_TOKEN });
     metrics.get('/healthz', async () => ({ status: 'ok', leader: leader.isLeader }));
     await metrics.listen({ port: config.WORKER_METRICS_PORT, host: config.HOST });
   }
