@@ -24,6 +24,8 @@ export interface Runtime {
   app: FastifyInstance;
   mock?: MockDelivery;
   close(): Promise<void>;
+  /** Gives back the leases of steps this process is still running (a shutdown past its deadline). */
+  releaseLeases(): Promise<number>;
 }
 
 export async function createRuntime(
@@ -91,10 +93,11 @@ export async function createRuntime(
     app,
     mock,
     close: async () => {
-      await app.close();
-      await engine.dispatcher.stop();
+      // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
+      await Promise.all([app.close(), engine.dispatcher.stop()]);
       await parts.close();
       if (!options.db) await db.close();
     },
+    releaseLeases: () => engine.dispatcher.releaseHeld(),
   };
 }
