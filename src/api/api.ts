@@ -13,7 +13,7 @@ import type { Engine } from '../engine/engine.ts';
 import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { apiErrorHandler } from './errors.ts';
-import { leadImportRoutes } from './leadImport.ts';
+import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
 import { registerOpenApi } from './openapi.ts';
 import { sequenceToolRoutes } from './sequenceTools.ts';
@@ -63,7 +63,8 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
             if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url, minRole: route.config?.minRole });
           }
         });
-        api.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+        // CSV is streamed by the import itself (record by record, stopping at its caps).
+        api.addContentTypeParser(['text/csv', 'text/plain'], csvStreamParser);
         await api.register(rateLimit, {
           max: deps.config.API_RATE_LIMIT,
           timeWindow: 60_000,

@@ -44,7 +44,7 @@ const timezoneField = z
 export const leadStatusField = z
   .string()
   .regex(/^[a-z0-9_-]{1,40}$/, 'must be 1–40 lower-case letters, digits, "_" or "-", e.g. "qualified"');
-const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
+export const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
   message: 'custom fields are limited to 32 KB of JSON',
 });
 

@@ -236,3 +236,45 @@ describe('/metrics', () => {
     }
   });
 });
+
+describe('CSV import limits', () => {
+  const csv = (text: string, query = '') =>
+    kit.call('POST', `/api/leads/import${query}`, { token: kit.tokens.admin, body: text, headers: { 'content-type': 'text/csv' } });
+
+  it('10 MB of one-character rows is refused at the row cap, quickly and without reading the rest', async () => {
+    const body = 'email\n' + 'a\n'.repeat(5 * 1024 * 1024 - 4);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const started = Date.now();
+    const result = await csv(body);
+    const took = Date.now() - started;
+    expect(result.status).toBe(400);
+    expect(result.body.error.code).toBe('too_many_rows');
+    expect(result.body.error.message).toMatch(/up to 50000 rows/);
+    expect(result.body.error.message).toMatch(/stopped reading at line 50002/);
+    expect(took).toBeLessThan(3000);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(300 * 1024 * 1024);
+  });
+
+  it('a body over 10 MB is a 413, whatever its rows', async () => {
+    const row = `${'x'.repeat(1000)}@acme.test\n`;
+    const result = await csv('email\n' + row.repeat(11_000));
+    expect(result.status).toBe(413);
+    expect(result.body.error.code).toBe('payload_too_large');
+  });
+
+  it('custom fields get the JSON API limits, as per-row errors', async () => {
+    const longKey = 'k'.repeat(101);
+    const text = [
+      `email,plan,notes,${longKey}`,
+      'fits@acme.test,pro,short,',
+      `huge@acme.test,pro,${'n'.repeat(40_000)},`,
+      `longkey@acme.test,pro,short,value`,
+    ].join('\n');
+    const result = await csv(text, '?dryRun=true');
+    expect(result.status).toBe(200);
+    expect(result.body).toMatchObject({ rows: 3, imported: 1, failed: 2 });
+    const byLine = Object.fromEntries(result.body.errors.map((e: { line: number; message: string }) => [e.line, e.message]));
+    expect(byLine[3]).toMatch(/32 KB/);
+    expect(byLine[4]).toMatch(/100 characters/);
+  });
+});
