@@ -129,6 +129,22 @@ export const configSchema = z.object({
   RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
   /** Mock delivery runs unthrottled (demos, tests) unless this is true. */
   RATE_LIMIT_MOCK_DELIVERY: bool.default(false),
+  /**
+   * Behind a reverse proxy: the proxies whose X-Forwarded-For is believed (`true` = any, or a
+   * comma-separated list of addresses/CIDRs). Unset: the peer address is the client's.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, context): boolean | string[] => {
+      const text = v?.trim() ?? '';
+      if (['', 'false', '0', 'no', 'off'].includes(text.toLowerCase())) return false;
+      if (['true', '1', 'yes', 'on'].includes(text.toLowerCase())) return true;
+      const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+      const bad = entries.find((e) => isIP(e.split('/')[0] ?? '') === 0 || (e.includes('/') && !/^\d{1,3}$/.test(e.split('/')[1] ?? '')));
+      if (bad) context.addIssue({ code: 'custom', message: `"${bad}" is not an address or CIDR; use true, false or e.g. 10.0.0.0/8,127.0.0.1` });
+      return entries;
+    }),
   /** Failed API authentications per minute per client address; past it, 429 without a token lookup. */
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
   /** Bearer token Prometheus sends to GET /metrics (an API token is accepted too). */

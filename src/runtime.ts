@@ -84,7 +84,7 @@ export async function createRuntime(
     observer: parts.observer,
   }, { onWake: parts.onWake });
   parts.watch(db, clock);
-  const app = await buildApp({ db, engine, logger: options.logger, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
+  const app = await buildApp({ db, engine, logger: options.logger, trustProxy: config.TRUST_PROXY, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
   if (options.worker ?? true) engine.dispatcher.start();
   return {
     config,

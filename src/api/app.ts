@@ -15,6 +15,8 @@ export interface AppDeps {
   /** Extra route modules (REST API, webhooks, dashboard), each a Fastify plugin. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
   bodyLimitBytes?: number;
+  /** Fastify's trustProxy (TRUST_PROXY): which proxies may name the client's address. */
+  trustProxy?: boolean | string[];
 }
 
 /** JSON deeper than this is refused before it is parsed: no wire shape of ours nests past a dozen. */
@@ -71,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger?.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: deps.bodyLimitBytes ?? 5 * 1024 * 1024,
+    trustProxy: deps.trustProxy ?? false,
   }) as unknown as FastifyInstance; // pino's Logger is a FastifyBaseLogger; erase the generic
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {

@@ -144,6 +144,23 @@ describe('failed authentication is limited per address, before any lookup', () =
   });
 });
 
+describe('behind a reverse proxy', () => {
+  it('with TRUST_PROXY, failed authentications count per forwarded client, not per proxy', async () => {
+    const database = await openTestDatabase('pglite');
+    const own = await createApiKit(database.db, { env: { AUTH_FAILURE_LIMIT: '3', TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const attempt = (client: string) =>
+        own.runtime.app.inject({ method: 'GET', url: '/api/me', headers: { authorization: 'Bearer tp_bad', 'x-forwarded-for': client }, remoteAddress: '127.0.0.1' });
+      for (let i = 0; i < 3; i++) expect((await attempt('203.0.113.7')).statusCode).toBe(401);
+      expect((await attempt('203.0.113.7')).statusCode).toBe(429);
+      expect((await attempt('198.51.100.9')).statusCode).toBe(401);
+    } finally {
+      await own.close();
+      await database.close();
+    }
+  });
+});
+
 describe('JSON nesting', () => {
   it('a body nested deeper than the limit is a 400 that says so, anywhere JSON is accepted', async () => {
     const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);

@@ -73,6 +73,13 @@ describe('configuration', () => {
     expect(parseConfig({ HOST: 'api.internal' }).HOST).toBe('api.internal');
   });
 
+  it('reads TRUST_PROXY as a switch or a list of addresses', () => {
+    expect(parseConfig({}).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    refused({ TRUST_PROXY: 'the load balancer' }, 'TRUST_PROXY');
+  });
+
   it('wants both halves of the Postmark webhook credentials or neither', () => {
     refused({ POSTMARK_WEBHOOK_USER: 'hooks' }, 'POSTMARK_WEBHOOK_PASSWORD');
   });
