@@ -2,58 +2,116 @@
  * Configuration: parsed once at start from the environment (zod), then passed down. Nothing
  * below `src/cli` reads `process.env`. Secrets are listed so the logger can redact them.
  */
+import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isValidZone } from './core/definition.ts';
 
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off', ''];
 const bool = z
   .union([z.boolean(), z.string()])
-  .transform((v) => (typeof v === 'boolean' ? v : !['false', '0', 'no', 'off', ''].includes(v.trim().toLowerCase())));
+  .refine((v) => typeof v === 'boolean' || [...TRUE, ...FALSE].includes(v.trim().toLowerCase()), {
+    message: 'must be true or false (1/0, yes/no and on/off work too)',
+  })
+  .transform((v) => (typeof v === 'boolean' ? v : TRUE.includes(v.trim().toLowerCase())));
 const optionalText = z
   .string()
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+/** An optional setting that, when given, must pass `check`. */
+const optionalChecked = (check: (v: string) => boolean, message: string) =>
+  optionalText.refine((v) => v === undefined || check(v), { message });
+
+function urlWith(protocols: string[]) {
+  return (value: string): boolean => {
+    try {
+      const url = new URL(value);
+      return protocols.includes(url.protocol) && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  };
+}
+const isHttpUrl = urlWith(['http:', 'https:']);
+const HTTP_URL = 'must be an http(s) URL such as https://touchpoint.example.com';
+const httpUrl = (fallback: string) => z.string().trim().refine(isHttpUrl, { message: HTTP_URL }).default(fallback);
+
+/** E.164: a plus, a country code, at most 15 digits in all, no spaces. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+const PHONE = 'must be a phone number in E.164 form, e.g. +14155550100';
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const EMAIL = z.email({ message: 'must be an email address such as outreach@example.com' });
+
+function base64(value: string): Buffer | undefined {
+  const compact = value.replace(/\s+/g, '');
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(compact) ? Buffer.from(compact, 'base64') : undefined;
+}
+/** SendGrid's verification key: base64 DER of an ECDSA P-256 public key, as its console shows it. */
+function isSendGridKey(value: string): boolean {
+  const der = base64(value);
+  if (!der) return false;
+  try {
+    const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
+const SENDGRID_KEY = 'must be the base64 verification key SendGrid shows (an ECDSA P-256 public key)';
+
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
-  DATA_DIR: z.string().default('./.touchpoint'),
-  DATABASE_URL: optionalText,
-  REDIS_URL: optionalText,
-  PUBLIC_URL: optionalText,
+  HOST: z
+    .string()
+    .trim()
+    .refine((v) => isIP(v) !== 0 || HOSTNAME.test(v), { message: 'must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0' })
+    .default('127.0.0.1'),
+  DATA_DIR: z.string().trim().min(1, 'must name a folder').default('./.touchpoint'),
+  DATABASE_URL: optionalChecked(urlWith(['postgres:', 'postgresql:']), 'must be a postgres:// URL such as postgres://postgres@127.0.0.1:5432/touchpoint'),
+  REDIS_URL: optionalChecked(urlWith(['redis:', 'rediss:']), 'must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379'),
+  PUBLIC_URL: optionalChecked(isHttpUrl, HTTP_URL),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   USE_MOCK_SEQUENCE_DELIVERY: bool.default(true),
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** REST API requests per minute per token (per client address without a token). */
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
-  WORKSPACE_TIMEZONE: z.string().default('America/New_York'),
-  EMAIL_FROM: z.string().default('outreach@touchpoint.local'),
-  EMAIL_FROM_NAME: optionalText,
-  SMS_FROM_NUMBER: z.string().default('+15550000000'),
-  VOICE_FROM_NUMBER: optionalText,
+  WORKSPACE_TIMEZONE: z
+    .string()
+    .trim()
+    .refine(isValidZone, { message: 'must be an IANA time zone such as America/New_York or Europe/Berlin' })
+    .default('America/New_York'),
+  EMAIL_FROM: z.string().trim().pipe(EMAIL).default('outreach@touchpoint.local'),
+  // A name goes into the From header: a line break there would add headers of the sender's choosing.
+  EMAIL_FROM_NAME: optionalChecked((v) => v.length <= 200 && !/[\u0000-\u001f\u007f]/.test(v), 'must be one line of at most 200 characters'),
+  SMS_FROM_NUMBER: z.string().trim().regex(E164, PHONE).default('+15550000000'),
+  VOICE_FROM_NUMBER: optionalChecked((v) => E164.test(v), PHONE),
   EMAIL_PROVIDER: z.enum(['sendgrid', 'postmark']).default('sendgrid'),
   SENDGRID_API_KEY: optionalText,
-  SENDGRID_BASE_URL: z.string().url().default('https://api.sendgrid.com'),
-  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
+  SENDGRID_BASE_URL: httpUrl('https://api.sendgrid.com'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalChecked(isSendGridKey, SENDGRID_KEY),
   /** The Inbound Parse security policy's key; SendGrid signs parsed mail with its own key pair. */
-  SENDGRID_INBOUND_PUBLIC_KEY: optionalText,
+  SENDGRID_INBOUND_PUBLIC_KEY: optionalChecked(isSendGridKey, SENDGRID_KEY),
   POSTMARK_SERVER_TOKEN: optionalText,
-  POSTMARK_BASE_URL: z.string().url().default('https://api.postmarkapp.com'),
+  POSTMARK_BASE_URL: httpUrl('https://api.postmarkapp.com'),
   POSTMARK_WEBHOOK_USER: optionalText,
   POSTMARK_WEBHOOK_PASSWORD: optionalText,
   TELNYX_API_KEY: optionalText,
-  TELNYX_BASE_URL: z.string().url().default('https://api.telnyx.com'),
-  TELNYX_PUBLIC_KEY: optionalText,
+  TELNYX_BASE_URL: httpUrl('https://api.telnyx.com'),
+  TELNYX_PUBLIC_KEY: optionalChecked((v) => base64(v)?.length === 32, 'must be the base64 Ed25519 public key from the Telnyx portal (32 bytes)'),
   TELNYX_MESSAGING_PROFILE_ID: optionalText,
   TELNYX_CONNECTION_ID: optionalText,
-  VOICE_ORCHESTRATOR_URL: optionalText,
+  VOICE_ORCHESTRATOR_URL: optionalChecked(isHttpUrl, HTTP_URL),
   AI_WRITER_API_KEY: optionalText,
-  AI_WRITER_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
-  AI_WRITER_MODEL: z.string().default('gpt-4o-mini'),
+  AI_WRITER_BASE_URL: httpUrl('https://api.openai.com/v1'),
+  AI_WRITER_MODEL: z.string().trim().min(1, 'must name a model, e.g. gpt-4o-mini').default('gpt-4o-mini'),
   AI_WRITER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** Signs one-click unsubscribe links; required with live delivery so links outlive a restart. */
-  UNSUBSCRIBE_SECRET: optionalText,
+  UNSUBSCRIBE_SECRET: optionalChecked((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes; generate one with `openssl rand -hex 32`'),
   /** How mock calls end, so the embedded demo's timeline shows call outcomes; `none` = no events. */
   MOCK_CALL_OUTCOME: z.enum(['answered', 'voicemail', 'no_answer', 'none']).default('answered'),
-  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalChecked(isHttpUrl, 'must be an http(s) URL such as http://127.0.0.1:4318'),
   /** Distributed mode: namespaces the BullMQ queue, rate-limit buckets and wake channel in Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('touchpoint'),
   /** Jobs one `touchpoint worker` holds at once; they run as batches of up to 100 (half of it). */
@@ -75,6 +133,35 @@ export const configSchema = z.object({
   FREQUENCY_CAP_VOICE_PER_DAY: z.coerce.number().int().min(0).max(1000).default(2),
   /** Mock delivery runs unthrottled (demos, tests) unless this is true. */
   RATE_LIMIT_MOCK_DELIVERY: bool.default(false),
+  /**
+   * Behind a reverse proxy: the proxies whose X-Forwarded-For is believed (`true` = any, or a
+   * comma-separated list of addresses/CIDRs). Unset: the peer address is the client's.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, context): boolean | string[] => {
+      const text = v?.trim() ?? '';
+      if (['', 'false', '0', 'no', 'off'].includes(text.toLowerCase())) return false;
+      if (['true', '1', 'yes', 'on'].includes(text.toLowerCase())) return true;
+      const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+      const bad = entries.find((e) => isIP(e.split('/')[0] ?? '') === 0 || (e.includes('/') && !/^\d{1,3}$/.test(e.split('/')[1] ?? '')));
+      if (bad) context.addIssue({ code: 'custom', message: `"${bad}" is not an address or CIDR; use true, false or e.g. 10.0.0.0/8,127.0.0.1` });
+      return entries;
+    }),
+  /** Failed API authentications per minute per client address; past it, 429 without a token lookup. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /** Bearer token Prometheus sends to GET /metrics (an API token is accepted too). */
+  METRICS_TOKEN: optionalChecked((v) => v.length >= 16, 'must be at least 16 characters; generate one with `openssl rand -hex 16`'),
+  /** A scrape reuses the store's counts (due, in flight) for this long. */
+  METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  /** SIGTERM: how long in-flight work may take before leases are given back and the process exits. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+}).superRefine((config, context) => {
+  if (Boolean(config.POSTMARK_WEBHOOK_USER) !== Boolean(config.POSTMARK_WEBHOOK_PASSWORD)) {
+    const missing = config.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER';
+    context.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other half of the Postmark webhook credentials (or neither)' });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -94,6 +181,7 @@ export const SECRET_KEYS = [
   'UNSUBSCRIBE_SECRET',
   'DATABASE_URL',
   'REDIS_URL',
+  'METRICS_TOKEN',
 ] as const;
 
 export class ConfigError extends Error {}

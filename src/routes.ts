@@ -10,7 +10,6 @@ import type { Engine } from './engine/engine.ts';
 import { restApi } from './api/api.ts';
 import { webPlugin } from './web/plugin.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
-import { metricsPlugin } from './telemetry/metrics.ts';
 
 export interface RouteDeps {
   config: Config;
@@ -20,5 +19,5 @@ export interface RouteDeps {
 }
 
 export function routePlugins(_deps: RouteDeps): Array<(app: FastifyInstance) => Promise<void> | void> {
-  return [restApi(_deps), webPlugin(), webhookRoutes(_deps), metricsPlugin];
+  return [restApi(_deps), webPlugin(), webhookRoutes(_deps)]; // restApi serves /metrics too, behind a token
 }

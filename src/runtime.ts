@@ -24,6 +24,8 @@ export interface Runtime {
   app: FastifyInstance;
   mock?: MockDelivery;
   close(): Promise<void>;
+  /** Gives back the leases of steps this process is still running (a shutdown past its deadline). */
+  releaseLeases(): Promise<number>;
 }
 
 export async function createRuntime(
@@ -83,7 +85,7 @@ export async function createRuntime(
     frequencyCaps: frequencyCapsOf(config),
   }, { onWake: parts.onWake });
   parts.watch(db, clock);
-  const app = await buildApp({ db, engine, logger: options.logger, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
+  const app = await buildApp({ db, engine, logger: options.logger, trustProxy: config.TRUST_PROXY, plugins: routePlugins({ config, db, engine, logger: options.logger }) });
   if (options.worker ?? true) engine.dispatcher.start();
   return {
     config,
@@ -92,10 +94,11 @@ export async function createRuntime(
     app,
     mock,
     close: async () => {
-      await app.close();
-      await engine.dispatcher.stop();
+      // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
+      await Promise.all([app.close(), engine.dispatcher.stop()]);
       await parts.close();
       if (!options.db) await db.close();
     },
+    releaseLeases: () => engine.dispatcher.releaseHeld(),
   };
 }

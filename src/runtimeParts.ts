@@ -43,7 +43,7 @@ export function runtimeParts(config: Config, logger?: Logger): RuntimeParts {
       return tracedAdapters(rateLimitedAdapters(plain, limiter, rateLimitsFromConfig(config)));
     },
     watch(db, clock, queueCounts) {
-      unwatch.push(watchEngine({ db, clock, queueCounts }));
+      unwatch.push(watchEngine({ db, clock, queueCounts, cacheMs: config.METRICS_CACHE_SECONDS * 1000 }));
     },
     async close() {
       for (const stop of unwatch) stop();

@@ -10,10 +10,10 @@ import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Role } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
-import { authHook, bearerToken, meRoutes } from './auth.ts';
+import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { apiErrorHandler } from './errors.ts';
-import { leadImportRoutes } from './leadImport.ts';
+import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
 import { registerOpenApi } from './openapi.ts';
 import { sequenceToolRoutes } from './sequenceTools.ts';
@@ -23,6 +23,8 @@ import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
+import { metricsText, metricsTokenMatches } from '../telemetry/metrics.ts';
+import { errorBody } from './app.ts';
 
 /** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -42,6 +44,9 @@ declare module 'fastify' {
 
 export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
   return async (app: FastifyInstance) => {
+    // One per-address count of failed authentications for the REST API and /metrics.
+    const authenticate = createAuthenticator(deps.db, { failureLimit: deps.config.AUTH_FAILURE_LIMIT });
+    metricsRoute(app, { token: deps.config.METRICS_TOKEN, authenticate });
     await registerOpenApi(app);
     app.decorate('apiRoutes', [] as ApiRoute[]);
     await app.register(
@@ -59,7 +64,8 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
             if (method !== 'HEAD') app.apiRoutes.push({ method, url: route.url, minRole: route.config?.minRole });
           }
         });
-        api.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+        // CSV is streamed by the import itself (record by record, stopping at its caps).
+        api.addContentTypeParser(['text/csv', 'text/plain'], csvStreamParser);
         await api.register(rateLimit, {
           max: deps.config.API_RATE_LIMIT,
           timeWindow: 60_000,
@@ -75,7 +81,8 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
             message: `Too many requests: this token may make ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s.`,
           }),
         });
-        api.addHook('onRequest', authHook(deps.db));
+        // Before the per-token limiter and the lookup: failed authentications are limited per address.
+        api.addHook('onRequest', authHook(deps.db, authenticate));
 
         meRoutes(api);
         tokenRoutes(api, deps.db);
@@ -92,4 +99,25 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
       { prefix: '/api' },
     );
   };
+}
+
+/**
+ * `GET /metrics` on the API's port: Prometheus sends `Authorization: Bearer $METRICS_TOKEN`;
+ * the dashboard's monitoring page sends its API token (any role: the figures are this process's
+ * totals, no lead or workspace data). Anyone else gets 401, and failures count toward the
+ * address's limit like the REST API's.
+ */
+function metricsRoute(app: FastifyInstance, options: { token?: string; authenticate: Authenticator }) {
+  app.get('/metrics', async (request, reply) => {
+    if (!(options.token && metricsTokenMatches(bearerToken(request), options.token))) {
+      const result = await options.authenticate(request);
+      if (!result.ok) {
+        if (result.retryAfterSeconds) reply.header('retry-after', String(result.retryAfterSeconds));
+        const hint = result.status === 401 ? ' /metrics takes `Authorization: Bearer <METRICS_TOKEN or an API token>`.' : '';
+        return reply.status(result.status).send(errorBody(result.status === 429 ? 'rate_limited' : 'unauthorized', `${result.message}${hint}`));
+      }
+    }
+    const { contentType, body } = await metricsText();
+    return reply.header('content-type', contentType).send(body);
+  });
 }

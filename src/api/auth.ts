@@ -3,6 +3,7 @@
  * lowest role it accepts; the hook answers 401 (no or bad token) or 403 (role too low) before
  * the handler runs, and hands the handler the caller's workspace.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
@@ -41,16 +42,128 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-export function authHook(db: Db) {
+/**
+ * Failed authentications per client address, counted in fixed one-minute windows. Past the
+ * limit an address is answered 429 before any token lookup, so guessing costs the store
+ * nothing. Memory is bounded: at most `maxAddresses` windows, the oldest dropped first.
+ */
+export class AddressFailures {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(
+    readonly limit: number,
+    private readonly windowMs = 60_000,
+    private readonly maxAddresses = 50_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds until the address may try again, or 0 while it is under the limit. */
+  blockedFor(address: string): number {
+    const window = this.windows.get(address);
+    if (!window) return 0;
+    const left = window.resetAt - this.now();
+    if (left <= 0) {
+      this.windows.delete(address);
+      return 0;
+    }
+    return window.count >= this.limit ? left : 0;
+  }
+
+  fail(address: string): void {
+    const now = this.now();
+    const window = this.windows.get(address);
+    if (window && window.resetAt > now) {
+      window.count++;
+      return;
+    }
+    this.windows.delete(address);
+    if (this.windows.size >= this.maxAddresses) this.windows.delete(this.windows.keys().next().value!);
+    this.windows.set(address, { count: 1, resetAt: now + this.windowMs });
+  }
+}
+
+/**
+ * Tokens this process has seen valid lately (by hash), so an office sharing an address with a
+ * guesser keeps working. Only a pass around the address limit: the token is still looked up.
+ */
+class RecentlyValid {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly ttlMs = 10 * 60_000, private readonly max = 10_000) {}
+
+  has(token: string): boolean {
+    const key = digest(token);
+    const until = this.seen.get(key);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.seen.delete(key);
+    return false;
+  }
+
+  add(token: string): void {
+    const key = digest(token);
+    this.seen.delete(key);
+    if (this.seen.size >= this.max) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(key, Date.now() + this.ttlMs);
+  }
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+export type Authentication =
+  | { ok: true; info: TokenInfo }
+  | { ok: false; status: 401 | 429; message: string; retryAfterSeconds?: number };
+
+export interface AuthOptions {
+  /** Failed authentications per minute per address (AUTH_FAILURE_LIMIT). */
+  failureLimit?: number;
+}
+
+/**
+ * Checks a request's bearer token: the per-address failure limit first (no lookup while an
+ * address is over it), then the store. Shared by the REST API and `/metrics`.
+ */
+export function createAuthenticator(db: Db, options: AuthOptions = {}) {
+  const failures = new AddressFailures(options.failureLimit ?? 30);
+  const valid = new RecentlyValid();
+  return async (request: FastifyRequest): Promise<Authentication> => {
+    const address = request.ip;
+    const token = bearerToken(request);
+    const wait = failures.blockedFor(address);
+    if (wait > 0 && !(token && valid.has(token))) {
+      const seconds = Math.ceil(wait / 1000);
+      return {
+        ok: false,
+        status: 429,
+        retryAfterSeconds: seconds,
+        message: `Too many failed authentications from this address (${failures.limit} a minute); retry in ${seconds} s with a valid token.`,
+      };
+    }
+    if (!token) {
+      failures.fail(address);
+      return { ok: false, status: 401, message: 'Send a token: `Authorization: Bearer <token>` (create one with `npx touchpoint tokens create`).' };
+    }
+    const info: TokenInfo | undefined = token.length <= 200 ? await findToken(db, token) : undefined;
+    if (!info) {
+      failures.fail(address);
+      return { ok: false, status: 401, message: 'The token is unknown or revoked.' };
+    }
+    valid.add(token);
+    return { ok: true, info };
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;
+
+export function authHook(db: Db, authenticate: Authenticator = createAuthenticator(db)) {
   const touched = new Map<string, number>();
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const minRole = request.routeOptions.config.minRole ?? 'admin';
-    const token = bearerToken(request);
-    if (!token) {
-      return fail(reply, 401, 'unauthorized', 'Send a token: `Authorization: Bearer <token>` (create one with `npx touchpoint tokens create`).');
+    const result = await authenticate(request);
+    if (!result.ok) {
+      if (result.status === 429) return fail(reply.header('retry-after', String(result.retryAfterSeconds)), 429, 'rate_limited', result.message);
+      return fail(reply, 401, 'unauthorized', result.message);
     }
-    const info: TokenInfo | undefined = token.length <= 200 ? await findToken(db, token) : undefined;
-    if (!info) return fail(reply, 401, 'unauthorized', 'The token is unknown or revoked.');
+    const { info } = result;
     if (RANK[info.role] < RANK[minRole]) {
       return fail(reply, 403, 'forbidden', `This needs the ${minRole} role; the token is a ${info.role} token.`);
     }

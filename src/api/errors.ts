@@ -44,6 +44,7 @@ export function apiErrorHandler(error: FastifyError & { cause?: unknown }, reque
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
     return send(400, 'invalid_json', `The body is not valid JSON: ${error.message}`);
   }
+  if (error.code === 'json_too_deep') return send(400, 'json_too_deep', error.message);
   const status = error.statusCode;
   if (status && status >= 400 && status < 500) return send(status, CLIENT_CODES[status] ?? 'bad_request', error.message);
 

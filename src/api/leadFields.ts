@@ -58,7 +58,7 @@ const statusRefused = z
   .transform(() => undefined)
   .optional()
   .describe('Read-only: refused when sent');
-const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
+export const customFields = z.record(z.string().max(100), z.unknown()).refine((v) => JSON.stringify(v).length <= 32_768, {
   message: 'custom fields are limited to 32 KB of JSON',
 });
 

@@ -4,19 +4,61 @@
  * Each row is validated on its own: good rows are imported, bad rows come back with their
  * line number and a sentence, and a lead whose email the workspace already has is skipped.
  */
-import { CsvError, parse } from 'csv-parse/sync';
+import { Transform, type Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { isValidZone } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
 import { insertNewLeads, type NewLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
-import { COUNTRIES, DEFAULT_COUNTRY, normaliseEmail, normalisePhone } from './leadFields.ts';
+import { COUNTRIES, DEFAULT_COUNTRY, customFields, normaliseEmail, normalisePhone } from './leadFields.ts';
 import { commonErrors, errorSchema, fail, type Api } from './wire.ts';
 
 export const MAX_IMPORT_ROWS = 50_000;
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 const INSERT_BATCH = 5_000;
+const MAX_REPORTED_ERRORS = 1000;
+const PARSE_SLICE_BYTES = 16 * 1024;
+
+class BodyTooLarge extends Error {}
+
+/**
+ * The import reads its body as a stream: the content-type parser hands the request's stream
+ * over untouched (the route's `body` stays the empty string its schema documents) and the
+ * handler parses it record by record.
+ */
+const csvStreams = new WeakMap<FastifyRequest, Readable>();
+
+export function csvStreamParser(request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void {
+  csvStreams.set(request, payload);
+  done(null, '');
+}
+
+/** Answers before the body is read to its end: the rest is drained unread, or cut off past the limit. */
+function discardRest(stream: Readable): void {
+  stream.unpipe();
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_IMPORT_BYTES) stream.destroy();
+  });
+  stream.resume();
+}
+
+function refuse(reply: FastifyReply, stream: Readable, code: string, message: string) {
+  discardRest(stream);
+  return fail(reply, 400, code, message);
+}
+
+function tooLarge(reply: FastifyReply, stream: Readable) {
+  discardRest(stream);
+  return reply
+    .status(413)
+    .header('connection', 'close')
+    .send({ error: { code: 'payload_too_large', message: `An import takes up to ${MAX_IMPORT_BYTES / 1024 / 1024} MB of CSV; split the file.` } } as never);
+}
 
 // No `status`: a lead's status follows what happens to it; a `status` column is a custom field.
 type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title';
@@ -90,6 +132,15 @@ function toLead(headers: string[], record: string[], country: CountryCode): { le
         lead[field] = value.slice(0, 200);
     }
   });
+  // The JSON API's limits on custom fields (key length, total size) hold for CSV columns too.
+  const custom = customFields.safeParse(lead.customFields);
+  if (!custom.success) {
+    const longKeys = Object.keys(lead.customFields ?? {}).filter((key) => key.length > 100);
+    for (const key of longKeys) {
+      problems.push({ field: key.slice(0, 100), message: `The column name "${key.slice(0, 40)}…" is longer than 100 characters; custom field names are limited to 100.` });
+    }
+    if (longKeys.length === 0) problems.push({ message: `The row's custom fields are over a limit: ${custom.error.issues[0]?.message ?? 'too large'}.` });
+  }
   if (problems.length === 0 && !lead.email && !lead.phone) problems.push({ message: 'The row has neither an email nor a phone number.' });
   return problems.length > 0 ? { problems } : { lead, problems };
 }
@@ -123,40 +174,79 @@ export function leadImportRoutes(api: Api, db: Db) {
       },
     },
     async (request, reply) => {
-      let records: string[][];
-      try {
-        records = parse(request.body, { bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: 65_536 }) as string[][];
-      } catch (error) {
-        if (error instanceof CsvError) return fail(reply, 400, 'invalid_csv', `The CSV cannot be read: ${error.message}`);
-        throw error;
-      }
-      const [headers, ...data] = records;
-      if (!headers) return fail(reply, 400, 'invalid_csv', 'The CSV is empty; the first line must name the columns, e.g. email,first_name,company.');
-      if (data.length > MAX_IMPORT_ROWS) {
-        return fail(reply, 400, 'too_many_rows', `An import takes up to ${MAX_IMPORT_ROWS} rows; split the file (it has ${data.length}).`);
-      }
-      const trimmedHeaders = headers.map((h) => h.trim());
-      if (!trimmedHeaders.some((h) => fieldForHeader(h) === 'email' || fieldForHeader(h) === 'phone')) {
-        return fail(reply, 400, 'invalid_csv', `The header row (${trimmedHeaders.join(', ')}) has no email or phone column.`);
-      }
+      const stream = csvStreams.get(request);
+      if (!stream) return fail(reply, 400, 'invalid_csv', 'Send the CSV as the body with Content-Type: text/csv.');
+      const declared = Number(request.headers['content-length']);
+      if (declared > MAX_IMPORT_BYTES) return tooLarge(reply, stream);
 
+      // Read record by record and stop at the cap: a file of tiny rows costs at most the cap's
+      // worth of parsing, never the whole body in memory.
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          bytes += chunk.length;
+          if (bytes > MAX_IMPORT_BYTES) return callback(new BodyTooLarge());
+          // The parser turns a whole chunk into records at once: hand it slices, so that
+          // stopping at the cap leaves the rest of a large chunk unparsed.
+          for (let at = 0; at < chunk.length; at += PARSE_SLICE_BYTES) this.push(chunk.subarray(at, at + PARSE_SLICE_BYTES));
+          callback();
+        },
+      });
+      const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, max_record_size: 65_536, info: true });
+      stream.on('error', (error) => parser.destroy(error));
+      counter.on('error', (error) => parser.destroy(error));
+      stream.pipe(counter).pipe(parser);
+
+      let headers: string[] | undefined;
+      let rows = 0;
+      let overCapAt: number | undefined;
       const errors: RowError[] = [];
       const candidates: Array<{ line: number; lead: NewLead }> = [];
       const seenEmails = new Set<string>();
       let duplicates = 0;
       let failed = 0;
-      data.forEach((record, i) => {
-        const line = i + 2; // line 1 is the header
-        const { lead, problems } = toLead(trimmedHeaders, record, request.query.defaultCountry);
-        if (!lead) {
-          failed++;
-          return errors.push(...problems.map((p) => ({ line, ...p })));
+      try {
+        for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+          if (!headers) {
+            headers = record.map((h) => h.trim());
+            if (!headers.some((h) => fieldForHeader(h) === 'email' || fieldForHeader(h) === 'phone')) break;
+            continue;
+          }
+          if (++rows > MAX_IMPORT_ROWS) {
+            overCapAt = info.lines;
+            break;
+          }
+          const line = info.lines;
+          const { lead, problems } = toLead(headers, record, request.query.defaultCountry);
+          if (!lead) {
+            failed++;
+            if (errors.length < MAX_REPORTED_ERRORS) errors.push(...problems.map((p) => ({ line, ...p })));
+            continue;
+          }
+          if (lead.email && seenEmails.has(lead.email)) {
+            duplicates++;
+            continue;
+          }
+          if (lead.email) seenEmails.add(lead.email);
+          candidates.push({ line, lead });
         }
-        if (lead.email && seenEmails.has(lead.email)) return duplicates++;
-        if (lead.email) seenEmails.add(lead.email);
-        candidates.push({ line, lead });
-      });
-
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return tooLarge(reply, stream);
+        if (error instanceof CsvError) return refuse(reply, stream, 'invalid_csv', `The CSV cannot be read: ${error.message}`);
+        throw error;
+      }
+      if (!headers) return refuse(reply, stream, 'invalid_csv', 'The CSV is empty; the first line must name the columns, e.g. email,first_name,company.');
+      if (!headers.some((h) => fieldForHeader(h) === 'email' || fieldForHeader(h) === 'phone')) {
+        return refuse(reply, stream, 'invalid_csv', `The header row (${headers.join(', ').slice(0, 500)}) has no email or phone column.`);
+      }
+      if (overCapAt !== undefined) {
+        return refuse(
+          reply,
+          stream,
+          'too_many_rows',
+          `An import takes up to ${MAX_IMPORT_ROWS} rows; this file has more (stopped reading at line ${overCapAt}). Nothing was imported: split the file and import each part.`,
+        );
+      }
       const leadIds: string[] = [];
       if (!request.query.dryRun) {
         await db.transaction(async (tx) => {
@@ -169,11 +259,11 @@ export function leadImportRoutes(api: Api, db: Db) {
         });
       }
       return {
-        rows: data.length,
+        rows,
         imported: request.query.dryRun ? candidates.length : leadIds.length,
         duplicates,
         failed,
-        errors: errors.slice(0, 1000),
+        errors: errors.slice(0, MAX_REPORTED_ERRORS),
         leadIds,
         dryRun: request.query.dryRun,
       };

@@ -8,6 +8,7 @@ import { createRuntime } from '../runtime.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { EmbeddedStoreBusyError, lockDataDir } from './embeddedLock.ts';
 import { CliError } from './errors.ts';
+import { handleSignals, portProblem, portSentence } from './shutdown.ts';
 import { seedDemo } from './seed.ts';
 
 class CommandError extends CliError {}
@@ -29,6 +30,13 @@ async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Prom
 
 export async function runServe(config: Config, argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { 'no-worker': { type: 'boolean', default: false } } });
+  // Before anything is created: on a first start the store and its one-time admin token would
+  // otherwise be made, and then lost with the failed start.
+  const problem = await portProblem(config.PORT, config.HOST);
+  if (problem) {
+    console.error(`touchpoint serve: ${portSentence(config.PORT, config.HOST, problem)}`);
+    return 2;
+  }
   const logger = createLogger(config.LOG_LEVEL);
   let unlock = () => undefined as void;
   try {
@@ -41,8 +49,20 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
     throw error;
   }
   const runtime = await createRuntime(config, { logger, worker: !values['no-worker'] });
+  let address: string;
+  try {
+    address = await runtime.app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    // Someone took the port between the check and now: still one sentence, and no token made.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    await runtime.close().catch(() => undefined);
+    unlock();
+    console.error(`touchpoint serve: ${portSentence(config.PORT, config.HOST, code)}`);
+    return 2;
+  }
+  // Only once the server listens: a token printed for a server that never started is a lost one.
   const firstToken = await firstRunToken(runtime.db, config.WORKSPACE_TIMEZONE);
-  const address = await runtime.app.listen({ port: config.PORT, host: config.HOST });
   const store = config.DATABASE_URL ? 'PostgreSQL' : `embedded PGlite in ${config.DATA_DIR}`;
   const delivery = config.USE_MOCK_SEQUENCE_DELIVERY ? 'mock delivery' : 'live delivery';
   console.log(`Touchpoint listening on ${address.replace('127.0.0.1', 'localhost')} (${store}, ${delivery}${values['no-worker'] ? ', no worker' : ', in-process worker'})`);
@@ -51,17 +71,16 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
     console.log(`  ${firstToken}`);
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no new claims, finishing in-flight steps');
-    await runtime.close();
-    unlock();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  handleSignals({
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    graceful: () => runtime.close(),
+    forced: async () => {
+      const released = await runtime.releaseLeases();
+      logger.warn({ released }, 'gave back the leases of steps still running');
+    },
+    always: unlock,
+  });
   return -1; // keep running
 }
 

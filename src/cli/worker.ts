@@ -2,7 +2,8 @@
  * `touchpoint worker [--concurrency N]`: one distributed worker process. It runs BullMQ jobs
  * with the shared Executor, stands for dispatcher leader (only the leader claims and enqueues),
  * and serves /metrics and /healthz on WORKER_METRICS_PORT. SIGTERM: stop claiming, finish
- * in-flight steps, give back leases not started, exit.
+ * in-flight steps, give back leases not started, exit; past SHUTDOWN_TIMEOUT_SECONDS, or on a
+ * second signal, exit anyway (src/cli/shutdown.ts).
  */
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
@@ -18,6 +19,7 @@ import { createRuntime } from '../runtime.ts';
 import { dispatchMetrics, metricsPlugin, watchEngine } from '../telemetry/metrics.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { CliError } from './errors.ts';
+import { handleSignals } from './shutdown.ts';
 
 class WorkerCommandError extends CliError {}
 
@@ -57,11 +59,12 @@ export async function runWorker(config: Config, argv: string[]): Promise<number>
     db: runtime.db,
     clock: deps.clock,
     queueCounts: () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'),
+    cacheMs: config.METRICS_CACHE_SECONDS * 1000,
   });
 
   const metrics = config.WORKER_METRICS_PORT ? Fastify() : undefined;
   if (metrics) {
-    await metricsPlugin(metrics);
+    await metricsPlugin(metrics, { token: config.METRICS_TOKEN });
     metrics.get('/healthz', async () => ({ status: 'ok', leader: leader.isLeader }));
     await metrics.listen({ port: config.WORKER_METRICS_PORT, host: config.HOST });
   }
@@ -69,27 +72,29 @@ export async function runWorker(config: Config, argv: string[]): Promise<number>
   leader.start();
   logger.info({ concurrency, metricsPort: config.WORKER_METRICS_PORT || null, prefix: prefixes.queue }, 'worker started');
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: no new claims, finishing in-flight steps');
-    const wasLeader = leader.isLeader;
-    await leader.stop(); // stops dispatching and hands leadership to a standby
-    await dispatcher.stop();
-    if (wasLeader) {
-      const released = await dispatcher.releaseWaiting().catch(() => 0);
-      logger.info({ released }, 'gave back the leases of queued jobs nobody had started');
-    }
-    await worker.stop(); // waits for in-flight jobs; jobs fetched after this give their lease back
-    stopWatching();
-    await Promise.all([unsubscribe(), wakes.close(), queue.close().catch(() => undefined), metrics?.close()]);
-    await quit(workerRedis);
-    await runtime.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  let wasLeader = false;
+  handleSignals({
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    graceful: async () => {
+      wasLeader = leader.isLeader;
+      await leader.stop(); // stops dispatching and hands leadership to a standby
+      await dispatcher.stop();
+      if (wasLeader) {
+        const released = await dispatcher.releaseWaiting().catch(() => 0);
+        logger.info({ released }, 'gave back the leases of queued jobs nobody had started');
+      }
+      await worker.stop(); // waits for in-flight jobs; jobs fetched after this give their lease back
+      stopWatching();
+      await Promise.all([unsubscribe(), wakes.close(), queue.close().catch(() => undefined), metrics?.close()]);
+      await quit(workerRedis);
+      await runtime.close();
+    },
+    // Past the deadline: queued jobs nobody started go back at once; steps still running keep
+    // their lease and run again when it runs out (LEASE_SECONDS), each guarded by its intent row.
+    forced: async () => {
+      if (wasLeader) logger.warn({ released: await dispatcher.releaseWaiting() }, 'gave back the leases of queued jobs');
+    },
+  });
   return -1; // keep running
 }

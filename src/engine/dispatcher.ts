@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { claimDue, earliestDue, type Claim } from '../db/enrollments.ts';
+import { releaseLeases } from '../db/leases.ts';
 import { analyzeChangedTables, estimatedEnrollments, vacuumEnrollments } from '../db/upkeep.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
@@ -46,6 +47,8 @@ export class InlineDispatcher {
   private readonly analyzeCheckEveryClaims: number;
   private running = false;
   private claimed = 0;
+  /** Leases taken and not yet run to the end, so a shutdown past its deadline can give them back. */
+  private readonly held = new Map<string, string>();
   private claimedAtVacuum = 0;
   /** Claims at which the next vacuum is considered (see vacuumEveryClaims). */
   private nextVacuumCheck: number;
@@ -90,6 +93,7 @@ export class InlineDispatcher {
       claimDue(this.deps.db, { now, limit, leaseUntil: new Date(now.getTime() + this.deps.leaseMs), leaseId: randomUUID() }),
     );
     this.claimed += claims.length;
+    for (const claim of claims) this.held.set(claim.enrollmentId, claim.leaseId);
     if (this.deps.db.kind === 'pglite') await this.upkeep();
     return claims;
   }
@@ -135,6 +139,17 @@ export class InlineDispatcher {
     this.running = false;
     this.wake();
     await this.loop;
+  }
+
+  /**
+   * Gives back the leases of the batch still running (a shutdown past its deadline, about to
+   * exit): due again now, so the next process runs them without waiting out the lease. A step
+   * cut off mid-send is safe to pick up: its intent row was written before the provider call.
+   */
+  async releaseHeld(): Promise<number> {
+    const leases = [...this.held].map(([enrollmentId, leaseId]) => ({ enrollmentId, leaseId }));
+    this.held.clear();
+    return releaseLeases(this.deps.db, leases, this.deps.clock.now());
   }
 
   /** Something became due (an enrollment, an event, an outcome): look now. */
@@ -188,6 +203,8 @@ export class InlineDispatcher {
       // The leases make these enrollments come due again; log and let them be retried.
       this.deps.logger?.error({ err: error, enrollmentIds: claims.map((c) => c.enrollmentId) }, 'step execution failed');
       return claims.length;
+    } finally {
+      this.held.clear(); // one batch at a time: whatever this one claimed (refills too) is done
     }
   }
 }

@@ -19,6 +19,8 @@ export const REDACT_PATHS = [
   'config.AI_WRITER_API_KEY',
   'config.DATABASE_URL',
   'config.REDIS_URL',
+  'config.METRICS_TOKEN',
+  'config.UNSUBSCRIBE_SECRET',
   // A pg error carries its client, and with it the connection parameters (password included).
   'err.client',
   'connectionString',

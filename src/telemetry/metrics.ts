@@ -3,6 +3,7 @@
  * observer seam; gauges that describe shared state (due, leased, queue depth) are read from the
  * database and the queue when Prometheus scrapes, so every process reports the same truth.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { countDue } from '../db/enrollments.ts';
@@ -77,26 +78,43 @@ interface Source {
   db: Db;
   clock: Clock;
   queueCounts?: () => Promise<Record<string, number>>;
+  /** How long a scrape reuses the store's counts (METRICS_CACHE_SECONDS); 0 = count every scrape. */
+  cacheMs?: number;
+  cached?: { at: number; counts: Promise<{ due: number; leased: number }> };
 }
 const sources: Source[] = [];
 const current = () => sources[sources.length - 1];
 
+/**
+ * The two store counts behind the due and in-flight gauges, run together and reused for
+ * `cacheMs` of the source's clock: a scrape every second (or a dashboard per operator) then
+ * costs the store two counts per window, not two per scrape.
+ */
+function storeCounts(source: Source): Promise<{ due: number; leased: number }> {
+  const now = source.clock.now();
+  const cached = source.cached;
+  if (cached && now.getTime() >= cached.at && now.getTime() - cached.at < (source.cacheMs ?? 0)) return cached.counts;
+  const counts = Promise.all([countDue(source.db, now).catch(() => -1), countLeased(source.db, now).catch(() => -1)]).then(([due, leased]) => ({ due, leased }));
+  source.cached = { at: now.getTime(), counts };
+  return counts;
+}
+
 new Gauge({
   name: 'touchpoint_enrollments_due',
-  help: 'Live enrollments due now and not yet claimed.',
+  help: 'Live enrollments due now and not yet claimed (refreshed at most every METRICS_CACHE_SECONDS).',
   registers: [registry],
   async collect() {
     const source = current();
-    if (source) this.set(await countDue(source.db, source.clock.now()).catch(() => -1));
+    if (source) this.set((await storeCounts(source)).due);
   },
 });
 new Gauge({
   name: 'touchpoint_enrollments_in_flight',
-  help: 'Live enrollments leased by a dispatcher or worker right now.',
+  help: 'Live enrollments leased by a dispatcher or worker right now (refreshed at most every METRICS_CACHE_SECONDS).',
   registers: [registry],
   async collect() {
     const source = current();
-    if (source) this.set(await countLeased(source.db, source.clock.now()).catch(() => -1));
+    if (source) this.set((await storeCounts(source)).leased);
   },
 });
 new Gauge({
@@ -119,10 +137,31 @@ export function watchEngine(source: Source): () => void {
   };
 }
 
-/** `GET /metrics` in the Prometheus text format. */
-export async function metricsPlugin(app: FastifyInstance): Promise<void> {
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
+export async function metricsText(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** Compares a presented bearer token with METRICS_TOKEN in constant time. */
+export function metricsTokenMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * `GET /metrics` in the Prometheus text format, for the worker's own metrics port (the API's
+ * port serves it from the REST API, behind a token). With METRICS_TOKEN set it is required.
+ */
+export async function metricsPlugin(app: FastifyInstance, options: { token?: string } = {}): Promise<void> {
+  app.get('/metrics', async (request, reply) => {
+    if (options.token) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (!metricsTokenMatches(match?.[1], options.token)) {
+        return reply.status(401).send({ error: { code: 'unauthorized', message: 'Send `Authorization: Bearer <METRICS_TOKEN>`.' } });
+      }
+    }
+    const { contentType, body } = await metricsText();
+    return reply.header('content-type', contentType).send(body);
   });
 }

@@ -16,6 +16,24 @@ export const WEB_DIST = resolve(fileURLToPath(new URL('.', import.meta.url)), '.
 /** Paths that belong to the API side: never answered with the app shell. */
 const RESERVED = /^\/(api|webhooks)(\/|$)/;
 
+/**
+ * The dashboard's Content-Security-Policy: scripts only from our own files (Vite emits no inline
+ * script), requests only to our own API, never framed. Styles allow inline because Mantine
+ * writes its theme variables into a <style> element at run time; a style cannot run code.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Touchpoint</title>
 <body style="font-family:system-ui;max-width:40rem;margin:4rem auto;line-height:1.5">
 <h1>Touchpoint</h1><p>The API is running, but the dashboard has not been built yet.</p>
@@ -27,6 +45,9 @@ export function webPlugin(options: { distDir?: string } = {}) {
     await app.register(async (scope) => {
       const built = existsSync(join(root, 'index.html'));
       if (built) await scope.register(fastifyStatic, { root, serve: false });
+      scope.addHook('onSend', async (_request, reply) => {
+        reply.header('content-security-policy', DASHBOARD_CSP);
+      });
 
       const shell = (reply: FastifyReply) =>
         built

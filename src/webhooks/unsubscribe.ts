@@ -127,9 +127,12 @@ export function registerUnsubscribeRoutes(scope: FastifyInstance, deps: Unsubscr
   });
 }
 
+/** The pages run no script and load nothing; their one form posts back to the same address. */
+export const UNSUBSCRIBE_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 function page(reply: FastifyReply, status: number, message: string, extra = ''): FastifyReply {
   const html = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
     `<title>Unsubscribe</title></head><body style="font-family:sans-serif;max-width:32rem;margin:4rem auto">` +
     `<p>${message}</p>${extra}</body></html>`;
-  return reply.status(status).type('text/html; charset=utf-8').send(html);
+  return reply.status(status).header('content-security-policy', UNSUBSCRIBE_PAGE_CSP).type('text/html; charset=utf-8').send(html);
 }

@@ -19,7 +19,8 @@ let world: World;
 
 beforeAll(async () => {
   database = await openTestDatabase('pglite');
-  kit = await createApiKit(database.db);
+  // Three failed authentications per route from one address: far past the per-address default.
+  kit = await createApiKit(database.db, { env: { AUTH_FAILURE_LIMIT: '100000' } });
   world = await buildWorld(kit);
 });
 afterAll(async () => {

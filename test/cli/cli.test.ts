@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,5 +91,70 @@ describe('touchpoint command', () => {
     child.kill('SIGTERM');
     await waitFor(() => child.exitCode !== null, 'the server to stop', 15_000);
     expect(child.exitCode).toBe(0);
+  });
+
+  it('serve on a busy port says so in one sentence and creates nothing', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const dir = join(tempDir(), 'store'); // does not exist yet
+      const result = touchpoint(['serve'], { DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+      expect(result.status).toBe(2);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(`port ${port}`);
+      expect(lines[0]).toMatch(/PORT/);
+      expect(result.stdout).not.toMatch(/tp_/);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  /** A server with one request that never finishes: its body is promised but never sent. */
+  async function serveWithStuckRequest(env: Record<string, string>) {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (chunk) => (out += String(chunk)));
+    child.stderr!.on('data', (chunk) => (out += String(chunk)));
+    const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 30_000));
+    const socket: Socket = connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.on('error', () => undefined);
+    socket.write('POST /webhooks/telnyx HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"data":');
+    return { child, output: () => out, socket };
+  }
+
+  it('SIGTERM gives in-flight work SHUTDOWN_TIMEOUT_SECONDS, then gives back leases and exits', async () => {
+    const { child, output, socket } = await serveWithStuckRequest({ SHUTDOWN_TIMEOUT_SECONDS: '1' });
+    try {
+      const asked = Date.now();
+      child.kill('SIGTERM');
+      await waitFor(() => child.exitCode !== null, 'the server to give up waiting and exit', 15_000);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(900);
+      expect(child.exitCode).toBe(1);
+      expect(output()).toContain('shutdown deadline');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('a second signal exits at once', async () => {
+    const { child, output, socket } = await serveWithStuckRequest({ SHUTDOWN_TIMEOUT_SECONDS: '600' });
+    try {
+      child.kill('SIGTERM');
+      await waitFor(() => output().includes('stopping'), 'the server to start stopping');
+      child.kill('SIGINT');
+      await waitFor(() => child.exitCode !== null, 'the server to exit on the second signal', 10_000);
+      expect(child.exitCode).toBe(130);
+    } finally {
+      socket.destroy();
+    }
   });
 });

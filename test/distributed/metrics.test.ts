@@ -21,7 +21,7 @@ describe.skipIf(!available)('metrics and wake-ups in distributed mode', () => {
     // A long lease: the leader's idle sleep is then long, so only a wake-up explains a quick start.
     cluster = await startCluster({ env: { LEASE_SECONDS: '60' } });
     api = await createRuntime(
-      parseConfig({ DATABASE_URL: cluster.databaseUrl, REDIS_URL: cluster.redisUrl, REDIS_PREFIX: cluster.prefix, LEASE_SECONDS: '60', MOCK_CALL_OUTCOME: 'none' }),
+      parseConfig({ DATABASE_URL: cluster.databaseUrl, REDIS_URL: cluster.redisUrl, REDIS_PREFIX: cluster.prefix, LEASE_SECONDS: '60', MOCK_CALL_OUTCOME: 'none', METRICS_TOKEN: 'metrics-test-token' }),
       { worker: false, db: cluster.db },
     );
   }, 30_000);
@@ -59,7 +59,7 @@ describe.skipIf(!available)('metrics and wake-ups in distributed mode', () => {
     const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json();
     expect(health).toEqual({ status: 'ok', leader: true });
 
-    const fromApi = await api.app.inject({ method: 'GET', url: '/metrics' });
+    const fromApi = await api.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-test-token' } });
     expect(fromApi.statusCode).toBe(200);
     for (const series of ['touchpoint_deliveries_total', 'touchpoint_step_executions_total', 'touchpoint_step_duration_seconds',
       'touchpoint_scheduler_lag_seconds', 'touchpoint_enrollments_due', 'touchpoint_enrollments_in_flight', 'touchpoint_webhooks_total']) {

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
@@ -46,6 +46,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   let page: Page;
   let baseUrl: string;
   let token: string;
+  const cspViolations: string[] = [];
 
   const shot = async (name: string) => {
     await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
@@ -66,10 +67,23 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => console.error(`browser error: ${error.message}`));
+    // The server's Content-Security-Policy must not block anything the dashboard does: every
+    // violation the page reports (event or console) fails the test that caused it.
+    await browser.context.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));`,
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content[- ]Security[- ]Policy|CSP violation/i.test(message.text())) cspViolations.push(message.text());
+    });
     page.on('response', (response) => {
       if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) console.warn(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`);
     });
   }, 180_000);
+
+  afterEach(() => {
+    const seen = cspViolations.splice(0);
+    expect(seen, 'Content-Security-Policy violations').toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();

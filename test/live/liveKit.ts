@@ -47,7 +47,7 @@ export async function startLiveKit(options: { start?: string; env?: Record<strin
   const config = parseConfig({
     USE_MOCK_SEQUENCE_DELIVERY: 'false',
     PUBLIC_URL: 'https://touchpoint.test',
-    UNSUBSCRIBE_SECRET: 'test-unsubscribe-secret',
+    UNSUBSCRIBE_SECRET: 'test-unsubscribe-secret-of-32-bytes+',
     EMAIL_FROM: 'sales@us.test',
     SMS_FROM_NUMBER: '+15550001111',
     EMAIL_PROVIDER: 'sendgrid',

@@ -1,0 +1,86 @@
+/**
+ * Every setting in the README's table is checked at start: a bad value stops the start with a
+ * sentence naming it, and the defaults parse.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.ts';
+
+const refused = (env: Record<string, string>, key: string) => {
+  expect(() => parseConfig(env), JSON.stringify(env)).toThrow(ConfigError);
+  expect(() => parseConfig(env)).toThrow(new RegExp(`\\b${key}\\b`));
+};
+
+describe('configuration', () => {
+  it('the defaults parse', () => {
+    const config = parseConfig({});
+    expect(config.WORKSPACE_TIMEZONE).toBe('America/New_York');
+    expect(config.SHUTDOWN_TIMEOUT_SECONDS).toBe(30);
+  });
+
+  it('refuses a time zone luxon does not know', () => {
+    refused({ WORKSPACE_TIMEZONE: 'Mars/Base' }, 'WORKSPACE_TIMEZONE');
+    expect(parseConfig({ WORKSPACE_TIMEZONE: 'Europe/Berlin' }).WORKSPACE_TIMEZONE).toBe('Europe/Berlin');
+  });
+
+  it('refuses an unsubscribe secret shorter than 32 bytes', () => {
+    refused({ UNSUBSCRIBE_SECRET: 'x' }, 'UNSUBSCRIBE_SECRET');
+    refused({ UNSUBSCRIBE_SECRET: 'a'.repeat(31) }, 'UNSUBSCRIBE_SECRET');
+    expect(parseConfig({ UNSUBSCRIBE_SECRET: 'a'.repeat(32) }).UNSUBSCRIBE_SECRET).toHaveLength(32);
+  });
+
+  it('refuses malformed addresses, numbers and URLs, naming each', () => {
+    const cases: Array<[string, string]> = [
+      ['EMAIL_FROM', 'not-an-address'],
+      ['EMAIL_FROM_NAME', 'Sales\r\nBcc: everyone@example.com'],
+      ['SMS_FROM_NUMBER', '5550000000'],
+      ['SMS_FROM_NUMBER', '+1 555 000'],
+      ['VOICE_FROM_NUMBER', 'call me'],
+      ['PUBLIC_URL', 'touchpoint.example.com'],
+      ['PUBLIC_URL', 'ftp://touchpoint.example.com'],
+      ['DATABASE_URL', 'mysql://localhost/db'],
+      ['REDIS_URL', 'localhost:6379'],
+      ['SENDGRID_BASE_URL', 'javascript:alert(1)'],
+      ['VOICE_ORCHESTRATOR_URL', 'not a url'],
+      ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+      ['USE_MOCK_SEQUENCE_DELIVERY', 'flase'],
+      ['RATE_LIMIT_MOCK_DELIVERY', 'maybe'],
+      ['PORT', 'eighty'],
+      ['HOST', 'my host'],
+      ['RATE_LIMIT_SMS_PER_SECOND', '-1'],
+      ['METRICS_TOKEN', 'short'],
+      ['SHUTDOWN_TIMEOUT_SECONDS', '0'],
+      ['AI_WRITER_MODEL', ''],
+      ['DATA_DIR', ''],
+    ];
+    for (const [key, value] of cases) refused({ [key]: value }, key);
+  });
+
+  it('takes the documented spellings', () => {
+    const config = parseConfig({
+      USE_MOCK_SEQUENCE_DELIVERY: 'no',
+      PUBLIC_URL: 'https://touchpoint.example.com',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/touchpoint',
+      REDIS_URL: 'rediss://cache.example.com:6380',
+      EMAIL_FROM: 'sales@example.com',
+      EMAIL_FROM_NAME: 'Acme Sales',
+      SMS_FROM_NUMBER: '+14155550100',
+      VOICE_FROM_NUMBER: '+14155550101',
+      HOST: '0.0.0.0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    });
+    expect(config.USE_MOCK_SEQUENCE_DELIVERY).toBe(false);
+    expect(parseConfig({ HOST: '::' }).HOST).toBe('::');
+    expect(parseConfig({ HOST: 'api.internal' }).HOST).toBe('api.internal');
+  });
+
+  it('reads TRUST_PROXY as a switch or a list of addresses', () => {
+    expect(parseConfig({}).TRUST_PROXY).toBe(false);
+    expect(parseConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['127.0.0.1', '10.0.0.0/8']);
+    refused({ TRUST_PROXY: 'the load balancer' }, 'TRUST_PROXY');
+  });
+
+  it('wants both halves of the Postmark webhook credentials or neither', () => {
+    refused({ POSTMARK_WEBHOOK_USER: 'hooks' }, 'POSTMARK_WEBHOOK_PASSWORD');
+  });
+});
