@@ -38,11 +38,12 @@ export interface LiveKit {
   close(): Promise<void>;
 }
 
-export async function startLiveKit(options: { start?: string; env?: Record<string, string> } = {}): Promise<LiveKit> {
+/** `db`: run on this store instead of a fresh in-memory one (the caller closes it). */
+export async function startLiveKit(options: { start?: string; env?: Record<string, string>; db?: Db } = {}): Promise<LiveKit> {
   const fakes = await startFakeProviders();
   // Half past a second: providers stamp events in whole seconds, earlier than our own sends.
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00.500Z'); // a Wednesday, 10:00 in New York
-  const db = await openMemoryDatabase();
+  const db = options.db ?? (await openMemoryDatabase());
   const config = parseConfig({
     USE_MOCK_SEQUENCE_DELIVERY: 'false',
     PUBLIC_URL: 'https://touchpoint.test',
@@ -108,7 +109,7 @@ export async function startLiveKit(options: { start?: string; env?: Record<strin
     stamp: (event) => ({ data: { ...event.data, occurred_at: clock.now().toISOString() } }),
     close: async () => {
       await runtime.close();
-      await db.close();
+      if (!options.db) await db.close();
       await fakes.close();
     },
   };
