@@ -18,6 +18,7 @@ import type { Engine } from '../engine/engine.ts';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
 import { firstHeader, isRecord, parseHeaderBlock, translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 import { translateTelnyxEvent } from './telnyx.ts';
+import { storableEvent } from './storable.ts';
 import type { TranslateResult } from './types.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
 import { verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature, type VerifyResult } from './verify.ts';
@@ -79,7 +80,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
           if (!translated.ok) return reply.status(400).send(errorBody('bad_request', translated.error));
           const counts = { received: translated.events.length, recorded: 0, duplicate: 0, unmatched: 0 };
           try {
-            for (const event of translated.events) counts[(await deps.engine.ingest(event)).status] += 1;
+            for (const event of translated.events) counts[(await deps.engine.ingest(storableEvent(event))).status] += 1;
             if (options.after && !(await options.after(request, raw))) {
               return reply.status(503).send(errorBody('retry_later', 'A follow-up command failed; deliver this webhook again.'));
             }
