@@ -71,6 +71,15 @@ export const configSchema = z.object({
   RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).default(15_000),
   /** Mock delivery runs unthrottled (demos, tests) unless this is true. */
   RATE_LIMIT_MOCK_DELIVERY: bool.default(false),
+  // ── Webhook intake (docs/PROVIDERS.md, "Webhooks"): body caps per route and the failure limit.
+  /** Largest SendGrid event batch, Postmark event or Telnyx event (SendGrid batches at ~768 KB). */
+  WEBHOOK_EVENT_BODY_LIMIT_BYTES: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest SendGrid Inbound Parse post (SendGrid parses mail up to 30 MB). */
+  SENDGRID_INBOUND_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024 * 1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Largest Postmark inbound JSON (35 MB of attachments, base64: ~47 MB). */
+  POSTMARK_INBOUND_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024 * 1024).max(256 * 1024 * 1024).default(50 * 1024 * 1024),
+  /** Webhook requests per client address that may fail authentication per minute before 429; 0 = no limit. */
+  WEBHOOK_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
 });
 
 export type Config = z.infer<typeof configSchema>;
