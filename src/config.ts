@@ -80,6 +80,8 @@ export const configSchema = z.object({
   POSTMARK_INBOUND_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024 * 1024).max(256 * 1024 * 1024).default(50 * 1024 * 1024),
   /** Webhook requests per client address that may fail authentication per minute before 429; 0 = no limit. */
   WEBHOOK_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** Signed bodies read at once before their signature is checked (one address: half); past it 503 + Retry-After. */
+  WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -68,6 +68,44 @@ export class FailureLimiter {
   }
 }
 
+/**
+ * Bytes of bodies being read that no one has verified yet (a signature is over the body, so a
+ * forged request with well-formed headers is read before it can fail). Each such request
+ * reserves its declared length (its route's cap without one) until its response is done; past
+ * the budget, or past half of it for one address, the answer is 503 with Retry-After, which
+ * every provider retries. Bounds what forged posts can hold in memory at once.
+ */
+export class UnverifiedBudget {
+  private total = 0;
+  private readonly byAddress = new Map<string, number>();
+
+  constructor(private readonly limit: number) {}
+
+  /** The release function, or undefined when the bytes do not fit now. */
+  reserve(address: string, bytes: number): (() => void) | undefined {
+    const perAddress = Math.floor(this.limit / 2);
+    // One request on its own always fits: a budget below a route's cap must not refuse it forever.
+    const need = Math.min(bytes, perAddress);
+    const mine = this.byAddress.get(address) ?? 0;
+    if (this.total + need > this.limit || mine + need > perAddress) return undefined;
+    this.total += need;
+    this.byAddress.set(address, mine + need);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= need;
+      const left = (this.byAddress.get(address) ?? need) - need;
+      if (left > 0) this.byAddress.set(address, left);
+      else this.byAddress.delete(address);
+    };
+  }
+
+  inFlight(): number {
+    return this.total;
+  }
+}
+
 const REASONS: Record<string, string> = {
   missing_headers: 'The signature or credential headers are missing.',
   stale_timestamp: 'The signature timestamp is more than 300 seconds from our clock.',
@@ -102,8 +140,10 @@ export function frontDoor(args: {
   bodyLimit: number;
   limiter: FailureLimiter;
   headers: (request: FastifyRequest) => Check;
+  /** For routes whose body must be read before it can be verified. */
+  budget?: UnverifiedBudget;
 }): onRequestAsyncHookHandler {
-  const { path, bodyLimit, limiter, headers } = args;
+  const { path, bodyLimit, limiter, headers, budget } = args;
   return async (request, reply) => {
     const wait = limiter.retryAfter(request.ip);
     if (wait !== undefined) {
@@ -118,6 +158,18 @@ export function frontDoor(args: {
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > bodyLimit) {
       return reply.header('connection', 'close').status(413).send(tooLarge(path, bodyLimit));
+    }
+    if (budget) {
+      const release = budget.reserve(request.ip, Number.isFinite(declared) ? declared : bodyLimit);
+      if (!release) {
+        return reply
+          .header('connection', 'close')
+          .header('retry-after', '5')
+          .status(503)
+          .send(errorBody('busy', `Too many unverified webhook bodies are being read now; deliver ${path} again in 5 s.`));
+      }
+      // 'close' fires once the response is sent or the connection dies, whichever comes first.
+      reply.raw.once('close', release);
     }
     return undefined;
   };

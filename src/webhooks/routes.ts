@@ -20,7 +20,7 @@ import type { Engine } from '../engine/engine.ts';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
 import { firstHeader, isRecord, parseHeaderBlock, translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 import { translateTelnyxEvent } from './telnyx.ts';
-import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge } from './guard.ts';
+import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
 import { storableEvent } from './storable.ts';
 import type { TranslateResult } from './types.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
@@ -29,6 +29,7 @@ import { checkSignatureHeaders, type SignatureScheme, verifyBasicAuth, verifySen
 /** How a route is authenticated: from its headers before the body is read, then (if signed) from the body. */
 interface Auth {
   headers: (request: FastifyRequest) => Check;
+  /** Signed routes: checked once the body is read, which therefore counts against the unverified budget. */
   body?: (request: FastifyRequest, raw: Buffer) => Check;
 }
 
@@ -46,6 +47,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
   const clock = deps.engine.deps.clock;
   const callFlow = deps.callFlow ?? defaultCallFlow(deps);
   const limiter = new FailureLimiter({ perMinute: config.WEBHOOK_AUTH_FAILURES_PER_MINUTE, now: () => clock.now() });
+  const budget = new UnverifiedBudget(config.WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT);
 
   /** A signed route: its headers are judged before the body is read, the signature after. */
   const signed = (scheme: SignatureScheme, key: string | undefined, setting: string, sig: string, ts: string): Auth => {
@@ -88,7 +90,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
           path,
           {
             bodyLimit: options.bodyLimit,
-            onRequest: frontDoor({ path, bodyLimit: options.bodyLimit, limiter, headers: auth.headers }),
+            onRequest: frontDoor({ path, bodyLimit: options.bodyLimit, limiter, headers: auth.headers, budget: auth.body ? budget : undefined }),
             onResponse: countFailures(limiter),
           },
           async (request, reply) => {

@@ -4,7 +4,7 @@
  * authentication is answered 429 while providers that sign correctly go on unhindered.
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { waitFor } from '../helpers/waitFor.ts';
 import { sendgridBody, sendgridEvent } from '../fakes/sendgridEvents.ts';
 import { type LiveKit, startLiveKit } from './liveKit.ts';
@@ -136,5 +136,47 @@ describe('an address that keeps failing authentication', () => {
     const oversize = await kit.runtime.app.inject({ method: 'POST', url: '/webhooks/postmark', headers: good, payload: Buffer.alloc(MB + 1, 0x20), remoteAddress: address });
     expect(oversize.statusCode).toBe(413);
     expect((await postmark(good)).statusCode).toBe(429);
+  });
+});
+
+describe('bodies read before their signature can be checked share a budget', () => {
+  let small: LiveKit;
+  beforeAll(async () => {
+    small = await startLiveKit({ env: { WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT: String(2 * MB), WEBHOOK_AUTH_FAILURES_PER_MINUTE: '0' } });
+  });
+  afterAll(async () => small?.close());
+
+  test('past its share an address is told to come back (503, Retry-After); others and later posts pass', async () => {
+    const declared = 900 * 1024;
+    const inbound = (at: number) => ({ 'content-type': 'multipart/form-data; boundary=b', ...small.fakes.sendgrid.sign('x', at) });
+    // Held open: well-formed, fresh headers, the body only begun.
+    const held = httpRequest(`${small.url}/webhooks/sendgrid/inbound`, { method: 'POST', headers: { ...inbound(small.seconds()), 'content-length': String(declared) } });
+    held.on('error', () => undefined);
+    held.write(Buffer.alloc(1024, 0x61));
+    onTestFinished(() => void held.destroy());
+
+    // A probe from the same address sends its whole body: admitted, it is read and fails its
+    // signature (401); refused, it never is (503).
+    const probe = () =>
+      small.runtime.app.inject({ method: 'POST', url: '/webhooks/sendgrid/inbound', headers: inbound(small.seconds()), payload: Buffer.alloc(declared, 0x61), remoteAddress: '127.0.0.1' });
+    // The first post's reservation is made when its headers arrive; wait until it shows.
+    const busy = await waitFor(async () => {
+      const answer = await probe();
+      return answer.statusCode === 503 ? answer : undefined;
+    }, 'the held post to take its share');
+    expect(busy.headers['retry-after']).toBe('5');
+    expect(busy.json().error).toMatchObject({ code: 'busy' });
+
+    // Another address still has room.
+    const { raw, headers } = (() => {
+      const body = sendgridBody([sendgridEvent('open', { messageId: 'b', email: 'nobody@acme.test', timestamp: small.seconds() })]);
+      return { raw: body, headers: { 'content-type': 'application/json', ...small.fakes.sendgrid.sign(body, small.seconds()) } };
+    })();
+    const other = await small.runtime.app.inject({ method: 'POST', url: '/webhooks/sendgrid', headers, payload: raw, remoteAddress: '198.51.100.9' });
+    expect(other.statusCode).toBe(200);
+
+    // The held post goes away: its share comes back.
+    held.destroy();
+    await waitFor(async () => (await probe()).statusCode === 401, 'the share to be released');
   });
 });
