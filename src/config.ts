@@ -157,6 +157,17 @@ export const configSchema = z.object({
   METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   /** SIGTERM: how long in-flight work may take before leases are given back and the process exits. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // ── Webhook intake (docs/PROVIDERS.md, "Webhooks"): body caps per route and the failure limit.
+  /** Largest SendGrid event batch, Postmark event or Telnyx event (SendGrid batches at ~768 KB). */
+  WEBHOOK_EVENT_BODY_LIMIT_BYTES: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest SendGrid Inbound Parse post (SendGrid parses mail up to 30 MB). */
+  SENDGRID_INBOUND_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024 * 1024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Largest Postmark inbound JSON (35 MB of attachments, base64: ~47 MB). */
+  POSTMARK_INBOUND_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024 * 1024).max(256 * 1024 * 1024).default(50 * 1024 * 1024),
+  /** Webhook requests per client address that may fail authentication per minute before 429; 0 = no limit. */
+  WEBHOOK_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** Signed bodies read at once before their signature is checked (one address: half); past it 503 + Retry-After. */
+  WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
 }).superRefine((config, context) => {
   if (Boolean(config.POSTMARK_WEBHOOK_USER) !== Boolean(config.POSTMARK_WEBHOOK_PASSWORD)) {
     const missing = config.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER';

@@ -26,6 +26,9 @@ export const EVENT_TYPES = [
   'email.opened',
   'email.clicked',
   'email.replied',
+  // A reply whose provider's SPF/DKIM verdicts contradict its From (docs/PROVIDERS.md, "Replies"):
+  // recorded, but no default exit rule lists it, so a forged From stops nothing.
+  'email.reply_unverified',
   'email.bounced',
   'email.unsubscribed',
   'email.spam_reported',

@@ -39,6 +39,8 @@ export function leadStatusForEvent(type: EventType): LeadStatus | undefined {
     case 'sms.failed':
     case 'sms.opted_in':
     case 'manual.outcome':
+    // A reply whose sender the provider's SPF/DKIM verdicts contradict may be forged: it moves nothing.
+    case 'email.reply_unverified':
       return undefined;
     default: {
       const unreachable: never = type;

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.ts';
+import { isUuid } from './ids.ts';
 
 export type ExecutionStatus = 'started' | 'succeeded' | 'failed' | 'skipped' | 'unknown' | 'retry_scheduled';
 
@@ -178,7 +179,7 @@ export async function findExecutionForEvent(
   db: Queryable,
   ref: { executionId?: string; providerMessageId?: string },
 ): Promise<ExecutionRecord | undefined> {
-  if (ref.executionId && /^[0-9a-f-]{36}$/i.test(ref.executionId)) {
+  if (isUuid(ref.executionId)) {
     const [row] = await db.query<ExecutionRecord>(`select ${EXECUTION_COLUMNS} from sequence_executions where id = $1`, [
       ref.executionId,
     ]);

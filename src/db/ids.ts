@@ -14,3 +14,14 @@ export function uuidv7(nowMs = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The canonical 8-4-4-4-12 hex form, the only one we write. Anything else that reaches a
+ * `uuid` parameter (36 dashes echoed back in a provider's custom args) makes the server raise
+ * 22P02, which a webhook would answer 503 on every retry; such a value simply names nothing.
+ */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}

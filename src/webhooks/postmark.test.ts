@@ -183,6 +183,18 @@ const inbound = {
 };
 
 describe('translatePostmarkInbound', () => {
+  it('a From that SPF/DKIM contradict is email.reply_unverified, with the verdicts', () => {
+    const verdicts = [
+      { Name: 'X-Spam-Tests', Value: 'HTML_MESSAGE,SPF_SOFTFAIL' },
+      { Name: 'Received-SPF', Value: 'SoftFail (acme.test: ...) identity=mailfrom; envelope-from=ann.lee@acme.test' },
+    ];
+    const result = translatePostmarkInbound({ ...inbound, Headers: [...verdicts, ...(inbound.Headers as unknown[])] });
+    expect(result.ok && result.events[0]).toMatchObject({
+      type: 'email.reply_unverified',
+      data: { authentication: { verdict: 'fail', spf: 'softfail', envelopeDomain: 'acme.test' } },
+    });
+  });
+
   it('turns a reply into email.replied', () => {
     expect(translatePostmarkInbound(inbound)).toEqual({
       ok: true,
@@ -199,6 +211,7 @@ describe('translatePostmarkInbound', () => {
             subject: 'Re: Hi',
             to: 'sales@reply.us.test',
             text: 'Sounds good.',
+            authentication: { verdict: 'none' },
           },
         },
       ],

@@ -20,6 +20,7 @@ import {
   validDate,
   type TranslateOptions,
 } from './sendgrid.ts';
+import { judgeSender, postmarkVerdicts } from './authentication.ts';
 import type { InboundEvent, TranslateResult } from './types.ts';
 
 export interface PostmarkOptions extends TranslateOptions {
@@ -145,7 +146,8 @@ export function translatePostmarkEvent(body: unknown, options?: PostmarkOptions)
 }
 
 /**
- * Postmark inbound JSON → one `email.replied`. Auto-replies yield nothing (see isAutoReply).
+ * Postmark inbound JSON → one `email.replied` (`email.reply_unverified` when the SPF/DKIM verdicts
+ * contradict the From: authentication.ts). Auto-replies yield nothing (see isAutoReply).
  * Postmark's own `MessageID` is the dedupe key: unique per inbound message and stable on retry.
  */
 export function translatePostmarkInbound(body: unknown, options?: TranslateOptions): TranslateResult {
@@ -165,17 +167,19 @@ export function translatePostmarkInbound(body: unknown, options?: TranslateOptio
     headerMessageId ??
     `h:${stableHash([sender, str(body.To), subject, str(body.Date), text])}`;
 
+  const authentication = judgeSender(sender, postmarkVerdicts(headers));
+
   return {
     ok: true,
     events: [
       {
-        type: 'email.replied',
+        type: authentication.verdict === 'fail' ? 'email.reply_unverified' : 'email.replied',
         providerEventId: `postmark-inbound:${id}`,
         provider: 'postmark',
         occurredAt: isoDate(body.Date) ?? fallbackNow(options),
         address: { channel: 'email', value: sender },
         inReplyTo: replyTargets(headers),
-        data: compact({ messageId: headerMessageId, subject, to: str(body.To), text: clip(text) }),
+        data: compact({ messageId: headerMessageId, subject, to: str(body.To), text: clip(text), authentication }),
       },
     ],
   };

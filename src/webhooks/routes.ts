@@ -4,10 +4,12 @@
  * bytes, and re-serialised JSON differs. The REST API outside keeps Fastify's JSON parsing.
  *
  * Status policy: 200 once every event is recorded (or known, or unmatched: a retry would not
- * match either); 401 for a failed check; 400 for a body we cannot read; 503 when a key is not
- * configured or the store is down, so the provider retries later and nothing is lost. Never 500.
+ * match either); 401 for a failed check; 400 for a body we cannot read; 413 above the route's
+ * cap; 429 for an address that keeps failing; 503 when a key is not configured or the store is
+ * down, so the provider retries later and nothing is lost. Never 500. What can be judged from
+ * the headers is judged before the body is read (guard.ts).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody } from '../api/app.ts';
 import type { Config } from '../config.ts';
@@ -18,9 +20,18 @@ import type { Engine } from '../engine/engine.ts';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
 import { firstHeader, isRecord, parseHeaderBlock, translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 import { translateTelnyxEvent } from './telnyx.ts';
+import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
+import { storableEvent } from './storable.ts';
 import type { TranslateResult } from './types.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
-import { verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature, type VerifyResult } from './verify.ts';
+import { checkSignatureHeaders, type SignatureScheme, verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
+
+/** How a route is authenticated: from its headers before the body is read, then (if signed) from the body. */
+interface Auth {
+  headers: (request: FastifyRequest) => Check;
+  /** Signed routes: checked once the body is read, which therefore counts against the unverified budget. */
+  body?: (request: FastifyRequest, raw: Buffer) => Check;
+}
 
 export interface WebhookDeps {
   config: Config;
@@ -31,68 +42,90 @@ export interface WebhookDeps {
   callFlow?: CallFlow;
 }
 
-/** Inbound mail carries attachments: SendGrid posts up to 30 MB, Postmark up to 35 MB of JSON. */
-const INBOUND_BODY_LIMIT = 40 * 1024 * 1024;
-
-type Check = VerifyResult | { ok: false; reason: 'unconfigured'; setting: string };
-
 export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Promise<void> {
   const { config } = deps;
   const clock = deps.engine.deps.clock;
   const callFlow = deps.callFlow ?? defaultCallFlow(deps);
+  const limiter = new FailureLimiter({ perMinute: config.WEBHOOK_AUTH_FAILURES_PER_MINUTE, now: () => clock.now() });
+  const budget = new UnverifiedBudget(config.WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT);
 
-  const signed = (key: string | undefined, setting: string, verify: typeof verifySendGridSignature, sig: string, ts: string) =>
-    (request: FastifyRequest, raw: Buffer): Check =>
-      key
-        ? verify({ publicKeyBase64: key, signature: header(request, sig), timestamp: header(request, ts), rawBody: raw, now: clock.now() })
-        : { ok: false, reason: 'unconfigured', setting };
+  /** A signed route: its headers are judged before the body is read, the signature after. */
+  const signed = (scheme: SignatureScheme, key: string | undefined, setting: string, sig: string, ts: string): Auth => {
+    const verify = scheme === 'telnyx' ? verifyTelnyxSignature : verifySendGridSignature;
+    const parts = (request: FastifyRequest) => ({ publicKeyBase64: key ?? '', signature: header(request, sig), timestamp: header(request, ts), now: clock.now() });
+    return {
+      headers: (request) => (key ? checkSignatureHeaders({ scheme, ...parts(request) }) : { ok: false, reason: 'unconfigured', setting }),
+      body: (request, raw) => verify({ ...parts(request), rawBody: raw }),
+    };
+  };
   const sendgrid = (key: string | undefined, setting: string) =>
-    signed(key, setting, verifySendGridSignature, 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp');
-  const postmark = (request: FastifyRequest): Check =>
-    config.POSTMARK_WEBHOOK_USER && config.POSTMARK_WEBHOOK_PASSWORD
-      ? verifyBasicAuth({ header: header(request, 'authorization'), user: config.POSTMARK_WEBHOOK_USER, password: config.POSTMARK_WEBHOOK_PASSWORD })
-      : { ok: false, reason: 'unconfigured', setting: 'POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD' };
-  const telnyx = signed(config.TELNYX_PUBLIC_KEY, 'TELNYX_PUBLIC_KEY', verifyTelnyxSignature, 'telnyx-signature-ed25519', 'telnyx-timestamp');
+    signed('sendgrid', key, setting, 'x-twilio-email-event-webhook-signature', 'x-twilio-email-event-webhook-timestamp');
+  // Basic auth is all in the headers: nothing is left to check once the body arrives.
+  const postmark: Auth = {
+    headers: (request) =>
+      config.POSTMARK_WEBHOOK_USER && config.POSTMARK_WEBHOOK_PASSWORD
+        ? verifyBasicAuth({ header: header(request, 'authorization'), user: config.POSTMARK_WEBHOOK_USER, password: config.POSTMARK_WEBHOOK_PASSWORD })
+        : { ok: false, reason: 'unconfigured', setting: 'POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD' },
+  };
+  const telnyx = signed('telnyx', config.TELNYX_PUBLIC_KEY, 'TELNYX_PUBLIC_KEY', 'telnyx-signature-ed25519', 'telnyx-timestamp');
 
   return async (app) => {
     await app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+      // A chunked body (no Content-Length) that outgrows its route's cap stops here, mid-read.
+      scope.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+        if (error.statusCode !== 413) throw error;
+        const limit = request.routeOptions.bodyLimit ?? 0;
+        return reply.header('connection', 'close').status(413).send(tooLarge(request.routeOptions.url ?? request.url, limit));
+      });
 
       const route = (
         path: string,
-        check: (request: FastifyRequest, raw: Buffer) => Check,
+        auth: Auth,
         translate: (request: FastifyRequest, raw: Buffer) => Promise<TranslateResult> | TranslateResult,
-        options: { bodyLimit?: number; after?: (request: FastifyRequest, raw: Buffer) => Promise<boolean> } = {},
+        options: { bodyLimit: number; after?: (request: FastifyRequest, raw: Buffer) => Promise<boolean> },
       ) =>
-        scope.post(path, { bodyLimit: options.bodyLimit }, async (request, reply) => {
-          const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-          const verdict = check(request, raw);
-          if (!verdict.ok) return refuse(reply, verdict, path);
-          // Translators are total; the guard keeps a future bug a 400 rather than a retry storm of 500s.
-          const translated = await Promise.resolve()
-            .then(() => translate(request, raw))
-            .catch((error: unknown): TranslateResult => {
-              request.log.error({ err: error, path }, 'webhook translator threw');
-              return { ok: false, error: 'The body could not be read.' };
-            });
-          if (!translated.ok) return reply.status(400).send(errorBody('bad_request', translated.error));
-          const counts = { received: translated.events.length, recorded: 0, duplicate: 0, unmatched: 0 };
-          try {
-            for (const event of translated.events) counts[(await deps.engine.ingest(event)).status] += 1;
-            if (options.after && !(await options.after(request, raw))) {
-              return reply.status(503).send(errorBody('retry_later', 'A follow-up command failed; deliver this webhook again.'));
+        scope.post(
+          path,
+          {
+            bodyLimit: options.bodyLimit,
+            onRequest: frontDoor({ path, bodyLimit: options.bodyLimit, limiter, headers: auth.headers, budget: auth.body ? budget : undefined }),
+            onResponse: countFailures(limiter),
+          },
+          async (request, reply) => {
+            const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+            const verdict = auth.body ? auth.body(request, raw) : { ok: true as const };
+            if (!verdict.ok) return refuse(reply, verdict, path);
+            // Translators are total; the guard keeps a future bug a 400 rather than a retry storm of 500s.
+            const translated = await Promise.resolve()
+              .then(() => translate(request, raw))
+              .catch((error: unknown): TranslateResult => {
+                request.log.error({ err: error, path }, 'webhook translator threw');
+                return { ok: false, error: 'The body could not be read.' };
+              });
+            if (!translated.ok) return reply.status(400).send(errorBody('bad_request', translated.error));
+            const counts = { received: translated.events.length, recorded: 0, duplicate: 0, unmatched: 0 };
+            try {
+              for (const event of translated.events) counts[(await deps.engine.ingest(storableEvent(event))).status] += 1;
+              if (options.after && !(await options.after(request, raw))) {
+                return reply.status(503).send(errorBody('retry_later', 'A follow-up command failed; deliver this webhook again.'));
+              }
+            } catch (error) {
+              request.log.error({ err: error, path }, 'webhook could not be recorded');
+              return reply.status(503).send(errorBody('unavailable', 'The event could not be recorded now; deliver it again later.'));
             }
-          } catch (error) {
-            request.log.error({ err: error, path }, 'webhook could not be recorded');
-            return reply.status(503).send(errorBody('unavailable', 'The event could not be recorded now; deliver it again later.'));
-          }
-          return reply.status(200).send(counts);
-        });
+            return reply.status(200).send(counts);
+          },
+        );
 
       const now = () => clock.now();
-      route('/webhooks/sendgrid', sendgrid(config.SENDGRID_WEBHOOK_PUBLIC_KEY, 'SENDGRID_WEBHOOK_PUBLIC_KEY'), (_r, raw) =>
-        withJson(raw, (body) => translateSendGridEvents(body, { now: now() })),
+      const events = { bodyLimit: config.WEBHOOK_EVENT_BODY_LIMIT_BYTES };
+      route(
+        '/webhooks/sendgrid',
+        sendgrid(config.SENDGRID_WEBHOOK_PUBLIC_KEY, 'SENDGRID_WEBHOOK_PUBLIC_KEY'),
+        (_r, raw) => withJson(raw, (body) => translateSendGridEvents(body, { now: now() })),
+        events,
       );
       route(
         '/webhooks/sendgrid/inbound',
@@ -101,15 +134,19 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
           const fields = await formFields(raw, header(request, 'content-type'));
           return fields ? translateSendGridInbound(fields, { now: now() }) : { ok: false, error: 'The body is not multipart/form-data.' };
         },
-        { bodyLimit: INBOUND_BODY_LIMIT },
+        { bodyLimit: config.SENDGRID_INBOUND_BODY_LIMIT_BYTES },
       );
-      route('/webhooks/postmark', postmark, (request, raw) =>
-        withJson(raw, (body) => translatePostmarkEvent(body, { now: now(), traceId: header(request, 'x-pm-webhook-trace-id') })),
+      route(
+        '/webhooks/postmark',
+        postmark,
+        (request, raw) => withJson(raw, (body) => translatePostmarkEvent(body, { now: now(), traceId: header(request, 'x-pm-webhook-trace-id') })),
+        events,
       );
       route('/webhooks/postmark/inbound', postmark, (_r, raw) => withJson(raw, (body) => translatePostmarkInbound(body, { now: now() })), {
-        bodyLimit: INBOUND_BODY_LIMIT,
+        bodyLimit: config.POSTMARK_INBOUND_BODY_LIMIT_BYTES,
       });
       route('/webhooks/telnyx', telnyx, (_r, raw) => withJson(raw, (body) => translateTelnyxEvent(body, { now: now() })), {
+        ...events,
         after: callFlow ? (_request, raw) => driveCall(callFlow, raw) : undefined,
       });
 
@@ -133,22 +170,6 @@ async function driveCall(callFlow: CallFlow, raw: Buffer): Promise<boolean> {
   if (!isRecord(data) || typeof data.event_type !== 'string') return true;
   const outcome = await callFlow.onWebhook(data.event_type, isRecord(data.payload) ? data.payload : {});
   return !(outcome.kind === 'commanded' && !outcome.result.ok && outcome.result.retryable);
-}
-
-function refuse(reply: FastifyReply, verdict: Exclude<Check, { ok: true }>, path: string): FastifyReply {
-  if (verdict.reason === 'unconfigured') {
-    return reply
-      .status(503)
-      .send(errorBody('webhook_not_configured', `${path} is not configured: set ${verdict.setting} (see docs/PROVIDERS.md).`));
-  }
-  const sentences: Record<string, string> = {
-    missing_headers: 'The signature or credential headers are missing.',
-    stale_timestamp: 'The signature timestamp is more than 300 seconds from our clock.',
-    bad_signature: 'The signature does not match the body.',
-    bad_key: 'The configured verification key is not usable.',
-    bad_credentials: 'The credentials do not match.',
-  };
-  return reply.status(401).send(errorBody('unauthorized', sentences[verdict.reason] ?? 'The request is not authentic.'));
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

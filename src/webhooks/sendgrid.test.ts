@@ -141,6 +141,15 @@ const inbound = {
 };
 
 describe('translateSendGridInbound', () => {
+  it('a From that SPF/DKIM contradict is email.reply_unverified, with the verdicts', () => {
+    const forged = { ...inbound, SPF: 'pass', dkim: '{@forger.test : pass}', envelope: JSON.stringify({ from: 'x@forger.test', to: ['sales@reply.us.test'] }) };
+    const result = translateSendGridInbound(forged);
+    expect(result.ok && result.events[0]).toMatchObject({
+      type: 'email.reply_unverified',
+      data: { authentication: { verdict: 'fail', spf: 'pass', envelopeDomain: 'forger.test', dkim: ['forger.test: pass'] } },
+    });
+  });
+
   it('turns a reply into email.replied with the thread ids', () => {
     expect(translateSendGridInbound(inbound)).toEqual({
       ok: true,
@@ -157,6 +166,7 @@ describe('translateSendGridInbound', () => {
             subject: 'Re: Hi',
             to: 'sales@reply.us.test',
             text: inbound.text,
+            authentication: { verdict: 'pass', spf: 'pass', envelopeDomain: 'acme.test' },
           },
         },
       ],

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventType } from '../core/definition.ts';
+import { judgeSender, sendgridVerdicts } from './authentication.ts';
 import type { InboundEvent, TranslateResult } from './types.ts';
 
 export interface TranslateOptions {
@@ -267,6 +268,7 @@ function envelopeSender(envelope: unknown): string | undefined {
  * One Inbound Parse POST (multipart fields, already strings). The `From` header names the
  * person; the envelope sender is only a fallback because it is often a bounce address.
  * Auto-replies yield no events: an out-of-office must neither exit "on reply" nor count as one.
+ * A From that SendGrid's SPF/DKIM verdicts contradict is `email.reply_unverified` (authentication.ts).
  */
 export function translateSendGridInbound(fields: unknown, options?: TranslateOptions): TranslateResult {
   if (!isRecord(fields)) return { ok: false, error: 'SendGrid inbound fields are not an object' };
@@ -283,17 +285,19 @@ export function translateSendGridInbound(fields: unknown, options?: TranslateOpt
     messageId ?? `h:${stableHash([sender, str(fields.to), subject, dateHeader, text])}`
   }`;
 
+  const authentication = judgeSender(sender, sendgridVerdicts(fields, envelopeSender(fields.envelope)));
+
   return {
     ok: true,
     events: [
       {
-        type: 'email.replied',
+        type: authentication.verdict === 'fail' ? 'email.reply_unverified' : 'email.replied',
         providerEventId,
         provider: 'sendgrid',
         occurredAt: (dateHeader ? validDate(new Date(dateHeader)) : undefined) ?? fallbackNow(options),
         address: { channel: 'email', value: sender },
         inReplyTo: replyTargets(headers),
-        data: compact({ messageId, subject, to: str(fields.to), text: clip(text) }),
+        data: compact({ messageId, subject, to: str(fields.to), text: clip(text), authentication }),
       },
     ],
   };

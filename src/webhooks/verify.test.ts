@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
+import { checkSignatureHeaders, verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
 
 const NOW = new Date('2024-01-15T17:00:00Z');
 const TS = String(Math.floor(NOW.getTime() / 1000));
@@ -167,5 +167,38 @@ describe('verifyBasicAuth', () => {
       ok: false,
       reason: 'bad_key',
     });
+  });
+});
+
+describe('checkSignatureHeaders (before the body is read)', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const keys = {
+    sendgrid: ec.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    telnyx: ed.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64'),
+  };
+  const signatures = {
+    sendgrid: sign('sha256', Buffer.from(`${TS}body`), ec.privateKey).toString('base64'),
+    telnyx: sign(null, Buffer.from(`${TS}|body`), ed.privateKey).toString('base64'),
+  };
+
+  for (const scheme of ['sendgrid', 'telnyx'] as const) {
+    const base = { scheme, publicKeyBase64: keys[scheme], signature: signatures[scheme], timestamp: TS, now: NOW };
+    it(`${scheme}: a real signature's headers pass`, () => {
+      expect(checkSignatureHeaders(base)).toEqual({ ok: true });
+    });
+    it(`${scheme}: missing, stale, misshapen or keyless headers fail with the full check's reasons`, () => {
+      expect(checkSignatureHeaders({ ...base, signature: undefined })).toMatchObject({ reason: 'missing_headers' });
+      expect(checkSignatureHeaders({ ...base, timestamp: ' ' })).toMatchObject({ reason: 'missing_headers' });
+      expect(checkSignatureHeaders({ ...base, timestamp: String(Number(TS) - 301) })).toMatchObject({ reason: 'stale_timestamp' });
+      expect(checkSignatureHeaders({ ...base, timestamp: 'yesterday' })).toMatchObject({ reason: 'stale_timestamp' });
+      expect(checkSignatureHeaders({ ...base, signature: 'not base64!' })).toMatchObject({ reason: 'bad_signature' });
+      expect(checkSignatureHeaders({ ...base, signature: Buffer.alloc(200, 0x30).toString('base64') })).toMatchObject({ reason: 'bad_signature' });
+      expect(checkSignatureHeaders({ ...base, publicKeyBase64: 'AAAA' })).toMatchObject({ reason: 'bad_key' });
+    });
+  }
+  it('never throws on any input', () => {
+    expect(checkSignatureHeaders(undefined as never)).toMatchObject({ ok: false });
+    expect(checkSignatureHeaders({ scheme: 'telnyx', publicKeyBase64: 1 as never, signature: {} as never, timestamp: [] as never, now: 'x' as never })).toMatchObject({ ok: false });
   });
 });

@@ -161,3 +161,25 @@ export function verifyBasicAuth(input: {
   const passwordOk = sameSecret(text.slice(colon + 1), password);
   return userOk && passwordOk ? OK : fail('bad_credentials');
 }
+
+export type SignatureScheme = 'sendgrid' | 'telnyx';
+
+/**
+ * Everything about a signed request that can be judged from its headers alone, so a request
+ * that cannot pass is refused before its body is read: both headers present, the key usable,
+ * the timestamp fresh, and the signature of the scheme's shape (SendGrid: a DER ECDSA
+ * signature, at most 72 bytes, starting with a SEQUENCE tag; Telnyx: 64 raw Ed25519 bytes).
+ * Same order and reasons as the full checks, which still run on the body afterwards.
+ */
+export function checkSignatureHeaders(input: Omit<SignedRequest, 'rawBody'> & { scheme: SignatureScheme }): VerifyResult {
+  const request: Partial<typeof input> = input ?? {};
+  const { publicKeyBase64, signature, timestamp, now, toleranceSeconds, scheme } = request;
+  if (!present(signature) || !present(timestamp)) return fail('missing_headers');
+  const key = scheme === 'telnyx' ? telnyxKey(publicKeyBase64) : sendGridKey(publicKeyBase64);
+  if (!key) return fail('bad_key');
+  if (!isFresh(timestamp, now, toleranceSeconds)) return fail('stale_timestamp');
+  const sig = decodeBase64(signature.trim());
+  if (!sig) return fail('bad_signature');
+  const shaped = scheme === 'telnyx' ? sig.length === 64 : sig.length >= 8 && sig.length <= 72 && sig[0] === 0x30;
+  return shaped ? OK : fail('bad_signature');
+}

@@ -15,6 +15,53 @@ export interface InboundEmail {
   inReplyTo?: string;
   /** Extra raw header lines, e.g. `Auto-Submitted: auto-replied`. */
   extraHeaders?: Record<string, string>;
+  /**
+   * What the provider's SPF/DKIM checks found (default `pass`): `softfail` is a forged From
+   * sent from a server the domain does not list; `foreign` a forged From sent through the
+   * forger's own domain, which passes SPF and DKIM for that domain only; `none` a domain that
+   * publishes neither.
+   */
+  authentication?: 'pass' | 'softfail' | 'foreign' | 'none';
+}
+
+const FORGER = 'mailer@forger.test';
+
+function envelopeSender(email: InboundEmail): string {
+  return email.authentication === 'foreign' ? FORGER : email.from;
+}
+
+/** The Inbound Parse `SPF` and `dkim` fields (dkim is a bare string, not JSON). */
+function sendgridVerdictFields(email: InboundEmail): { SPF: string; dkim: string } {
+  const domain = email.from.split('@')[1];
+  switch (email.authentication ?? 'pass') {
+    case 'pass':
+      return { SPF: 'pass', dkim: `{@${domain} : pass}` };
+    case 'softfail':
+      return { SPF: 'softfail', dkim: 'none' };
+    case 'foreign':
+      return { SPF: 'pass', dkim: '{@forger.test : pass}' };
+    case 'none':
+      return { SPF: 'none', dkim: 'none' };
+  }
+}
+
+/** The headers Postmark's MTA and SpamAssassin put on top of an inbound message. */
+function postmarkVerdictHeaders(email: InboundEmail): Array<{ Name: string; Value: string }> {
+  const receivedSpf = (result: string) =>
+    `${result} (${email.from.split('@')[1]}: ...) identity=mailfrom; client-ip=203.0.113.9; helo=mail.sender.test; envelope-from=${envelopeSender(email)}; receiver=inbound.postmarkapp.com`;
+  const [tests, spf] = {
+    pass: ['DKIM_SIGNED,DKIM_VALID,DKIM_VALID_AU,HTML_MESSAGE,SPF_HELO_PASS,\tSPF_PASS', 'Pass'],
+    softfail: ['HTML_MESSAGE,SPF_HELO_NONE,SPF_SOFTFAIL', 'SoftFail'],
+    foreign: ['DKIM_SIGNED,DKIM_VALID,HTML_MESSAGE,SPF_HELO_PASS,SPF_PASS', 'Pass'],
+    none: ['HTML_MESSAGE,SPF_HELO_NONE,SPF_NONE', 'None'],
+  }[email.authentication ?? 'pass'];
+  return [
+    { Name: 'X-Spam-Checker-Version', Value: 'SpamAssassin 3.4.0 (2014-02-07) on\tp-pm-inboundg02a-aws-useast1a' },
+    { Name: 'X-Spam-Status', Value: 'No' },
+    { Name: 'X-Spam-Score', Value: '-0.1' },
+    { Name: 'X-Spam-Tests', Value: tests! },
+    { Name: 'Received-SPF', Value: receivedSpf(spf!) },
+  ];
 }
 
 /** SendGrid's Message-ID is the X-Message-Id at one of its MTAs (the event webhook's `smtp-id`). */
@@ -64,9 +111,12 @@ export function postmarkInbound(email: InboundEmail): Record<string, unknown> {
     HtmlBody: `<p>${email.text}</p>`,
     StrippedTextReply: email.text,
     Tag: '',
-    Headers: headerLines(email, messageId)
-      .filter(([name]) => !['From', 'To', 'Subject', 'Date'].includes(name))
-      .map(([Name, Value]) => ({ Name, Value })),
+    Headers: [
+      ...postmarkVerdictHeaders(email),
+      ...headerLines(email, messageId)
+        .filter(([name]) => !['From', 'To', 'Subject', 'Date'].includes(name))
+        .map(([Name, Value]) => ({ Name, Value })),
+    ],
     Attachments: [],
   };
 }
@@ -79,17 +129,17 @@ export function sendgridInbound(email: InboundEmail): { rawBody: string; content
     .join('\n');
   const fields: Record<string, string> = {
     headers,
-    dkim: '{@acme.test : pass}',
+    dkim: sendgridVerdictFields(email).dkim,
     to: email.to,
     from: email.fromName ? `${email.fromName} <${email.from}>` : email.from,
     text: email.text,
     html: `<p>${email.text}</p>`,
     sender_ip: '203.0.113.9',
-    envelope: JSON.stringify({ to: [email.to], from: email.from }),
+    envelope: JSON.stringify({ to: [email.to], from: envelopeSender(email) }),
     attachments: '0',
     subject: email.subject,
     charsets: JSON.stringify({ to: 'UTF-8', from: 'UTF-8', subject: 'UTF-8', text: 'UTF-8', html: 'UTF-8' }),
-    SPF: 'pass',
+    SPF: sendgridVerdictFields(email).SPF,
   };
   const parts = Object.entries(fields).map(
     ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,

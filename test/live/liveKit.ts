@@ -38,6 +38,7 @@ export interface LiveKit {
   close(): Promise<void>;
 }
 
+/** `db`: run on this store instead of a fresh in-memory one (the caller closes it). */
 export async function startLiveKit(options: { start?: string; env?: Record<string, string>; db?: Db } = {}): Promise<LiveKit> {
   const fakes = await startFakeProviders();
   // Half past a second: providers stamp events in whole seconds, earlier than our own sends.

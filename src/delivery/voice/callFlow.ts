@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/db.ts';
+import { isUuid } from '../../db/ids.ts';
 import { nextCallAction } from '../../webhooks/telnyx.ts';
 import { type FetchLike, postJson } from '../http.ts';
 import { type CallCommandResult, decodeClientState, type TelnyxCallControl } from './telnyx.ts';
@@ -104,7 +105,7 @@ export class CallFlow {
   }
 
   private async load(executionId: string): Promise<CallExecution | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(executionId)) return undefined;
+    if (!isUuid(executionId)) return undefined;
     const [row] = await this.deps.db.query<CallExecution>(
       `select x.id, x.workspace_id as "workspaceId", x.enrollment_id as "enrollmentId", x.step_id as "stepId", x.rendered,
          json_build_object('id', l.id, 'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company,
