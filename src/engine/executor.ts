@@ -55,6 +55,8 @@ interface Failure {
   claim: Claim;
   enrollment: EnrollmentRecord;
   stepId: string | null;
+  /** The step's type, when the definition could be read (the metric's label). */
+  stepType?: string;
   error: unknown;
   /** What the adapter answered before the throw, if it was called. */
   execution?: ExecutionWrite;
@@ -138,7 +140,8 @@ export class Executor {
         if (plan.kind === 'deliver') deliveries.push({ visit, step: plan.step });
         else endings.push(plan.ending);
       } catch (error) {
-        failures.push({ claim, enrollment, stepId: enrollment.currentStepId, error });
+        const stepType = enrollment.currentStepId ? definition.steps.find((st) => st.id === enrollment.currentStepId)?.type : undefined;
+        failures.push({ claim, enrollment, stepId: enrollment.currentStepId, stepType, error });
       }
     }
     endings.push(...(await this.deliverAll(deliveries, failures)));
@@ -152,7 +155,9 @@ export class Executor {
       (end, error) => {
         const ending = endingOf.get(end.enrollmentId)!;
         const context = contexts.get(end.enrollmentId)!;
-        failures.push({ claim: ending.claim, enrollment: context.enrollment, stepId: context.enrollment.currentStepId, error, execution: end.execution });
+        const { enrollment, definition } = context;
+        const stepType = enrollment.currentStepId ? definition.steps.find((st) => st.id === enrollment.currentStepId)?.type : undefined;
+        failures.push({ claim: ending.claim, enrollment, stepId: enrollment.currentStepId, stepType, error, execution: end.execution });
       },
     );
     await this.recordFailures(failures);
@@ -181,14 +186,14 @@ export class Executor {
     const { clock, logger, observer, random } = this.deps;
     const cap = this.deps.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES;
     const now = clock.now();
-    const rows: StepFailure[] = failures.map(({ claim, enrollment, stepId, error, execution }) => {
+    const rows: StepFailure[] = failures.map(({ claim, enrollment, stepId, stepType, error, execution }) => {
       const message = error instanceof Error ? error.message : String(error);
       const attempt = enrollment.consecutiveFailures + 1;
       logger?.error(
         { err: error, enrollmentId: enrollment.id, workspaceId: enrollment.workspaceId, stepId, attempt, cap },
         attempt >= cap ? 'step failed again; the enrollment is now failed' : 'step failed; retrying after a backoff',
       );
-      observer?.stepExecuted?.('unknown', 'error', 0);
+      observer?.stepExecuted?.(stepType ?? 'unknown', 'error', 0);
       return {
         enrollmentId: claim.enrollmentId,
         leaseId: claim.leaseId,
@@ -266,7 +271,7 @@ export class Executor {
     if (deliveries.length === 0) return [];
     const endings: Ending[] = [];
     const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
-      failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, error, execution });
+      failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, stepType: visit.step?.type, error, execution });
     const prepared = await Promise.all(
       deliveries.map(({ visit, step }) =>
         prepareContent(this.deps, visit.context, step).then(
