@@ -175,4 +175,19 @@ describe.each(kinds)('poison enrollments on %s', (kind) => {
     expect(await row(a, id!)).toMatchObject({ status: 'completed', failures: 0 });
     expect(a.mock.sends).toHaveLength(2);
   });
+
+  it('retry is refused with a sentence when the lead is live in the sequence again', async () => {
+    const [a] = await kits('twin');
+    const sequenceId = await a.addSequence(twoSends);
+    const [leadId] = await a.addLeads([lead(n++)]);
+    const [first] = await a.enrollAll(sequenceId, [leadId!]);
+    await a.db.query(`update enrollments set status = 'failed', finished_at = now(), next_execution_at = null where id = $1`, [first]);
+    const [second] = await a.enrollAll(sequenceId, [leadId!]);
+    const result = await a.engine.act({ enrollmentId: first!, action: 'retry', actor: 'op' });
+    expect(result).toEqual({
+      ok: false,
+      code: 'conflict',
+      message: `Cannot retry this enrollment: the lead is enrolled in this sequence again (enrollment ${second}); cancel that one first.`,
+    });
+  });
 });
