@@ -117,7 +117,10 @@ export class Executor {
     for (const claim of claims) {
       const bad = broken.get(claim.enrollmentId);
       if (bad) {
-        if (bad.enrollment.leaseId === claim.leaseId) failures.push({ claim, enrollment: bad.enrollment, stepId: bad.enrollment.currentStepId, error: bad.error });
+        const { enrollment } = bad;
+        if (enrollment.leaseId !== claim.leaseId) continue; // taken over
+        if (enrollment.status === 'active' || enrollment.status === 'waiting') failures.push({ claim, enrollment, stepId: enrollment.currentStepId, error: bad.error });
+        else idle.push(claim);
         continue;
       }
       const context = contexts.get(claim.enrollmentId);
@@ -204,11 +207,22 @@ export class Executor {
         execution: execution?.kind === 'record' ? undefined : execution,
       };
     });
-    try {
-      const results = await recordStepFailures(this.deps.db, rows);
+    const counted = (results: Map<string, { status: string }>) => {
       for (const result of results.values()) if (result.status === 'failed') observer?.enrollmentFailed?.('step_error');
+    };
+    try {
+      counted(await recordStepFailures(this.deps.db, rows));
     } catch (error) {
-      logger?.error({ err: error, enrollmentIds: rows.map((r) => r.enrollmentId) }, 'could not record failed steps; the lease retries them');
+      // One at a time, and one the store refuses even so (its adapter's answer, say) is counted
+      // without it: a failure must never go uncounted, or it would be retried forever.
+      logger?.warn({ err: error, batch: rows.length }, 'recording failed steps failed; recording them one by one');
+      for (const row of rows) {
+        try {
+          counted(await recordStepFailures(this.deps.db, [row]).catch(() => recordStepFailures(this.deps.db, [{ ...row, execution: undefined }])));
+        } catch (single) {
+          logger?.error({ err: single, enrollmentId: row.enrollmentId }, 'could not record a failed step; the lease retries it');
+        }
+      }
     }
   }
 
@@ -325,8 +339,8 @@ export class Executor {
           this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
           return undefined;
         }
-        return this.sendOne(visit, step, content, request, intent).catch((failure: { error: unknown; execution?: ExecutionWrite }) => {
-          failed(visit, failure.error, failure.execution);
+        return this.sendOne(visit, step, content, request, intent).catch((failure: StepAfterIntentError) => {
+          failed(visit, failure.cause, failure.execution);
           return undefined;
         });
       }),
@@ -336,8 +350,8 @@ export class Executor {
   }
 
   /**
-   * The adapter call and what follows from its answer. Rejects with `{ error, execution }` when
-   * anything after the intent throws, `execution` being the answer to record regardless.
+   * The adapter call and what follows from its answer. Rejects with a StepAfterIntentError when
+   * anything after the intent throws, carrying the adapter's answer to record regardless.
    */
   private async sendOne(
     visit: Visit,
@@ -350,7 +364,9 @@ export class Executor {
     try {
       return await this.sendAndDecide(visit, step, content, request, intent, (written) => (answer = written));
     } catch (error) {
-      throw { error, execution: answer ?? { kind: 'unknown', id: intent.id } };
+      // Without an answer the intent stays `started`: the next attempt settles it as after a
+      // crash (the provider's ledger, else unknown), never by sending blindly.
+      throw new StepAfterIntentError(error, answer);
     }
   }
 
@@ -542,6 +558,16 @@ export class Executor {
       }
       return answers;
     }
+  }
+}
+
+/** A throw after the intent was written, with what the adapter answered (if it was called). */
+class StepAfterIntentError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly execution: ExecutionWrite | undefined,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
   }
 }
 

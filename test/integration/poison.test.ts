@@ -190,4 +190,29 @@ describe.each(kinds)('poison enrollments on %s', (kind) => {
       message: `Cannot retry this enrollment: the lead is enrolled in this sequence again (enrollment ${second}); cancel that one first.`,
     });
   });
+
+  it('a send whose outcome the store refuses fails its own enrollment, and is never sent again', async () => {
+    const [a] = await kits('refused');
+    const [leadId] = await a.addLeads([lead(n++)]);
+    const [other] = await a.addLeads([lead(n++)]);
+    const sequenceId = await a.addSequence(twoSends);
+    const [id] = await a.enrollAll(sequenceId, [leadId!]);
+    const [healthy] = await a.enrollAll(sequenceId, [other!]);
+    const email = a.engine.deps.adapters.email;
+    const send = email.send.bind(email);
+    // The provider answers with metadata the database cannot store (a NUL character), once.
+    let refusals = 0;
+    email.send = async (message) => {
+      const result = await send(message);
+      if (message.idempotencyKey.startsWith(id!) && refusals++ === 0 && result.kind === 'sent') return { ...result, metadata: { note: 'a\u0000b' } };
+      return result;
+    };
+    await a.engine.dispatcher.drain();
+    expect(await row(a, healthy!)).toMatchObject({ status: 'completed', failures: 0 });
+    expect(await row(a, id!)).toMatchObject({ status: 'active', failures: 1, stepId: 'intro' });
+    await nextAttempt(a, id!);
+    expect(await row(a, id!)).toMatchObject({ status: 'completed', failures: 0 });
+    const sends = a.mock.sends.filter((m) => m.idempotencyKey.startsWith(id!)).map((m) => m.channel);
+    expect(sends).toEqual(['email', 'sms']); // the email went out once: the retry found it in the provider's ledger
+  });
 });
