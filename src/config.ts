@@ -75,6 +75,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   USE_MOCK_SEQUENCE_DELIVERY: bool.default(true),
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Attempts in a row whose step throws before an enrollment is `failed` (an operator can retry it). */
+  MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   /** REST API requests per minute per token (per client address without a token). */
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   WORKSPACE_TIMEZONE: z

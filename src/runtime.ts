@@ -72,6 +72,7 @@ export async function createRuntime(
     adapters: parts.adapters(plainAdapters, Boolean(mock)),
     clock,
     leaseMs: config.LEASE_SECONDS * 1000,
+    maxConsecutiveFailures: config.MAX_CONSECUTIVE_FAILURES,
     senders: {
       emailFrom: config.EMAIL_FROM,
       emailFromName: config.EMAIL_FROM_NAME,

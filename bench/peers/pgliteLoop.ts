@@ -38,7 +38,7 @@ async function loop(db: Db, batchSize: number): Promise<void> {
 }
 
 async function step(db: Db, ids: string[], leaseId: string, index: number): Promise<void> {
-  const contexts = [...(await loadRunContexts(db, ids)).values()];
+  const contexts = [...(await loadRunContexts(db, ids)).contexts.values()];
   const stepNow = new Date();
   const step = THREE_STEPS.steps[index]!;
   const requests: IntentRequest[] = contexts.map(({ enrollment }) => ({

@@ -111,8 +111,9 @@ export function enrollmentRoutes(api: Api, db: Db, engine: Engine) {
     {
       config: { minRole: 'operator' },
       schema: {
-        summary: 'Pause, resume, cancel, skip the current step, or mark converted',
-        description: 'Answers once final: after a 200 no further send happens for a paused, cancelled or converted enrollment. An action the state machine forbids is a 409 that says why.',
+        summary: 'Pause, resume, cancel, skip the current step, mark converted, or retry a failed enrollment',
+        description:
+          'Answers once final: after a 200 no further send happens for a paused, cancelled or converted enrollment. `retry` (only from `failed`) puts it back to `active` on its current step, due now, its count of consecutive failures reset. An action the state machine forbids is a 409 that says why.',
         tags: ['enrollments'],
         params: idParams,
         body: z.strictObject({ action: z.enum(OPERATOR_ACTIONS), reason: z.string().trim().min(1).max(500).optional() }),

@@ -17,6 +17,8 @@ export interface EnrollmentRecord {
   stepSeq: number;
   stepEnteredAt: Date;
   attempts: number;
+  /** Attempts in a row whose step threw (migration 007); at the cap the enrollment is `failed`. */
+  consecutiveFailures: number;
   nextExecutionAt: Date | null;
   leaseId: string | null;
   wakeRequested: boolean;
@@ -28,7 +30,7 @@ export interface EnrollmentRecord {
 export const ENROLLMENT_COLUMNS = `id, workspace_id as "workspaceId", sequence_id as "sequenceId",
   sequence_version as "sequenceVersion", lead_id as "leadId", status, status_reason as "statusReason",
   waiting_for as "waitingFor", waiting_since as "waitingSince", current_step_id as "currentStepId", step_seq as "stepSeq",
-  step_entered_at as "stepEnteredAt", attempts, next_execution_at as "nextExecutionAt", lease_id as "leaseId",
+  step_entered_at as "stepEnteredAt", attempts, consecutive_failures as "consecutiveFailures", next_execution_at as "nextExecutionAt", lease_id as "leaseId",
   wake_requested as "wakeRequested", enrolled_at as "enrolledAt", updated_at as "updatedAt", finished_at as "finishedAt"`;
 
 export interface NewEnrollment {
@@ -233,4 +235,66 @@ export async function wakeLeadEnrollments(tx: Queryable, leadId: string, now: Da
     [leadId, now],
   );
   return rows.length;
+}
+
+/** A step attempt that threw, as `engine_record_failures` (migration 007) takes it. */
+export interface StepFailure {
+  enrollmentId: string;
+  leaseId: string;
+  now: Date;
+  /** The sentence kept as the status reason and on the audit row when the cap is reached. */
+  reason: string;
+  /** When to try again while under the cap. */
+  retryAt: Date;
+  /** Consecutive failures at which the enrollment becomes `failed`. */
+  cap: number;
+  /** What the adapter answered before the failure, if it was called: recorded all the same. */
+  execution?:
+    | { kind: 'complete'; id: string; status: string; providerMessageId?: string; errorCode?: string; errorMessage?: string; metadata?: Record<string, unknown> }
+    | { kind: 'unknown'; id: string };
+}
+
+/**
+ * Records failed attempts, a batch in one statement, each fenced by its lease: the count goes
+ * up, and the enrollment comes back at `retryAt` or, at the cap, is `failed` with an audit row.
+ * Answers each enrollment's status and count.
+ */
+export async function recordStepFailures(
+  db: Queryable,
+  failures: StepFailure[],
+): Promise<Map<string, { status: EnrollmentStatus; failures: number }>> {
+  if (failures.length === 0) return new Map();
+  const input = failures.map((f) => {
+    const x = f.execution;
+    return {
+      enrollment_id: f.enrollmentId,
+      lease_id: f.leaseId,
+      now: f.now.toISOString(),
+      reason: f.reason,
+      retry_at: f.retryAt.toISOString(),
+      cap: f.cap,
+      exec_kind: x?.kind ?? null,
+      exec_id: x?.id ?? null,
+      ...(x?.kind === 'complete'
+        ? {
+            exec_status: x.status,
+            provider_message_id: x.providerMessageId ?? null,
+            error_code: x.errorCode ?? null,
+            error_message: x.errorMessage ?? null,
+            exec_metadata: x.metadata ?? {},
+          }
+        : {}),
+    };
+  });
+  const rows = await db.query<{ enrollmentId: string; status: EnrollmentStatus; failures: number }>(
+    'select enrollment_id as "enrollmentId", status, failures from engine_record_failures($1::jsonb)',
+    [JSON.stringify(input)],
+  );
+  return new Map(rows.map((r) => [r.enrollmentId, { status: r.status, failures: r.failures }]));
+}
+
+/** A step that ended normally: the enrollment's run of failures is over. */
+export async function resetFailures(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('update enrollments set consecutive_failures = 0 where id = any($1::uuid[]) and consecutive_failures > 0', [ids]);
 }

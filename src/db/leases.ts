@@ -22,17 +22,48 @@ export interface HeldLease {
  */
 export async function takeOverLeases(
   db: Queryable,
-  args: { leases: Array<{ enrollmentId: string; leaseId: string }>; toLeaseId: string; leaseUntil: Date },
+  args: { leases: Array<{ enrollmentId: string; leaseId: string }>; toLeaseId: string; leaseUntil: Date; now: Date },
 ): Promise<HeldLease[]> {
   if (args.leases.length === 0) return [];
   const leases = [...args.leases].sort((a, b) => (a.enrollmentId < b.enrollmentId ? -1 : a.enrollmentId > b.enrollmentId ? 1 : 0));
+  // A job whose enrollment was paused (or finished) while it waited in the queue still holds
+  // the dispatcher's lease: give it back, so a resume runs at once instead of after the lease.
+  // Not filtered by status: a resume that commits while this runs is seen here (the row is
+  // re-checked after its lock) and, asking for a wake-up, makes the row due now.
   return db.query<HeldLease>(
-    `update enrollments e set lease_id = $3, next_execution_at = $4
-     from unnest($1::uuid[], $2::uuid[]) as l(id, lease_id)
-     where e.id = l.id and e.lease_id = l.lease_id and e.status in ('active', 'waiting')
-     returning e.id as "enrollmentId", e.lease_id as "leaseId", e.workspace_id as "workspaceId", e.current_step_id as "stepId"`,
-    [leases.map((l) => l.enrollmentId), leases.map((l) => l.leaseId), args.toLeaseId, args.leaseUntil],
+    `with l as (select * from unnest($1::uuid[], $2::uuid[]) as l(id, lease_id)),
+     taken as (
+       update enrollments e set lease_id = $3, next_execution_at = $4
+       from l
+       where e.id = l.id and e.lease_id = l.lease_id and e.status in ('active', 'waiting')
+       returning e.id as "enrollmentId", e.lease_id as "leaseId", e.workspace_id as "workspaceId", e.current_step_id as "stepId"),
+     released as (
+       update enrollments e set lease_id = null, wake_requested = false,
+         next_execution_at = case when e.wake_requested and e.status in ('active', 'waiting') then $5 else e.next_execution_at end
+       from l
+       where e.id = l.id and e.lease_id = l.lease_id and e.id not in (select "enrollmentId" from taken)
+       returning e.id)
+     select * from taken`,
+    [leases.map((l) => l.enrollmentId), leases.map((l) => l.leaseId), args.toLeaseId, args.leaseUntil, args.now],
   );
+}
+
+/**
+ * Lets go of claims the executor found it had nothing to do for (paused or finished since they
+ * were claimed): the lease is cleared, and a row that was resumed meanwhile (it asked for a
+ * wake-up) is due at `now`. Without this a resume waited the whole lease out.
+ */
+export async function letGoOfClaims(db: Queryable, leases: Array<{ enrollmentId: string; leaseId: string }>, now: Date): Promise<number> {
+  if (leases.length === 0) return 0;
+  const rows = await db.query(
+    `update enrollments e set lease_id = null, wake_requested = false,
+       next_execution_at = case when e.wake_requested and e.status in ('active', 'waiting') then $3 else e.next_execution_at end
+     from unnest($1::uuid[], $2::uuid[]) as l(id, lease_id)
+     where e.id = l.id and e.lease_id = l.lease_id
+     returning e.id`,
+    [leases.map((l) => l.enrollmentId), leases.map((l) => l.leaseId), now],
+  );
+  return rows.length;
 }
 
 /**

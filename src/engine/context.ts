@@ -64,15 +64,35 @@ interface StoredContext {
   execution: Record<string, unknown> | null;
 }
 
-/** The run contexts of a batch of enrollments, in one round trip; a missing id has none. */
-export async function loadRunContexts(db: Queryable, enrollmentIds: string[], caps?: CapOptions): Promise<Map<string, RunContext>> {
+/** An enrollment whose context could not be built (its stored definition no longer parses). */
+export interface BrokenContext {
+  enrollment: EnrollmentRecord;
+  error: unknown;
+}
+
+/**
+ * The run contexts of a batch of enrollments, in one round trip; a missing id has none. One
+ * whose context cannot be built is answered apart (`broken`), so it fails alone.
+ */
+export async function loadRunContexts(
+  db: Queryable,
+  enrollmentIds: string[],
+  caps?: CapOptions,
+): Promise<{ contexts: Map<string, RunContext>; broken: Map<string, BrokenContext> }> {
   const rows = await db.query<{ context: StoredContext }>('select engine_run_contexts($1::uuid[]) as context', [enrollmentIds]);
   const contexts = new Map<string, RunContext>();
+  const broken = new Map<string, BrokenContext>();
   for (const { context: stored } of rows) {
     const enrollment = fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord;
     const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
-    // The definition travels only on a cache miss: it is the largest part of the context.
-    const definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
+    let definition: SequenceDefinition;
+    try {
+      // The definition travels only on a cache miss: it is the largest part of the context.
+      definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
+    } catch (error) {
+      broken.set(enrollment.id, { enrollment, error });
+      continue;
+    }
     contexts.set(enrollment.id, {
       enrollment,
       lead: stored.lead,
@@ -84,7 +104,7 @@ export async function loadRunContexts(db: Queryable, enrollmentIds: string[], ca
     });
   }
   if (caps) await loadSendsToday(db, [...contexts.values()], caps);
-  return contexts;
+  return { contexts, broken };
 }
 
 /**

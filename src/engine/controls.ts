@@ -44,6 +44,10 @@ export async function applyOperatorAction(
     }
     const transition = operatorTransition(current.status, args.action);
     if (!transition.ok) return { ok: false, code: 'conflict', message: transition.message };
+    if (args.action === 'retry') {
+      const other = await liveTwin(tx, current);
+      if (other) return { ok: false, code: 'conflict', message: `Cannot retry this enrollment: the lead is enrolled in this sequence again (enrollment ${other}); cancel that one first.` };
+    }
     const skipTo = args.action === 'skip' ? await skipTarget(tx, current, args.actor, now) : null;
     const to = skipTo?.done ? (current.status === 'paused' ? 'paused' : 'completed') : transition.to;
     const [updated] = await tx.query<EnrollmentRecord>(
@@ -65,7 +69,7 @@ export async function applyOperatorAction(
     return { ok: true, enrollment: updated! };
   });
   if (!result.ok) return result;
-  if (args.action === 'resume' || args.action === 'skip') deps.wake();
+  if (args.action === 'resume' || args.action === 'skip' || args.action === 'retry') deps.wake();
   if (args.action === 'pause' || args.action === 'cancel' || args.action === 'convert') {
     await waitForInFlight(deps, args.enrollmentId);
   }
@@ -125,7 +129,27 @@ const ACTION_SQL: Record<OperatorAction, string> = {
          next_execution_at = case when $5::text is null then null else $4::timestamptz end,
          finished_at = case when $5::text is null then $4::timestamptz end,
          lease_id = null, wake_requested = false`,
+  // Back on its current step, due now, the count of failures reset. A send that failed for
+  // good (its visit's execution is `failed`) is tried again as a new visit; any other visit
+  // carries on as it stands, so a message that went out, or may have, is never sent twice.
+  retry: `step_seq = step_seq + case when exists (select 1 from sequence_executions x
+             where x.enrollment_id = enrollments.id and x.step_id = enrollments.current_step_id
+               and x.visit = enrollments.step_seq and x.status = 'failed') then 1 else 0 end,
+         step_entered_at = case when exists (select 1 from sequence_executions x
+             where x.enrollment_id = enrollments.id and x.step_id = enrollments.current_step_id
+               and x.visit = enrollments.step_seq and x.status = 'failed') then $4 else step_entered_at end,
+         consecutive_failures = 0, attempts = 0, waiting_for = null, waiting_since = null, finished_at = null, next_execution_at = $4,
+         lease_id = null, wake_requested = false`,
 };
+
+/** Another live enrollment of the same lead in the same sequence (one may be live at a time). */
+async function liveTwin(tx: Queryable, current: EnrollmentRecord): Promise<string | undefined> {
+  const [row] = await tx.query<{ id: string }>(
+    `select id from enrollments where sequence_id = $1 and lead_id = $2 and id <> $3 and status in ('active', 'paused', 'waiting') limit 1`,
+    [current.sequenceId, current.leadId, current.id],
+  );
+  return row?.id;
+}
 
 /** Records the skipped step and answers where the enrollment goes next (`done`: past the end). */
 async function skipTarget(

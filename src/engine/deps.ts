@@ -10,6 +10,8 @@ export interface EngineObserver {
   delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted'): void;
   stepExecuted?(type: string, status: string, seconds: number): void;
   schedulerLag?(seconds: number): void;
+  /** An enrollment reached the cap of consecutive failed attempts and is now `failed`. */
+  enrollmentFailed?(reason: 'step_error'): void;
 }
 
 export interface SenderDefaults {
@@ -26,6 +28,8 @@ export interface EngineDeps {
   clock: Clock;
   /** How long a claim holds an enrollment before another worker may take it over. */
   leaseMs: number;
+  /** Attempts in a row whose step throws before the enrollment is `failed` (default 5). */
+  maxConsecutiveFailures?: number;
   senders: SenderDefaults;
   logger?: Logger;
   observer?: EngineObserver;

@@ -11,7 +11,8 @@ import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts'
 import type { DeliveryStep, Step } from '../core/definition.ts';
 import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
-import type { Claim } from '../db/enrollments.ts';
+import { recordStepFailures, resetFailures, type Claim, type EnrollmentRecord, type StepFailure } from '../db/enrollments.ts';
+import { letGoOfClaims } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
@@ -19,9 +20,17 @@ import { loadRunContexts, type RunContext } from './context.ts';
 import { adapterNameFor, prepareContent, send } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
 import { applyStepEnds, type ExecutionWrite, type StepEnd, type Transition } from './transitions.ts';
+import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
+
+/** Consecutive failed attempts before an enrollment is `failed` (MAX_CONSECUTIVE_FAILURES). */
+export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
+/** Backoff between failed attempts: exponential from a few seconds, at most a quarter hour. */
+const FAILURE_BACKOFF = { baseMs: 5_000, maxMs: 15 * 60_000 };
+/** Longest error text kept as a status reason. */
+const MAX_REASON = 500;
 
 /** One enrollment's current step in a round. */
 interface Visit {
@@ -44,6 +53,18 @@ interface Ending {
 }
 
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
+
+/** A visit whose step threw: it fails alone, counted, and comes back after a backoff. */
+interface Failure {
+  claim: Claim;
+  enrollment: EnrollmentRecord;
+  stepId: string | null;
+  /** The step's type, when the definition could be read (the metric's label). */
+  stepType?: string;
+  error: unknown;
+  /** What the adapter answered before the throw, if it was called. */
+  execution?: ExecutionWrite;
+}
 
 export class Executor {
   constructor(private readonly deps: EngineDeps) {}
@@ -84,37 +105,135 @@ export class Executor {
     for (const claim of claims) observer.schedulerLag(Math.max(0, now - claim.dueAt.getTime()) / 1000);
   }
 
-  /** One step for each claim; answers the claims whose next step is due at once. */
+  /**
+   * One step for each claim; answers the claims whose next step is due at once. Every stage is
+   * per enrollment: one whose context, decision, content, intent or outcome throws fails alone
+   * (`recordFailures`), and the rest of the batch goes on. Only an error of the batch's own
+   * statements (the store is unreachable) fails the round, and the leases retry it.
+   */
   private async round(claims: Claim[], isLast: (claim: Claim) => boolean): Promise<Claim[]> {
     const { db, clock } = this.deps;
-    const contexts = await loadRunContexts(db, claims.map((c) => c.enrollmentId), { now: clock.now(), defaults: this.deps.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS });
+    const { contexts, broken } = await loadRunContexts(db, claims.map((c) => c.enrollmentId), {
+      now: clock.now(),
+      defaults: this.deps.frequencyCaps ?? DEFAULT_FREQUENCY_CAPS,
+    });
     const endings: Ending[] = [];
+    const failures: Failure[] = [];
+    const idle: Claim[] = [];
     const deliveries: Array<{ visit: Visit; step: DeliveryStep }> = [];
     for (const claim of claims) {
+      const bad = broken.get(claim.enrollmentId);
+      if (bad) {
+        const { enrollment } = bad;
+        if (enrollment.leaseId !== claim.leaseId) continue; // taken over
+        if (enrollment.status === 'active' || enrollment.status === 'waiting') failures.push({ claim, enrollment, stepId: enrollment.currentStepId, error: bad.error });
+        else idle.push(claim);
+        continue;
+      }
       const context = contexts.get(claim.enrollmentId);
       if (!context || context.enrollment.leaseId !== claim.leaseId) continue; // taken over
       const { enrollment, definition } = context;
-      if (enrollment.status !== 'active' && enrollment.status !== 'waiting') continue;
-      const visit: Visit = {
-        claim,
-        context,
-        now: clock.now(),
-        zone: resolveZone(context.lead.timezone, definition.schedule, context.workspaceZone),
-        step: enrollment.currentStepId ? findStep(definition, enrollment.currentStepId) : undefined,
-        last: isLast(claim),
-      };
-      const plan = await this.plan(visit);
-      if (plan.kind === 'deliver') deliveries.push({ visit, step: plan.step });
-      else endings.push(plan.ending);
+      if (enrollment.status !== 'active' && enrollment.status !== 'waiting') {
+        idle.push(claim); // paused or finished since it was claimed: let go, so a resume runs at once
+        continue;
+      }
+      try {
+        const visit: Visit = {
+          claim,
+          context,
+          now: clock.now(),
+          zone: resolveZone(context.lead.timezone, definition.schedule, context.workspaceZone),
+          step: enrollment.currentStepId ? findStep(definition, enrollment.currentStepId) : undefined,
+          last: isLast(claim),
+        };
+        const plan = await this.plan(visit);
+        if (plan.kind === 'deliver') deliveries.push({ visit, step: plan.step });
+        else endings.push(plan.ending);
+      } catch (error) {
+        const stepType = enrollment.currentStepId ? definition.steps.find((st) => st.id === enrollment.currentStepId)?.type : undefined;
+        failures.push({ claim, enrollment, stepId: enrollment.currentStepId, stepType, error });
+      }
     }
-    endings.push(...(await this.deliverAll(deliveries)));
-    const statuses = await this.allOrEach('step ends', endings.map((e) => e.end), (e) => e.enrollmentId, (ends) =>
-      applyStepEnds(this.deps.db, ends),
+    endings.push(...(await this.deliverAll(deliveries, failures)));
+    const endingOf = new Map(endings.map((e) => [e.end.enrollmentId, e]));
+    const recovering = new Set(endings.filter((e) => (contexts.get(e.end.enrollmentId)?.enrollment.consecutiveFailures ?? 0) > 0).map((e) => e.end.enrollmentId));
+    const statuses = await this.allOrEach(
+      'step ends',
+      endings.map((e) => e.end),
+      (e) => e.enrollmentId,
+      (ends) => this.applyEnds(ends, recovering),
+      (end, error) => {
+        const ending = endingOf.get(end.enrollmentId)!;
+        const context = contexts.get(end.enrollmentId)!;
+        const { enrollment, definition } = context;
+        const stepType = enrollment.currentStepId ? definition.steps.find((st) => st.id === enrollment.currentStepId)?.type : undefined;
+        failures.push({ claim: ending.claim, enrollment, stepId: enrollment.currentStepId, stepType, error, execution: end.execution });
+      },
     );
     // Why a send waits for tomorrow (the frequency cap), on the lead's timeline.
     const notes = endings.filter((e) => e.note && statuses.has(e.end.enrollmentId));
     await recordCapDeferrals(db, notes.map((e) => ({ ...e.note!, enrollmentId: e.end.enrollmentId, at: e.end.now })));
+    await this.recordFailures(failures);
+    if (idle.length > 0) await letGoOfClaims(db, idle, clock.now());
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
+  }
+
+  /** Step ends in one statement; one that ends a run of failures resets its count with it. */
+  private async applyEnds(ends: StepEnd[], recovering: Set<string>): Promise<Map<string, EnrollmentStatus>> {
+    const resets = ends.filter((e) => recovering.has(e.enrollmentId));
+    if (resets.length === 0) return applyStepEnds(this.deps.db, ends);
+    return this.deps.db.transaction(async (tx) => {
+      const statuses = await applyStepEnds(tx, ends);
+      await resetFailures(tx, resets.map((e) => e.enrollmentId).filter((id) => statuses.has(id)));
+      return statuses;
+    });
+  }
+
+  /**
+   * The failed attempts of a round: each is counted and comes back after a backoff, or at the
+   * cap is `failed` with the error on its timeline. Should that write fail too (the store is
+   * away), the lease retries them.
+   */
+  private async recordFailures(failures: Failure[]): Promise<void> {
+    if (failures.length === 0) return;
+    const { clock, logger, observer, random } = this.deps;
+    const cap = this.deps.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES;
+    const now = clock.now();
+    const rows: StepFailure[] = failures.map(({ claim, enrollment, stepId, stepType, error, execution }) => {
+      const message = error instanceof Error ? error.message : String(error);
+      const attempt = enrollment.consecutiveFailures + 1;
+      logger?.error(
+        { err: error, enrollmentId: enrollment.id, workspaceId: enrollment.workspaceId, stepId, attempt, cap },
+        attempt >= cap ? 'step failed again; the enrollment is now failed' : 'step failed; retrying after a backoff',
+      );
+      observer?.stepExecuted?.(stepType ?? 'unknown', 'error', 0);
+      return {
+        enrollmentId: claim.enrollmentId,
+        leaseId: claim.leaseId,
+        now,
+        reason: `step_error: step "${stepId ?? '(none)'}" failed ${attempt} times in a row: ${message}`.slice(0, MAX_REASON),
+        retryAt: new Date(now.getTime() + retryDelayMs(attempt, { ...FAILURE_BACKOFF, random })),
+        cap,
+        execution: execution?.kind === 'record' ? undefined : execution,
+      };
+    });
+    const counted = (results: Map<string, { status: string }>) => {
+      for (const result of results.values()) if (result.status === 'failed') observer?.enrollmentFailed?.('step_error');
+    };
+    try {
+      counted(await recordStepFailures(this.deps.db, rows));
+    } catch (error) {
+      // One at a time, and one the store refuses even so (its adapter's answer, say) is counted
+      // without it: a failure must never go uncounted, or it would be retried forever.
+      logger?.warn({ err: error, batch: rows.length }, 'recording failed steps failed; recording them one by one');
+      for (const row of rows) {
+        try {
+          counted(await recordStepFailures(this.deps.db, [row]).catch(() => recordStepFailures(this.deps.db, [{ ...row, execution: undefined }])));
+        } catch (single) {
+          logger?.error({ err: single, enrollmentId: row.enrollmentId }, 'could not record a failed step; the lease retries it');
+        }
+      }
+    }
   }
 
   /** Decides the visit's step; a send is left for `deliverAll`, everything else ends here. */
@@ -180,36 +299,56 @@ export class Executor {
    * take-over that committed first wins; one that comes after waits for the outcome), then the
    * adapter calls side by side. Answers how each visit ends.
    */
-  private async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>): Promise<Ending[]> {
+  private async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>, failures: Failure[]): Promise<Ending[]> {
     if (deliveries.length === 0) return [];
     const endings: Ending[] = [];
-    const prepared = await Promise.all(deliveries.map(({ visit, step }) => prepareContent(this.deps, visit.context, step)));
-    const ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: Extract<(typeof prepared)[number], { kind: 'ready' }>['content'] }> = [];
+    const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
+      failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, stepType: visit.step?.type, error, execution });
+    const prepared = await Promise.all(
+      deliveries.map(({ visit, step }) =>
+        prepareContent(this.deps, visit.context, step).then(
+          (content) => ({ ok: true as const, content }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      ),
+    );
+    const ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: ReadyContent }> = [];
     deliveries.forEach(({ visit, step }, i) => {
-      const content = prepared[i]!;
-      const adapter = adapterNameFor(this.deps, step);
-      if (content.kind === 'template_error') {
-        endings.push(
-          this.afterFailure(visit, step, 'template_error', {
-            kind: 'record',
-            identity: identity(visit.context, step),
-            status: 'failed',
-            errorCode: 'template_error',
-            errorMessage: content.message,
-            adapter,
-          }),
-        );
-        return;
+      const outcome = prepared[i]!;
+      if (!outcome.ok) return void failed(visit, outcome.error);
+      const content = outcome.content;
+      try {
+        const adapter = adapterNameFor(this.deps, step);
+        if (content.kind === 'template_error') {
+          endings.push(
+            this.afterFailure(visit, step, 'template_error', {
+              kind: 'record',
+              identity: identity(visit.context, step),
+              status: 'failed',
+              errorCode: 'template_error',
+              errorMessage: content.message,
+              adapter,
+            }),
+          );
+          return;
+        }
+        ready.push({
+          visit,
+          step,
+          content: content.content,
+          request: { identity: identity(visit.context, step), leaseId: visit.claim.leaseId, adapter, rendered: content.rendered, now: visit.now },
+        });
+      } catch (error) {
+        failed(visit, error);
       }
-      ready.push({
-        visit,
-        step,
-        content: content.content,
-        request: { identity: identity(visit.context, step), leaseId: visit.claim.leaseId, adapter, rendered: content.rendered, now: visit.now },
-      });
     });
-    const intents = await this.allOrEach('intents', ready.map((r) => r.request), (r) => r.identity.enrollmentId, (rs) =>
-      writeIntents(this.deps.db, rs),
+    const byEnrollment = new Map(ready.map((r) => [r.request.identity.enrollmentId, r]));
+    const intents = await this.allOrEach(
+      'intents',
+      ready.map((r) => r.request),
+      (r) => r.identity.enrollmentId,
+      (rs) => writeIntents(this.deps.db, rs),
+      (request, error) => failed(byEnrollment.get(request.identity.enrollmentId)!.visit, error),
     );
     const sent = await Promise.all(
       ready.map(async ({ visit, step, content, request }) => {
@@ -218,19 +357,44 @@ export class Executor {
           this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
           return undefined;
         }
-        return this.sendOne(visit, step, content, request, intent);
+        return this.sendOne(visit, step, content, request, intent).catch((failure: StepAfterIntentError) => {
+          failed(visit, failure.cause, failure.execution);
+          return undefined;
+        });
       }),
     );
     for (const ending of sent) if (ending) endings.push(ending);
     return endings;
   }
 
+  /**
+   * The adapter call and what follows from its answer. Rejects with a StepAfterIntentError when
+   * anything after the intent throws, carrying the adapter's answer to record regardless.
+   */
   private async sendOne(
     visit: Visit,
     step: DeliveryStep,
-    content: Parameters<typeof send>[2],
+    content: ReadyContent,
     request: IntentRequest,
     intent: { id: string; attempts: number },
+  ): Promise<Ending> {
+    let answer: ExecutionWrite | undefined;
+    try {
+      return await this.sendAndDecide(visit, step, content, request, intent, (written) => (answer = written));
+    } catch (error) {
+      // Without an answer the intent stays `started`: the next attempt settles it as after a
+      // crash (the provider's ledger, else unknown), never by sending blindly.
+      throw new StepAfterIntentError(error, answer);
+    }
+  }
+
+  private async sendAndDecide(
+    visit: Visit,
+    step: DeliveryStep,
+    content: ReadyContent,
+    request: IntentRequest,
+    intent: { id: string; attempts: number },
+    answered: (execution: ExecutionWrite) => void,
   ): Promise<Ending> {
     const { clock, observer, logger } = this.deps;
     const { identity: who, adapter } = request;
@@ -249,20 +413,24 @@ export class Executor {
       // cannot know whether the provider took the message. Like a crash: unknown, never resent.
       observer?.delivery?.(step.type, adapter, 'failed');
       logger?.error({ err: error, executionId: intent.id }, `${step.type} adapter threw; outcome unknown, not resending`);
-      return this.afterUnknown(this.finishedAt(visit), step.id, { kind: 'unknown', id: intent.id });
+      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id };
+      answered(unknown);
+      return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
     }
     const at = this.finishedAt(visit);
     const seconds = (at.now.getTime() - started) / 1000;
     if (result.kind === 'sent') {
       observer?.delivery?.(step.type, adapter, 'sent');
       observer?.stepExecuted?.(step.type, 'succeeded', seconds);
-      return this.moveOn(at, nextStepId(visit.context.definition, step.id), {
+      const sent: ExecutionWrite = {
         kind: 'complete',
         id: intent.id,
         status: 'succeeded',
         providerMessageId: result.providerMessageId,
         metadata: result.metadata,
-      });
+      };
+      answered(sent);
+      return this.moveOn(at, nextStepId(visit.context.definition, step.id), sent);
     }
     const retry = result.retryable && intent.attempts < visit.context.definition.maxAttempts;
     observer?.delivery?.(step.type, adapter, retry ? 'retry' : 'failed');
@@ -279,6 +447,7 @@ export class Executor {
       errorMessage: result.message,
       metadata: { lastAttempt: intent.attempts, retryable: result.retryable },
     };
+    answered(answer);
     if (!retry) return this.afterFailure(at, step, result.code, answer);
     const delay = retryDelayMs(intent.attempts, { retryAfterMs: result.retryAfterMs, random: this.deps.random });
     return this.ending(at, { kind: 'reschedule', at: new Date(at.now.getTime() + delay), attempts: intent.attempts }, answer);
@@ -377,26 +546,50 @@ export class Executor {
   /**
    * One batched write; should it fail (a deadlock, say), each item on its own, so one bad row
    * never costs the others their intent or leaves their sends unrecorded. An item that fails
-   * alone is logged and left to its lease.
+   * alone is handed to `failed` (it fails its own enrollment, counted like any failed step).
    */
-  private async allOrEach<T, V>(what: string, items: T[], enrollmentOf: (item: T) => string, write: (items: T[]) => Promise<Map<string, V>>): Promise<Map<string, V>> {
+  private async allOrEach<T, V>(
+    what: string,
+    items: T[],
+    enrollmentOf: (item: T) => string,
+    write: (items: T[]) => Promise<Map<string, V>>,
+    failed: (item: T, error: unknown) => void,
+  ): Promise<Map<string, V>> {
+    if (items.length === 0) return new Map();
     try {
       return await write(items);
     } catch (error) {
-      if (items.length === 1) throw error;
+      if (items.length === 1) {
+        this.deps.logger?.error({ err: error, enrollmentId: enrollmentOf(items[0]!) }, `${what} failed for one enrollment`);
+        failed(items[0]!, error);
+        return new Map();
+      }
       this.deps.logger?.warn({ err: error, batch: items.length }, `batched ${what} failed; writing them one by one`);
       const answers = new Map<string, V>();
       for (const item of items) {
         try {
           for (const [id, value] of await write([item])) answers.set(id, value);
         } catch (single) {
-          this.deps.logger?.error({ err: single, enrollmentId: enrollmentOf(item) }, `${what} failed; the lease retries it`);
+          this.deps.logger?.error({ err: single, enrollmentId: enrollmentOf(item) }, `${what} failed for one enrollment`);
+          failed(item, single);
         }
       }
       return answers;
     }
   }
 }
+
+/** A throw after the intent was written, with what the adapter answered (if it was called). */
+class StepAfterIntentError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly execution: ExecutionWrite | undefined,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+type ReadyContent = Extract<Awaited<ReturnType<typeof prepareContent>>, { kind: 'ready' }>['content'];
 
 function identity(context: RunContext, step: Step): ExecutionIdentity {
   const { enrollment } = context;

@@ -40,6 +40,12 @@ const schedulerLag = new Histogram({
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
   registers: [registry],
 });
+const enrollmentsFailed = new Counter({
+  name: 'touchpoint_enrollments_failed_total',
+  help: 'Enrollments moved to failed because their step failed MAX_CONSECUTIVE_FAILURES times in a row, by reason.',
+  labelNames: ['reason'],
+  registers: [registry],
+});
 /** Other rooms (webhooks) increment this: `webhooksTotal.inc({ provider, outcome })`. */
 export const webhooksTotal = new Counter({
   name: 'touchpoint_webhooks_total',
@@ -62,6 +68,7 @@ export const metricsObserver: EngineObserver = {
     stepDuration.observe({ type }, seconds);
   },
   schedulerLag: (seconds) => schedulerLag.observe(seconds),
+  enrollmentFailed: (reason) => enrollmentsFailed.inc({ reason }),
 };
 
 export const dispatchMetrics = {

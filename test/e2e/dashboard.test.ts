@@ -261,6 +261,34 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await shot('monitoring');
   }, 240_000);
 
+  it('shows a failed enrollment with its reason, and Retry puts it back', async () => {
+    const [linus] = await runtime.db.query<{ id: string; workspaceId: string }>(`select id, workspace_id as "workspaceId" from leads where first_name = 'Linus'`);
+    const [sequence] = await runtime.db.query<{ id: string }>(`select id from sequences where name = 'Demo follow-up'`);
+    const enrolled = await runtime.engine.enroll({ workspaceId: linus!.workspaceId, sequenceId: sequence!.id, leadIds: [linus!.id], actor: 'e2e' });
+    if (!enrolled.ok) throw new Error(enrolled.message);
+    const enrollmentId = enrolled.enrolled[0]!.enrollmentId;
+    await expect
+      .poll(async () => (await runtime.db.query<{ status: string }>('select status from enrollments where id = $1', [enrollmentId]))[0]?.status)
+      .toBe('waiting');
+    // As the engine leaves one whose step kept failing (test/integration/poison.test.ts makes it so for real).
+    await runtime.db.query(
+      `update enrollments set status = 'failed', status_reason = 'step_error: step "call-outcome" failed 5 times in a row: boom',
+         consecutive_failures = 5, next_execution_at = null, finished_at = now() where id = $1`,
+      [enrollmentId],
+    );
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('link', { name: /^Linus/ }).click();
+    await enrollmentStatus(/failed/);
+    await visible(/failed 5 times in a row: boom/);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await enrollmentStatus(/active|waiting/);
+    await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: /retry/ }).first().waitFor();
+    // Back on its branch it would wait in the tasks inbox; the later tests expect an empty one.
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await enrollmentStatus(/cancelled/);
+    await page.getByRole('link', { name: 'Monitoring' }).click(); // where the operator's job ended: the next tests start there
+  }, 60_000);
+
   it('shows a viewer no controls', async () => {
     const viewer = (await createToken(runtime.db, (await ensureWorkspace(runtime.db, 'Acme Sales')).id, 'viewer', 'e2e viewer')).token;
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -218,6 +218,7 @@ export class StepWorker {
       leases: payloads,
       toLeaseId: randomUUID(),
       leaseUntil: new Date(now.getTime() + leaseMs),
+      now,
     });
     if (held.length === 0) return; // every job duplicated, stale (re-claimed after its lease ran out), or finished
     const dueAt = new Map(payloads.map((p) => [p.enrollmentId, p.dueAt]));

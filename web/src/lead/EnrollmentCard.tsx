@@ -9,16 +9,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative, statusColor, viewerZone } from '../components/format.ts';
 import { Link } from '../router.tsx';
 import { OutcomeModal } from './OutcomeModal.tsx';
-
-type Action = 'pause' | 'resume' | 'skip' | 'cancel' | 'convert';
-const LIVE = new Set(['active', 'waiting', 'paused']);
-
-function actionsFor(status: string): Action[] {
-  if (status === 'paused') return ['resume', 'cancel', 'convert'];
-  if (status === 'active' || status === 'waiting') return ['pause', 'skip', 'cancel', 'convert'];
-  return [];
-}
-const LABEL: Record<Action, string> = { pause: 'Pause', resume: 'Resume', skip: 'Skip step', cancel: 'Cancel', convert: 'Mark converted' };
+import { actionsFor, LABEL, LIVE, type Action } from './enrollmentActions.ts';
 
 export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollment; leadZone: string | null | undefined }) {
   const auth = useAuth();
@@ -64,7 +55,7 @@ export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollmen
             )}
           </Text>
         )}
-        {auth.can('operator') && LIVE.has(enrollment.status) && (
+        {auth.can('operator') && actionsFor(enrollment.status).length > 0 && (
           <Group gap="xs" mt={4}>
             {actionsFor(enrollment.status).map((action) => (
               <Button
@@ -78,7 +69,7 @@ export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollmen
                 {LABEL[action]}
               </Button>
             ))}
-            {enrollment.status !== 'paused' && (
+            {LIVE.has(enrollment.status) && enrollment.status !== 'paused' && (
               <Button size="xs" onClick={() => setOutcomeOpen(true)}>
                 Record outcome
               </Button>
