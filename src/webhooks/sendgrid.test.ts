@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
+import { translateSendGridEvents, translateSendGridInbound, validDate } from './sendgrid.ts';
 import type { InboundEvent, TranslateResult } from './types.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -213,5 +213,17 @@ describe('translateSendGridInbound', () => {
     expect(translateSendGridInbound({ subject: 'hi' }).ok).toBe(false);
     expect(translateSendGridInbound({ from: 'x', envelope: '{not json' }).ok).toBe(false);
     for (const body of [null, undefined, 'x', [], 5]) expect(translateSendGridInbound(body).ok).toBe(false);
+  });
+});
+
+describe('validDate', () => {
+  it('takes only times PostgreSQL can store, so a signed event with a wild timestamp is recorded at now', () => {
+    expect(validDate(new Date('2026-03-04T15:00:00Z'))).toEqual(new Date('2026-03-04T15:00:00Z'));
+    for (const wild of ['+010000-01-01T00:00:00.000Z', '-004713-11-23T23:59:59.999Z', '0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', 'not a date']) {
+      expect(validDate(new Date(wild))).toBeUndefined();
+    }
+    const now = new Date('2026-03-04T15:00:00Z');
+    const result = translateSendGridEvents([{ event: 'delivered', email: 'a@b.test', timestamp: 8.64e12, sg_event_id: 'x', sg_message_id: 'm' }], { now });
+    expect(result.ok && result.events[0]?.occurredAt).toEqual(now);
   });
 });

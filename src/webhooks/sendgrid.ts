@@ -43,8 +43,15 @@ export function stableHash(parts: ReadonlyArray<string | undefined>): string {
   return hash.digest('hex').slice(0, 32);
 }
 
+/**
+ * A time a provider reported, if it is one we can store: JavaScript dates reach ±275,760 years,
+ * PostgreSQL reads neither a six-digit year nor year 0 and before, so a signed event stamped
+ * `+010000-01-01` made every delivery of its batch fail (503, retried forever). Outside
+ * 1970–9999 it is no time at all, and the caller falls back to now.
+ */
 export function validDate(value: Date): Date | undefined {
-  return Number.isFinite(value.getTime()) ? value : undefined;
+  const year = value.getUTCFullYear();
+  return Number.isFinite(value.getTime()) && year >= 1970 && year <= 9999 ? value : undefined;
 }
 
 export function fallbackNow(options: TranslateOptions | undefined): Date {
