@@ -101,9 +101,15 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
         { id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' },
       ],
     });
-    // A definition the API would refuse, written straight into the store: the wait overflows.
-    await c.db.query(`update sequence_versions set definition = jsonb_set(definition, '{steps,0,duration}', '"P999999Y"') where sequence_id = $1`, [poisonSequence]);
+    // A definition the API (and enroll) would refuse, written straight into the store once the
+    // lead is enrolled, as a version stored before today's rules: the wait overflows.
     const [poison] = await c.kit.enrollAll(poisonSequence, await c.kit.addLeads([lead(900_000 + leads++)]));
+    await c.db.query(
+      `insert into sequence_versions (sequence_id, version, definition)
+       select sequence_id, version + 1, jsonb_set(definition, '{steps,0,duration}', '"P999999Y"') from sequence_versions where sequence_id = $1`,
+      [poisonSequence],
+    );
+    await c.db.query('update enrollments set sequence_version = sequence_version + 1 where id = $1', [poison]);
     const healthyA = await c.kit.addSequence(threeSteps('Healthy A'));
     const healthyB = await other.addSequence(threeSteps('Healthy B'));
     const healthy = [

@@ -78,11 +78,17 @@ describe.each(kinds)('poison enrollments on %s', (kind) => {
     const [a, b] = await kits('poison');
     const failed: string[] = [];
     a.engine.deps.observer = { enrollmentFailed: (reason) => failed.push(reason) };
-    // A definition the API would refuse, written straight into the store: the wait overflows.
+    // A definition the API (and enroll) would refuse, written straight into the store once the
+    // lead is enrolled, as a version stored before today's rules: the wait overflows.
     const poisonSequence = await a.addSequence(waitThenSend);
-    await a.db.query(`update sequence_versions set definition = jsonb_set(definition, '{steps,0,duration}', '"P999999Y"') where sequence_id = $1`, [poisonSequence]);
     const [poisonLead] = await a.addLeads([lead(n++)]);
     const [poison] = await a.enrollAll(poisonSequence, [poisonLead!]);
+    await a.db.query(
+      `insert into sequence_versions (sequence_id, version, definition)
+       select sequence_id, version + 1, jsonb_set(definition, '{steps,0,duration}', '"P999999Y"') from sequence_versions where sequence_id = $1`,
+      [poisonSequence],
+    );
+    await a.db.query('update enrollments set sequence_version = sequence_version + 1 where id = $1', [poison]);
     const healthyA = await a.enrollAll(await a.addSequence(twoSends), await a.addLeads([lead(n++), lead(n++), lead(n++)]));
     const healthyB = await b.enrollAll(await b.addSequence(twoSends), await b.addLeads([lead(n++), lead(n++), lead(n++)]));
 
