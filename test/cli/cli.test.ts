@@ -116,7 +116,7 @@ describe('touchpoint command', () => {
   async function serveWithStuckRequest(env: Record<string, string>) {
     const dir = tempDir();
     const child = spawn(process.execPath, [BIN, 'serve'], {
-      env: { ...process.env, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'info', POSTMARK_WEBHOOK_USER: 'pm', POSTMARK_WEBHOOK_PASSWORD: 'stuck-request-password', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -127,7 +127,10 @@ describe('touchpoint command', () => {
     const socket: Socket = connect(Number(url.port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.on('error', () => undefined);
-    socket.write('POST /webhooks/telnyx HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"data":');
+    // Authentic headers (webhooks refuse anything else before reading a byte of the body), then
+    // a body that never comes.
+    const basic = Buffer.from('pm:stuck-request-password').toString('base64');
+    socket.write(`POST /webhooks/postmark HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"RecordType":`);
     return { child, output: () => out, socket };
   }
 
