@@ -221,7 +221,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
 
     // The lead's status followed the send; the header marks it converted; the list filters on it.
     await page.getByTestId('lead-status').filter({ hasText: 'contacted' }).waitFor();
-    await page.getByRole('button', { name: 'Mark converted' }).click();
+    await page.getByRole('button', { name: 'Mark lead converted' }).click();
     await page.getByTestId('lead-status').filter({ hasText: 'converted' }).waitFor();
     await page.getByRole('link', { name: '← Leads' }).click();
     await page.getByRole('link', { name: 'Linus' }).waitFor();
@@ -301,7 +301,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
     await page.getByTestId('enrollment').first().waitFor();
     expect(await page.getByRole('button', { name: 'Log activity' }).count()).toBe(0);
-    expect(await page.getByRole('button', { name: 'Mark converted' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Mark (lead )?converted/ }).count()).toBe(0);
     await page.getByRole('link', { name: 'Sequences' }).click();
     await page.getByRole('link', { name: 'Demo follow-up' }).click();
     await visible('Only admins edit sequences');

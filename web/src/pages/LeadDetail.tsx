@@ -73,7 +73,7 @@ export function LeadDetailPage({ id }: { id: string }) {
               onClick={() => convert.mutate()}
               title="Sets the lead converted and ends every sequence whose exit rules list “converted”"
             >
-              Mark converted
+              Mark lead converted
             </Button>
           )}
           <CompletenessBadge lead={l} />
