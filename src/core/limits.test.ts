@@ -28,6 +28,21 @@ describe('the per-lead frequency cap', () => {
     expect(dst.end.getTime() - dst.start.getTime()).toBe(23 * 3_600_000);
   });
 
+  it('a day remembered per zone is only reused inside it: back, forth and across midnight', () => {
+    const ny = 'America/New_York';
+    const tokyo = 'Asia/Tokyo';
+    const days = [
+      ['2026-03-07T04:59:59.999Z', ny, '2026-03-06T05:00:00Z', '2026-03-07T05:00:00Z'],
+      ['2026-03-07T05:00:00Z', ny, '2026-03-07T05:00:00Z', '2026-03-08T05:00:00Z'],
+      ['2026-03-08T12:00:00Z', ny, '2026-03-08T05:00:00Z', '2026-03-09T04:00:00Z'],
+      ['2026-03-07T06:00:00Z', tokyo, '2026-03-06T15:00:00Z', '2026-03-07T15:00:00Z'],
+      ['2026-03-06T12:00:00Z', ny, '2026-03-06T05:00:00Z', '2026-03-07T05:00:00Z'],
+    ] as const;
+    for (const [at, where, start, end] of [...days, ...days.slice().reverse()]) {
+      expect(localDayBounds(new Date(at), where), `${at} in ${where}`).toEqual({ start: new Date(start), end: new Date(end) });
+    }
+  });
+
   it('sends under the cap and defers at it to the first opening after the day ends (Monday 09:00), with the reason', () => {
     expect(decideStep(input('hello', today({ email: 2 }))).kind).toBe('deliver');
     expect(decideStep(input('hello', today({ email: 3 })))).toEqual({

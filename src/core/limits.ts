@@ -22,10 +22,23 @@ export interface LeadSendsToday {
   dayEnd: Date;
 }
 
+/**
+ * The last day computed per zone: every lead of a round (and of the rounds after it, until
+ * midnight) in one zone shares its day, and computing it is calendar arithmetic the engine
+ * would otherwise repeat for every send. Bounded: when full it starts over.
+ */
+const daysByZone = new Map<string, { start: Date; end: Date }>();
+const MAX_CACHED_ZONES = 1_000;
+
 /** The local calendar day around `at` in `zone`: [start, end), 23 or 25 hours across DST. */
 export function localDayBounds(at: Date, zone: string): { start: Date; end: Date } {
+  const cached = daysByZone.get(zone);
+  if (cached && at.getTime() >= cached.start.getTime() && at.getTime() < cached.end.getTime()) return cached;
   const day = localDayOf(at.getTime(), zone);
-  return { start: new Date(instantOf(day, zone)), end: new Date(instantOf(day.plus({ days: 1 }), zone)) };
+  const bounds = { start: new Date(instantOf(day, zone)), end: new Date(instantOf(day.plus({ days: 1 }), zone)) };
+  if (daysByZone.size >= MAX_CACHED_ZONES) daysByZone.clear();
+  daysByZone.set(zone, bounds);
+  return bounds;
 }
 
 /** Workspace overrides over the defaults; a missing or null channel keeps the default. */
