@@ -11,7 +11,7 @@ import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts'
 import type { DeliveryStep, Step } from '../core/definition.ts';
 import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
-import { recordStepFailures, resetFailures, type Claim, type EnrollmentRecord, type StepFailure } from '../db/enrollments.ts';
+import type { Claim } from '../db/enrollments.ts';
 import { letGoOfClaims } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
@@ -19,18 +19,11 @@ import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
 import { adapterNameFor, prepareContent, send } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
-import { applyStepEnds, type ExecutionWrite, type StepEnd, type Transition } from './transitions.ts';
-import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
+import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
+import type { ExecutionWrite, StepEnd, Transition } from './transitions.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
-
-/** Consecutive failed attempts before an enrollment is `failed` (MAX_CONSECUTIVE_FAILURES). */
-export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
-/** Backoff between failed attempts: exponential from a few seconds, at most a quarter hour. */
-const FAILURE_BACKOFF = { baseMs: 5_000, maxMs: 15 * 60_000 };
-/** Longest error text kept as a status reason. */
-const MAX_REASON = 500;
 
 /** One enrollment's current step in a round. */
 interface Visit {
@@ -53,18 +46,6 @@ interface Ending {
 }
 
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
-
-/** A visit whose step threw: it fails alone, counted, and comes back after a backoff. */
-interface Failure {
-  claim: Claim;
-  enrollment: EnrollmentRecord;
-  stepId: string | null;
-  /** The step's type, when the definition could be read (the metric's label). */
-  stepType?: string;
-  error: unknown;
-  /** What the adapter answered before the throw, if it was called. */
-  execution?: ExecutionWrite;
-}
 
 export class Executor {
   constructor(private readonly deps: EngineDeps) {}
@@ -161,7 +142,7 @@ export class Executor {
       'step ends',
       endings.map((e) => e.end),
       (e) => e.enrollmentId,
-      (ends) => this.applyEnds(ends, recovering),
+      (ends) => applyEndsResettingFailures(db, ends, recovering),
       (end, error) => {
         const ending = endingOf.get(end.enrollmentId)!;
         const context = contexts.get(end.enrollmentId)!;
@@ -173,67 +154,9 @@ export class Executor {
     // Why a send waits for tomorrow (the frequency cap), on the lead's timeline.
     const notes = endings.filter((e) => e.note && statuses.has(e.end.enrollmentId));
     await recordCapDeferrals(db, notes.map((e) => ({ ...e.note!, enrollmentId: e.end.enrollmentId, at: e.end.now })));
-    await this.recordFailures(failures);
+    await recordFailures(this.deps, failures);
     if (idle.length > 0) await letGoOfClaims(db, idle, clock.now());
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
-  }
-
-  /** Step ends in one statement; one that ends a run of failures resets its count with it. */
-  private async applyEnds(ends: StepEnd[], recovering: Set<string>): Promise<Map<string, EnrollmentStatus>> {
-    const resets = ends.filter((e) => recovering.has(e.enrollmentId));
-    if (resets.length === 0) return applyStepEnds(this.deps.db, ends);
-    return this.deps.db.transaction(async (tx) => {
-      const statuses = await applyStepEnds(tx, ends);
-      await resetFailures(tx, resets.map((e) => e.enrollmentId).filter((id) => statuses.has(id)));
-      return statuses;
-    });
-  }
-
-  /**
-   * The failed attempts of a round: each is counted and comes back after a backoff, or at the
-   * cap is `failed` with the error on its timeline. Should that write fail too (the store is
-   * away), the lease retries them.
-   */
-  private async recordFailures(failures: Failure[]): Promise<void> {
-    if (failures.length === 0) return;
-    const { clock, logger, observer, random } = this.deps;
-    const cap = this.deps.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES;
-    const now = clock.now();
-    const rows: StepFailure[] = failures.map(({ claim, enrollment, stepId, stepType, error, execution }) => {
-      const message = error instanceof Error ? error.message : String(error);
-      const attempt = enrollment.consecutiveFailures + 1;
-      logger?.error(
-        { err: error, enrollmentId: enrollment.id, workspaceId: enrollment.workspaceId, stepId, attempt, cap },
-        attempt >= cap ? 'step failed again; the enrollment is now failed' : 'step failed; retrying after a backoff',
-      );
-      observer?.stepExecuted?.(stepType ?? 'unknown', 'error', 0);
-      return {
-        enrollmentId: claim.enrollmentId,
-        leaseId: claim.leaseId,
-        now,
-        reason: `step_error: step "${stepId ?? '(none)'}" failed ${attempt} times in a row: ${message}`.slice(0, MAX_REASON),
-        retryAt: new Date(now.getTime() + retryDelayMs(attempt, { ...FAILURE_BACKOFF, random })),
-        cap,
-        execution: execution?.kind === 'record' ? undefined : execution,
-      };
-    });
-    const counted = (results: Map<string, { status: string }>) => {
-      for (const result of results.values()) if (result.status === 'failed') observer?.enrollmentFailed?.('step_error');
-    };
-    try {
-      counted(await recordStepFailures(this.deps.db, rows));
-    } catch (error) {
-      // One at a time, and one the store refuses even so (its adapter's answer, say) is counted
-      // without it: a failure must never go uncounted, or it would be retried forever.
-      logger?.warn({ err: error, batch: rows.length }, 'recording failed steps failed; recording them one by one');
-      for (const row of rows) {
-        try {
-          counted(await recordStepFailures(this.deps.db, [row]).catch(() => recordStepFailures(this.deps.db, [{ ...row, execution: undefined }])));
-        } catch (single) {
-          logger?.error({ err: single, enrollmentId: row.enrollmentId }, 'could not record a failed step; the lease retries it');
-        }
-      }
-    }
   }
 
   /** Decides the visit's step; a send is left for `deliverAll`, everything else ends here. */
