@@ -19,6 +19,11 @@ interface Ids {
   phone: string;
 }
 
+/** Any value as text: JSON for what is not a string (String() throws on `{"toString": 1}`). */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null');
+}
+
 /** Ids that match something, ids that almost look right, and junk of every type. */
 function idValue(ids: Ids) {
   return fc.oneof(
@@ -79,7 +84,7 @@ function postmarkInbound(ids: Ids) {
         TextBody: fc.oneof(fc.string(), nearMiss),
         Date: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()), nearMiss),
         Headers: fc.oneof(
-          fc.array(fc.record({ Name: fc.constantFrom('In-Reply-To', 'References', 'Auto-Submitted', 'Received-SPF', 'Authentication-Results', 'X-Spam-Status', 'x'), Value: fc.oneof(idValue(ids).map(String), fc.string()) })),
+          fc.array(fc.record({ Name: fc.constantFrom('In-Reply-To', 'References', 'Auto-Submitted', 'Received-SPF', 'Authentication-Results', 'X-Spam-Status', 'x'), Value: fc.oneof(idValue(ids).map(asText), fc.string()) })),
           fc.jsonValue(),
         ),
       },
@@ -123,7 +128,7 @@ function telnyxBodies(ids: Ids) {
 
 /** SendGrid Inbound Parse: multipart fields as the provider posts them, with junk values. */
 function sendgridInbound(ids: Ids) {
-  const value = fc.oneof(fc.string({ maxLength: 80 }), nearMiss.filter((s) => s.length < 200), idValue(ids).map((v) => String(v)));
+  const value = fc.oneof(fc.string({ maxLength: 80 }), nearMiss.filter((s) => s.length < 200), idValue(ids).map(asText));
   return fc
     .record(
       {
