@@ -11,7 +11,7 @@ import type { Db } from '../../src/db/db.ts';
 import { claimDue } from '../../src/db/enrollments.ts';
 import { writeIntents, type IntentRequest } from '../../src/db/executions.ts';
 import { loadRunContexts } from '../../src/engine/context.ts';
-import { applyStepEnds, type StepEnd } from '../../src/engine/transitions.ts';
+import { applyStepEnds, type StepEnd } from '../../src/db/stepEnds.ts';
 import { countExecutions, STEPS_PER_ENROLLMENT, THREE_STEPS } from '../lib/fixture.ts';
 import { seedDueNow, timed, type ThroughputRun } from '../workloads/throughput.ts';
 

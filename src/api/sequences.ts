@@ -24,6 +24,7 @@ import {
   type SequenceRecord,
   type SequenceStatus,
 } from '../db/sequences.ts';
+import { waitForSendsToSettle } from '../engine/controls.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, isoTime, page, pageOf, pageQuery, type Api } from './wire.ts';
@@ -210,10 +211,5 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
 
 /** A pause is final once it answers: a send already handed to a provider is recorded first. */
 async function waitForSendsInFlight(db: Db, sequenceId: string): Promise<void> {
-  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
-  let delay = 5;
-  while (Date.now() < deadline && (await countSendsInFlight(db, sequenceId)) > 0) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 200);
-  }
+  await waitForSendsToSettle(() => countSendsInFlight(db, sequenceId), { inFlightTimeoutMs: IN_FLIGHT_WAIT_MS });
 }

@@ -193,51 +193,7 @@ export async function lockEnrollment(tx: Queryable, id: string): Promise<Enrollm
   return row;
 }
 
-export async function recordChange(
-  tx: Queryable,
-  change: {
-    enrollment: Pick<EnrollmentRecord, 'id' | 'workspaceId' | 'leadId'>;
-    actor: string;
-    action: string;
-    from: EnrollmentStatus | null;
-    to: EnrollmentStatus;
-    reason?: string | null;
-    at: Date;
-  },
-): Promise<void> {
-  await tx.query(
-    `insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, reason, at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      change.enrollment.workspaceId,
-      change.enrollment.id,
-      change.enrollment.leadId,
-      change.actor,
-      change.action,
-      change.from,
-      change.to,
-      change.reason ?? null,
-      change.at,
-    ],
-  );
-}
-
-/**
- * Asks live enrollments of a lead to look again at once (an event arrived). A leased row is not
- * touched (that would break its lease); it is flagged and re-runs when its executor lets go.
- */
-export async function wakeLeadEnrollments(tx: Queryable, leadId: string, now: Date): Promise<number> {
-  const rows = await tx.query(
-    `update enrollments set
-       next_execution_at = case when lease_id is null then $2 else next_execution_at end,
-       wake_requested = lease_id is not null
-     where lead_id = $1 and status in ('active', 'waiting') returning id`,
-    [leadId, now],
-  );
-  return rows.length;
-}
-
-/** A step attempt that threw, as `engine_record_failures` (migration 007) takes it. */
+/** A step attempt that threw, as `engine_record_failures` takes it (src/db/functions/engine_record_failures.sql). */
 export interface StepFailure {
   enrollmentId: string;
   leaseId: string;

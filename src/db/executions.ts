@@ -228,3 +228,52 @@ export async function reconcileUnknown(tx: Queryable, id: string, providerMessag
     [id, providerMessageId ?? null, now],
   );
 }
+
+/** How many executions of an enrollment are between intent and outcome (a control waits for none). */
+export async function countSendsInFlightOf(db: Queryable, enrollmentId: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `select count(*)::int as n from sequence_executions where enrollment_id = $1 and status = 'started'`,
+    [enrollmentId],
+  );
+  return row?.n ?? 0;
+}
+
+/** Where an event about a message lands: a workspace's lead, and the enrollment and step when known. */
+export interface EventTarget {
+  workspaceId: string;
+  leadId: string | null;
+  enrollmentId: string | null;
+  executionId: string | null;
+  stepId: string | null;
+}
+
+/**
+ * The live (active, paused or waiting) enrollments of these leads, oldest first, each with its
+ * last delivered execution on `channel` (none: null): where a reply that names no thread goes.
+ */
+export async function liveEnrollmentsWithLastSend(db: Queryable, leadIds: readonly string[], channel: string): Promise<EventTarget[]> {
+  return db.query<EventTarget>(
+    `select e.workspace_id as "workspaceId", e.lead_id as "leadId", e.id as "enrollmentId", x.id as "executionId", x.step_id as "stepId"
+     from enrollments e
+     left join lateral (
+       select x.id, x.step_id from sequence_executions x
+       where x.enrollment_id = e.id and x.channel = $2 and x.status = 'succeeded'
+       order by x.started_at desc limit 1) x on true
+     where e.lead_id = any($1::uuid[]) and e.status in ('active', 'paused', 'waiting')
+     order by e.enrolled_at, e.id`,
+    [leadIds, channel],
+  );
+}
+
+/** The last message delivered to any of these leads (on `channel` when given). */
+export async function lastSendTo(db: Queryable, leadIds: readonly string[], channel: string | null): Promise<EventTarget | undefined> {
+  const [row] = await db.query<EventTarget>(
+    `select x.workspace_id as "workspaceId", x.lead_id as "leadId", x.enrollment_id as "enrollmentId", x.id as "executionId",
+       x.step_id as "stepId"
+     from sequence_executions x
+     where x.lead_id = any($1::uuid[]) and x.status = 'succeeded' and ($2::text is null or x.channel = $2)
+     order by x.started_at desc limit 1`,
+    [leadIds, channel],
+  );
+  return row;
+}

@@ -216,3 +216,9 @@ export async function leadsHoldingAddress(
     [byEmail ? address.value.toLowerCase() : address.value],
   );
 }
+
+/** A lead's addresses, whatever its workspace (an event that names our message names its lead). */
+export async function leadAddresses(db: Queryable, leadId: string): Promise<{ email: string | null; phone: string | null } | undefined> {
+  const [row] = await db.query<{ email: string | null; phone: string | null }>('select email, phone from leads where id = $1', [leadId]);
+  return row;
+}

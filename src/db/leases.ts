@@ -3,7 +3,18 @@
  * `lease_id` (see claimDue); these functions move it between processes without ever letting two
  * hold it at once.
  */
+import { RUNNABLE_STATUSES } from '../core/transitions.ts';
 import type { Queryable } from './db.ts';
+import { statusList } from './enrollmentChanges.ts';
+
+/**
+ * A worker lets go of its lease: a wake that was asked for meanwhile (`wakeColumns` in
+ * enrollmentChanges.ts) is honoured now — the row is due at `at` if it may run.
+ */
+function letGoColumns(at: string): string {
+  return `lease_id = null, wake_requested = false,
+    next_execution_at = case when e.wake_requested and e.status in ${statusList(RUNNABLE_STATUSES)} then ${at} else e.next_execution_at end`;
+}
 
 export interface HeldLease {
   enrollmentId: string;
@@ -38,8 +49,7 @@ export async function takeOverLeases(
        where e.id = l.id and e.lease_id = l.lease_id and e.status in ('active', 'waiting')
        returning e.id as "enrollmentId", e.lease_id as "leaseId", e.workspace_id as "workspaceId", e.current_step_id as "stepId"),
      released as (
-       update enrollments e set lease_id = null, wake_requested = false,
-         next_execution_at = case when e.wake_requested and e.status in ('active', 'waiting') then $5 else e.next_execution_at end
+       update enrollments e set ${letGoColumns('$5')}
        from l
        where e.id = l.id and e.lease_id = l.lease_id and e.id not in (select "enrollmentId" from taken)
        returning e.id)
@@ -56,8 +66,7 @@ export async function takeOverLeases(
 export async function letGoOfClaims(db: Queryable, leases: Array<{ enrollmentId: string; leaseId: string }>, now: Date): Promise<number> {
   if (leases.length === 0) return 0;
   const rows = await db.query(
-    `update enrollments e set lease_id = null, wake_requested = false,
-       next_execution_at = case when e.wake_requested and e.status in ('active', 'waiting') then $3 else e.next_execution_at end
+    `update enrollments e set ${letGoColumns('$3')}
      from unnest($1::uuid[], $2::uuid[]) as l(id, lease_id)
      where e.id = l.id and e.lease_id = l.lease_id
      returning e.id`,

@@ -1,7 +1,7 @@
 /**
  * What the executor needs to decide one step for one enrollment — the enrollment, its lead and
  * workspace zone, its facts, suppressions and the current visit's execution row — loaded for a
- * whole batch in one round trip (`engine_run_contexts`, migration 004), plus a cache of parsed
+ * whole batch in one round trip (`engine_run_contexts`, src/db/runContexts.ts), plus a cache of parsed
  * definitions (a version never changes once written).
  */
 import type { Fact } from '../core/conditions.ts';
@@ -12,6 +12,7 @@ import type { Queryable } from '../db/db.ts';
 import { countSendsToday, type SendCountRequest } from '../db/workspaceSettings.ts';
 import type { EnrollmentRecord } from '../db/enrollments.ts';
 import type { ExecutionRecord } from '../db/executions.ts';
+import { loadStoredRunContexts } from '../db/runContexts.ts';
 import { getDefinition } from '../db/sequences.ts';
 
 export interface RunContext {
@@ -55,15 +56,6 @@ export function parseStoredDefinition(key: string, stored: unknown): SequenceDef
   return parsed;
 }
 
-interface StoredContext {
-  enrollment: Record<string, unknown>;
-  lead: Lead;
-  workspaceZone: string;
-  facts: Array<{ type: Fact['type']; at: string; stepId: string | null; outcome: string | null }>;
-  suppressed: Array<'email' | 'sms' | 'voice'>;
-  execution: Record<string, unknown> | null;
-}
-
 /** An enrollment whose context could not be built (its stored definition no longer parses). */
 export interface BrokenContext {
   enrollment: EnrollmentRecord;
@@ -79,11 +71,10 @@ export async function loadRunContexts(
   enrollmentIds: string[],
   caps?: CapOptions,
 ): Promise<{ contexts: Map<string, RunContext>; broken: Map<string, BrokenContext> }> {
-  const rows = await db.query<{ context: StoredContext }>('select engine_run_contexts($1::uuid[]) as context', [enrollmentIds]);
   const contexts = new Map<string, RunContext>();
   const broken = new Map<string, BrokenContext>();
-  for (const { context: stored } of rows) {
-    const enrollment = fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord;
+  for (const stored of await loadStoredRunContexts(db, enrollmentIds)) {
+    const { enrollment } = stored;
     const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
     let definition: SequenceDefinition;
     try {
@@ -98,9 +89,9 @@ export async function loadRunContexts(
       lead: stored.lead,
       definition,
       workspaceZone: stored.workspaceZone,
-      facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome })),
+      facts: stored.facts,
       suppressed: new Set(stored.suppressed),
-      execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
+      execution: stored.execution,
     });
   }
   if (caps) await loadSendsToday(db, [...contexts.values()], caps);
@@ -138,28 +129,4 @@ async function loadSendsToday(db: Queryable, contexts: RunContext[], { now, defa
     sends.sent[row.channel] = row.sent;
     sends.caps = effectiveCaps(defaults, row.caps);
   }
-}
-
-/**
- * A row as `row_to_json` gives it → the shape our `select … as "camelCase"` column lists give:
- * snake_case keys in camelCase, timestamps (`*_at` columns) as Dates.
- */
-function fromStoredRow(stored: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column in stored) {
-    const value = stored[column];
-    out[camelCase(column)] = typeof value === 'string' && column.endsWith('_at') ? new Date(value) : value;
-  }
-  return out;
-}
-
-/** Column names are few and repeat on every row: convert each once. */
-const camelNames = new Map<string, string>();
-function camelCase(column: string): string {
-  let name = camelNames.get(column);
-  if (name === undefined) {
-    name = column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    camelNames.set(column, name);
-  }
-  return name;
 }

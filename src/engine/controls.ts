@@ -5,14 +5,16 @@
  * intent), and a send already handed to the provider has been recorded (we wait for it).
  */
 import { randomUUID } from 'node:crypto';
-import { operatorTransition, type EnrollmentStatus, type OperatorAction } from '../core/enrollmentStatus.ts';
+import { isDeliveryStep } from '../core/definition.ts';
+import { isLive, operatorTransition, type OperatorAction } from '../core/transitions.ts';
 import type { Db } from '../db/db.ts';
 import { nextStepId } from '../core/decide.ts';
 import type { Queryable } from '../db/db.ts';
-import { ENROLLMENT_COLUMNS, lockEnrollment, recordChange, type EnrollmentRecord } from '../db/enrollments.ts';
+import { applyOperatorChange, liveTwinOf, wakeEnrollments } from '../db/enrollmentChanges.ts';
+import { lockEnrollment, type EnrollmentRecord } from '../db/enrollments.ts';
 import { insertEvent } from '../db/events.ts';
-import { advanceLeadStatus } from '../db/leads.ts';
-import { recordFinishedExecution } from '../db/executions.ts';
+import { advanceLeadStatus, getLead } from '../db/leads.ts';
+import { countSendsInFlightOf, recordFinishedExecution } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from './context.ts';
@@ -29,6 +31,8 @@ export interface ControlDeps {
   wake: () => void;
   /** How long to wait for a send in flight before answering anyway. */
   inFlightTimeoutMs?: number;
+  /** How the wait for a send in flight pauses between looks (tests may step it). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export async function applyOperatorAction(
@@ -45,28 +49,15 @@ export async function applyOperatorAction(
     const transition = operatorTransition(current.status, args.action);
     if (!transition.ok) return { ok: false, code: 'conflict', message: transition.message };
     if (args.action === 'retry') {
-      const other = await liveTwin(tx, current);
+      const other = await liveTwinOf(tx, current);
       if (other) return { ok: false, code: 'conflict', message: `Cannot retry this enrollment: the lead is enrolled in this sequence again (enrollment ${other}); cancel that one first.` };
     }
     const skipTo = args.action === 'skip' ? await skipTarget(tx, current, args.actor, now) : null;
     const to = skipTo?.done ? (current.status === 'paused' ? 'paused' : 'completed') : transition.to;
-    const [updated] = await tx.query<EnrollmentRecord>(
-      `update enrollments set status = $2, status_reason = $3, updated_at = $4, ${ACTION_SQL[args.action]}
-       where id = $1 returning ${ENROLLMENT_COLUMNS}`,
-      [current.id, to, args.reason ?? null, now, ...(skipTo ? [skipTo.next] : [])],
-    );
-    await recordChange(tx, {
-      enrollment: current,
-      actor: args.actor,
-      action: args.action,
-      from: current.status,
-      to,
-      reason: args.reason,
-      at: now,
-    });
+    const updated = await applyOperatorChange(tx, { current, action: args.action, to, actor: args.actor, reason: args.reason, now, skipTo: skipTo?.next });
     // A conversion is the lead's, not one sequence's: see convertLeadIn.
     if (args.action === 'convert') alsoExited = await convertLeadIn(tx, { leadId: current.leadId, except: current.id, actor: args.actor, now });
-    return { ok: true, enrollment: updated! };
+    return { ok: true, enrollment: updated };
   });
   if (!result.ok) return result;
   if (args.action === 'resume' || args.action === 'skip' || args.action === 'retry') deps.wake();
@@ -105,50 +96,12 @@ export async function convertLead(
 ): Promise<ConvertLeadResult> {
   const now = deps.clock.now();
   const result = await deps.db.transaction(async (tx): Promise<ConvertLeadResult> => {
-    const [lead] = await tx.query('select id from leads where id = $1 and workspace_id = $2', [args.leadId, args.workspaceId]);
+    const lead = await getLead(tx, args.workspaceId, args.leadId);
     if (!lead) return { ok: false, code: 'not_found', message: `Lead ${args.leadId} does not exist.` };
     return { ok: true, exited: await convertLeadIn(tx, { leadId: args.leadId, actor: args.actor, now }) };
   });
   if (result.ok) for (const id of result.exited) await waitForInFlight(deps, id);
   return result;
-}
-
-/**
- * The per-action column changes. A row still leased by a worker keeps its lease (the worker
- * finishes its step and lets go); `wake_requested` makes it run again right after.
- */
-const ACTION_SQL: Record<OperatorAction, string> = {
-  pause: 'wake_requested = false',
-  resume: `next_execution_at = case when lease_id is null then $4 else next_execution_at end,
-           wake_requested = lease_id is not null`,
-  cancel: 'next_execution_at = null, finished_at = $4, wake_requested = false',
-  convert: 'next_execution_at = null, finished_at = $4, wake_requested = false',
-  // Skipping moves the visit on and takes the lease away: a worker busy with the skipped step
-  // may finish its send (it is recorded) but can no longer move the enrollment a second time.
-  skip: `current_step_id = $5, step_seq = step_seq + 1, step_entered_at = $4, attempts = 0, waiting_for = null, waiting_since = null,
-         next_execution_at = case when $5::text is null then null else $4::timestamptz end,
-         finished_at = case when $5::text is null then $4::timestamptz end,
-         lease_id = null, wake_requested = false`,
-  // Back on its current step, due now, the count of failures reset. A send that failed for
-  // good (its visit's execution is `failed`) is tried again as a new visit; any other visit
-  // carries on as it stands, so a message that went out, or may have, is never sent twice.
-  retry: `step_seq = step_seq + case when exists (select 1 from sequence_executions x
-             where x.enrollment_id = enrollments.id and x.step_id = enrollments.current_step_id
-               and x.visit = enrollments.step_seq and x.status = 'failed') then 1 else 0 end,
-         step_entered_at = case when exists (select 1 from sequence_executions x
-             where x.enrollment_id = enrollments.id and x.step_id = enrollments.current_step_id
-               and x.visit = enrollments.step_seq and x.status = 'failed') then $4 else step_entered_at end,
-         consecutive_failures = 0, attempts = 0, waiting_for = null, waiting_since = null, finished_at = null, next_execution_at = $4,
-         lease_id = null, wake_requested = false`,
-};
-
-/** Another live enrollment of the same lead in the same sequence (one may be live at a time). */
-async function liveTwin(tx: Queryable, current: EnrollmentRecord): Promise<string | undefined> {
-  const [row] = await tx.query<{ id: string }>(
-    `select id from enrollments where sequence_id = $1 and lead_id = $2 and id <> $3 and status in ('active', 'paused', 'waiting') limit 1`,
-    [current.sequenceId, current.leadId, current.id],
-  );
-  return row?.id;
 }
 
 /** Records the skipped step and answers where the enrollment goes next (`done`: past the end). */
@@ -171,7 +124,7 @@ async function skipTarget(
       sequenceId: current.sequenceId,
       stepId: current.currentStepId,
       stepType: step?.type ?? 'unknown',
-      channel: step && (step.type === 'email' || step.type === 'sms' || step.type === 'voice') ? step.type : null,
+      channel: step && isDeliveryStep(step) ? step.type : null,
       visit: current.stepSeq,
     },
     { status: 'skipped', now, metadata: { reason: 'operator_skip', actor } },
@@ -181,16 +134,27 @@ async function skipTarget(
 }
 
 /** Waits (bounded) until no execution of this enrollment is between intent and outcome. */
-async function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
-  const deadline = Date.now() + (deps.inFlightTimeoutMs ?? 30_000);
+function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
+  return waitForSendsToSettle(() => countSendsInFlightOf(deps.db, enrollmentId), deps);
+}
+
+/**
+ * Waits until `inFlight` answers 0, looking again after 5 ms, then twice as long each time (at
+ * most 200 ms), and gives up after `inFlightTimeoutMs` (default 30 s) of waiting. The budget is
+ * counted in the pauses it took rather than read off a clock: a control's answer must not
+ * depend on the engine's clock (a manual one in tests never moves while it waits), and a
+ * pause is what the injected `sleep` says it is.
+ */
+export async function waitForSendsToSettle(
+  inFlight: () => Promise<number>,
+  options: { inFlightTimeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<void> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let budget = options.inFlightTimeoutMs ?? 30_000;
   let delay = 5;
-  while (Date.now() < deadline) {
-    const [row] = await deps.db.query<{ n: number }>(
-      `select count(*)::int as n from sequence_executions where enrollment_id = $1 and status = 'started'`,
-      [enrollmentId],
-    );
-    if (!row || row.n === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, delay));
+  while (budget > 0 && (await inFlight()) > 0) {
+    await sleep(delay);
+    budget -= delay;
     delay = Math.min(delay * 2, 200);
   }
 }
@@ -209,8 +173,7 @@ export async function recordOutcome(
     if (!current || (args.workspaceId && current.workspaceId !== args.workspaceId)) {
       return { ok: false, code: 'not_found', message: `Enrollment ${args.enrollmentId} does not exist.` };
     }
-    const live: EnrollmentStatus[] = ['active', 'waiting', 'paused'];
-    if (!live.includes(current.status)) {
+    if (!isLive(current.status)) {
       return { ok: false, code: 'conflict', message: `Cannot record an outcome on an enrollment that is ${current.status}.` };
     }
     await insertEvent(tx, {
@@ -227,13 +190,7 @@ export async function recordOutcome(
       receivedAt: now,
       data: { outcome: args.outcome, note: args.note ?? null, actor: args.actor },
     });
-    const [updated] = await tx.query<EnrollmentRecord>(
-      `update enrollments set
-         next_execution_at = case when status in ('active', 'waiting') and lease_id is null then $2 else next_execution_at end,
-         wake_requested = lease_id is not null, updated_at = $2
-       where id = $1 returning ${ENROLLMENT_COLUMNS}`,
-      [current.id, now],
-    );
+    const [updated] = await wakeEnrollments(tx, [current.id], now, { stamp: true });
     return { ok: true, enrollment: updated! };
   });
   if (result.ok) deps.wake();

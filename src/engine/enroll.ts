@@ -5,7 +5,7 @@
  */
 import { missingVariablesForLead } from '../core/content.ts';
 import { firstDueAt } from '../core/decide.ts';
-import type { Channel } from '../core/definition.ts';
+import { isDeliveryStep, type Channel } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
 import { runTimeProblems } from '../core/validate.ts';
 import type { Db } from '../db/db.ts';
@@ -56,7 +56,7 @@ export async function enrollLeads(
     const workspace = await getWorkspace(tx, args.workspaceId);
     const uniqueIds = [...new Set(args.leadIds)];
     const channels = new Set<Channel>(
-      definition.steps.flatMap((s) => (s.type === 'email' || s.type === 'sms' || s.type === 'voice' ? [s.type] : [])),
+      definition.steps.flatMap((s) => (isDeliveryStep(s) ? [s.type] : [])),
     );
     const leads = new Map(
       (await getLeadsToEnroll(tx, { workspaceId: args.workspaceId, ids: uniqueIds, channels: [...channels] })).map((l) => [l.id, l]),

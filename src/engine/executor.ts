@@ -8,9 +8,10 @@
  */
 import { retryDelayMs } from '../core/backoff.ts';
 import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts';
-import type { DeliveryStep, Step } from '../core/definition.ts';
+import { isDeliveryStep, type DeliveryStep, type Step } from '../core/definition.ts';
 import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
+import { afterDeliveryFailure, afterUnknownDelivery, interruptedVisit, shouldRetryDelivery, type Consequence } from '../core/transitions.ts';
 import type { Claim } from '../db/enrollments.ts';
 import { letGoOfClaims } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
@@ -20,7 +21,7 @@ import { loadRunContexts, type RunContext } from './context.ts';
 import { adapterNameFor, prepareContent, send } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
-import type { ExecutionWrite, StepEnd, Transition } from './transitions.ts';
+import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
@@ -355,7 +356,7 @@ export class Executor {
       answered(sent);
       return this.moveOn(at, nextStepId(visit.context.definition, step.id), sent);
     }
-    const retry = result.retryable && intent.attempts < visit.context.definition.maxAttempts;
+    const retry = shouldRetryDelivery(result.retryable, intent.attempts, visit.context.definition.maxAttempts);
     observer?.delivery?.(step.type, adapter, retry ? 'retry' : 'failed');
     observer?.stepExecuted?.(step.type, retry ? 'retry_scheduled' : 'failed', seconds);
     logger?.warn(
@@ -382,13 +383,14 @@ export class Executor {
    * or an outcome recorded whose move was lost (advance now). A scheduled retry proceeds.
    */
   private async settleInterrupted(visit: Visit, step: Step): Promise<Ending | undefined> {
-    if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') return undefined;
+    if (!isDeliveryStep(step)) return undefined;
     const { context, now } = visit;
     // The current visit's execution row came with the context (same key: enrollment, step, visit).
     const existing = context.execution;
-    if (!existing || existing.status === 'retry_scheduled') return undefined;
+    const settle = interruptedVisit(existing?.status, context.definition.onError);
+    if (!existing || settle === 'send') return undefined;
     const next = nextStepId(context.definition, step.id);
-    if (existing.status === 'started') {
+    if (settle === 'ask_provider') {
       // Ask the provider first, when it can answer for certain: a send it has is recorded, one
       // it never got is retried as if it had failed. Otherwise the outcome is unknown.
       const key = idempotencyKeyOf(context.enrollment.id, step.id, context.enrollment.stepSeq);
@@ -412,7 +414,7 @@ export class Executor {
         return undefined;
       }
     }
-    if (existing.status === 'started' || existing.status === 'unknown') {
+    if (settle === 'ask_provider' || settle === 'unknown') {
       this.deps.observer?.stepExecuted?.(step.type, 'unknown', 0);
       this.deps.logger?.warn(
         { enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
@@ -420,26 +422,26 @@ export class Executor {
       );
       return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id });
     }
-    if (existing.status === 'failed' && context.definition.onError === 'exit') {
-      return this.ending(visit, { kind: 'finish', status: 'failed', action: 'fail', reason: `delivery_failed: ${existing.errorCode}` });
-    }
+    if (settle === 'failed_for_good') return this.follow(visit, next, afterDeliveryFailure('exit', existing.errorCode));
     return this.moveOn(visit, next);
   }
 
   /** A send we cannot know went out is never resent: go on, or hold for an operator. */
   private afterUnknown(visit: Visit, stepId: string, execution: ExecutionWrite): Ending {
-    if (visit.context.definition.onUnknownDelivery === 'pause') {
-      return this.ending(visit, { kind: 'pause', reason: 'unknown_delivery' }, execution);
-    }
-    return this.moveOn(visit, nextStepId(visit.context.definition, stepId), execution);
+    const { definition } = visit.context;
+    return this.follow(visit, nextStepId(definition, stepId), afterUnknownDelivery(definition.onUnknownDelivery), execution);
   }
 
   /** A send that failed for good: the sequence's `onError` says exit, or go on. */
   private afterFailure(visit: Visit, step: DeliveryStep, code: string, execution: ExecutionWrite): Ending {
-    if (visit.context.definition.onError === 'exit') {
-      return this.ending(visit, { kind: 'finish', status: 'failed', action: 'fail', reason: `delivery_failed: ${code}` }, execution);
-    }
-    return this.moveOn(visit, nextStepId(visit.context.definition, step.id), execution);
+    const { definition } = visit.context;
+    return this.follow(visit, nextStepId(definition, step.id), afterDeliveryFailure(definition.onError, code), execution);
+  }
+
+  /** What the policy (src/core/transitions.ts) said follows the step: on to `next`, or an end. */
+  private follow(visit: Visit, next: string | null, consequence: Consequence, execution?: ExecutionWrite): Ending {
+    if (consequence.kind === 'move_on') return this.moveOn(visit, next, execution);
+    return this.ending(visit, consequence, execution);
   }
 
   /** To `next` (null: the sequence is done); keeps the lease when the next step is due at once. */
@@ -448,16 +450,16 @@ export class Executor {
     if (next === null) return this.ending(visit, { kind: 'finish', status: 'completed', action: 'complete' }, execution);
     const dueAt = firstDueAt(context.definition, next, now, zone);
     const runNow = !last && dueAt.getTime() <= now.getTime();
-    const transition: Transition = { kind: 'move', next, dueAt, keepLeaseUntil: runNow ? new Date(now.getTime() + this.deps.leaseMs) : undefined };
+    const transition: StepTransition = { kind: 'move', next, dueAt, keepLeaseUntil: runNow ? new Date(now.getTime() + this.deps.leaseMs) : undefined };
     return { ...this.ending(visit, transition, execution), runNow };
   }
 
-  private ending(visit: Visit, transition: Transition, execution?: ExecutionWrite): Ending {
+  private ending(visit: Visit, transition: StepTransition, execution?: ExecutionWrite): Ending {
     const end: StepEnd = { enrollmentId: visit.claim.enrollmentId, leaseId: visit.claim.leaseId, now: visit.now, transition, execution };
     return { end, claim: visit.claim, runNow: false };
   }
 
-  private end(visit: Visit, transition: Transition, execution?: ExecutionWrite): Plan {
+  private end(visit: Visit, transition: StepTransition, execution?: ExecutionWrite): Plan {
     return { kind: 'end', ending: this.ending(visit, transition, execution) };
   }
 
@@ -523,7 +525,7 @@ function identity(context: RunContext, step: Step): ExecutionIdentity {
     sequenceId: enrollment.sequenceId,
     stepId: step.id,
     stepType: step.type,
-    channel: step.type === 'email' || step.type === 'sms' || step.type === 'voice' ? step.type : null,
+    channel: isDeliveryStep(step) ? step.type : null,
     visit: enrollment.stepSeq,
   };
 }

@@ -5,18 +5,16 @@
  * `failed` with the error on its timeline. A step that ends normally clears the count.
  */
 import { retryDelayMs } from '../core/backoff.ts';
-import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
+import { failedAttempt, stepErrorReason, type EnrollmentStatus } from '../core/transitions.ts';
 import type { Db } from '../db/db.ts';
 import { recordStepFailures, resetFailures, type Claim, type EnrollmentRecord, type StepFailure } from '../db/enrollments.ts';
 import type { EngineDeps } from './deps.ts';
-import { applyStepEnds, type ExecutionWrite, type StepEnd } from './transitions.ts';
+import { applyStepEnds, type ExecutionWrite, type StepEnd } from '../db/stepEnds.ts';
 
 /** Consecutive failed attempts before an enrollment is `failed` (MAX_CONSECUTIVE_FAILURES). */
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 5;
 /** Backoff between failed attempts: exponential from a few seconds, at most a quarter hour. */
 const FAILURE_BACKOFF = { baseMs: 5_000, maxMs: 15 * 60_000 };
-/** Longest error text kept as a status reason. */
-const MAX_REASON = 500;
 
 /** A visit whose step threw: it fails alone, counted, and comes back after a backoff. */
 export interface Failure {
@@ -53,17 +51,17 @@ export async function recordFailures(deps: EngineDeps, failures: Failure[]): Pro
   const now = clock.now();
   const rows: StepFailure[] = failures.map(({ claim, enrollment, stepId, stepType, error, execution }) => {
     const message = error instanceof Error ? error.message : String(error);
-    const attempt = enrollment.consecutiveFailures + 1;
+    const { attempt, givesUp } = failedAttempt(enrollment.consecutiveFailures, cap);
     logger?.error(
       { err: error, enrollmentId: enrollment.id, workspaceId: enrollment.workspaceId, stepId, attempt, cap },
-      attempt >= cap ? 'step failed again; the enrollment is now failed' : 'step failed; retrying after a backoff',
+      givesUp ? 'step failed again; the enrollment is now failed' : 'step failed; retrying after a backoff',
     );
     observer?.stepExecuted?.(stepType ?? 'unknown', 'error', 0);
     return {
       enrollmentId: claim.enrollmentId,
       leaseId: claim.leaseId,
       now,
-      reason: `step_error: step "${stepId ?? '(none)'}" failed ${attempt} times in a row: ${message}`.slice(0, MAX_REASON),
+      reason: stepErrorReason(stepId, attempt, message),
       retryAt: new Date(now.getTime() + retryDelayMs(attempt, { ...FAILURE_BACKOFF, random })),
       cap,
       execution: execution?.kind === 'record' ? undefined : execution,

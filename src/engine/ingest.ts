@@ -7,11 +7,12 @@
 import { exitReason } from '../core/decide.ts';
 import type { Channel, EventType, ExitTrigger } from '../core/definition.ts';
 import type { Db, Queryable } from '../db/db.ts';
-import { recordChange, type EnrollmentRecord, ENROLLMENT_COLUMNS } from '../db/enrollments.ts';
+import { exitEnrollment, lockLiveEnrollmentsOfLead, wakeEnrollments } from '../db/enrollmentChanges.ts';
 import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts';
-import { advanceLeadStatus, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
+import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
 import { leadStatusForEvent } from '../core/leadStatus.ts';
-import { findExecutionForEvent, reconcileUnknown } from '../db/executions.ts';
+import { isRunnable } from '../core/transitions.ts';
+import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
 import type { InboundEvent } from '../webhooks/types.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from './context.ts';
@@ -28,12 +29,7 @@ export type IngestResult =
   | { status: 'unmatched' };
 
 /** One place an event lands: a workspace's lead, and the enrollment and step it is about when known. */
-interface Target {
-  workspaceId: string;
-  leadId: string | null;
-  enrollmentId: string | null;
-  executionId: string | null;
-  stepId: string | null;
+interface Target extends EventTarget {
   /** When we sent the message the event is about. */
   sentAt?: Date;
 }
@@ -72,9 +68,7 @@ async function route(db: Queryable, event: InboundEvent): Promise<Routing | unde
     (await findExecutionForEvent(db, { executionId: event.executionId, providerMessageId: event.providerMessageId })) ??
     (await firstExecutionRepliedTo(db, event.inReplyTo ?? []));
   if (execution) {
-    const [lead] = await db.query<{ email: string | null; phone: string | null }>('select email, phone from leads where id = $1', [
-      execution.leadId,
-    ]);
+    const lead = await leadAddresses(db, execution.leadId);
     const channel = event.address?.channel ?? channelOf(event.type) ?? 'email';
     const value = event.address?.value ?? (channel === 'email' ? lead?.email : lead?.phone) ?? undefined;
     const address = value ? { channel, value } : undefined;
@@ -99,28 +93,11 @@ async function route(db: Queryable, event: InboundEvent): Promise<Routing | unde
   const ids = leads.map((l) => l.id);
   const channel = channelOf(event.type);
   if (channel && (event.type === 'email.replied' || event.type === 'sms.replied')) {
-    const live = await db.query<Target>(
-      `select e.workspace_id as "workspaceId", e.lead_id as "leadId", e.id as "enrollmentId", x.id as "executionId", x.step_id as "stepId"
-       from enrollments e
-       left join lateral (
-         select x.id, x.step_id from sequence_executions x
-         where x.enrollment_id = e.id and x.channel = $2 and x.status = 'succeeded'
-         order by x.started_at desc limit 1) x on true
-       where e.lead_id = any($1::uuid[]) and e.status in ('active', 'paused', 'waiting')
-       order by e.enrolled_at, e.id`,
-      [ids, channel],
-    );
+    const live = await liveEnrollmentsWithLastSend(db, ids, channel);
     if (live.length > 0) return { targets: live, address, threaded: false };
   }
   // The lead holding the address we wrote to last (on this channel when the event has one).
-  const [last] = await db.query<Target>(
-    `select x.workspace_id as "workspaceId", x.lead_id as "leadId", x.enrollment_id as "enrollmentId", x.id as "executionId",
-       x.step_id as "stepId"
-     from sequence_executions x
-     where x.lead_id = any($1::uuid[]) and x.status = 'succeeded' and ($2::text is null or x.channel = $2)
-     order by x.started_at desc limit 1`,
-    [ids, channel],
-  );
+  const last = await lastSendTo(db, ids, channel);
   const replied = event.type === 'email.replied' || event.type === 'sms.replied';
   if (last) {
     // A reply is attributed to the message it most likely answers; other events stay lead-level.
@@ -231,33 +208,15 @@ export async function exitOnTrigger(
   args: { leadId: string; trigger: ExitTrigger; now: Date; actor: string; except?: string; wakeOthers?: boolean },
 ): Promise<string[]> {
   const { leadId, trigger, now } = args;
-  const cols = ENROLLMENT_COLUMNS.split(',').map((c) => `e.${c.trim()}`).join(', ');
-  const live = await tx.query<EnrollmentRecord & { definition: unknown }>(
-    `select ${cols}, v.definition from enrollments e
-     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
-     where e.lead_id = $1 and e.status in ('active', 'paused', 'waiting') and e.id is distinct from $2::uuid
-     order by e.id for update of e`,
-    [leadId, args.except ?? null],
-  );
   const exited: string[] = [];
-  for (const { definition: stored, ...enrollment } of live) {
+  const woken: string[] = [];
+  for (const { definition: stored, ...enrollment } of await lockLiveEnrollmentsOfLead(tx, leadId, args.except)) {
     const definition = parseStoredDefinition(`${enrollment.sequenceId}:${enrollment.sequenceVersion}`, stored);
     if ((definition.exitOn as string[]).includes(trigger)) {
-      const reason = exitReason(trigger);
-      await tx.query(
-        `update enrollments set status = 'exited', status_reason = $2, finished_at = $3, updated_at = $3,
-           next_execution_at = null, waiting_for = null, wake_requested = false where id = $1`,
-        [enrollment.id, reason, now],
-      );
-      await recordChange(tx, { enrollment, actor: args.actor, action: 'exit', from: enrollment.status, to: 'exited', reason, at: now });
+      await exitEnrollment(tx, { enrollment, reason: exitReason(trigger), actor: args.actor, now });
       exited.push(enrollment.id);
-    } else if (args.wakeOthers && enrollment.status !== 'paused') {
-      await tx.query(
-        `update enrollments set next_execution_at = case when lease_id is null then $2 else next_execution_at end,
-           wake_requested = lease_id is not null where id = $1`,
-        [enrollment.id, now],
-      );
-    }
+    } else if (args.wakeOthers && isRunnable(enrollment.status)) woken.push(enrollment.id);
   }
+  await wakeEnrollments(tx, woken, now);
   return exited;
 }

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimDue } from '../../src/db/enrollments.ts';
-import { applyStepEnds } from '../../src/engine/transitions.ts';
+import { applyStepEnds } from '../../src/db/stepEnds.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { ALWAYS_OPEN, createEngineKit, lead, NO_QUIET_HOURS } from '../helpers/engineKit.ts';
 

@@ -9,7 +9,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative, statusColor, viewerZone } from '../components/format.ts';
 import { Link } from '../router.tsx';
 import { OutcomeModal } from './OutcomeModal.tsx';
-import { actionsFor, LABEL, LIVE, type Action } from './enrollmentActions.ts';
+import { actionsFor, isLiveStatus, LABEL, type Action } from './enrollmentActions.ts';
 
 export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollment; leadZone: string | null | undefined }) {
   const auth = useAuth();
@@ -40,7 +40,7 @@ export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollmen
         <Text size="sm">
           Current step: <b data-testid="current-step">{stepLabel}</b>
         </Text>
-        {LIVE.has(enrollment.status) && (
+        {isLiveStatus(enrollment.status) && (
           <Text size="sm" data-testid="next-run">
             {enrollment.status === 'waiting' && enrollment.waitingFor === 'branch' ? 'Waits at most until' : 'Next run'}:{' '}
             {enrollment.nextRunAt ? (
@@ -69,7 +69,7 @@ export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollmen
                 {LABEL[action]}
               </Button>
             ))}
-            {LIVE.has(enrollment.status) && enrollment.status !== 'paused' && (
+            {isLiveStatus(enrollment.status) && enrollment.status !== 'paused' && (
               <Button size="xs" onClick={() => setOutcomeOpen(true)}>
                 Record outcome
               </Button>

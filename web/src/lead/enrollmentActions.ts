@@ -1,14 +1,27 @@
-/** The operator actions the enrollment card offers for each status (the server's state machine decides; this mirrors it). */
-export type Action = 'pause' | 'resume' | 'skip' | 'cancel' | 'convert' | 'retry';
+/**
+ * The operator actions the enrollment card offers for each status: exactly what the server's
+ * state machine (src/core/transitions.ts) allows from it, read from the same table, so the
+ * card can neither hide an action the server takes nor offer one it refuses.
+ */
+import { allowedActions, ENROLLMENT_STATUSES, isLive, type EnrollmentStatus, type OperatorAction } from '../../../src/core/transitions.ts';
 
-export const LIVE = new Set(['active', 'waiting', 'paused']);
+export type Action = OperatorAction;
+
+/** The card's order: the step's own controls first, the ends after. */
+const ORDER: readonly Action[] = ['resume', 'pause', 'skip', 'cancel', 'convert', 'retry'];
 
 export function actionsFor(status: string): Action[] {
-  if (status === 'paused') return ['resume', 'cancel', 'convert'];
-  if (status === 'active' || status === 'waiting') return ['pause', 'skip', 'cancel', 'convert'];
-  // Failed: its step failed too many times in a row (the reason says why); retry once it is fixed.
-  if (status === 'failed') return ['retry'];
-  return [];
+  if (!isStatus(status)) return [];
+  const allowed = new Set(allowedActions(status));
+  return ORDER.filter((action) => allowed.has(action));
+}
+
+export function isLiveStatus(status: string): boolean {
+  return isStatus(status) && isLive(status);
+}
+
+function isStatus(status: string): status is EnrollmentStatus {
+  return (ENROLLMENT_STATUSES as readonly string[]).includes(status);
 }
 
 export const LABEL: Record<Action, string> = {

@@ -1,15 +1,16 @@
 /**
- * The end of a step, for a whole batch at once (`engine_apply_steps`, migration 004): what
+ * The end of a step, for a whole batch at once (`src/db/functions/engine_apply_steps.sql`): what
  * happened to each enrollment's execution and where the enrollment goes next, in one
  * transaction. Every transition is fenced by the lease the executor holds: a worker whose lease
  * ran out (and was taken over) moves nothing, though what its adapter answered is still
- * recorded — the send did happen.
+ * recorded — the send did happen. The status each end leaves is `statusAfterStepEnd` in
+ * `src/core/transitions.ts`; the function spells the same table in SQL.
  */
-import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
-import type { Queryable } from '../db/db.ts';
-import type { ExecutionIdentity } from '../db/executions.ts';
+import type { EnrollmentStatus } from '../core/transitions.ts';
+import type { Queryable } from './db.ts';
+import type { ExecutionIdentity } from './executions.ts';
 
-export type Transition =
+export type StepTransition =
   /** To `next` (a new visit), due at `dueAt`; `keepLeaseUntil` keeps the lease to run it at once. */
   | { kind: 'move'; next: string; dueAt: Date; keepLeaseUntil?: Date }
   /** Ends a live enrollment (completed, exited, failed); an operator's terminal status stands. */
@@ -49,7 +50,7 @@ export interface StepEnd {
   leaseId: string;
   now: Date;
   execution?: ExecutionWrite;
-  transition: Transition;
+  transition: StepTransition;
 }
 
 /** Applies every step end in one statement; answers the status of each enrollment it moved. */
@@ -142,7 +143,7 @@ function toRow(end: StepEnd): Record<string, unknown> {
 }
 
 /** The audit trail's name for a transition that changes the status. */
-function actionOf(t: Transition): string {
+function actionOf(t: StepTransition): string {
   switch (t.kind) {
     case 'move':
       return 'advance';
