@@ -1,6 +1,6 @@
-/** The enrollment card's buttons agree with the server's state machine; a failed enrollment offers Retry. */
+/** The enrollment card's buttons are the server's state machine: every action it allows, none it refuses. */
 import { describe, expect, it } from 'vitest';
-import { ENROLLMENT_STATUSES, operatorTransition } from '../../src/core/enrollmentStatus.ts';
+import { ENROLLMENT_STATUSES, OPERATOR_ACTIONS, operatorTransition } from '../../src/core/enrollmentStatus.ts';
 import { actionsFor } from '../../web/src/lead/enrollmentActions.ts';
 
 describe('enrollment card actions', () => {
@@ -12,5 +12,14 @@ describe('enrollment card actions', () => {
     for (const status of ENROLLMENT_STATUSES) {
       for (const action of actionsFor(status)) expect(operatorTransition(status, action).ok, `${action} from ${status}`).toBe(true);
     }
+  });
+
+  it('every action the server accepts from a status is offered (skip while paused, convert once completed)', () => {
+    for (const status of ENROLLMENT_STATUSES) {
+      const accepted = OPERATOR_ACTIONS.filter((action) => operatorTransition(status, action).ok);
+      expect([...actionsFor(status)].sort(), status).toEqual([...accepted].sort());
+    }
+    expect(actionsFor('paused')).toContain('skip');
+    expect(actionsFor('completed')).toEqual(['convert']);
   });
 });
