@@ -44,7 +44,14 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
 
 type SuppressionChannel = 'email' | 'sms' | 'voice';
 
-const normalised = (channel: SuppressionChannel, address: string) => (channel === 'email' ? address.toLowerCase() : address);
+/**
+ * A suppressed address as stored and matched: an email lower-cased by the database's `lower()`
+ * (the one owner of the rule: every match — engine_run_contexts, getLeadsToEnroll,
+ * lead_status_from_history, leadsHoldingAddress — compares with `lower(email)`; JavaScript's
+ * toLowerCase differs from it on a dotted capital I or a final sigma), a phone as given.
+ * `$1` is the channel, `$2` the address.
+ */
+const NORMALISED = `case when $1 = 'email' then lower($2) else $2 end`;
 
 /**
  * Suppresses an address in one workspace (our own unsubscribe page: the workspace whose message
@@ -56,18 +63,18 @@ export async function addSuppression(
   tx: Queryable,
   s: { workspaceId: string | 'account'; channel: SuppressionChannel; address: string; reason: string; source: string; sender?: string | null },
 ): Promise<void> {
-  const params = [s.channel, normalised(s.channel, s.address), s.reason, s.source, s.sender ?? null];
+  const params = [s.channel, s.address, s.reason, s.source, s.sender ?? null];
   if (s.workspaceId === 'account') {
     await tx.query(
       `insert into suppressions (workspace_id, channel, address, reason, source, sender)
-       select w.id, $1, $2, $3, $4, $5 from workspaces w
+       select w.id, $1, ${NORMALISED}, $3, $4, $5 from workspaces w
        on conflict (workspace_id, channel, address) do nothing`,
       params,
     );
     return;
   }
   await tx.query(
-    `insert into suppressions (workspace_id, channel, address, reason, source, sender) values ($6, $1, $2, $3, $4, $5)
+    `insert into suppressions (workspace_id, channel, address, reason, source, sender) values ($6, $1, ${NORMALISED}, $3, $4, $5)
      on conflict (workspace_id, channel, address) do nothing`,
     [...params, s.workspaceId],
   );
@@ -79,15 +86,15 @@ export async function removeSuppression(
   s: { workspaceId: string | 'account'; channel: SuppressionChannel; address: string },
 ): Promise<void> {
   if (s.workspaceId === 'account') {
-    await tx.query(`delete from suppressions where channel = $1 and address = $2 and source <> 'touchpoint'`, [
+    await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and source <> 'touchpoint'`, [
       s.channel,
-      normalised(s.channel, s.address),
+      s.address,
     ]);
     return;
   }
-  await tx.query('delete from suppressions where workspace_id = $1 and channel = $2 and address = $3', [
-    s.workspaceId,
+  await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and workspace_id = $3`, [
     s.channel,
-    normalised(s.channel, s.address),
+    s.address,
+    s.workspaceId,
   ]);
 }

@@ -211,9 +211,9 @@ export async function leadsHoldingAddress(
   const byEmail = address.channel === 'email';
   return tx.query(
     `select id, workspace_id as "workspaceId" from leads
-     where ${byEmail ? 'lower(email) = $1 and email is not null' : 'phone = $1'}
+     where ${byEmail ? 'lower(email) = lower($1) and email is not null' : 'phone = $1'}
      order by created_at, id`,
-    [byEmail ? address.value.toLowerCase() : address.value],
+    [address.value],
   );
 }
 

@@ -2,8 +2,8 @@
  * Fresh in-memory stores, fast. Tests and benchmarks open dozens of them, and a new PGlite runs
  * initdb and then every migration inside the WASM: 3–5 s of CPU each on a 2-core machine. The
  * first fresh store a machine opens is dumped once to a template file, keyed by PGlite's
- * version and the migrations' text; every later one loads that template (under a second) and
- * shares the process's compiled WebAssembly. The on-disk embedded store (`npm start`) never
+ * version and the text of the migrations and of the database functions; every later one loads
+ * that template (under a second) and shares the process's compiled WebAssembly. The on-disk embedded store (`npm start`) never
  * uses this: it runs initdb once, in its own directory.
  */
 import { createHash } from 'node:crypto';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from './db.ts';
-import { loadMigrations, migrate } from './migrate.ts';
+import { loadFunctions, loadMigrations, migrate } from './migrate.ts';
 import { openPglite, type PgliteDb, type PgliteWasmModule } from './pglite.ts';
 
 // Node has WebAssembly built in; the ES2023 lib and @types/node don't declare it.
@@ -31,6 +31,8 @@ export function templatePath(dir = TEMPLATE_DIR): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(join(PGLITE_DIST, '..', 'package.json')));
   for (const m of loadMigrations()) hash.update(`\0${m.version}\0${m.sql}`);
+  // The functions' live text is theirs, not the migrations': a change to one is a new schema.
+  for (const f of loadFunctions()) hash.update(`\0${f.name}\0${f.sql}`);
   return join(dir, `${hash.digest('hex').slice(0, 16)}.tar`);
 }
 

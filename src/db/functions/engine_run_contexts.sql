@@ -1,0 +1,40 @@
+-- Live text of engine_run_contexts: this file (docs/ENGINE.md, "Database functions").
+-- Everything the executor reads before it decides a step, for a batch in one round trip
+-- (src/db/runContexts.ts): each enrollment row (snake_case, as stored), its lead (the core's
+-- `Lead` shape, built field by field here), its workspace's zone, the facts (its events and
+-- lead-level events since it enrolled), the channels the lead's addresses are suppressed on
+-- (the suppression match: email lower-cased, phone as stored, as src/db/enrollments.ts
+-- getLeadsToEnroll), and the execution row of the current step's current visit, if written.
+create or replace function engine_run_contexts(p_ids uuid[]) returns setof json
+language plpgsql stable as $$
+begin
+  return query
+  select json_build_object(
+    'enrollment', row_to_json(e),
+    'lead', json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'timezone', l.timezone,
+      'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
+      'customFields', l.custom_fields),
+    'workspaceZone', w.timezone,
+    'facts', (
+      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome) order by f.at), '[]')
+      from (
+        select ev.type, least(ev.occurred_at, ev.received_at) as at, ev.step_id, ev.data->>'outcome' as outcome
+        from events ev
+        where (ev.enrollment_id = e.id or (ev.lead_id = e.lead_id and ev.enrollment_id is null)) and ev.received_at >= e.enrolled_at
+      ) f),
+    'suppressed', (
+      select coalesce(json_agg(s.channel), '[]')
+      from suppressions s
+      where s.workspace_id = e.workspace_id
+        and ((s.channel = 'email' and s.address = lower(l.email)) or (s.channel in ('sms', 'voice') and s.address = l.phone))),
+    'execution', (
+      select row_to_json(x)
+      from sequence_executions x
+      where e.current_step_id is not null
+        and x.enrollment_id = e.id and x.step_id = e.current_step_id and x.visit = e.step_seq))
+  from enrollments e
+  join leads l on l.id = e.lead_id
+  join workspaces w on w.id = e.workspace_id
+  where e.id = any(p_ids);
+end
+$$;

@@ -1,0 +1,39 @@
+-- Live text of engine_write_intents: this file (docs/ENGINE.md, "Database functions").
+-- The intents of a batch, in one transaction: each enrollment is locked (in id order, so two
+-- batches never wait on each other in a cycle) and re-checked — still live, still under the
+-- caller's lease — before its `started` row is written or its scheduled retry revived. An
+-- enrollment missing from the answer must not be sent to: a pause, a cancel or a take-over won.
+-- The idempotency key is `enrollment:step:visit` (idempotencyKeyOf in src/core/transitions.ts
+-- is the same format; test/integration/formats.test.ts proves they agree).
+create or replace function engine_write_intents(p_intents jsonb)
+returns table (enrollment_id uuid, id uuid, attempts int)
+language plpgsql as $$
+#variable_conflict use_column
+declare
+  -- The rows to lock, found through the primary key whatever the planner guesses of the input.
+  v_ids uuid[] := array(select (r->>'enrollment_id')::uuid from jsonb_array_elements(p_intents) r);
+begin
+  return query
+  with input as (
+    select * from jsonb_to_recordset(p_intents) as i(
+      enrollment_id uuid, lease_id uuid, workspace_id uuid, lead_id uuid, sequence_id uuid, step_id text, step_type text,
+      channel text, visit int, adapter text, rendered jsonb, metadata jsonb, now timestamptz)
+  ), live as (
+    select e.id from enrollments e join input i on i.enrollment_id = e.id
+    where e.id = any(v_ids) and e.lease_id = i.lease_id and e.status in ('active', 'waiting')
+    order by e.id
+    for update of e
+  )
+  insert into sequence_executions as x (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
+    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at)
+  select i.workspace_id, i.enrollment_id, i.lead_id, i.sequence_id, i.step_id, i.step_type, i.channel,
+    i.visit, i.enrollment_id::text || ':' || i.step_id || ':' || i.visit::text, 'started', 1, i.adapter, i.rendered,
+    coalesce(i.metadata, '{}'), i.now
+  from input i join live on live.id = i.enrollment_id
+  on conflict (enrollment_id, step_id, visit) do update set status = 'started', attempts = x.attempts + 1,
+    adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
+    error_code = null, error_message = null
+  where x.status = 'retry_scheduled'
+  returning x.enrollment_id, x.id, x.attempts;
+end
+$$;
