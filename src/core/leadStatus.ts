@@ -3,7 +3,7 @@
  * happened to it, never typed in. Statuses are ranked; an event moves a lead up to the status
  * it implies and never down, so a late delivery report cannot undo a reply and nothing undoes
  * a conversion. The one way down is an opt-in (START), which lifts an opt-out: the status is
- * then recomputed from the history (`lead_status_from_history`, migration 008).
+ * then recomputed from the history (`src/db/functions/lead_status_from_history.sql`).
  */
 import type { EventType } from './definition.ts';
 

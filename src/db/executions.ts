@@ -32,6 +32,11 @@ export const EXECUTION_COLUMNS = `id, workspace_id as "workspaceId", enrollment_
   error_code as "errorCode", error_message as "errorMessage", rendered, metadata,
   started_at as "startedAt", completed_at as "completedAt"`;
 
+/**
+ * The idempotency key of a visit, `enrollment:step:visit`: what adapters hand to providers and
+ * ledgers are asked by. The database functions that write execution rows spell the same format
+ * in SQL; test/integration/formats.test.ts proves they agree.
+ */
 export function idempotencyKeyOf(enrollmentId: string, stepId: string, visit: number): string {
   return `${enrollmentId}:${stepId}:${visit}`;
 }
@@ -73,8 +78,8 @@ export interface IntentRequest {
 }
 
 /**
- * Writes the intents to send of a batch in one transaction (`engine_write_intents`, migration
- * 004): each enrollment locked and re-checked — still live, still under the lease — then a new
+ * Writes the intents to send of a batch in one transaction (`src/db/functions/
+ * engine_write_intents.sql`): each enrollment locked and re-checked — still live, still under the lease — then a new
  * `started` row, or a scheduled retry turned back into `started`. An enrollment missing from
  * the answer must not be sent to: a pause, a cancel, a take-over came first, or this visit
  * already ran.

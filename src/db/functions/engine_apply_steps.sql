@@ -3,6 +3,7 @@
 -- answered, and where each enrollment goes next, fenced by the caller's lease, with an audit
 -- row for every change of status. The status CASE below is the table `statusAfterStepEnd` of
 -- src/core/transitions.ts in SQL; test/integration/transitions.test.ts proves they agree.
+-- The idempotency key is `enrollment:step:visit`, as idempotencyKeyOf (src/db/executions.ts).
 -- A run of steps due at once keeps the lease while half of it is left, so the move changes no
 -- indexed column and is a HOT update (docs/ENGINE.md, "Claims and leases").
 create or replace function engine_apply_steps(p_steps jsonb)

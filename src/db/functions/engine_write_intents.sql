@@ -3,7 +3,7 @@
 -- batches never wait on each other in a cycle) and re-checked — still live, still under the
 -- caller's lease — before its `started` row is written or its scheduled retry revived. An
 -- enrollment missing from the answer must not be sent to: a pause, a cancel or a take-over won.
--- The idempotency key is `enrollment:step:visit` (idempotencyKeyOf in src/core/transitions.ts
+-- The idempotency key is `enrollment:step:visit` (idempotencyKeyOf in src/db/executions.ts
 -- is the same format; test/integration/formats.test.ts proves they agree).
 create or replace function engine_write_intents(p_intents jsonb)
 returns table (enrollment_id uuid, id uuid, attempts int)
