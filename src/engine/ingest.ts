@@ -5,14 +5,14 @@
  * waits for them.
  */
 import { exitReason } from '../core/decide.ts';
-import type { Channel, EventType, ExitTrigger } from '../core/definition.ts';
+import type { Channel, ExitTrigger } from '../core/definition.ts';
+import type { EventType, InboundEvent } from '../core/events.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { recordChange, type EnrollmentRecord, ENROLLMENT_COLUMNS } from '../db/enrollments.ts';
 import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts';
 import { advanceLeadStatus, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { findExecutionForEvent, reconcileUnknown } from '../db/executions.ts';
-import type { InboundEvent } from '../webhooks/types.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from './context.ts';
 

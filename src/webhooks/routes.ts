@@ -18,11 +18,12 @@ import { CallFlow } from '../delivery/voice/callFlow.ts';
 import { TelnyxCallControl } from '../delivery/voice/telnyx.ts';
 import type { Engine } from '../engine/engine.ts';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
-import { firstHeader, isRecord, parseHeaderBlock, translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
+import { firstHeader, parseHeaderBlock } from './mailHeaders.ts';
+import { isRecord, type TranslateResult } from './parse.ts';
+import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 import { translateTelnyxEvent } from './telnyx.ts';
 import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
 import { storableEvent } from './storable.ts';
-import type { TranslateResult } from './types.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
 import { checkSignatureHeaders, type SignatureScheme, verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
 

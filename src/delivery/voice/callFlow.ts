@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../../db/db.ts';
 import { isUuid } from '../../db/ids.ts';
-import { nextCallAction } from '../../webhooks/telnyx.ts';
+import { nextCallAction } from '../../core/calls.ts';
 import { type FetchLike, postJson } from '../http.ts';
 import { type CallCommandResult, decodeClientState, type TelnyxCallControl } from './telnyx.ts';
 
