@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { errorBody } from '../api/app.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
+import { findVoiceExecution } from '../db/executionLeads.ts';
 import { CallFlow } from '../delivery/voice/callFlow.ts';
 import { TelnyxCallControl } from '../delivery/voice/telnyx.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -161,7 +162,12 @@ function defaultCallFlow(deps: WebhookDeps): CallFlow | undefined {
   if (config.USE_MOCK_SEQUENCE_DELIVERY || !config.TELNYX_API_KEY) return undefined;
   // Short deadline: the webhook waits for the command, and Telnyx wants its 200 within seconds.
   const control = new TelnyxCallControl({ apiKey: config.TELNYX_API_KEY, baseUrl: config.TELNYX_BASE_URL, timeoutMs: 1_500 });
-  return new CallFlow({ db: deps.db, control, orchestratorUrl: config.VOICE_ORCHESTRATOR_URL, logger: deps.logger });
+  return new CallFlow({
+    findExecution: (executionId) => findVoiceExecution(deps.db, executionId),
+    control,
+    orchestratorUrl: config.VOICE_ORCHESTRATOR_URL,
+    logger: deps.logger,
+  });
 }
 
 /** False when the command failed in a way a redelivery could fix (timeout, 429, 5xx). */
