@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { errorBody } from '../api/app.ts';
+import { errorBody } from '../http/errors.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { findVoiceExecution } from '../db/executionLeads.ts';
