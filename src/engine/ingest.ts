@@ -14,7 +14,7 @@ import { advanceLeadStatus, leadsHoldingAddress, recomputeOptedOut } from '../db
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { findExecutionForEvent, reconcileUnknown } from '../db/executions.ts';
 import type { Clock } from './clock.ts';
-import { parseStoredDefinition } from './context.ts';
+import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 
 export interface IngestDeps {
   db: Db;
@@ -241,7 +241,7 @@ export async function exitOnTrigger(
   );
   const exited: string[] = [];
   for (const { definition: stored, ...enrollment } of live) {
-    const definition = parseStoredDefinition(`${enrollment.sequenceId}:${enrollment.sequenceVersion}`, stored);
+    const definition = parseStoredDefinition(enrollment.sequenceId, enrollment.sequenceVersion, stored);
     if ((definition.exitOn as string[]).includes(trigger)) {
       const reason = exitReason(trigger);
       await tx.query(
