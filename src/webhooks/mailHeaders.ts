@@ -1,5 +1,5 @@
 /**
- * Reading an inbound email's envelope: addresses, header blocks in the shapes SendGrid and
+ * Reading an inbound email's headers: addresses, header blocks in the shapes SendGrid and
  * Postmark deliver them, the ids a reply answers, and auto-replies. Pure: no I/O.
  */
 import { isRecord, str } from './parse.ts';
