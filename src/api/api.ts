@@ -24,7 +24,7 @@ import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { metricsText, metricsTokenMatches } from '../telemetry/metrics.ts';
-import { errorBody } from './app.ts';
+import { errorBody } from '../http/errors.ts';
 
 /** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;

@@ -1,12 +1,14 @@
 /**
  * The HTTP surface: health and readiness here; the REST API, webhooks and the dashboard are
- * registered by their own modules. Errors are `{error: {code, message, details?}}`; a client's
- * bad input is a 4xx with a sentence, never a 500.
+ * registered by their own modules. Errors are `{error: {code, message, details?}}`
+ * (src/http/errors.ts); a client's bad input is a 4xx with a sentence, never a 500.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
+import { pingDatabase } from '../db/health.ts';
 import type { Engine } from '../engine/engine.ts';
+import { errorBody } from '../http/errors.ts';
 
 export interface AppDeps {
   db: Db;
@@ -65,10 +67,6 @@ const SECURITY_HEADERS: Record<string, string> = {
 /** For answers that set no policy of their own (JSON, errors): nothing may load, nothing may frame. */
 const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
-}
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger?.child({}, { serializers: { req: requestSerializer } }),
@@ -112,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
-      await deps.db.query('select 1');
+      await pingDatabase(deps.db);
       return { status: 'ready', database: deps.db.kind };
     } catch (error) {
       return reply.status(503).send(errorBody('not_ready', `The database does not answer: ${(error as Error).message}`));

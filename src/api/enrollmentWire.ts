@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
 import type { Step } from '../core/definition.ts';
+import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 import type { EnrollmentListRow } from '../db/enrollmentLists.ts';
 import type { ExecutionRecord } from '../db/executions.ts';
-import { parseStoredDefinition } from '../engine/context.ts';
 import { id, iso, isoTime } from './wire.ts';
 
 export const leadSummarySchema = z.object({
@@ -64,7 +64,7 @@ export const executionSchema = z
 export function stepOf(row: Pick<EnrollmentListRow, 'sequenceId' | 'sequenceVersion' | 'definition' | 'currentStepId'>): Step | undefined {
   if (!row.currentStepId) return undefined;
   try {
-    const definition = parseStoredDefinition(`${row.sequenceId}:${row.sequenceVersion}`, row.definition);
+    const definition = parseStoredDefinition(row.sequenceId, row.sequenceVersion, row.definition);
     return definition.steps.find((s) => s.id === row.currentStepId);
   } catch {
     return undefined; // a stored version that no longer parses must not break a list

@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { formatPath } from '../core/validate.ts';
+import { errorBody } from '../http/errors.ts';
 
 export interface RequestProblem {
   in: string;
@@ -32,7 +33,7 @@ const CLIENT_CODES: Record<number, string> = {
 
 export function apiErrorHandler(error: FastifyError & { cause?: unknown }, request: FastifyRequest, reply: FastifyReply) {
   const send = (status: number, code: string, message: string, details?: unknown) =>
-    reply.status(status).send({ error: details === undefined ? { code, message } : { code, message, details } });
+    reply.status(status).send(errorBody(code, message, details));
 
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'body';

@@ -3,7 +3,8 @@
  * (the same dry run as `touchpoint simulate`), and per-step stats.
  */
 import { z } from 'zod';
-import { EVENT_TYPES, STEP_TYPES, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
+import { STEP_TYPES, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
+import { EVENT_TYPES } from '../core/events.ts';
 import { simulate } from '../core/simulate.ts';
 import { runTimeProblems, validateDefinition } from '../core/validate.ts';
 import { NoOpeningError } from '../core/time.ts';

@@ -1,5 +1,5 @@
 /**
- * `touchpoint fake-providers`: the test kit's fake SendGrid, Postmark, Telnyx and OpenAI-style
+ * `touchpoint fake-providers`: the fake SendGrid, Postmark, Telnyx and OpenAI-style
  * writer on loopback, so the whole live path runs on one machine. It prints (and writes to a
  * file) the environment that points `touchpoint serve` at them, and by default plays a lead who
  * engages: every email is delivered and opened, every text delivered, every call answered by a
@@ -10,12 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
-import { FakeOpenAiWriter } from '../../test/fakes/openaiWriter.ts';
-import { FakePostmark } from '../../test/fakes/postmark.ts';
-import { FakeSendGrid } from '../../test/fakes/sendgrid.ts';
-import type { FakeReply, RecordedRequest } from '../../test/fakes/server.ts';
-import { FakeTelnyx } from '../../test/fakes/telnyx.ts';
-import type { TelnyxCallEventType } from '../../test/fakes/telnyxEvents.ts';
+import { FakeOpenAiWriter } from '../devtools/fakes/openaiWriter.ts';
+import { FakePostmark } from '../devtools/fakes/postmark.ts';
+import { FakeSendGrid } from '../devtools/fakes/sendgrid.ts';
+import type { FakeReply, RecordedRequest } from '../devtools/fakes/server.ts';
+import { FakeTelnyx } from '../devtools/fakes/telnyx.ts';
+import type { TelnyxCallEventType } from '../devtools/fakes/telnyxEvents.ts';
 
 type Later = (what: string, action: () => Promise<unknown>) => void;
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { EVENT_TYPES, isValidZone } from '../core/definition.ts';
+import { isValidZone } from '../core/definition.ts';
+import { EVENT_TYPES } from '../core/events.ts';
 import { simulate, type SimulationEntry } from '../core/simulate.ts';
 import { formatProblems, validateDefinition } from '../core/validate.ts';
 

@@ -1,4 +1,5 @@
-import type { Condition, EventType, Lead } from './definition.ts';
+import type { Condition, Lead } from './definition.ts';
+import type { EventType } from './events.ts';
 
 /** Something that happened to an enrollment, as the decision functions see it. */
 export interface Fact {

@@ -10,6 +10,7 @@
  */
 import { Duration, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { EVENT_TYPES } from './events.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -19,31 +20,6 @@ export type Channel = (typeof CHANNELS)[number];
 
 export const STEP_TYPES = ['email', 'sms', 'voice', 'wait', 'branch', 'task', 'end'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
-
-/** Every event the engine understands; providers' payloads are translated into these. */
-export const EVENT_TYPES = [
-  'email.delivered',
-  'email.opened',
-  'email.clicked',
-  'email.replied',
-  // A reply whose provider's SPF/DKIM verdicts contradict its From (docs/PROVIDERS.md, "Replies"):
-  // recorded, but no default exit rule lists it, so a forged From stops nothing.
-  'email.reply_unverified',
-  'email.bounced',
-  'email.unsubscribed',
-  'email.spam_reported',
-  'sms.delivered',
-  'sms.failed',
-  'sms.replied',
-  'sms.opted_out',
-  'sms.opted_in',
-  'call.answered',
-  'call.voicemail',
-  'call.no_answer',
-  'call.completed',
-  'manual.outcome',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /** `exitOn` takes event types plus `converted` (an operator marking the lead converted). */
 export const EXIT_TRIGGERS = [...EVENT_TYPES, 'converted'] as const;

@@ -5,7 +5,7 @@
  * a conversion. The one way down is an opt-in (START), which lifts an opt-out: the status is
  * then recomputed from the history (`src/db/functions/lead_status_from_history.sql`).
  */
-import type { EventType } from './definition.ts';
+import type { EventType } from './events.ts';
 
 /** Lowest to highest: a status is replaced only by a higher one. */
 export const LEAD_STATUSES = ['new', 'contacted', 'replied', 'bounced', 'opted_out', 'converted'] as const;

@@ -6,8 +6,9 @@
 import { DateTime } from 'luxon';
 import type { Fact } from './conditions.ts';
 import { decideStep, findStep } from './decide.ts';
-import type { EventType, Lead, SequenceDefinition, StepType } from './definition.ts';
+import type { Lead, SequenceDefinition, StepType } from './definition.ts';
 import { renderStepContent } from './content.ts';
+import type { EventType } from './events.ts';
 import { resolveZone } from './time.ts';
 
 export interface HypotheticalEvent {

@@ -1,6 +1,6 @@
 /** Shared test documents for the validator's tests (not shipped code). */
 import { expect } from 'vitest';
-import { validateDefinition, type Problem } from './validate.js';
+import { validateDefinition, type Problem } from './validate.ts';
 
 /** The example from DESIGN.md, "Sequence definition", verbatim. */
 export const designExample = {

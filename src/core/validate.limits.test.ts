@@ -4,8 +4,8 @@
  * loop that could send again within minutes.
  */
 import { describe, expect, it } from 'vitest';
-import { validateDefinition } from './validate.js';
-import { branch, email, expectProblem, sms, wait, withSteps } from './validate.fixtures.js';
+import { validateDefinition } from './validate.ts';
+import { branch, email, expectProblem, sms, wait, withSteps } from './validate.fixtures.ts';
 
 const now = new Date('2026-03-04T15:00:00Z');
 

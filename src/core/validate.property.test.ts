@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STEP_TYPES } from './definition.js';
-import { validateDefinition } from './validate.js';
-import { designExample } from './validate.fixtures.js';
+import { STEP_TYPES } from './definition.ts';
+import { validateDefinition } from './validate.ts';
+import { designExample } from './validate.fixtures.ts';
 
 /** Whatever the input, the answer has the promised shape. */
 function expectWellFormed(input: unknown): void {

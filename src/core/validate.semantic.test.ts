@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sequenceDefinitionSchema } from './definition.js';
-import { reachableStepIds, validateDefinition } from './validate.js';
-import { branch, designExample, email, expectProblem, problemsOf, sms, wait, warningsOf, withSteps } from './validate.fixtures.js';
+import { sequenceDefinitionSchema } from './definition.ts';
+import { reachableStepIds, validateDefinition } from './validate.ts';
+import { branch, designExample, email, expectProblem, problemsOf, sms, wait, warningsOf, withSteps } from './validate.fixtures.ts';
 
 describe('step graph', () => {
   it('rejects duplicate step ids at the later step', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatProblems, validateDefinition } from './validate.js';
-import { branch, designExample, email, expectProblem, problemsOf, wait, withSteps } from './validate.fixtures.js';
+import { formatProblems, validateDefinition } from './validate.ts';
+import { branch, designExample, email, expectProblem, problemsOf, wait, withSteps } from './validate.fixtures.ts';
 
 describe('validateDefinition: accepted documents', () => {
   it('accepts the DESIGN.md example without warnings and fills in defaults', () => {

@@ -9,16 +9,16 @@
  * 4. settings rules (calendar dates, quiet hours against the schedule, duplicates);
  * and each delivery step's templates: no file tags, parse, within the render limits.
  */
-import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.js';
-import { describeValue, isRecord, own, problem, type Problem } from './validate-format.js';
-import { graphProblems, toStepNode, type StepNode } from './validate-graph.js';
-import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validate-rules.js';
-import { checkStepStructure, checkStepTemplates } from './validate-steps.js';
-import { issuesToProblems } from './validate-zod.js';
+import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.ts';
+import { describeValue, isRecord, own, problem, type Problem } from './validateFormat.ts';
+import { graphProblems, toStepNode, type StepNode } from './validateGraph.ts';
+import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validateRules.ts';
+import { checkStepStructure, checkStepTemplates } from './validateSteps.ts';
+import { issuesToProblems } from './validateZod.ts';
 
-export type { Problem } from './validate-format.js';
-export { formatPath } from './validate-format.js';
-export { reachableStepIds } from './validate-graph.js';
+export type { Problem } from './validateFormat.ts';
+export { formatPath } from './validateFormat.ts';
+export { reachableStepIds } from './validateGraph.ts';
 
 /**
  * `warnings` never block saving; on failure they are returned too, so one round trip shows all.

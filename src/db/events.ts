@@ -1,4 +1,4 @@
-import type { EventType } from '../core/definition.ts';
+import type { EventType } from '../core/events.ts';
 import type { Queryable } from './db.ts';
 
 export interface NewEvent {

@@ -91,3 +91,9 @@ export async function revokeToken(db: Queryable, idOrPrefix: string, workspaceId
 export async function touchToken(db: Queryable, id: string): Promise<void> {
   await db.query('update api_tokens set last_used_at = now() where id = $1', [id]);
 }
+
+/** Whether any token was ever created (revoked ones count): the first run is the one with none. */
+export async function anyTokenExists(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
+  return row !== undefined && row.n > 0;
+}

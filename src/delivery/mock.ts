@@ -3,8 +3,8 @@
  * send, and can be told to fail so tests can walk the retry and error paths.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Channel, EventType } from '../core/definition.ts';
-import type { InboundEvent } from '../webhooks/types.ts';
+import type { Channel } from '../core/definition.ts';
+import type { EventType, InboundEvent } from '../core/events.ts';
 import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall, SendLookup } from './types.ts';
 
 export interface MockSend {

@@ -1,12 +1,13 @@
 /**
  * What the executor needs to decide one step for one enrollment — the enrollment, its lead and
  * workspace zone, its facts, suppressions and the current visit's execution row — loaded for a
- * whole batch in one round trip (`engine_run_contexts`, src/db/runContexts.ts), plus a cache of parsed
- * definitions (a version never changes once written).
+ * whole batch in one round trip (`engine_run_contexts`, src/db/runContexts.ts); definitions come from
+ * the parse cache in src/core/storedDefinitions.ts (a version never changes once written).
  */
 import type { Fact } from '../core/conditions.ts';
-import { isDeliveryStep, sequenceDefinitionSchema, type Lead, type SequenceDefinition } from '../core/definition.ts';
+import { isDeliveryStep, type Lead, type SequenceDefinition } from '../core/definition.ts';
 import { effectiveCaps, localDayBounds, type FrequencyCaps, type LeadSendsToday } from '../core/limits.ts';
+import { cachedDefinition, parseStoredDefinition } from '../core/storedDefinitions.ts';
 import { resolveZone } from '../core/time.ts';
 import type { Queryable } from '../db/db.ts';
 import { countSendsToday, type SendCountRequest } from '../db/workspaceSettings.ts';
@@ -43,19 +44,6 @@ export interface CapOptions {
   defaults: FrequencyCaps;
 }
 
-const definitions = new Map<string, SequenceDefinition>();
-const MAX_CACHED_DEFINITIONS = 1000;
-
-export function parseStoredDefinition(key: string, stored: unknown): SequenceDefinition {
-  let parsed = definitions.get(key);
-  if (!parsed) {
-    parsed = sequenceDefinitionSchema.parse(stored);
-    if (definitions.size >= MAX_CACHED_DEFINITIONS) definitions.delete(definitions.keys().next().value!);
-    definitions.set(key, parsed);
-  }
-  return parsed;
-}
-
 /** An enrollment whose context could not be built (its stored definition no longer parses). */
 export interface BrokenContext {
   enrollment: EnrollmentRecord;
@@ -75,11 +63,13 @@ export async function loadRunContexts(
   const broken = new Map<string, BrokenContext>();
   for (const stored of await loadStoredRunContexts(db, enrollmentIds)) {
     const { enrollment } = stored;
-    const key = `${enrollment.sequenceId}:${enrollment.sequenceVersion}`;
+    const { sequenceId, sequenceVersion } = enrollment;
     let definition: SequenceDefinition;
     try {
       // The definition travels only on a cache miss: it is the largest part of the context.
-      definition = definitions.get(key) ?? parseStoredDefinition(key, await getDefinition(db, enrollment.sequenceId, enrollment.sequenceVersion));
+      definition =
+        cachedDefinition(sequenceId, sequenceVersion) ??
+        parseStoredDefinition(sequenceId, sequenceVersion, await getDefinition(db, sequenceId, sequenceVersion));
     } catch (error) {
       broken.set(enrollment.id, { enrollment, error });
       continue;

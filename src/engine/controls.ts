@@ -17,7 +17,7 @@ import { advanceLeadStatus, getLead } from '../db/leads.ts';
 import { countSendsInFlightOf, recordFinishedExecution } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
-import { parseStoredDefinition } from './context.ts';
+import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 import { exitOnTrigger } from './ingest.ts';
 
 export type ControlResult =
@@ -113,7 +113,7 @@ async function skipTarget(
 ): Promise<{ next: string | null; done: boolean }> {
   if (!current.currentStepId) return { next: null, done: true };
   const stored = await getDefinition(tx, current.sequenceId, current.sequenceVersion);
-  const definition = parseStoredDefinition(`${current.sequenceId}:${current.sequenceVersion}`, stored);
+  const definition = parseStoredDefinition(current.sequenceId, current.sequenceVersion, stored);
   const step = definition.steps.find((s) => s.id === current.currentStepId);
   await recordFinishedExecution(
     tx,

@@ -3,7 +3,7 @@
  * (enroll, operator controls, outcomes, events). Distributed mode swaps the dispatcher only.
  */
 import type { OperatorAction } from '../core/enrollmentStatus.ts';
-import type { InboundEvent } from '../webhooks/types.ts';
+import type { InboundEvent } from '../core/events.ts';
 import { applyOperatorAction, convertLead, recordOutcome, type ControlResult, type ConvertLeadResult } from './controls.ts';
 import type { EngineDeps } from './deps.ts';
 import { InlineDispatcher, type DispatcherOptions } from './dispatcher.ts';

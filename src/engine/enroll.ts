@@ -13,7 +13,7 @@ import { getLeadsToEnroll, insertEnrollments, type NewEnrollment } from '../db/e
 import { getDefinition, getSequence } from '../db/sequences.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { Clock } from './clock.ts';
-import { parseStoredDefinition } from './context.ts';
+import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 
 export type SkipReason = 'not_found' | 'already_enrolled' | 'suppressed' | 'missing_address' | 'template_variable_missing';
 
@@ -52,7 +52,7 @@ export async function enrollLeads(
         message: `Sequence "${sequence.name}" cannot run: ${unrunnable.path}: ${unrunnable.message} Save a fixed version, then enroll.`,
       };
     }
-    const definition = parseStoredDefinition(`${sequence.id}:${sequence.currentVersion}`, stored);
+    const definition = parseStoredDefinition(sequence.id, sequence.currentVersion, stored);
     const workspace = await getWorkspace(tx, args.workspaceId);
     const uniqueIds = [...new Set(args.leadIds)];
     const channels = new Set<Channel>(

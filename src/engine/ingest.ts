@@ -5,7 +5,8 @@
  * waits for them.
  */
 import { exitReason } from '../core/decide.ts';
-import type { Channel, EventType, ExitTrigger } from '../core/definition.ts';
+import type { Channel, ExitTrigger } from '../core/definition.ts';
+import type { EventType, InboundEvent } from '../core/events.ts';
 import type { Db, Queryable } from '../db/db.ts';
 import { exitEnrollment, lockLiveEnrollmentsOfLead, wakeEnrollments } from '../db/enrollmentChanges.ts';
 import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts';
@@ -13,9 +14,8 @@ import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOu
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { isRunnable } from '../core/transitions.ts';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
-import type { InboundEvent } from '../webhooks/types.ts';
 import type { Clock } from './clock.ts';
-import { parseStoredDefinition } from './context.ts';
+import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 
 export interface IngestDeps {
   db: Db;
@@ -211,7 +211,7 @@ export async function exitOnTrigger(
   const exited: string[] = [];
   const woken: string[] = [];
   for (const { definition: stored, ...enrollment } of await lockLiveEnrollmentsOfLead(tx, leadId, args.except)) {
-    const definition = parseStoredDefinition(`${enrollment.sequenceId}:${enrollment.sequenceVersion}`, stored);
+    const definition = parseStoredDefinition(enrollment.sequenceId, enrollment.sequenceVersion, stored);
     if ((definition.exitOn as string[]).includes(trigger)) {
       await exitEnrollment(tx, { enrollment, reason: exitReason(trigger), actor: args.actor, now });
       exited.push(enrollment.id);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { errorBody } from '../api/app.ts';
+import { errorBody } from '../http/errors.ts';
 
 export const WEB_DIST = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../web/dist');
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { aligned, judgeSender, organisationalDomain, postmarkVerdicts, sendgridVerdicts } from './authentication.ts';
-import { headerMapFromList } from './sendgrid.ts';
+import { headerMapFromList } from './mailHeaders.ts';
 
 describe('organisational domains and alignment', () => {
   test.each([

@@ -12,7 +12,7 @@
  *
  * A `fail` is recorded as `email.reply_unverified`, which no default exit rule lists.
  */
-import type { HeaderMap } from './sendgrid.ts';
+import type { HeaderMap } from './mailHeaders.ts';
 
 /** The topmost value of a header: the one the receiving server wrote. */
 function topmost(headers: HeaderMap, name: string): string | undefined {

@@ -5,7 +5,7 @@
  * cap is refused (413). Only what survives is read, and only up to the cap.
  */
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, onResponseAsyncHookHandler } from 'fastify';
-import { errorBody } from '../api/app.ts';
+import { errorBody } from '../http/errors.ts';
 import type { VerifyResult } from './verify.ts';
 
 export type Check = VerifyResult | { ok: false; reason: 'unconfigured'; setting: string };

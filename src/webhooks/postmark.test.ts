@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
-import type { InboundEvent, TranslateResult } from './types.ts';
+import type { InboundEvent } from '../core/events.ts';
+import type { TranslateResult } from './parse.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 const MESSAGE_ID = 'b7bc2f4a-e38e-4336-af7d-e6c392c2f817';

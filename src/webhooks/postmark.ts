@@ -2,26 +2,21 @@
  * Postmark webhooks and inbound JSON → engine events (providers.md §2). Pure: no I/O, and
  * `now` is used only when a payload carries no usable time of its own.
  */
-import type { EventType } from '../core/definition.ts';
+import type { EventType, InboundEvent } from '../core/events.ts';
+import { judgeSender, postmarkVerdicts } from './authentication.ts';
+import { firstHeader, headerMapFromList, isAutoReply, messageIds, parseEmailAddress, replyTargets } from './mailHeaders.ts';
 import {
   clip,
   compact,
   fallbackNow,
-  firstHeader,
-  headerMapFromList,
-  isAutoReply,
   isRecord,
-  messageIds,
-  parseEmailAddress,
-  replyTargets,
   scalar,
   stableHash,
   str,
   validDate,
   type TranslateOptions,
-} from './sendgrid.ts';
-import { judgeSender, postmarkVerdicts } from './authentication.ts';
-import type { InboundEvent, TranslateResult } from './types.ts';
+  type TranslateResult,
+} from './parse.ts';
 
 export interface PostmarkOptions extends TranslateOptions {
   /** The `X-PM-Webhook-Trace-Id` header: Postmark keeps it across retries of one delivery. */

@@ -11,18 +11,20 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { errorBody } from '../api/app.ts';
+import { errorBody } from '../http/errors.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
+import { findVoiceExecution } from '../db/executionLeads.ts';
 import { CallFlow } from '../delivery/voice/callFlow.ts';
 import { TelnyxCallControl } from '../delivery/voice/telnyx.ts';
 import type { Engine } from '../engine/engine.ts';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
-import { firstHeader, isRecord, parseHeaderBlock, translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
+import { firstHeader, parseHeaderBlock } from './mailHeaders.ts';
+import { isRecord, type TranslateResult } from './parse.ts';
+import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 import { translateTelnyxEvent } from './telnyx.ts';
 import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
 import { storableEvent } from './storable.ts';
-import type { TranslateResult } from './types.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
 import { checkSignatureHeaders, type SignatureScheme, verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
 
@@ -160,7 +162,12 @@ function defaultCallFlow(deps: WebhookDeps): CallFlow | undefined {
   if (config.USE_MOCK_SEQUENCE_DELIVERY || !config.TELNYX_API_KEY) return undefined;
   // Short deadline: the webhook waits for the command, and Telnyx wants its 200 within seconds.
   const control = new TelnyxCallControl({ apiKey: config.TELNYX_API_KEY, baseUrl: config.TELNYX_BASE_URL, timeoutMs: 1_500 });
-  return new CallFlow({ db: deps.db, control, orchestratorUrl: config.VOICE_ORCHESTRATOR_URL, logger: deps.logger });
+  return new CallFlow({
+    findExecution: (executionId) => findVoiceExecution(deps.db, executionId),
+    control,
+    orchestratorUrl: config.VOICE_ORCHESTRATOR_URL,
+    logger: deps.logger,
+  });
 }
 
 /** False when the command failed in a way a redelivery could fix (timeout, 429, 5xx). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { translateSendGridEvents, translateSendGridInbound, validDate } from './sendgrid.ts';
-import type { InboundEvent, TranslateResult } from './types.ts';
+import type { InboundEvent } from '../core/events.ts';
+import { validDate, type TranslateResult } from './parse.ts';
+import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
 

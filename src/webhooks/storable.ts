@@ -4,7 +4,7 @@
  * event holding either would fail to insert and be answered 503 on every retry, so both become
  * U+FFFD before an event reaches the store; everything else is kept as it came.
  */
-import type { InboundEvent } from './types.ts';
+import type { InboundEvent } from '../core/events.ts';
 
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

@@ -1,19 +1,11 @@
 /**
- * Telnyx messaging and Call Control webhooks → engine events, plus the pure voice state machine
- * (providers.md §3, §4, §7). No I/O; `now` is used only when `occurred_at` is unusable.
+ * Telnyx messaging and Call Control webhooks → engine events (providers.md §3, §4, §7). No I/O;
+ * `now` is used only when `occurred_at` is unusable. The voice state machine that answers Call
+ * Control webhooks with commands is in src/core/calls.ts.
  */
-import type { EventType } from '../core/definition.ts';
-import {
-  clip,
-  compact,
-  fallbackNow,
-  isRecord,
-  scalar,
-  str,
-  validDate,
-  type TranslateOptions,
-} from './sendgrid.ts';
-import type { InboundEvent, TranslateResult } from './types.ts';
+import { isHumanDetection } from '../core/calls.ts';
+import type { EventType, InboundEvent } from '../core/events.ts';
+import { clip, compact, fallbackNow, isRecord, scalar, str, validDate, type TranslateOptions, type TranslateResult } from './parse.ts';
 
 /**
  * `client_state` as the dialer writes it (src/delivery/voice/telnyx.ts, `encodeClientState`):
@@ -99,7 +91,6 @@ function finalizedMessage(payload: Record<string, unknown>): Draft[] {
   return [];
 }
 
-const HUMAN_RESULTS = new Set(['human', 'human_residence', 'human_business', 'not_sure']);
 // Causes that can only happen before anyone picked up. `originator_cancel` is excluded: that is
 // our own hangup. `time_limit`, `not_found` and `unspecified` only become `call.completed`.
 const NO_ANSWER_CAUSES = new Set(['no_answer', 'timeout', 'user_busy', 'call_rejected']);
@@ -107,7 +98,7 @@ const NO_ANSWER_CAUSES = new Set(['no_answer', 'timeout', 'user_busy', 'call_rej
 /**
  * `call.answered` itself yields nothing: a voicemail box also answers, so answers are reported
  * from answering-machine detection, which the dialer must therefore always enable. `not_sure`
- * counts as human because the script is spoken to it (nextCallAction).
+ * counts as human because the script is spoken to it (nextCallAction, src/core/calls.ts).
  */
 function callEvent(eventType: string, payload: Record<string, unknown>): Draft[] {
   switch (eventType) {
@@ -115,7 +106,7 @@ function callEvent(eventType: string, payload: Record<string, unknown>): Draft[]
     case 'call.machine.premium.detection.ended': {
       const result = str(payload.result);
       if (result === 'machine') return [{ type: 'call.voicemail', data: { amdResult: result } }];
-      if (result && HUMAN_RESULTS.has(result)) {
+      if (result && isHumanDetection(result)) {
         return [{ type: 'call.answered', data: { amdResult: result } }];
       }
       return [];
@@ -195,43 +186,4 @@ export function translateTelnyxEvent(body: unknown, options?: TranslateOptions):
     }),
   );
   return { ok: true, events };
-}
-
-export type CallAction = 'speak_script' | 'speak_voicemail' | 'hangup' | 'none';
-
-/**
- * The voice state machine: which command to send after a Call Control webhook. A human (or an
- * unsure detection, so a real person is never met with silence) hears the script; on a machine
- * with a voicemail to leave we wait for the greeting to end, then speak it; otherwise hang up. After our speech or
- * playback completes we hang up; if it ended because the callee hung up or AMD cut it off, there
- * is nothing to do (a hangup on an ended call is a 422).
- */
-export function nextCallAction(
-  eventType: string,
-  payload: unknown,
-  hasVoicemail: boolean,
-): { action: CallAction } {
-  const p = isRecord(payload) ? payload : {};
-  switch (eventType) {
-    case 'call.machine.detection.ended':
-    case 'call.machine.premium.detection.ended': {
-      const result = str(p.result);
-      if (result && HUMAN_RESULTS.has(result)) return { action: 'speak_script' };
-      // The dialer only asks for greeting-end detection when there is a voicemail to leave;
-      // otherwise no greeting event will come, so hang up on the machine now.
-      if (result === 'machine') return { action: hasVoicemail === true ? 'none' : 'hangup' };
-      if (result === 'silence' || result === 'fax_detected') return { action: 'hangup' };
-      return { action: 'none' };
-    }
-    case 'call.machine.greeting.ended':
-    case 'call.machine.premium.greeting.ended':
-      return { action: hasVoicemail === true ? 'speak_voicemail' : 'hangup' };
-    case 'call.speak.ended':
-    case 'call.playback.ended': {
-      const status = str(p.status);
-      return { action: status === undefined || status === 'completed' ? 'hangup' : 'none' };
-    }
-    default:
-      return { action: 'none' };
-  }
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import type { Db } from '../db/db.ts';
+import { findExecutionLeadEmail } from '../db/executionLeads.ts';
 import type { Engine } from '../engine/engine.ts';
 
 const UUID = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i;
@@ -103,11 +104,8 @@ export function registerUnsubscribeRoutes(scope: FastifyInstance, deps: Unsubscr
     const executionId = deps.tokens.verify(request.params.token);
     if (!executionId) return page(reply, 404, 'This unsubscribe link is not valid.');
     try {
-      const [lead] = await deps.db.query<{ email: string | null }>(
-        `select l.email from sequence_executions x join leads l on l.id = x.lead_id where x.id = $1`,
-        [executionId],
-      );
-      if (!lead?.email) return page(reply, 404, 'This unsubscribe link is no longer valid.');
+      const email = await findExecutionLeadEmail(deps.db, executionId);
+      if (!email) return page(reply, 404, 'This unsubscribe link is no longer valid.');
       // One event per message: a second click (or the mail client's retry) is a duplicate.
       await deps.engine.ingest({
         type: 'email.unsubscribed',
@@ -115,7 +113,7 @@ export function registerUnsubscribeRoutes(scope: FastifyInstance, deps: Unsubscr
         provider: 'touchpoint',
         occurredAt: deps.engine.deps.clock.now(),
         executionId,
-        address: { channel: 'email', value: lead.email },
+        address: { channel: 'email', value: email },
         suppress: true,
         data: { source: 'list-unsubscribe' },
       });

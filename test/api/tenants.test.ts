@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InboundEvent } from '../../src/webhooks/types.ts';
+import type { InboundEvent } from '../../src/core/events.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 

@@ -7,8 +7,8 @@ import { PostmarkEmailSender } from '../../src/delivery/email/postmark.ts';
 import { SendGridEmailSender } from '../../src/delivery/email/sendgrid.ts';
 import { TelnyxSmsSender } from '../../src/delivery/sms/telnyx.ts';
 import { decodeClientState, TelnyxVoiceCaller } from '../../src/delivery/voice/telnyx.ts';
-import { type FakeProviders, startFakeProviders } from '../fakes/index.ts';
-import type { FakeServer } from '../fakes/server.ts';
+import { type FakeProviders, startFakeProviders } from '../../src/devtools/fakes/index.ts';
+import type { FakeServer } from '../../src/devtools/fakes/server.ts';
 import {
   describeEmailSenderConformance,
   describeSmsSenderConformance,

@@ -10,7 +10,7 @@ import { PostmarkEmailSender } from '../../src/delivery/email/postmark.ts';
 import { SendGridEmailSender } from '../../src/delivery/email/sendgrid.ts';
 import { TelnyxSmsSender } from '../../src/delivery/sms/telnyx.ts';
 import { decodeClientState, TelnyxVoiceCaller } from '../../src/delivery/voice/telnyx.ts';
-import { defaultDraft, type FakeProviders, startFakeProviders, startFakeSendGrid } from '../fakes/index.ts';
+import { defaultDraft, type FakeProviders, startFakeProviders, startFakeSendGrid } from '../../src/devtools/fakes/index.ts';
 import { emailMessage, envelope, smsMessage, voiceCall } from './conformance.ts';
 
 interface Received {

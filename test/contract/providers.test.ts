@@ -9,7 +9,7 @@ import { SendGridEmailSender } from '../../src/delivery/email/sendgrid.ts';
 import { classifyFailure, postJson, retryDelay, SENDGRID_PROFILE, TELNYX_PROFILE } from '../../src/delivery/http.ts';
 import { TelnyxSmsSender } from '../../src/delivery/sms/telnyx.ts';
 import { decodeClientState, encodeClientState, TelnyxCallControl, TelnyxVoiceCaller } from '../../src/delivery/voice/telnyx.ts';
-import { type FakeProviders, startFakeProviders } from '../fakes/index.ts';
+import { type FakeProviders, startFakeProviders } from '../../src/devtools/fakes/index.ts';
 import { emailMessage, envelope, smsMessage, voiceCall } from './conformance.ts';
 
 let fakes: FakeProviders;

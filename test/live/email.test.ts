@@ -4,7 +4,7 @@
  * one-click unsubscribe link suppresses and exits.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { postmarkInbound, postmarkMessageIdHeader, sendgridInbound, sendgridMessageIdHeader } from '../fakes/inboundEmail.ts';
+import { postmarkInbound, postmarkMessageIdHeader, sendgridInbound, sendgridMessageIdHeader } from '../../src/devtools/fakes/inboundEmail.ts';
 import { type LiveKit, OPEN, startLiveKit } from './liveKit.ts';
 
 const opened = {

@@ -12,8 +12,8 @@ import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
-import { type FakeProviders, startFakeProviders } from '../fakes/index.ts';
-import type { TelnyxEvent } from '../fakes/telnyxEvents.ts';
+import { type FakeProviders, startFakeProviders } from '../../src/devtools/fakes/index.ts';
+import type { TelnyxEvent } from '../../src/devtools/fakes/telnyxEvents.ts';
 
 export interface LiveKit {
   fakes: FakeProviders;

@@ -5,7 +5,7 @@
  * publishes neither SPF nor DKIM cannot be judged and is trusted as before.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type InboundEmail, postmarkInbound, sendgridInbound } from '../fakes/inboundEmail.ts';
+import { type InboundEmail, postmarkInbound, sendgridInbound } from '../../src/devtools/fakes/inboundEmail.ts';
 import { type LiveKit, OPEN, startLiveKit } from './liveKit.ts';
 
 const twoEmails = {

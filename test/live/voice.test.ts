@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TelnyxCallEventType } from '../fakes/telnyxEvents.ts';
+import type { TelnyxCallEventType } from '../../src/devtools/fakes/telnyxEvents.ts';
 import { type LiveKit, OPEN, startLiveKit } from './liveKit.ts';
 
 const callSequence = {

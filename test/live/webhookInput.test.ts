@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { sendgridBody, sendgridEvent } from '../fakes/sendgridEvents.ts';
-import { postmarkEvent } from '../fakes/postmarkEvents.ts';
-import { telnyxEvent } from '../fakes/telnyxEvents.ts';
+import { sendgridBody, sendgridEvent } from '../../src/devtools/fakes/sendgridEvents.ts';
+import { postmarkEvent } from '../../src/devtools/fakes/postmarkEvents.ts';
+import { telnyxEvent } from '../../src/devtools/fakes/telnyxEvents.ts';
 import { type LiveKit, startLiveKit } from './liveKit.ts';
 
 const kinds = await databaseKinds();

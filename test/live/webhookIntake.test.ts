@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, onTestFinished, test } from 'vitest';
 import { waitFor } from '../helpers/waitFor.ts';
-import { sendgridBody, sendgridEvent } from '../fakes/sendgridEvents.ts';
+import { sendgridBody, sendgridEvent } from '../../src/devtools/fakes/sendgridEvents.ts';
 import { type LiveKit, startLiveKit } from './liveKit.ts';
 
 let kit: LiveKit;

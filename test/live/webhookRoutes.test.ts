@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { webhookRoutes } from '../../src/webhooks/routes.ts';
-import { FakeSendGrid } from '../fakes/sendgrid.ts';
-import { FakeTelnyx } from '../fakes/telnyx.ts';
-import { sendgridInbound } from '../fakes/inboundEmail.ts';
+import { FakeSendGrid } from '../../src/devtools/fakes/sendgrid.ts';
+import { FakeTelnyx } from '../../src/devtools/fakes/telnyx.ts';
+import { sendgridInbound } from '../../src/devtools/fakes/inboundEmail.ts';
 import { type LiveKit, startLiveKit } from './liveKit.ts';
 
 let kit: LiveKit;

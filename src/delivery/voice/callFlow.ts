@@ -1,20 +1,20 @@
 /**
  * The live side of a call: Telnyx Call Control webhooks in, commands out. What to do next is
- * decided purely (`nextCallAction`); this module loads what to say and sends the command.
+ * decided purely (`nextCallAction`, src/core/calls.ts); this module asks what to say and sends
+ * the command. Loading the execution is handed in (`findExecution`), so delivery runs no SQL.
  *
  * Commands run before the webhook is answered, so a command that failed retryably turns into a
  * non-2xx and Telnyx re-delivers the webhook; `command_id` (execution id + action) makes that
  * retry, or a duplicate delivery, a no-op at Telnyx instead of a second speech.
  */
 import type { Logger } from 'pino';
-import type { Db } from '../../db/db.ts';
-import { isUuid } from '../../db/ids.ts';
-import { nextCallAction } from '../../webhooks/telnyx.ts';
+import { nextCallAction } from '../../core/calls.ts';
 import { type FetchLike, postJson } from '../http.ts';
 import { type CallCommandResult, decodeClientState, type TelnyxCallControl } from './telnyx.ts';
 
 export interface CallFlowDeps {
-  db: Db;
+  /** The voice execution a webhook's client_state names, with its lead (src/db/executionLeads.ts). */
+  findExecution: (executionId: string) => Promise<CallExecution | undefined>;
   control: TelnyxCallControl;
   /** When set, an answered human call is handed to this voice agent instead of the script. */
   orchestratorUrl?: string;
@@ -29,7 +29,7 @@ export type CallFlowOutcome =
   | { kind: 'commanded'; action: string; result: CallCommandResult }
   | { kind: 'handed_off' };
 
-interface CallExecution {
+export interface CallExecution {
   id: string;
   workspaceId: string;
   enrollmentId: string;
@@ -49,7 +49,7 @@ export class CallFlow {
     const callControlId = typeof payload.call_control_id === 'string' ? payload.call_control_id : undefined;
     if (!state || !clientState || !callControlId) return { kind: 'ignored', reason: 'not_ours' };
 
-    const execution = await this.load(state.executionId);
+    const execution = await this.deps.findExecution(state.executionId);
     if (!execution) return { kind: 'ignored', reason: 'unknown_execution' };
     const script = text(execution.rendered?.text);
     const voicemail = text(execution.rendered?.voicemail);
@@ -102,19 +102,6 @@ export class CallFlow {
     const ok = outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300;
     if (!ok) this.deps.logger?.warn({ executionId: execution.id }, 'voice orchestrator did not take the call; speaking the script');
     return ok;
-  }
-
-  private async load(executionId: string): Promise<CallExecution | undefined> {
-    if (!isUuid(executionId)) return undefined;
-    const [row] = await this.deps.db.query<CallExecution>(
-      `select x.id, x.workspace_id as "workspaceId", x.enrollment_id as "enrollmentId", x.step_id as "stepId", x.rendered,
-         json_build_object('id', l.id, 'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company,
-           'title', l.title, 'phone', l.phone, 'email', l.email, 'timezone', l.timezone) as lead
-       from sequence_executions x join leads l on l.id = x.lead_id
-       where x.id = $1 and x.channel = 'voice'`,
-      [executionId],
-    );
-    return row;
   }
 }
 

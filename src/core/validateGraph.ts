@@ -4,9 +4,9 @@
  * output) so it still runs when unrelated fields such as the schedule are broken.
  */
 import { Duration } from 'luxon';
-import { isIsoDuration, MIN_LOOP_PAUSE_MS, type SequenceDefinition, type StepType } from './definition.js';
-import { isRecord, listOf, own, problem, quote, type Problem } from './validate-format.js';
-import { isStepId, isStepType } from './validate-steps.js';
+import { isIsoDuration, MIN_LOOP_PAUSE_MS, type SequenceDefinition, type StepType } from './definition.ts';
+import { isRecord, listOf, own, problem, quote, type Problem } from './validateFormat.ts';
+import { isStepId, isStepType } from './validateSteps.ts';
 
 export interface StepNode {
   index: number;

@@ -1,5 +1,7 @@
 /**
- * All fake providers at once, each on its own random 127.0.0.1 port.
+ * All fake providers at once, each on its own random 127.0.0.1 port. They live under src/ (not
+ * test/) because `touchpoint fake-providers` ships them; the contract and live tests import them
+ * from here. Only the CLI and tests may import src/devtools (docs/ARCHITECTURE.md).
  */
 import { FakeOpenAiWriter, type FakeWriterOptions } from './openaiWriter.ts';
 import { FakePostmark, type FakePostmarkOptions } from './postmark.ts';

@@ -14,7 +14,7 @@ import {
   valueSubject,
   type Path,
   type Problem,
-} from './validate-format.js';
+} from './validateFormat.ts';
 
 type Issue = z.core.$ZodIssue;
 

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { translatePostmarkEvent, translatePostmarkInbound } from './postmark.ts';
 import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts';
-import { nextCallAction, translateTelnyxEvent } from './telnyx.ts';
+import { nextCallAction } from '../core/calls.ts';
+import { translateTelnyxEvent } from './telnyx.ts';
 import { verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
 
 const NOW = new Date('2024-01-15T17:00:00Z');

@@ -16,10 +16,10 @@ import {
   voiceStepSchema,
   waitStepSchema,
   type StepType,
-} from './definition.js';
-import { describeValue, isRecord, own, problem, quote, type Path, type Problem } from './validate-format.js';
-import { check } from './validate-zod.js';
-import { templateProblems } from './templates.js';
+} from './definition.ts';
+import { describeValue, isRecord, own, problem, quote, type Path, type Problem } from './validateFormat.ts';
+import { check } from './validateZod.ts';
+import { templateProblems } from './templates.ts';
 
 /** The fields of each delivery step that are Liquid templates, rendered for every lead. */
 const TEMPLATE_FIELDS: Partial<Record<StepType, readonly string[]>> = {

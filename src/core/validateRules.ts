@@ -11,10 +11,10 @@ import {
   MAX_DURATION,
   scheduleSchema,
   type StepType,
-} from './definition.js';
-import { isRecord, listOf, own, problem, quote, type Problem } from './validate-format.js';
-import type { StepNode } from './validate-graph.js';
-import { nextOpening, NoOpeningError } from './windows.js';
+} from './definition.ts';
+import { isRecord, listOf, own, problem, quote, type Problem } from './validateFormat.ts';
+import type { StepNode } from './validateGraph.ts';
+import { nextOpening, NoOpeningError } from './windows.ts';
 
 export interface Findings {
   errors: Problem[];

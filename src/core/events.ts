@@ -1,0 +1,61 @@
+/**
+ * The engine's events: the catalogue of what can happen to a lead, and `InboundEvent`, the shape
+ * every source of events hands the engine — provider webhooks (src/webhooks), the unsubscribe
+ * page, the mock adapters. It lives in core because all of them, and the engine that matches
+ * events to executions, enrollments and leads, must agree on it without importing each other.
+ */
+/** Every event the engine understands; providers' payloads are translated into these. */
+export const EVENT_TYPES = [
+  'email.delivered',
+  'email.opened',
+  'email.clicked',
+  'email.replied',
+  // A reply whose provider's SPF/DKIM verdicts contradict its From (docs/PROVIDERS.md, "Replies"):
+  // recorded, but no default exit rule lists it, so a forged From stops nothing.
+  'email.reply_unverified',
+  'email.bounced',
+  'email.unsubscribed',
+  'email.spam_reported',
+  'sms.delivered',
+  'sms.failed',
+  'sms.replied',
+  'sms.opted_out',
+  'sms.opted_in',
+  'call.answered',
+  'call.voicemail',
+  'call.no_answer',
+  'call.completed',
+  'manual.outcome',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * One event translated into the engine's vocabulary. Translators are pure: payload in, these out.
+ * The engine matches them to an execution, an enrollment and a lead.
+ */
+export interface InboundEvent {
+  type: EventType;
+  /** Deduplication key: the provider's event id, or one derived from stable payload fields. */
+  providerEventId: string;
+  /** `touchpoint`: our own unsubscribe page; `mock`: outcomes the mock adapters report. */
+  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock';
+  occurredAt: Date;
+  /** The provider's id of the message or call this event is about, when it names one. */
+  providerMessageId?: string;
+  /** Our execution id when the provider echoes it back (custom_args, Metadata, client_state). */
+  executionId?: string;
+  /** The lead's address when that is all we can match on (inbound replies, suppressions). */
+  address?: { channel: 'email' | 'sms' | 'voice'; value: string };
+  /**
+   * Our number or address the event came through (the `to` of an inbound text), when the
+   * provider names it: an opt-out belongs to the sender it was sent to.
+   */
+  sender?: string;
+  /** Headers of an inbound email that point at the message it answers. */
+  inReplyTo?: string[];
+  /** Should the address be suppressed (hard bounce, spam report, unsubscribe, STOP)? */
+  suppress?: boolean;
+  /** Lifts a suppression (Telnyx START / UNSTOP). */
+  unsuppress?: boolean;
+  data: Record<string, unknown>;
+}
