@@ -25,6 +25,7 @@ import {
   type SequenceStatus,
 } from '../db/sequences.ts';
 import type { Engine } from '../engine/engine.ts';
+import { waitForSendsInFlight } from '../engine/inFlight.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, isoTime, page, pageOf, pageQuery, type Api } from './wire.ts';
 
@@ -197,7 +198,7 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
         return { sequence, held };
       });
       if (!('sequence' in outcome)) return fail(reply, outcome.code, outcome.code === 404 ? 'not_found' : 'conflict', outcome.message);
-      if (to === 'paused') await waitForSendsInFlight(db, outcome.sequence.id);
+      if (to === 'paused') await waitForSendsInFlight(engine.deps.clock, IN_FLIGHT_WAIT_MS, () => countSendsInFlight(db, outcome.sequence.id));
       if (to === 'active' && outcome.held > 0) engine.wake();
       return {
         ...sequenceToWire(outcome.sequence),
@@ -208,12 +209,3 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
   );
 }
 
-/** A pause is final once it answers: a send already handed to a provider is recorded first. */
-async function waitForSendsInFlight(db: Db, sequenceId: string): Promise<void> {
-  const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
-  let delay = 5;
-  while (Date.now() < deadline && (await countSendsInFlight(db, sequenceId)) > 0) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 200);
-  }
-}

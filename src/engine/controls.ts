@@ -15,6 +15,7 @@ import { advanceLeadStatus } from '../db/leads.ts';
 import { recordFinishedExecution } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
+import { waitForSendsInFlight } from './inFlight.ts';
 import { parseStoredDefinition } from './context.ts';
 import { exitOnTrigger } from './ingest.ts';
 
@@ -182,17 +183,13 @@ async function skipTarget(
 
 /** Waits (bounded) until no execution of this enrollment is between intent and outcome. */
 async function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
-  const deadline = Date.now() + (deps.inFlightTimeoutMs ?? 30_000);
-  let delay = 5;
-  while (Date.now() < deadline) {
+  await waitForSendsInFlight(deps.clock, deps.inFlightTimeoutMs ?? 30_000, async () => {
     const [row] = await deps.db.query<{ n: number }>(
       `select count(*)::int as n from sequence_executions where enrollment_id = $1 and status = 'started'`,
       [enrollmentId],
     );
-    if (!row || row.n === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 200);
-  }
+    return row?.n ?? 0;
+  });
 }
 
 /**

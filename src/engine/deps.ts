@@ -12,6 +12,12 @@ export interface EngineObserver {
   schedulerLag?(seconds: number): void;
   /** An enrollment reached the cap of consecutive failed attempts and is now `failed`. */
   enrollmentFailed?(reason: 'step_error'): void;
+  /** The distributed dispatcher enqueued this many claims as jobs. */
+  dispatched?(count: number): void;
+  /** This process became (true) or stopped being (false) the dispatcher leader. */
+  leadership?(leader: boolean): void;
+  /** A worker started (`delta` > 0) or finished (< 0) running this many jobs. */
+  jobsRunning?(delta: number): void;
 }
 
 export interface SenderDefaults {
