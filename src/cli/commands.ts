@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
 import { ROLES, createToken, ensureWorkspace, listTokens, revokeToken, type Role } from '../db/workspaces.ts';
 import type { Db } from '../db/db.ts';
+import { anyTokenExists } from '../db/firstRun.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open.ts';
-import { createRuntime } from '../runtime.ts';
+import { createRuntime } from '../app/runtime.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { EmbeddedStoreBusyError, lockDataDir } from './embeddedLock.ts';
 import { CliError } from './errors.ts';
@@ -86,8 +87,7 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
 
 /** On an empty store, an admin token so a newcomer can sign in without reading docs. */
 async function firstRunToken(db: Db, zone: string): Promise<string | undefined> {
-  const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
-  if (row && row.n > 0) return undefined;
+  if (await anyTokenExists(db)) return undefined;
   const workspace = await ensureWorkspace(db, 'default', zone);
   return (await createToken(db, workspace.id, 'admin', 'first-run admin')).token;
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { count, distributedAvailable, metricValue, scrape, startCluster, threeSteps, type Cluster } from './harness.ts';
 import { lead } from '../helpers/engineKit.ts';
