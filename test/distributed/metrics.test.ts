@@ -66,4 +66,23 @@ describe.skipIf(!available)('metrics and wake-ups in distributed mode', () => {
       expect(fromApi.body).toContain(`# TYPE ${series} `);
     }
   }, 60_000);
+
+  it('the dashboard\'s figures (/metrics?scope=cluster on the API) add up every process; the API\'s own /metrics stays its own', async () => {
+    const auth = { authorization: 'Bearer metrics-test-token' };
+    const sent = 'touchpoint_deliveries_total{channel="email",adapter="mock",outcome="sent"}';
+    // The worker publishes its counters every couple of seconds; the API adds them to its own.
+    const cluster = await waitFor(async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/metrics?scope=cluster', headers: auth });
+      return metricValue(response.body, sent) === 100 ? response.body : undefined;
+    }, 'the worker\'s sends in the cluster-wide figures', 20_000);
+    expect(metricValue(cluster, 'touchpoint_step_executions_total{type="sms",status="succeeded"}')).toBe(50);
+    expect(metricValue(cluster, 'touchpoint_scheduler_lag_seconds_count')).toBeGreaterThanOrEqual(50);
+    expect(metricValue(cluster, 'touchpoint_queue_jobs{state="completed"}')).toBeGreaterThanOrEqual(50);
+    // Store gauges are read once, not added up per process.
+    expect(metricValue(cluster, 'touchpoint_enrollments_due')).toBe(0);
+    expect(metricValue(cluster, 'touchpoint_dispatcher_leader')).toBe(1);
+    // Prometheus scrapes each process: the API's own text has none of the worker's sends.
+    const own = await api.app.inject({ method: 'GET', url: '/metrics', headers: auth });
+    expect(metricValue(own.body, sent)).toBeNaN();
+  }, 60_000);
 });
