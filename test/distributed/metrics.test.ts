@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { clusterMetricsKey, STALE_AFTER_MS } from '../../src/telemetry/clusterMetrics.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { count, distributedAvailable, metricValue, scrape, startCluster, threeSteps, type Cluster } from './harness.ts';
 import { lead } from '../helpers/engineKit.ts';
@@ -85,4 +86,13 @@ describe.skipIf(!available)('metrics and wake-ups in distributed mode', () => {
     const own = await api.app.inject({ method: 'GET', url: '/metrics', headers: auth });
     expect(metricValue(own.body, sent)).toBeNaN();
   }, 60_000);
+
+  it('a snapshot older than STALE_AFTER_MS (a process that died) is left out and removed', async () => {
+    const key = clusterMetricsKey(cluster.prefix);
+    const ghost = [{ name: 'touchpoint_dispatched_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 1_000_000, labels: {} }] }];
+    await cluster.redis.hset(key, 'ghost:1', JSON.stringify({ at: Date.now() - STALE_AFTER_MS - 1000, metrics: ghost }));
+    const response = await api.app.inject({ method: 'GET', url: '/metrics?scope=cluster', headers: { authorization: 'Bearer metrics-test-token' } });
+    expect(metricValue(response.body, 'touchpoint_dispatched_total')).toBeLessThan(1_000_000);
+    expect(await cluster.redis.hexists(key, 'ghost:1')).toBe(0);
+  });
 });
