@@ -2,7 +2,7 @@
 import type { Db } from '../../src/db/db.ts';
 import { createToken } from '../../src/db/workspaces.ts';
 import { parseConfig } from '../../src/config.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { createRuntime } from '../../src/app/runtime.ts';
 
 export interface BenchApi {
   baseUrl: string;

@@ -8,7 +8,7 @@ import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { MockDelivery } from '../../src/delivery/mock.ts';
 import { systemClock, type Clock } from '../../src/engine/clock.ts';
-import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { createEngine, type InlineEngine } from '../../src/engine/engine.ts';
 import type { DispatcherOptions } from '../../src/engine/dispatcher.ts';
 
 export const THREE_STEPS = {
@@ -78,7 +78,7 @@ export async function enrollSql(
 }
 
 export interface BenchEngine {
-  engine: Engine;
+  engine: InlineEngine;
   mock: MockDelivery;
 }
 

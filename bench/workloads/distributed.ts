@@ -1,6 +1,6 @@
 /**
  * A distributed: PostgreSQL + BullMQ, N worker processes assembled exactly as
- * `touchpoint worker` assembles one (src/cli/worker.ts: leader election, the BullMQ dispatcher
+ * `touchpoint worker` assembles one (src/app/worker.ts: leader election, the BullMQ dispatcher
  * on the leader, a StepWorker in every process, wake-ups over Redis), but with the bench's mock
  * adapters that persist nothing. Timed from `go` until every enrollment has completed. Each
  * process runs at `touchpoint worker`'s default concurrency (DISTRIBUTED_CONCURRENCY).

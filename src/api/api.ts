@@ -23,7 +23,7 @@ import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
-import { metricsText, metricsTokenMatches } from '../telemetry/metrics.ts';
+import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
 
 /** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
@@ -42,11 +42,14 @@ declare module 'fastify' {
   }
 }
 
-export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
+/** `?scope=cluster` (the dashboard): every process's figures; otherwise this process's (Prometheus). */
+type MetricsText = (scope: 'process' | 'cluster') => Promise<{ contentType: string; body: string }>;
+
+export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsText: MetricsText }) {
   return async (app: FastifyInstance) => {
     // One per-address count of failed authentications for the REST API and /metrics.
     const authenticate = createAuthenticator(deps.db, { failureLimit: deps.config.AUTH_FAILURE_LIMIT });
-    metricsRoute(app, { token: deps.config.METRICS_TOKEN, authenticate });
+    metricsRoute(app, { token: deps.config.METRICS_TOKEN, authenticate, text: deps.metricsText });
     await registerOpenApi(app);
     app.decorate('apiRoutes', [] as ApiRoute[]);
     await app.register(
@@ -107,7 +110,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine }) {
  * totals, no lead or workspace data). Anyone else gets 401, and failures count toward the
  * address's limit like the REST API's.
  */
-function metricsRoute(app: FastifyInstance, options: { token?: string; authenticate: Authenticator }) {
+function metricsRoute(app: FastifyInstance, options: { token?: string; authenticate: Authenticator; text: MetricsText }) {
   app.get('/metrics', async (request, reply) => {
     if (!(options.token && metricsTokenMatches(bearerToken(request), options.token))) {
       const result = await options.authenticate(request);
@@ -117,7 +120,7 @@ function metricsRoute(app: FastifyInstance, options: { token?: string; authentic
         return reply.status(result.status).send(errorBody(result.status === 429 ? 'rate_limited' : 'unauthorized', `${result.message}${hint}`));
       }
     }
-    const { contentType, body } = await metricsText();
+    const { contentType, body } = await options.text((request.query as { scope?: string }).scope === 'cluster' ? 'cluster' : 'process');
     return reply.header('content-type', contentType).send(body);
   });
 }

@@ -24,8 +24,8 @@ import {
   type SequenceRecord,
   type SequenceStatus,
 } from '../db/sequences.ts';
-import { waitForSendsToSettle } from '../engine/controls.ts';
 import type { Engine } from '../engine/engine.ts';
+import { waitForSendsInFlight } from '../engine/inFlight.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, isoTime, page, pageOf, pageQuery, type Api } from './wire.ts';
 
@@ -198,7 +198,7 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
         return { sequence, held };
       });
       if (!('sequence' in outcome)) return fail(reply, outcome.code, outcome.code === 404 ? 'not_found' : 'conflict', outcome.message);
-      if (to === 'paused') await waitForSendsInFlight(db, outcome.sequence.id);
+      if (to === 'paused') await waitForSendsInFlight(engine.deps.clock, IN_FLIGHT_WAIT_MS, () => countSendsInFlight(db, outcome.sequence.id));
       if (to === 'active' && outcome.held > 0) engine.wake();
       return {
         ...sequenceToWire(outcome.sequence),
@@ -207,9 +207,4 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
       };
     },
   );
-}
-
-/** A pause is final once it answers: a send already handed to a provider is recorded first. */
-async function waitForSendsInFlight(db: Db, sequenceId: string): Promise<void> {
-  await waitForSendsToSettle(() => countSendsInFlight(db, sequenceId), { inFlightTimeoutMs: IN_FLIGHT_WAIT_MS });
 }

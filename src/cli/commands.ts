@@ -4,7 +4,7 @@ import { ROLES, anyTokenExists, createToken, ensureWorkspace, listTokens, revoke
 import type { Db } from '../db/db.ts';
 import { migrate } from '../db/migrate.ts';
 import { openDatabase } from '../db/open.ts';
-import { createRuntime } from '../runtime.ts';
+import { createRuntime } from '../app/runtime.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { EmbeddedStoreBusyError, lockDataDir } from './embeddedLock.ts';
 import { CliError } from './errors.ts';

@@ -18,6 +18,7 @@ import { countSendsInFlightOf, recordFinishedExecution } from '../db/executions.
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
+import { waitForSendsInFlight } from './inFlight.ts';
 import { exitOnTrigger } from './ingest.ts';
 
 export type ControlResult =
@@ -134,29 +135,8 @@ async function skipTarget(
 }
 
 /** Waits (bounded) until no execution of this enrollment is between intent and outcome. */
-function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
-  return waitForSendsToSettle(() => countSendsInFlightOf(deps.db, enrollmentId), deps);
-}
-
-/**
- * Waits until `inFlight` answers 0, looking again after 5 ms, then twice as long each time (at
- * most 200 ms), and gives up after `inFlightTimeoutMs` (default 30 s) of waiting. The budget is
- * counted in the pauses it took rather than read off a clock: a control's answer must not
- * depend on the engine's clock (a manual one in tests never moves while it waits), and a
- * pause is what the injected `sleep` says it is.
- */
-export async function waitForSendsToSettle(
-  inFlight: () => Promise<number>,
-  options: { inFlightTimeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
-): Promise<void> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  let budget = options.inFlightTimeoutMs ?? 30_000;
-  let delay = 5;
-  while (budget > 0 && (await inFlight()) > 0) {
-    await sleep(delay);
-    budget -= delay;
-    delay = Math.min(delay * 2, 200);
-  }
+async function waitForInFlight(deps: ControlDeps, enrollmentId: string): Promise<void> {
+  await waitForSendsInFlight(deps.clock, deps.inFlightTimeoutMs ?? 30_000, () => countSendsInFlightOf(deps.db, enrollmentId));
 }
 
 /**

@@ -4,15 +4,9 @@ import type { Db } from '../db/db.ts';
 import type { DeliveryAdapters } from '../delivery/types.ts';
 import type { AiWriter } from '../delivery/writer/types.ts';
 import type { Clock } from './clock.ts';
+import type { EngineObserver } from '../telemetry/observer.ts';
 
-/** Figures the engine reports; the telemetry room turns them into Prometheus metrics. */
-export interface EngineObserver {
-  delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted'): void;
-  stepExecuted?(type: string, status: string, seconds: number): void;
-  schedulerLag?(seconds: number): void;
-  /** An enrollment reached the cap of consecutive failed attempts and is now `failed`. */
-  enrollmentFailed?(reason: 'step_error'): void;
-}
+export type { EngineObserver } from '../telemetry/observer.ts';
 
 export interface SenderDefaults {
   emailFrom: string;

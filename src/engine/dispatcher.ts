@@ -8,7 +8,22 @@ import { releaseLeases } from '../db/leases.ts';
 import { analyzeChangedTables, estimatedEnrollments, vacuumEnrollments } from '../db/upkeep.ts';
 import type { EngineDeps } from './deps.ts';
 import { Executor } from './executor.ts';
+import { again, pauseUntil, WakeableLoop } from './loop.ts';
 import { withSpan } from '../telemetry/tracing.ts';
+
+/**
+ * What the engine asks of whichever dispatcher runs: the inline one (embedded), the leader's
+ * BullMQ one (distributed), or none at all (an API-only process, whose wake-ups go elsewhere).
+ */
+export interface Dispatcher {
+  start(): void;
+  /** Stops claiming and resolves once what this process was running has ended. */
+  stop(): Promise<void>;
+  /** Something became due (an enrollment, an event, an outcome): look now. */
+  wake(): void;
+  /** A shutdown past its deadline: gives back the leases this process holds; answers how many. */
+  releaseHeld(): Promise<number>;
+}
 
 /** A vacuum once claims reach this share of the table's rows, at the least (autovacuum's default). */
 const VACUUM_SCALE_FACTOR = 0.2;
@@ -39,13 +54,12 @@ export interface DispatcherOptions {
   maxIdleMs?: number;
 }
 
-export class InlineDispatcher {
+export class InlineDispatcher implements Dispatcher {
   private readonly executor: Executor;
   private readonly batchSize: number;
   private readonly maxIdleMs: number;
   private readonly vacuumEveryClaims: number;
   private readonly analyzeCheckEveryClaims: number;
-  private running = false;
   private claimed = 0;
   /** Leases taken and not yet run to the end, so a shutdown past its deadline can give them back. */
   private readonly held = new Map<string, string>();
@@ -53,10 +67,9 @@ export class InlineDispatcher {
   /** Claims at which the next vacuum is considered (see vacuumEveryClaims). */
   private nextVacuumCheck: number;
   private claimedAtAnalyzeCheck = 0;
-  private loop?: Promise<void>;
-  private wakeUp?: () => void;
-  private woken = false;
-  private sleepTimer?: NodeJS.Timeout;
+  private readonly loop: WakeableLoop;
+  /** While the loop runs, a batch is topped up before each of its rounds (see round()). */
+  private readonly refill: Parameters<Executor['runBatch']>[1];
 
   constructor(
     private readonly deps: EngineDeps,
@@ -68,6 +81,16 @@ export class InlineDispatcher {
     this.vacuumEveryClaims = options.vacuumEveryClaims ?? 10_000;
     this.analyzeCheckEveryClaims = options.analyzeCheckEveryClaims ?? 200;
     this.nextVacuumCheck = this.vacuumEveryClaims;
+    this.loop = new WakeableLoop({
+      clock: deps.clock,
+      maxIdleMs: this.maxIdleMs,
+      round: () => this.round(),
+      onError: (error) => {
+        this.deps.logger?.error({ err: error }, 'dispatcher tick failed; retrying');
+        return 1000;
+      },
+    });
+    this.refill = { size: this.batchSize, claim: (room: number) => (this.loop.active ? this.claim(room) : Promise.resolve([])) };
   }
 
   /** Claims what is due now and runs it; answers how many claims it ran. */
@@ -79,7 +102,7 @@ export class InlineDispatcher {
 
   /** Whether the running loop is asleep, waiting for the next due time or a wake-up. */
   get asleep(): boolean {
-    return this.wakeUp !== undefined;
+    return this.loop.asleep;
   }
 
   /** Enrollments claimed since start (what an idle loop must not grow). */
@@ -129,16 +152,12 @@ export class InlineDispatcher {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming, lets in-flight steps finish, and resolves when the loop has ended. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /**
@@ -154,44 +173,18 @@ export class InlineDispatcher {
 
   /** Something became due (an enrollment, an event, an outcome): look now. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
-  private async run(): Promise<void> {
-    // While the loop runs, a batch is topped up before each of its rounds with whatever came
-    // due meanwhile (until stop), so a new arrival waits for one round, not for a whole batch.
-    const refill = { size: this.batchSize, claim: (room: number) => (this.running ? this.claim(room) : Promise.resolve([])) };
-    while (this.running) {
-      try {
-        this.woken = false;
-        const claimed = await this.runAll(await this.claim(this.batchSize), refill);
-        if (claimed > 0) continue;
-        await this.sleep(await this.idleMs());
-      } catch (error) {
-        this.deps.logger?.error({ err: error }, 'dispatcher tick failed; retrying');
-        await this.sleep(1000);
-      }
-    }
-  }
-
-  private async idleMs(): Promise<number> {
-    const next = await earliestDue(this.deps.db);
-    if (!next) return this.maxIdleMs;
-    return Math.min(this.maxIdleMs, Math.max(0, next.getTime() - this.deps.clock.now().getTime()));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(this.sleepTimer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      this.wakeUp = done;
-      this.sleepTimer = setTimeout(done, ms);
-    });
+  /**
+   * One round of the running loop. Its batch is topped up before each of its rounds with
+   * whatever came due meanwhile (until stop), so a new arrival waits for one round, not for a
+   * whole batch.
+   */
+  private async round() {
+    const claimed = await this.runAll(await this.claim(this.batchSize), this.refill);
+    if (claimed > 0) return again;
+    return pauseUntil(await earliestDue(this.deps.db));
   }
 
   /** Runs a batch (topped up by `refill` when given); answers how many claims it ran. */

@@ -1,18 +1,19 @@
 /**
- * The engine, assembled: one executor, the inline dispatcher, and the functions the API calls
- * (enroll, operator controls, outcomes, events). Distributed mode swaps the dispatcher only.
+ * The engine, assembled: a dispatcher, and the functions the API calls (enroll, operator
+ * controls, outcomes, events). It receives its dispatcher (the assembly in src/app/ picks one:
+ * the leader's BullMQ dispatcher in a worker); without one it makes the inline dispatcher.
  */
 import type { OperatorAction } from '../core/enrollmentStatus.ts';
 import type { InboundEvent } from '../core/events.ts';
 import { applyOperatorAction, convertLead, recordOutcome, type ControlResult, type ConvertLeadResult } from './controls.ts';
 import type { EngineDeps } from './deps.ts';
-import { InlineDispatcher, type DispatcherOptions } from './dispatcher.ts';
+import { InlineDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
 import { ingestEvent, type IngestResult } from './ingest.ts';
 
-export interface Engine {
+export interface Engine<D extends Dispatcher = Dispatcher> {
   readonly deps: EngineDeps;
-  readonly dispatcher: InlineDispatcher;
+  readonly dispatcher: D;
   enroll(args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string }): Promise<EnrollOutcome>;
   act(args: {
     enrollmentId: string;
@@ -36,11 +37,23 @@ export interface Engine {
   wake(): void;
 }
 
+export interface EngineOptions {
+  inFlightTimeoutMs?: number;
+  /** Also called on every wake-up (e.g. to publish it to a leader in another process). */
+  onWake?: () => void;
+}
+
+/** An engine running the inline dispatcher, which tests and benchmarks also drive by hand (drain). */
+export type InlineEngine = Engine<InlineDispatcher>;
+
+/** With no dispatcher given, the inline one (embedded mode, and tests that drain it). */
+export function createEngine(deps: EngineDeps, options?: DispatcherOptions & EngineOptions): Engine<InlineDispatcher>;
+export function createEngine<D extends Dispatcher>(deps: EngineDeps, options: EngineOptions & { dispatcher: D }): Engine<D>;
 export function createEngine(
   deps: EngineDeps,
-  options: DispatcherOptions & { inFlightTimeoutMs?: number; onWake?: () => void } = {},
+  options: DispatcherOptions & EngineOptions & { dispatcher?: Dispatcher } = {},
 ): Engine {
-  const dispatcher = new InlineDispatcher(deps, options);
+  const dispatcher = options.dispatcher ?? new InlineDispatcher(deps, options);
   const wake = () => {
     dispatcher.wake();
     options.onWake?.();

@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/db.ts';
 import { createToken, ensureWorkspace, type Role } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 
 export type Tokens = Record<Role, string>;
 

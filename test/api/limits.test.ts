@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/engine/clock.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { createRuntime } from '../../src/app/runtime.ts';
 import { unsubscribeTokens } from '../../src/webhooks/unsubscribe.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/waitFor.ts';

@@ -44,10 +44,6 @@ const CORE_PACKAGES = new Set(['luxon', 'zod', 'liquidjs']);
  * so none outlives its import).
  */
 const KNOWN: ReadonlyArray<{ file: string; imports: string; owner: string }> = [
-  // DISPATCH (issue 15, item 7: metrics only through injected observers): the metrics module
-  // reads the engine's clock and observer types, while the engine imports telemetry.
-  { file: 'src/telemetry/metrics.ts', imports: 'src/engine/clock.ts', owner: 'DISPATCH' },
-  { file: 'src/telemetry/metrics.ts', imports: 'src/engine/deps.ts', owner: 'DISPATCH' },
 ];
 
 interface Import {

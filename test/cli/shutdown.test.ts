@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { systemClock } from '../../src/engine/clock.ts';
-import { createRuntime } from '../../src/runtime.ts';
+import { createRuntime } from '../../src/app/runtime.ts';
 import { OPEN_ALL_DAY } from '../api/apiKit.ts';
 import { openTestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/waitFor.ts';

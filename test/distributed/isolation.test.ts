@@ -16,7 +16,7 @@ import { claimDue } from '../../src/db/enrollments.ts';
 import { QUEUE_NAME, jobs, keyPrefix, type ExecuteNodePayload } from '../../src/engine/bullmq/jobs.ts';
 import { StepWorker } from '../../src/engine/bullmq/worker.ts';
 import { Executor } from '../../src/engine/executor.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { createEngineKit, lead } from '../helpers/engineKit.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { count, distributedAvailable, metricValue, scrape, startCluster, threeSteps, type Cluster } from './harness.ts';

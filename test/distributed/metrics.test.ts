@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { clusterMetricsKey, STALE_AFTER_MS } from '../../src/telemetry/clusterMetrics.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { count, distributedAvailable, metricValue, scrape, startCluster, threeSteps, type Cluster } from './harness.ts';
 import { lead } from '../helpers/engineKit.ts';
@@ -66,4 +67,32 @@ describe.skipIf(!available)('metrics and wake-ups in distributed mode', () => {
       expect(fromApi.body).toContain(`# TYPE ${series} `);
     }
   }, 60_000);
+
+  it('the dashboard\'s figures (/metrics?scope=cluster on the API) add up every process; the API\'s own /metrics stays its own', async () => {
+    const auth = { authorization: 'Bearer metrics-test-token' };
+    const sent = 'touchpoint_deliveries_total{channel="email",adapter="mock",outcome="sent"}';
+    // The worker publishes its counters every couple of seconds; the API adds them to its own.
+    const cluster = await waitFor(async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/metrics?scope=cluster', headers: auth });
+      return metricValue(response.body, sent) === 100 ? response.body : undefined;
+    }, 'the worker\'s sends in the cluster-wide figures', 20_000);
+    expect(metricValue(cluster, 'touchpoint_step_executions_total{type="sms",status="succeeded"}')).toBe(50);
+    expect(metricValue(cluster, 'touchpoint_scheduler_lag_seconds_count')).toBeGreaterThanOrEqual(50);
+    expect(metricValue(cluster, 'touchpoint_queue_jobs{state="completed"}')).toBeGreaterThanOrEqual(50);
+    // Store gauges are read once, not added up per process.
+    expect(metricValue(cluster, 'touchpoint_enrollments_due')).toBe(0);
+    expect(metricValue(cluster, 'touchpoint_dispatcher_leader')).toBe(1);
+    // Prometheus scrapes each process: the API's own text has none of the worker's sends.
+    const own = await api.app.inject({ method: 'GET', url: '/metrics', headers: auth });
+    expect(metricValue(own.body, sent)).toBeNaN();
+  }, 60_000);
+
+  it('a snapshot older than STALE_AFTER_MS (a process that died) is left out and removed', async () => {
+    const key = clusterMetricsKey(cluster.prefix);
+    const ghost = [{ name: 'touchpoint_dispatched_total', help: 'x', type: 'counter', aggregator: 'sum', values: [{ value: 1_000_000, labels: {} }] }];
+    await cluster.redis.hset(key, 'ghost:1', JSON.stringify({ at: Date.now() - STALE_AFTER_MS - 1000, metrics: ghost }));
+    const response = await api.app.inject({ method: 'GET', url: '/metrics?scope=cluster', headers: { authorization: 'Bearer metrics-test-token' } });
+    expect(metricValue(response.body, 'touchpoint_dispatched_total')).toBeLessThan(1_000_000);
+    expect(await cluster.redis.hexists(key, 'ghost:1')).toBe(0);
+  });
 });

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } fr
 import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');

@@ -6,13 +6,13 @@ import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { MockDelivery } from '../../src/delivery/mock.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { createEngine, type InlineEngine } from '../../src/engine/engine.ts';
 
 export interface EngineKit {
   db: Db;
   clock: ManualClock;
   mock: MockDelivery;
-  engine: Engine;
+  engine: InlineEngine;
   workspaceId: string;
   addLeads(leads: NewLead[]): Promise<string[]>;
   /** Validates (throwing on problems) and stores an active sequence. */

@@ -11,7 +11,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { type FakeProviders, startFakeProviders } from '../../src/devtools/fakes/index.ts';
 import type { TelnyxEvent } from '../../src/devtools/fakes/telnyxEvents.ts';
 

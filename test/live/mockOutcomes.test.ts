@@ -11,7 +11,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
-import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { OPEN } from './liveKit.ts';
 
 const definition = {

@@ -10,8 +10,8 @@ import type { Queue } from 'bullmq';
 import { claimDue, earliestDue, type Claim } from '../../db/enrollments.ts';
 import { releaseLeases } from '../../db/leases.ts';
 import { withSpan } from '../../telemetry/tracing.ts';
-import { dispatchMetrics } from '../../telemetry/metrics.ts';
 import type { EngineDeps } from '../deps.ts';
+import { again, pauseFor, pauseUntil, WakeableLoop } from '../loop.ts';
 import { jobs, type ExecuteNodePayload } from './jobs.ts';
 
 export interface BullMqDispatcherOptions {
@@ -27,21 +27,15 @@ export interface BullMqDispatcherOptions {
 export class BullMqDispatcher {
   private readonly batchSize: number;
   private readonly maxQueued: number;
-  private readonly maxIdleMs: number;
   private readonly backlogPollMs: number;
   private readonly minQueued: number;
   private drainRate = 0;
   private sample?: { at: number; queued: number };
   private enqueuedSinceSample = 0;
-  private running = false;
-  private generation = 0;
-  private loop?: Promise<void>;
-  private woken = false;
-  private wakeUp?: () => void;
-  private timer?: NodeJS.Timeout;
+  private readonly loop: WakeableLoop;
 
   constructor(
-    private readonly deps: Pick<EngineDeps, 'db' | 'clock' | 'leaseMs' | 'logger'>,
+    private readonly deps: Pick<EngineDeps, 'db' | 'clock' | 'leaseMs' | 'logger' | 'observer'>,
     private readonly queue: Queue,
     options: BullMqDispatcherOptions = {},
   ) {
@@ -50,30 +44,29 @@ export class BullMqDispatcher {
     // One claim's worth: enough for workers' batches (up to 100 jobs each) from the first round,
     // before the drain rate is known (after an idle spell it has decayed towards nothing).
     this.minQueued = options.minQueued ?? this.batchSize;
-    this.maxIdleMs = options.maxIdleMs ?? 30_000;
     this.backlogPollMs = options.backlogPollMs ?? 100;
+    this.loop = new WakeableLoop({
+      clock: deps.clock,
+      maxIdleMs: options.maxIdleMs ?? 30_000,
+      round: () => this.round(),
+      onError: (error, attempt) => {
+        this.deps.logger?.error({ err: error, attempt }, 'dispatch failed; backing off');
+        return Math.min(100 * 2 ** attempt, 5000);
+      },
+    });
   }
 
   get active(): boolean {
-    return this.running;
+    return this.loop.active;
   }
 
+  /** Leadership can flap (a dropped connection, then re-elected): the loop runs one round at a time. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    // Leadership can flap (a dropped connection, then re-elected): one loop at a time.
-    const generation = ++this.generation;
-    const previous = this.loop;
-    this.loop = (async () => {
-      await previous;
-      await this.run(generation);
-    })();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /**
@@ -91,8 +84,7 @@ export class BullMqDispatcher {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.loop.wake();
   }
 
   /** One round: claim what is due (within the queue's room) and enqueue it; answers how many. */
@@ -140,7 +132,7 @@ export class BullMqDispatcher {
         }),
       );
       this.enqueuedSinceSample += claims.length;
-      dispatchMetrics.dispatched(claims.length);
+      this.deps.observer?.dispatched?.(claims.length);
     } catch (error) {
       // Redis is down: hand the claims back so they are due again at once, not after the lease.
       const released = await releaseLeases(this.deps.db, claims, this.deps.clock.now()).catch(() => 0);
@@ -149,38 +141,10 @@ export class BullMqDispatcher {
     }
   }
 
-  private async run(generation: number): Promise<void> {
-    let failures = 0;
-    while (this.running && generation === this.generation) {
-      try {
-        this.woken = false;
-        const { dispatched, full } = await this.dispatchOnce();
-        failures = 0;
-        if (full) await this.sleep(this.backlogPollMs);
-        else if (dispatched === 0) await this.sleep(await this.idleMs());
-      } catch (error) {
-        failures += 1;
-        this.deps.logger?.error({ err: error, attempt: failures }, 'dispatch failed; backing off');
-        await this.sleep(Math.min(100 * 2 ** failures, 5000));
-      }
-    }
-  }
-
-  private async idleMs(): Promise<number> {
-    const next = await earliestDue(this.deps.db);
-    if (!next) return this.maxIdleMs;
-    return Math.min(this.maxIdleMs, Math.max(0, next.getTime() - this.deps.clock.now().getTime()));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wakeUp = () => {
-        clearTimeout(this.timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      this.timer = setTimeout(this.wakeUp, ms);
-    });
+  private async round() {
+    const { dispatched, full } = await this.dispatchOnce();
+    if (full) return pauseFor(this.backlogPollMs);
+    if (dispatched === 0) return pauseUntil(await earliestDue(this.deps.db));
+    return again;
   }
 }

@@ -14,7 +14,6 @@ import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { releaseLeases, takeOverLeases } from '../../db/leases.ts';
-import { workerMetrics } from '../../telemetry/metrics.ts';
 import { withSpan } from '../../telemetry/tracing.ts';
 import type { EngineDeps } from '../deps.ts';
 import { Executor } from '../executor.ts';
@@ -223,14 +222,14 @@ export class StepWorker {
     if (held.length === 0) return; // every job duplicated, stale (re-claimed after its lease ran out), or finished
     const dueAt = new Map(payloads.map((p) => [p.enrollmentId, p.dueAt]));
     const claims = held.map((h) => ({ enrollmentId: h.enrollmentId, leaseId: h.leaseId, dueAt: new Date(dueAt.get(h.enrollmentId)!) }));
-    for (let i = 0; i < held.length; i++) workerMetrics.started();
+    this.deps.observer?.jobsRunning?.(held.length);
     try {
       await withSpan('touchpoint.execute', { 'touchpoint.batch_size': held.length, 'touchpoint.jobs': payloads.length }, () => this.executor.runBatch(claims));
     } catch (error) {
       this.deps.logger?.error({ err: error, enrollmentIds: claims.map((c) => c.enrollmentId) }, 'step batch failed; every job of it fails');
       throw error;
     } finally {
-      for (let i = 0; i < held.length; i++) workerMetrics.finished();
+      this.deps.observer?.jobsRunning?.(-held.length);
     }
   }
 }

@@ -22,7 +22,7 @@ export function ChartCard({ title, children, note, points }: { title: string; ch
 
 export function DeliveriesChart({ data }: { data: Array<{ adapter: string; sent: number; failed: number; retry: number }> }) {
   return (
-    <ChartCard title="Deliveries per adapter" note="Since this server started: sent, failed and retried provider calls.">
+    <ChartCard title="Deliveries per adapter" note="Since these processes started: sent, failed and retried provider calls.">
       <BarChart data={data}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="adapter" />
@@ -74,7 +74,7 @@ export function LagChart({ history }: { history: Point[] }) {
 
 export function StepsChart({ data }: { data: Array<Record<string, number | string>> }) {
   return (
-    <ChartCard title="Steps by type" note="Steps run since this server started, by step type and execution status.">
+    <ChartCard title="Steps by type" note="Steps run since these processes started, by step type and execution status.">
       <BarChart data={data}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="type" />

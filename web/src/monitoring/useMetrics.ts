@@ -1,4 +1,8 @@
-/** Scrapes `/metrics` every few seconds and keeps a short history, so counters become rates. */
+/**
+ * Reads `/metrics?scope=cluster` every few seconds and keeps a short history, so counters become
+ * rates. The cluster scope adds up every process's counters (in distributed mode the sends happen
+ * on the workers); Prometheus scrapes each process's own `/metrics` instead.
+ */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.ts';
@@ -23,7 +27,7 @@ let lastScrape: { t: number; samples: Sample[] } | null = null;
 export function useMetrics(intervalMs = 3_000) {
   const scrape = useQuery({
     queryKey: ['metrics'],
-    queryFn: async () => parsePrometheus(await api<string>('GET', '/metrics')),
+    queryFn: async () => parsePrometheus(await api<string>('GET', '/metrics?scope=cluster')),
     refetchInterval: intervalMs,
   });
   const [history, setHistory] = useState<Point[]>(kept);

@@ -1,4 +1,4 @@
-/** Operational figures from `GET /metrics`, as charts: deliveries, step rate, lag, backlog, failures. */
+/** Operational figures from `GET /metrics?scope=cluster`, as charts: deliveries, step rate, lag, backlog, failures. */
 import { Loader, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -53,7 +53,7 @@ function Failures({ samples }: { samples: Sample[] }) {
     <Paper withBorder p="md" radius="md">
       <Title order={4}>Failures</Title>
       {rows.length === 0 ? (
-        <Text size="sm" c="dimmed">No failed delivery or step since this server started.</Text>
+        <Text size="sm" c="dimmed">No failed delivery or step since these processes started.</Text>
       ) : (
         <Table fz="sm" aria-label="Failures">
           <Table.Thead>
@@ -93,7 +93,8 @@ export function MonitoringPage() {
     <Stack>
       <Title order={2}>Monitoring</Title>
       <Text size="sm" c="dimmed">
-        Live figures of this server process, read from <code>/metrics</code> every 3 seconds (the same series Prometheus scrapes).
+        Live figures of every Touchpoint process (this server and, in distributed mode, each worker), read from{' '}
+        <code>/metrics?scope=cluster</code> every 3 seconds: the series Prometheus scrapes from each process, added up.
       </Text>
       {!known && <EmptyState title="No Touchpoint metrics yet">This server exposes no touchpoint_* series; upgrade it or check the metrics plugin.</EmptyState>}
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }}>

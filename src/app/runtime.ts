@@ -1,0 +1,69 @@
+/**
+ * The server assembly (`touchpoint serve`, and the tests): the store, the engine with its
+ * inline dispatcher (started unless `worker: false`, e.g. `serve --no-worker` beside distributed
+ * workers), and the HTTP app. The distributed worker (worker.ts) is built from the same parts.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../api/app.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import { openDatabase } from '../db/open.ts';
+import type { MockDelivery } from '../delivery/mock.ts';
+import { systemClock, type Clock } from '../engine/clock.ts';
+import { createEngine, type InlineEngine } from '../engine/engine.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { appParts } from './parts.ts';
+import { routePlugins } from './routes.ts';
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  engine: InlineEngine;
+  app: FastifyInstance;
+  metrics: Metrics;
+  mock?: MockDelivery;
+  close(): Promise<void>;
+  /** Gives back the leases of steps this process is still running (a shutdown past its deadline). */
+  releaseLeases(): Promise<number>;
+}
+
+/** Opens the configured store, logging lost connections (the pool reconnects). */
+export function openStore(config: Config, logger?: Logger): Promise<Db> {
+  return openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    onError: (error) => logger?.warn({ err: error }, 'database connection lost; reconnecting'),
+  });
+}
+
+export async function createRuntime(
+  config: Config,
+  options: { logger?: Logger; clock?: Clock; worker?: boolean; db?: Db } = {},
+): Promise<Runtime> {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const db = options.db ?? (await openStore(config, logger));
+  const parts = appParts(config, logger);
+  const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
+  const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
+  parts.watch(db, clock);
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText });
+  const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
+  if (options.worker ?? true) engine.dispatcher.start();
+  return {
+    config,
+    db,
+    engine,
+    app,
+    metrics: parts.metrics,
+    mock,
+    close: async () => {
+      // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
+      await Promise.all([app.close(), engine.dispatcher.stop()]);
+      await parts.close();
+      if (!options.db) await db.close();
+    },
+    releaseLeases: () => engine.dispatcher.releaseHeld(),
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * The port the engine reports its figures through. It lives in telemetry, below the engine: the
+ * engine calls it, the metrics module implements it, and neither reaches up into the other.
+ */
+/** Figures the engine reports; `createMetrics` (metrics.ts) turns them into Prometheus metrics. */
+export interface EngineObserver {
+  delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted'): void;
+  stepExecuted?(type: string, status: string, seconds: number): void;
+  schedulerLag?(seconds: number): void;
+  /** An enrollment reached the cap of consecutive failed attempts and is now `failed`. */
+  enrollmentFailed?(reason: 'step_error'): void;
+  /** The distributed dispatcher enqueued this many claims as jobs. */
+  dispatched?(count: number): void;
+  /** This process became (true) or stopped being (false) the dispatcher leader. */
+  leadership?(leader: boolean): void;
+  /** A worker started (`delta` > 0) or finished (< 0) running this many jobs. */
+  jobsRunning?(delta: number): void;
+}
