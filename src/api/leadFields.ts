@@ -4,25 +4,16 @@
  * written without one), time zones checked against IANA. The JSON routes and the CSV import
  * share these rules, so a lead is the same whichever way it came in.
  */
-import { parsePhoneNumberFromString, type CountryCode, getCountries } from 'libphonenumber-js';
+import { type CountryCode, getCountries } from 'libphonenumber-js';
 import { z } from 'zod';
-import { isValidZone } from '../core/definition.ts';
+import { isValidZone, normaliseEmail, normalisePhone } from '../core/contact.ts';
 import { LEAD_STATUSES } from '../core/leadStatus.ts';
 import type { LeadRecord } from '../db/leads.ts';
 import { id, iso, isoTime } from './wire.ts';
 
 export const COUNTRIES = getCountries() as [CountryCode, ...CountryCode[]];
-export const DEFAULT_COUNTRY: CountryCode = 'US';
-
-export function normaliseEmail(value: string): string | undefined {
-  const email = value.trim().toLowerCase();
-  return z.email().safeParse(email).success && email.length <= 320 ? email : undefined;
-}
-
-export function normalisePhone(value: string, country: CountryCode = DEFAULT_COUNTRY): string | undefined {
-  const phone = parsePhoneNumberFromString(value.trim(), country);
-  return phone?.isValid() ? phone.number : undefined;
-}
+// The rules themselves live in the core, where the dashboard reads them too.
+export { DEFAULT_COUNTRY, normaliseEmail, normalisePhone } from '../core/contact.ts';
 
 const text = (max: number) => z.string().trim().max(max);
 const emailField = z

@@ -8,8 +8,9 @@
  * - schedule: the local-time window in which delivery steps and task creation may happen.
  * - quiet hours: a local-time range in which some channels (default `sms`, `voice`) never fire.
  */
-import { Duration, IANAZone } from 'luxon';
+import { Duration } from 'luxon';
 import { z } from 'zod';
+import { isValidZone } from './contact.ts';
 import { EVENT_TYPES } from './events.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -30,24 +31,8 @@ export const STEP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const LOCAL_TIME_PATTERN = /^(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
 export const LOCAL_DATE_PATTERN = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
 
-/**
- * Whether a zone is known, remembered per name. luxon's `IANAZone.isValidZone` builds an
- * `Intl.DateTimeFormat` on every call, which cost more than all the zone math of enrolling a
- * lead; a name's validity never changes while the process runs. Names come from lead data
- * (CSV imports, CRMs), so the memo is bounded: when full it starts over.
- */
-const zoneValidity = new Map<string, boolean>();
-export const MAX_REMEMBERED_ZONES = 2_000;
-
-export function isValidZone(zone: string): boolean {
-  let valid = zoneValidity.get(zone);
-  if (valid === undefined) {
-    valid = IANAZone.isValidZone(zone);
-    if (zoneValidity.size >= MAX_REMEMBERED_ZONES) zoneValidity.clear();
-    zoneValidity.set(zone, valid);
-  }
-  return valid;
-}
+// The zone rule lives with the other contact rules, which the dashboard loads without zod.
+export { isValidZone, MAX_REMEMBERED_ZONES } from './contact.ts';
 
 /** The longest a wait or a branch's `within` may last: nothing in outreach waits longer. */
 export const MAX_DURATION = 'P10Y';

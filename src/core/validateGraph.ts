@@ -5,6 +5,7 @@
  */
 import { Duration } from 'luxon';
 import { isIsoDuration, MIN_LOOP_PAUSE_MS, type SequenceDefinition, type StepType } from './definition.ts';
+import { stepEdges } from './graph.ts';
 import { isRecord, listOf, own, problem, quote, type Problem } from './validateFormat.ts';
 import { isStepId, isStepType } from './validateSteps.ts';
 
@@ -75,13 +76,9 @@ export function toStepNode(raw: unknown, index: number): StepNode | undefined {
   return node;
 }
 
-/** Where a step can go next: array order unless `end` or `next`; a branch only to then/else. */
+/** Where a step can go next (graph.ts, which the dashboard draws too). */
 function targets(node: StepNode, nodes: readonly StepNode[]): string[] {
-  if (node.type === 'end') return [];
-  if (node.type === 'branch') return [node.then ?? '', node.else ?? ''];
-  const following = node.next ?? nodes[node.index + 1]?.id;
-  const onward = following === undefined ? [] : [following];
-  return node.type === 'task' ? [...node.routes.map(([, target]) => target), ...onward] : onward;
+  return stepEdges(node, nodes[node.index + 1]?.id).map((edge) => edge.to);
 }
 
 export function successorIndexes(nodes: readonly StepNode[]): number[][] {

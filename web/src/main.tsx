@@ -1,3 +1,4 @@
+import './zodConfig.ts';
 import '@mantine/core/styles.css';
 import '@xyflow/react/dist/style.css';
 import { MantineProvider, createTheme } from '@mantine/core';

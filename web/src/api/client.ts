@@ -97,17 +97,3 @@ export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, bo
 export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body ?? {});
 export const patch = <T>(path: string, body?: unknown) => api<T>('PATCH', path, body ?? {});
 export const del = <T>(path: string) => api<T>('DELETE', path);
-
-/** The items of a paged answer, whichever envelope key the route uses. */
-export function itemsOf<T>(page: unknown): T[] {
-  if (Array.isArray(page)) return page as T[];
-  const p = page as Record<string, unknown> | undefined;
-  for (const key of ['items', 'data', 'leads', 'sequences', 'tasks', 'enrollments', 'results']) {
-    if (Array.isArray(p?.[key])) return p[key] as T[];
-  }
-  return [];
-}
-export function nextCursorOf(page: unknown): string | null {
-  const p = page as { nextCursor?: string | null; next?: string | null; cursor?: string | null } | undefined;
-  return p?.nextCursor ?? p?.next ?? null;
-}

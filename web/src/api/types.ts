@@ -1,146 +1,97 @@
 /**
- * The wire shapes the dashboard reads, mirrored from the API's zod schemas (src/api/*.ts).
- * Fields the dashboard can live without are optional, so an older server still renders.
+ * The wire shapes the dashboard reads, named for the pages. None is written by hand: each is
+ * an alias of schema.gen.ts, which `npm run gen:api` generates from the API's OpenAPI document
+ * (itself built from the zod schemas in src/api), so a schema change that the dashboard does
+ * not follow fails `npx tsc --noEmit -p web`. The one shape the OpenAPI document leaves open,
+ * the sequence definition (validated by src/core, not by the route's schema, so that every
+ * problem comes back with its JSON path), is typed from src/core/definition.ts instead.
  */
-export type Role = 'viewer' | 'operator' | 'admin';
+import type { SequenceDefinitionInput, StepType } from '../../../src/core/definition.ts';
+import type { components, paths } from './schema.gen.ts';
 
-export interface Me {
-  workspace: { id: string; name: string; timezone?: string };
-  role: Role;
-  token: { id: string; name: string };
-}
+type Schemas = components['schemas'];
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type JsonOf<R> = R extends { content: { 'application/json': infer Body } } ? Body : never;
 
+/** The JSON body of a route's successful answer (200, or 201 for a creation). */
+export type Answer<P extends keyof paths, M extends Method> = paths[P][M] extends { responses: infer R }
+  ? R extends { 200: infer Ok }
+    ? JsonOf<Ok>
+    : R extends { 201: infer Created }
+      ? JsonOf<Created>
+      : never
+  : never;
+
+/** The JSON body a route takes; pages check what they send with `satisfies Body<…>`. */
+export type Body<P extends keyof paths, M extends Method> = paths[P][M] extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
+
+export type Me = Answer<'/api/me', 'get'>;
+export type Role = Me['role'];
+
+/** The envelope of every paged list: `items`, and the cursor of the next page or null. */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
+export type Lead = Schemas['Lead'];
 /** A lead's lifecycle, lowest to highest (src/core/leadStatus.ts): set by what happens, never typed in. */
-export type LeadStatus = 'new' | 'contacted' | 'replied' | 'bounced' | 'opted_out' | 'converted';
+export type LeadStatus = Lead['status'];
 
-export interface Lead {
-  id: string;
-  email?: string | null;
-  phone?: string | null;
-  timezone?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  company?: string | null;
-  title?: string | null;
-  status: LeadStatus;
-  customFields?: Record<string, unknown>;
-  createdAt: string;
-  updatedAt?: string;
-}
+/** `POST /api/leads/{id}/convert`: the lead, and the enrollments the conversion ended. */
+export type ConvertLeadResult = Answer<'/api/leads/{id}/convert', 'post'>;
+/** `POST /api/leads/import`. */
+export type ImportResult = Answer<'/api/leads/import', 'post'>;
 
-/** `POST /api/leads/{id}/convert` (src/api/leads.ts). */
-export interface ConvertLeadResult {
-  lead: Lead;
-  /** Enrollments the conversion ended (their exitOn lists `converted`). */
-  exited: string[];
-}
+export type Enrollment = Schemas['Enrollment'];
+export type EnrollmentStatus = Enrollment['status'];
+export type LeadSummary = Enrollment['lead'];
+export type EnrollResult = Answer<'/api/sequences/{id}/enrollments', 'post'>;
 
-/** `POST /api/leads/import` (src/api/leadImport.ts). */
-export interface ImportResult {
-  rows: number;
-  imported: number;
-  duplicates: number;
-  failed: number;
-  errors: Array<{ line: number; field?: string; message: string }>;
-  leadIds: string[];
-  dryRun: boolean;
-}
+/** `data` holds the kind's own fields. */
+export type TimelineItem = Schemas['TimelineItem'];
 
-export type EnrollmentStatus = 'active' | 'paused' | 'waiting' | 'completed' | 'cancelled' | 'converted' | 'exited' | 'failed';
+/** A sequence as lists show it. */
+export type Sequence = Schemas['Sequence'];
+/** One sequence with its current definition (`GET /api/sequences/{id}`, and what saving answers). */
+export type SequenceDetail = Answer<'/api/sequences/{id}', 'get'>;
+export type SequenceStatus = Sequence['status'];
+export type SequenceStats = Answer<'/api/sequences/{id}/stats', 'get'>;
+export type SequenceVersion = Schemas['SequenceVersion'];
+export type SequenceVersionDetail = Answer<'/api/sequences/{id}/versions/{version}', 'get'>;
 
-export interface LeadSummary {
-  id: string;
-  email: string | null;
-  phone: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  company: string | null;
-}
-
-/** `enrollmentSchema` in src/api/enrollmentWire.ts. */
-export interface Enrollment {
-  id: string;
-  sequenceId: string;
-  sequenceName: string;
-  sequenceVersion: number;
-  lead: LeadSummary;
-  status: EnrollmentStatus;
-  statusReason: string | null;
-  waitingFor: 'task' | 'branch' | null;
-  currentStep: { id: string; type: string; name: string | null; title: string | null; outcomes: string[] | null } | null;
-  /** When the engine next looks at it; null when paused or finished. */
-  nextRunAt: string | null;
-  enrolledAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-}
-
-export interface EnrollResult {
-  enrolled: Array<{ leadId: string; enrollmentId: string }>;
-  skipped: Array<{ leadId: string; reason: string; message: string }>;
-}
-
-/** `timelineItemSchema` in src/api/timeline.ts; `data` holds the kind's own fields. */
-export interface TimelineItem {
-  id: string;
-  kind: 'execution' | 'event' | 'activity' | 'change';
-  at: string;
-  enrollmentId: string | null;
-  channel: string | null;
-  summary: string;
-  data: Record<string, unknown>;
-}
-
-export type SequenceStatus = 'draft' | 'active' | 'paused' | 'archived';
-
-export interface Sequence {
-  id: string;
-  name: string;
-  status: SequenceStatus;
-  currentVersion?: number;
-  version?: number;
-  definition?: SequenceDefinition;
-  versions?: Array<{ version: number; createdAt: string }>;
-  stats?: { enrollments?: Record<string, number>; [key: string]: unknown };
-  enrollmentCounts?: Record<string, number>;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
+/**
+ * A step as the editor holds it. A draft is often invalid while someone types (a branch
+ * without `then` yet), so its fields stay open; the server's validation names what is wrong.
+ */
 export interface Step {
   id: string;
-  type: 'email' | 'sms' | 'voice' | 'wait' | 'branch' | 'task' | 'end';
+  type: StepType;
   name?: string;
   next?: string;
   [key: string]: unknown;
 }
 
-export interface SequenceDefinition {
-  name: string;
-  description?: string;
-  steps: Step[];
-  [key: string]: unknown;
-}
+/** The document as a person writes it (before defaults), with the editor's open steps. */
+export type SequenceDefinition = Omit<SequenceDefinitionInput, 'steps'> & { steps: Step[] };
 
-export interface Problem {
-  path: string;
-  message: string;
-  stepId?: string;
-  code?: string;
-}
-
-export interface PreviewEntry {
-  at: string;
-  stepId: string | null;
-  type: string | null;
-  action: string;
-  detail: string;
-}
+export type Problem = Schemas['DefinitionProblem'];
+export type Validation = Answer<'/api/sequences/validate', 'post'>;
+export type Preview = Answer<'/api/sequences/{id}/preview', 'post'>;
+export type PreviewEntry = Preview['entries'][number];
+/** `GET /api/executions`: recent executions with their lead and sequence (the Monitoring page's failures). */
+export type RecentExecution = Answer<'/api/executions', 'get'>['items'][number];
 
 /** The tasks inbox lists enrollments waiting for an operator. */
 export type Task = Enrollment;
+
+/** Fails to compile when a paged route stops answering `Page<its item>`. */
+type Holds<T extends true> = T;
+type PagedAs<P extends keyof paths, Item> = Answer<P, 'get'> extends Page<Item> ? (Page<Item> extends Answer<P, 'get'> ? true : false) : false;
+export type PagedRoutesAnswerPages = [
+  Holds<PagedAs<'/api/leads', Lead>>,
+  Holds<PagedAs<'/api/sequences', Sequence>>,
+  Holds<PagedAs<'/api/sequences/{id}/enrollments', Enrollment>>,
+  Holds<PagedAs<'/api/leads/{id}/timeline', TimelineItem>>,
+  Holds<PagedAs<'/api/tasks', Task>>,
+];

@@ -3,7 +3,7 @@ import { Alert, Button, Group, Modal, Select, Stack, Table, Text } from '@mantin
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post } from '../api/client.ts';
-import type { EnrollResult, Page, Sequence } from '../api/types.ts';
+import type { Body, EnrollResult, Page, Sequence } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Link } from '../router.tsx';
 
@@ -16,7 +16,7 @@ export function BulkEnroll({ leadIds, opened, onClose }: { leadIds: string[]; op
     enabled: opened,
   });
   const enroll = useMutation({
-    mutationFn: () => post<EnrollResult>(`/api/sequences/${sequenceId}/enrollments`, { leadIds }),
+    mutationFn: () => post<EnrollResult>(`/api/sequences/${sequenceId}/enrollments`, { leadIds } satisfies Body<'/api/sequences/{id}/enrollments', 'post'>),
     onSuccess: () => client.invalidateQueries(),
   });
   const active = (sequences.data?.items ?? []).filter((s) => s.status === 'active');

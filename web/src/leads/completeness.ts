@@ -1,17 +1,9 @@
-/** Whether a lead has what the channels need: an email, an E.164 phone, a known time zone. */
+/**
+ * Whether a lead has what the channels need: an email, an E.164 phone, a known time zone,
+ * judged by the rules the API normalises with (src/core/contact.ts), not a copy of them.
+ */
+import { isValidZone, normaliseEmail, normalisePhone } from '../../../src/core/contact.ts';
 import type { Lead } from '../api/types.ts';
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
-
-export function isValidZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface Completeness {
   score: number;
@@ -21,9 +13,10 @@ export interface Completeness {
 export function completeness(lead: Pick<Lead, 'email' | 'phone' | 'timezone'>): Completeness {
   const missing: string[] = [];
   if (!lead.email) missing.push('email missing');
-  else if (!EMAIL.test(lead.email)) missing.push('email invalid');
+  else if (normaliseEmail(lead.email) === undefined) missing.push('email invalid');
   if (!lead.phone) missing.push('phone missing');
-  else if (!E164.test(lead.phone)) missing.push('phone not E.164');
+  // Stored numbers are E.164 already; one that is not, or that is no valid number, is flagged.
+  else if (normalisePhone(lead.phone) !== lead.phone) missing.push('phone not E.164');
   if (!lead.timezone) missing.push('time zone missing');
   else if (!isValidZone(lead.timezone)) missing.push('time zone unknown');
   return { score: 3 - missing.length, missing };

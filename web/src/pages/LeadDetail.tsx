@@ -1,7 +1,7 @@
 import { Button, Grid, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, itemsOf, post } from '../api/client.ts';
-import type { ConvertLeadResult, Enrollment, Lead } from '../api/types.ts';
+import { get, post } from '../api/client.ts';
+import type { Answer, ConvertLeadResult, Lead } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -35,7 +35,7 @@ export function LeadDetailPage({ id }: { id: string }) {
   });
   const enrollments = useQuery({
     queryKey: ['lead', id, 'enrollments'],
-    queryFn: async () => itemsOf<Enrollment>(await get<unknown>(`/api/leads/${id}/sequences`)),
+    queryFn: async () => (await get<Answer<'/api/leads/{id}/sequences', 'get'>>(`/api/leads/${id}/sequences`)).items,
     refetchInterval: 2_000,
   });
   if (lead.isLoading) return <Loader aria-label="Loading the lead" />;

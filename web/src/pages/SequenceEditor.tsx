@@ -3,7 +3,7 @@ import { Badge, Button, Grid, Group, Loader, Stack, Tabs, Text, TextInput, Texta
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get } from '../api/client.ts';
-import type { Sequence, SequenceDefinition } from '../api/types.ts';
+import type { SequenceDefinition, SequenceDetail } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { statusColor } from '../components/format.ts';
@@ -20,7 +20,7 @@ import { useSequenceDraft } from '../sequences/useSequenceDraft.ts';
 
 export function SequenceEditorPage({ id }: { id: string }) {
   const isNew = id === 'new';
-  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<Sequence>(`/api/sequences/${id}`), enabled: !isNew });
+  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew });
   if (!isNew && sequence.isLoading) return <Loader aria-label="Loading the sequence" />;
   if (!isNew && (sequence.error || !sequence.data)) {
     return (
@@ -36,7 +36,7 @@ export function SequenceEditorPage({ id }: { id: string }) {
   return <Editor key={`${id}:${data?.currentVersion ?? 0}`} sequence={data} initial={initial} />;
 }
 
-function Editor({ sequence, initial }: { sequence: Sequence | undefined; initial: SequenceDefinition }) {
+function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; initial: SequenceDefinition }) {
   const auth = useAuth();
   const readOnly = !auth.can('admin');
   const draft = useSequenceDraft(initial);

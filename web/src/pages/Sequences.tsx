@@ -1,13 +1,12 @@
 import { Badge, Button, Group, ScrollArea, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { get } from '../api/client.ts';
-import type { Page, Sequence } from '../api/types.ts';
+import type { Page, Sequence, SequenceStats as SequenceStatsAnswer } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
 import { Link, navigate } from '../router.tsx';
-import type { SequenceStatsAnswer } from '../sequences/Stats.tsx';
 
 function StatsCell({ id }: { id: string }) {
   const stats = useQuery({ queryKey: ['sequence', id, 'stats'], queryFn: () => get<SequenceStatsAnswer>(`/api/sequences/${id}/stats`) });

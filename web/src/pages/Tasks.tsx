@@ -1,8 +1,8 @@
 /** The operator's inbox: tasks and outcome branches waiting for a person, each with one-click outcomes. */
 import { Badge, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, itemsOf } from '../api/client.ts';
-import type { Task } from '../api/types.ts';
+import { get } from '../api/client.ts';
+import type { Page, Task } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -54,7 +54,7 @@ function TaskRow({ task }: { task: Task }) {
 export function TasksPage() {
   const tasks = useQuery({
     queryKey: ['tasks'],
-    queryFn: async () => itemsOf<Task>(await get<unknown>('/api/tasks', { limit: 200 })),
+    queryFn: async () => (await get<Page<Task>>('/api/tasks', { limit: 200 })).items,
     refetchInterval: 3_000,
   });
   return (

@@ -7,13 +7,13 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post } from '../api/client.ts';
-import type { Lead, Page, PreviewEntry, Sequence } from '../api/types.ts';
+import { EVENT_TYPES, type EventType } from '../../../src/core/events.ts';
+import type { Body, Lead, Page, Preview, Sequence } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName } from '../components/format.ts';
-import { EVENT_TYPES } from './StepForm.tsx';
 
 interface Hypothetical {
-  type: string;
+  type: EventType;
   hours: number;
   step: string;
   outcome: string;
@@ -30,8 +30,8 @@ export function SequencePreview({ sequence }: { sequence: Sequence }) {
   const run = useMutation({
     mutationFn: () => {
       const start = new Date();
-      return post<{ entries: PreviewEntry[] }>(`/api/sequences/${sequence.id}/preview`, {
-        leadId,
+      return post<Preview>(`/api/sequences/${sequence.id}/preview`, {
+        leadId: leadId ?? undefined,
         version: version ? Number(version) : undefined,
         start: start.toISOString(),
         events: events.map((e) => ({
@@ -40,7 +40,7 @@ export function SequencePreview({ sequence }: { sequence: Sequence }) {
           step: e.step || undefined,
           outcome: e.outcome || undefined,
         })),
-      });
+      } satisfies Body<'/api/sequences/{id}/preview', 'post'>);
     },
   });
   const versions = Array.from({ length: sequence.currentVersion ?? 1 }, (_, i) => String(i + 1));
@@ -68,7 +68,7 @@ export function SequencePreview({ sequence }: { sequence: Sequence }) {
           {events.length === 0 && <Text size="sm" c="dimmed">None: the lead never opens, replies or answers. Add events to see the other branches.</Text>}
           {events.map((e, i) => (
             <Group key={i} gap="xs" align="flex-end" wrap="wrap">
-              <Select label="Event" data={EVENT_TYPES} value={e.type} onChange={(v) => update(i, { type: v ?? e.type })} w={190} allowDeselect={false} />
+              <Select label="Event" data={EVENT_TYPES} value={e.type} onChange={(v) => update(i, { type: (v as EventType | null) ?? e.type })} w={190} allowDeselect={false} />
               <NumberInput label="Hours after start" value={e.hours} min={0} onChange={(v) => update(i, { hours: Number(v) || 0 })} w={140} />
               <TextInput label="Step (optional)" value={e.step} onChange={(ev) => update(i, { step: ev.currentTarget.value })} w={130} />
               <TextInput label="Outcome (manual.outcome)" value={e.outcome} onChange={(ev) => update(i, { outcome: ev.currentTarget.value })} w={170} />

@@ -2,7 +2,7 @@
 import { Button, Group, Stack } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { patch, post, put } from '../api/client.ts';
-import type { Sequence, SequenceDefinition, SequenceStatus } from '../api/types.ts';
+import type { Body, Sequence, SequenceDefinition, SequenceDetail, SequenceStatus } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { navigate } from '../router.tsx';
 
@@ -23,7 +23,7 @@ interface Props {
 export function SequenceActions({ sequence, definition, canSave, readOnly }: Props) {
   const client = useQueryClient();
   const save = useMutation({
-    mutationFn: () => (sequence ? put<Sequence>(`/api/sequences/${sequence.id}`, definition) : post<Sequence>('/api/sequences', definition)),
+    mutationFn: () => (sequence ? put<SequenceDetail>(`/api/sequences/${sequence.id}`, definition) : post<SequenceDetail>('/api/sequences', definition)),
     onSuccess: (saved) => {
       client.setQueryData(['sequence', saved.id], saved);
       void client.invalidateQueries({ queryKey: ['sequences'] });
@@ -31,7 +31,7 @@ export function SequenceActions({ sequence, definition, canSave, readOnly }: Pro
     },
   });
   const move = useMutation({
-    mutationFn: (status: SequenceStatus) => patch<Sequence>(`/api/sequences/${sequence!.id}`, { status }),
+    mutationFn: (status: SequenceStatus) => patch<SequenceDetail>(`/api/sequences/${sequence!.id}`, { status } satisfies Body<'/api/sequences/{id}', 'patch'>),
     onSuccess: (saved) => {
       client.setQueryData(['sequence', saved.id], saved);
       void client.invalidateQueries({ queryKey: ['sequences'] });

@@ -3,16 +3,11 @@ import { Badge, Group, ScrollArea, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { get } from '../api/client.ts';
+import type { SequenceStats as SequenceStatsAnswer } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { statusColor } from '../components/format.ts';
 
 const COLUMNS = ['executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
-type StepStats = { stepId: string; type: string | null } & Record<(typeof COLUMNS)[number], number>;
-export interface SequenceStatsAnswer {
-  sequenceId: string;
-  steps: StepStats[];
-  enrollments: Record<string, number>;
-}
 
 export function SequenceStats({ sequenceId }: { sequenceId: string }) {
   const stats = useQuery({

@@ -1,12 +1,11 @@
 /** A structured form for one step, by type; edits go straight into the definition. */
 import { Alert, Button, Group, Paper, SegmentedControl, Select, Stack, Switch, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { leadConditionSchema } from '../../../src/core/definition.ts';
+import { EVENT_TYPES } from '../../../src/core/events.ts';
 import type { Problem, Step } from '../api/types.ts';
 
-export const EVENT_TYPES = [
-  'email.delivered', 'email.opened', 'email.clicked', 'email.replied', 'email.bounced', 'email.unsubscribed', 'email.spam_reported',
-  'sms.delivered', 'sms.failed', 'sms.replied', 'sms.opted_out', 'sms.opted_in',
-  'call.answered', 'call.voicemail', 'call.no_answer', 'call.completed', 'manual.outcome',
-];
+/** How a lead condition compares, from the core's schema (as EVENT_TYPES, what a branch can wait for). */
+const CONDITION_OPS = leadConditionSchema.shape.op.options;
 
 interface Props {
   step: Step;
@@ -119,7 +118,7 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
                 <TextInput label="Field" value={when.lead.field} onChange={(e) => set('when', { lead: { ...when.lead!, field: e.currentTarget.value } })} readOnly={readOnly} />
                 <Select
                   label="Test"
-                  data={['eq', 'neq', 'exists', 'missing', 'contains', 'in', 'gt', 'lt']}
+                  data={CONDITION_OPS}
                   value={when.lead.op}
                   onChange={(v) => set('when', { lead: { ...when.lead!, op: v ?? 'exists' } })}
                   readOnly={readOnly}

@@ -6,25 +6,19 @@ import { Badge, Code, Group, Modal, Stack, Text, UnstyledButton } from '@mantine
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get } from '../api/client.ts';
+import type { Page, SequenceVersion, SequenceVersionDetail } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt } from '../components/format.ts';
-
-interface Version {
-  version: number;
-  createdAt: string;
-  enrollments: number;
-  current: boolean;
-}
 
 export function SequenceVersions({ sequenceId }: { sequenceId: string }) {
   const [open, setOpen] = useState<number | null>(null);
   const versions = useQuery({
     queryKey: ['sequence', sequenceId, 'versions'],
-    queryFn: () => get<{ items: Version[] }>(`/api/sequences/${sequenceId}/versions`),
+    queryFn: () => get<Pick<Page<SequenceVersion>, 'items'>>(`/api/sequences/${sequenceId}/versions`),
   });
   const definition = useQuery({
     queryKey: ['sequence', sequenceId, 'version', open],
-    queryFn: () => get<{ version: number; definition: unknown }>(`/api/sequences/${sequenceId}/versions/${open}`),
+    queryFn: () => get<SequenceVersionDetail>(`/api/sequences/${sequenceId}/versions/${open}`),
     enabled: open !== null,
   });
   return (

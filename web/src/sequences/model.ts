@@ -1,33 +1,14 @@
 /** Pure helpers over a sequence definition: edges for the graph, problems per step, new steps. */
+import { STEP_TYPES } from '../../../src/core/definition.ts';
+import { edgesOf as stepGraphEdges, type StepEdge } from '../../../src/core/graph.ts';
 import type { Problem, SequenceDefinition, Step } from '../api/types.ts';
 
-export const STEP_TYPES: Step['type'][] = ['email', 'sms', 'voice', 'wait', 'branch', 'task', 'end'];
+export { STEP_TYPES };
+export type Edge = StepEdge;
 
-export interface Edge {
-  from: string;
-  to: string;
-  label?: string;
-}
-
-/** Where control can go from each step: `next`, a branch's then/else, a task's routes, or the following step. */
+/** Where control can go from each step, as validation sees it (src/core/graph.ts). */
 export function edgesOf(definition: SequenceDefinition): Edge[] {
-  const steps = definition.steps ?? [];
-  const edges: Edge[] = [];
-  steps.forEach((step, i) => {
-    const following = steps[i + 1]?.id;
-    if (step.type === 'branch') {
-      if (typeof step.then === 'string') edges.push({ from: step.id, to: step.then, label: 'then' });
-      if (typeof step.else === 'string') edges.push({ from: step.id, to: step.else, label: 'else' });
-      return;
-    }
-    if (step.type === 'end') return;
-    if (step.type === 'task' && step.routes && typeof step.routes === 'object') {
-      for (const [outcome, to] of Object.entries(step.routes as Record<string, string>)) edges.push({ from: step.id, to, label: outcome });
-    }
-    const next = typeof step.next === 'string' ? step.next : following;
-    if (next) edges.push({ from: step.id, to: next, label: step.next ? 'next' : undefined });
-  });
-  return edges;
+  return stepGraphEdges(definition.steps ?? []);
 }
 
 /** The step index a JSON path such as `$.steps[2].then` points at, if any. */

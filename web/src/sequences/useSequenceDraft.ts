@@ -3,14 +3,8 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { post } from '../api/client.ts';
-import type { Problem, SequenceDefinition } from '../api/types.ts';
+import type { SequenceDefinition, Validation } from '../api/types.ts';
 import { problemsByStep } from './model.ts';
-
-export interface Validation {
-  ok: boolean;
-  problems: Problem[];
-  warnings: Problem[];
-}
 
 export function useSequenceDraft(initial: SequenceDefinition) {
   const [definition, setDefinitionState] = useState<SequenceDefinition>(initial);
