@@ -16,7 +16,7 @@ import { finalChecks, Watch, type Violation } from './invariants.ts';
 import { Prng } from './prng.ts';
 import { NO_FAULTS, SimProvider, type Delivery } from './provider.ts';
 import { defaultShape, drawScenario, type Scenario, type Shape } from './scenario.ts';
-import { ProcessDied, type SimProcess, type SimStore, type Statement } from './store.ts';
+import { ProcessDied, type Breakage, type SimProcess, type SimStore, type Statement } from './store.ts';
 import { World, type WorldState } from './world.ts';
 
 export interface HistoryOptions {
@@ -24,6 +24,9 @@ export interface HistoryOptions {
   quick?: boolean;
   /** Knobs to override (shrinking turns them down); the rest come from the seed. */
   shape?: Partial<Shape>;
+  breakage?: Breakage;
+  /** Let adapters answer a retryable timeout after the provider took the message (a live adapter can). */
+  ambiguousTimeouts?: boolean;
 }
 
 export interface HistoryStats {
@@ -52,7 +55,9 @@ interface Worker {
 
 export async function runHistory(store: SimStore, options: HistoryOptions): Promise<HistoryResult> {
   const shape = { ...defaultShape(options.seed, options.quick ?? false), ...options.shape };
-  const history = new History(store, options.seed, shape, drawScenario(options.seed, shape));
+  const scenario = drawScenario(options.seed, shape);
+  if (options.ambiguousTimeouts) scenario.faults.ambiguousTimeout = 0.03 * shape.faults;
+  const history = new History(store, options.seed, shape, scenario, options.breakage);
   await store.reset();
   return history.run();
 }
@@ -81,6 +86,7 @@ class History {
     readonly seed: number,
     private readonly shape: Shape,
     private readonly scenario: Scenario,
+    private readonly breakage?: Breakage,
   ) {
     this.statementsBefore = store.statements;
     this.random = new Prng(`history:${seed}`);
@@ -169,10 +175,12 @@ class History {
 
   private engine(process: SimProcess, options: { batchSize?: number }): Engine {
     const random = this.random.fork(process.name);
+    const adapters = this.provider.adaptersFor(process);
+    if (this.breakage === 'blind-resend') adapters.ledger = { lookup: async () => ({ kind: 'not_sent' }) };
     return createEngine(
       {
         db: this.store.processDb(process, (s) => this.atStatement(s)),
-        adapters: this.provider.adaptersFor(process),
+        adapters,
         clock: this.clock,
         leaseMs: this.scenario.leaseMs,
         senders: { emailFrom: 'sales@sim.test', smsFrom: '+15550001111', voiceFrom: '+15550001111' },
