@@ -37,10 +37,10 @@ const STARTS = ['2026-03-06T12:00:00Z', '2026-03-27T20:00:00Z', '2026-04-03T10:0
 export function defaultShape(seed: number, quick: boolean): Shape {
   const r = new Prng(`shape:${seed}`);
   return {
-    leads: quick ? r.int(6, 12) : r.int(12, 30),
+    leads: quick ? r.int(4, 8) : r.int(12, 30),
     sequences: r.int(1, 2),
     workers: r.int(2, 3),
-    steps: quick ? r.int(40, 80) : r.int(80, 160),
+    steps: quick ? r.int(25, 45) : r.int(80, 160),
     crash: r.pick([0.002, 0.005, 0.01]),
     interleave: r.pick([0.02, 0.05, 0.1]),
     faults: r.pick([0.5, 1, 2]),
