@@ -30,7 +30,7 @@ describe('deterministic simulation', () => {
     expect(summary.histories).toBe(200);
     expect(summary.crashes).toBeGreaterThan(100);
     expect(summary.deliveries).toBeGreaterThan(1000);
-  });
+  }, 600_000);
 
   it('catches an engine that resends an interrupted send after a crash, within the quick run', async () => {
     const summary = await runSeeds({ from: 1, count: 200, processes: 2, quick: true, breakage: 'blind-resend', stopAtFirst: true });
