@@ -1,0 +1,14 @@
+/** A simulator child process: runs the seeds its parent sends and prints one JSON line per history. */
+import { runInProcess } from './runner.ts';
+import type { Breakage } from './store.ts';
+
+process.once('message', (message: { seeds: number[]; quick?: boolean; breakage?: Breakage; ambiguousTimeouts?: boolean; stopAtFirst?: boolean }) => {
+  const { seeds, ...options } = message;
+  runInProcess(seeds, options, (result) => process.stdout.write(`${JSON.stringify(result)}\n`)).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+});

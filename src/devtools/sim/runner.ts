@@ -1,0 +1,88 @@
+/**
+ * Runs many seeds: split over child processes (one PGlite store each, both cores busy), each
+ * reporting one JSON line per history; the parent adds them up and shrinks the first failure.
+ */
+import { fork } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { runHistory, type HistoryOptions, type HistoryResult } from './history.ts';
+import { SimStore, type Breakage } from './store.ts';
+
+export interface RunOptions {
+  from: number;
+  count: number;
+  processes: number;
+  quick?: boolean;
+  breakage?: Breakage;
+  ambiguousTimeouts?: boolean;
+  /** Stop at the first failing history (every process). */
+  stopAtFirst?: boolean;
+  onResult?: (result: HistoryResult) => void;
+}
+
+export interface RunSummary {
+  histories: number;
+  seconds: number;
+  crashes: number;
+  checks: number;
+  deliveries: number;
+  statements: number;
+  failures: HistoryResult[];
+}
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+export async function runSeeds(options: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const summary: RunSummary = { histories: 0, seconds: 0, crashes: 0, checks: 0, deliveries: 0, statements: 0, failures: [] };
+  const add = (result: HistoryResult) => {
+    summary.histories += 1;
+    summary.crashes += result.stats.crashes;
+    summary.checks += result.stats.checks;
+    summary.deliveries += result.stats.deliveries;
+    summary.statements += result.stats.statements;
+    if (result.violation) summary.failures.push(result);
+    options.onResult?.(result);
+  };
+  const processes = Math.max(1, Math.min(options.processes, options.count));
+  await Promise.all(
+    Array.from({ length: processes }, (_, k) => {
+      const seeds = [];
+      for (let s = options.from + k; s < options.from + options.count; s += processes) seeds.push(s);
+      return runChild(seeds, options, add);
+    }),
+  );
+  summary.failures.sort((a, b) => a.seed - b.seed);
+  summary.seconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+function runChild(seeds: number[], options: RunOptions, add: (r: HistoryResult) => void): Promise<void> {
+  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  child.send({ seeds, quick: options.quick, breakage: options.breakage, ambiguousTimeouts: options.ambiguousTimeouts, stopAtFirst: options.stopAtFirst });
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (line.startsWith('{')) add(JSON.parse(line) as HistoryResult);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulator process exited with ${code}`))));
+  });
+}
+
+/** A child's work: its seeds, one store, one line each. */
+export async function runInProcess(
+  seeds: number[],
+  options: Omit<HistoryOptions, 'seed'> & { stopAtFirst?: boolean },
+  emit: (result: HistoryResult) => void,
+): Promise<void> {
+  const store = await SimStore.open({ breakage: options.breakage });
+  try {
+    for (const seed of seeds) {
+      const result = await runHistory(store, { ...options, seed });
+      emit(result);
+      if (result.violation && options.stopAtFirst) break;
+    }
+  } finally {
+    await store.close();
+  }
+}
