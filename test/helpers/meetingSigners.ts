@@ -13,10 +13,11 @@ export function signCalendly(raw: string, seconds: number, key = CALENDLY_KEY): 
   return { 'calendly-webhook-signature': `t=${seconds},v1=${v1}` };
 }
 
-export function calcomBooking(trigger: string, uid: string, attendee: string, organizer = 'rep@us.test'): string {
+export function calcomBooking(trigger: string, uid: string, attendee: string, createdAt = '2026-03-04T15:00:00.000Z'): string {
+  const organizer = 'rep@us.test';
   return JSON.stringify({
     triggerEvent: trigger,
-    createdAt: '2026-03-04T15:00:00.000Z',
+    createdAt,
     payload: {
       uid,
       title: 'Intro call',

@@ -61,6 +61,34 @@ describe('Cal.com', () => {
   });
 });
 
+test('a branch waiting for meeting.booked takes its then when the booking arrives; a paused enrollment exits too', async () => {
+  const email = `branch-${randomUUID().slice(0, 8)}@acme.test`;
+  const leadId = await kit.addLead({ email, firstName: 'Bo' });
+  const branching = await kit.addSequence({
+    name: `branch ${email}`,
+    ...OPEN,
+    exitOn: ['email.replied'],
+    steps: [
+      { id: 'meeting', type: 'branch', when: { event: 'meeting.booked' }, within: 'P2D', then: 'booked', else: 'nudge' },
+      { id: 'nudge', type: 'wait', duration: 'P1D', next: 'done' },
+      { id: 'booked', type: 'wait', duration: 'P1D' },
+      { id: 'done', type: 'end' },
+    ],
+  });
+  const exiting = await kit.addSequence({ name: `exit ${email}`, ...OPEN, exitOn: ['meeting.booked'], steps: [{ id: 'pause', type: 'wait', duration: 'P3D' }] });
+  const waiting = await kit.enroll(branching, leadId);
+  const paused = await kit.enroll(exiting, leadId);
+  await kit.drain();
+  expect(await kit.enrollment(waiting)).toMatchObject({ status: 'waiting', currentStepId: 'meeting' });
+  expect(await kit.runtime.engine.act({ enrollmentId: paused, action: 'pause', actor: 'test' })).toMatchObject({ ok: true });
+  // Stamped after the enrollment began: a branch sees only what happened since it enrolled.
+  const raw = calcomBooking('BOOKING_CREATED', randomUUID(), email, kit.clock.now().toISOString());
+  expect(await post('/webhooks/calcom', raw, signCalcom(raw))).toMatchObject({ status: 200, body: { recorded: 1 } });
+  await kit.drain();
+  expect(await kit.enrollment(waiting)).toMatchObject({ currentStepId: 'booked' });
+  expect(await kit.enrollment(paused)).toMatchObject({ status: 'exited', statusReason: 'meeting_booked' });
+});
+
 describe('Calendly', () => {
   const invitee = () => `https://api.calendly.com/scheduled_events/EV1/invitees/${randomUUID()}`;
 
