@@ -104,6 +104,10 @@ export const configSchema = z.object({
   TELNYX_PUBLIC_KEY: optionalChecked((v) => base64(v)?.length === 32, 'must be the base64 Ed25519 public key from the Telnyx portal (32 bytes)'),
   TELNYX_MESSAGING_PROFILE_ID: optionalText,
   TELNYX_CONNECTION_ID: optionalText,
+  // Meetings booked (docs/INTEGRATIONS.md): the secret set on the Cal.com webhook, and the
+  // signing key of the Calendly webhook subscription. Unset: the route answers 503.
+  CALCOM_WEBHOOK_SECRET: optionalText,
+  CALENDLY_WEBHOOK_SIGNING_KEY: optionalText,
   VOICE_ORCHESTRATOR_URL: optionalChecked(isHttpUrl, HTTP_URL),
   AI_WRITER_API_KEY: optionalText,
   AI_WRITER_BASE_URL: httpUrl('https://api.openai.com/v1'),
@@ -195,6 +199,8 @@ export const SECRET_KEYS = [
   'DATABASE_URL',
   'REDIS_URL',
   'METRICS_TOKEN',
+  'CALCOM_WEBHOOK_SECRET',
+  'CALENDLY_WEBHOOK_SIGNING_KEY',
 ] as const;
 
 export class ConfigError extends Error {}

@@ -22,6 +22,7 @@ import { sequenceRoutes } from './sequences.ts';
 import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
+import { exportRoutes } from './exports.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
@@ -89,6 +90,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
 
         meRoutes(api);
         tokenRoutes(api, deps.db);
+        exportRoutes(api, deps.db);
         leadRoutes(api, deps.db, deps.engine);
         leadImportRoutes(api, deps.db);
         sequenceRoutes(api, deps.db, deps.engine);

@@ -53,6 +53,7 @@ const EXIT_REASONS: Partial<Record<ExitTrigger, string>> = {
   'email.spam_reported': 'spam_reported',
   'sms.opted_out': 'opted_out',
   converted: 'converted',
+  'meeting.booked': 'meeting_booked',
 };
 
 export function exitReason(trigger: ExitTrigger): string {

@@ -26,6 +26,10 @@ export const EVENT_TYPES = [
   'call.no_answer',
   'call.completed',
   'manual.outcome',
+  // Meetings booked and cancelled in a scheduling tool (Cal.com, Calendly), matched by the
+  // invitee's email: `exitOn: ["meeting.booked"]` ends a sequence without an operator.
+  'meeting.booked',
+  'meeting.cancelled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -38,7 +42,7 @@ export interface InboundEvent {
   /** Deduplication key: the provider's event id, or one derived from stable payload fields. */
   providerEventId: string;
   /** `touchpoint`: our own unsubscribe page; `mock`: outcomes the mock adapters report. */
-  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock';
+  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock' | 'calcom' | 'calendly';
   occurredAt: Date;
   /** The provider's id of the message or call this event is about, when it names one. */
   providerMessageId?: string;

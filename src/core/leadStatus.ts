@@ -41,6 +41,9 @@ export function leadStatusForEvent(type: EventType): LeadStatus | undefined {
     case 'manual.outcome':
     // A reply whose sender the provider's SPF/DKIM verdicts contradict may be forged: it moves nothing.
     case 'email.reply_unverified':
+    // A meeting is on the timeline and in exit rules; the lifecycle's ranks have no step for it yet.
+    case 'meeting.booked':
+    case 'meeting.cancelled':
       return undefined;
     default: {
       const unreachable: never = type;

@@ -26,7 +26,17 @@ import { translateTelnyxEvent } from './telnyx.ts';
 import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
 import { storableEvent } from './storable.ts';
 import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
-import { checkSignatureHeaders, type SignatureScheme, verifyBasicAuth, verifySendGridSignature, verifyTelnyxSignature } from './verify.ts';
+import {
+  checkSignatureHeaders,
+  type SignatureScheme,
+  verifyBasicAuth,
+  verifyCalcomSignature,
+  verifyCalendlySignature,
+  verifySendGridSignature,
+  verifyTelnyxSignature,
+} from './verify.ts';
+import { translateCalcomEvent } from './calcom.ts';
+import { translateCalendlyEvent } from './calendly.ts';
 
 /** How a route is authenticated: from its headers before the body is read, then (if signed) from the body. */
 interface Auth {
@@ -69,6 +79,21 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
         ? verifyBasicAuth({ header: header(request, 'authorization'), user: config.POSTMARK_WEBHOOK_USER, password: config.POSTMARK_WEBHOOK_PASSWORD })
         : { ok: false, reason: 'unconfigured', setting: 'POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD' },
   };
+  // Meetings (HMAC over the body): the header's shape is judged first, the digest once the body is read.
+  const calcom: Auth = {
+    headers: (request) => {
+      if (!config.CALCOM_WEBHOOK_SECRET) return { ok: false, reason: 'unconfigured', setting: 'CALCOM_WEBHOOK_SECRET' };
+      const signature = header(request, 'x-cal-signature-256');
+      if (!signature?.trim()) return { ok: false, reason: 'missing_headers' };
+      return /^[0-9a-f]{64}$/i.test(signature.trim()) ? { ok: true } : { ok: false, reason: 'bad_signature' };
+    },
+    body: (request, raw) => verifyCalcomSignature({ secret: config.CALCOM_WEBHOOK_SECRET ?? '', signature: header(request, 'x-cal-signature-256'), rawBody: raw }),
+  };
+  const calendlyCheck = (request: FastifyRequest, raw?: Buffer): Check =>
+    config.CALENDLY_WEBHOOK_SIGNING_KEY
+      ? verifyCalendlySignature({ signingKey: config.CALENDLY_WEBHOOK_SIGNING_KEY, header: header(request, 'calendly-webhook-signature'), rawBody: raw, now: clock.now() })
+      : { ok: false, reason: 'unconfigured', setting: 'CALENDLY_WEBHOOK_SIGNING_KEY' };
+  const calendly: Auth = { headers: (request) => calendlyCheck(request), body: (request, raw) => calendlyCheck(request, raw) };
   const telnyx = signed('telnyx', config.TELNYX_PUBLIC_KEY, 'TELNYX_PUBLIC_KEY', 'telnyx-signature-ed25519', 'telnyx-timestamp');
 
   return async (app) => {
@@ -151,6 +176,9 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
         ...events,
         after: callFlow ? (_request, raw) => driveCall(callFlow, raw) : undefined,
       });
+
+      route('/webhooks/calcom', calcom, (_r, raw) => withJson(raw, (body) => translateCalcomEvent(body, { now: now() })), events);
+      route('/webhooks/calendly', calendly, (_r, raw) => withJson(raw, (body) => translateCalendlyEvent(body, { now: now() })), events);
 
       registerUnsubscribeRoutes(scope, { db: deps.db, engine: deps.engine, tokens: unsubscribeTokens(config), logger: deps.logger });
     });

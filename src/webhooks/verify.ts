@@ -3,7 +3,7 @@
  * (providers.md §1, §2, §5). Every function is total: any input, however malformed, yields a
  * `VerifyResult`, because a throw here would turn a forged request into a 500 and a retry loop.
  */
-import { createHash, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 
 export type VerifyFailure =
   | 'missing_headers'
@@ -182,4 +182,66 @@ export function checkSignatureHeaders(input: Omit<SignedRequest, 'rawBody'> & { 
   if (!sig) return fail('bad_signature');
   const shaped = scheme === 'telnyx' ? sig.length === 64 : sig.length >= 8 && sig.length <= 72 && sig[0] === 0x30;
   return shaped ? OK : fail('bad_signature');
+}
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/i;
+
+/** HMAC-SHA256 of `parts` under `secret`, compared in constant time with a hex digest. */
+function sameHmac(secret: string, parts: Buffer[], hex: string): boolean {
+  if (!HEX_SHA256.test(hex)) return false;
+  const hmac = createHmac('sha256', secret);
+  for (const part of parts) hmac.update(part);
+  return timingSafeEqual(hmac.digest(), Buffer.from(hex, 'hex'));
+}
+
+/**
+ * Cal.com: hex HMAC-SHA256 of the raw body under the webhook's secret (`X-Cal-Signature-256`).
+ * Cal.com signs no timestamp, so there is nothing to judge freshness by; a replay can only repeat
+ * a booking we already hold, which the dedupe key (booking uid + trigger) absorbs.
+ */
+export function verifyCalcomSignature(input: { secret: string; signature: string | undefined; rawBody: Buffer }): VerifyResult {
+  const { secret, signature, rawBody } = (input ?? {}) as Partial<typeof input>;
+  if (!present(signature)) return fail('missing_headers');
+  if (typeof secret !== 'string' || secret === '') return fail('bad_key');
+  if (!isBytes(rawBody)) return fail('bad_signature');
+  return sameHmac(secret, [rawBody], signature.trim()) ? OK : fail('bad_signature');
+}
+
+/** Calendly's header `t=<unix seconds>,v1=<hex>`; undefined when it is not of that shape. */
+export function parseCalendlySignature(header: string | undefined): { t: string; v1: string } | undefined {
+  if (!present(header)) return undefined;
+  const fields = new Map<string, string>();
+  for (const part of header.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const t = fields.get('t');
+  const v1 = fields.get('v1');
+  return t && v1 ? { t, v1 } : undefined;
+}
+
+/** Calendly's documented replay window is three minutes. */
+export const CALENDLY_TOLERANCE_SECONDS = 180;
+
+/**
+ * Calendly: `Calendly-Webhook-Signature: t=…,v1=…`, hex HMAC-SHA256 of `t + "." + rawBody`
+ * under the subscription's signing key; `t` must be within the tolerance of now.
+ * Without `rawBody`, only what the header can show is judged (the front door's check).
+ */
+export function verifyCalendlySignature(input: {
+  signingKey: string;
+  header: string | undefined;
+  rawBody?: Buffer;
+  now: Date;
+  toleranceSeconds?: number;
+}): VerifyResult {
+  const { signingKey, header, rawBody, now, toleranceSeconds } = (input ?? {}) as Partial<typeof input>;
+  const parsed = parseCalendlySignature(header);
+  if (!parsed) return fail('missing_headers');
+  if (typeof signingKey !== 'string' || signingKey === '') return fail('bad_key');
+  if (!isFresh(parsed.t, now, toleranceSeconds ?? CALENDLY_TOLERANCE_SECONDS)) return fail('stale_timestamp');
+  if (!HEX_SHA256.test(parsed.v1)) return fail('bad_signature');
+  if (rawBody === undefined) return OK;
+  if (!isBytes(rawBody)) return fail('bad_signature');
+  return sameHmac(signingKey, [Buffer.from(`${parsed.t.trim()}.`, 'utf8'), rawBody], parsed.v1) ? OK : fail('bad_signature');
 }

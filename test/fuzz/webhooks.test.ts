@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { OPEN, startLiveKit, type LiveKit } from '../live/liveKit.ts';
+import { CALCOM_SECRET, CALENDLY_KEY, signCalcom, signCalendly } from '../helpers/meetingSigners.ts';
 import { fuzzOptions, HOSTILE_JSON_TEXTS, headerSafe, hostileHeaders, hostileJsonText, nearMiss } from './adversarial.ts';
 
 interface Ids {
@@ -126,6 +127,63 @@ function telnyxBodies(ids: Ids) {
   return fc.oneof({ weight: 4, arbitrary: event.map((e) => JSON.stringify(e)) }, { weight: 1, arbitrary: hostileJsonText });
 }
 
+const isoOrJunk = fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), nearMiss, fc.jsonValue());
+
+/** Cal.com booking triggers with the lead's email, near misses and junk in every field. */
+function calcomBodies(ids: Ids) {
+  const attendee = fc.record({ email: fc.oneof(fc.constant(ids.email), fc.emailAddress(), nearMiss, fc.jsonValue()), name: fc.jsonValue() }, { requiredKeys: [] });
+  const body = fc.record(
+    {
+      triggerEvent: fc.oneof(fc.constantFrom('BOOKING_CREATED', 'BOOKING_RESCHEDULED', 'BOOKING_CANCELLED', 'MEETING_ENDED', 'PING'), fc.jsonValue()),
+      createdAt: isoOrJunk,
+      payload: fc.oneof(
+        fc.record(
+          {
+            uid: fc.oneof(fc.uuid(), nearMiss, fc.jsonValue()),
+            bookingId: fc.oneof(fc.integer(), fc.jsonValue()),
+            title: fc.jsonValue(),
+            startTime: isoOrJunk,
+            endTime: isoOrJunk,
+            organizer: fc.oneof(fc.record({ email: fc.oneof(fc.constant(ids.email), nearMiss) }), fc.jsonValue()),
+            attendees: fc.oneof(fc.array(attendee, { maxLength: 4 }), fc.jsonValue()),
+            cancellationReason: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.oneof({ weight: 4, arbitrary: body.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: hostileJsonText });
+}
+
+/** Calendly invitee.created / invitee.canceled with junk in every field. */
+function calendlyBodies(ids: Ids) {
+  const body = fc.record(
+    {
+      event: fc.oneof(fc.constantFrom('invitee.created', 'invitee.canceled', 'invitee_no_show.created'), fc.jsonValue()),
+      created_at: isoOrJunk,
+      payload: fc.oneof(
+        fc.record(
+          {
+            uri: fc.oneof(fc.webUrl(), nearMiss, fc.jsonValue()),
+            email: fc.oneof(fc.constant(ids.email), fc.emailAddress(), nearMiss, fc.jsonValue()),
+            name: fc.jsonValue(),
+            rescheduled: fc.jsonValue(),
+            scheduled_event: fc.oneof(fc.record({ name: fc.jsonValue(), start_time: isoOrJunk, end_time: isoOrJunk }, { requiredKeys: [] }), fc.jsonValue()),
+            cancellation: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.jsonValue(),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.oneof({ weight: 4, arbitrary: body.map((b) => JSON.stringify(b)) }, { weight: 1, arbitrary: hostileJsonText });
+}
+
 /** SendGrid Inbound Parse: multipart fields as the provider posts them, with junk values. */
 function sendgridInbound(ids: Ids) {
   const value = fc.oneof(fc.string({ maxLength: 80 }), nearMiss.filter((s) => s.length < 200), idValue(ids).map(asText));
@@ -160,7 +218,10 @@ describe.each(await databaseKinds())('fuzz: every webhook on %s', (kind) => {
   beforeAll(async () => {
     database = await openTestDatabase(kind);
     // The unsigned half posts hundreds of bad requests from one address on purpose.
-    kit = await startLiveKit({ db: database.db, env: { WEBHOOK_AUTH_FAILURES_PER_MINUTE: '0' } });
+    kit = await startLiveKit({
+      db: database.db,
+      env: { WEBHOOK_AUTH_FAILURES_PER_MINUTE: '0', CALCOM_WEBHOOK_SECRET: CALCOM_SECRET, CALENDLY_WEBHOOK_SIGNING_KEY: CALENDLY_KEY },
+    });
     const email = `fuzz-${randomUUID().slice(0, 8)}@acme.test`;
     const phone = '+14155550123';
     const leadId = await kit.addLead({ email, phone, firstName: 'Fuzz' });
@@ -203,6 +264,8 @@ describe.each(await databaseKinds())('fuzz: every webhook on %s', (kind) => {
     { path: '/webhooks/postmark', bodies: postmarkEvents(ids).map((raw) => ({ raw, contentType: 'application/json' })), sign: () => kit.fakes.postmark.sign() },
     { path: '/webhooks/postmark/inbound', bodies: postmarkInbound(ids).map((raw) => ({ raw, contentType: 'application/json' })), sign: () => kit.fakes.postmark.sign() },
     { path: '/webhooks/telnyx', bodies: telnyxBodies(ids).map((raw) => ({ raw, contentType: 'application/json' })), sign: (raw: string) => kit.fakes.telnyx.sign(raw, kit.seconds()) },
+    { path: '/webhooks/calcom', bodies: calcomBodies(ids).map((raw) => ({ raw, contentType: 'application/json' })), sign: (raw: string) => signCalcom(raw) },
+    { path: '/webhooks/calendly', bodies: calendlyBodies(ids).map((raw) => ({ raw, contentType: 'application/json' })), sign: (raw: string) => signCalendly(raw, kit.seconds()) },
   ];
 
   it('signed bodies in the providers’ shapes, with junk in every field: never a 5xx', async () => {

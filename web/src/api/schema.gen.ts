@@ -934,6 +934,200 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/leads/{id}/timeline/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a lead's whole timeline as JSON (streamed), oldest last like the timeline */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only items on this channel (enrollment changes have none) */
+                    channel?: "email" | "sms" | "voice";
+                };
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            exportedAt: string;
+                            items: {
+                                /** Format: date-time */
+                                at: string;
+                                channel: string | null;
+                                /** @description The kind's own fields: an execution's status and rendered content, an event's type, … */
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                enrollmentId: string | null;
+                                /**
+                                 * Format: uuid
+                                 * @description A uuid
+                                 */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "execution" | "event" | "activity" | "change";
+                            }[];
+                            lead: components["schemas"]["Lead"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/leads/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export leads as CSV (streamed), filtered like the list */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Search in name, email and company */
+                    q?: string;
+                    /** @description new < contacted < replied < bounced < opted_out < converted */
+                    status?: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv (UTF-8, CRLF, RFC 4180), streamed; cells starting with = + - @ are prefixed with ' */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/leads/import": {
         parameters: {
             query?: never;
@@ -1854,6 +2048,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sequences/{id}/enrollments/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a sequence's enrollments as CSV (streamed), filtered like the list */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "active" | "paused" | "waiting" | "completed" | "cancelled" | "converted" | "exited" | "failed";
+                };
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv (UTF-8, CRLF, RFC 4180), streamed; cells starting with = + - @ are prefixed with ' */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sequences/{id}/preview": {
         parameters: {
             query?: never;
@@ -1884,7 +2164,7 @@ export interface paths {
                             outcome?: string;
                             step?: string;
                             /** @enum {string} */
-                            type: "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.reply_unverified" | "email.bounced" | "email.unsubscribed" | "email.spam_reported" | "sms.delivered" | "sms.failed" | "sms.replied" | "sms.opted_out" | "sms.opted_in" | "call.answered" | "call.voicemail" | "call.no_answer" | "call.completed" | "manual.outcome";
+                            type: "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.reply_unverified" | "email.bounced" | "email.unsubscribed" | "email.spam_reported" | "sms.delivered" | "sms.failed" | "sms.replied" | "sms.opted_out" | "sms.opted_in" | "call.answered" | "call.voicemail" | "call.no_answer" | "call.completed" | "manual.outcome" | "meeting.booked" | "meeting.cancelled";
                         }[];
                         lead?: {
                             company?: string | null;
