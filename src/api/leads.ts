@@ -1,6 +1,7 @@
 /**
  * Leads: create, list (newest first, cursor-paged, searchable), get, patch, delete. Emails are
- * unique per workspace (case-insensitively): a second lead with the same email is a 409.
+ * unique per workspace (case-insensitively): a second lead with the same email is a 409; so is a
+ * second lead with the same `externalId` (the CRM's id).
  */
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
@@ -12,6 +13,12 @@ import { commonErrors, decodeCursor, errorSchema, fail, idParams, page, pageOf, 
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
+}
+
+/** The email's index is `do nothing` on insert; the CRM id's (migration 010) raises. */
+function isExternalIdConflict(error: unknown): boolean {
+  const e = error as { constraint?: string; message?: string } | null;
+  return isUniqueViolation(error) && (e?.constraint === 'leads_workspace_external_id' || /leads_workspace_external_id/.test(String(e?.message)));
 }
 
 export function leadRoutes(api: Api, db: Db, engine: Engine) {
@@ -27,7 +34,13 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request, reply) => {
-      const [lead] = await insertNewLeads(db, callerOf(request).workspaceId, [request.body]);
+      let lead;
+      try {
+        [lead] = await insertNewLeads(db, callerOf(request).workspaceId, [request.body]);
+      } catch (error) {
+        if (isExternalIdConflict(error)) return fail(reply, 409, 'duplicate_external_id', `A lead with the externalId ${request.body.externalId} already exists.`);
+        throw error;
+      }
       if (!lead) return fail(reply, 409, 'duplicate_email', `A lead with the email ${request.body.email} already exists.`);
       return reply.status(201).send(leadToWire(lead));
     },
@@ -103,6 +116,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         }
         return leadToWire(lead);
       } catch (error) {
+        if (isExternalIdConflict(error)) return fail(reply, 409, 'duplicate_external_id', `Another lead already has the externalId ${request.body.externalId}.`);
         if (isUniqueViolation(error)) {
           return fail(reply, 409, 'duplicate_email', `Another lead already has the email ${request.body.email}.`);
         }
