@@ -16,11 +16,11 @@ export const COUNTRIES = getCountries() as [CountryCode, ...CountryCode[]];
 export { DEFAULT_COUNTRY, normaliseEmail, normalisePhone } from '../core/contact.ts';
 
 const text = (max: number) => z.string().trim().max(max);
-const emailField = z
+export const emailField = z
   .string()
   .max(320)
   .transform((value, ctx) => normaliseEmail(value) ?? (ctx.addIssue({ code: 'custom', message: `"${value}" is not an email address.` }), z.NEVER));
-const phoneField = z
+export const phoneField = z
   .string()
   .max(40)
   .transform(

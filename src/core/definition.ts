@@ -100,6 +100,9 @@ export const leadConditionSchema = z.strictObject({
   value: z.unknown().optional(),
 });
 
+/** An event type of the catalogue or a custom one, with the sentences validation gives. */
+export const eventTypeSchema = eventName(EVENT_TYPES);
+
 /** A test on one property of a custom event (`where` of an event condition). */
 export const propertyConditionSchema = z.strictObject({
   property: z.string().min(1).max(200),
@@ -108,7 +111,7 @@ export const propertyConditionSchema = z.strictObject({
 });
 
 export const eventConditionSchema = z
-  .strictObject({ event: eventName(EVENT_TYPES), step: stepId.optional(), where: propertyConditionSchema.optional() })
+  .strictObject({ event: eventTypeSchema, step: stepId.optional(), where: propertyConditionSchema.optional() })
   .superRefine((condition, ctx) => {
     // Custom events are about the lead, never one of our messages; only they carry properties.
     const custom = isCustomEventType(condition.event);

@@ -247,3 +247,24 @@ export async function findLeadByKey(db: Queryable, workspaceId: string, key: Lea
   );
   return row;
 }
+
+/**
+ * Creates a lead from an event's keys (custom events' `upsertLead`) unless the workspace
+ * already has one with its email or CRM id: no conflict target, so either unique index turns
+ * the insert into nothing instead of an error that would abort the caller's transaction.
+ */
+export async function insertLeadIfAbsent(
+  db: Queryable,
+  workspaceId: string,
+  lead: { email: string | null; phone: string | null; externalId: string | null },
+): Promise<LeadRecord | undefined> {
+  const [row] = await db.query<LeadRecord>(
+    `insert into leads (id, workspace_id, email, phone, external_id, status)
+     select $2, $1, u.email, u.phone, $5, ${INITIAL_STATUS}
+     from (select $3::text as email, $4::text as phone, null::text as status) u
+     on conflict do nothing
+     returning ${LEAD_COLUMNS}`,
+    [workspaceId, uuidv7(), lead.email, lead.phone, lead.externalId],
+  );
+  return row;
+}
