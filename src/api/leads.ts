@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
-import { deleteLead, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
+import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
 import { leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, idParams, page, pageOf, pageQuery, type Api } from './wire.ts';
@@ -15,7 +15,7 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
 
-/** The email's index is `do nothing` on insert; the CRM id's (migration 010) raises. */
+/** A patch raises on the CRM id's unique index (migration 010) as on the email's. */
 function isExternalIdConflict(error: unknown): boolean {
   const e = error as { constraint?: string; message?: string } | null;
   return isUniqueViolation(error) && (e?.constraint === 'leads_workspace_external_id' || /leads_workspace_external_id/.test(String(e?.message)));
@@ -34,12 +34,11 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request, reply) => {
-      let lead;
-      try {
-        [lead] = await insertNewLeads(db, callerOf(request).workspaceId, [request.body]);
-      } catch (error) {
-        if (isExternalIdConflict(error)) return fail(reply, 409, 'duplicate_external_id', `A lead with the externalId ${request.body.externalId} already exists.`);
-        throw error;
+      const workspaceId = callerOf(request).workspaceId;
+      const [lead] = await insertNewLeads(db, workspaceId, [request.body]);
+      const { externalId } = request.body;
+      if (!lead && externalId && (await findLeadByKey(db, workspaceId, { externalId }))) {
+        return fail(reply, 409, 'duplicate_external_id', `A lead with the externalId ${externalId} already exists.`);
       }
       if (!lead) return fail(reply, 409, 'duplicate_email', `A lead with the email ${request.body.email} already exists.`);
       return reply.status(201).send(leadToWire(lead));

@@ -76,7 +76,8 @@ export async function getLead(db: Queryable, workspaceId: string, id: string): P
 }
 
 /**
- * Inserts leads, skipping any whose email the workspace already has; answers the inserted rows
+ * Inserts leads, skipping any whose email or CRM id (`externalId`) the workspace already has
+ * (no conflict target: either unique index skips the row); answers the inserted rows
  * with their index in `leads`, so a caller can tell which ones were duplicates.
  */
 export async function insertNewLeads(
@@ -95,7 +96,7 @@ export async function insertNewLeads(
      from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])
        with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, ord)
      order by u.ord
-     on conflict (workspace_id, lower(email)) where email is not null do nothing
+     on conflict do nothing
      returning ${LEAD_COLUMNS}`,
     [
       workspaceId,

@@ -137,6 +137,11 @@ describe.each(kinds)('custom events on %s', (kind) => {
     const event = await kit.call('POST', '/api/events', { body: { externalId: 'crm-001', type: 'custom.deal_created' } });
     expect(event.body).toMatchObject({ status: 'recorded', leadId: created.body.id });
     expect((await kit.call('GET', `/api/leads/${created.body.id}`)).body.externalId).toBe('crm-001');
+    // A CSV column names it too; a row repeating a known one is a duplicate, not a failure.
+    const csv = 'email,external_id\ncsv1@acme.test,crm-csv-1\ncsv2@acme.test,crm-001\n';
+    expect((await kit.call('POST', '/api/leads/import', { body: csv, headers: { 'content-type': 'text/csv' } })).body).toMatchObject({ imported: 1, duplicates: 1 });
+    const byCsv = await kit.call('POST', '/api/events', { body: { externalId: 'crm-csv-1', type: 'custom.imported' } });
+    expect(byCsv.status).toBe(201);
   });
 
   it('creates an unknown lead when asked, once', async () => {
