@@ -48,6 +48,7 @@ const resultSchema = z
     leadId: id.optional(),
     leadCreated: z.boolean().optional(),
     exited: z.array(id).optional().describe('Enrollments the event ended through their exitOn'),
+    enrolled: z.array(id).optional().describe('Enrollments it started in sequences whose trigger it is'),
     message: z.string().optional(),
   })
   .meta({ id: 'CustomEventResult' });

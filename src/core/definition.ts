@@ -225,6 +225,17 @@ export const sequenceDefinitionSchema = z.strictObject({
   /** Attempts per step for retryable failures (first try included). */
   maxAttempts: z.number().int().min(1).max(20).default(5),
   sender: senderSchema.optional(),
+  /**
+   * A custom event that enrolls its lead in this (active) sequence when it arrives
+   * (docs/SEQUENCES.md, "Custom events"): once per lead, unless `reentry` lets a lead whose
+   * enrollment ended come in again.
+   */
+  trigger: z
+    .strictObject({
+      event: z.string().regex(CUSTOM_EVENT_PATTERN, 'must be a custom event, "custom." then 1–100 letters, digits, "_", "-", "." or ":"'),
+      reentry: z.boolean().default(false),
+    })
+    .optional(),
   steps: z.array(stepSchema).min(1).max(200),
 });
 export type SequenceDefinition = z.infer<typeof sequenceDefinitionSchema>;

@@ -14,6 +14,8 @@ import type { Db, Queryable } from '../db/db.ts';
 import { insertEvent } from '../db/events.ts';
 import { findLeadByKey, insertLeadIfAbsent, type LeadKey } from '../db/leads.ts';
 import type { Clock } from './clock.ts';
+import { leadsEverEnrolled, sequencesTriggeredBy } from '../db/triggers.ts';
+import { enrollLeads } from './enroll.ts';
 import { exitOnTrigger } from './ingest.ts';
 
 export interface CustomEventInput {
@@ -31,7 +33,7 @@ export interface CustomEventInput {
 }
 
 export type CustomEventResult =
-  | { status: 'recorded'; eventId: string; leadId: string; leadCreated: boolean; exited: string[] }
+  | { status: 'recorded'; eventId: string; leadId: string; leadCreated: boolean; exited: string[]; enrolled: string[] }
   | { status: 'duplicate'; leadId: string }
   | { status: 'unknown_lead'; message: string };
 
@@ -104,7 +106,7 @@ export async function ingestCustomEvents(
         results.push({ status: 'duplicate', leadId: lead.leadId });
         continue;
       }
-      results.push({ status: 'recorded', eventId, leadId: lead.leadId, leadCreated: lead.created, exited: [] });
+      results.push({ status: 'recorded', eventId, leadId: lead.leadId, leadCreated: lead.created, exited: [], enrolled: [] });
       const types = triggers.get(lead.leadId) ?? new Set();
       triggers.set(lead.leadId, types.add(input.type));
     }
@@ -125,5 +127,34 @@ export async function ingestCustomEvents(
     return results;
   });
   if (results.some((r) => r.status === 'recorded')) deps.wake();
+  await startTriggeredSequences(deps, args, results);
   return results;
+}
+
+/**
+ * Enrolls the leads of the recorded events in the active sequences their type triggers, after
+ * the events are committed (enrolling is its own transaction, with all of enrollment's checks:
+ * suppressions, addresses, templates, one live enrollment per lead and sequence). A trigger
+ * without `reentry` leaves out a lead enrolled in the sequence before, whatever became of it.
+ * A crash between the two commits loses the enrollment, not the event (docs/INTEGRATIONS.md).
+ */
+async function startTriggeredSequences(
+  deps: { db: Db; clock: Clock; wake: () => void },
+  args: { workspaceId: string; actor: string; events: CustomEventInput[] },
+  results: CustomEventResult[],
+): Promise<void> {
+  const recorded = results.flatMap((result, index) => (result.status === 'recorded' ? [{ result, type: args.events[index]!.type }] : []));
+  const sequences = await sequencesTriggeredBy(deps.db, args.workspaceId, [...new Set(recorded.map((r) => r.type))]);
+  for (const sequence of sequences) {
+    const mine = recorded.filter((r) => r.type === sequence.event);
+    const before = sequence.reentry ? new Set<string>() : await leadsEverEnrolled(deps.db, sequence.sequenceId, mine.map((r) => r.result.leadId));
+    const leadIds = [...new Set(mine.map((r) => r.result.leadId))].filter((id) => !before.has(id));
+    if (leadIds.length === 0) continue;
+    const outcome = await enrollLeads(deps, { workspaceId: args.workspaceId, sequenceId: sequence.sequenceId, leadIds, actor: `${args.actor} (${sequence.event})` });
+    if (!outcome.ok) continue;
+    for (const { leadId, enrollmentId } of outcome.enrolled) {
+      const first = mine.find((r) => r.result.leadId === leadId);
+      first?.result.enrolled.push(enrollmentId);
+    }
+  }
 }

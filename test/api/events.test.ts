@@ -170,11 +170,36 @@ describe.each(kinds)('custom events on %s', (kind) => {
     expect((await kit.call('POST', '/api/events', { token: kit.tokens.viewer, body: { email: 'x@acme.test', type: 'custom.x' } })).status).toBe(403);
   });
 
+  it('enrolls the lead in a sequence its trigger names, once per lead unless reentry', async () => {
+    const onboarding = async (reentry: boolean) => {
+      const created = await kit.call('POST', '/api/sequences', {
+        body: { name: `Onboarding ${reentry}`, ...OPEN_ALL_DAY, trigger: { event: 'custom.trial_started', reentry }, steps: [{ id: 'hi', type: 'email', subject: 'Welcome', body: 'Hi' }] },
+      });
+      expect(created.status).toBe(201);
+      await kit.call('PATCH', `/api/sequences/${created.body.id}`, { body: { status: 'active' } });
+      return created.body.id as string;
+    };
+    const once = await onboarding(false);
+    const again = await onboarding(true);
+    const lead = await kit.call('POST', '/api/leads', { body: { email: 'trial@acme.test' } });
+    const started = await kit.call('POST', '/api/events', { body: { leadId: lead.body.id, type: 'custom.trial_started' } });
+    expect(started.body.enrolled).toHaveLength(2);
+    // Both run to completion; a second trial enrolls only where reentry is allowed.
+    await kit.runtime.engine.dispatcher.drain();
+    const second = await kit.call('POST', '/api/events', { body: { leadId: lead.body.id, type: 'custom.trial_started' } });
+    expect(second.body.enrolled).toHaveLength(1);
+    const rows = await kit.db.query<{ sequenceId: string }>('select sequence_id as "sequenceId" from enrollments where lead_id = $1', [lead.body.id]);
+    expect(rows.filter((r) => r.sequenceId === once)).toHaveLength(1);
+    expect(rows.filter((r) => r.sequenceId === again)).toHaveLength(2);
+  });
+
   it('validates the new syntax in sequences', async () => {
     const withStep = { ...demoSequence, steps: demoSequence.steps.map((s) => (s.id === 'demo' ? { ...s, when: { event: 'custom.demo_booked', step: 'intro' } } : s)) };
     const whereOnProvider = { ...demoSequence, steps: demoSequence.steps.map((s) => (s.id === 'demo' ? { ...s, when: { event: 'email.opened', where: { property: 'x', op: 'exists' } } } : s)) };
     const badName = { ...demoSequence, exitOn: ['custom.'] };
+    const providerTrigger = { ...demoSequence, trigger: { event: 'email.opened' } };
     for (const [definition, text] of [
+      [providerTrigger, 'must be a custom event'],
       [withStep, 'a custom event is about the lead'],
       [whereOnProvider, 'only for custom events'],
       [badName, 'then 1–100 letters'],

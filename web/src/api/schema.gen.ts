@@ -3474,6 +3474,8 @@ export interface components {
             };
         };
         CustomEventResult: {
+            /** @description Enrollments it started in sequences whose trigger it is */
+            enrolled?: string[];
             /**
              * Format: uuid
              * @description A uuid
@@ -3492,6 +3494,8 @@ export interface components {
             status: "recorded" | "duplicate" | "unknown_lead";
         };
         CustomEventResultInput: {
+            /** @description Enrollments it started in sequences whose trigger it is */
+            enrolled?: string[];
             /**
              * Format: uuid
              * @description A uuid
