@@ -12,6 +12,7 @@ import type { Role } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
 import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
 import { enrollmentRoutes } from './enrollments.ts';
+import { eventRoutes } from './events.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
@@ -98,6 +99,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         enrollmentRoutes(api, deps.db, deps.engine);
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);
+        eventRoutes(api, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
       },

@@ -16,11 +16,11 @@ export const COUNTRIES = getCountries() as [CountryCode, ...CountryCode[]];
 export { DEFAULT_COUNTRY, normaliseEmail, normalisePhone } from '../core/contact.ts';
 
 const text = (max: number) => z.string().trim().max(max);
-const emailField = z
+export const emailField = z
   .string()
   .max(320)
   .transform((value, ctx) => normaliseEmail(value) ?? (ctx.addIssue({ code: 'custom', message: `"${value}" is not an email address.` }), z.NEVER));
-const phoneField = z
+export const phoneField = z
   .string()
   .max(40)
   .transform(
@@ -62,6 +62,7 @@ const leadFields = {
   company: text(200).nullable(),
   title: text(200).nullable(),
   customFields,
+  externalId: text(200).min(1).nullable().describe("The lead's id in your CRM; unique per workspace"),
 };
 
 export const newLeadSchema = z
@@ -75,6 +76,7 @@ export const newLeadSchema = z
     title: leadFields.title.optional(),
     status: statusRefused,
     customFields: customFields.optional(),
+    externalId: leadFields.externalId.optional(),
   })
   .refine((lead) => lead.email || lead.phone, { message: 'A lead needs an email or a phone number.' });
 
@@ -89,11 +91,13 @@ export const leadPatchSchema = z.strictObject({
   title: leadFields.title.optional(),
   status: statusRefused,
   customFields: customFields.optional().describe('Replaces the whole object'),
+  externalId: leadFields.externalId.optional(),
 });
 
 export const leadSchema = z
   .object({
     id,
+    externalId: z.string().nullable(),
     email: z.string().nullable(),
     phone: z.string().nullable(),
     timezone: z.string().nullable(),
@@ -111,6 +115,7 @@ export const leadSchema = z
 export function leadToWire(lead: LeadRecord): z.infer<typeof leadSchema> {
   return {
     id: lead.id,
+    externalId: lead.externalId ?? null,
     email: lead.email ?? null,
     phone: lead.phone ?? null,
     timezone: lead.timezone ?? null,

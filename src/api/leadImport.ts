@@ -61,7 +61,7 @@ function tooLarge(reply: FastifyReply, stream: Readable) {
 }
 
 // No `status`: a lead's status follows what happens to it; a `status` column is a custom field.
-type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title';
+type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title' | 'externalId';
 
 /** Header spellings, compared without case, spaces, dashes or underscores. */
 const ALIASES: Record<string, Field> = {
@@ -87,6 +87,9 @@ const ALIASES: Record<string, Field> = {
   account: 'company',
   title: 'title',
   jobtitle: 'title',
+  // The CRM's id for the lead (unique per workspace: a second row with it is a duplicate).
+  externalid: 'externalId',
+  crmid: 'externalId',
 };
 
 export function fieldForHeader(header: string): Field | undefined {

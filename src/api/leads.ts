@@ -1,17 +1,24 @@
 /**
  * Leads: create, list (newest first, cursor-paged, searchable), get, patch, delete. Emails are
- * unique per workspace (case-insensitively): a second lead with the same email is a 409.
+ * unique per workspace (case-insensitively): a second lead with the same email is a 409; so is a
+ * second lead with the same `externalId` (the CRM's id).
  */
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
-import { deleteLead, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
+import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
 import { leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, idParams, page, pageOf, pageQuery, type Api } from './wire.ts';
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
+}
+
+/** A patch raises on the CRM id's unique index (migration 010) as on the email's. */
+function isExternalIdConflict(error: unknown): boolean {
+  const e = error as { constraint?: string; message?: string } | null;
+  return isUniqueViolation(error) && (e?.constraint === 'leads_workspace_external_id' || /leads_workspace_external_id/.test(String(e?.message)));
 }
 
 export function leadRoutes(api: Api, db: Db, engine: Engine) {
@@ -27,7 +34,12 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
       },
     },
     async (request, reply) => {
-      const [lead] = await insertNewLeads(db, callerOf(request).workspaceId, [request.body]);
+      const workspaceId = callerOf(request).workspaceId;
+      const [lead] = await insertNewLeads(db, workspaceId, [request.body]);
+      const { externalId } = request.body;
+      if (!lead && externalId && (await findLeadByKey(db, workspaceId, { externalId }))) {
+        return fail(reply, 409, 'duplicate_external_id', `A lead with the externalId ${externalId} already exists.`);
+      }
       if (!lead) return fail(reply, 409, 'duplicate_email', `A lead with the email ${request.body.email} already exists.`);
       return reply.status(201).send(leadToWire(lead));
     },
@@ -103,6 +115,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         }
         return leadToWire(lead);
       } catch (error) {
+        if (isExternalIdConflict(error)) return fail(reply, 409, 'duplicate_external_id', `Another lead already has the externalId ${request.body.externalId}.`);
         if (isUniqueViolation(error)) {
           return fail(reply, 409, 'duplicate_email', `Another lead already has the email ${request.body.email}.`);
         }

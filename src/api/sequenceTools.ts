@@ -3,8 +3,7 @@
  * (the same dry run as `touchpoint simulate`), and per-step stats.
  */
 import { z } from 'zod';
-import { STEP_TYPES, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
-import { EVENT_TYPES } from '../core/events.ts';
+import { STEP_TYPES, eventTypeSchema, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
 import { simulate } from '../core/simulate.ts';
 import { runTimeProblems, validateDefinition } from '../core/validate.ts';
 import { NoOpeningError } from '../core/time.ts';
@@ -35,7 +34,7 @@ const previewBody = z
     leadId: id.optional(),
     lead: inlineLead.optional(),
     events: z
-      .array(z.strictObject({ type: z.enum(EVENT_TYPES), at: isoTime, step: z.string().max(64).optional(), outcome: z.string().max(100).optional() }))
+      .array(z.strictObject({ type: eventTypeSchema, at: isoTime, step: z.string().max(64).optional(), outcome: z.string().max(100).optional() }))
       .max(100)
       .default([]),
     start: isoTime.optional().describe('When the enrollment would start; default now'),

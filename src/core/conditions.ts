@@ -8,6 +8,8 @@ export interface Fact {
   /** The step whose message the event is about, or the task an outcome was recorded for. */
   stepId?: string | null;
   outcome?: string | null;
+  /** A custom event's properties, as the caller sent them. */
+  properties?: Record<string, unknown> | null;
 }
 
 /**
@@ -17,7 +19,13 @@ export interface Fact {
 export function conditionHolds(condition: Condition, facts: readonly Fact[], lead: Lead, now: Date): boolean {
   const visible = facts.filter((fact) => fact.at.getTime() <= now.getTime());
   if ('event' in condition) {
-    return visible.some((f) => f.type === condition.event && (!condition.step || f.stepId === condition.step));
+    const where = condition.where;
+    return visible.some(
+      (f) =>
+        f.type === condition.event &&
+        (!condition.step || f.stepId === condition.step) &&
+        (!where || compare(pathOf(f.properties ?? {}, where.property), where.op, where.value)),
+    );
   }
   if ('outcome' in condition) {
     // The latest outcome an operator recorded decides: a later "no_answer" overrides an
@@ -31,7 +39,11 @@ export function conditionHolds(condition: Condition, facts: readonly Fact[], lea
 
 function leadField(lead: Lead, field: string): unknown {
   const path = field.startsWith('lead.') ? field.slice(5) : field;
-  const base = { ...(lead.customFields ?? {}), ...lead } as Record<string, unknown>;
+  return pathOf({ ...(lead.customFields ?? {}), ...lead }, path);
+}
+
+/** `a.b.c` inside an object; own properties only, so `__proto__` or `constructor` find nothing. */
+function pathOf(base: Record<string, unknown>, path: string): unknown {
   return path.split('.').reduce<unknown>((value, key) => {
     if (value === null || typeof value !== 'object') return undefined;
     return Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
@@ -39,7 +51,11 @@ function leadField(lead: Lead, field: string): unknown {
 }
 
 function leadConditionHolds(condition: { field: string; op: string; value?: unknown }, lead: Lead): boolean {
-  const actual = leadField(lead, condition.field);
+  return compare(leadField(lead, condition.field), condition.op, condition.value);
+}
+
+function compare(actual: unknown, op: string, expected: unknown): boolean {
+  const condition = { op, value: expected };
   const present = actual !== undefined && actual !== null && actual !== '';
   switch (condition.op) {
     case 'exists':

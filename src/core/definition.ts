@@ -11,7 +11,8 @@
 import { Duration } from 'luxon';
 import { z } from 'zod';
 import { isValidZone } from './contact.ts';
-import { EVENT_TYPES } from './events.ts';
+import { CUSTOM_EVENT_PATTERN, EVENT_TYPES, isCustomEventType, type EventType } from './events.ts';
+import { closest, listOf } from './validateFormat.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -22,9 +23,27 @@ export type Channel = (typeof CHANNELS)[number];
 export const STEP_TYPES = ['email', 'sms', 'voice', 'wait', 'branch', 'task', 'end'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-/** `exitOn` takes event types plus `converted` (an operator marking the lead converted). */
+/** `exitOn` takes event types (custom ones too) plus `converted` (an operator marking the lead converted). */
 export const EXIT_TRIGGERS = [...EVENT_TYPES, 'converted'] as const;
-export type ExitTrigger = (typeof EXIT_TRIGGERS)[number];
+export type ExitTrigger = (typeof EXIT_TRIGGERS)[number] | EventType;
+
+/**
+ * A name from a closed list, or a custom event (`custom.<name>`, docs/SEQUENCES.md, "Custom
+ * events"); the message keeps the "did you mean" of an enum for a typo of a catalogue name.
+ */
+function eventName<T extends string>(known: readonly T[]) {
+  const allowed = [...known, 'custom.<name>'];
+  return z
+    .string()
+    .refine((value) => (known as readonly string[]).includes(value) || isCustomEventType(value), {
+      error: (issue) => {
+        const value = String(issue.input);
+        if (value.startsWith('custom.')) return `must be "custom." then 1–100 letters, digits, "_", "-", "." or ":" (pattern ${CUSTOM_EVENT_PATTERN.source})`;
+        const guess = closest(value, known);
+        return `is not known; ${guess ? `did you mean "${guess}"? Use` : 'use'} one of ${listOf(allowed)}`;
+      },
+    }) as unknown as z.ZodType<T | EventType, string>;
+}
 
 export const STEP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** `HH:MM` on a 24-hour clock; `24:00` is allowed as the end of a window that runs to midnight. */
@@ -81,8 +100,31 @@ export const leadConditionSchema = z.strictObject({
   value: z.unknown().optional(),
 });
 
+/** An event type of the catalogue or a custom one, with the sentences validation gives. */
+export const eventTypeSchema = eventName(EVENT_TYPES);
+
+/** A test on one property of a custom event (`where` of an event condition). */
+export const propertyConditionSchema = z.strictObject({
+  property: z.string().min(1).max(200),
+  op: leadConditionSchema.shape.op,
+  value: z.unknown().optional(),
+});
+
+export const eventConditionSchema = z
+  .strictObject({ event: eventTypeSchema, step: stepId.optional(), where: propertyConditionSchema.optional() })
+  .superRefine((condition, ctx) => {
+    // Custom events are about the lead, never one of our messages; only they carry properties.
+    const custom = isCustomEventType(condition.event);
+    if (custom && condition.step !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['step'], message: 'must be left out: a custom event is about the lead, not one step\'s message' });
+    }
+    if (!custom && condition.where !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['where'], message: 'is only for custom events ("custom.<name>"), whose properties the caller sends; remove it' });
+    }
+  });
+
 export const conditionSchema = z.union([
-  z.strictObject({ event: z.enum(EVENT_TYPES), step: stepId.optional() }),
+  eventConditionSchema,
   z.strictObject({ outcome: z.array(z.string().min(1)).min(1) }),
   z.strictObject({ lead: leadConditionSchema }),
 ]);
@@ -175,7 +217,7 @@ export const sequenceDefinitionSchema = z.strictObject({
   /** Absent: every day 08:00–21:00 in the lead's zone, so nothing goes out at 3 a.m. */
   schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
   quietHours: quietHoursSchema.default(() => quietHoursSchema.parse({})),
-  exitOn: z.array(z.enum(EXIT_TRIGGERS)).default(DEFAULT_EXIT_ON),
+  exitOn: z.array(eventName(EXIT_TRIGGERS)).default(DEFAULT_EXIT_ON),
   /** After a permanent delivery failure: go on with the next step, or exit the enrollment. */
   onError: z.enum(['continue', 'exit']).default('continue'),
   /** After a crash left a send's outcome unknown: never resend; go on, or pause for an operator. */
@@ -183,6 +225,17 @@ export const sequenceDefinitionSchema = z.strictObject({
   /** Attempts per step for retryable failures (first try included). */
   maxAttempts: z.number().int().min(1).max(20).default(5),
   sender: senderSchema.optional(),
+  /**
+   * A custom event that enrolls its lead in this (active) sequence when it arrives
+   * (docs/SEQUENCES.md, "Custom events"): once per lead, unless `reentry` lets a lead whose
+   * enrollment ended come in again.
+   */
+  trigger: z
+    .strictObject({
+      event: z.string().regex(CUSTOM_EVENT_PATTERN, 'must be a custom event, "custom." then 1–100 letters, digits, "_", "-", "." or ":"'),
+      reentry: z.boolean().default(false),
+    })
+    .optional(),
   steps: z.array(stepSchema).min(1).max(200),
 });
 export type SequenceDefinition = z.infer<typeof sequenceDefinitionSchema>;

@@ -31,7 +31,22 @@ export const EVENT_TYPES = [
   'meeting.booked',
   'meeting.cancelled',
 ] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export type CatalogueEventType = (typeof EVENT_TYPES)[number];
+
+// Custom events (docs/INTEGRATIONS.md, "Custom events in"): other systems' facts about a lead
+// (a demo booked, a trial started), posted to /api/events. Their names are open, so they are a
+// prefix and a pattern rather than entries of the catalogue.
+export const CUSTOM_EVENT_PREFIX = 'custom.';
+/** `custom.` then 1–100 letters, digits, `_`, `-`, `.` or `:`, starting with a letter or digit. */
+export const CUSTOM_EVENT_PATTERN = /^custom\.[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+export type CustomEventType = `custom.${string}`;
+export const CUSTOM_EVENT_MESSAGE = 'must be "custom." then 1–100 letters, digits, "_", "-", "." or ":", e.g. "custom.demo_booked"';
+
+export function isCustomEventType(type: string): type is CustomEventType {
+  return CUSTOM_EVENT_PATTERN.test(type);
+}
+
+export type EventType = CatalogueEventType | CustomEventType;
 
 /**
  * One event translated into the engine's vocabulary. Translators are pure: payload in, these out.

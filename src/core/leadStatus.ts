@@ -5,7 +5,7 @@
  * a conversion. The one way down is an opt-in (START), which lifts an opt-out: the status is
  * then recomputed from the history (`src/db/functions/lead_status_from_history.sql`).
  */
-import type { EventType } from './events.ts';
+import { isCustomEventType, type EventType } from './events.ts';
 
 /** Lowest to highest: a status is replaced only by a higher one. */
 export const LEAD_STATUSES = ['new', 'contacted', 'replied', 'bounced', 'opted_out', 'converted'] as const;
@@ -17,6 +17,8 @@ export function leadStatusRank(status: string): number {
 
 /** The status an event implies for its lead; undefined when it says nothing about the lifecycle. */
 export function leadStatusForEvent(type: EventType): LeadStatus | undefined {
+  // Another system's facts (custom events) say nothing about our outreach's lifecycle.
+  if (isCustomEventType(type)) return undefined;
   switch (type) {
     case 'email.replied':
     case 'sms.replied':

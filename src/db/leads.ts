@@ -5,13 +5,15 @@ import { uuidv7 } from './ids.ts';
 
 export interface LeadRecord extends Lead {
   workspaceId: string;
+  /** The lead's id in the team's CRM (or any other system), unique per workspace. */
+  externalId?: string | null;
   status: LeadStatus;
   customFields: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewLead = Omit<Lead, 'id'> & { status?: LeadStatus };
+export type NewLead = Omit<Lead, 'id'> & { status?: LeadStatus; externalId?: string | null };
 
 /**
  * A new lead starts as what the workspace already knows of its addresses: `opted_out` or
@@ -26,7 +28,7 @@ const INITIAL_STATUS = `coalesce(u.status, (
       and ((s.channel = 'email' and s.address = lower(u.email)) or (s.channel in ('sms', 'voice') and s.address = u.phone))),
   'new')`;
 
-export const LEAD_COLUMNS = `id, workspace_id as "workspaceId", email, phone, timezone,
+export const LEAD_COLUMNS = `id, workspace_id as "workspaceId", external_id as "externalId", email, phone, timezone,
   first_name as "firstName", last_name as "lastName", company, title, status,
   custom_fields as "customFields", created_at as "createdAt", updated_at as "updatedAt"`;
 
@@ -43,6 +45,7 @@ function leadColumnArrays(leads: NewLead[]): unknown[][] {
     column('title'),
     column('status'),
     leads.map((l) => JSON.stringify(l.customFields ?? {})),
+    column('externalId'),
   ];
 }
 
@@ -50,11 +53,11 @@ function leadColumnArrays(leads: NewLead[]): unknown[][] {
 export async function insertLeads(db: Queryable, workspaceId: string, leads: NewLead[]): Promise<LeadRecord[]> {
   if (leads.length === 0) return [];
   return db.query<LeadRecord>(
-    `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
+    `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id)
      select $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb)
-     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[])
-       with ordinality as u(email, phone, timezone, first_name, last_name, company, title, status, custom_fields, ord)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id
+     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
+       with ordinality as u(email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, ord)
      order by u.ord
      returning ${LEAD_COLUMNS}`,
     [
@@ -73,7 +76,8 @@ export async function getLead(db: Queryable, workspaceId: string, id: string): P
 }
 
 /**
- * Inserts leads, skipping any whose email the workspace already has; answers the inserted rows
+ * Inserts leads, skipping any whose email or CRM id (`externalId`) the workspace already has
+ * (no conflict target: either unique index skips the row); answers the inserted rows
  * with their index in `leads`, so a caller can tell which ones were duplicates.
  */
 export async function insertNewLeads(
@@ -86,13 +90,13 @@ export async function insertNewLeads(
   // table's default (migration 006), on every server.
   const ids: string[] = leads.map(() => uuidv7());
   const rows = await db.query<LeadRecord>(
-    `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields)
+    `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id)
      select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb)
-     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[])
-       with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, ord)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id
+     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])
+       with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, ord)
      order by u.ord
-     on conflict (workspace_id, lower(email)) where email is not null do nothing
+     on conflict do nothing
      returning ${LEAD_COLUMNS}`,
     [
       workspaceId,
@@ -138,6 +142,7 @@ const PATCHABLE: Record<string, string> = {
   company: 'company',
   title: 'title',
   customFields: 'custom_fields',
+  externalId: 'external_id',
 };
 
 /**
@@ -220,5 +225,47 @@ export async function leadsHoldingAddress(
 /** A lead's addresses, whatever its workspace (an event that names our message names its lead). */
 export async function leadAddresses(db: Queryable, leadId: string): Promise<{ email: string | null; phone: string | null } | undefined> {
   const [row] = await db.query<{ email: string | null; phone: string | null }>('select email, phone from leads where id = $1', [leadId]);
+  return row;
+}
+
+/** How another system names a lead: our id, its email, its phone (E.164) or the CRM's id. */
+export type LeadKey = { leadId: string } | { email: string } | { phone: string } | { externalId: string };
+
+/** The lead a key names in one workspace (a phone held by several: the oldest). */
+export async function findLeadByKey(db: Queryable, workspaceId: string, key: LeadKey): Promise<LeadRecord | undefined> {
+  // The database's lower(), as the unique index has it (see src/db/events.ts, NORMALISED).
+  const [match, value] =
+    'leadId' in key
+      ? ['id = $2::uuid', key.leadId]
+      : 'email' in key
+        ? ['lower(email) = lower($2)', key.email]
+        : 'phone' in key
+          ? ['phone = $2', key.phone]
+          : ['external_id = $2', key.externalId];
+  const [row] = await db.query<LeadRecord>(
+    `select ${LEAD_COLUMNS} from leads where workspace_id = $1 and ${match} order by created_at, id limit 1`,
+    [workspaceId, value],
+  );
+  return row;
+}
+
+/**
+ * Creates a lead from an event's keys (custom events' `upsertLead`) unless the workspace
+ * already has one with its email or CRM id: no conflict target, so either unique index turns
+ * the insert into nothing instead of an error that would abort the caller's transaction.
+ */
+export async function insertLeadIfAbsent(
+  db: Queryable,
+  workspaceId: string,
+  lead: { email: string | null; phone: string | null; externalId: string | null },
+): Promise<LeadRecord | undefined> {
+  const [row] = await db.query<LeadRecord>(
+    `insert into leads (id, workspace_id, email, phone, external_id, status)
+     select $2, $1, u.email, u.phone, $5, ${INITIAL_STATUS}
+     from (select $3::text as email, $4::text as phone, null::text as status) u
+     on conflict do nothing
+     returning ${LEAD_COLUMNS}`,
+    [workspaceId, uuidv7(), lead.email, lead.phone, lead.externalId],
+  );
   return row;
 }

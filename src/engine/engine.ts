@@ -10,6 +10,7 @@ import type { EngineDeps } from './deps.ts';
 import { InlineDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
 import { ingestEvent, type IngestResult } from './ingest.ts';
+import { ingestCustomEvents, type CustomEventInput, type CustomEventResult } from './customEvents.ts';
 
 export interface Engine<D extends Dispatcher = Dispatcher> {
   readonly deps: EngineDeps;
@@ -33,6 +34,8 @@ export interface Engine<D extends Dispatcher = Dispatcher> {
   /** The lead converted: exits its enrollments whose exitOn lists `converted`, sets its status. */
   convertLead(args: { leadId: string; workspaceId: string; actor: string }): Promise<ConvertLeadResult>;
   ingest(event: InboundEvent): Promise<IngestResult>;
+  /** Custom events from another system (POST /api/events), one transaction per call. */
+  ingestCustom(args: { workspaceId: string; actor: string; events: CustomEventInput[] }): Promise<CustomEventResult[]>;
   /** Something is due now; the dispatcher (whichever runs) should look. */
   wake(): void;
 }
@@ -67,6 +70,7 @@ export function createEngine(
     recordOutcome: (args) => recordOutcome(io, args),
     convertLead: (args) => convertLead(io, args),
     ingest: (event) => ingestEvent(io, event),
+    ingestCustom: (args) => ingestCustomEvents(io, args),
     wake,
   };
 }

@@ -58,6 +58,8 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/sequences/validate': taskSequence,
     'POST /api/sequences/:id/preview': { leadId: world.leadId },
     'POST /api/sequences/:id/enrollments': { leadIds: [world.leadId] },
+    'POST /api/events': { leadId: world.leadId, type: 'custom.demo_booked', properties: { plan: 'pro' } },
+    'POST /api/events/batch': { events: [{ leadId: world.leadId, type: 'custom.trial_started' }] },
     'PUT /api/sequences/enrollments/:id': { action: 'pause' },
     'POST /api/sequences/enrollments/:id/outcomes': { outcome: 'connected' },
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },

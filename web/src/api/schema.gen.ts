@@ -5,6 +5,250 @@
  */
 
 export interface paths {
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a custom event for a lead
+         * @description Lands on the lead timeline, wakes branches waiting for it and applies exitOn. 201 recorded; 200 when the idempotencyKey was seen (`duplicate`); 404 when no lead matches and upsertLead is not set.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email?: string;
+                        /** @description The lead's id in your CRM */
+                        externalId?: string;
+                        /** @description The same key twice (per workspace) records one event */
+                        idempotencyKey?: string;
+                        /**
+                         * Format: uuid
+                         * @description A uuid
+                         */
+                        leadId?: string;
+                        /**
+                         * Format: date-time
+                         * @description When it happened (default: now); a time in the future counts as now
+                         */
+                        occurredAt?: string;
+                        /** @description E.164, or a US number; stored as E.164 */
+                        phone?: string;
+                        /** @description Anything the event carries; a branch may test one with `where` */
+                        properties?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description custom.<name>, e.g. custom.demo_booked */
+                        type: string;
+                        /** @description Create the lead when none matches (needs an email or a phone) */
+                        upsertLead?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomEventResult"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomEventResult"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record up to 1000 custom events in one call
+         * @description One transaction. Each event gets a result in the order sent; an event whose lead is unknown is `unknown_lead` (with a sentence) and the others are still recorded.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        events: {
+                            email?: string;
+                            /** @description The lead's id in your CRM */
+                            externalId?: string;
+                            /** @description The same key twice (per workspace) records one event */
+                            idempotencyKey?: string;
+                            /**
+                             * Format: uuid
+                             * @description A uuid
+                             */
+                            leadId?: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened (default: now); a time in the future counts as now
+                             */
+                            occurredAt?: string;
+                            /** @description E.164, or a US number; stored as E.164 */
+                            phone?: string;
+                            /** @description Anything the event carries; a branch may test one with `where` */
+                            properties?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description custom.<name>, e.g. custom.demo_booked */
+                            type: string;
+                            /** @description Create the lead when none matches (needs an email or a phone) */
+                            upsertLead?: boolean;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            duplicates: number;
+                            recorded: number;
+                            results: components["schemas"]["CustomEventResult"][];
+                            unknownLeads: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/executions": {
         parameters: {
             query?: never;
@@ -226,6 +470,8 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         email?: string | null;
+                        /** @description The lead's id in your CRM; unique per workspace */
+                        externalId?: string | null;
                         firstName?: string | null;
                         lastName?: string | null;
                         phone?: string | null;
@@ -475,6 +721,8 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         email?: string | null;
+                        /** @description The lead's id in your CRM; unique per workspace */
+                        externalId?: string | null;
                         firstName?: string | null;
                         lastName?: string | null;
                         phone?: string | null;
@@ -2163,8 +2411,7 @@ export interface paths {
                             at: string;
                             outcome?: string;
                             step?: string;
-                            /** @enum {string} */
-                            type: "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.reply_unverified" | "email.bounced" | "email.unsubscribed" | "email.spam_reported" | "sms.delivered" | "sms.failed" | "sms.replied" | "sms.opted_out" | "sms.opted_in" | "call.answered" | "call.voicemail" | "call.no_answer" | "call.completed" | "manual.outcome" | "meeting.booked" | "meeting.cancelled";
+                            type: string;
                         }[];
                         lead?: {
                             company?: string | null;
@@ -3506,6 +3753,46 @@ export interface components {
                 message: string;
             };
         };
+        CustomEventResult: {
+            /** @description Enrollments it started in sequences whose trigger it is */
+            enrolled?: string[];
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            eventId?: string;
+            /** @description Enrollments the event ended through their exitOn */
+            exited?: string[];
+            leadCreated?: boolean;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId?: string;
+            message?: string;
+            /** @enum {string} */
+            status: "recorded" | "duplicate" | "unknown_lead";
+        };
+        CustomEventResultInput: {
+            /** @description Enrollments it started in sequences whose trigger it is */
+            enrolled?: string[];
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            eventId?: string;
+            /** @description Enrollments the event ended through their exitOn */
+            exited?: string[];
+            leadCreated?: boolean;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId?: string;
+            message?: string;
+            /** @enum {string} */
+            status: "recorded" | "duplicate" | "unknown_lead";
+        };
         DefinitionProblem: {
             message: string;
             path: string;
@@ -3664,6 +3951,7 @@ export interface components {
                 [key: string]: unknown;
             };
             email: string | null;
+            externalId: string | null;
             firstName: string | null;
             /**
              * Format: uuid
@@ -3690,6 +3978,7 @@ export interface components {
                 [key: string]: unknown;
             };
             email: string | null;
+            externalId: string | null;
             firstName: string | null;
             /**
              * Format: uuid
