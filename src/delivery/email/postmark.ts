@@ -33,6 +33,7 @@ export class PostmarkEmailSender implements EmailSender {
     const outcome = await postJson(`${this.baseUrl}/email`, toPostmarkEmail(message, this.messageStream), {
       headers: { 'x-postmark-server-token': this.serverToken },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, POSTMARK_PROFILE, { secrets: [this.serverToken] });

@@ -31,6 +31,7 @@ export class SendGridEmailSender implements EmailSender {
     const outcome = await postJson(`${this.baseUrl}/v3/mail/send`, toSendGridMail(message), {
       headers: { authorization: `Bearer ${this.apiKey}` },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, SENDGRID_PROFILE, { secrets: [this.apiKey] });

@@ -42,6 +42,7 @@ export class TelnyxSmsSender implements SmsSender {
     const outcome = await postJson(`${this.baseUrl}/v2/messages`, body, {
       headers: { authorization: `Bearer ${this.apiKey}` },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, TELNYX_PROFILE, { secrets: [this.apiKey] });

@@ -93,6 +93,7 @@ export class TelnyxVoiceCaller implements VoiceCaller {
     const outcome = await postJson(`${baseUrl}/v2/calls`, body, {
       headers: { authorization: `Bearer ${apiKey}` },
       timeoutMs,
+      deadline: call.deadline,
       fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, TELNYX_PROFILE, { secrets: [apiKey] });
