@@ -22,6 +22,8 @@ export interface PostJsonOptions {
    * deadline, safely before its lease runs out (docs/ENGINE.md, "Crashes: at most once").
    */
   deadline?: Date;
+  /** The clock the deadline is measured by: the engine's (a manual one in tests); else the wall clock. */
+  now?: () => number;
   fetch?: FetchLike;
 }
 
@@ -31,7 +33,7 @@ export interface PostJsonOptions {
  */
 export async function postJson(url: string, body: unknown, options: PostJsonOptions): Promise<HttpOutcome> {
   const doFetch = options.fetch ?? globalThis.fetch;
-  const timeoutMs = Math.min(options.timeoutMs, options.deadline ? options.deadline.getTime() - Date.now() : Infinity);
+  const timeoutMs = Math.min(options.timeoutMs, options.deadline ? options.deadline.getTime() - (options.now ?? Date.now)() : Infinity);
   // Past the deadline the request is not made at all: nothing went out, so a plain timeout.
   if (timeoutMs <= 0) return { kind: 'transport', code: 'timeout', detail: 'send deadline passed before the request', timeoutMs: 0 };
   try {

@@ -96,11 +96,10 @@ class RateLimitTimeout extends Error {
 }
 
 /** Waits until every bucket lets the send through at once, or gives up at the deadline. */
-async function waitForSlots(limiter: Limiter, all: Bucket[], maxWaitMs: number, sendDeadline?: Date): Promise<void> {
+async function waitForSlots(limiter: Limiter, all: Bucket[], maxWaitMs: number): Promise<void> {
   const buckets = all.filter(([, perSecond]) => perSecond > 0);
   if (buckets.length === 0) return;
-  // Never past the engine's send deadline: a slot won after it would be a send it must not make.
-  const deadline = Math.min(Date.now() + maxWaitMs, sendDeadline?.getTime() ?? Infinity);
+  const deadline = Date.now() + maxWaitMs;
   const fastest = Math.max(...buckets.map(([, perSecond]) => perSecond));
   for (;;) {
     const waitMs = await limiter.acquire(buckets);
@@ -112,14 +111,14 @@ async function waitForSlots(limiter: Limiter, all: Bucket[], maxWaitMs: number, 
 }
 
 export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter, limits: RateLimits): DeliveryAdapters {
-  const gate = async (channel: 'email' | 'sms' | 'voice', sender: string, deadline: Date | undefined, call: () => Promise<DeliveryResult>): Promise<DeliveryResult> => {
+  const gate = async (channel: 'email' | 'sms' | 'voice', sender: string, call: () => Promise<DeliveryResult>): Promise<DeliveryResult> => {
     const l = limits[channel];
     const buckets: Bucket[] = [
       [`${channel}:sender:${sender}`, l.perSenderPerSecond],
       [`${channel}:account`, l.perSecond],
     ];
     try {
-      await waitForSlots(limiter, buckets, limits.maxWaitMs, deadline);
+      await waitForSlots(limiter, buckets, limits.maxWaitMs);
     } catch (error) {
       // Nothing went out, so both are plain retryable failures, never an unknown outcome.
       if (error instanceof RateLimitTimeout) {
@@ -132,9 +131,9 @@ export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter
   const { email, sms, voice, ledger } = adapters;
   return {
     ledger,
-    email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, m.deadline, () => email.send(m)) },
-    sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, m.deadline, () => sms.send(m)) },
-    voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, c.deadline, () => voice.dial(c)) },
+    email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, () => email.send(m)) },
+    sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, () => sms.send(m)) },
+    voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, () => voice.dial(c)) },
   };
 }
 
