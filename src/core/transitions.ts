@@ -185,3 +185,43 @@ export function interruptedVisit(executionStatus: string | undefined, onError: '
   if (executionStatus === 'failed' && onError === 'exit') return 'failed_for_good';
   return 'move_on';
 }
+
+/**
+ * The send fence (docs/ENGINE.md, "Crashes: at most once"): every adapter call has a deadline
+ * `marginMs` before its claim's lease runs out — room for clocks that disagree between workers
+ * and for writing the outcome — and a call with less than `minSendMs` left before that deadline
+ * is not started at all. So once the lease has run out and another worker may take the visit
+ * over, no call of the old holder can still reach the provider.
+ */
+export function sendFence(leaseMs: number): { marginMs: number; minSendMs: number } {
+  return { marginMs: Math.min(leaseMs / 5, 30_000), minSendMs: Math.min(leaseMs / 4, 10_000) };
+}
+
+/** The deadline of a send made under a lease that runs out at `leaseUntil`. */
+export function sendDeadline(leaseUntil: Date, leaseMs: number): Date {
+  return new Date(leaseUntil.getTime() - sendFence(leaseMs).marginMs);
+}
+
+/**
+ * The deadline of an interrupted attempt: the one its intent recorded, else (an intent written
+ * before deadlines were recorded) the latest it can have had — a lease is never longer than
+ * `leaseMs` from the moment the attempt began.
+ */
+export function interruptedDeadline(metadata: Record<string, unknown> | undefined, startedAt: Date, leaseMs: number): Date {
+  const recorded = typeof metadata?.sendDeadline === 'string' ? Date.parse(metadata.sendDeadline) : Number.NaN;
+  return new Date(Number.isNaN(recorded) ? startedAt.getTime() + leaseMs : recorded);
+}
+
+/**
+ * What the provider's ledger answer means for a `started` visit. "Sent" is certain at once.
+ * "Not sent" is certain only once the interrupted attempt's deadline has passed: before it, that
+ * call may still be in flight and reach the provider after the answer, so the visit is
+ * re-checked at the deadline, never resent. No ledger: the outcome is unknown.
+ */
+export type LedgerVerdict = 'record_sent' | 'resend' | 'recheck' | 'unknown';
+
+export function afterLedgerLookup(answer: 'sent' | 'not_sent' | undefined, deadline: Date, now: Date): LedgerVerdict {
+  if (answer === 'sent') return 'record_sent';
+  if (answer === 'not_sent') return now.getTime() > deadline.getTime() ? 'resend' : 'recheck';
+  return 'unknown';
+}

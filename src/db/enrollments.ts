@@ -142,6 +142,12 @@ export interface Claim {
   enrollmentId: string;
   leaseId: string;
   dueAt: Date;
+  /**
+   * When the lease runs out: every adapter call of the claim must be over before it (the
+   * executor's send deadline ends safely before this), since after it another worker may take
+   * the enrollment over.
+   */
+  leaseUntil: Date;
 }
 
 /**
@@ -153,11 +159,12 @@ export async function claimDue(
   db: Queryable,
   args: { now: Date; limit: number; leaseUntil: Date; leaseId: string },
 ): Promise<Claim[]> {
-  return db.query<Claim>(
+  const rows = await db.query<Omit<Claim, 'leaseUntil'>>(
     `select enrollment_id as "enrollmentId", lease_id as "leaseId", due_at as "dueAt"
      from engine_claim_due($1, $2, $3, $4)`,
     [args.now, args.limit, args.leaseUntil, args.leaseId],
   );
+  return rows.map((r) => ({ ...r, leaseUntil: args.leaseUntil }));
 }
 
 /** The earliest due time among live enrollments: how long the dispatcher may sleep. */

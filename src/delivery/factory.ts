@@ -26,14 +26,17 @@ export function createAdapters(config: Config, mockOptions: MockDeliveryOptions 
   const missing = (name: string) =>
     new ConfigError(`USE_MOCK_SEQUENCE_DELIVERY is false but ${name} is not set; set it, or set USE_MOCK_SEQUENCE_DELIVERY=true.`);
   const webhookBase = config.PUBLIC_URL?.replace(/\/$/, '');
+  // The engine's clock (the mocks' `now`): every send's deadline is measured by it.
+  const clock = mockOptions.now;
+  const now = clock ? () => clock().getTime() : undefined;
 
   let email: DeliveryAdapters['email'];
   if (config.EMAIL_PROVIDER === 'postmark') {
     if (!config.POSTMARK_SERVER_TOKEN) throw missing('POSTMARK_SERVER_TOKEN');
-    email = new PostmarkEmailSender({ serverToken: config.POSTMARK_SERVER_TOKEN, baseUrl: config.POSTMARK_BASE_URL });
+    email = new PostmarkEmailSender({ serverToken: config.POSTMARK_SERVER_TOKEN, baseUrl: config.POSTMARK_BASE_URL, now });
   } else {
     if (!config.SENDGRID_API_KEY) throw missing('SENDGRID_API_KEY');
-    email = new SendGridEmailSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL });
+    email = new SendGridEmailSender({ apiKey: config.SENDGRID_API_KEY, baseUrl: config.SENDGRID_BASE_URL, now });
   }
   if (!config.TELNYX_API_KEY) throw missing('TELNYX_API_KEY');
   if (!config.TELNYX_CONNECTION_ID) throw missing('TELNYX_CONNECTION_ID');
@@ -46,12 +49,14 @@ export function createAdapters(config: Config, mockOptions: MockDeliveryOptions 
         messagingProfileId: config.TELNYX_MESSAGING_PROFILE_ID,
         baseUrl: config.TELNYX_BASE_URL,
         webhookUrl,
+        now,
       }),
       voice: new TelnyxVoiceCaller({
         apiKey: config.TELNYX_API_KEY,
         connectionId: config.TELNYX_CONNECTION_ID,
         baseUrl: config.TELNYX_BASE_URL,
         webhookUrl,
+        now,
       }),
     },
   };

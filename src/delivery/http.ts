@@ -17,6 +17,13 @@ export type HttpOutcome =
 export interface PostJsonOptions {
   headers?: Record<string, string>;
   timeoutMs: number;
+  /**
+   * An absolute end the request may not outlive, whatever `timeoutMs` says: the engine's send
+   * deadline, safely before its lease runs out (docs/ENGINE.md, "Crashes: at most once").
+   */
+  deadline?: Date;
+  /** The clock the deadline is measured by: the engine's (a manual one in tests); else the wall clock. */
+  now?: () => number;
   fetch?: FetchLike;
 }
 
@@ -26,21 +33,24 @@ export interface PostJsonOptions {
  */
 export async function postJson(url: string, body: unknown, options: PostJsonOptions): Promise<HttpOutcome> {
   const doFetch = options.fetch ?? globalThis.fetch;
+  const timeoutMs = Math.min(options.timeoutMs, options.deadline ? options.deadline.getTime() - (options.now ?? Date.now)() : Infinity);
+  // Past the deadline the request is not made at all: nothing went out, so a plain timeout.
+  if (timeoutMs <= 0) return { kind: 'transport', code: 'timeout', detail: 'send deadline passed before the request', timeoutMs: 0 };
   try {
     const response = await doFetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
     return { kind: 'response', status: response.status, headers: response.headers, body: parseBody(text) };
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      return { kind: 'transport', code: 'timeout', detail: 'deadline passed', timeoutMs: options.timeoutMs };
+      return { kind: 'transport', code: 'timeout', detail: 'deadline passed', timeoutMs };
     }
-    return { kind: 'transport', code: 'network', detail: networkDetail(error), timeoutMs: options.timeoutMs };
+    return { kind: 'transport', code: 'network', detail: networkDetail(error), timeoutMs };
   }
 }
 

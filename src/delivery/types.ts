@@ -29,6 +29,12 @@ export interface Envelope {
   executionId: string;
   enrollmentId: string;
   workspaceId: string;
+  /**
+   * When the call must be over, answered or aborted: the executor sets it safely before its
+   * lease runs out, so no send can still reach the provider once another worker may take the
+   * visit over (docs/ENGINE.md, "Crashes: at most once"). Live adapters abort at it.
+   */
+  deadline?: Date;
 }
 
 export interface EmailMessage extends Envelope {

@@ -11,7 +11,17 @@ import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts'
 import { isDeliveryStep, type DeliveryStep, type Step } from '../core/definition.ts';
 import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
-import { afterDeliveryFailure, afterUnknownDelivery, interruptedVisit, shouldRetryDelivery, type Consequence } from '../core/transitions.ts';
+import {
+  afterDeliveryFailure,
+  afterLedgerLookup,
+  afterUnknownDelivery,
+  interruptedDeadline,
+  interruptedVisit,
+  sendDeadline,
+  sendFence,
+  shouldRetryDelivery,
+  type Consequence,
+} from '../core/transitions.ts';
 import type { Claim } from '../db/enrollments.ts';
 import { letGoOfClaims } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
@@ -256,11 +266,26 @@ export class Executor {
           );
           return;
         }
+        // Too little lease left for the call to end safely before it: no intent, no send; the
+        // visit runs again at once under a fresh claim (docs/ENGINE.md, "Crashes: at most once").
+        const deadline = this.deadlineOf(visit.claim);
+        if (this.tooLateToSend(deadline)) {
+          endings.push(this.ending(visit, { kind: 'reschedule', at: this.deps.clock.now() }));
+          return;
+        }
         ready.push({
           visit,
           step,
           content: content.content,
-          request: { identity: identity(visit.context, step), leaseId: visit.claim.leaseId, adapter, rendered: content.rendered, now: visit.now },
+          request: {
+            identity: identity(visit.context, step),
+            leaseId: visit.claim.leaseId,
+            adapter,
+            rendered: content.rendered,
+            // Recorded so a worker that finds this intent interrupted knows when it can no longer be in flight.
+            metadata: { sendDeadline: deadline.toISOString() },
+            now: visit.now,
+          },
         });
       } catch (error) {
         failed(visit, error);
@@ -327,11 +352,16 @@ export class Executor {
       executionId: intent.id,
       enrollmentId: who.enrollmentId,
       workspaceId: who.workspaceId,
+      deadline: this.deadlineOf(visit.claim),
     };
     const started = clock.now().getTime();
     let result: DeliveryResult;
     try {
-      result = await send(this.deps, step, content, visit.context, envelope);
+      // The intent's write may have taken the time the call needed (a stall, a slow store): then
+      // the call is not made at all, and nothing went out for certain.
+      result = this.tooLateToSend(envelope.deadline)
+        ? { kind: 'failed', retryable: true, code: 'lease_expiring', message: 'Too little of the lease was left to send safely; not sent.' }
+        : await send(this.deps, step, content, visit.context, envelope);
     } catch (error) {
       // Adapters answer with values; a throw is a bug or a transport surprise after which we
       // cannot know whether the provider took the message. Like a crash: unknown, never resent.
@@ -395,6 +425,17 @@ export class Executor {
       // it never got is retried as if it had failed. Otherwise the outcome is unknown.
       const key = idempotencyKeyOf(context.enrollment.id, step.id, context.enrollment.stepSeq);
       const known = await this.deps.adapters.ledger?.lookup(key);
+      const deadline = interruptedDeadline(existing.metadata, existing.startedAt, this.deps.leaseMs);
+      const verdict = afterLedgerLookup(known?.kind, deadline, this.deps.clock.now());
+      if (verdict === 'recheck') {
+        // The interrupted call may still be in flight until its deadline: a "not sent" now could
+        // be overtaken by its delivery. Ask again once the deadline has passed.
+        this.deps.logger?.info(
+          { enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id, deadline: deadline.toISOString() },
+          'interrupted send may still be in flight; re-checking after its deadline',
+        );
+        return this.ending(visit, { kind: 'reschedule', at: new Date(deadline.getTime() + 1) });
+      }
       if (known?.kind === 'sent') {
         return this.moveOn(visit, next, {
           kind: 'complete',
@@ -404,7 +445,7 @@ export class Executor {
           metadata: { reconciledFrom: 'provider_ledger' },
         });
       }
-      if (known?.kind === 'not_sent') {
+      if (verdict === 'resend') {
         await completeExecution(this.deps.db, existing.id, {
           status: 'retry_scheduled',
           now,
@@ -450,8 +491,11 @@ export class Executor {
     if (next === null) return this.ending(visit, { kind: 'finish', status: 'completed', action: 'complete' }, execution);
     const dueAt = firstDueAt(context.definition, next, now, zone);
     const runNow = !last && dueAt.getTime() <= now.getTime();
-    const transition: StepTransition = { kind: 'move', next, dueAt, keepLeaseUntil: runNow ? new Date(now.getTime() + this.deps.leaseMs) : undefined };
-    return { ...this.ending(visit, transition, execution), runNow };
+    const keepLeaseUntil = runNow ? new Date(now.getTime() + this.deps.leaseMs) : undefined;
+    const transition: StepTransition = { kind: 'move', next, dueAt, keepLeaseUntil };
+    const ending = this.ending(visit, transition, execution);
+    // The next round's sends are fenced by the renewed lease, not the one it was claimed with.
+    return { ...ending, claim: keepLeaseUntil ? { ...ending.claim, leaseUntil: keepLeaseUntil } : ending.claim, runNow };
   }
 
   private ending(visit: Visit, transition: StepTransition, execution?: ExecutionWrite): Ending {
@@ -461,6 +505,16 @@ export class Executor {
 
   private end(visit: Visit, transition: StepTransition, execution?: ExecutionWrite): Plan {
     return { kind: 'end', ending: this.ending(visit, transition, execution) };
+  }
+
+  /** The deadline of every adapter call made under `claim` (sendFence in src/core/transitions.ts). */
+  private deadlineOf(claim: Claim): Date {
+    return sendDeadline(claim.leaseUntil, this.deps.leaseMs);
+  }
+
+  /** Whether a call starting now would have less than it needs before `deadline`. */
+  private tooLateToSend(deadline: Date): boolean {
+    return this.deps.clock.now().getTime() + sendFence(this.deps.leaseMs).minSendMs > deadline.getTime();
   }
 
   /** The visit as of now: a send's outcome and the move it causes are dated when it answered. */

@@ -133,6 +133,47 @@ describe.each(kinds)('engine on %s', (kind) => {
     expect(kit.mock.sends.map((s) => s.recipient).sort()).toEqual(['lead11@acme.test', 'lead12@acme.test']);
   });
 
+  it("does not trust a ledger's \"not sent\" while the interrupted call's deadline has not passed; after it, resends once", async () => {
+    kit = await createEngineKit(database.db, { workspace: `fence-${kind}`, leaseMs: 30_000 });
+    const [leadId] = await kit.addLeads([lead(13)]);
+    const sequenceId = await kit.addSequence({ ...fourSteps, steps: fourSteps.steps.slice(0, 1) });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    const adapters = kit.engine.deps.adapters;
+    const original = adapters.email.send.bind(adapters.email);
+    let deadline: Date | undefined;
+    let called!: () => void;
+    const inFlight = new Promise<void>((resolve) => (called = resolve));
+    adapters.email.send = async (message) => {
+      // The first worker's call is still on its way to the provider: it has not got it yet.
+      deadline = message.deadline;
+      called();
+      return new Promise(() => undefined);
+    };
+    const claimedAt = kit.clock.now().getTime();
+    void kit.engine.dispatcher.tick();
+    await inFlight;
+    // Every call is fenced: it must end a margin before the lease (30 s from the claim) does.
+    expect(deadline!.getTime()).toBeLessThan(claimedAt + 30_000);
+    expect(deadline!.getTime()).toBeGreaterThan(claimedAt);
+
+    // The enrollment comes due again while that call may still deliver (a lease let go early).
+    await kit.db.query('update enrollments set lease_id = null, next_execution_at = $2 where id = $1', [enrollmentId, kit.clock.now()]);
+    const survivor = createEngine({ ...kit.engine.deps, adapters: { ...adapters, email: { adapter: 'mock', send: original } } });
+    kit.clock.advance(1_000);
+    await survivor.dispatcher.drain();
+    const before = await kit.db.query<{ status: string; attempts: number }>('select status, attempts from sequence_executions where enrollment_id = $1', [enrollmentId]);
+    expect(before).toEqual([{ status: 'started', attempts: 1 }]); // the ledger said "not sent", but it is not trusted yet
+    expect(kit.mock.sends).toHaveLength(0);
+    const [due] = await kit.db.query<{ at: Date }>('select next_execution_at as at from enrollments where id = $1', [enrollmentId]);
+    expect(due!.at.getTime()).toBe(deadline!.getTime() + 1); // re-checked just after the deadline
+
+    kit.clock.set(new Date(deadline!.getTime() + 1));
+    await survivor.dispatcher.drain();
+    const after = await kit.db.query<{ status: string; attempts: number }>('select status, attempts from sequence_executions where enrollment_id = $1', [enrollmentId]);
+    expect(after).toEqual([{ status: 'succeeded', attempts: 2 }]);
+    expect(kit.mock.sends.map((s) => s.recipient)).toEqual(['lead13@acme.test']);
+  });
+
   it('an adapter that throws leaves the send unknown and never resends it', async () => {
     kit = await createEngineKit(database.db, { workspace: `throw-${kind}` });
     const [leadId] = await kit.addLeads([lead(8)]);

@@ -32,6 +32,8 @@ begin
   from input i join live on live.id = i.enrollment_id
   on conflict (enrollment_id, step_id, visit) do update set status = 'started', attempts = x.attempts + 1,
     adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
+    -- The new attempt's own send deadline (docs/ENGINE.md, "Crashes: at most once") replaces the last one's.
+    metadata = x.metadata || excluded.metadata,
     error_code = null, error_message = null
   where x.status = 'retry_scheduled'
   returning x.enrollment_id, x.id, x.attempts;

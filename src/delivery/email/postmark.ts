@@ -10,6 +10,8 @@ export interface PostmarkOptions {
   /** `outbound` is Postmark's transactional stream; a broadcast stream needs its own unsubscribe handling. */
   messageStream?: string;
   timeoutMs?: number;
+  /** The engine's clock, which the send deadline is measured by (default: the wall clock). */
+  now?: () => number;
   fetch?: FetchLike;
 }
 
@@ -19,6 +21,7 @@ export class PostmarkEmailSender implements EmailSender {
   private readonly baseUrl: string;
   private readonly messageStream: string;
   private readonly timeoutMs: number;
+  private readonly now: (() => number) | undefined;
   private readonly fetch: FetchLike | undefined;
 
   constructor(options: PostmarkOptions) {
@@ -26,6 +29,7 @@ export class PostmarkEmailSender implements EmailSender {
     this.baseUrl = trimBaseUrl(options.baseUrl ?? 'https://api.postmarkapp.com');
     this.messageStream = options.messageStream ?? 'outbound';
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.now = options.now;
     this.fetch = options.fetch;
   }
 
@@ -33,6 +37,8 @@ export class PostmarkEmailSender implements EmailSender {
     const outcome = await postJson(`${this.baseUrl}/email`, toPostmarkEmail(message, this.messageStream), {
       headers: { 'x-postmark-server-token': this.serverToken },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
+      now: this.now,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, POSTMARK_PROFILE, { secrets: [this.serverToken] });

@@ -10,6 +10,8 @@ export interface SendGridOptions {
   /** `https://api.eu.sendgrid.com` for EU-pinned subusers; a fake's URL in tests. */
   baseUrl?: string;
   timeoutMs?: number;
+  /** The engine's clock, which the send deadline is measured by (default: the wall clock). */
+  now?: () => number;
   fetch?: FetchLike;
 }
 
@@ -18,12 +20,14 @@ export class SendGridEmailSender implements EmailSender {
   private readonly apiKey: string;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly now: (() => number) | undefined;
   private readonly fetch: FetchLike | undefined;
 
   constructor(options: SendGridOptions) {
     this.apiKey = options.apiKey;
     this.baseUrl = trimBaseUrl(options.baseUrl ?? 'https://api.sendgrid.com');
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.now = options.now;
     this.fetch = options.fetch;
   }
 
@@ -31,6 +35,8 @@ export class SendGridEmailSender implements EmailSender {
     const outcome = await postJson(`${this.baseUrl}/v3/mail/send`, toSendGridMail(message), {
       headers: { authorization: `Bearer ${this.apiKey}` },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
+      now: this.now,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, SENDGRID_PROFILE, { secrets: [this.apiKey] });

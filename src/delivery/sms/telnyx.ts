@@ -13,6 +13,8 @@ export interface TelnyxSmsOptions {
   /** Per-message delivery webhooks; absent = the messaging profile's webhook URL. */
   webhookUrl?: string;
   timeoutMs?: number;
+  /** The engine's clock, which the send deadline is measured by (default: the wall clock). */
+  now?: () => number;
   fetch?: FetchLike;
 }
 
@@ -23,6 +25,7 @@ export class TelnyxSmsSender implements SmsSender {
   private readonly baseUrl: string;
   private readonly webhookUrl: string | undefined;
   private readonly timeoutMs: number;
+  private readonly now: (() => number) | undefined;
   private readonly fetch: FetchLike | undefined;
 
   constructor(options: TelnyxSmsOptions) {
@@ -31,6 +34,7 @@ export class TelnyxSmsSender implements SmsSender {
     this.baseUrl = trimBaseUrl(options.baseUrl ?? 'https://api.telnyx.com');
     this.webhookUrl = options.webhookUrl;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.now = options.now;
     this.fetch = options.fetch;
   }
 
@@ -42,6 +46,8 @@ export class TelnyxSmsSender implements SmsSender {
     const outcome = await postJson(`${this.baseUrl}/v2/messages`, body, {
       headers: { authorization: `Bearer ${this.apiKey}` },
       timeoutMs: this.timeoutMs,
+      deadline: message.deadline,
+      now: this.now,
       fetch: this.fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, TELNYX_PROFILE, { secrets: [this.apiKey] });

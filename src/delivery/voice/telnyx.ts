@@ -52,6 +52,8 @@ export interface TelnyxVoiceOptions {
   /** Call webhooks; absent = the connection's webhook URL. */
   webhookUrl?: string;
   timeoutMs?: number;
+  /** The engine's clock, which the send deadline is measured by (default: the wall clock). */
+  now?: () => number;
   /** How long to ring before Telnyx gives up (5–600 s); absent = Telnyx's default. */
   ringTimeoutSecs?: number;
   /**
@@ -93,6 +95,8 @@ export class TelnyxVoiceCaller implements VoiceCaller {
     const outcome = await postJson(`${baseUrl}/v2/calls`, body, {
       headers: { authorization: `Bearer ${apiKey}` },
       timeoutMs,
+      deadline: call.deadline,
+      now: this.options.now,
       fetch,
     });
     if (!isSuccess(outcome)) return classifyFailure(outcome, TELNYX_PROFILE, { secrets: [apiKey] });

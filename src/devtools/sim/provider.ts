@@ -49,9 +49,24 @@ export interface SendHooks {
   afterSend(process: SimProcess, envelope: Envelope): Promise<void>;
 }
 
+/**
+ * A call under way: its process stands still (an injected stall) between starting it and the
+ * provider's taking it. If its deadline passes meanwhile, the live adapter aborts it there, so
+ * it either reached the provider before the deadline or never does — decided once, by the PRNG,
+ * when the ledger is asked about it or the call resumes, whichever comes first.
+ */
+interface PendingCall {
+  process: SimProcess;
+  channel: Channel;
+  message: Envelope & { to: string };
+  startedAt: Date;
+  fate?: 'delivered' | 'never';
+}
+
 export class SimProvider {
   readonly deliveries: Delivery[] = [];
   private readonly byKey = new Map<string, Delivery>();
+  private readonly pending = new Set<PendingCall>();
   calls = 0;
 
   constructor(
@@ -74,12 +89,33 @@ export class SimProvider {
 
   private async lookup(process: SimProcess, key: string): Promise<SendLookup> {
     if (process.dead) throw new ProcessDied(process.name);
+    // A call past its deadline has met its fate by now; one before it may still deliver later,
+    // and the ledger honestly does not know that yet.
+    for (const call of this.pending) if (call.message.idempotencyKey === key && this.pastDeadline(call)) this.settle(call);
     const found = this.byKey.get(key);
     return found ? { kind: 'sent', providerMessageId: found.providerMessageId } : { kind: 'not_sent' };
   }
 
   private async send(process: SimProcess, channel: Channel, message: Envelope & { to: string }): Promise<DeliveryResult> {
-    await this.hooks.beforeSend(process, message);
+    const call: PendingCall = { process, channel, message, startedAt: this.clock.now() };
+    this.pending.add(call);
+    try {
+      await this.hooks.beforeSend(process, message);
+    } catch (error) {
+      this.pending.delete(call); // the process died before the request left it: nothing sent
+      throw error;
+    }
+    this.pending.delete(call);
+    if (this.pastDeadline(call) || call.fate) {
+      // The adapter aborted the call at its deadline while the process stood still.
+      if (process.dead) throw new ProcessDied(process.name);
+      this.calls += 1;
+      if (this.settle(call) === 'never') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated deadline, nothing taken' };
+      // Taken before the deadline, its answer lost to the abort: a live adapter reports a timeout
+      // (finding 2) or, here by default, the engine cannot know.
+      if (this.faults.ambiguousTimeout > 0) return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated deadline after delivery' };
+      throw new Error('simulated abort at the send deadline after the provider took the message');
+    }
     if (process.dead) throw new ProcessDied(process.name);
     this.calls += 1;
     const f = this.faults;
@@ -94,6 +130,28 @@ export class SimProvider {
     if (answer === 'retryable') return { kind: 'failed', retryable: true, code: '503', message: 'simulated outage', retryAfterMs: this.random.chance(0.3) ? this.random.int(1, 120) * 1000 : undefined };
     if (answer === 'permanent') return { kind: 'failed', retryable: false, code: '400', message: 'simulated permanent refusal' };
     if (answer === 'timeout') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated timeout, nothing taken' };
+    const delivery = this.deliver(process, channel, message, this.clock.now());
+    await this.hooks.afterSend(process, message);
+    if (process.dead) throw new ProcessDied(process.name);
+    if (answer === 'lost') throw new Error('simulated connection reset after the provider took the message');
+    if (answer === 'ambiguous') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated timeout after delivery' };
+    return { kind: 'sent', providerMessageId: delivery.providerMessageId };
+  }
+
+  private pastDeadline(call: PendingCall): boolean {
+    const { deadline } = call.message;
+    return deadline !== undefined && this.clock.now().getTime() > deadline.getTime();
+  }
+
+  /** A call aborted at its deadline: delivered before it (dated when it started) or never, once. */
+  private settle(call: PendingCall): 'delivered' | 'never' {
+    if (call.fate) return call.fate;
+    call.fate = this.random.chance(0.5) ? 'delivered' : 'never';
+    if (call.fate === 'delivered') this.deliver(call.process, call.channel, call.message, call.startedAt);
+    return call.fate;
+  }
+
+  private deliver(process: SimProcess, channel: Channel, message: Envelope & { to: string }, at: Date): Delivery {
     const delivery: Delivery = {
       seq: this.deliveries.length,
       idempotencyKey: message.idempotencyKey,
@@ -102,16 +160,12 @@ export class SimProvider {
       channel,
       to: message.to,
       providerMessageId: `sim-${channel}-${this.deliveries.length + 1}`,
-      at: this.clock.now(),
+      at,
       process: process.name,
     };
     this.deliveries.push(delivery);
     if (!this.byKey.has(delivery.idempotencyKey)) this.byKey.set(delivery.idempotencyKey, delivery);
     this.hooks.delivered(delivery);
-    await this.hooks.afterSend(process, message);
-    if (process.dead) throw new ProcessDied(process.name);
-    if (answer === 'lost') throw new Error('simulated connection reset after the provider took the message');
-    if (answer === 'ambiguous') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated timeout after delivery' };
-    return { kind: 'sent', providerMessageId: delivery.providerMessageId };
+    return delivery;
   }
 }

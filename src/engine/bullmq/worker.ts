@@ -213,15 +213,11 @@ export class StepWorker {
   private async runBatch(payloads: ExecuteNodePayload[]): Promise<void> {
     const { db, clock, leaseMs } = this.deps;
     const now = clock.now();
-    const held = await takeOverLeases(db, {
-      leases: payloads,
-      toLeaseId: randomUUID(),
-      leaseUntil: new Date(now.getTime() + leaseMs),
-      now,
-    });
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const held = await takeOverLeases(db, { leases: payloads, toLeaseId: randomUUID(), leaseUntil, now });
     if (held.length === 0) return; // every job duplicated, stale (re-claimed after its lease ran out), or finished
     const dueAt = new Map(payloads.map((p) => [p.enrollmentId, p.dueAt]));
-    const claims = held.map((h) => ({ enrollmentId: h.enrollmentId, leaseId: h.leaseId, dueAt: new Date(dueAt.get(h.enrollmentId)!) }));
+    const claims = held.map((h) => ({ enrollmentId: h.enrollmentId, leaseId: h.leaseId, dueAt: new Date(dueAt.get(h.enrollmentId)!), leaseUntil }));
     this.deps.observer?.jobsRunning?.(held.length);
     try {
       await withSpan('touchpoint.execute', { 'touchpoint.batch_size': held.length, 'touchpoint.jobs': payloads.length }, () => this.executor.runBatch(claims));
