@@ -48,6 +48,12 @@ export class World {
   readonly ingested: InboundEvent[] = [];
   private events = 0;
   private edits = 0;
+  /**
+   * Lead numbers handed out so far. Not `state.leads.length`: an insert can commit and its
+   * process die before the answer is seen, and reusing its numbers would draw the same emails
+   * again (seed 31, non-quick: a duplicate key that ended the history).
+   */
+  private leadsDrawn?: number;
 
   constructor(private readonly host: WorldHost) {}
 
@@ -142,7 +148,9 @@ export class World {
   async enroll(sequenceId: string, count: number): Promise<void> {
     const { random: r, state } = this.host;
     const db = this.host.api().deps.db;
-    const fresh = Array.from({ length: count }, (_, i) => drawLead(r, state.leads.length + i));
+    const first = this.leadsDrawn ?? state.leads.length;
+    this.leadsDrawn = first + count;
+    const fresh = Array.from({ length: count }, (_, i) => drawLead(r, first + i));
     const rows = await insertLeads(db, state.workspaceId, fresh);
     for (const row of rows) state.leads.push({ id: row.id, email: row.email!, phone: row.phone! });
     await this.enrollLeads(sequenceId, rows.map((row) => row.id));
