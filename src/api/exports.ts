@@ -56,7 +56,7 @@ async function* pages<T extends { id: string }>(
   }
 }
 
-const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt'] as const;
+const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId'] as const;
 const ENROLLMENT_COLUMNS = [
   'id', 'leadId', 'leadEmail', 'leadPhone', 'leadFirstName', 'leadLastName', 'leadCompany', 'status', 'statusReason',
   'currentStepId', 'waitingFor', 'sequenceVersion', 'enrolledAt', 'nextRunAt', 'finishedAt',
