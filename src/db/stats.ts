@@ -74,7 +74,7 @@ export async function eventFiguresByStep(
 
 /**
  * Outcomes that are about the lead rather than one message — converted (the enrollment ended
- * `converted`, or exited for that reason) and a meeting booked — credited to the last message the
+ * `converted`, or exited for that reason) and a meeting booked while the enrollment ran — credited to the last message the
  * enrollment was sent at or before that moment; `stepId` null with `total` false: no message
  * had been sent yet. The `total` rows count the sequence's enrollments once each.
  */
@@ -88,10 +88,14 @@ export async function outcomeFiguresByStep(
          from enrollments e
         where e.sequence_id = $1 and (e.status = 'converted' or e.status_reason = 'converted')
        union all
-       select ev.enrollment_id, 'meetingBooked', min(ev.occurred_at)
-         from events ev join enrollments e on e.id = ev.enrollment_id
+       -- A booking is matched to the lead (its invitee's email), not an enrollment: it counts for
+       -- each enrollment of the lead in this sequence that was running when it was booked.
+       select e.id, 'meetingBooked', min(ev.occurred_at)
+         from events ev join enrollments e
+           on e.id = ev.enrollment_id or (ev.enrollment_id is null and ev.lead_id = e.lead_id)
         where e.sequence_id = $1 and ev.type = 'meeting.booked'
-        group by ev.enrollment_id
+          and ev.occurred_at >= e.enrolled_at and (e.finished_at is null or ev.occurred_at <= e.finished_at)
+        group by e.id
      ), credited as (
        select o.enrollment_id, o.outcome,
          (select x.step_id from sequence_executions x

@@ -73,6 +73,9 @@ describe.each(kinds)('sequence stats on %s', (kind) => {
     const converted = await kit.call('PUT', `/api/sequences/enrollments/${sentTo(0).enrollmentId}`, { token: kit.tokens.operator, body: { action: 'convert' } });
     expect(converted.status).toBe(200);
 
+    // Bob 1 books a meeting after his follow-up: credited to `cold`.
+    await ingest({ type: 'meeting.booked', provider: 'calcom', address: { channel: 'email', value: `rates-${kind}-1@acme.test` } });
+
     const stats = await kit.call('GET', `/api/sequences/${id}/stats`, { token: kit.tokens.viewer });
     expect(stats.status).toBe(200);
     const step = (stepId: string) => stats.body.steps.find((s: { stepId: string }) => s.stepId === stepId);
@@ -87,10 +90,10 @@ describe.each(kinds)('sequence stats on %s', (kind) => {
     expect(step('split').rates).toEqual({ delivery: null, open: null, click: null, reply: null, bounce: null, optOut: null, conversion: null, meeting: null });
     // Ann converted after her follow-up was sent: credited to that last message.
     expect(step('warm')).toMatchObject({ reached: 2, sent: 2, delivered: 0, converted: 1, rates: { delivery: 0, open: null, reply: null, conversion: 0.5 } });
-    expect(step('cold')).toMatchObject({ reached: 2, sent: 2, converted: 0 });
+    expect(step('cold')).toMatchObject({ reached: 2, sent: 2, converted: 0, meetingBooked: 1, rates: { meeting: 0.5 } });
     expect(step('hold')).toMatchObject({ reached: 0, branch: null });
     expect(stats.body.totals).toMatchObject({
-      reached: 4, sent: 4, delivered: 3, opened: 2, clicked: 1, replied: 1, bounced: 1, optedOut: 1, converted: 1,
+      reached: 4, sent: 4, delivered: 3, opened: 2, clicked: 1, replied: 1, bounced: 1, optedOut: 1, converted: 1, meetingBooked: 1,
       rates: { delivery: 0.75, open: 2 / 3, reply: 1 / 3, bounce: 0.25, conversion: 0.25 },
     });
     expect(stats.body.enrollments).toMatchObject({ converted: 1 });
