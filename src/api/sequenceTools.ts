@@ -1,21 +1,20 @@
 /**
  * Tools around a sequence: validate a definition without saving it, preview one lead's run
- * (the same dry run as `touchpoint simulate`), and per-step stats.
+ * (the same dry run as `touchpoint simulate`), and the stats (./stats.ts).
  */
 import { z } from 'zod';
 import { STEP_TYPES, eventTypeSchema, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
 import { simulate } from '../core/simulate.ts';
 import { runTimeProblems, validateDefinition } from '../core/validate.ts';
 import { NoOpeningError } from '../core/time.ts';
-import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
 import type { Db } from '../db/db.ts';
 import { getLead } from '../db/leads.ts';
 import { getDefinition, getSequence } from '../db/sequences.ts';
-import { enrollmentCountsByStatus, eventCountsByStep, executionCountsByStep } from '../db/stats.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { definitionBody, problemSchema } from './sequences.ts';
+import { sequenceStatsRoutes } from './stats.ts';
 import { commonErrors, errorSchema, fail, id, idParams, isoTime, type Api } from './wire.ts';
 
 const inlineLead = z.strictObject({
@@ -49,23 +48,6 @@ const previewEntry = z.object({
   action: z.enum(['send', 'wait', 'branch', 'task', 'end', 'skip', 'exit']),
   detail: z.string(),
 });
-
-const STAT_COLUMNS = ['executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
-const stepStats = z.object({ stepId: z.string(), type: z.string().nullable(), ...Object.fromEntries(STAT_COLUMNS.map((c) => [c, z.number().int()])) } as {
-  stepId: z.ZodString;
-  type: z.ZodNullable<z.ZodString>;
-} & Record<(typeof STAT_COLUMNS)[number], z.ZodNumber>);
-
-const EVENT_COLUMN: Record<string, (typeof STAT_COLUMNS)[number]> = {
-  'email.delivered': 'delivered',
-  'sms.delivered': 'delivered',
-  'call.answered': 'delivered',
-  'email.opened': 'opened',
-  'email.clicked': 'clicked',
-  'email.replied': 'replied',
-  'sms.replied': 'replied',
-  'email.bounced': 'bounced',
-};
 
 export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
   api.post(
@@ -138,59 +120,5 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
     },
   );
 
-  api.get(
-    '/sequences/:id/stats',
-    {
-      config: { minRole: 'viewer' },
-      schema: {
-        summary: 'Per step: executed, sent, delivered, opened, clicked, replied, bounced, failed; enrollments by status',
-        description: 'Event figures count enrollments (an email opened twice counts once).',
-        tags: ['sequences'],
-        params: idParams,
-        response: {
-          200: z.object({
-            sequenceId: id,
-            steps: z.array(stepStats),
-            enrollments: z.record(z.enum(ENROLLMENT_STATUSES), z.number().int()),
-          }),
-          ...commonErrors,
-        },
-      },
-    },
-    async (request, reply) => {
-      const sequence = await getSequence(db, callerOf(request).workspaceId, request.params.id);
-      if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
-      const [stored, executions, events, statuses] = await Promise.all([
-        getDefinition(db, sequence.id, sequence.currentVersion),
-        executionCountsByStep(db, sequence.id),
-        eventCountsByStep(db, sequence.id),
-        enrollmentCountsByStatus(db, sequence.id),
-      ]);
-      const parsed = sequenceDefinitionSchema.safeParse(stored);
-      const typeOf = new Map(parsed.success ? parsed.data.steps.map((s) => [s.id, s.type as string]) : []);
-      const steps = new Map<string, z.infer<typeof stepStats>>();
-      const row = (stepId: string) => {
-        let stats = steps.get(stepId);
-        if (!stats) {
-          stats = { stepId, type: typeOf.get(stepId) ?? null, ...Object.fromEntries(STAT_COLUMNS.map((c) => [c, 0])) } as z.infer<typeof stepStats>;
-          steps.set(stepId, stats);
-        }
-        return stats;
-      };
-      for (const stepId of typeOf.keys()) row(stepId);
-      for (const e of executions) {
-        const stats = row(e.stepId);
-        stats.executed += e.n;
-        if (e.status === 'failed') stats.failed += e.n;
-        const delivery = ['email', 'sms', 'voice'].includes(stats.type ?? '');
-        if (delivery && e.status === 'succeeded') stats.sent += e.n;
-      }
-      for (const e of events) {
-        const column = EVENT_COLUMN[e.type];
-        if (column && e.stepId) row(e.stepId)[column] += e.n;
-      }
-      const enrollments = Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, statuses.find((r) => r.status === s)?.n ?? 0]));
-      return { sequenceId: sequence.id, steps: [...steps.values()], enrollments: enrollments as Record<(typeof ENROLLMENT_STATUSES)[number], number> };
-    },
-  );
+  sequenceStatsRoutes(api, db);
 }

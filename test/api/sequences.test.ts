@@ -122,7 +122,7 @@ describe.each(kinds)('sequences on %s', (kind) => {
     await kit.call('POST', `/api/sequences/${id}/enrollments`, { body: { leadIds: await leads(4) } });
     await kit.runtime.engine.dispatcher.drain();
     const stats = await kit.call('GET', `/api/sequences/${id}/stats`, { token: kit.tokens.viewer });
-    expect(stats.body.steps).toEqual([{ stepId: 'hello', type: 'email', executed: 4, sent: 4, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, failed: 0 }]);
+    expect(stats.body.steps).toMatchObject([{ stepId: 'hello', type: 'email', executed: 4, sent: 4, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, failed: 0 }]);
     expect(stats.body.enrollments).toMatchObject({ completed: 4, active: 0 });
   });
 

@@ -2536,8 +2536,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Per step: executed, sent, delivered, opened, clicked, replied, bounced, failed; enrollments by status
-         * @description Event figures count enrollments (an email opened twice counts once).
+         * Per step and for the sequence: reached, sent, delivered, opened, clicked, replied, bounced, opted out, converted, meetings, failed, skipped, and their rates
+         * @description Every figure but `executed` counts enrollments (an email opened twice counts once). Rates are fractions, null when their denominator is 0. Definitions: docs/ANALYTICS.md.
          */
         get: {
             parameters: {
@@ -2568,16 +2568,80 @@ export interface paths {
                             sequenceId: string;
                             steps: {
                                 bounced: number;
+                                /** @description Branch steps: enrollments that went each way; null for other steps */
+                                branch: {
+                                    else: number;
+                                    then: number;
+                                } | null;
                                 clicked: number;
+                                converted: number;
                                 delivered: number;
                                 executed: number;
                                 failed: number;
+                                meetingBooked: number;
                                 opened: number;
+                                optedOut: number;
+                                /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                rates: {
+                                    /** @description bounced / sent */
+                                    bounce: number | null;
+                                    /** @description clicked / delivered */
+                                    click: number | null;
+                                    /** @description converted / sent */
+                                    conversion: number | null;
+                                    /** @description delivered / sent */
+                                    delivery: number | null;
+                                    /** @description meetingBooked / sent */
+                                    meeting: number | null;
+                                    /** @description opened / delivered */
+                                    open: number | null;
+                                    /** @description optedOut / delivered */
+                                    optOut: number | null;
+                                    /** @description replied / delivered */
+                                    reply: number | null;
+                                };
+                                reached: number;
                                 replied: number;
                                 sent: number;
+                                skipped: number;
                                 stepId: string;
                                 type: string | null;
                             }[];
+                            /** @description The whole sequence: each enrollment counted once per measure, whatever step it was at */
+                            totals: {
+                                bounced: number;
+                                clicked: number;
+                                converted: number;
+                                delivered: number;
+                                executed: number;
+                                failed: number;
+                                meetingBooked: number;
+                                opened: number;
+                                optedOut: number;
+                                /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                rates: {
+                                    /** @description bounced / sent */
+                                    bounce: number | null;
+                                    /** @description clicked / delivered */
+                                    click: number | null;
+                                    /** @description converted / sent */
+                                    conversion: number | null;
+                                    /** @description delivered / sent */
+                                    delivery: number | null;
+                                    /** @description meetingBooked / sent */
+                                    meeting: number | null;
+                                    /** @description opened / delivered */
+                                    open: number | null;
+                                    /** @description optedOut / delivered */
+                                    optOut: number | null;
+                                    /** @description replied / delivered */
+                                    reply: number | null;
+                                };
+                                reached: number;
+                                replied: number;
+                                sent: number;
+                                skipped: number;
+                            };
                         };
                     };
                 };

@@ -1,4 +1,7 @@
-/** Per-step funnel: executed, sent, delivered, opened, clicked, replied, bounced, failed. */
+/**
+ * Per-step funnel (enrollments reached, sent, delivered, opened… and a branch's split) and the
+ * rates a salesperson reads, per step and for the sequence; definitions in docs/ANALYTICS.md.
+ */
 import { Badge, Group, ScrollArea, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -7,7 +10,27 @@ import type { SequenceStats as SequenceStatsAnswer } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { statusColor } from '../components/format.ts';
 
-const COLUMNS = ['executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed'] as const;
+const COLUMNS = [
+  'reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped',
+] as const;
+const RATES = [
+  ['delivery', 'delivery'],
+  ['open', 'open'],
+  ['click', 'click'],
+  ['reply', 'reply'],
+  ['bounce', 'bounce'],
+  ['optOut', 'opt-out'],
+] as const;
+type Rates = SequenceStatsAnswer['totals']['rates'];
+
+/** A rate with nothing to divide by reads as a dash, not 0 % or NaN. */
+function percent(rate: number | null): string {
+  return rate === null ? '–' : `${(rate * 100).toFixed(1)} %`;
+}
+
+function rateLine(rates: Rates): string {
+  return RATES.map(([key, label]) => `${label} ${percent(rates[key])}`).join(' · ');
+}
 
 export function SequenceStats({ sequenceId }: { sequenceId: string }) {
   const stats = useQuery({
@@ -17,7 +40,7 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
   });
   if (stats.error) return <ErrorAlert error={stats.error} title="Stats are unavailable" />;
   if (!stats.data) return null;
-  const { steps, enrollments } = stats.data;
+  const { steps, enrollments, totals } = stats.data;
   const total = Object.values(enrollments).reduce((a, b) => a + b, 0);
   return (
     <Stack data-testid="sequence-stats">
@@ -31,6 +54,11 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
             </Badge>
           ))}
       </Group>
+      {total > 0 && (
+        <Text size="sm" data-testid="sequence-rates">
+          Sequence: {rateLine(totals.rates)}
+        </Text>
+      )}
       {total === 0 && <Text c="dimmed" size="sm">No lead is enrolled yet: activate the sequence, then enroll leads from the Leads page.</Text>}
       <ScrollArea>
         <Table withTableBorder fz="sm" miw={600} aria-label="Per-step funnel">
@@ -40,6 +68,7 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
               {COLUMNS.map((c) => (
                 <Table.Th key={c}>{c}</Table.Th>
               ))}
+              <Table.Th>rates</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -51,6 +80,9 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
                 {COLUMNS.map((c) => (
                   <Table.Td key={c}>{s[c]}</Table.Td>
                 ))}
+                <Table.Td>
+                  {s.branch ? `then ${s.branch.then} · else ${s.branch.else}` : s.sent > 0 ? rateLine(s.rates) : ''}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
@@ -65,7 +97,7 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
               <YAxis allowDecimals={false} />
               <Tooltip />
               <Legend />
-              <Bar dataKey="executed" fill="#748ffc" />
+              <Bar dataKey="reached" fill="#748ffc" />
               <Bar dataKey="delivered" fill="#40c057" />
               <Bar dataKey="opened" fill="#fab005" />
               <Bar dataKey="replied" fill="#12b886" />

@@ -1,0 +1,150 @@
+/**
+ * `GET /api/sequences/{id}/stats`: per step and for the whole sequence, how many enrollments
+ * reached, were sent, delivered, opened… and the rates a salesperson reads. Every measure and
+ * rate is defined in docs/ANALYTICS.md; the fields of the first version (executed … failed,
+ * enrollments) keep their names and meaning.
+ */
+import { z } from 'zod';
+import { sequenceDefinitionSchema } from '../core/definition.ts';
+import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
+import type { Db } from '../db/db.ts';
+import { getDefinition, getSequence } from '../db/sequences.ts';
+import { enrollmentCountsByStatus, eventFiguresByStep, executionFiguresByStep, outcomeFiguresByStep } from '../db/stats.ts';
+import { callerOf } from './auth.ts';
+import { commonErrors, fail, id, idParams, type Api } from './wire.ts';
+
+const count = z.number().int();
+const rate = z.number().min(0).nullable();
+
+const COUNT_COLUMNS = [
+  'executed', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'failed',
+  'reached', 'optedOut', 'converted', 'meetingBooked', 'skipped',
+] as const;
+type CountColumn = (typeof COUNT_COLUMNS)[number];
+
+const ratesSchema = z
+  .object({
+    delivery: rate.describe('delivered / sent'),
+    open: rate.describe('opened / delivered'),
+    click: rate.describe('clicked / delivered'),
+    reply: rate.describe('replied / delivered'),
+    bounce: rate.describe('bounced / sent'),
+    optOut: rate.describe('optedOut / delivered'),
+    conversion: rate.describe('converted / sent'),
+    meeting: rate.describe('meetingBooked / sent'),
+  })
+  .describe('Fractions from 0 to 1; null where the denominator is 0');
+
+const figures = {
+  ...(Object.fromEntries(COUNT_COLUMNS.map((c) => [c, count])) as Record<CountColumn, typeof count>),
+  rates: ratesSchema,
+};
+
+const stepStats = z.object({
+  stepId: z.string(),
+  type: z.string().nullable(),
+  ...figures,
+  branch: z
+    .object({ then: count, else: count })
+    .nullable()
+    .describe('Branch steps: enrollments that went each way; null for other steps'),
+});
+
+const sequenceTotals = z.object(figures).describe('The whole sequence: each enrollment counted once per measure, whatever step it was at');
+
+export const sequenceStatsSchema = z.object({
+  sequenceId: id,
+  steps: z.array(stepStats),
+  enrollments: z.record(z.enum(ENROLLMENT_STATUSES), count),
+  totals: sequenceTotals,
+});
+
+type Counts = Record<CountColumn, number>;
+
+/** A share, or null when nothing could have happened (0 / 0 is not a rate). */
+function ratio(part: number, whole: number): number | null {
+  return whole > 0 ? part / whole : null;
+}
+
+export function ratesOf(c: Counts): z.infer<typeof ratesSchema> {
+  return {
+    delivery: ratio(c.delivered, c.sent),
+    open: ratio(c.opened, c.delivered),
+    click: ratio(c.clicked, c.delivered),
+    reply: ratio(c.replied, c.delivered),
+    bounce: ratio(c.bounced, c.sent),
+    optOut: ratio(c.optedOut, c.delivered),
+    conversion: ratio(c.converted, c.sent),
+    meeting: ratio(c.meetingBooked, c.sent),
+  };
+}
+
+const zeroCounts = (): Counts => Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 0])) as Counts;
+
+export function sequenceStatsRoutes(api: Api, db: Db) {
+  api.get(
+    '/sequences/:id/stats',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: 'Per step and for the sequence: reached, sent, delivered, opened, clicked, replied, bounced, opted out, converted, meetings, failed, skipped, and their rates',
+        description:
+          'Every figure but `executed` counts enrollments (an email opened twice counts once). Rates are fractions, null when their denominator is 0. Definitions: docs/ANALYTICS.md.',
+        tags: ['sequences'],
+        params: idParams,
+        response: { 200: sequenceStatsSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const sequence = await getSequence(db, callerOf(request).workspaceId, request.params.id);
+      if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
+      const [stored, executions, events, outcomes, statuses] = await Promise.all([
+        getDefinition(db, sequence.id, sequence.currentVersion),
+        executionFiguresByStep(db, sequence.id),
+        eventFiguresByStep(db, sequence.id),
+        outcomeFiguresByStep(db, sequence.id),
+        enrollmentCountsByStatus(db, sequence.id),
+      ]);
+      const parsed = sequenceDefinitionSchema.safeParse(stored);
+      const typeOf = new Map(parsed.success ? parsed.data.steps.map((s) => [s.id, s.type as string]) : []);
+      const steps = new Map<string, Counts & { branch: { then: number; else: number } | null }>();
+      const totals = zeroCounts();
+      const row = (stepId: string) => {
+        let stats = steps.get(stepId);
+        if (!stats) {
+          stats = { ...zeroCounts(), branch: typeOf.get(stepId) === 'branch' ? { then: 0, else: 0 } : null };
+          steps.set(stepId, stats);
+        }
+        return stats;
+      };
+      for (const stepId of typeOf.keys()) row(stepId);
+      for (const e of executions) {
+        const target = e.stepId === null ? totals : row(e.stepId);
+        target.executed += e.executed;
+        target.reached += e.reached;
+        target.sent += e.sent;
+        target.failed += e.failed;
+        target.skipped += e.skipped;
+        if (e.stepId !== null && (e.branchThen > 0 || e.branchElse > 0)) {
+          const stats = row(e.stepId);
+          stats.branch = { then: e.branchThen, else: e.branchElse };
+        }
+      }
+      for (const e of events) {
+        if (e.total) totals[e.measure] += e.n;
+        else if (e.stepId) row(e.stepId)[e.measure] += e.n;
+      }
+      for (const o of outcomes) {
+        if (o.total) totals[o.outcome] += o.n;
+        else if (o.stepId) row(o.stepId)[o.outcome] += o.n;
+      }
+      const enrollments = Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, statuses.find((r) => r.status === s)?.n ?? 0]));
+      return {
+        sequenceId: sequence.id,
+        steps: [...steps.entries()].map(([stepId, s]) => ({ stepId, type: typeOf.get(stepId) ?? null, ...s, rates: ratesOf(s) })),
+        enrollments: enrollments as Record<(typeof ENROLLMENT_STATUSES)[number], number>,
+        totals: { ...totals, rates: ratesOf(totals) },
+      };
+    },
+  );
+}
