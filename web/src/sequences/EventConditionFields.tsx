@@ -3,7 +3,6 @@
  * event (`custom.<name>`, posted to /api/events) with an optional test on one of its properties.
  */
 import { Group, Select, Stack, Switch, TextInput } from '@mantine/core';
-import { useState } from 'react';
 import { leadConditionSchema } from '../../../src/core/definition.ts';
 import {
   CUSTOM_EVENT_PREFIX,
@@ -11,7 +10,7 @@ import {
   asCustomEvent,
   customEventProblem,
   formatConditionValue,
-  isCustomEventType,
+  isMeantCustom,
   opTakesValue,
   parseConditionValue,
   withEvent,
@@ -31,22 +30,14 @@ interface Props {
 
 export function EventConditionFields({ when, stepIds, readOnly, onChange }: Props) {
   const event = when.event ?? 'email.opened';
-  // A custom name being typed may be invalid (or empty) for a while; the field keeps the text.
-  const [customText, setCustomText] = useState(() => (event.startsWith(CUSTOM_EVENT_PREFIX) ? event : ''));
-  const custom = event.startsWith(CUSTOM_EVENT_PREFIX) || isCustomEventType(event);
+  // A custom name being typed may be invalid (or empty) for a while; the prefix says it is meant
+  // as one, and the field shows the core's sentence until it is valid.
+  const custom = isMeantCustom(event);
   const where = when.where;
 
   const pick = (value: string | null) => {
-    if (value === CUSTOM) {
-      const name = customText || 'custom.demo_booked';
-      setCustomText(name);
-      onChange(withEvent(when, name));
-    } else onChange(withEvent(when, value ?? 'email.opened'));
-  };
-  const typeName = (text: string) => {
-    const name = text ? asCustomEvent(text) : CUSTOM_EVENT_PREFIX;
-    setCustomText(name);
-    onChange(withEvent(when, name));
+    if (value === CUSTOM) onChange(withEvent(when, CUSTOM_EVENT_PREFIX));
+    else onChange(withEvent(when, value ?? 'email.opened'));
   };
 
   return (
@@ -63,8 +54,9 @@ export function EventConditionFields({ when, stepIds, readOnly, onChange }: Prop
           <TextInput
             label="Custom event"
             description="As posted to /api/events"
-            value={customText || event}
-            onChange={(e) => typeName(e.currentTarget.value)}
+            placeholder="custom.demo_booked"
+            value={event}
+            onChange={(e) => onChange(withEvent(when, asCustomEvent(e.currentTarget.value)))}
             error={customEventProblem(event)}
             readOnly={readOnly}
           />

@@ -12,6 +12,11 @@ export function customEventProblem(name: string): string | null {
   return isCustomEventType(name) ? null : CUSTOM_EVENT_MESSAGE;
 }
 
+/** An event name meant as a custom one, valid or still being typed: it has the prefix. */
+export function isMeantCustom(event: string): boolean {
+  return event.startsWith(CUSTOM_EVENT_PREFIX);
+}
+
 /** Typing "demo_booked" means "custom.demo_booked": the prefix is added, never doubled. */
 export function asCustomEvent(text: string): string {
   const trimmed = text.trim();
@@ -31,7 +36,7 @@ export type EventCondition = { event?: string; step?: string; where?: PropertyCo
  */
 export function withEvent(condition: EventCondition, event: string): EventCondition {
   const { step, where, ...rest } = condition;
-  return isCustomEventType(event) ? { ...rest, event, ...(where ? { where } : {}) } : { ...rest, event, ...(step ? { step } : {}) };
+  return isMeantCustom(event) ? { ...rest, event, ...(where ? { where } : {}) } : { ...rest, event, ...(step ? { step } : {}) };
 }
 
 /** Ops that test presence take no value; the rest compare against one. */
