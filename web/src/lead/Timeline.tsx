@@ -11,10 +11,11 @@ import type { Page, TimelineItem } from '../api/types.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
+import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
 
 const KINDS = [
   { value: 'execution', label: 'Sends & steps' },
-  { value: 'event', label: 'Provider events' },
+  { value: 'event', label: 'Events' },
   { value: 'activity', label: 'Activities' },
   { value: 'change', label: 'Status changes' },
 ];
@@ -34,8 +35,20 @@ function contentOf(item: TimelineItem): string | null {
   return null;
 }
 
+/** A custom or meeting event's headline and detail lines; null for the catalogue's others. */
+function eventView(item: TimelineItem, zone?: string | null): { family: string; headline: string; lines: string[] } | null {
+  if (item.kind !== 'event' || typeof item.data.type !== 'string') return null;
+  const type = item.data.type;
+  const family = eventFamily(type);
+  const details = (item.data.details ?? {}) as Record<string, unknown>;
+  const headline = eventHeadline(type, details);
+  if (!family || !headline) return null;
+  return { family, headline, lines: eventDetailLines(type, details, (iso) => formatAt(iso, zone)) };
+}
+
 function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
-  const content = contentOf(item);
+  const event = eventView(item, zone);
+  const content = event ? event.lines.join('\n') || null : contentOf(item);
   const status = item.kind === 'execution' ? (item.data.status as string) : item.kind === 'change' ? (item.data.to as string) : null;
   const extra = [
     item.data.sequenceName ? String(item.data.sequenceName) : null,
@@ -47,6 +60,11 @@ function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
         <Badge size="xs" variant="light" color={KIND_COLOR[item.kind]}>
           {item.kind}
         </Badge>
+        {event && (
+          <Badge size="xs" variant="outline" color={event.family === 'custom' ? 'teal' : 'pink'} data-testid="event-family">
+            {event.family}
+          </Badge>
+        )}
         {item.channel && (
           <Badge size="xs" color="grape" variant="outline">
             {item.channel}
@@ -58,11 +76,11 @@ function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
           </Badge>
         )}
       </Group>
-      <Text size="sm" fw={500}>
-        {item.summary}
+      <Text size="sm" fw={500} title={event ? item.summary : undefined}>
+        {event ? event.headline : item.summary}
       </Text>
       {content && (
-        <Text size="sm" c="dimmed" style={{ whiteSpace: 'pre-wrap' }} lineClamp={6}>
+        <Text size="sm" c="dimmed" style={{ whiteSpace: 'pre-wrap' }} lineClamp={6} data-testid={event ? 'event-details' : undefined}>
           {content}
         </Text>
       )}

@@ -14,6 +14,7 @@ import { EMPTY_DEFINITION } from '../sequences/model.ts';
 import { SequenceActions } from '../sequences/SequenceActions.tsx';
 import { SequenceEnrollments } from '../sequences/Enrollments.tsx';
 import { SequencePreview } from '../sequences/Preview.tsx';
+import { SequenceSettings } from '../sequences/SequenceSettings.tsx';
 import { SequenceStats } from '../sequences/Stats.tsx';
 import { StepsEditor } from '../sequences/StepsEditor.tsx';
 import { useSequenceDraft } from '../sequences/useSequenceDraft.ts';
@@ -84,6 +85,7 @@ function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; i
               <Stack>
                 <TextInput label="Sequence name" value={definition.name ?? ''} readOnly={readOnly} onChange={(e) => draft.setDefinition({ ...definition, name: e.currentTarget.value })} />
                 <StepsEditor definition={definition} byStep={draft.byStep} selected={selected} onSelect={setSelected} readOnly={readOnly} onChange={draft.setDefinition} />
+                <SequenceSettings definition={definition} readOnly={readOnly} onChange={draft.setDefinition} />
               </Stack>
             </Tabs.Panel>
             <Tabs.Panel value="json" pt="sm">

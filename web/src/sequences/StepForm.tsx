@@ -1,10 +1,11 @@
 /** A structured form for one step, by type; edits go straight into the definition. */
 import { Alert, Button, Group, Paper, SegmentedControl, Select, Stack, Switch, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
 import { leadConditionSchema } from '../../../src/core/definition.ts';
-import { EVENT_TYPES } from '../../../src/core/events.ts';
 import type { Problem, Step } from '../api/types.ts';
+import type { PropertyCondition } from './customEvents.ts';
+import { EventConditionFields } from './EventConditionFields.tsx';
 
-/** How a lead condition compares, from the core's schema (as EVENT_TYPES, what a branch can wait for). */
+/** How a lead condition compares, from the core's schema. */
 const CONDITION_OPS = leadConditionSchema.shape.op.options;
 
 interface Props {
@@ -17,7 +18,7 @@ interface Props {
   onMove: (delta: -1 | 1) => void;
 }
 
-type When = { event?: string; step?: string; outcome?: string[]; lead?: { field: string; op: string; value?: unknown } };
+type When = { event?: string; step?: string; where?: PropertyCondition; outcome?: string[]; lead?: { field: string; op: string; value?: unknown } };
 
 function text(step: Step, key: string): string {
   const v = step[key];
@@ -104,12 +105,7 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
               ]}
               disabled={readOnly}
             />
-            {conditionKind === 'event' && (
-              <Group grow preventGrowOverflow={false} wrap="wrap">
-                <Select label="Event" data={EVENT_TYPES} value={when.event ?? null} onChange={(v) => set('when', { ...when, event: v ?? 'email.opened' })} readOnly={readOnly} />
-                <Select label="Of step (optional)" data={stepIds} value={when.step ?? null} clearable onChange={(v) => set('when', v ? { ...when, step: v } : { event: when.event })} readOnly={readOnly} />
-              </Group>
-            )}
+            {conditionKind === 'event' && <EventConditionFields when={when} stepIds={stepIds} readOnly={readOnly} onChange={(next) => set('when', next)} />}
             {conditionKind === 'outcome' && (
               <TagsInput label="Outcomes that take the “then” way" value={when.outcome ?? []} onChange={(v) => set('when', { outcome: v })} readOnly={readOnly} />
             )}
