@@ -24,7 +24,8 @@ import type { Engine } from '../engine/engine.ts';
 import { clusterMetricsText, publishMetrics, readPublished } from '../telemetry/clusterMetrics.ts';
 import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { startTracing, tracedAdapters } from '../telemetry/tracing.ts';
-import { publicBaseUrl, unsubscribeLinks, unsubscribeTokens } from '../webhooks/unsubscribe.ts';
+import { linkSecret, publicBaseUrl, unsubscribeLinks, unsubscribeTokens } from '../webhooks/unsubscribe.ts';
+import { trackingLinks, TrackingTokens } from '../webhooks/tracking.ts';
 
 /** Whose figures `/metrics` shows: this process's (Prometheus), or every process's (the dashboard). */
 export type MetricsScope = 'process' | 'cluster';
@@ -94,6 +95,7 @@ export function appParts(config: Config, logger?: Logger): AppParts {
         },
         logger,
         unsubscribeUrl: unsubscribeLinks(publicBaseUrl(config), unsubscribeTokens(config)),
+        tracking: trackingLinks(publicBaseUrl(config), new TrackingTokens(linkSecret(config))),
         writer: createWriter(config),
         observer: metrics.observer,
         frequencyCaps: frequencyCapsOf(config),

@@ -1,10 +1,15 @@
 /** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
 import type { DeliveryStep, Lead, SequenceDefinition } from './definition.ts';
+import { htmlToText, markdownToHtmlTemplate } from './emailBody.ts';
 import { leadScope, missingVariables, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
 
 export interface StepContent {
+  /** Email: absent when the step answers in the thread (the engine writes `Re: …`). */
   subject?: string;
+  /** The plain-text part (email), the message (sms) or the script (voice). */
   text: string;
+  /** Email with `format` `markdown` or `html`: the HTML part, lead data escaped. */
+  html?: string;
   /** Voice only: what is left on an answering machine. */
   voicemail?: string;
 }
@@ -25,7 +30,7 @@ function scopeOf({ lead, definition }: ContentContext): TemplateScope {
 export function templatesOf(step: DeliveryStep): string[] {
   switch (step.type) {
     case 'email':
-      return [step.subject, step.body];
+      return step.subject ? [step.subject, step.body] : [step.body];
     case 'sms':
       return [step.text];
     case 'voice':
@@ -37,8 +42,20 @@ export function templatesOf(step: DeliveryStep): string[] {
 export function renderStepContent(step: DeliveryStep, context: ContentContext): StepContent {
   const scope = scopeOf(context);
   switch (step.type) {
-    case 'email':
-      return { subject: renderTemplate(step.subject, scope), text: renderTemplate(step.body, scope) };
+    case 'email': {
+      const subject = step.subject?.trim() ? renderTemplate(step.subject, scope) : undefined;
+      switch (step.format) {
+        case 'markdown':
+          // The Markdown itself, rendered as text, is the plain part: Markdown reads as plain text.
+          return { subject, text: renderTemplate(step.body, scope), html: renderTemplate(markdownToHtmlTemplate(step.body), scope, 'html') };
+        case 'html': {
+          const html = renderTemplate(step.body, scope, 'html');
+          return { subject, text: htmlToText(html), html };
+        }
+        default:
+          return { subject, text: renderTemplate(step.body, scope) };
+      }
+    }
     case 'sms':
       return { text: renderTemplate(step.text, scope) };
     case 'voice':

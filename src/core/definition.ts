@@ -12,6 +12,7 @@ import { Duration } from 'luxon';
 import { z } from 'zod';
 import { isValidZone } from './contact.ts';
 import { CUSTOM_EVENT_PATTERN, EVENT_TYPES, isCustomEventType, type EventType } from './events.ts';
+import { EMAIL_FORMATS } from './emailFormats.ts';
 import { closest, listOf } from './validateFormat.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -135,8 +136,11 @@ const common = { id: stepId, name: z.string().max(200).optional(), next: stepId.
 export const emailStepSchema = z.strictObject({
   ...common,
   type: z.literal('email'),
-  subject: template,
+  /** Absent (or blank): a reply in the thread of the enrollment's previous email (`Re: …`). */
+  subject: template.optional(),
   body: template,
+  /** `text` (absent) sends the body as written; `markdown` and `html` send text + HTML. */
+  format: z.enum(EMAIL_FORMATS).optional(),
   useAiWriter: z.boolean().default(false),
 });
 export const smsStepSchema = z.strictObject({
@@ -225,6 +229,11 @@ export const sequenceDefinitionSchema = z.strictObject({
   /** Attempts per step for retryable failures (first try included). */
   maxAttempts: z.number().int().min(1).max(20).default(5),
   sender: senderSchema.optional(),
+  /**
+   * Touchpoint's own open pixel and click redirects (docs/SEQUENCES.md, "Tracking"), for emails
+   * with an HTML part. Absent or false: off — outreach that looks like personal mail carries none.
+   */
+  tracking: z.strictObject({ opens: z.boolean().default(false), clicks: z.boolean().default(false) }).optional(),
   /**
    * A custom event that enrolls its lead in this (active) sequence when it arrives
    * (docs/SEQUENCES.md, "Custom events"): once per lead, unless `reentry` lets a lead whose

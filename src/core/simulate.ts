@@ -9,6 +9,7 @@ import { decideStep, findStep } from './decide.ts';
 import type { Lead, SequenceDefinition, StepType } from './definition.ts';
 import { renderStepContent } from './content.ts';
 import type { EventType } from './events.ts';
+import { repliesInThread, replySubject } from './threads.ts';
 import { resolveZone } from './time.ts';
 
 export interface HypotheticalEvent {
@@ -52,6 +53,7 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
   let stepId: string | null = definition.steps[0]?.id ?? null;
   let enteredAt = now;
   let announced = false; // the current step's "waiting" entry is written once
+  let threadSubject: string | undefined; // the subject of the last email sent, which a reply answers
   const push = (action: SimulationAction, detail: string) => {
     const type = stepId ? findStep(definition, stepId).type : null;
     entries.push({ at: now.toISOString(), stepId, type, action, detail });
@@ -94,7 +96,14 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
         let detail: string;
         try {
           const content = renderStepContent(decision.step, { lead, definition });
-          detail = `${decision.step.type} at ${local(now)}: ${content.subject ?? content.text}`;
+          let subject = content.subject;
+          if (repliesInThread(decision.step)) {
+            // The engine answers the enrollment's previous email; the dry run remembers its subject.
+            if (threadSubject === undefined) throw new Error('it has no subject, so it replies in the thread of the previous email, but no email was sent before it');
+            subject = replySubject(threadSubject);
+          }
+          if (decision.step.type === 'email') threadSubject = subject;
+          detail = `${decision.step.type} at ${local(now)}: ${subject ?? content.text}`;
         } catch (error) {
           detail = `${decision.step.type} would fail: ${(error as Error).message}`;
         }

@@ -42,7 +42,7 @@ function refusedTag(name: string) {
   };
 }
 
-const liquid = new Liquid({
+const options = {
   strictFilters: true,
   ownPropertyOnly: true,
   cache: 500,
@@ -53,8 +53,21 @@ const liquid = new Liquid({
   parseLimit: TEMPLATE_LIMITS.parseChars,
   renderLimit: TEMPLATE_LIMITS.renderMs,
   memoryLimit: TEMPLATE_LIMITS.memory,
-});
-for (const tag of FILE_TAGS) liquid.registerTag(tag, refusedTag(tag));
+};
+const liquid = new Liquid(options);
+/**
+ * The same engine for HTML bodies (`format: "html"` or `"markdown"`): every output is
+ * HTML-escaped, so a lead's `<script>` or `&` arrives as text. The author's own markup is the
+ * template itself and is never touched; `| raw` prints a value unescaped on purpose.
+ */
+const htmlLiquid = new Liquid({ ...options, outputEscape: 'escape' });
+for (const tag of FILE_TAGS) {
+  liquid.registerTag(tag, refusedTag(tag));
+  htmlLiquid.registerTag(tag, refusedTag(tag));
+}
+
+/** `text`: outputs as they are; `html`: outputs HTML-escaped (bodies that become HTML). */
+export type RenderMode = 'text' | 'html';
 
 export interface TemplateScope {
   lead: Record<string, unknown>;
@@ -164,7 +177,7 @@ export function missingVariables(template: string, scope: TemplateScope | Variab
   return missing;
 }
 
-export function renderTemplate(template: string, scope: TemplateScope): string {
+export function renderTemplate(template: string, scope: TemplateScope, mode: RenderMode = 'text'): string {
   let missing: string[];
   try {
     missing = missingVariables(template, scope);
@@ -177,14 +190,14 @@ export function renderTemplate(template: string, scope: TemplateScope): string {
       missing,
     );
   }
-  return renderBounded(template, scope);
+  return renderBounded(template, scope, mode);
 }
 
 /** Renders within the limits; anything over one is a `TemplateError` that names the limit. */
-function renderBounded(template: string, scope: object): string {
+function renderBounded(template: string, scope: object, mode: RenderMode = 'text'): string {
   let output: string;
   try {
-    output = liquid.parseAndRenderSync(template, scope);
+    output = (mode === 'html' ? htmlLiquid : liquid).parseAndRenderSync(template, scope);
   } catch (error) {
     throw new TemplateError(`The template cannot be rendered: ${limitSentence((error as Error).message)}`, []);
   }

@@ -13,7 +13,7 @@ import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.
 import { describeValue, isRecord, own, problem, type Problem } from './validateFormat.ts';
 import { graphProblems, toStepNode, type StepNode } from './validateGraph.ts';
 import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validateRules.ts';
-import { checkStepStructure, checkStepTemplates } from './validateSteps.ts';
+import { checkEmailLinks, checkStepStructure, checkStepTemplates } from './validateSteps.ts';
 import { issuesToProblems } from './validateZod.ts';
 
 export type { Problem } from './validateFormat.ts';
@@ -63,7 +63,10 @@ function validate(input: unknown, options: ValidationOptions): ValidationResult 
   const steps = own(input, 'steps');
   const rawSteps = Array.isArray(steps) ? (steps as unknown[]) : undefined;
   const detailed = rawSteps?.slice(0, STEP_DETAIL_LIMIT) ?? [];
-  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index)));
+  detailed.forEach((step, index) =>
+    errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index), ...checkEmailLinks(step, index)),
+  );
+  warnings.push(...trackingWarnings(input, detailed));
 
   const nodes = detailed.map((step, index) => toStepNode(step, index));
   const usable = rawSteps !== undefined && rawSteps.length > 0 && rawSteps.length <= STEP_DETAIL_LIMIT && nodes.every(Boolean);
@@ -119,6 +122,15 @@ export function runTimeProblems(input: unknown, now: Date): Problem[] {
     const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
     return [problem([], `The definition could not be checked (${reason}).`)];
   }
+}
+
+/** Tracking asked for where nothing can carry it: only an HTML part holds a pixel or a tracked link. */
+function trackingWarnings(input: Record<string, unknown>, steps: readonly unknown[]): Problem[] {
+  const tracking = own(input, 'tracking');
+  if (!isRecord(tracking) || (own(tracking, 'opens') !== true && own(tracking, 'clicks') !== true)) return [];
+  const html = steps.some((s) => isRecord(s) && own(s, 'type') === 'email' && (own(s, 'format') === 'html' || own(s, 'format') === 'markdown'));
+  if (html) return [];
+  return [problem(['tracking'], 'Tracking is on, but no email step has an HTML part to carry it; set "format": "markdown" or "html" on the emails to track, or turn tracking off.')];
 }
 
 /** One line per problem, `$.path: message`, for the CLI. */

@@ -24,6 +24,8 @@ export interface StepNode {
   pauses: boolean;
   /** A wait's duration, a branch's `within` (its `else` path only), in ms; unparseable: Infinity. */
   delayMs: number;
+  /** An email step without a subject: it replies in the thread of the previous email. */
+  threaded?: boolean;
 }
 
 /** At least how long a duration lasts, in ms (a month as 30 days; a bad one is reported elsewhere). */
@@ -47,6 +49,10 @@ export function toStepNode(raw: unknown, index: number): StepNode | undefined {
   if (!isStepId(id) || !isStepType(type) || (next !== undefined && !isStepId(next))) return undefined;
   const node: StepNode = { index, id, type, routes: [], pauses: type === 'task', delayMs: 0 };
   if (next !== undefined) node.next = next;
+  if (type === 'email') {
+    const subject = own(raw, 'subject');
+    node.threaded = subject === undefined || (typeof subject === 'string' && subject.trim() === '');
+  }
   if (type === 'wait') {
     node.pauses = holds(own(raw, 'duration'));
     node.delayMs = delayOf(own(raw, 'duration'));
@@ -211,6 +217,36 @@ export function graphProblems(nodes: readonly StepNode[]): Problem[] {
     problems.push(problem(['steps', start], `Steps ${loop} form a loop with no wait; add a wait step or a branch with a positive "within" inside the loop, or it would repeat without pause.`));
   }
   if (problems.length === 0) problems.push(...resendProblems(nodes, reachable));
+  problems.push(...threadProblems(nodes, edges));
+  return problems;
+}
+
+/**
+ * A subject-less email answers the enrollment's previous email, so every way to it from the
+ * first step must pass an email first. The walk stops at each email step (past it a thread
+ * exists); a subject-less email it still reaches could be the enrollment's first email.
+ */
+function threadProblems(nodes: readonly StepNode[], edges: readonly number[][]): Problem[] {
+  const cameFrom = new Map<number, number | null>([[0, null]]);
+  const queue = [0];
+  for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
+    if (nodes[current]!.type === 'email') continue;
+    for (const next of edges[current] ?? []) if (!cameFrom.has(next)) (cameFrom.set(next, current), queue.push(next));
+  }
+  const problems: Problem[] = [];
+  for (const [index] of cameFrom) {
+    const node = nodes[index]!;
+    if (!node.threaded) continue;
+    const way: string[] = [];
+    for (let at: number | null | undefined = index; at !== null && at !== undefined; at = cameFrom.get(at)) way.unshift(quote(nodes[at]!.id));
+    const route = way.length > 1 ? ` (${way.join(' → ')})` : '';
+    problems.push(
+      problem(
+        ['steps', node.index, 'subject'],
+        `Email step ${quote(node.id)} has no subject, so it replies in the thread of the enrollment's previous email, but it can be the first email an enrollment sends${route}; give it a subject, or send an email with a subject before it.`,
+      ),
+    );
+  }
   return problems;
 }
 

@@ -20,6 +20,7 @@ import {
 import { describeValue, isRecord, own, problem, quote, type Path, type Problem } from './validateFormat.ts';
 import { check } from './validateZod.ts';
 import { templateProblems } from './templates.ts';
+import { linkProblems, markdownToHtmlTemplate } from './emailBody.ts';
 
 /** The fields of each delivery step that are Liquid templates, rendered for every lead. */
 const TEMPLATE_FIELDS: Partial<Record<StepType, readonly string[]>> = {
@@ -38,6 +39,19 @@ export function checkStepTemplates(raw: unknown, index: number): Problem[] {
     if (typeof template !== 'string') return [];
     return templateProblems(template).map((message) => problem(['steps', index, field], message));
   });
+}
+
+/**
+ * Links an HTML or Markdown email body may never carry (`javascript:`, `data:` …): refused here,
+ * never rewritten for click tracking. A plain-text body has no links to judge.
+ */
+export function checkEmailLinks(raw: unknown, index: number): Problem[] {
+  if (!isRecord(raw) || own(raw, 'type') !== 'email') return [];
+  const format = own(raw, 'format');
+  const body = own(raw, 'body');
+  if (typeof body !== 'string' || (format !== 'html' && format !== 'markdown')) return [];
+  const html = format === 'markdown' ? markdownToHtmlTemplate(body) : body;
+  return linkProblems(html).map((message) => problem(['steps', index, 'body'], message));
 }
 
 const STEP_SCHEMAS: Record<StepType, z.ZodObject> = {

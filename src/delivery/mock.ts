@@ -77,7 +77,7 @@ export class MockDelivery {
   adapters(): DeliveryAdapters {
     return {
       ledger: { lookup: (key) => this.lookup(key) },
-      email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, { subject: m.subject, text: m.text }) },
+      email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, emailPayload(m)) },
       sms: { adapter: 'mock', send: (m: SmsMessage) => this.deliver('sms', m.to, m, { text: m.text, from: m.from }) },
       voice: {
         adapter: 'mock',
@@ -150,4 +150,16 @@ export class MockDelivery {
     await this.options.onSend?.(send);
     return { kind: 'sent', providerMessageId: send.providerMessageId, metadata: { mock: true } };
   }
+}
+
+/** What the mock keeps of an email: what a recipient would see, threading headers included. */
+function emailPayload(m: EmailMessage): Record<string, unknown> {
+  return {
+    subject: m.subject,
+    text: m.text,
+    ...(m.html !== undefined ? { html: m.html } : {}),
+    ...(m.messageId ? { messageId: m.messageId } : {}),
+    ...(m.inReplyTo ? { inReplyTo: m.inReplyTo } : {}),
+    ...(m.references && m.references.length > 0 ? { references: m.references } : {}),
+  };
 }

@@ -45,8 +45,42 @@ export interface EmailMessage extends Envelope {
   html?: string;
   /** One-click unsubscribe (RFC 8058); live adapters add the List-Unsubscribe headers. */
   unsubscribeUrl?: string;
-  /** Extra headers, e.g. `In-Reply-To` for a follow-up in the same thread. */
+  /** Extra headers; the threading ones below win over same-named entries here. */
   headers?: Record<string, string>;
+  /**
+   * The Message-ID Touchpoint made for this email (no angle brackets; docs/SEQUENCES.md,
+   * "Threads"). Every adapter sends it as the `Message-ID` header, so a reply names it.
+   */
+  messageId?: string;
+  /** A reply in a thread: the Message-ID of the email it answers (no angle brackets). */
+  inReplyTo?: string;
+  /** The thread's Message-IDs, oldest first, ending with `inReplyTo` (no angle brackets). */
+  references?: string[];
+  /**
+   * `false`: Touchpoint tracks this email's opens and clicks itself, so the provider must not
+   * add its own pixel or rewrite links (events would be counted twice). Absent: the provider's
+   * defaults.
+   */
+  providerTracking?: boolean;
+}
+
+/**
+ * The headers every adapter writes for an email: its extra `headers`, then Message-ID,
+ * In-Reply-To and References from the typed fields (which win over any same-named header, in
+ * any letter case), then List-Unsubscribe when the message has an unsubscribe link.
+ */
+export function emailHeaders(message: EmailMessage): Record<string, string> {
+  const typed: Record<string, string> = {};
+  if (message.messageId) typed['Message-ID'] = `<${message.messageId}>`;
+  if (message.inReplyTo) typed['In-Reply-To'] = `<${message.inReplyTo}>`;
+  if (message.references && message.references.length > 0) typed.References = message.references.map((id) => `<${id}>`).join(' ');
+  if (message.unsubscribeUrl) {
+    typed['List-Unsubscribe'] = `<${message.unsubscribeUrl}>`;
+    typed['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  }
+  const overridden = new Set(Object.keys(typed).map((name) => name.toLowerCase()));
+  const extra = Object.entries(message.headers ?? {}).filter(([name]) => !overridden.has(name.toLowerCase()));
+  return { ...Object.fromEntries(extra), ...typed };
 }
 
 export interface SmsMessage extends Envelope {

@@ -30,6 +30,11 @@ export interface EngineDeps {
   random?: () => number;
   /** Builds the one-click unsubscribe link for an email execution, when a public URL is set. */
   unsubscribeUrl?: (args: { workspaceId: string; leadId: string; executionId: string }) => string | undefined;
+  /**
+   * Builds the open pixel and click redirect links of an email execution (docs/SEQUENCES.md,
+   * "Tracking"); absent: no email is tracked, whatever its sequence asks.
+   */
+  tracking?: { openUrl(executionId: string): string; clickUrl(executionId: string, url: string): string };
   /** Drafts `useAiWriter` steps; absent = such steps send their template and say so. */
   writer?: AiWriter;
   /** Sends per channel per lead per local day unless the workspace overrides; absent: the core's defaults. */

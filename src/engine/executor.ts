@@ -28,7 +28,9 @@ import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdenti
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
-import { adapterNameFor, prepareContent, send } from './delivery.ts';
+import { adapterNameFor, prepareContent, send, type ReadyContent } from './delivery.ts';
+import { previousEmails } from '../db/threads.ts';
+import { repliesInThread } from '../core/threads.ts';
 import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
@@ -238,9 +240,12 @@ export class Executor {
     const endings: Ending[] = [];
     const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
       failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, stepType: visit.step?.type, error, execution });
+    // The previous email of each enrollment whose email replies in its thread, in one query.
+    const threaded = deliveries.filter(({ step }) => repliesInThread(step)).map(({ visit }) => visit.context.enrollment.id);
+    const parents = await previousEmails(this.deps.db, threaded);
     const prepared = await Promise.all(
       deliveries.map(({ visit, step }) =>
-        prepareContent(this.deps, visit.context, step).then(
+        prepareContent(this.deps, visit.context, step, parents.get(visit.context.enrollment.id)).then(
           (content) => ({ ok: true as const, content }),
           (error: unknown) => ({ ok: false as const, error }),
         ),
@@ -253,13 +258,13 @@ export class Executor {
       const content = outcome.content;
       try {
         const adapter = adapterNameFor(this.deps, step);
-        if (content.kind === 'template_error') {
+        if (content.kind === 'unsendable') {
           endings.push(
-            this.afterFailure(visit, step, 'template_error', {
+            this.afterFailure(visit, step, content.code, {
               kind: 'record',
               identity: identity(visit.context, step),
               status: 'failed',
-              errorCode: 'template_error',
+              errorCode: content.code,
               errorMessage: content.message,
               adapter,
             }),
@@ -568,7 +573,6 @@ class StepAfterIntentError extends Error {
   }
 }
 
-type ReadyContent = Extract<Awaited<ReturnType<typeof prepareContent>>, { kind: 'ready' }>['content'];
 
 function identity(context: RunContext, step: Step): ExecutionIdentity {
   const { enrollment } = context;

@@ -14,6 +14,7 @@ import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOu
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { isRunnable } from '../core/transitions.ts';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
+import { findExecutionByMessageId } from '../db/threads.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 
@@ -123,6 +124,9 @@ async function holders(db: Queryable, address: { channel: Channel; value: string
  */
 async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
   for (const id of messageIds) {
+    // The Message-ID Touchpoint gave the email (docs/SEQUENCES.md, "Threads"), on every adapter.
+    const ours = await findExecutionByMessageId(db, id);
+    if (ours) return ours;
     const local = id.includes('@') ? id.slice(0, id.lastIndexOf('@')) : undefined;
     for (const candidate of local ? [id, local] : [id]) {
       const found = await findExecutionForEvent(db, { providerMessageId: candidate });

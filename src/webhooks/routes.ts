@@ -1,5 +1,5 @@
 /**
- * The provider webhook endpoints and the unsubscribe page (DESIGN.md, "Webhooks"). They live in
+ * The provider webhook endpoints, the unsubscribe page and the tracking links (DESIGN.md, "Webhooks"). They live in
  * their own encapsulated scope whose only body parser keeps the raw bytes: signatures are over
  * bytes, and re-serialised JSON differs. The REST API outside keeps Fastify's JSON parsing.
  *
@@ -25,7 +25,8 @@ import { translateSendGridEvents, translateSendGridInbound } from './sendgrid.ts
 import { translateTelnyxEvent } from './telnyx.ts';
 import { type Check, countFailures, FailureLimiter, frontDoor, refuse, tooLarge, UnverifiedBudget } from './guard.ts';
 import { storableEvent } from './storable.ts';
-import { registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
+import { linkSecret, registerUnsubscribeRoutes, unsubscribeTokens } from './unsubscribe.ts';
+import { registerTrackingRoutes, TrackingTokens } from './tracking.ts';
 import {
   checkSignatureHeaders,
   type SignatureScheme,
@@ -181,6 +182,7 @@ export function webhookRoutes(deps: WebhookDeps): (app: FastifyInstance) => Prom
       route('/webhooks/calendly', calendly, (_r, raw) => withJson(raw, (body) => translateCalendlyEvent(body, { now: now() })), events);
 
       registerUnsubscribeRoutes(scope, { db: deps.db, engine: deps.engine, tokens: unsubscribeTokens(config), logger: deps.logger });
+      registerTrackingRoutes(scope, { engine: deps.engine, tokens: new TrackingTokens(linkSecret(config)), limiter, logger: deps.logger });
     });
   };
 }

@@ -52,23 +52,28 @@ export function publicBaseUrl(config: Config): string {
   return `http://localhost:${config.PORT}`;
 }
 
-const generated = new WeakMap<Config, UnsubscribeTokens>();
+const generated = new WeakMap<Config, string>();
 
 /**
- * Live email needs a secret that outlives the process, or links in sent mail break on restart.
+ * The secret public links are signed with (unsubscribe, and tracking under a key derived from
+ * it). Live email needs one that outlives the process, or links in sent mail break on restart.
  * Mock delivery reaches no one, so a per-process secret is enough there; it is kept per config
  * object so the engine (signing) and the routes (verifying) of one runtime share it.
  */
-export function unsubscribeTokens(config: Config): UnsubscribeTokens {
-  if (config.UNSUBSCRIBE_SECRET) return new UnsubscribeTokens(config.UNSUBSCRIBE_SECRET);
+export function linkSecret(config: Config): string {
+  if (config.UNSUBSCRIBE_SECRET) return config.UNSUBSCRIBE_SECRET;
   if (!config.USE_MOCK_SEQUENCE_DELIVERY) {
     throw new ConfigError(
       'USE_MOCK_SEQUENCE_DELIVERY is false but UNSUBSCRIBE_SECRET is not set; set it to a long random string (e.g. `openssl rand -hex 32`) shared by every Touchpoint process.',
     );
   }
-  let tokens = generated.get(config);
-  if (!tokens) generated.set(config, (tokens = new UnsubscribeTokens(randomBytes(32).toString('hex'))));
-  return tokens;
+  let secret = generated.get(config);
+  if (!secret) generated.set(config, (secret = randomBytes(32).toString('hex')));
+  return secret;
+}
+
+export function unsubscribeTokens(config: Config): UnsubscribeTokens {
+  return new UnsubscribeTokens(linkSecret(config));
 }
 
 /** The EngineDeps hook: the link each email carries in its footer and List-Unsubscribe header. */

@@ -34,8 +34,8 @@ const ALLOWED: Record<string, readonly string[]> = {
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */
-// Pure libraries only: calendars, schemas, templates, phone numbers — none does IO.
-const CORE_PACKAGES = new Set(['luxon', 'zod', 'liquidjs', 'libphonenumber-js']);
+// Pure libraries only: calendars, schemas, templates, phone numbers, Markdown → HTML → text — none does IO.
+const CORE_PACKAGES = new Set(['luxon', 'zod', 'liquidjs', 'libphonenumber-js', 'marked', 'html-to-text']);
 
 /**
  * Imports that break a rule today, each in a file another part of issue 15 is rewriting. They

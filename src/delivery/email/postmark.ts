@@ -2,7 +2,7 @@
  * Postmark single send over plain `fetch` (providers.md §2).
  */
 import { classifyFailure, type FetchLike, field, isSuccess, POSTMARK_PROFILE, postJson, trimBaseUrl } from '../http.ts';
-import type { DeliveryResult, EmailMessage, EmailSender } from '../types.ts';
+import { type DeliveryResult, type EmailMessage, type EmailSender, emailHeaders } from '../types.ts';
 
 export interface PostmarkOptions {
   serverToken: string;
@@ -58,13 +58,7 @@ export class PostmarkEmailSender implements EmailSender {
 }
 
 export function toPostmarkEmail(message: EmailMessage, messageStream: string): Record<string, unknown> {
-  const headers = Object.entries(message.headers ?? {})
-    .filter(([name]) => !(message.unsubscribeUrl && /^list-unsubscribe(-post)?$/i.test(name)))
-    .map(([Name, Value]) => ({ Name, Value }));
-  if (message.unsubscribeUrl) {
-    headers.push({ Name: 'List-Unsubscribe', Value: `<${message.unsubscribeUrl}>` });
-    headers.push({ Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' });
-  }
+  const headers = Object.entries(emailHeaders(message)).map(([Name, Value]) => ({ Name, Value }));
 
   return {
     From: formatAddress(message.from.email, message.from.name),
@@ -73,8 +67,9 @@ export function toPostmarkEmail(message: EmailMessage, messageStream: string): R
     TextBody: message.text,
     ...(message.html !== undefined ? { HtmlBody: message.html } : {}),
     MessageStream: messageStream,
-    TrackOpens: true,
-    TrackLinks: 'HtmlAndText',
+    // Postmark's own tracking, unless Touchpoint tracks this email itself (counted once, not twice).
+    TrackOpens: message.providerTracking !== false,
+    TrackLinks: message.providerTracking === false ? 'None' : 'HtmlAndText',
     // Postmark wants metadata small (its docs speak of 80-character values, unverified here),
     // and an idempotency key can outgrow that; the execution id alone identifies the send.
     Metadata: {

@@ -3,7 +3,7 @@
  * `setApiKey` resets the base URL, which would send test traffic to the real API.
  */
 import { classifyFailure, type FetchLike, isSuccess, postJson, SENDGRID_PROFILE, trimBaseUrl } from '../http.ts';
-import type { DeliveryResult, EmailMessage, EmailSender } from '../types.ts';
+import { type DeliveryResult, type EmailMessage, type EmailSender, emailHeaders } from '../types.ts';
 
 export interface SendGridOptions {
   apiKey: string;
@@ -58,16 +58,7 @@ export function toSendGridMail(message: EmailMessage): Record<string, unknown> {
   const content = [{ type: 'text/plain', value: message.text }];
   if (message.html !== undefined) content.push({ type: 'text/html', value: message.html });
 
-  // The typed unsubscribeUrl wins over a same-named header in any letter case.
-  const headers = Object.fromEntries(
-    Object.entries(message.headers ?? {}).filter(
-      ([name]) => !(message.unsubscribeUrl && /^list-unsubscribe(-post)?$/i.test(name)),
-    ),
-  );
-  if (message.unsubscribeUrl) {
-    headers['List-Unsubscribe'] = `<${message.unsubscribeUrl}>`;
-    headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-  }
+  const headers = emailHeaders(message);
 
   return {
     personalizations: [{ to: [{ email: message.to }] }],
@@ -81,5 +72,8 @@ export function toSendGridMail(message: EmailMessage): Record<string, unknown> {
       idempotency_key: message.idempotencyKey,
     },
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(message.providerTracking === false
+      ? { tracking_settings: { click_tracking: { enable: false, enable_text: false }, open_tracking: { enable: false } } }
+      : {}),
   };
 }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type EmitOptions, postWebhooks, type WebhookDelivery } from './webhooks.ts';
 import { newTraceId, postmarkEvent, type PostmarkEventInput, type PostmarkRecordType } from './postmarkEvents.ts';
+import { postmarkMessageIdHeader } from './inboundEmail.ts';
 import { FakeServer, type FakeReply, isObject, type RecordedRequest } from './server.ts';
 
 export interface SentPostmarkEmail {
@@ -12,6 +13,10 @@ export interface SentPostmarkEmail {
   to: string;
   metadata: Record<string, string>;
   messageStream: string;
+  /** The custom headers (`Headers: [{Name, Value}]`), as sent. */
+  headers: Record<string, string>;
+  /** The Message-ID header the delivered email carries: the sender's own when it set one, else Postmark's. */
+  messageIdHeader: string;
   body: Record<string, unknown>;
 }
 
@@ -103,9 +108,14 @@ export class FakePostmark extends FakeServer {
 
     const to = String(email.To);
     const messageId = randomUUID();
+    const headers: Record<string, string> = {};
+    for (const h of Array.isArray(email.Headers) ? (email.Headers as Array<{ Name: string; Value: string }>) : []) headers[h.Name] = h.Value;
+    const own = Object.entries(headers).find(([name]) => name.toLowerCase() === 'message-id')?.[1];
     this.sent.push({
       messageId,
       to,
+      headers,
+      messageIdHeader: own ?? postmarkMessageIdHeader(messageId),
       metadata: isObject(email.Metadata) ? (email.Metadata as Record<string, string>) : {},
       messageStream: typeof email.MessageStream === 'string' ? email.MessageStream : 'outbound',
       body: email,

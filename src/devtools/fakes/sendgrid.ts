@@ -5,12 +5,17 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
 import { bearerToken, FakeServer, type FakeReply, isObject, type RecordedRequest } from './server.ts';
 import { sendgridBody, sendgridEvent, type SendGridEventInput, type SendGridEventKind } from './sendgridEvents.ts';
+import { sendgridMessageIdHeader } from './inboundEmail.ts';
 import { type EmitOptions, nowSeconds, postWebhooks, type WebhookDelivery } from './webhooks.ts';
 
 export interface SentSendGridMail {
   messageId: string;
   to: string;
   customArgs: Record<string, string>;
+  /** The custom headers the mail carries, as sent. */
+  headers: Record<string, string>;
+  /** The Message-ID header the delivered email carries: the sender's own when it set one, else SendGrid's. */
+  messageIdHeader: string;
   body: Record<string, unknown>;
 }
 
@@ -100,7 +105,9 @@ export class FakeSendGrid extends FakeServer {
     const mail = request.body;
     const messageId = randomBytes(16).toString('base64url').slice(0, 22);
     const to = firstRecipient(mail);
-    this.sent.push({ messageId, to, customArgs: stringArgs(mail.custom_args), body: mail });
+    const headers = stringArgs(mail.headers);
+    const own = Object.entries(headers).find(([name]) => name.toLowerCase() === 'message-id')?.[1];
+    this.sent.push({ messageId, to, customArgs: stringArgs(mail.custom_args), headers, messageIdHeader: own ?? sendgridMessageIdHeader(messageId), body: mail });
     return { status: 202, headers: { 'X-Message-Id': messageId } };
   }
 }

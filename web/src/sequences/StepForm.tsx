@@ -69,7 +69,26 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
         </Group>
         {step.type === 'email' && (
           <>
-            {field('subject', 'Subject')}
+            <TextInput
+              label="Subject (optional)"
+              description="Empty = reply in thread: sent as “Re: <previous subject>” in the thread of the lead's previous email."
+              placeholder="Reply in thread"
+              value={text(step, 'subject')}
+              onChange={(e) => set('subject', e.currentTarget.value)}
+              readOnly={readOnly}
+            />
+            <Select
+              label="Body format"
+              data={[
+                { value: 'text', label: 'Plain text' },
+                { value: 'markdown', label: 'Markdown (sent as text + HTML)' },
+                { value: 'html', label: 'HTML (sent as HTML + derived text)' },
+              ]}
+              value={text(step, 'format') || 'text'}
+              onChange={(v) => set('format', v === 'text' ? undefined : (v ?? undefined))}
+              allowDeselect={false}
+              readOnly={readOnly}
+            />
             {field('body', 'Body (Liquid: {{ lead.firstName }})', true)}
             <Switch label="Draft with the AI writer" checked={step.useAiWriter === true} onChange={(e) => set('useAiWriter', e.currentTarget.checked)} disabled={readOnly} />
           </>
