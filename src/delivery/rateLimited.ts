@@ -13,7 +13,7 @@
  * few milliseconds of jitter between our check and the provider's clock never tips a second over.
  */
 import type { Redis } from 'ioredis';
-import type { DeliveryAdapters, DeliveryResult } from './types.ts';
+import type { Admission, DeliveryAdapters, DeliveryResult, GateRequest, SendGate } from './types.ts';
 
 const HEADROOM = 1.02;
 
@@ -40,12 +40,45 @@ export type Bucket = [key: string, perSecond: number];
  */
 export interface Limiter {
   acquire(buckets: Bucket[]): Promise<number>;
+  /**
+   * Takes the next free slot in every bucket for the send `key` (a visit's idempotency key),
+   * now or later: answers 0 when it may go now, else the ms until its slot, which stays held
+   * for `key`. The same key asking again once its slot has come answers 0 and takes nothing
+   * more; one that comes back more than `STALE_RESERVATION_MS` after its slot (a stall) gives
+   * it up and takes a new one, so late sends never bunch up over the rate.
+   */
+  reserve(buckets: Bucket[], key: string): Promise<number>;
   close(): Promise<void>;
 }
 
+/** How late a reserved slot may still be used. */
+export const STALE_RESERVATION_MS = 500;
+/** How early a reserved slot may be used (clock granularity between the engine and the limiter). */
+const EARLY_MS = 2;
+
 export class MemoryLimiter implements Limiter {
   private readonly next = new Map<string, number>();
+  /** Slots held for sends deferred to them, by visit key. */
+  private readonly reserved = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
+  async reserve(buckets: Bucket[], key: string): Promise<number> {
+    const now = this.now();
+    const held = this.reserved.get(key);
+    if (held !== undefined) {
+      if (held - now > EARLY_MS) return Math.ceil(held - now);
+      this.reserved.delete(key);
+      if (now - held <= STALE_RESERVATION_MS) return 0;
+    }
+    const slot = Math.max(now, ...buckets.map(([b]) => this.next.get(b) ?? 0));
+    for (const [b, perSecond] of buckets) this.next.set(b, slot + (1000 / perSecond) * HEADROOM);
+    if (slot <= now) return 0;
+    if (this.reserved.size > 100_000) this.forgetStale(now);
+    this.reserved.set(key, slot);
+    return Math.ceil(slot - now);
+  }
+  private forgetStale(now: number): void {
+    for (const [key, slot] of this.reserved) if (now - slot > STALE_RESERVATION_MS) this.reserved.delete(key);
+  }
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
     const wait = Math.max(0, ...buckets.map(([key]) => (this.next.get(key) ?? 0) - now));
@@ -73,7 +106,42 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
+// KEYS = buckets, then the reservation's key; ARGV = the buckets' emission intervals (µs), then
+// EARLY and STALE (µs). Returns 0 (go now) or the wait until the send's slot in µs.
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = #KEYS - 1
+local early = tonumber(ARGV[n + 1])
+local stale = tonumber(ARGV[n + 2])
+local res = KEYS[n + 1]
+local held = redis.call('GET', res)
+if held then
+  held = tonumber(held)
+  if held - now > early then return held - now end
+  redis.call('DEL', res)
+  if now - held <= stale then return 0 end
+end
+local slot = now
+for i = 1, n do
+  local allowed = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if allowed > slot then slot = allowed end
+end
+for i = 1, n do
+  local interval = tonumber(ARGV[i])
+  redis.call('SET', KEYS[i], tostring(slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 1000)
+end
+if slot <= now then return 0 end
+redis.call('SET', res, tostring(slot), 'PX', math.ceil((slot - now + stale) / 1000) + 1000)
+return slot - now`;
+
 export class RedisLimiter implements Limiter {
+  async reserve(buckets: Bucket[], key: string): Promise<number> {
+    const keys = [...buckets.map(([b]) => `${this.prefix}:${b}`), `${this.prefix}:res:${key}`];
+    const intervals = buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM));
+    const waitUs = await this.redis.eval(RESERVE, keys.length, ...keys, ...intervals, EARLY_MS * 1000, STALE_RESERVATION_MS * 1000);
+    return Math.ceil(Number(waitUs) / 1000);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -134,6 +202,34 @@ export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter
     email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, () => voice.dial(c)) },
+  };
+}
+
+/**
+ * The rate limits as a gate the executor asks before a round's intents (docs/ENGINE.md,
+ * "Limit-aware claims"): a send whose buckets have room goes now; one that must wait is
+ * deferred to its reserved slot, so it never holds its round and is not claimed before then.
+ * A limiter that cannot answer (Redis away) defers the send by a second: nothing went out.
+ */
+export function rateLimitGate(limiter: Limiter, limits: RateLimits): SendGate {
+  const admitOne = async (request: GateRequest): Promise<Admission> => {
+    const l = limits[request.channel];
+    const buckets = ([
+      [`${request.channel}:sender:${request.sender}`, l.perSenderPerSecond],
+      [`${request.channel}:account`, l.perSecond],
+    ] as Bucket[]).filter(([, perSecond]) => perSecond > 0);
+    if (buckets.length === 0) return { kind: 'now' };
+    try {
+      const waitMs = await limiter.reserve(buckets, request.key);
+      return waitMs === 0 ? { kind: 'now' } : { kind: 'later', afterMs: waitMs, reason: 'rate_limited' };
+    } catch {
+      return { kind: 'later', afterMs: 1000, reason: 'rate_limiter_unavailable' };
+    }
+  };
+  return {
+    // Started in the round's order, and both limiters take them in that order (the memory one
+    // synchronously, Redis one connection's commands in turn): slots follow the claim order.
+    admit: (requests) => Promise.all(requests.map(admitOne)),
   };
 }
 

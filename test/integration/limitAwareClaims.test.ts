@@ -1,0 +1,105 @@
+/**
+ * Limit-aware claims (issue 21; docs/ENGINE.md, "Limit-aware claims"): a send held by a rate
+ * limit is deferred to its reserved slot before its intent, so it never holds back the other
+ * sends of its batch, and its enrollment is not claimed again before that slot. Mechanism tests
+ * on a manual clock, on PGlite and PostgreSQL; the rates are bench G's business.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryLimiter, STALE_RESERVATION_MS, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
+
+const kinds = await databaseKinds();
+
+const SMS_PER_SECOND = 2;
+const limits = {
+  email: { perSecond: 0, perSenderPerSecond: 0 },
+  sms: { perSecond: 0, perSenderPerSecond: SMS_PER_SECOND },
+  voice: { perSecond: 0, perSenderPerSecond: 0 },
+  maxWaitMs: 20_000,
+};
+
+const oneStep = (type: 'email' | 'sms') => ({
+  name: `One ${type}`,
+  schedule: ALWAYS_OPEN,
+  quietHours: NO_QUIET_HOURS,
+  steps: [type === 'email' ? { id: 'hello', type, subject: 'Hi', body: 'Hello' } : { id: 'hello', type, text: 'Hello' }],
+});
+
+describe('the limiter’s reservations', () => {
+  it('holds a deferred send’s slot for its key, and a stale one is given up for a new slot', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 10];
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    const waitB = await limiter.reserve([bucket], 'b');
+    const waitC = await limiter.reserve([bucket], 'c');
+    expect(waitB).toBeGreaterThan(100);
+    expect(waitC).toBeGreaterThan(waitB);
+    // Asking again early answers the same slot; at the slot it goes, taking nothing more.
+    expect(await limiter.reserve([bucket], 'b')).toBe(waitB);
+    now += waitB;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    // c comes back long after its slot (a stall): it takes a new slot at the back.
+    now += waitC + STALE_RESERVATION_MS + 1;
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+    expect(await limiter.reserve([bucket], 'd')).toBeGreaterThan(0);
+  });
+});
+
+describe.each(kinds)('limit-aware claims on %s', (kind) => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterEach(async () => {
+    await database?.close();
+  });
+
+  it('a rate-limited send does not hold back the unlimited sends of its batch, and is not claimed again before its slot', async () => {
+    const kit = await createEngineKit(database.db, {
+      workspace: `limits-${kind}`,
+      start: '2030-01-01T10:00:00Z',
+      sendGate: (clock) => rateLimitGate(new MemoryLimiter(() => clock.now().getTime()), limits),
+    });
+    const [emailSeq, smsSeq] = [await kit.addSequence(oneStep('email')), await kit.addSequence(oneStep('sms'))];
+    const leads = await kit.addLeads(Array.from({ length: 10 }, (_, i) => lead(i)));
+    const smsIds = await kit.enrollAll(smsSeq, leads.slice(0, 5));
+    await kit.enrollAll(emailSeq, leads.slice(5));
+    const dispatcher = kit.engine.dispatcher;
+
+    // One batch holds all ten: the five emails go, one text goes, four wait for their slots.
+    expect(await dispatcher.tick()).toBe(10);
+    const channels = () => kit.mock.sends.map((s) => s.channel);
+    expect(channels().filter((c) => c === 'email')).toHaveLength(5);
+    expect(channels().filter((c) => c === 'sms')).toHaveLength(1);
+    const deferred = await database.db.query<{ at: Date; attempts: number; executions: number }>(
+      `select e.next_execution_at as at, e.attempts,
+              (select count(*)::int from sequence_executions x where x.enrollment_id = e.id) as executions
+       from enrollments e where e.id = any($1) and e.status = 'active' order by e.next_execution_at`,
+      [smsIds],
+    );
+    expect(deferred).toHaveLength(4);
+    // Each at its own slot, half a second apart (2/s, with the limiter's 2 % headroom); no
+    // intent was written and no attempt counted.
+    const start = kit.clock.now().getTime();
+    deferred.forEach((d, i) => {
+      expect(d.at.getTime() - start).toBeGreaterThanOrEqual(((i + 1) * 1000) / SMS_PER_SECOND);
+      expect(d.at.getTime() - start).toBeLessThan(((i + 1) * 1000) / SMS_PER_SECOND + 50);
+      expect(d.executions).toBe(0);
+      expect(d.attempts).toBe(0);
+    });
+
+    // Not claimed again before its slot, and exactly once at it.
+    kit.clock.set(new Date(deferred[0]!.at.getTime() - 1));
+    expect(await dispatcher.tick()).toBe(0);
+    for (const d of deferred) {
+      kit.clock.set(d.at);
+      expect(await dispatcher.tick()).toBe(1);
+    }
+    expect(channels().filter((c) => c === 'sms')).toHaveLength(5);
+    expect(dispatcher.claimsTaken).toBe(10 + 4);
+    const done = await database.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
+    expect(done[0]!.n).toBe(10);
+  }, 60_000);
+});
