@@ -41,50 +41,83 @@ export type Bucket = [key: string, perSecond: number];
 export interface Limiter {
   acquire(buckets: Bucket[]): Promise<number>;
   /**
-   * Takes the next free slot in every bucket for the send `key` (a visit's idempotency key),
-   * now or later: answers 0 when it may go now, else the ms until its slot, which stays held
-   * for `key`. The same key asking again once its slot has come answers 0 and takes nothing
-   * more; one that comes back more than `STALE_RESERVATION_MS` after its slot (a stall) gives
-   * it up and takes a new one, so late sends never bunch up over the rate.
+   * For the send `key` (a visit's idempotency key): answers 0 when it may go now (its place is
+   * taken), else the ms until it should ask again. A send that must wait is given the next
+   * place in each bucket's queue (spaced one emission interval apart) and keeps it: asking
+   * again with the same key at that time answers 0 if every bucket's window has room. The
+   * window, not the queue, is what admits a send: at most `floor(rate)` sends in any
+   * `floor(rate) / rate` seconds (plus the headroom), counted over the sends actually let
+   * through, so a send that comes back late never bunches up with the next ones over the rate.
    */
   reserve(buckets: Bucket[], key: string): Promise<number>;
   close(): Promise<void>;
 }
 
-/** How late a reserved slot may still be used. */
-export const STALE_RESERVATION_MS = 500;
-/** How early a reserved slot may be used (clock granularity between the engine and the limiter). */
+/** A place in a queue not asked for again within this long is forgotten (its enrollment went away). */
+export const FORGET_RESERVATION_MS = 3_600_000;
+/** How early a place may be used (clock granularity between the engine and the limiter). */
 const EARLY_MS = 2;
+
+/** A bucket's window: at most `sends` sends in any `ms` (the rate, with the headroom). */
+function windowOf(perSecond: number): { sends: number; ms: number } {
+  const sends = Math.max(1, Math.floor(perSecond));
+  return { sends, ms: ((1000 * sends) / perSecond) * HEADROOM };
+}
 
 export class MemoryLimiter implements Limiter {
   private readonly next = new Map<string, number>();
-  /** Slots held for sends deferred to them, by visit key. */
+  /** Each bucket's queue end (the next free place), for sends told to come back later. */
+  private readonly frontier = new Map<string, number>();
+  /** Each bucket's latest sends let through by `reserve` (at most its window's count). */
+  private readonly sent = new Map<string, number[]>();
+  /** Places held by sends told to come back, by visit key. */
   private readonly reserved = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
-  async reserve(buckets: Bucket[], key: string): Promise<number> {
-    const now = this.now();
-    const held = this.reserved.get(key);
-    if (held !== undefined) {
-      if (held - now > EARLY_MS) return Math.ceil(held - now);
-      this.reserved.delete(key);
-      if (now - held <= STALE_RESERVATION_MS) return 0;
-    }
-    const slot = Math.max(now, ...buckets.map(([b]) => this.next.get(b) ?? 0));
-    for (const [b, perSecond] of buckets) this.next.set(b, slot + (1000 / perSecond) * HEADROOM);
-    if (slot <= now) return 0;
-    if (this.reserved.size > 100_000) this.forgetStale(now);
-    this.reserved.set(key, slot);
-    return Math.ceil(slot - now);
-  }
-  private forgetStale(now: number): void {
-    for (const [key, slot] of this.reserved) if (now - slot > STALE_RESERVATION_MS) this.reserved.delete(key);
-  }
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
     const wait = Math.max(0, ...buckets.map(([key]) => (this.next.get(key) ?? 0) - now));
     if (wait > 0) return Math.ceil(wait);
     for (const [key, perSecond] of buckets) this.next.set(key, now + (1000 / perSecond) * HEADROOM);
     return 0;
+  }
+  async reserve(buckets: Bucket[], key: string): Promise<number> {
+    const now = this.now();
+    let place = this.reserved.get(key);
+    if (place === undefined) {
+      place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
+      for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
+      if (this.reserved.size > 100_000) this.forget(now);
+    }
+    if (place - now > EARLY_MS) {
+      this.reserved.set(key, place);
+      return Math.ceil(place - now);
+    }
+    const wait = this.windowWait(buckets, now);
+    if (wait > 0) {
+      this.reserved.set(key, now + wait);
+      return Math.ceil(wait);
+    }
+    this.reserved.delete(key);
+    for (const [b, perSecond] of buckets) {
+      const log = this.sent.get(b) ?? [];
+      log.push(now);
+      if (log.length > windowOf(perSecond).sends) log.shift();
+      this.sent.set(b, log);
+    }
+    return 0;
+  }
+  /** How long until every bucket's window has room for one more send. */
+  private windowWait(buckets: Bucket[], now: number): number {
+    let wait = 0;
+    for (const [b, perSecond] of buckets) {
+      const { sends, ms } = windowOf(perSecond);
+      const log = this.sent.get(b) ?? [];
+      if (log.length >= sends) wait = Math.max(wait, log[log.length - sends]! + ms - now);
+    }
+    return wait;
+  }
+  private forget(now: number): void {
+    for (const [key, place] of this.reserved) if (now - place > FORGET_RESERVATION_MS) this.reserved.delete(key);
   }
   async close(): Promise<void> {}
 }
@@ -106,40 +139,72 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
-// KEYS = buckets, then the reservation's key; ARGV = the buckets' emission intervals (µs), then
-// EARLY and STALE (µs). Returns 0 (go now) or the wait until the send's slot in µs.
+// KEYS = each bucket's queue end (n), each bucket's log of sends (n), then the send's place;
+// ARGV = per bucket its emission interval (µs), its window's count and its window (µs), then
+// EARLY and FORGET (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = #KEYS - 1
-local early = tonumber(ARGV[n + 1])
-local stale = tonumber(ARGV[n + 2])
-local res = KEYS[n + 1]
-local held = redis.call('GET', res)
-if held then
-  held = tonumber(held)
-  if held - now > early then return held - now end
-  redis.call('DEL', res)
-  if now - held <= stale then return 0 end
+local n = (#KEYS - 1) / 2
+local early = tonumber(ARGV[3 * n + 1])
+local forget = tonumber(ARGV[3 * n + 2])
+local res = KEYS[2 * n + 1]
+local place = redis.call('GET', res)
+if place then
+  place = tonumber(place)
+else
+  place = now
+  for i = 1, n do
+    local f = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if f > place then place = f end
+  end
+  for i = 1, n do
+    local interval = tonumber(ARGV[i])
+    redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
+  end
 end
-local slot = now
+if place - now > early then
+  redis.call('SET', res, tostring(place), 'PX', math.ceil(forget / 1000))
+  return place - now
+end
+local wait = 0
 for i = 1, n do
-  local allowed = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if allowed > slot then slot = allowed end
+  local sends = tonumber(ARGV[n + i])
+  local window = tonumber(ARGV[2 * n + i])
+  if redis.call('LLEN', KEYS[n + i]) >= sends then
+    local kth = tonumber(redis.call('LINDEX', KEYS[n + i], sends - 1))
+    if kth + window - now > wait then wait = kth + window - now end
+  end
 end
+if wait > 0 then
+  redis.call('SET', res, tostring(now + wait), 'PX', math.ceil(forget / 1000))
+  return wait
+end
+redis.call('DEL', res)
 for i = 1, n do
-  local interval = tonumber(ARGV[i])
-  redis.call('SET', KEYS[i], tostring(slot + interval), 'PX', math.ceil((slot - now + interval) / 1000) + 1000)
+  local sends = tonumber(ARGV[n + i])
+  local window = tonumber(ARGV[2 * n + i])
+  redis.call('LPUSH', KEYS[n + i], tostring(now))
+  redis.call('LTRIM', KEYS[n + i], 0, sends - 1)
+  redis.call('PEXPIRE', KEYS[n + i], math.ceil(window / 1000) + 1000)
 end
-if slot <= now then return 0 end
-redis.call('SET', res, tostring(slot), 'PX', math.ceil((slot - now + stale) / 1000) + 1000)
-return slot - now`;
+return 0`;
 
 export class RedisLimiter implements Limiter {
   async reserve(buckets: Bucket[], key: string): Promise<number> {
-    const keys = [...buckets.map(([b]) => `${this.prefix}:${b}`), `${this.prefix}:res:${key}`];
-    const intervals = buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM));
-    const waitUs = await this.redis.eval(RESERVE, keys.length, ...keys, ...intervals, EARLY_MS * 1000, STALE_RESERVATION_MS * 1000);
+    const keys = [
+      ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:log:${b}`),
+      `${this.prefix}:res:${key}`,
+    ];
+    const args = [
+      ...buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM)),
+      ...buckets.map(([, perSecond]) => windowOf(perSecond).sends),
+      ...buckets.map(([, perSecond]) => Math.ceil(windowOf(perSecond).ms * 1000)),
+      EARLY_MS * 1000,
+      FORGET_RESERVATION_MS * 1000,
+    ];
+    const waitUs = await this.redis.eval(RESERVE, keys.length, ...keys, ...args);
     return Math.ceil(Number(waitUs) / 1000);
   }
   constructor(

@@ -5,7 +5,7 @@
  * on a manual clock, on PGlite and PostgreSQL; the rates are bench G's business.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryLimiter, STALE_RESERVATION_MS, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
 
@@ -27,23 +27,32 @@ const oneStep = (type: 'email' | 'sms') => ({
 });
 
 describe('the limiter’s reservations', () => {
-  it('holds a deferred send’s slot for its key, and a stale one is given up for a new slot', async () => {
+  it('keeps a deferred send’s place for its key, and admits by the window of sends let through', async () => {
     let now = 1_000_000;
     const limiter = new MemoryLimiter(() => now);
-    const bucket: [string, number] = ['sms:sender:+1', 10];
+    const bucket: [string, number] = ['sms:sender:+1', 2];
     expect(await limiter.reserve([bucket], 'a')).toBe(0);
     const waitB = await limiter.reserve([bucket], 'b');
     const waitC = await limiter.reserve([bucket], 'c');
-    expect(waitB).toBeGreaterThan(100);
-    expect(waitC).toBeGreaterThan(waitB);
-    // Asking again early answers the same slot; at the slot it goes, taking nothing more.
+    expect(waitB).toBe(510); // one emission interval (500 ms) with the 2 % headroom
+    expect(waitC).toBe(1020);
+    // Asking again early answers the same place; at it, b goes, taking no new place.
     expect(await limiter.reserve([bucket], 'b')).toBe(waitB);
     now += waitB;
     expect(await limiter.reserve([bucket], 'b')).toBe(0);
-    // c comes back long after its slot (a stall): it takes a new slot at the back.
-    now += waitC + STALE_RESERVATION_MS + 1;
+    // A new send queues after c, not before it.
+    expect(await limiter.reserve([bucket], 'd')).toBe(1530 - 510);
+    // c and d both come back late (a stall), at the same instant: the window (2 sends in
+    // 1.02 s, counted over the sends let through) admits both,
+    now = 1_002_000;
     expect(await limiter.reserve([bucket], 'c')).toBe(0);
-    expect(await limiter.reserve([bucket], 'd')).toBeGreaterThan(0);
+    expect(await limiter.reserve([bucket], 'd')).toBe(0);
+    // and the next send waits its queue place (40 ms), then for the window: never a third in 1.02 s.
+    expect(await limiter.reserve([bucket], 'e')).toBe(40);
+    now += 40;
+    expect(await limiter.reserve([bucket], 'e')).toBe(980);
+    now += 980;
+    expect(await limiter.reserve([bucket], 'e')).toBe(0);
   });
 });
 
