@@ -67,7 +67,7 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       enrollLeads: 5_000,
       timelinePerKind: 250,
       timelineWalks: 2,
-      fairA: 1_000,
+      fairA: 300,
       limitedEach: 150,
       timeoutMs: 120_000,
     };

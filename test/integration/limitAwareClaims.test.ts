@@ -5,7 +5,9 @@
  * on a manual clock, on PGlite and PostgreSQL; the rates are bench G's business.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gatesInOrder } from '../../src/delivery/gates.ts';
 import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
 
@@ -53,6 +55,22 @@ describe('the limiter’s reservations', () => {
     expect(await limiter.reserve([bucket], 'e')).toBe(980);
     now += 980;
     expect(await limiter.reserve([bucket], 'e')).toBe(0);
+  });
+});
+
+describe('gates in order', () => {
+  it('asks a later gate only about what the earlier ones admitted', async () => {
+    const asked: string[] = [];
+    const capped: SendGate = {
+      admit: async (rs) => rs.map((r) => (r.sender === 'spent@x.test' ? { kind: 'later', afterMs: 3_600_000, reason: 'mailbox_daily_cap' } : { kind: 'now' })),
+    };
+    const counting: SendGate = {
+      admit: async (rs) => rs.map((r) => (asked.push(r.key), { kind: 'now' })),
+    };
+    const request = (key: string, sender: string): GateRequest => ({ key, sender, channel: 'email', workspaceId: 'w', enrollmentId: key });
+    const answers = await gatesInOrder([capped, counting]).admit([request('a', 'spent@x.test'), request('b', 'ok@x.test')]);
+    expect(answers).toEqual([{ kind: 'later', afterMs: 3_600_000, reason: 'mailbox_daily_cap' }, { kind: 'now' }]);
+    expect(asked).toEqual(['b']);
   });
 });
 
