@@ -7,6 +7,7 @@ import type { Db } from '../../src/db/db.ts';
 import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { MockDelivery } from '../../src/delivery/mock.ts';
+import type { SendGate } from '../../src/delivery/types.ts';
 import { systemClock, type Clock } from '../../src/engine/clock.ts';
 import { createEngine, type InlineEngine } from '../../src/engine/engine.ts';
 import type { DispatcherOptions } from '../../src/engine/dispatcher.ts';
@@ -29,9 +30,9 @@ export interface Fixture {
   sequenceId: string;
 }
 
-export async function createFixture(db: Db, name = 'bench'): Promise<Fixture> {
+export async function createFixture(db: Db, name = 'bench', definition: unknown = THREE_STEPS): Promise<Fixture> {
   const workspace = await ensureWorkspace(db, name);
-  const result = validateDefinition(THREE_STEPS);
+  const result = validateDefinition(definition);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   const sequence = await createSequence(db, workspace.id, result.definition, 'active');
   return { workspaceId: workspace.id, sequenceId: sequence.id };
@@ -61,6 +62,7 @@ export async function enrollSql(
   leadIds: string[],
   dueAt: Date,
   spreadMs = 0,
+  firstStep = 'intro',
 ): Promise<void> {
   const chunk = 50_000;
   for (let i = 0; i < leadIds.length; i += chunk) {
@@ -68,11 +70,11 @@ export async function enrollSql(
     await db.query(
       `insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
          step_seq, step_entered_at, next_execution_at, enrolled_at, updated_at)
-       select $1, $2, 1, u.id, 'active', 'intro', 1, d.due, d.due, d.due, d.due
+       select $1, $2, 1, u.id, 'active', $8, 1, d.due, d.due, d.due, d.due
        from unnest($4::uuid[]) with ordinality as u(id, ord),
          lateral (select $3::timestamptz
            + make_interval(secs => ($5::float8 * ($6::int + u.ord - 1) / greatest($7::int, 1)) / 1000.0) as due) d`,
-      [fixture.workspaceId, fixture.sequenceId, dueAt, ids, spreadMs, i, leadIds.length],
+      [fixture.workspaceId, fixture.sequenceId, dueAt, ids, spreadMs, i, leadIds.length, firstStep],
     );
   }
 }
@@ -83,7 +85,7 @@ export interface BenchEngine {
 }
 
 /** The engine as `npm start` assembles it, with mock adapters that answer at once and keep nothing. */
-export function benchEngine(db: Db, options: DispatcherOptions & { clock?: Clock } = {}): BenchEngine {
+export function benchEngine(db: Db, options: DispatcherOptions & { clock?: Clock; sendGate?: SendGate } = {}): BenchEngine {
   const clock = options.clock ?? systemClock;
   const mock = new MockDelivery({ now: () => clock.now() });
   // The mock keeps every send in memory; a benchmark of millions would measure that array.
@@ -96,6 +98,7 @@ export function benchEngine(db: Db, options: DispatcherOptions & { clock?: Clock
       clock,
       leaseMs: 60_000,
       senders: { emailFrom: 'sales@bench.test', smsFrom: '+15550001111', voiceFrom: '+15550001111' },
+      sendGate: options.sendGate,
     },
     options,
   );

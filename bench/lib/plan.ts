@@ -37,6 +37,10 @@ export interface Sizes {
   /** E: items per kind (× 4 kinds) and full walks of the timeline per run. */
   timelinePerKind: number;
   timelineWalks: number;
+  /** F: workspace A's enrollments (× 3 steps) due at one instant, beside B's trickle. */
+  fairA: number;
+  /** G: texts, and as many emails, due at one instant (texts limited to 50/s). */
+  limitedEach: number;
   timeoutMs: number;
 }
 
@@ -63,6 +67,8 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       enrollLeads: 5_000,
       timelinePerKind: 250,
       timelineWalks: 2,
+      fairA: 300,
+      limitedEach: 150,
       timeoutMs: 120_000,
     };
   }
@@ -87,6 +93,8 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
     enrollLeads: 100_000,
     timelinePerKind: 250,
     timelineWalks: 10,
+    fairA: 100_000,
+    limitedEach: 5_000,
     timeoutMs: 3_600_000,
   };
 }

@@ -6,6 +6,8 @@ import { pgliteLoopThroughput } from '../peers/pgliteLoop.ts';
 import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dormant.ts';
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
+import { fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
+import { limitedRun, SMS_LIMIT_PER_SECOND, type LimitedRun } from '../workloads/limited.ts';
 import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
 import { timelineRun, type TimelineRun } from '../workloads/timeline.ts';
@@ -345,6 +347,66 @@ export async function runWorkloads(args: {
       rows.push(row('E', 'timeline page p50', 'ms', runs.map((r) => r.latencyMs.p50)));
       const p99 = row('E', 'timeline page p99', 'ms', runs.map((r) => r.latencyMs.p99));
       rows.push({ ...p99, target: '≤ 20 ms', met: p99.median <= 20 });
+    }
+
+    if (only.has('F')) {
+      log(`F. fairness: workspace A ${sizes.fairA.toLocaleString('en-US')} due at once (solo, then beside B: 10 due, then 5/s)`);
+      const solo: FairnessRun[] = [];
+      const mixed: FairnessRun[] = [];
+      await measure(
+        n,
+        'F',
+        log,
+        async (run) => {
+          // Each on a fresh store, as B's burst (same reason).
+          await embedded.close();
+          const alone = await fairnessRun(await embedded.get(), { a: sizes.fairA, bSeconds: null, timeoutMs: sizes.timeoutMs });
+          await embedded.close();
+          const beside = await fairnessRun(await embedded.get(), { a: sizes.fairA, bSeconds: alone.aDrainSeconds, timeoutMs: sizes.timeoutMs });
+          if (run >= 0) {
+            solo.push(alone);
+            mixed.push(beside);
+          }
+          return { solo: Math.round(alone.aStepsPerSecond), beside: Math.round(beside.aStepsPerSecond), bP99: beside.bLagMs!.p99.toFixed(1) };
+        },
+        { warmUp: sizes.mode === 'full' },
+      );
+      rows.push(row('F', "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50)));
+      const p99 = row('F', "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
+      rows.push({ ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` });
+      rows.push(row('F', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
+      const rate = withPeer(row('F', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
+      rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
+    }
+
+    if (only.has('G')) {
+      log(`G. limited channel: ${sizes.limitedEach.toLocaleString('en-US')} texts (${SMS_LIMIT_PER_SECOND}/s per sender) and as many emails due at once`);
+      const solo: LimitedRun[] = [];
+      const mixed: LimitedRun[] = [];
+      const db = await embedded.get();
+      await measure(
+        n,
+        'G',
+        log,
+        async (run) => {
+          await resetStore(db);
+          const alone = await limitedRun(db, { emails: sizes.limitedEach, texts: 0, timeoutMs: sizes.timeoutMs });
+          await resetStore(db);
+          const both = await limitedRun(db, { emails: sizes.limitedEach, texts: sizes.limitedEach, timeoutMs: sizes.timeoutMs });
+          if (run >= 0) {
+            solo.push(alone);
+            mixed.push(both);
+          }
+          return { solo: Math.round(alone.emailsPerSecond), beside: Math.round(both.emailsPerSecond), sms: both.smsPerSecond?.toFixed(1), claims: both.claimsPerStep.toFixed(3) };
+        },
+        { warmUp: sizes.mode === 'full' },
+      );
+      const emails = withPeer(row('G', 'emails beside limited texts', 'emails/s', mixed.map((r) => r.emailsPerSecond)), 'emails alone', summarize(solo.map((r) => r.emailsPerSecond)));
+      rows.push({ ...emails, target: '≥ 0.9× alone', met: emails.ratio! >= 0.9 });
+      const sms = row('G', `texts, limited to ${SMS_LIMIT_PER_SECOND}/s per sender`, 'texts/s', mixed.map((r) => r.smsPerSecond ?? NaN));
+      rows.push({ ...sms, target: `${SMS_LIMIT_PER_SECOND} ± 5 %`, met: Math.abs(sms.median - SMS_LIMIT_PER_SECOND) <= SMS_LIMIT_PER_SECOND * 0.05 });
+      const claims = row('G', 'claims per step', 'claims', mixed.map((r) => r.claimsPerStep));
+      rows.push({ ...claims, target: '≤ 1.1', met: claims.median <= 1.1 });
     }
   } finally {
     await Promise.all(allWorkers.map((w) => w.close()));

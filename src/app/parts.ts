@@ -13,7 +13,7 @@ import type { Db } from '../db/db.ts';
 import { findMockSend, recordMockSend } from '../db/mockOutbox.ts';
 import { createAdapters } from '../delivery/factory.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
-import { MemoryLimiter, RedisLimiter, rateLimitedAdapters, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
+import { MemoryLimiter, RedisLimiter, rateLimitGate, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
 import { createWriter } from '../delivery/writer/factory.ts';
 import { keyPrefix } from '../engine/bullmq/jobs.ts';
 import { connectRedis, connectRedisFailFast, quit } from '../engine/bullmq/redis.ts';
@@ -55,12 +55,14 @@ export function appParts(config: Config, logger?: Logger): AppParts {
   const published = metricsRedis ? publishMetrics(metricsRedis, { prefix: config.REDIS_PREFIX, member, metrics, logger }) : undefined;
   const unwatch: Array<() => void> = [];
 
-  const adapters = (plain: EngineDeps['adapters'], isMock: boolean) => {
-    if (isMock && !config.RATE_LIMIT_MOCK_DELIVERY) return tracedAdapters(plain);
-    // While Redis is away a check fails after a couple of reconnect attempts: the send is
-    // then a retryable failure (nothing went out), rescheduled like a provider's 429.
+  // The rate limits are a gate the executor asks before a round's intents (docs/ENGINE.md,
+  // "Limit-aware claims"): a send that must wait is deferred to its slot, never held in its round.
+  // While Redis is away a check fails after a couple of reconnect attempts: the send is then
+  // deferred by a second (nothing went out).
+  const sendGate = (isMock: boolean) => {
+    if (isMock && !config.RATE_LIMIT_MOCK_DELIVERY) return undefined;
     limiter = redisUrl ? new RedisLimiter(connectRedis(redisUrl, { maxRetriesPerRequest: 2 }), prefixes.rateLimit) : new MemoryLimiter();
-    return tracedAdapters(rateLimitedAdapters(plain, limiter, rateLimitsFromConfig(config)));
+    return rateLimitGate(limiter, rateLimitsFromConfig(config));
   };
 
   return {
@@ -83,7 +85,8 @@ export function appParts(config: Config, logger?: Logger): AppParts {
       });
       const deps: EngineDeps = {
         db,
-        adapters: adapters(plain, Boolean(mock)),
+        adapters: tracedAdapters(plain),
+        sendGate: sendGate(Boolean(mock)),
         clock,
         leaseMs: config.LEASE_SECONDS * 1000,
         maxConsecutiveFailures: config.MAX_CONSECUTIVE_FAILURES,

@@ -167,20 +167,28 @@ export async function claimDue(
   return rows.map((r) => ({ ...r, leaseUntil: args.leaseUntil }));
 }
 
-/** The earliest due time among live enrollments: how long the dispatcher may sleep. */
+/**
+ * The earliest due time among live enrollments: how long the dispatcher may sleep. The due index
+ * is per workspace (migration 015), so this is one probe of it per workspace.
+ */
 export async function earliestDue(db: Queryable): Promise<Date | null> {
   const [row] = await db.query<{ at: Date | null }>(
-    `select next_execution_at as at from enrollments
-     where status in ('active', 'waiting') and next_execution_at is not null
-     order by next_execution_at limit 1`,
+    `select min(d.at) as at from workspaces w
+     cross join lateral (
+       select e.next_execution_at as at from enrollments e
+       where e.workspace_id = w.id and e.status in ('active', 'waiting') and e.next_execution_at is not null
+       order by e.next_execution_at limit 1) d`,
   );
   return row?.at ?? null;
 }
 
 export async function countDue(db: Queryable, now: Date): Promise<number> {
   const [row] = await db.query<{ n: number }>(
-    `select count(*)::int as n from enrollments
-     where status in ('active', 'waiting') and next_execution_at is not null and next_execution_at <= $1`,
+    `select coalesce(sum(d.n), 0)::int as n from workspaces w
+     cross join lateral (
+       select count(*) as n from enrollments e
+       where e.workspace_id = w.id and e.status in ('active', 'waiting') and e.next_execution_at is not null
+         and e.next_execution_at <= $1) d`,
     [now],
   );
   return row?.n ?? 0;

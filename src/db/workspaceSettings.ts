@@ -31,6 +31,24 @@ export async function setFrequencyCaps(
   return row ? (row.caps ?? {}) : undefined;
 }
 
+/**
+ * A workspace's share of each claim relative to the other workspaces with steps due
+ * (migration 015; docs/ENGINE.md, "Fair claims across workspaces"). An operator's setting.
+ * Answers the weight now, or undefined for an unknown workspace.
+ */
+export async function setClaimWeight(db: Queryable, workspaceId: string, weight: number): Promise<number | undefined> {
+  const [row] = await db.query<{ weight: number }>('update workspaces set claim_weight = $2 where id = $1 returning claim_weight as weight', [
+    workspaceId,
+    weight,
+  ]);
+  return row?.weight;
+}
+
+export async function getClaimWeight(db: Queryable, workspaceId: string): Promise<number | undefined> {
+  const [row] = await db.query<{ weight: number }>('select claim_weight as weight from workspaces where id = $1', [workspaceId]);
+  return row?.weight;
+}
+
 export interface SendCountRequest {
   workspaceId: string;
   leadId: string;

@@ -13,7 +13,7 @@
  * few milliseconds of jitter between our check and the provider's clock never tips a second over.
  */
 import type { Redis } from 'ioredis';
-import type { DeliveryAdapters, DeliveryResult } from './types.ts';
+import type { Admission, DeliveryAdapters, DeliveryResult, GateRequest, SendGate } from './types.ts';
 
 const HEADROOM = 1.02;
 
@@ -40,11 +40,38 @@ export type Bucket = [key: string, perSecond: number];
  */
 export interface Limiter {
   acquire(buckets: Bucket[]): Promise<number>;
+  /**
+   * For the send `key` (a visit's idempotency key): answers 0 when it may go now (its place is
+   * taken), else the ms until it should ask again. A send that must wait is given the next
+   * place in each bucket's queue (spaced one emission interval apart) and keeps it: asking
+   * again with the same key at that time answers 0 if every bucket's window has room. The
+   * window, not the queue, is what admits a send: at most `floor(rate)` sends in any
+   * `floor(rate) / rate` seconds (plus the headroom), counted over the sends actually let
+   * through, so a send that comes back late never bunches up with the next ones over the rate.
+   */
+  reserve(buckets: Bucket[], key: string): Promise<number>;
   close(): Promise<void>;
+}
+
+/** A place in a queue not asked for again within this long is forgotten (its enrollment went away). */
+export const FORGET_RESERVATION_MS = 3_600_000;
+/** How early a place may be used (clock granularity between the engine and the limiter). */
+const EARLY_MS = 2;
+
+/** A bucket's window: at most `sends` sends in any `ms` (the rate, with the headroom). */
+function windowOf(perSecond: number): { sends: number; ms: number } {
+  const sends = Math.max(1, Math.floor(perSecond));
+  return { sends, ms: ((1000 * sends) / perSecond) * HEADROOM };
 }
 
 export class MemoryLimiter implements Limiter {
   private readonly next = new Map<string, number>();
+  /** Each bucket's queue end (the next free place), for sends told to come back later. */
+  private readonly frontier = new Map<string, number>();
+  /** Each bucket's latest sends let through by `reserve` (at most its window's count). */
+  private readonly sent = new Map<string, number[]>();
+  /** Places held by sends told to come back, by visit key. */
+  private readonly reserved = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
@@ -52,6 +79,45 @@ export class MemoryLimiter implements Limiter {
     if (wait > 0) return Math.ceil(wait);
     for (const [key, perSecond] of buckets) this.next.set(key, now + (1000 / perSecond) * HEADROOM);
     return 0;
+  }
+  async reserve(buckets: Bucket[], key: string): Promise<number> {
+    const now = this.now();
+    let place = this.reserved.get(key);
+    if (place === undefined) {
+      place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
+      for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
+      if (this.reserved.size > 100_000) this.forget(now);
+    }
+    if (place - now > EARLY_MS) {
+      this.reserved.set(key, place);
+      return Math.ceil(place - now);
+    }
+    const wait = this.windowWait(buckets, now);
+    if (wait > 0) {
+      this.reserved.set(key, now + wait);
+      return Math.ceil(wait);
+    }
+    this.reserved.delete(key);
+    for (const [b, perSecond] of buckets) {
+      const log = this.sent.get(b) ?? [];
+      log.push(now);
+      if (log.length > windowOf(perSecond).sends) log.shift();
+      this.sent.set(b, log);
+    }
+    return 0;
+  }
+  /** How long until every bucket's window has room for one more send. */
+  private windowWait(buckets: Bucket[], now: number): number {
+    let wait = 0;
+    for (const [b, perSecond] of buckets) {
+      const { sends, ms } = windowOf(perSecond);
+      const log = this.sent.get(b) ?? [];
+      if (log.length >= sends) wait = Math.max(wait, log[log.length - sends]! + ms - now);
+    }
+    return wait;
+  }
+  private forget(now: number): void {
+    for (const [key, place] of this.reserved) if (now - place > FORGET_RESERVATION_MS) this.reserved.delete(key);
   }
   async close(): Promise<void> {}
 }
@@ -73,7 +139,74 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
+// KEYS = each bucket's queue end (n), each bucket's log of sends (n), then the send's place;
+// ARGV = per bucket its emission interval (µs), its window's count and its window (µs), then
+// EARLY and FORGET (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
+const RESERVE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = (#KEYS - 1) / 2
+local early = tonumber(ARGV[3 * n + 1])
+local forget = tonumber(ARGV[3 * n + 2])
+local res = KEYS[2 * n + 1]
+local place = redis.call('GET', res)
+if place then
+  place = tonumber(place)
+else
+  place = now
+  for i = 1, n do
+    local f = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if f > place then place = f end
+  end
+  for i = 1, n do
+    local interval = tonumber(ARGV[i])
+    redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
+  end
+end
+if place - now > early then
+  redis.call('SET', res, tostring(place), 'PX', math.ceil(forget / 1000))
+  return place - now
+end
+local wait = 0
+for i = 1, n do
+  local sends = tonumber(ARGV[n + i])
+  local window = tonumber(ARGV[2 * n + i])
+  if redis.call('LLEN', KEYS[n + i]) >= sends then
+    local kth = tonumber(redis.call('LINDEX', KEYS[n + i], sends - 1))
+    if kth + window - now > wait then wait = kth + window - now end
+  end
+end
+if wait > 0 then
+  redis.call('SET', res, tostring(now + wait), 'PX', math.ceil(forget / 1000))
+  return wait
+end
+redis.call('DEL', res)
+for i = 1, n do
+  local sends = tonumber(ARGV[n + i])
+  local window = tonumber(ARGV[2 * n + i])
+  redis.call('LPUSH', KEYS[n + i], tostring(now))
+  redis.call('LTRIM', KEYS[n + i], 0, sends - 1)
+  redis.call('PEXPIRE', KEYS[n + i], math.ceil(window / 1000) + 1000)
+end
+return 0`;
+
 export class RedisLimiter implements Limiter {
+  async reserve(buckets: Bucket[], key: string): Promise<number> {
+    const keys = [
+      ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:log:${b}`),
+      `${this.prefix}:res:${key}`,
+    ];
+    const args = [
+      ...buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM)),
+      ...buckets.map(([, perSecond]) => windowOf(perSecond).sends),
+      ...buckets.map(([, perSecond]) => Math.ceil(windowOf(perSecond).ms * 1000)),
+      EARLY_MS * 1000,
+      FORGET_RESERVATION_MS * 1000,
+    ];
+    const waitUs = await this.redis.eval(RESERVE, keys.length, ...keys, ...args);
+    return Math.ceil(Number(waitUs) / 1000);
+  }
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -134,6 +267,34 @@ export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter
     email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, () => voice.dial(c)) },
+  };
+}
+
+/**
+ * The rate limits as a gate the executor asks before a round's intents (docs/ENGINE.md,
+ * "Limit-aware claims"): a send whose buckets have room goes now; one that must wait is
+ * deferred to its reserved slot, so it never holds its round and is not claimed before then.
+ * A limiter that cannot answer (Redis away) defers the send by a second: nothing went out.
+ */
+export function rateLimitGate(limiter: Limiter, limits: RateLimits): SendGate {
+  const admitOne = async (request: GateRequest): Promise<Admission> => {
+    const l = limits[request.channel];
+    const buckets = ([
+      [`${request.channel}:sender:${request.sender}`, l.perSenderPerSecond],
+      [`${request.channel}:account`, l.perSecond],
+    ] as Bucket[]).filter(([, perSecond]) => perSecond > 0);
+    if (buckets.length === 0) return { kind: 'now' };
+    try {
+      const waitMs = await limiter.reserve(buckets, request.key);
+      return waitMs === 0 ? { kind: 'now' } : { kind: 'later', afterMs: waitMs, reason: 'rate_limited' };
+    } catch {
+      return { kind: 'later', afterMs: 1000, reason: 'rate_limiter_unavailable' };
+    }
+  };
+  return {
+    // Started in the round's order, and both limiters take them in that order (the memory one
+    // synchronously, Redis one connection's commands in turn): slots follow the claim order.
+    admit: (requests) => Promise.all(requests.map(admitOne)),
   };
 }
 

@@ -136,3 +136,33 @@ export interface DeliveryAdapters {
   voice: VoiceCaller;
   ledger?: SendLedger;
 }
+
+/**
+ * A send the engine is about to make, as a gate sees it (before its intent is written). `key`
+ * is the visit's idempotency key: the same visit asking again is the same send.
+ */
+export interface GateRequest {
+  key: string;
+  channel: 'email' | 'sms' | 'voice';
+  /** The address or number it goes out from (a rate limit's per-sender bucket). */
+  sender: string;
+  workspaceId: string;
+  enrollmentId: string;
+}
+
+/**
+ * A gate's answer: send now (its slot is taken), or not before `afterMs` from now. A gate that
+ * answers `later` either took nothing, or holds what it reserved for that visit's key, so the
+ * visit asking again at that time goes at once (docs/ENGINE.md, "Limit-aware claims").
+ */
+export type Admission = { kind: 'now' } | { kind: 'later'; afterMs: number; reason: string };
+
+/**
+ * Asked for a round's sends before their intents: a limited send is deferred (its enrollment's
+ * next run set to when the limit has room) instead of waiting inside the round, so it never
+ * holds back the round's other sends and is not claimed again before its time. Rate limits are
+ * one gate (src/delivery/rateLimited.ts); a mailbox's daily cap fits the same way.
+ */
+export interface SendGate {
+  admit(requests: GateRequest[]): Promise<Admission[]>;
+}

@@ -33,6 +33,13 @@ export function adapterNameFor(deps: EngineDeps, step: DeliveryStep): string {
   return step.type === 'email' ? adapters.email.adapter : step.type === 'sms' ? adapters.sms.adapter : adapters.voice.adapter;
 }
 
+/** The address or number a step goes out from (a rate limit's per-sender bucket); as `send` picks it. */
+export function senderOf(deps: EngineDeps, step: DeliveryStep, context: RunContext): string {
+  const sender = context.definition.sender;
+  if (step.type === 'email') return sender?.email ?? deps.senders.emailFrom;
+  return sender?.phone ?? (step.type === 'sms' ? deps.senders.smsFrom : deps.senders.voiceFrom);
+}
+
 /** The address an email of this context goes out from. */
 function fromOf(deps: EngineDeps, context: RunContext): { email: string; name?: string } {
   const sender = context.definition.sender;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { FrequencyCaps } from '../core/limits.ts';
 import type { Db } from '../db/db.ts';
-import type { DeliveryAdapters } from '../delivery/types.ts';
+import type { DeliveryAdapters, SendGate } from '../delivery/types.ts';
 import type { AiWriter } from '../delivery/writer/types.ts';
 import type { Clock } from './clock.ts';
 import type { EngineObserver } from '../telemetry/observer.ts';
@@ -39,4 +39,9 @@ export interface EngineDeps {
   writer?: AiWriter;
   /** Sends per channel per lead per local day unless the workspace overrides; absent: the core's defaults. */
   frequencyCaps?: FrequencyCaps;
+  /**
+   * Asked about a round's sends before their intents (rate limits; a mailbox's daily cap): a send
+   * it defers is rescheduled to when its limit has room (docs/ENGINE.md, "Limit-aware claims").
+   */
+  sendGate?: SendGate;
 }

@@ -28,7 +28,7 @@ import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdenti
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
-import { adapterNameFor, prepareContent, send, type ReadyContent } from './delivery.ts';
+import { adapterNameFor, prepareContent, send, senderOf, type ReadyContent } from './delivery.ts';
 import { previousEmails } from '../db/threads.ts';
 import { repliesInThread } from '../core/threads.ts';
 import type { EngineDeps } from './deps.ts';
@@ -251,7 +251,7 @@ export class Executor {
         ),
       ),
     );
-    const ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: ReadyContent }> = [];
+    let ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: ReadyContent }> = [];
     deliveries.forEach(({ visit, step }, i) => {
       const outcome = prepared[i]!;
       if (!outcome.ok) return void failed(visit, outcome.error);
@@ -296,6 +296,7 @@ export class Executor {
         failed(visit, error);
       }
     });
+    ready = await this.admit(ready, endings);
     const byEnrollment = new Map(ready.map((r) => [r.request.identity.enrollmentId, r]));
     const intents = await this.allOrEach(
       'intents',
@@ -319,6 +320,34 @@ export class Executor {
     );
     for (const ending of sent) if (ending) endings.push(ending);
     return endings;
+  }
+
+  /**
+   * Asks the send gate (rate limits, a mailbox's cap) about the round's sends before their
+   * intents. One it defers ends here, with no intent and no attempt counted: its enrollment is
+   * rescheduled to when the limit has room, so it never holds back the round's other sends and
+   * is not claimed again before then (docs/ENGINE.md, "Limit-aware claims").
+   */
+  private async admit<T extends { visit: Visit; step: DeliveryStep; request: IntentRequest }>(ready: T[], endings: Ending[]): Promise<T[]> {
+    const gate = this.deps.sendGate;
+    if (!gate || ready.length === 0) return ready;
+    const answers = await gate.admit(
+      ready.map(({ visit, step, request: { identity: who } }) => ({
+        key: idempotencyKeyOf(who.enrollmentId, who.stepId, who.visit),
+        channel: step.type,
+        sender: senderOf(this.deps, step, visit.context),
+        workspaceId: who.workspaceId,
+        enrollmentId: who.enrollmentId,
+      })),
+    );
+    const now = this.deps.clock.now().getTime();
+    return ready.filter((r, i) => {
+      const answer = answers[i]!;
+      if (answer.kind === 'now') return true;
+      endings.push(this.ending(r.visit, { kind: 'reschedule', at: new Date(now + answer.afterMs) }));
+      this.deps.observer?.delivery?.(r.step.type, r.request.adapter, 'deferred');
+      return false;
+    });
   }
 
   /**

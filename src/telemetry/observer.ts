@@ -4,7 +4,7 @@
  */
 /** Figures the engine reports; `createMetrics` (metrics.ts) turns them into Prometheus metrics. */
 export interface EngineObserver {
-  delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted'): void;
+  delivery?(channel: string, adapter: string, outcome: 'sent' | 'failed' | 'retry' | 'aborted' | 'deferred'): void;
   stepExecuted?(type: string, status: string, seconds: number): void;
   schedulerLag?(seconds: number): void;
   /** An enrollment reached the cap of consecutive failed attempts and is now `failed`. */

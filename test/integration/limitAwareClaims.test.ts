@@ -1,0 +1,132 @@
+/**
+ * Limit-aware claims (issue 21; docs/ENGINE.md, "Limit-aware claims"): a send held by a rate
+ * limit is deferred to its reserved slot before its intent, so it never holds back the other
+ * sends of its batch, and its enrollment is not claimed again before that slot. Mechanism tests
+ * on a manual clock, on PGlite and PostgreSQL; the rates are bench G's business.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gatesInOrder } from '../../src/delivery/gates.ts';
+import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
+
+const kinds = await databaseKinds();
+
+const SMS_PER_SECOND = 2;
+const limits = {
+  email: { perSecond: 0, perSenderPerSecond: 0 },
+  sms: { perSecond: 0, perSenderPerSecond: SMS_PER_SECOND },
+  voice: { perSecond: 0, perSenderPerSecond: 0 },
+  maxWaitMs: 20_000,
+};
+
+const oneStep = (type: 'email' | 'sms') => ({
+  name: `One ${type}`,
+  schedule: ALWAYS_OPEN,
+  quietHours: NO_QUIET_HOURS,
+  steps: [type === 'email' ? { id: 'hello', type, subject: 'Hi', body: 'Hello' } : { id: 'hello', type, text: 'Hello' }],
+});
+
+describe('the limiter’s reservations', () => {
+  it('keeps a deferred send’s place for its key, and admits by the window of sends let through', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2];
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    const waitB = await limiter.reserve([bucket], 'b');
+    const waitC = await limiter.reserve([bucket], 'c');
+    expect(waitB).toBe(510); // one emission interval (500 ms) with the 2 % headroom
+    expect(waitC).toBe(1020);
+    // Asking again early answers the same place; at it, b goes, taking no new place.
+    expect(await limiter.reserve([bucket], 'b')).toBe(waitB);
+    now += waitB;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    // A new send queues after c, not before it.
+    expect(await limiter.reserve([bucket], 'd')).toBe(1530 - 510);
+    // c and d both come back late (a stall), at the same instant: the window (2 sends in
+    // 1.02 s, counted over the sends let through) admits both,
+    now = 1_002_000;
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+    expect(await limiter.reserve([bucket], 'd')).toBe(0);
+    // and the next send waits its queue place (40 ms), then for the window: never a third in 1.02 s.
+    expect(await limiter.reserve([bucket], 'e')).toBe(40);
+    now += 40;
+    expect(await limiter.reserve([bucket], 'e')).toBe(980);
+    now += 980;
+    expect(await limiter.reserve([bucket], 'e')).toBe(0);
+  });
+});
+
+describe('gates in order', () => {
+  it('asks a later gate only about what the earlier ones admitted', async () => {
+    const asked: string[] = [];
+    const capped: SendGate = {
+      admit: async (rs) => rs.map((r) => (r.sender === 'spent@x.test' ? { kind: 'later', afterMs: 3_600_000, reason: 'mailbox_daily_cap' } : { kind: 'now' })),
+    };
+    const counting: SendGate = {
+      admit: async (rs) => rs.map((r) => (asked.push(r.key), { kind: 'now' })),
+    };
+    const request = (key: string, sender: string): GateRequest => ({ key, sender, channel: 'email', workspaceId: 'w', enrollmentId: key });
+    const answers = await gatesInOrder([capped, counting]).admit([request('a', 'spent@x.test'), request('b', 'ok@x.test')]);
+    expect(answers).toEqual([{ kind: 'later', afterMs: 3_600_000, reason: 'mailbox_daily_cap' }, { kind: 'now' }]);
+    expect(asked).toEqual(['b']);
+  });
+});
+
+describe.each(kinds)('limit-aware claims on %s', (kind) => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await openTestDatabase(kind);
+  });
+  afterEach(async () => {
+    await database?.close();
+  });
+
+  it('a rate-limited send does not hold back the unlimited sends of its batch, and is not claimed again before its slot', async () => {
+    const kit = await createEngineKit(database.db, {
+      workspace: `limits-${kind}`,
+      start: '2030-01-01T10:00:00Z',
+      sendGate: (clock) => rateLimitGate(new MemoryLimiter(() => clock.now().getTime()), limits),
+    });
+    const [emailSeq, smsSeq] = [await kit.addSequence(oneStep('email')), await kit.addSequence(oneStep('sms'))];
+    const leads = await kit.addLeads(Array.from({ length: 10 }, (_, i) => lead(i)));
+    const smsIds = await kit.enrollAll(smsSeq, leads.slice(0, 5));
+    await kit.enrollAll(emailSeq, leads.slice(5));
+    const dispatcher = kit.engine.dispatcher;
+
+    // One batch holds all ten: the five emails go, one text goes, four wait for their slots.
+    expect(await dispatcher.tick()).toBe(10);
+    const channels = () => kit.mock.sends.map((s) => s.channel);
+    expect(channels().filter((c) => c === 'email')).toHaveLength(5);
+    expect(channels().filter((c) => c === 'sms')).toHaveLength(1);
+    const deferred = await database.db.query<{ at: Date; attempts: number; executions: number }>(
+      `select e.next_execution_at as at, e.attempts,
+              (select count(*)::int from sequence_executions x where x.enrollment_id = e.id) as executions
+       from enrollments e where e.id = any($1) and e.status = 'active' order by e.next_execution_at`,
+      [smsIds],
+    );
+    expect(deferred).toHaveLength(4);
+    // Each at its own slot, half a second apart (2/s, with the limiter's 2 % headroom); no
+    // intent was written and no attempt counted.
+    const start = kit.clock.now().getTime();
+    deferred.forEach((d, i) => {
+      expect(d.at.getTime() - start).toBeGreaterThanOrEqual(((i + 1) * 1000) / SMS_PER_SECOND);
+      expect(d.at.getTime() - start).toBeLessThan(((i + 1) * 1000) / SMS_PER_SECOND + 50);
+      expect(d.executions).toBe(0);
+      expect(d.attempts).toBe(0);
+    });
+
+    // Not claimed again before its slot, and exactly once at it.
+    kit.clock.set(new Date(deferred[0]!.at.getTime() - 1));
+    expect(await dispatcher.tick()).toBe(0);
+    for (const d of deferred) {
+      kit.clock.set(d.at);
+      expect(await dispatcher.tick()).toBe(1);
+    }
+    expect(channels().filter((c) => c === 'sms')).toHaveLength(5);
+    expect(dispatcher.claimsTaken).toBe(10 + 4);
+    const done = await database.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
+    expect(done[0]!.n).toBe(10);
+  }, 60_000);
+});
