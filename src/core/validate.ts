@@ -13,7 +13,7 @@ import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.
 import { describeValue, isRecord, own, problem, type Problem } from './validateFormat.ts';
 import { graphProblems, toStepNode, type StepNode } from './validateGraph.ts';
 import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validateRules.ts';
-import { checkStepStructure, checkStepTemplates } from './validateSteps.ts';
+import { checkAbTest, checkStepStructure, checkStepTemplates } from './validateSteps.ts';
 import { issuesToProblems } from './validateZod.ts';
 
 export type { Problem } from './validateFormat.ts';
@@ -63,7 +63,7 @@ function validate(input: unknown, options: ValidationOptions): ValidationResult 
   const steps = own(input, 'steps');
   const rawSteps = Array.isArray(steps) ? (steps as unknown[]) : undefined;
   const detailed = rawSteps?.slice(0, STEP_DETAIL_LIMIT) ?? [];
-  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index)));
+  detailed.forEach((step, index) => errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index), ...checkAbTest(step, index)));
 
   const nodes = detailed.map((step, index) => toStepNode(step, index));
   const usable = rawSteps !== undefined && rawSteps.length > 0 && rawSteps.length <= STEP_DETAIL_LIMIT && nodes.every(Boolean);
