@@ -43,7 +43,8 @@ function summarise(row: TimelineRow): string {
     case 'execution': {
       const rendered = (d.rendered ?? {}) as Record<string, unknown>;
       const what = rendered.subject ?? rendered.text ?? rendered.title;
-      return `${d.stepType} step "${d.stepId}" ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
+      const variant = d.variant ? ` (variant ${String(d.variant)})` : '';
+      return `${d.stepType} step "${d.stepId}"${variant} ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
     }
     case 'event':
       return `${d.type} (${d.provider})`;

@@ -34,7 +34,7 @@ export async function timelinePage(
         jsonb_build_object('sequenceId', x.sequence_id, 'sequenceName', (select s.name from sequences s where s.id = x.sequence_id),
           'stepId', x.step_id, 'stepType', x.step_type, 'status', x.status, 'adapter', x.adapter,
           'providerMessageId', x.provider_message_id, 'errorCode', x.error_code, 'errorMessage', x.error_message,
-          'rendered', x.rendered, 'completedAt', x.completed_at) as data
+          'rendered', x.rendered, 'completedAt', x.completed_at, 'variant', x.variant) as data
       from sequence_executions x
       where x.lead_id = $1 and x.workspace_id = $2 and 'execution' = any($3::text[])
         and ($4::text is null or x.channel = $4)
