@@ -112,3 +112,12 @@ export async function recordAbDecision(
   ]);
   return kept!;
 }
+
+/** The lead's latest enrollment in the sequence (it seeds the lead's A/B assignment), if any. */
+export async function latestEnrollmentId(db: Queryable, workspaceId: string, sequenceId: string, leadId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ id: string }>(
+    `select id from enrollments where workspace_id = $1 and sequence_id = $2 and lead_id = $3 order by enrolled_at desc limit 1`,
+    [workspaceId, sequenceId, leadId],
+  );
+  return row?.id;
+}

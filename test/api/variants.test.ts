@@ -80,6 +80,12 @@ describe.each(kinds)('A/B variants on %s', (kind) => {
       expect(row.rendered.subject).toBe(row.variant === 'a' ? 'Subject A' : 'Hello Ann');
       expect(row.rendered.text).toContain(row.variant === 'a' ? 'Hi' : 'Body B');
     }
+    // The preview of an enrolled lead names its own variant; of an inline lead, the split.
+    const preview = await kit.call('POST', `/api/sequences/${id}/preview`, { token: kit.tokens.viewer, body: { leadId: sent[0]!.leadId } });
+    expect(preview.status).toBe(200);
+    expect(preview.body.entries.find((e: { action: string }) => e.action === 'send')).toMatchObject({ variant: sent[0]!.variant });
+    const inline = await kit.call('POST', `/api/sequences/${id}/preview`, { token: kit.tokens.viewer, body: { lead: { email: 'x@acme.test', firstName: 'X' } } });
+    expect(inline.body.entries.find((e: { action: string }) => e.action === 'send').detail).toContain('a 50 %, b 50 %');
     // The timeline shows the variant too.
     const timeline = await kit.call('GET', `/api/leads/${sent[0]!.leadId}/timeline`);
     expect(JSON.stringify(timeline.body)).toContain(`"variant":"${sent[0]!.variant}"`);
