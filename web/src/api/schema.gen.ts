@@ -309,6 +309,8 @@ export interface paths {
                                 status: string;
                                 stepId: string;
                                 stepType: string;
+                                /** @description The A/B variant the step sent; null for a step without variants */
+                                variant: string | null;
                                 visit: number;
                             }[];
                         };
@@ -2456,6 +2458,8 @@ export interface paths {
                                 detail: string;
                                 stepId: string | null;
                                 type: ("email" | "sms" | "voice" | "wait" | "branch" | "task" | "end") | null;
+                                /** @description Sends of a step with A/B variants: the variant shown — the lead's own when it is enrolled (leadId), else the winner or the first, the split in `detail` */
+                                variant?: string;
                             }[];
                             /**
                              * Format: uuid
@@ -2567,6 +2571,75 @@ export interface paths {
                              */
                             sequenceId: string;
                             steps: {
+                                /** @description Steps with A/B variants: each variant's figures and the verdict; null for other steps */
+                                abTest: {
+                                    /** @description The automatic winner, once decided: new assignments get it */
+                                    decision: {
+                                        decidedAt: string;
+                                        figures: {
+                                            [key: string]: unknown;
+                                        };
+                                        variant: string;
+                                    } | null;
+                                    variants: {
+                                        bounced: number;
+                                        clicked: number;
+                                        converted: number;
+                                        delivered: number;
+                                        executed: number;
+                                        failed: number;
+                                        id: string;
+                                        meetingBooked: number;
+                                        opened: number;
+                                        optedOut: number;
+                                        /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                        rates: {
+                                            /** @description bounced / sent */
+                                            bounce: number | null;
+                                            /** @description clicked / delivered */
+                                            click: number | null;
+                                            /** @description converted / sent */
+                                            conversion: number | null;
+                                            /** @description delivered / sent */
+                                            delivery: number | null;
+                                            /** @description meetingBooked / sent */
+                                            meeting: number | null;
+                                            /** @description opened / delivered */
+                                            open: number | null;
+                                            /** @description optedOut / delivered */
+                                            optOut: number | null;
+                                            /** @description replied / delivered */
+                                            reply: number | null;
+                                        };
+                                        reached: number;
+                                        replied: number;
+                                        sent: number;
+                                        skipped: number;
+                                        /** @description The variant's weight in the current version; null for a variant no longer in it */
+                                        weight: number | null;
+                                    }[];
+                                    /** @description Two-proportion z-test of the reply rates (docs/ANALYTICS.md, "A/B variants") */
+                                    verdict: {
+                                        comparisons: {
+                                            against: string;
+                                            /** @description 1 − pAdjusted */
+                                            confidence: number;
+                                            /** @description One-sided p of "the leader is better", Bonferroni-adjusted */
+                                            pAdjusted: number;
+                                            z: number;
+                                        }[];
+                                        /** @description The confidence asked for a verdict */
+                                        confidence: number;
+                                        /** @description The variant with the highest reply rate */
+                                        leader: string | null;
+                                        minDeliveries: number;
+                                        /** @enum {string} */
+                                        status: "insufficient_data" | "no_winner_yet" | "winner";
+                                        summary: string;
+                                        /** @description Set when the leader is confident against every other variant */
+                                        winner: string | null;
+                                    };
+                                } | null;
                                 bounced: number;
                                 /** @description Branch steps: enrollments that went each way; null for other steps */
                                 branch: {
@@ -3979,6 +4052,8 @@ export interface components {
             status: string;
             stepId: string;
             stepType: string;
+            /** @description The A/B variant the step sent; null for a step without variants */
+            variant: string | null;
             visit: number;
         };
         ExecutionInput: {
@@ -4005,6 +4080,8 @@ export interface components {
             status: string;
             stepId: string;
             stepType: string;
+            /** @description The A/B variant the step sent; null for a step without variants */
+            variant: string | null;
             visit: number;
         };
         Lead: {
