@@ -12,7 +12,8 @@ import { abDecisionsOf, variantFigures, variantOutcomeFigures, type AbDecision }
 import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
 import type { Db } from '../db/db.ts';
 import { getDefinition, getSequence } from '../db/sequences.ts';
-import { enrollmentCountsByStatus, eventFiguresByStep, executionFiguresByStep, outcomeFiguresByStep } from '../db/stats.ts';
+import { enrollmentCountsByStatus, eventFiguresByStep, executionFiguresByStep, outcomeFiguresByStep, replyClassFiguresByStep } from '../db/stats.ts';
+import { REPLY_CLASSES } from '../core/sentiment.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, fail, id, idParams, type Api } from './wire.ts';
 
@@ -42,6 +43,12 @@ const figures = {
   ...(Object.fromEntries(COUNT_COLUMNS.map((c) => [c, count])) as Record<CountColumn, typeof count>),
   rates: ratesSchema,
 };
+
+const replyClassesSchema = z
+  .object({ ...(Object.fromEntries(REPLY_CLASSES.map((c) => [c, count])) as Record<(typeof REPLY_CLASSES)[number], typeof count>), corrected: count })
+  .describe('Replies (events) by sentiment class, and how many an operator corrected (docs/ANALYTICS.md, "Reply sentiment")');
+type ReplyClassCounts = z.infer<typeof replyClassesSchema>;
+const zeroClasses = (): ReplyClassCounts => ({ ...(Object.fromEntries(REPLY_CLASSES.map((c) => [c, 0])) as Record<(typeof REPLY_CLASSES)[number], number>), corrected: 0 });
 
 const verdictSchema = z
   .object({
@@ -89,9 +96,10 @@ const stepStats = z.object({
     .nullable()
     .describe('Branch steps: enrollments that went each way; null for other steps'),
   abTest: abTestStats,
+  replyClasses: replyClassesSchema,
 });
 
-const sequenceTotals = z.object(figures).describe('The whole sequence: each enrollment counted once per measure, whatever step it was at');
+const sequenceTotals = z.object({ ...figures, replyClasses: replyClassesSchema }).describe('The whole sequence: each enrollment counted once per measure, whatever step it was at');
 
 export const sequenceStatsSchema = z.object({
   sequenceId: id,
@@ -175,7 +183,7 @@ export function sequenceStatsRoutes(api: Api, db: Db) {
     async (request, reply) => {
       const sequence = await getSequence(db, callerOf(request).workspaceId, request.params.id);
       if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
-      const [stored, executions, events, outcomes, statuses, variantRows, variantOutcomes, decisions] = await Promise.all([
+      const [stored, executions, events, outcomes, statuses, variantRows, variantOutcomes, decisions, classRows] = await Promise.all([
         getDefinition(db, sequence.id, sequence.currentVersion),
         executionFiguresByStep(db, sequence.id),
         eventFiguresByStep(db, sequence.id),
@@ -184,7 +192,17 @@ export function sequenceStatsRoutes(api: Api, db: Db) {
         variantFigures(db, sequence.id),
         variantOutcomeFigures(db, sequence.id),
         abDecisionsOf(db, [sequence.id]),
+        replyClassFiguresByStep(db, sequence.id),
       ]);
+      const classesOf = (stepId: string | null) => {
+        const counts = zeroClasses();
+        for (const r of classRows) {
+          if (stepId === null ? !r.total : r.total || r.stepId !== stepId) continue;
+          if (r.replyClass in counts) counts[r.replyClass as (typeof REPLY_CLASSES)[number]] += r.n;
+          counts.corrected += r.corrected;
+        }
+        return counts;
+      };
       const parsed = sequenceDefinitionSchema.safeParse(stored);
       const stepsOf = new Map<string, Step>(parsed.success ? parsed.data.steps.map((s) => [s.id, s]) : []);
       const typeOf = new Map(parsed.success ? parsed.data.steps.map((s) => [s.id, s.type as string]) : []);
@@ -228,9 +246,10 @@ export function sequenceStatsRoutes(api: Api, db: Db) {
           ...s,
           rates: ratesOf(s),
           abTest: abTestOf(stepsOf.get(stepId), stepId, variantRows, variantOutcomes, decisions),
+          replyClasses: classesOf(stepId),
         })),
         enrollments: enrollments as Record<(typeof ENROLLMENT_STATUSES)[number], number>,
-        totals: { ...totals, rates: ratesOf(totals) },
+        totals: { ...totals, rates: ratesOf(totals), replyClasses: classesOf(null) },
       };
     },
   );

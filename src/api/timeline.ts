@@ -47,7 +47,7 @@ function summarise(row: TimelineRow): string {
       return `${d.stepType} step "${d.stepId}"${variant} ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
     }
     case 'event':
-      return `${d.type} (${d.provider})`;
+      return `${d.type} (${d.provider})${d.replyClass ? ` — ${String(d.replyClass).replace('_', ' ')}${d.replyClassSource === 'operator' ? ' (corrected)' : ''}` : ''}`;
     case 'activity':
       return `${d.activityKind} logged by ${d.actor}${d.outcome ? ` — ${d.outcome}` : ''}`;
     case 'change':

@@ -118,3 +118,22 @@ export async function outcomeFiguresByStep(
 export async function enrollmentCountsByStatus(db: Queryable, sequenceId: string): Promise<Array<{ status: string; n: number }>> {
   return db.query(`select status, count(*)::int as n from enrollments where sequence_id = $1 group by status`, [sequenceId]);
 }
+
+/**
+ * Replies by class (docs/ANALYTICS.md, "Reply sentiment"), per step and for the sequence:
+ * replies (events, not enrollments — each reply is classified on its own) of each class, and how
+ * many of them an operator corrected.
+ */
+export async function replyClassFiguresByStep(
+  db: Queryable,
+  sequenceId: string,
+): Promise<Array<{ stepId: string | null; total: boolean; replyClass: string; n: number; corrected: number }>> {
+  return db.query(
+    `select ev.step_id as "stepId", grouping(ev.step_id) = 1 as total, ev.reply_class as "replyClass", count(*)::int as n,
+       count(*) filter (where ev.reply_class_source = 'operator' and ev.reply_class is distinct from ev.reply_class_machine)::int as corrected
+     from events ev join enrollments e on e.id = ev.enrollment_id
+     where e.sequence_id = $1 and ev.reply_class is not null
+     group by grouping sets ((ev.step_id, ev.reply_class), (ev.reply_class))`,
+    [sequenceId],
+  );
+}

@@ -43,7 +43,8 @@ export async function timelinePage(
      union all
      (select 'event', ev.id, ev.occurred_at, ev.enrollment_id, ev.channel,
         jsonb_build_object('type', ev.type, 'provider', ev.provider, 'executionId', ev.execution_id,
-          'stepId', ev.step_id, 'details', ev.data)
+          'stepId', ev.step_id, 'details', ev.data, 'replyClass', ev.reply_class, 'replyClassSource', ev.reply_class_source,
+          'replyClassMachine', ev.reply_class_machine)
       from events ev
       where ev.lead_id = $1 and ev.workspace_id = $2 and 'event' = any($3::text[])
         and ($4::text is null or ev.channel = $4)

@@ -19,3 +19,12 @@ create table ab_decisions (
   figures jsonb not null,
   primary key (sequence_id, step_id)
 );
+
+-- Reply sentiment (docs/ANALYTICS.md, "Reply sentiment"): the class of every reply, who gave it
+-- (`rules`, `ai`, or `operator` after a correction), and the machine's class kept beside an
+-- operator's correction so corrections can be counted.
+alter table events add column reply_class text;
+alter table events add column reply_class_source text check (reply_class_source in ('rules', 'ai', 'operator'));
+alter table events add column reply_class_machine text;
+alter table events add column reply_class_corrected_by text;
+alter table events add column reply_class_corrected_at timestamptz;

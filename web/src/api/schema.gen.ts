@@ -1594,6 +1594,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replies/{eventId}/class": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Correct a reply's sentiment class
+         * @description Classes: interested, not_interested, not_now, out_of_office, wrong_person, unsubscribe. The event is an `email.replied` or `sms.replied` of the workspace (its id is on the timeline).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        class: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            class: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
+                            /**
+                             * Format: uuid
+                             * @description A uuid
+                             */
+                            eventId: string;
+                            machineClass: string | null;
+                            /** @enum {string} */
+                            source: "operator";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sequences": {
         parameters: {
             query?: never;
@@ -2675,6 +2780,16 @@ export interface paths {
                                 };
                                 reached: number;
                                 replied: number;
+                                /** @description Replies (events) by sentiment class, and how many an operator corrected (docs/ANALYTICS.md, "Reply sentiment") */
+                                replyClasses: {
+                                    corrected: number;
+                                    interested: number;
+                                    not_interested: number;
+                                    not_now: number;
+                                    out_of_office: number;
+                                    unsubscribe: number;
+                                    wrong_person: number;
+                                };
                                 sent: number;
                                 skipped: number;
                                 stepId: string;
@@ -2712,6 +2827,16 @@ export interface paths {
                                 };
                                 reached: number;
                                 replied: number;
+                                /** @description Replies (events) by sentiment class, and how many an operator corrected (docs/ANALYTICS.md, "Reply sentiment") */
+                                replyClasses: {
+                                    corrected: number;
+                                    interested: number;
+                                    not_interested: number;
+                                    not_now: number;
+                                    out_of_office: number;
+                                    unsubscribe: number;
+                                    wrong_person: number;
+                                };
                                 sent: number;
                                 skipped: number;
                             };
