@@ -13,6 +13,7 @@ import type { Engine } from '../engine/engine.ts';
 import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { eventRoutes } from './events.ts';
+import { replyClassRoutes } from './replyClasses.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
@@ -100,6 +101,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);
         eventRoutes(api, deps.engine);
+        replyClassRoutes(api, deps.db, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
       },

@@ -56,6 +56,7 @@ export const executionSchema = z
     providerMessageId: z.string().nullable(),
     error: z.object({ code: z.string().nullable(), message: z.string().nullable() }).nullable(),
     rendered: z.record(z.string(), z.unknown()).nullable().describe('What was sent: subject, text'),
+    variant: z.string().nullable().describe('The A/B variant the step sent; null for a step without variants'),
     startedAt: isoTime,
     completedAt: isoTime.nullable(),
   })
@@ -113,6 +114,7 @@ export function executionToWire(e: ExecutionRecord): z.infer<typeof executionSch
     providerMessageId: e.providerMessageId,
     error: e.errorCode || e.errorMessage ? { code: e.errorCode, message: e.errorMessage } : null,
     rendered: e.rendered,
+    variant: e.variant ?? null,
     startedAt: iso(e.startedAt)!,
     completedAt: iso(e.completedAt),
   };

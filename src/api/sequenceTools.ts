@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { STEP_TYPES, eventTypeSchema, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
 import { simulate } from '../core/simulate.ts';
+import { abDecisionsOf, latestEnrollmentId } from '../db/variantStats.ts';
 import { runTimeProblems, validateDefinition } from '../core/validate.ts';
 import { NoOpeningError } from '../core/time.ts';
 import type { Db } from '../db/db.ts';
@@ -47,6 +48,10 @@ const previewEntry = z.object({
   type: z.enum(STEP_TYPES).nullable(),
   action: z.enum(['send', 'wait', 'branch', 'task', 'end', 'skip', 'exit']),
   detail: z.string(),
+  variant: z
+    .string()
+    .optional()
+    .describe("Sends of a step with A/B variants: the variant shown — the lead's own when it is enrolled (leadId), else the winner or the first, the split in `detail`"),
 });
 
 export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
@@ -101,7 +106,12 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
         const first = problems[0]!;
         return fail(reply, 422, 'invalid_definition', `Version ${version} of the sequence cannot run: ${first.path}: ${first.message}`, { problems, warnings: [] });
       }
-      const workspace = await getWorkspace(db, caller.workspaceId);
+      const [workspace, enrollmentId, decisions] = await Promise.all([
+        getWorkspace(db, caller.workspaceId),
+        // An enrolled lead's A/B assignments are seeded by its enrollment: the preview names them.
+        body.leadId ? latestEnrollmentId(db, caller.workspaceId, sequence.id, body.leadId) : undefined,
+        abDecisionsOf(db, [sequence.id]),
+      ]);
       let entries;
       try {
         entries = simulate({
@@ -110,6 +120,8 @@ export function sequenceToolRoutes(api: Api, db: Db, engine: Engine) {
           start,
           events: body.events.map((e) => ({ ...e, at: new Date(e.at) })),
           workspaceZone: workspace?.timezone,
+          enrollmentId,
+          winners: Object.fromEntries(decisions.map((d) => [d.stepId, d.variant])),
         });
       } catch (error) {
         // Time math that cannot be done (no opening in the schedule, a date out of range).

@@ -43,10 +43,11 @@ function summarise(row: TimelineRow): string {
     case 'execution': {
       const rendered = (d.rendered ?? {}) as Record<string, unknown>;
       const what = rendered.subject ?? rendered.text ?? rendered.title;
-      return `${d.stepType} step "${d.stepId}" ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
+      const variant = d.variant ? ` (variant ${String(d.variant)})` : '';
+      return `${d.stepType} step "${d.stepId}"${variant} ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
     }
     case 'event':
-      return `${d.type} (${d.provider})`;
+      return `${d.type} (${d.provider})${d.replyClass ? ` — ${String(d.replyClass).replace('_', ' ')}${d.replyClassSource === 'operator' ? ' (corrected)' : ''}` : ''}`;
     case 'activity':
       return `${d.activityKind} logged by ${d.actor}${d.outcome ? ` — ${d.outcome}` : ''}`;
     case 'change':

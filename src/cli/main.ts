@@ -17,7 +17,7 @@ Commands:
   tokens create [--workspace NAME] [--role admin|operator|viewer] [--name LABEL]
   tokens list [--workspace NAME]
   tokens revoke <id-or-prefix>
-  simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--json]
+  simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--enrollment-id ID] [--json]
                              dry run: the projected timeline, no database, no sends
   seed --demo                a demo workspace with leads and two sequences
   fake-providers [--target URL] [--no-engage] [--env-out FILE]

@@ -72,6 +72,8 @@ export async function runSimulate(argv: string[]): Promise<number> {
         events: { type: 'string' },
         json: { type: 'boolean', default: false },
         'workspace-timezone': { type: 'string' },
+        // Seeds the A/B assignment as the engine does, to name the variant an enrolled lead gets.
+        'enrollment-id': { type: 'string' },
       },
     });
     const [definitionPath] = positionals;
@@ -89,6 +91,7 @@ export async function runSimulate(argv: string[]): Promise<number> {
       start,
       events: events.map((e) => ({ ...e, at: new Date(e.at) })),
       workspaceZone: values['workspace-timezone'],
+      enrollmentId: values['enrollment-id'],
     });
     console.log(values.json ? JSON.stringify(entries, null, 2) : formatTable(entries));
     return 0;

@@ -27,12 +27,13 @@ function scopeOf({ lead, definition }: ContentContext): TemplateScope {
   };
 }
 
+/** Every template the step may send, its A/B variants' included (a lead may get any of them). */
 export function templatesOf(step: DeliveryStep): string[] {
   switch (step.type) {
     case 'email':
-      return step.subject ? [step.subject, step.body] : [step.body];
+      return [step.subject, step.body, ...(step.variants ?? []).flatMap((v) => [v.subject, v.body])].filter((t): t is string => t !== undefined);
     case 'sms':
-      return [step.text];
+      return [step.text, ...(step.variants ?? []).map((v) => v.text)].filter((t): t is string => t !== undefined);
     case 'voice':
       return step.voicemail ? [step.script, step.voicemail] : [step.script];
   }

@@ -133,6 +133,40 @@ export type Condition = z.infer<typeof conditionSchema>;
 
 const common = { id: stepId, name: z.string().max(200).optional(), next: stepId.optional() };
 
+/** A variant's share of the assignments is its weight over the step's total (absent: 1). */
+const variantWeight = z.number().positive('must be greater than 0').max(1_000_000).optional();
+
+/** Variant ids must be unique within their step: stats and the stored assignment go by them. */
+function uniqueVariantIds<T extends { id: string }>(variants: T[], ctx: z.core.$RefinementCtx<T[]>) {
+  const seen = new Set<string>();
+  variants.forEach((variant, index) => {
+    if (seen.has(variant.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `must be unique within the step; "${variant.id}" is used twice` });
+    seen.add(variant.id);
+  });
+}
+
+/**
+ * An A/B variant of an email step (docs/SEQUENCES.md, "A/B variants"): what it leaves out comes
+ * from the step (a variant of the subject alone keeps the step's body, and the reverse).
+ */
+export const emailVariantSchema = z.strictObject({ id: stepId, weight: variantWeight, subject: template.optional(), body: template.optional() });
+export const smsVariantSchema = z.strictObject({ id: stepId, weight: variantWeight, text: template.optional() });
+export const MIN_VARIANTS = 2;
+export const MAX_VARIANTS = 10;
+
+/** The automatic winner of a step's test (docs/ANALYTICS.md, "Automatic winner"). */
+export const abTestSchema = z.strictObject({
+  autoWinner: z
+    .strictObject({
+      /** No verdict before every variant has this many delivered enrollments. */
+      minDeliveriesPerVariant: z.number().int().min(10).max(1_000_000).default(100),
+      /** The confidence (1 − adjusted one-sided p) the leader must reach against every other variant. */
+      confidence: z.number().min(0.8).max(0.999).default(0.95),
+    })
+    .optional(),
+});
+export type AbTest = z.infer<typeof abTestSchema>;
+
 export const emailStepSchema = z.strictObject({
   ...common,
   type: z.literal('email'),
@@ -142,12 +176,16 @@ export const emailStepSchema = z.strictObject({
   /** `text` (absent) sends the body as written; `markdown` and `html` send text + HTML. */
   format: z.enum(EMAIL_FORMATS).optional(),
   useAiWriter: z.boolean().default(false),
+  variants: z.array(emailVariantSchema).min(MIN_VARIANTS).max(MAX_VARIANTS).superRefine(uniqueVariantIds).optional(),
+  abTest: abTestSchema.optional(),
 });
 export const smsStepSchema = z.strictObject({
   ...common,
   type: z.literal('sms'),
   text: template,
   useAiWriter: z.boolean().default(false),
+  variants: z.array(smsVariantSchema).min(MIN_VARIANTS).max(MAX_VARIANTS).superRefine(uniqueVariantIds).optional(),
+  abTest: abTestSchema.optional(),
 });
 export const voiceStepSchema = z.strictObject({
   ...common,
@@ -198,6 +236,8 @@ export type WaitStep = z.infer<typeof waitStepSchema>;
 export type BranchStep = z.infer<typeof branchStepSchema>;
 export type TaskStep = z.infer<typeof taskStepSchema>;
 export type DeliveryStep = EmailStep | SmsStep | VoiceStep;
+export type EmailVariant = z.infer<typeof emailVariantSchema>;
+export type SmsVariant = z.infer<typeof smsVariantSchema>;
 
 export const senderSchema = z.strictObject({
   name: z.string().max(200).optional(),

@@ -148,3 +148,29 @@ describe('simulate', () => {
     expect(out.at(-1)!.detail).toMatch(/stopped after 50 decisions/);
   });
 });
+
+describe('simulate with A/B variants', () => {
+  const ab = define({
+    name: 'ab',
+    steps: [{ id: 'intro', type: 'email', subject: 'Base', body: 'x', variants: [{ id: 'a', subject: 'Subject A' }, { id: 'b', weight: 3, subject: 'Subject B' }] }],
+  });
+  const at = new Date('2026-03-04T15:00:00Z');
+  const sendOf = (entries: ReturnType<typeof simulate>) => entries.find((e) => e.action === 'send')!;
+
+  it("names the enrolled lead's own variant, the one the engine gives", async () => {
+    const { assignVariant } = await import('./variants.ts');
+    for (const enrollmentId of ['0b5f3e36-1111-4000-8000-000000000001', '0b5f3e36-1111-4000-8000-000000000002', '0b5f3e36-1111-4000-8000-000000000003']) {
+      const expected = assignVariant(ab.steps[0]!, enrollmentId)!.variantId;
+      const send = sendOf(simulate({ definition: ab, lead: lee, start: at, enrollmentId }));
+      expect(send.variant).toBe(expected);
+      expect(send.detail).toContain(`variant ${expected} of this enrollment`);
+      expect(send.detail).toContain(expected === 'a' ? 'Subject A' : 'Subject B');
+    }
+  });
+
+  it('says how the weights split before enrollment, and gives the decided winner', () => {
+    expect(sendOf(simulate({ definition: ab, lead: lee, start: at })).detail).toContain('picked at enrollment by weight: a 25 %, b 75 %; showing a');
+    const won = sendOf(simulate({ definition: ab, lead: lee, start: at, enrollmentId: 'e', winners: { intro: 'b' } }));
+    expect(won).toMatchObject({ variant: 'b', detail: expect.stringContaining('(variant b, the decided winner): Subject B') });
+  });
+});

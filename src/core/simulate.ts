@@ -11,6 +11,7 @@ import { renderStepContent } from './content.ts';
 import type { EventType } from './events.ts';
 import { repliesInThread, replySubject } from './threads.ts';
 import { resolveZone } from './time.ts';
+import { applyVariant, assignVariant, describeSplit, variantsOf } from './variants.ts';
 
 export interface HypotheticalEvent {
   type: EventType;
@@ -27,6 +28,8 @@ export interface SimulationEntry {
   type: StepType | null;
   action: SimulationAction;
   detail: string;
+  /** A send of a step with A/B variants: the variant shown (docs/SEQUENCES.md, "A/B variants"). */
+  variant?: string;
 }
 
 export interface SimulationInput {
@@ -37,6 +40,13 @@ export interface SimulationInput {
   workspaceZone?: string;
   /** Stops a sequence that loops forever (a loop through a wait is legal). */
   maxDecisions?: number;
+  /**
+   * The enrollment's id, when the lead is enrolled: it seeds the A/B assignment, so the dry run
+   * names the variant the engine gives. Without it the run says how the weights split.
+   */
+  enrollmentId?: string;
+  /** Decided automatic winners by step id: new assignments get them. */
+  winners?: Record<string, string>;
 }
 
 export function simulate(input: SimulationInput): SimulationEntry[] {
@@ -93,21 +103,24 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
         advanceTo(decision.until);
         break;
       case 'deliver': {
+        const variant = variantOfSend(decision.step, input);
         let detail: string;
         try {
-          const content = renderStepContent(decision.step, { lead, definition });
+          const chosen = applyVariant(decision.step, variant?.id);
+          const content = renderStepContent(chosen, { lead, definition });
           let subject = content.subject;
-          if (repliesInThread(decision.step)) {
+          if (repliesInThread(chosen)) {
             // The engine answers the enrollment's previous email; the dry run remembers its subject.
             if (threadSubject === undefined) throw new Error('it has no subject, so it replies in the thread of the previous email, but no email was sent before it');
             subject = replySubject(threadSubject);
           }
           if (decision.step.type === 'email') threadSubject = subject;
-          detail = `${decision.step.type} at ${local(now)}: ${subject ?? content.text}`;
+          detail = `${decision.step.type} at ${local(now)}${variant ? ` (${variant.note})` : ''}: ${subject ?? content.text}`;
         } catch (error) {
           detail = `${decision.step.type} would fail: ${(error as Error).message}`;
         }
         push('send', detail);
+        if (variant) entries[entries.length - 1]!.variant = variant.id;
         enter(decision.next);
         break;
       }
@@ -151,4 +164,22 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
   }
   push('end', `simulation stopped after ${input.maxDecisions ?? 1000} decisions (the sequence loops)`);
   return entries;
+}
+
+/**
+ * The variant a dry run shows for a step with variants: the engine's own pick when the
+ * enrollment is known, else the decided winner, else the first variant, saying how the weights
+ * split (the real pick is seeded by the enrollment's id, which does not exist yet).
+ */
+function variantOfSend(step: Parameters<typeof variantsOf>[0], input: SimulationInput): { id: string; note: string } | undefined {
+  const variants = variantsOf(step);
+  if (!variants || variants.length === 0) return undefined;
+  const winner = input.winners?.[step.id];
+  if (input.enrollmentId) {
+    const assignment = assignVariant(step, input.enrollmentId, { winner })!;
+    return { id: assignment.variantId, note: `variant ${assignment.variantId}${assignment.by === 'winner' ? ', the decided winner' : ' of this enrollment'}` };
+  }
+  if (winner && variants.some((v) => v.id === winner)) return { id: winner, note: `variant ${winner}, the decided winner` };
+  const first = variants[0]!;
+  return { id: first.id, note: `variant picked at enrollment by weight: ${describeSplit(variants)}; showing ${first.id}` };
 }

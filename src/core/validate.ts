@@ -13,7 +13,7 @@ import { sequenceDefinitionSchema, type SequenceDefinition } from './definition.
 import { describeValue, isRecord, own, problem, type Problem } from './validateFormat.ts';
 import { graphProblems, toStepNode, type StepNode } from './validateGraph.ts';
 import { durationRules, scheduleOpensRule, settingsRules, stepRules } from './validateRules.ts';
-import { checkEmailLinks, checkStepStructure, checkStepTemplates } from './validateSteps.ts';
+import { checkAbTest, checkEmailLinks, checkStepStructure, checkStepTemplates } from './validateSteps.ts';
 import { issuesToProblems } from './validateZod.ts';
 
 export type { Problem } from './validateFormat.ts';
@@ -64,7 +64,12 @@ function validate(input: unknown, options: ValidationOptions): ValidationResult 
   const rawSteps = Array.isArray(steps) ? (steps as unknown[]) : undefined;
   const detailed = rawSteps?.slice(0, STEP_DETAIL_LIMIT) ?? [];
   detailed.forEach((step, index) =>
-    errors.push(...checkStepStructure(step, index), ...checkStepTemplates(step, index), ...checkEmailLinks(step, index)),
+    errors.push(
+      ...checkStepStructure(step, index),
+      ...checkStepTemplates(step, index),
+      ...checkEmailLinks(step, index),
+      ...checkAbTest(step, index),
+    ),
   );
   warnings.push(...trackingWarnings(input, detailed));
 

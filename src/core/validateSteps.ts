@@ -29,16 +29,40 @@ const TEMPLATE_FIELDS: Partial<Record<StepType, readonly string[]>> = {
   voice: ['script', 'voicemail'],
 };
 
-/** Templates that can never be sent: a file tag, a parse error, a limit (`templateProblems`). */
+/** The template fields of an A/B variant, per step type (definition.ts, `emailVariantSchema`). */
+const VARIANT_TEMPLATE_FIELDS: Partial<Record<StepType, readonly string[]>> = {
+  email: ['subject', 'body'],
+  sms: ['text'],
+};
+
+function templateFieldProblems(raw: Record<string, unknown>, fields: readonly string[], path: Path): Problem[] {
+  return fields.flatMap((field) => {
+    const template = own(raw, field);
+    if (typeof template !== 'string') return [];
+    return templateProblems(template).map((message) => problem([...path, field], message));
+  });
+}
+
+/**
+ * Templates that can never be sent: a file tag, a parse error, a limit (`templateProblems`) —
+ * the step's own and each A/B variant's, under the same sandbox limits.
+ */
 export function checkStepTemplates(raw: unknown, index: number): Problem[] {
   if (!isRecord(raw)) return [];
   const type = own(raw, 'type');
   const fields = isStepType(type) ? TEMPLATE_FIELDS[type] ?? [] : [];
-  return fields.flatMap((field) => {
-    const template = own(raw, field);
-    if (typeof template !== 'string') return [];
-    return templateProblems(template).map((message) => problem(['steps', index, field], message));
-  });
+  const variantFields = isStepType(type) ? VARIANT_TEMPLATE_FIELDS[type] ?? [] : [];
+  const variants = own(raw, 'variants');
+  const ofVariants = Array.isArray(variants)
+    ? variants.flatMap((variant, v) => (isRecord(variant) ? templateFieldProblems(variant, variantFields, ['steps', index, 'variants', v]) : []))
+    : [];
+  return [...templateFieldProblems(raw, fields, ['steps', index]), ...ofVariants];
+}
+
+/** An `abTest` has nothing to test without variants: said plainly rather than ignored. */
+export function checkAbTest(raw: unknown, index: number): Problem[] {
+  if (!isRecord(raw) || own(raw, 'abTest') === undefined || own(raw, 'variants') !== undefined) return [];
+  return [problem(['steps', index, 'abTest'], 'An "abTest" needs "variants" on the same step (2 to 10, e.g. [{"id": "a"}, {"id": "b", "subject": "…"}]); add them or remove "abTest".')];
 }
 
 /**

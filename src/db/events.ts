@@ -15,14 +15,16 @@ export interface NewEvent {
   occurredAt: Date;
   receivedAt: Date;
   data: Record<string, unknown>;
+  /** Replies: the class the rules (or the AI) gave (src/core/sentiment.ts). */
+  replyClass?: { class: string; source: 'rules' | 'ai' };
 }
 
 /** Inserts an event unless one with the same provider event id exists; answers whether it was new. */
 export async function insertEvent(tx: Queryable, event: NewEvent): Promise<string | undefined> {
   const [row] = await tx.query<{ id: string }>(
     `insert into events (workspace_id, lead_id, enrollment_id, execution_id, step_id, type, channel, provider,
-       provider_event_id, occurred_at, received_at, data)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       provider_event_id, occurred_at, received_at, data, reply_class, reply_class_source, reply_class_machine)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13)
      on conflict (provider_event_id) do nothing returning id`,
     [
       event.workspaceId,
@@ -37,9 +39,29 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
       event.occurredAt,
       event.receivedAt,
       JSON.stringify(event.data),
+      event.replyClass?.class ?? null,
+      event.replyClass?.source ?? null,
     ],
   );
   return row?.id;
+}
+
+/**
+ * An operator's correction of a reply's class: the machine's class stays in
+ * `reply_class_machine`, so stats can count corrections. Answers the event, or undefined when the
+ * workspace has no such reply.
+ */
+export async function correctReplyClass(
+  db: Queryable,
+  args: { workspaceId: string; eventId: string; replyClass: string; actor: string; now: Date },
+): Promise<{ id: string; replyClass: string; machineClass: string | null } | undefined> {
+  const [row] = await db.query<{ id: string; replyClass: string; machineClass: string | null }>(
+    `update events set reply_class = $3, reply_class_source = 'operator', reply_class_corrected_by = $4, reply_class_corrected_at = $5
+     where id = $2 and workspace_id = $1 and type in ('email.replied', 'sms.replied')
+     returning id, reply_class as "replyClass", reply_class_machine as "machineClass"`,
+    [args.workspaceId, args.eventId, args.replyClass, args.actor, args.now],
+  );
+  return row;
 }
 
 type SuppressionChannel = 'email' | 'sms' | 'voice';

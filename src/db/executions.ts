@@ -22,6 +22,8 @@ export interface ExecutionRecord {
   errorMessage: string | null;
   rendered: Record<string, unknown> | null;
   metadata: Record<string, unknown>;
+  /** The A/B variant the step sent (docs/SEQUENCES.md, "A/B variants"); null without variants. */
+  variant?: string | null;
   startedAt: Date;
   completedAt: Date | null;
 }
@@ -29,7 +31,7 @@ export interface ExecutionRecord {
 export const EXECUTION_COLUMNS = `id, workspace_id as "workspaceId", enrollment_id as "enrollmentId", lead_id as "leadId",
   sequence_id as "sequenceId", step_id as "stepId", step_type as "stepType", channel, visit,
   idempotency_key as "idempotencyKey", status, attempts, adapter, provider_message_id as "providerMessageId",
-  error_code as "errorCode", error_message as "errorMessage", rendered, metadata,
+  error_code as "errorCode", error_message as "errorMessage", rendered, metadata, variant,
   started_at as "startedAt", completed_at as "completedAt"`;
 
 /**
@@ -74,6 +76,8 @@ export interface IntentRequest {
   adapter: string;
   rendered: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** The A/B variant assigned; a retry keeps the one its first attempt stored. */
+  variant?: string;
   now: Date;
 }
 
@@ -107,6 +111,7 @@ export async function writeIntents(
           rendered: r.rendered,
           metadata: r.metadata ?? {},
           now: r.now.toISOString(),
+          variant: r.variant ?? null,
         })),
       ),
     ],

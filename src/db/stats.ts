@@ -8,7 +8,7 @@
 import type { Queryable } from './db.ts';
 
 /** Step types whose execution sends a message to the lead. */
-const MESSAGE_STEP_TYPES = `('email', 'sms', 'voice')`;
+export const MESSAGE_STEP_TYPES = `('email', 'sms', 'voice')`;
 
 export type ExecutionFigures = {
   /** null: the whole sequence. */
@@ -73,17 +73,10 @@ export async function eventFiguresByStep(
 }
 
 /**
- * Outcomes that are about the lead rather than one message — converted (the enrollment ended
- * `converted`, or exited for that reason) and a meeting booked while the enrollment ran — credited to the last message the
- * enrollment was sent at or before that moment; `stepId` null with `total` false: no message
- * had been sent yet. The `total` rows count the sequence's enrollments once each.
+ * The sequence's (`$1`) enrollments that converted or booked a meeting, and when: `enrollment_id,
+ * outcome, at`. Shared by the per-step figures and the per-variant ones (src/db/variantStats.ts).
  */
-export async function outcomeFiguresByStep(
-  db: Queryable,
-  sequenceId: string,
-): Promise<Array<{ stepId: string | null; total: boolean; outcome: 'converted' | 'meetingBooked'; n: number }>> {
-  return db.query(
-    `with outcomes as (
+export const OUTCOMES_OF_SEQUENCE = `
        select e.id as enrollment_id, 'converted' as outcome, coalesce(e.finished_at, e.updated_at) as at
          from enrollments e
         where e.sequence_id = $1 and (e.status = 'converted' or e.status_reason = 'converted')
@@ -95,8 +88,20 @@ export async function outcomeFiguresByStep(
            on e.id = ev.enrollment_id or (ev.enrollment_id is null and ev.lead_id = e.lead_id)
         where e.sequence_id = $1 and ev.type = 'meeting.booked'
           and ev.occurred_at >= e.enrolled_at and (e.finished_at is null or ev.occurred_at <= e.finished_at)
-        group by e.id
-     ), credited as (
+        group by e.id`;
+
+/**
+ * Outcomes that are about the lead rather than one message — converted (the enrollment ended
+ * `converted`, or exited for that reason) and a meeting booked while the enrollment ran — credited to the last message the
+ * enrollment was sent at or before that moment; `stepId` null with `total` false: no message
+ * had been sent yet. The `total` rows count the sequence's enrollments once each.
+ */
+export async function outcomeFiguresByStep(
+  db: Queryable,
+  sequenceId: string,
+): Promise<Array<{ stepId: string | null; total: boolean; outcome: 'converted' | 'meetingBooked'; n: number }>> {
+  return db.query(
+    `with outcomes as (${OUTCOMES_OF_SEQUENCE}), credited as (
        select o.enrollment_id, o.outcome,
          (select x.step_id from sequence_executions x
            where x.enrollment_id = o.enrollment_id and x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}
@@ -112,4 +117,23 @@ export async function outcomeFiguresByStep(
 
 export async function enrollmentCountsByStatus(db: Queryable, sequenceId: string): Promise<Array<{ status: string; n: number }>> {
   return db.query(`select status, count(*)::int as n from enrollments where sequence_id = $1 group by status`, [sequenceId]);
+}
+
+/**
+ * Replies by class (docs/ANALYTICS.md, "Reply sentiment"), per step and for the sequence:
+ * replies (events, not enrollments — each reply is classified on its own) of each class, and how
+ * many of them an operator corrected.
+ */
+export async function replyClassFiguresByStep(
+  db: Queryable,
+  sequenceId: string,
+): Promise<Array<{ stepId: string | null; total: boolean; replyClass: string; n: number; corrected: number }>> {
+  return db.query(
+    `select ev.step_id as "stepId", grouping(ev.step_id) = 1 as total, ev.reply_class as "replyClass", count(*)::int as n,
+       count(*) filter (where ev.reply_class_source = 'operator' and ev.reply_class is distinct from ev.reply_class_machine)::int as corrected
+     from events ev join enrollments e on e.id = ev.enrollment_id
+     where e.sequence_id = $1 and ev.reply_class is not null
+     group by grouping sets ((ev.step_id, ev.reply_class), (ev.reply_class))`,
+    [sequenceId],
+  );
 }

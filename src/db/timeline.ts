@@ -34,7 +34,7 @@ export async function timelinePage(
         jsonb_build_object('sequenceId', x.sequence_id, 'sequenceName', (select s.name from sequences s where s.id = x.sequence_id),
           'stepId', x.step_id, 'stepType', x.step_type, 'status', x.status, 'adapter', x.adapter,
           'providerMessageId', x.provider_message_id, 'errorCode', x.error_code, 'errorMessage', x.error_message,
-          'rendered', x.rendered, 'completedAt', x.completed_at) as data
+          'rendered', x.rendered, 'completedAt', x.completed_at, 'variant', x.variant) as data
       from sequence_executions x
       where x.lead_id = $1 and x.workspace_id = $2 and 'execution' = any($3::text[])
         and ($4::text is null or x.channel = $4)
@@ -43,7 +43,8 @@ export async function timelinePage(
      union all
      (select 'event', ev.id, ev.occurred_at, ev.enrollment_id, ev.channel,
         jsonb_build_object('type', ev.type, 'provider', ev.provider, 'executionId', ev.execution_id,
-          'stepId', ev.step_id, 'details', ev.data)
+          'stepId', ev.step_id, 'details', ev.data, 'replyClass', ev.reply_class, 'replyClassSource', ev.reply_class_source,
+          'replyClassMachine', ev.reply_class_machine)
       from events ev
       where ev.lead_id = $1 and ev.workspace_id = $2 and 'event' = any($3::text[])
         and ($4::text is null or ev.channel = $4)

@@ -11,6 +11,7 @@ import { decideStep, findStep, firstDueAt, nextStepId } from '../core/decide.ts'
 import { isDeliveryStep, type DeliveryStep, type Step } from '../core/definition.ts';
 import { DEFAULT_FREQUENCY_CAPS } from '../core/limits.ts';
 import { resolveZone } from '../core/time.ts';
+import { applyVariant } from '../core/variants.ts';
 import {
   afterDeliveryFailure,
   afterLedgerLookup,
@@ -34,6 +35,7 @@ import { repliesInThread } from '../core/threads.ts';
 import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
+import { VariantPicker } from './variants.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
@@ -61,7 +63,11 @@ interface Ending {
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
 
 export class Executor {
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly variants: VariantPicker;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.variants = new VariantPicker(deps);
+  }
 
   /** Runs one claimed enrollment (a batch of one). */
   async run(claim: Claim): Promise<void> {
@@ -240,11 +246,14 @@ export class Executor {
     const endings: Ending[] = [];
     const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
       failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, stepType: visit.step?.type, error, execution });
+    // A/B variants: each send's variant is fixed before its content is written (src/engine/variants.ts).
+    const assignments = await this.variants.assignAll(deliveries.map(({ visit, step }) => ({ context: visit.context, step })));
+    const chosen = deliveries.map(({ visit, step }, i) => ({ visit, step: applyVariant(step, assignments[i]?.variantId) }));
     // The previous email of each enrollment whose email replies in its thread, in one query.
-    const threaded = deliveries.filter(({ step }) => repliesInThread(step)).map(({ visit }) => visit.context.enrollment.id);
+    const threaded = chosen.filter(({ step }) => repliesInThread(step)).map(({ visit }) => visit.context.enrollment.id);
     const parents = await previousEmails(this.deps.db, threaded);
     const prepared = await Promise.all(
-      deliveries.map(({ visit, step }) =>
+      chosen.map(({ visit, step }) =>
         prepareContent(this.deps, visit.context, step, parents.get(visit.context.enrollment.id)).then(
           (content) => ({ ok: true as const, content }),
           (error: unknown) => ({ ok: false as const, error }),
@@ -289,6 +298,7 @@ export class Executor {
             rendered: content.rendered,
             // Recorded so a worker that finds this intent interrupted knows when it can no longer be in flight.
             metadata: { sendDeadline: deadline.toISOString() },
+            variant: assignments[i]?.variantId,
             now: visit.now,
           },
         });

@@ -13,6 +13,7 @@ import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts'
 import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { isRunnable } from '../core/transitions.ts';
+import { classifyByRules } from '../core/sentiment.ts';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
 import { findExecutionByMessageId } from '../db/threads.ts';
 import type { Clock } from './clock.ts';
@@ -136,8 +137,17 @@ async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
   return undefined;
 }
 
+/** A reply's class by the rules (docs/ANALYTICS.md, "Reply sentiment"); undefined for other events. */
+function replyClassOf(event: InboundEvent): { class: string; source: 'rules' } | undefined {
+  if (event.type !== 'email.replied' && event.type !== 'sms.replied') return undefined;
+  const text = typeof event.data.text === 'string' ? event.data.text : '';
+  const subject = typeof event.data.subject === 'string' ? event.data.subject : undefined;
+  return { class: classifyByRules(text, subject).class, source: 'rules' };
+}
+
 export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promise<IngestResult> {
   const now = deps.clock.now();
+  const replyClass = replyClassOf(event);
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
     const routing = await route(tx, event);
     if (!routing) return { status: 'unmatched' };
@@ -163,6 +173,7 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
         occurredAt: early ? target.sentAt! : event.occurredAt,
         receivedAt: now,
         data: early ? { ...event.data, providerOccurredAt: event.occurredAt.toISOString() } : event.data,
+        replyClass,
       });
       if (index === 0 && !eventId) return { status: 'duplicate' };
       first ??= eventId;

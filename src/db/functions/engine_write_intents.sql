@@ -17,7 +17,7 @@ begin
   with input as (
     select * from jsonb_to_recordset(p_intents) as i(
       enrollment_id uuid, lease_id uuid, workspace_id uuid, lead_id uuid, sequence_id uuid, step_id text, step_type text,
-      channel text, visit int, adapter text, rendered jsonb, metadata jsonb, now timestamptz)
+      channel text, visit int, adapter text, rendered jsonb, metadata jsonb, now timestamptz, variant text)
   ), live as (
     select e.id from enrollments e join input i on i.enrollment_id = e.id
     where e.id = any(v_ids) and e.lease_id = i.lease_id and e.status in ('active', 'waiting')
@@ -25,16 +25,18 @@ begin
     for update of e
   )
   insert into sequence_executions as x (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
-    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at)
+    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at, variant)
   select i.workspace_id, i.enrollment_id, i.lead_id, i.sequence_id, i.step_id, i.step_type, i.channel,
     i.visit, i.enrollment_id::text || ':' || i.step_id || ':' || i.visit::text, 'started', 1, i.adapter, i.rendered,
-    coalesce(i.metadata, '{}'), i.now
+    coalesce(i.metadata, '{}'), i.now, i.variant
   from input i join live on live.id = i.enrollment_id
   on conflict (enrollment_id, step_id, visit) do update set status = 'started', attempts = x.attempts + 1,
     adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
     -- The new attempt's own send deadline (docs/ENGINE.md, "Crashes: at most once") replaces the last one's.
     metadata = x.metadata || excluded.metadata,
-    error_code = null, error_message = null
+    error_code = null, error_message = null,
+    -- A retry sends the variant its first attempt was assigned (docs/SEQUENCES.md, "A/B variants").
+    variant = coalesce(x.variant, excluded.variant)
   where x.status = 'retry_scheduled'
   returning x.enrollment_id, x.id, x.attempts;
 end

@@ -309,6 +309,8 @@ export interface paths {
                                 status: string;
                                 stepId: string;
                                 stepType: string;
+                                /** @description The A/B variant the step sent; null for a step without variants */
+                                variant: string | null;
                                 visit: number;
                             }[];
                         };
@@ -1592,6 +1594,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replies/{eventId}/class": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Correct a reply's sentiment class
+         * @description Classes: interested, not_interested, not_now, out_of_office, wrong_person, unsubscribe. The event is an `email.replied` or `sms.replied` of the workspace (its id is on the timeline).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        class: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            class: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
+                            /**
+                             * Format: uuid
+                             * @description A uuid
+                             */
+                            eventId: string;
+                            machineClass: string | null;
+                            /** @enum {string} */
+                            source: "operator";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sequences": {
         parameters: {
             query?: never;
@@ -2456,6 +2563,8 @@ export interface paths {
                                 detail: string;
                                 stepId: string | null;
                                 type: ("email" | "sms" | "voice" | "wait" | "branch" | "task" | "end") | null;
+                                /** @description Sends of a step with A/B variants: the variant shown — the lead's own when it is enrolled (leadId), else the winner or the first, the split in `detail` */
+                                variant?: string;
                             }[];
                             /**
                              * Format: uuid
@@ -2567,6 +2676,75 @@ export interface paths {
                              */
                             sequenceId: string;
                             steps: {
+                                /** @description Steps with A/B variants: each variant's figures and the verdict; null for other steps */
+                                abTest: {
+                                    /** @description The automatic winner, once decided: new assignments get it */
+                                    decision: {
+                                        decidedAt: string;
+                                        figures: {
+                                            [key: string]: unknown;
+                                        };
+                                        variant: string;
+                                    } | null;
+                                    variants: {
+                                        bounced: number;
+                                        clicked: number;
+                                        converted: number;
+                                        delivered: number;
+                                        executed: number;
+                                        failed: number;
+                                        id: string;
+                                        meetingBooked: number;
+                                        opened: number;
+                                        optedOut: number;
+                                        /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                        rates: {
+                                            /** @description bounced / sent */
+                                            bounce: number | null;
+                                            /** @description clicked / delivered */
+                                            click: number | null;
+                                            /** @description converted / sent */
+                                            conversion: number | null;
+                                            /** @description delivered / sent */
+                                            delivery: number | null;
+                                            /** @description meetingBooked / sent */
+                                            meeting: number | null;
+                                            /** @description opened / delivered */
+                                            open: number | null;
+                                            /** @description optedOut / delivered */
+                                            optOut: number | null;
+                                            /** @description replied / delivered */
+                                            reply: number | null;
+                                        };
+                                        reached: number;
+                                        replied: number;
+                                        sent: number;
+                                        skipped: number;
+                                        /** @description The variant's weight in the current version; null for a variant no longer in it */
+                                        weight: number | null;
+                                    }[];
+                                    /** @description Two-proportion z-test of the reply rates (docs/ANALYTICS.md, "A/B variants") */
+                                    verdict: {
+                                        comparisons: {
+                                            against: string;
+                                            /** @description 1 − pAdjusted */
+                                            confidence: number;
+                                            /** @description One-sided p of "the leader is better", Bonferroni-adjusted */
+                                            pAdjusted: number;
+                                            z: number;
+                                        }[];
+                                        /** @description The confidence asked for a verdict */
+                                        confidence: number;
+                                        /** @description The variant with the highest reply rate */
+                                        leader: string | null;
+                                        minDeliveries: number;
+                                        /** @enum {string} */
+                                        status: "insufficient_data" | "no_winner_yet" | "winner";
+                                        summary: string;
+                                        /** @description Set when the leader is confident against every other variant */
+                                        winner: string | null;
+                                    };
+                                } | null;
                                 bounced: number;
                                 /** @description Branch steps: enrollments that went each way; null for other steps */
                                 branch: {
@@ -2602,6 +2780,16 @@ export interface paths {
                                 };
                                 reached: number;
                                 replied: number;
+                                /** @description Replies (events) by sentiment class, and how many an operator corrected (docs/ANALYTICS.md, "Reply sentiment") */
+                                replyClasses: {
+                                    corrected: number;
+                                    interested: number;
+                                    not_interested: number;
+                                    not_now: number;
+                                    out_of_office: number;
+                                    unsubscribe: number;
+                                    wrong_person: number;
+                                };
                                 sent: number;
                                 skipped: number;
                                 stepId: string;
@@ -2639,6 +2827,16 @@ export interface paths {
                                 };
                                 reached: number;
                                 replied: number;
+                                /** @description Replies (events) by sentiment class, and how many an operator corrected (docs/ANALYTICS.md, "Reply sentiment") */
+                                replyClasses: {
+                                    corrected: number;
+                                    interested: number;
+                                    not_interested: number;
+                                    not_now: number;
+                                    out_of_office: number;
+                                    unsubscribe: number;
+                                    wrong_person: number;
+                                };
                                 sent: number;
                                 skipped: number;
                             };
@@ -3979,6 +4177,8 @@ export interface components {
             status: string;
             stepId: string;
             stepType: string;
+            /** @description The A/B variant the step sent; null for a step without variants */
+            variant: string | null;
             visit: number;
         };
         ExecutionInput: {
@@ -4005,6 +4205,8 @@ export interface components {
             status: string;
             stepId: string;
             stepType: string;
+            /** @description The A/B variant the step sent; null for a step without variants */
+            variant: string | null;
             visit: number;
         };
         Lead: {
