@@ -5,7 +5,8 @@
 import { renderStepContent, type StepContent } from '../core/content.ts';
 import type { DeliveryStep } from '../core/definition.ts';
 import { TemplateError } from '../core/templates.ts';
-import type { DeliveryResult, Envelope } from '../delivery/types.ts';
+import { mailboxSecretContext, type MailboxRecord } from '../db/mailboxes.ts';
+import type { DeliveryResult, EmailMessage, Envelope } from '../delivery/types.ts';
 import { draftStep } from '../delivery/writer/draft.ts';
 import type { RunContext } from './context.ts';
 import type { EngineDeps } from './deps.ts';
@@ -15,9 +16,15 @@ export type Prepared =
   /** A template the lead's fields cannot fill: recorded as a failed step, never sent. */
   | { kind: 'template_error'; message: string };
 
+/** Whether this step goes out through one of the sequence's mailboxes (docs/MAILBOXES.md). */
+export function sendsThroughMailbox(context: RunContext, step: DeliveryStep): boolean {
+  return step.type === 'email' && (context.definition.mailboxes?.length ?? 0) > 0;
+}
+
 /** The name the execution row records for the adapter that serves this step's channel. */
-export function adapterNameFor(deps: EngineDeps, step: DeliveryStep): string {
+export function adapterNameFor(deps: EngineDeps, step: DeliveryStep, context?: RunContext): string {
   const { adapters } = deps;
+  if (context && sendsThroughMailbox(context, step)) return adapters.mailbox?.adapter ?? 'smtp';
   return step.type === 'email' ? adapters.email.adapter : step.type === 'sms' ? adapters.sms.adapter : adapters.voice.adapter;
 }
 
@@ -41,6 +48,7 @@ export async function send(
   content: StepContent,
   context: RunContext,
   envelope: Envelope,
+  mailbox?: MailboxRecord,
 ): Promise<DeliveryResult> {
   const { adapters, senders } = deps;
   const sender = context.definition.sender;
@@ -51,7 +59,7 @@ export async function send(
         leadId: context.lead.id,
         executionId: envelope.executionId,
       });
-      return await adapters.email.send({
+      const message: EmailMessage = {
         ...envelope,
         to: context.lead.email!,
         from: { email: sender?.email ?? senders.emailFrom, name: sender?.name ?? senders.emailFromName },
@@ -59,7 +67,9 @@ export async function send(
         // The visible link next to the List-Unsubscribe header: not every client shows the header.
         text: unsubscribeUrl ? `${content.text}\n\n--\nUnsubscribe: ${unsubscribeUrl}` : content.text,
         unsubscribeUrl,
-      });
+      };
+      if (mailbox) return await sendThroughMailbox(deps, mailbox, message);
+      return await adapters.email.send(message);
     }
     case 'sms':
       return await adapters.sms.send({ ...envelope, to: context.lead.phone!, from: sender?.phone ?? senders.smsFrom, text: content.text });
@@ -72,4 +82,21 @@ export async function send(
         voicemail: content.voicemail,
       });
   }
+}
+
+/** The rep's own mailbox sends, as its own From; its password is opened only for this call. */
+async function sendThroughMailbox(deps: EngineDeps, mailbox: MailboxRecord, message: EmailMessage): Promise<DeliveryResult> {
+  const sender = deps.adapters.mailbox;
+  if (!sender) return { kind: 'failed', retryable: false, code: 'no_mailbox_sender', message: 'This process has no mailbox sender configured; not sent.' };
+  let password: string;
+  try {
+    if (!deps.openSecret) throw new Error('TOUCHPOINT_SECRET_KEY is not set, so stored mailbox passwords cannot be opened.');
+    password = deps.openSecret(mailbox.smtpPasswordSealed, mailboxSecretContext(mailbox.id, 'smtp'));
+  } catch (error) {
+    return { kind: 'failed', retryable: false, code: 'secret_unreadable', message: `The password of mailbox ${mailbox.name} could not be opened: ${(error as Error).message}` };
+  }
+  return await sender.send(
+    { id: mailbox.id, version: mailbox.updatedAt.toISOString(), smtp: { ...mailbox.smtp, password } },
+    { ...message, from: { email: mailbox.fromEmail, name: mailbox.fromName ?? undefined } },
+  );
 }
