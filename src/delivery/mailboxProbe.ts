@@ -5,6 +5,7 @@
  * is told apart from a refused connection; the certificate is still checked against the name.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -85,13 +86,13 @@ export async function probeImap(target: ProbeTarget, options: ProbeOptions = {})
     secure: target.secure,
     // Not implicit TLS: STARTTLS is required, never a password over plain text.
     doSTARTTLS: target.secure ? undefined : true,
-    servername: target.host,
+    ...(isIP(target.host) ? {} : { servername: target.host }),
     auth: { user: target.user, pass: target.password },
     logger: false,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
-    tls: { servername: target.host, ...options.tls },
+    tls: { ...(isIP(target.host) ? {} : { servername: target.host }), ...options.tls },
   });
   client.on('error', () => undefined); // reported through connect()'s rejection
   try {

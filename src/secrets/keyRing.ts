@@ -33,28 +33,43 @@ export function keyIdOf(key: Buffer): string {
 }
 
 export class KeyRing {
-  private readonly current: { id: string; key: Buffer };
-  private readonly byId = new Map<string, Buffer>();
+  private loaded: { current: { id: string; key: Buffer }; byId: Map<string, Buffer> } | undefined;
 
-  /** `current` seals; `previous` keys only open values sealed before a rotation. */
-  constructor(current: Buffer, previous: Buffer[] = []) {
-    for (const key of [current, ...previous]) {
+  /**
+   * `current` seals; `previous` keys only open values sealed before a rotation. `current` may be
+   * a function: the key is then read on first use (the embedded key file is made only when a
+   * credential is first stored or read).
+   */
+  constructor(
+    private readonly current: Buffer | (() => Buffer),
+    private readonly previous: Buffer[] = [],
+  ) {
+    if (Buffer.isBuffer(current)) this.keys();
+  }
+
+  private keys() {
+    if (this.loaded) return this.loaded;
+    const current = typeof this.current === 'function' ? this.current() : this.current;
+    const byId = new Map<string, Buffer>();
+    for (const key of [current, ...this.previous]) {
       if (key.length !== 32) throw new SecretKeyError('A secret key must be 32 bytes.');
-      this.byId.set(keyIdOf(key), key);
+      byId.set(keyIdOf(key), key);
     }
-    this.current = { id: keyIdOf(current), key: current };
+    this.loaded = { current: { id: keyIdOf(current), key: current }, byId };
+    return this.loaded;
   }
 
   get currentKeyId(): string {
-    return this.current.id;
+    return this.keys().current.id;
   }
 
   seal(plaintext: string, context: string): string {
     const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    const { current } = this.keys();
+    const cipher = createCipheriv('aes-256-gcm', current.key, iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.current.id, b64(iv), b64(cipher.getAuthTag()), b64(body)].join('.');
+    return [VERSION, current.id, b64(iv), b64(cipher.getAuthTag()), b64(body)].join('.');
   }
 
   open(sealed: string, context: string): string {
@@ -62,7 +77,7 @@ export class KeyRing {
     if (version !== VERSION || !keyId || iv === undefined || tag === undefined || body === undefined || rest.length > 0) {
       throw new SecretKeyError('A stored secret is not in a format this version reads.');
     }
-    const key = this.byId.get(keyId);
+    const key = this.keys().byId.get(keyId);
     if (!key) {
       throw new SecretKeyError(
         `A stored secret was sealed under key ${keyId}, which is neither TOUCHPOINT_SECRET_KEY nor one of TOUCHPOINT_SECRET_KEY_PREVIOUS.`,
@@ -80,7 +95,7 @@ export class KeyRing {
 
   /** Whether a sealed value was sealed under an older key (`touchpoint secrets rotate` reseals it). */
   isStale(sealed: string): boolean {
-    return sealed.split('.')[1] !== this.current.id;
+    return sealed.split('.')[1] !== this.keys().current.id;
   }
 }
 

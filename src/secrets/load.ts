@@ -21,7 +21,7 @@ export function loadKeyRing(config: Pick<Config, 'TOUCHPOINT_SECRET_KEY' | 'TOUC
     .map((k) => parseSecretKey(k, 'TOUCHPOINT_SECRET_KEY_PREVIOUS'));
   if (config.TOUCHPOINT_SECRET_KEY) return new KeyRing(parseSecretKey(config.TOUCHPOINT_SECRET_KEY), previous);
   if (config.DATABASE_URL) return undefined;
-  return new KeyRing(embeddedKey(config.DATA_DIR), previous);
+  return new KeyRing(() => embeddedKey(config.DATA_DIR), previous);
 }
 
 /** Reads DATA_DIR/secret.key, creating it (0600, exclusive) when missing. */

@@ -10,6 +10,7 @@
  * drops before the final reply leaves the delivery unknown: the adapter throws, and the
  * executor records `unknown` and never sends it again.
  */
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { DeliveryResult, EmailMessage, MailboxAccount, MailboxSender } from '../types.ts';
@@ -136,7 +137,7 @@ export function transportOptions(account: Pick<MailboxAccount, 'smtp'>, options:
     socketTimeout: options.socketTimeoutMs ?? 30_000,
     dnsTimeout: 10_000,
     // The certificate is checked against the mailbox's host name even when `host` is an address.
-    tls: { servername: smtp.host, ...options.tls },
+    tls: { ...(isIP(smtp.host) ? {} : { servername: smtp.host }), ...options.tls },
   };
 }
 
