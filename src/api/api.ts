@@ -103,7 +103,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         eventRoutes(api, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
-        mailboxRoutes(api, { db: deps.db, ...deps.mailboxes });
+        mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
       },
       { prefix: '/api' },
     );
