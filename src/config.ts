@@ -59,6 +59,12 @@ function isSendGridKey(value: string): boolean {
     return false;
   }
 }
+/** TOUCHPOINT_SECRET_KEY: 32 bytes as 64 hex digits or base64 (src/secrets/keyRing.ts reads it). */
+function isSecretKey(value: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return true;
+  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32;
+}
+const SECRET_KEY = 'must be 32 random bytes as 64 hex digits or base64; generate one with `openssl rand -base64 32`';
 const SENDGRID_KEY = 'must be the base64 verification key SendGrid shows (an ECDSA P-256 public key)';
 
 export const configSchema = z.object({
@@ -115,6 +121,17 @@ export const configSchema = z.object({
   AI_WRITER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** Signs one-click unsubscribe links; required with live delivery so links outlive a restart. */
   UNSUBSCRIBE_SECRET: optionalChecked((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes; generate one with `openssl rand -hex 32`'),
+  /**
+   * Seals stored credentials (mailbox passwords, provider connections) with AES-256-GCM. Unset on
+   * the embedded store: generated once into DATA_DIR/secret.key. Required with live delivery on
+   * PostgreSQL (docs/SECURITY.md, "Stored credentials").
+   */
+  TOUCHPOINT_SECRET_KEY: optionalChecked(isSecretKey, SECRET_KEY),
+  /** Keys of before a rotation, comma-separated: they open what they sealed, never seal (docs/OPERATIONS.md). */
+  TOUCHPOINT_SECRET_KEY_PREVIOUS: optionalChecked(
+    (v) => v.split(',').map((k) => k.trim()).filter(Boolean).every(isSecretKey),
+    'must be a comma-separated list of former TOUCHPOINT_SECRET_KEY values (each 32 bytes as hex or base64)',
+  ),
   /** How mock calls end, so the embedded demo's timeline shows call outcomes; `none` = no events. */
   MOCK_CALL_OUTCOME: z.enum(['answered', 'voicemail', 'no_answer', 'none']).default('answered'),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalChecked(isHttpUrl, 'must be an http(s) URL such as http://127.0.0.1:4318'),
@@ -175,6 +192,14 @@ export const configSchema = z.object({
   /** Signed bodies read at once before their signature is checked (one address: half); past it 503 + Retry-After. */
   WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
 }).superRefine((config, context) => {
+  if (!config.USE_MOCK_SEQUENCE_DELIVERY && config.DATABASE_URL && !config.TOUCHPOINT_SECRET_KEY) {
+    context.addIssue({
+      code: 'custom',
+      path: ['TOUCHPOINT_SECRET_KEY'],
+      message:
+        'must be set with live delivery on PostgreSQL: every process must seal and open mailbox passwords with the same key. Generate one with `openssl rand -base64 32`',
+    });
+  }
   if (Boolean(config.POSTMARK_WEBHOOK_USER) !== Boolean(config.POSTMARK_WEBHOOK_PASSWORD)) {
     const missing = config.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER';
     context.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other half of the Postmark webhook credentials (or neither)' });
@@ -201,6 +226,8 @@ export const SECRET_KEYS = [
   'METRICS_TOKEN',
   'CALCOM_WEBHOOK_SECRET',
   'CALENDLY_WEBHOOK_SIGNING_KEY',
+  'TOUCHPOINT_SECRET_KEY',
+  'TOUCHPOINT_SECRET_KEY_PREVIOUS',
 ] as const;
 
 export class ConfigError extends Error {}

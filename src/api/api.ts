@@ -26,6 +26,7 @@ import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { exportRoutes } from './exports.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
+import { mailboxRoutes, type MailboxRouteDeps } from './mailboxes.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
 
@@ -48,7 +49,7 @@ declare module 'fastify' {
 /** `?scope=cluster` (the dashboard): every process's figures; otherwise this process's (Prometheus). */
 type MetricsText = (scope: 'process' | 'cluster') => Promise<{ contentType: string; body: string }>;
 
-export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsText: MetricsText }) {
+export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsText: MetricsText; mailboxes: Omit<MailboxRouteDeps, 'db'> }) {
   return async (app: FastifyInstance) => {
     // One per-address count of failed authentications for the REST API and /metrics.
     const authenticate = createAuthenticator(deps.db, { failureLimit: deps.config.AUTH_FAILURE_LIMIT });
@@ -104,6 +105,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         replyClassRoutes(api, deps.db, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
+        mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
       },
       { prefix: '/api' },
     );

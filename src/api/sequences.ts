@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { validateDefinition } from '../core/validate.ts';
+import { existingMailboxIds } from '../db/mailboxes.ts';
 import type { Db } from '../db/db.ts';
 import {
   countLiveEnrollments,
@@ -71,6 +72,13 @@ const NEXT_STATUS: Record<SequenceStatus, readonly SequenceStatus[]> = {
 
 const IN_FLIGHT_WAIT_MS = 30_000;
 
+/** `mailboxes` must name this workspace's mailboxes (another workspace's is as unknown as a typo). */
+async function mailboxProblems(db: Db, workspaceId: string, ids: string[] | undefined): Promise<Array<{ path: string; message: string }>> {
+  if (!ids || ids.length === 0) return [];
+  const known = await existingMailboxIds(db, workspaceId, ids);
+  return ids.flatMap((id, i) => (known.has(id) ? [] : [{ path: `$.mailboxes[${i}]`, message: `Mailbox ${id} does not exist in this workspace (GET /api/mailboxes lists them).` }]));
+}
+
 export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
   const invalid = 422;
 
@@ -88,6 +96,8 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       if (!result.ok) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: result.problems, warnings: result.warnings });
+      const missing = await mailboxProblems(db, callerOf(request).workspaceId, result.definition.mailboxes);
+      if (missing.length > 0) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: missing, warnings: result.warnings });
       const sequence = await createSequence(db, callerOf(request).workspaceId, request.body as never, 'draft');
       return reply.status(201).send({ ...sequenceToWire(sequence), definition: request.body, warnings: result.warnings });
     },
@@ -155,6 +165,8 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
       }
       const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
       if (!result.ok) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: result.problems, warnings: result.warnings });
+      const missing = await mailboxProblems(db, caller.workspaceId, result.definition.mailboxes);
+      if (missing.length > 0) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: missing, warnings: result.warnings });
       const sequence = await addSequenceVersion(db, caller.workspaceId, request.params.id, request.body as never);
       if (!sequence) return fail(reply, 404, 'not_found', `Sequence ${request.params.id} does not exist.`);
       return { ...sequenceToWire(sequence), definition: request.body, warnings: result.warnings };

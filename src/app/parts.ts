@@ -12,6 +12,11 @@ import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { findMockSend, recordMockSend } from '../db/mockOutbox.ts';
 import { createAdapters } from '../delivery/factory.ts';
+import type { SmtpSenderOptions } from '../delivery/email/smtp.ts';
+import { probeImap, probeSmtp, type ProbeOptions } from '../delivery/mailboxProbe.ts';
+import type { MailboxRouteDeps } from '../api/mailboxes.ts';
+import type { KeyRing } from '../secrets/keyRing.ts';
+import { loadKeyRing } from '../secrets/load.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
 import { MemoryLimiter, RedisLimiter, rateLimitGate, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
 import { createWriter } from '../delivery/writer/factory.ts';
@@ -30,8 +35,17 @@ import { trackingLinks, TrackingTokens } from '../webhooks/tracking.ts';
 /** Whose figures `/metrics` shows: this process's (Prometheus), or every process's (the dashboard). */
 export type MetricsScope = 'process' | 'cluster';
 
+/** Test seams: trust a test's CA, answer DNS without the network, hand in a key ring. */
+export interface PartsOptions {
+  keyRing?: KeyRing;
+  smtp?: SmtpSenderOptions;
+  probe?: ProbeOptions;
+}
+
 export interface AppParts {
   readonly metrics: Metrics;
+  /** What the mailbox routes need: the key ring, login checks, and closing a changed mailbox's pool. */
+  readonly mailboxes: Omit<MailboxRouteDeps, 'db'>;
   /** Given to createEngine: makes engine.wake() reach the leader in another process. */
   readonly onWake?: () => void;
   /** The engine's dependencies; `ingest` receives the mock's call outcomes (the engine, once built). */
@@ -42,7 +56,10 @@ export interface AppParts {
   close(): Promise<void>;
 }
 
-export function appParts(config: Config, logger?: Logger): AppParts {
+export function appParts(config: Config, logger?: Logger, options: PartsOptions = {}): AppParts {
+  const keyRing = options.keyRing ?? loadKeyRing(config);
+  // The engine's mailbox sender, once built: a changed or deleted mailbox's pool is closed.
+  let mailboxSender: EngineDeps['adapters']['mailbox'];
   void startTracing(config, logger).catch((error: unknown) => logger?.warn({ err: error }, 'OpenTelemetry did not start'));
   const metrics = createMetrics();
   const prefixes = keyPrefix(config.REDIS_PREFIX);
@@ -67,9 +84,16 @@ export function appParts(config: Config, logger?: Logger): AppParts {
 
   return {
     metrics,
+    mailboxes: {
+      keyRing,
+      probes: { smtp: (login) => probeSmtp(login, options.probe), imap: (login) => probeImap(login, options.probe) },
+      onChange: (id) => mailboxSender?.close(id),
+    },
     onWake: wakes ? () => wakes.publish() : undefined,
     engineDeps({ db, clock, ingest }) {
-      const { adapters: plain, mock } = createAdapters(config, {
+      const { adapters: plain, mock } = createAdapters(
+        config,
+        {
         now: () => clock.now(),
         // The mock's sends land in `mock_outbox`, so tests and demos can count them across processes.
         findSend: (key) => findMockSend(db, key),
@@ -82,7 +106,10 @@ export function appParts(config: Config, logger?: Logger): AppParts {
             await ingest(event).catch((error: unknown) => logger?.warn({ err: error }, 'mock call outcome not recorded'));
           }
         },
-      });
+        },
+        options.smtp,
+      );
+      mailboxSender = plain.mailbox;
       const deps: EngineDeps = {
         db,
         adapters: tracedAdapters(plain),
@@ -102,6 +129,7 @@ export function appParts(config: Config, logger?: Logger): AppParts {
         writer: createWriter(config),
         observer: metrics.observer,
         frequencyCaps: frequencyCapsOf(config),
+        openSecret: keyRing ? (sealed, context) => keyRing.open(sealed, context) : undefined,
       };
       return { deps, mock };
     },
@@ -119,6 +147,7 @@ export function appParts(config: Config, logger?: Logger): AppParts {
     async close() {
       for (const stop of unwatch) stop();
       await published?.stop();
+      await mailboxSender?.close();
       await Promise.all([limiter?.close(), wakes?.close(), quit(metricsRedis)]);
     },
   };

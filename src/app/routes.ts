@@ -12,6 +12,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { countWebhooks } from '../telemetry/webhookMetrics.ts';
 import { webPlugin } from '../web/plugin.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
+import type { MailboxRouteDeps } from '../api/mailboxes.ts';
 import type { MetricsScope } from './parts.ts';
 
 export interface RouteDeps {
@@ -21,6 +22,8 @@ export interface RouteDeps {
   logger?: Logger;
   metrics: Metrics;
   metricsText: (scope: MetricsScope) => Promise<{ contentType: string; body: string }>;
+  /** The key ring, login checks and pool closing the mailbox routes use. */
+  mailboxes: Omit<MailboxRouteDeps, 'db'>;
 }
 
 export function routePlugins(deps: RouteDeps): Array<(app: FastifyInstance) => Promise<void> | void> {

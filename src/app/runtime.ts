@@ -13,7 +13,7 @@ import type { MockDelivery } from '../delivery/mock.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { createEngine, type InlineEngine } from '../engine/engine.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import { appParts } from './parts.ts';
+import { appParts, type PartsOptions } from './parts.ts';
 import { routePlugins } from './routes.ts';
 
 export interface Runtime {
@@ -39,16 +39,16 @@ export function openStore(config: Config, logger?: Logger): Promise<Db> {
 
 export async function createRuntime(
   config: Config,
-  options: { logger?: Logger; clock?: Clock; worker?: boolean; db?: Db } = {},
+  options: { logger?: Logger; clock?: Clock; worker?: boolean; db?: Db; parts?: PartsOptions } = {},
 ): Promise<Runtime> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openStore(config, logger));
-  const parts = appParts(config, logger);
+  const parts = appParts(config, logger, options.parts);
   const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
   const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
   parts.watch(db, clock);
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText });
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   if (options.worker ?? true) engine.dispatcher.start();
   return {

@@ -275,6 +275,17 @@ export const sequenceDefinitionSchema = z.strictObject({
    */
   tracking: z.strictObject({ opens: z.boolean().default(false), clicks: z.boolean().default(false) }).optional(),
   /**
+   * The workspace's mailboxes its emails go out from (docs/MAILBOXES.md): an enrollment sticks to
+   * the mailbox of its first email; new enrollments rotate across those with room left today.
+   * Absent: the deployment's email provider and `sender`.
+   */
+  mailboxes: z
+    .array(z.uuid({ message: 'must be a mailbox id (a UUID from GET /api/mailboxes)' }))
+    .min(1, 'must name at least one mailbox (or leave mailboxes out)')
+    .max(50)
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'names a mailbox twice' })
+    .optional(),
+  /**
    * A custom event that enrolls its lead in this (active) sequence when it arrives
    * (docs/SEQUENCES.md, "Custom events"): once per lead, unless `reentry` lets a lead whose
    * enrollment ended come in again.

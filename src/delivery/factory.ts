@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
 import { PostmarkEmailSender } from './email/postmark.ts';
+import { SmtpMailboxSender, type SmtpSenderOptions } from './email/smtp.ts';
 import { SendGridEmailSender } from './email/sendgrid.ts';
 import { MockDelivery, type MockDeliveryOptions } from './mock.ts';
 import { TelnyxSmsSender } from './sms/telnyx.ts';
@@ -18,7 +19,7 @@ export interface AdapterChoice {
   mock?: MockDelivery;
 }
 
-export function createAdapters(config: Config, mockOptions: MockDeliveryOptions = {}): AdapterChoice {
+export function createAdapters(config: Config, mockOptions: MockDeliveryOptions = {}, smtpOptions: SmtpSenderOptions = {}): AdapterChoice {
   if (config.USE_MOCK_SEQUENCE_DELIVERY) {
     const mock = new MockDelivery(mockOptions);
     return { adapters: mock.adapters(), mock };
@@ -44,6 +45,7 @@ export function createAdapters(config: Config, mockOptions: MockDeliveryOptions 
   return {
     adapters: {
       email,
+      mailbox: new SmtpMailboxSender({ now, ...smtpOptions }),
       sms: new TelnyxSmsSender({
         apiKey: config.TELNYX_API_KEY,
         messagingProfileId: config.TELNYX_MESSAGING_PROFILE_ID,

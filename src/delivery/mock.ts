@@ -78,6 +78,12 @@ export class MockDelivery {
     return {
       ledger: { lookup: (key) => this.lookup(key) },
       email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, emailPayload(m)) },
+      // Mailbox sends in mock mode: recorded like any email, with the mailbox and its From.
+      mailbox: {
+        adapter: 'mock',
+        send: (account, m: EmailMessage) => this.deliver('email', m.to, m, { ...emailPayload(m), from: m.from.email, mailboxId: account.id }),
+        close: async () => undefined,
+      },
       sms: { adapter: 'mock', send: (m: SmsMessage) => this.deliver('sms', m.to, m, { text: m.text, from: m.from }) },
       voice: {
         adapter: 'mock',

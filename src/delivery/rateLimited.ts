@@ -261,9 +261,11 @@ export function rateLimitedAdapters(adapters: DeliveryAdapters, limiter: Limiter
     }
     return call();
   };
-  const { email, sms, voice, ledger } = adapters;
+  const { email, sms, voice, ledger, mailbox } = adapters;
   return {
     ledger,
+    // A mailbox paces itself (its minimum gap and daily limit, counted in the database).
+    ...(mailbox ? { mailbox } : {}),
     email: { adapter: email.adapter, send: (m) => gate('email', m.from.email, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => gate('sms', m.from, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => gate('voice', c.from, () => voice.dial(c)) },

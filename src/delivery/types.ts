@@ -104,6 +104,25 @@ export interface EmailSender {
   send(message: EmailMessage): Promise<DeliveryResult>;
 }
 
+/** A rep's own mailbox as the sender needs it: its SMTP login, opened from the sealed store. */
+export interface MailboxAccount {
+  id: string;
+  /** Changes whenever the mailbox's settings do: a pool built for an older version is rebuilt. */
+  version: string;
+  smtp: { host: string; port: number; secure: boolean; user: string; password: string };
+}
+
+/**
+ * Sends an email through a mailbox (SMTP). `sent` and `failed` as every adapter; it throws only
+ * when the server may have the message without having confirmed it (outcome unknown).
+ */
+export interface MailboxSender {
+  readonly adapter: string;
+  send(account: MailboxAccount, message: EmailMessage): Promise<DeliveryResult>;
+  /** Closes one mailbox's connections (its settings changed, it was deleted), or all. */
+  close(mailboxId?: string): Promise<void>;
+}
+
 export interface SmsSender {
   readonly adapter: string;
   send(message: SmsMessage): Promise<DeliveryResult>;
@@ -134,6 +153,8 @@ export interface DeliveryAdapters {
   email: EmailSender;
   sms: SmsSender;
   voice: VoiceCaller;
+  /** Email steps of sequences that name `mailboxes` (docs/MAILBOXES.md). */
+  mailbox?: MailboxSender;
   ledger?: SendLedger;
 }
 

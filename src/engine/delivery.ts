@@ -8,7 +8,8 @@ import type { DeliveryStep } from '../core/definition.ts';
 import { isHttpLink, rewriteLinks, withOpenPixel } from '../core/emailBody.ts';
 import { TemplateError } from '../core/templates.ts';
 import { newMessageId, repliesInThread, replySubject, replyThreading, type ThreadParent, type Threading } from '../core/threads.ts';
-import type { DeliveryResult, Envelope } from '../delivery/types.ts';
+import { mailboxSecretContext, type MailboxRecord } from '../db/mailboxes.ts';
+import type { DeliveryResult, EmailMessage, Envelope } from '../delivery/types.ts';
 import { draftStep } from '../delivery/writer/draft.ts';
 import type { RunContext } from './context.ts';
 import type { EngineDeps } from './deps.ts';
@@ -27,9 +28,15 @@ export type Prepared =
    */
   | { kind: 'unsendable'; code: 'template_error' | 'no_thread'; message: string };
 
+/** Whether this step goes out through one of the sequence's mailboxes (docs/MAILBOXES.md). */
+export function sendsThroughMailbox(context: RunContext, step: DeliveryStep): boolean {
+  return step.type === 'email' && (context.definition.mailboxes?.length ?? 0) > 0;
+}
+
 /** The name the execution row records for the adapter that serves this step's channel. */
-export function adapterNameFor(deps: EngineDeps, step: DeliveryStep): string {
+export function adapterNameFor(deps: EngineDeps, step: DeliveryStep, context?: RunContext): string {
   const { adapters } = deps;
+  if (context && sendsThroughMailbox(context, step)) return adapters.mailbox?.adapter ?? 'smtp';
   return step.type === 'email' ? adapters.email.adapter : step.type === 'sms' ? adapters.sms.adapter : adapters.voice.adapter;
 }
 
@@ -114,6 +121,7 @@ export async function send(
   content: ReadyContent,
   context: RunContext,
   envelope: Envelope,
+  mailbox?: MailboxRecord,
 ): Promise<DeliveryResult> {
   const { adapters, senders } = deps;
   const sender = context.definition.sender;
@@ -127,7 +135,7 @@ export async function send(
       const html = trackedHtml(deps, context, content.html, envelope.executionId);
       const tracked = html !== content.html;
       const { threading } = content;
-      return await adapters.email.send({
+      const message: EmailMessage = {
         ...envelope,
         to: context.lead.email!,
         from: fromOf(deps, context),
@@ -141,7 +149,9 @@ export async function send(
           : {}),
         // Touchpoint counts this email's opens and clicks: the provider's own tracking would count them twice.
         ...(tracked ? { providerTracking: false } : {}),
-      });
+      };
+      if (mailbox) return await sendThroughMailbox(deps, mailbox, message);
+      return await adapters.email.send(message);
     }
     case 'sms':
       return await adapters.sms.send({ ...envelope, to: context.lead.phone!, from: sender?.phone ?? senders.smsFrom, text: content.text });
@@ -162,4 +172,21 @@ function withUnsubscribeFooter(html: string, url: string): string {
   const footer = `<p style="font-size:12px;color:#888">--<br><a href="${escaped}">Unsubscribe</a></p>`;
   const close = html.search(/<\/body\s*>/i);
   return close >= 0 ? `${html.slice(0, close)}${footer}${html.slice(close)}` : `${html}${footer}`;
+}
+
+/** The rep's own mailbox sends, as its own From; its password is opened only for this call. */
+async function sendThroughMailbox(deps: EngineDeps, mailbox: MailboxRecord, message: EmailMessage): Promise<DeliveryResult> {
+  const sender = deps.adapters.mailbox;
+  if (!sender) return { kind: 'failed', retryable: false, code: 'no_mailbox_sender', message: 'This process has no mailbox sender configured; not sent.' };
+  let password: string;
+  try {
+    if (!deps.openSecret) throw new Error('TOUCHPOINT_SECRET_KEY is not set, so stored mailbox passwords cannot be opened.');
+    password = deps.openSecret(mailbox.smtpPasswordSealed, mailboxSecretContext(mailbox.id, 'smtp'));
+  } catch (error) {
+    return { kind: 'failed', retryable: false, code: 'secret_unreadable', message: `The password of mailbox ${mailbox.name} could not be opened: ${(error as Error).message}` };
+  }
+  return await sender.send(
+    { id: mailbox.id, version: mailbox.updatedAt.toISOString(), smtp: { ...mailbox.smtp, password } },
+    { ...message, from: { email: mailbox.fromEmail, name: mailbox.fromName ?? undefined } },
+  );
 }

@@ -37,6 +37,8 @@ export interface EngineDeps {
   tracking?: { openUrl(executionId: string): string; clickUrl(executionId: string, url: string): string };
   /** Drafts `useAiWriter` steps; absent = such steps send their template and say so. */
   writer?: AiWriter;
+  /** Opens a sealed credential (a mailbox's SMTP password); absent: no key, mailbox sends fail. */
+  openSecret?: (sealed: string, context: string) => string;
   /** Sends per channel per lead per local day unless the workspace overrides; absent: the core's defaults. */
   frequencyCaps?: FrequencyCaps;
   /**

@@ -29,7 +29,8 @@ import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdenti
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
-import { adapterNameFor, prepareContent, send, senderOf, type ReadyContent } from './delivery.ts';
+import { writeMailboxIntents, type MailboxRecord } from '../db/mailboxes.ts';
+import { adapterNameFor, prepareContent, send, senderOf, sendsThroughMailbox, type ReadyContent } from './delivery.ts';
 import { previousEmails } from '../db/threads.ts';
 import { repliesInThread } from '../core/threads.ts';
 import type { EngineDeps } from './deps.ts';
@@ -266,7 +267,7 @@ export class Executor {
       if (!outcome.ok) return void failed(visit, outcome.error);
       const content = outcome.content;
       try {
-        const adapter = adapterNameFor(this.deps, step);
+        const adapter = adapterNameFor(this.deps, step, visit.context);
         if (content.kind === 'unsendable') {
           endings.push(
             this.afterFailure(visit, step, content.code, {
@@ -308,18 +309,20 @@ export class Executor {
     });
     ready = await this.admit(ready, endings);
     const byEnrollment = new Map(ready.map((r) => [r.request.identity.enrollmentId, r]));
-    const intents = await this.allOrEach(
+    const direct = ready.filter((r) => !sendsThroughMailbox(r.visit.context, r.step));
+    const intents: Map<string, { id: string; attempts: number; mailbox?: MailboxRecord }> = await this.allOrEach(
       'intents',
-      ready.map((r) => r.request),
+      direct.map((r) => r.request),
       (r) => r.identity.enrollmentId,
       (rs) => writeIntents(this.deps.db, rs),
       (request, error) => failed(byEnrollment.get(request.identity.enrollmentId)!.visit, error),
     );
+    for (const [id, intent] of await this.mailboxIntents(ready.filter((r) => sendsThroughMailbox(r.visit.context, r.step)), failed, endings)) intents.set(id, intent);
     const sent = await Promise.all(
       ready.map(async ({ visit, step, content, request }) => {
         const intent = intents.get(request.identity.enrollmentId);
         if (!intent) {
-          this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
+          if (!endings.some((e) => e.end.enrollmentId === request.identity.enrollmentId)) this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
           return undefined;
         }
         return this.sendOne(visit, step, content, request, intent).catch((failure: StepAfterIntentError) => {
@@ -361,6 +364,54 @@ export class Executor {
   }
 
   /**
+   * Intents of sends that go through the sequence's mailboxes (docs/MAILBOXES.md): each takes a
+   * mailbox with room today (its own once it has one), counted with its intent in one
+   * transaction. One that must wait — every mailbox at its daily limit, or within its minimum
+   * gap — is rescheduled to when it may send, inside the step's window, without an attempt
+   * spent; a daily-limit wait leaves its reason on the lead's timeline.
+   */
+  private async mailboxIntents(
+    items: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest }>,
+    failed: (visit: Visit, error: unknown) => void,
+    endings: Ending[],
+  ): Promise<Map<string, { id: string; attempts: number; mailbox: MailboxRecord }>> {
+    const written = new Map<string, { id: string; attempts: number; mailbox: MailboxRecord }>();
+    if (items.length === 0) return written;
+    const byEnrollment = new Map(items.map((i) => [i.request.identity.enrollmentId, i]));
+    const answers = await this.allOrEach(
+      'mailbox intents',
+      items.map(({ visit, request }) => ({ intent: request, mailboxIds: visit.context.definition.mailboxes!, workspaceZone: visit.context.workspaceZone })),
+      (r) => r.intent.identity.enrollmentId,
+      (rs) => writeMailboxIntents(this.deps.db, rs),
+      (r, error) => failed(byEnrollment.get(r.intent.identity.enrollmentId)!.visit, error),
+    );
+    for (const [enrollmentId, answer] of answers) {
+      const { visit, step, request } = byEnrollment.get(enrollmentId)!;
+      if (answer.kind === 'intent') {
+        written.set(enrollmentId, answer);
+      } else if (answer.kind === 'wait') {
+        const at = firstDueAt(visit.context.definition, step.id, answer.until, visit.zone);
+        const ending = this.ending(visit, { kind: 'reschedule', at });
+        const { workspaceId, leadId } = visit.context.enrollment;
+        endings.push(answer.cause === 'limit' ? { ...ending, note: { workspaceId, leadId, reason: `${answer.reason}; deferred to ${at.toISOString()}` } } : ending);
+      } else {
+        const message = 'None of the mailboxes this sequence names exists any more; not sent.';
+        endings.push(
+          this.afterFailure(visit, step, 'no_mailbox', {
+            kind: 'record',
+            identity: request.identity,
+            status: 'failed',
+            errorCode: 'no_mailbox',
+            errorMessage: message,
+            adapter: request.adapter,
+          }),
+        );
+      }
+    }
+    return written;
+  }
+
+  /**
    * The adapter call and what follows from its answer. Rejects with a StepAfterIntentError when
    * anything after the intent throws, carrying the adapter's answer to record regardless.
    */
@@ -369,7 +420,7 @@ export class Executor {
     step: DeliveryStep,
     content: ReadyContent,
     request: IntentRequest,
-    intent: { id: string; attempts: number },
+    intent: { id: string; attempts: number; mailbox?: MailboxRecord },
   ): Promise<Ending> {
     let answer: ExecutionWrite | undefined;
     try {
@@ -386,7 +437,7 @@ export class Executor {
     step: DeliveryStep,
     content: ReadyContent,
     request: IntentRequest,
-    intent: { id: string; attempts: number },
+    intent: { id: string; attempts: number; mailbox?: MailboxRecord },
     answered: (execution: ExecutionWrite) => void,
   ): Promise<Ending> {
     const { clock, observer, logger } = this.deps;
@@ -405,7 +456,7 @@ export class Executor {
       // the call is not made at all, and nothing went out for certain.
       result = this.tooLateToSend(envelope.deadline)
         ? { kind: 'failed', retryable: true, code: 'lease_expiring', message: 'Too little of the lease was left to send safely; not sent.' }
-        : await send(this.deps, step, content, visit.context, envelope);
+        : await send(this.deps, step, content, visit.context, envelope, intent.mailbox);
     } catch (error) {
       // Adapters answer with values; a throw is a bug or a transport surprise after which we
       // cannot know whether the provider took the message. Like a crash: unknown, never resent.

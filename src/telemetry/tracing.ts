@@ -31,9 +31,12 @@ export function tracedAdapters(adapters: DeliveryAdapters): DeliveryAdapters {
       trace.getActiveSpan()?.setAttribute('touchpoint.outcome', result.kind === 'sent' ? 'sent' : result.retryable ? 'retry' : 'failed');
       return result;
     });
-  const { email, sms, voice, ledger } = adapters;
+  const { email, sms, voice, ledger, mailbox } = adapters;
   return {
     ledger,
+    ...(mailbox
+      ? { mailbox: { adapter: mailbox.adapter, close: (id?: string) => mailbox.close(id), send: (a: Parameters<typeof mailbox.send>[0], m: Parameters<typeof mailbox.send>[1]) => around('email', mailbox.adapter, m.idempotencyKey, () => mailbox.send(a, m)) } }
+      : {}),
     email: { adapter: email.adapter, send: (m) => around('email', email.adapter, m.idempotencyKey, () => email.send(m)) },
     sms: { adapter: sms.adapter, send: (m) => around('sms', sms.adapter, m.idempotencyKey, () => sms.send(m)) },
     voice: { adapter: voice.adapter, dial: (c) => around('voice', voice.adapter, c.idempotencyKey, () => voice.dial(c)) },

@@ -37,7 +37,9 @@ async function tokensFor(db: Db, workspace: string): Promise<Tokens> {
 
 export async function createApiKit(db: Db, options: { env?: Record<string, string>; start?: string } = {}): Promise<ApiKit> {
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00Z');
-  const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent', ...options.env }), { db, clock, worker: false });
+  // A fixed key for stored credentials (mailboxes), so no key file is made in the working folder.
+  const env = { LOG_LEVEL: 'silent', TOUCHPOINT_SECRET_KEY: 'ab'.repeat(32), ...options.env };
+  const runtime = await createRuntime(parseConfig(env), { db, clock, worker: false });
   await runtime.app.ready();
   const tokens = await tokensFor(db, `main-${Math.random().toString(36).slice(2, 8)}`);
   const other = await tokensFor(db, `other-${Math.random().toString(36).slice(2, 8)}`);

@@ -23,7 +23,16 @@ export interface World {
   sequenceId: string;
   enrollmentId: string;
   tokenId: string;
+  mailboxId: string;
 }
+
+/** A mailbox whose servers are not there (port 1 refuses at once): enough for the route tests. */
+export const sampleMailbox = (name: string) => ({
+  name,
+  fromEmail: `${name}@acme.test`,
+  smtp: { host: '127.0.0.1', port: 1, secure: false, user: 'rep', password: 'not-a-real-password' },
+  dailyLimit: 20,
+});
 
 export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise<World> {
   const lead = await kit.call('POST', '/api/leads', { token, body: { email: `w${Math.random().toString(36).slice(2)}@acme.test`, phone: '+14155550100', firstName: 'Wo' } });
@@ -31,7 +40,14 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   await kit.call('PATCH', `/api/sequences/${sequence.body.id}`, { token, body: { status: 'active' } });
   const enrolled = await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { token, body: { leadIds: [lead.body.id] } });
   const created = await kit.call('POST', '/api/tokens', { token, body: { name: 'spare', role: 'viewer' } });
-  const world = { leadId: lead.body.id, sequenceId: sequence.body.id, enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId, tokenId: created.body.id };
+  const mailbox = await kit.call('POST', '/api/mailboxes', { token, body: sampleMailbox(`w${Math.random().toString(36).slice(2, 8)}`) });
+  const world = {
+    leadId: lead.body.id,
+    sequenceId: sequence.body.id,
+    enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId,
+    tokenId: created.body.id,
+    mailboxId: mailbox.body.id,
+  };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
 }
@@ -42,6 +58,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/sequences/')) return world.sequenceId;
   if (url.startsWith('/api/leads/')) return world.leadId;
   if (url.startsWith('/api/tokens/')) return world.tokenId;
+  if (url.startsWith('/api/mailboxes/')) return world.mailboxId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -66,6 +83,9 @@ export function validBody(route: string, world: World): unknown {
     'PATCH /api/workspace/settings': { frequencyCaps: { email: 3 } },
     'POST /api/leads/:id/convert': {},
     'PUT /api/replies/:eventId/class': { class: 'not_now' },
+    'POST /api/mailboxes': sampleMailbox(`m${Math.random().toString(36).slice(2, 8)}`),
+    'PATCH /api/mailboxes/:id': { dailyLimit: 30 },
+    'POST /api/mailboxes/:id/test': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

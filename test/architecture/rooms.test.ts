@@ -22,15 +22,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   http: [],
   config: ['core'],
   db: ['core'],
+  secrets: ['core', 'config'],
   delivery: ['core', 'config'],
   telemetry: ['core', 'db', 'delivery'],
   engine: ['core', 'db', 'delivery', 'telemetry'],
-  api: ['core', 'config', 'db', 'engine', 'http', 'telemetry'],
+  api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry'],
   webhooks: ['core', 'config', 'db', 'delivery', 'engine', 'http', 'telemetry'],
   web: ['core', 'config', 'http'],
-  app: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web'],
-  devtools: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app'],
-  cli: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app', 'devtools'],
+  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web'],
+  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app'],
+  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app', 'devtools'],
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */

@@ -55,6 +55,13 @@ describe('configuration', () => {
     for (const [key, value] of cases) refused({ [key]: value }, key);
   });
 
+  it('requires TOUCHPOINT_SECRET_KEY with live delivery on PostgreSQL, and checks its length', () => {
+    const live = { USE_MOCK_SEQUENCE_DELIVERY: 'false', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/touchpoint' };
+    expect(() => parseConfig(live)).toThrow(/TOUCHPOINT_SECRET_KEY: must be set with live delivery on PostgreSQL/);
+    expect(() => parseConfig({ TOUCHPOINT_SECRET_KEY: 'abc' })).toThrow(/TOUCHPOINT_SECRET_KEY: must be 32 random bytes/);
+    expect(parseConfig({ TOUCHPOINT_SECRET_KEY: 'ab'.repeat(32) }).TOUCHPOINT_SECRET_KEY).toBe('ab'.repeat(32));
+  });
+
   it('takes the documented spellings', () => {
     const config = parseConfig({
       USE_MOCK_SEQUENCE_DELIVERY: 'no',
@@ -67,6 +74,8 @@ describe('configuration', () => {
       VOICE_FROM_NUMBER: '+14155550101',
       HOST: '0.0.0.0',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      // Live delivery on PostgreSQL seals mailbox passwords with this key: required there.
+      TOUCHPOINT_SECRET_KEY: 'q0tZ3vJc2mO6sE8dS1yT7uP4wX9rA5bN0hK2gL6fV3c=',
     });
     expect(config.USE_MOCK_SEQUENCE_DELIVERY).toBe(false);
     expect(parseConfig({ HOST: '::' }).HOST).toBe('::');

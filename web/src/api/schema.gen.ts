@@ -1502,6 +1502,594 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mailboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s mailboxes with today’s usage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Mailbox"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a mailbox (a rep’s own SMTP account, optionally its IMAP)
+         * @description Passwords are stored sealed (AES-256-GCM) and never returned. See docs/MAILBOXES.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dailyLimit: number;
+                        /** Format: email */
+                        fromEmail: string;
+                        fromName?: string;
+                        imap?: {
+                            host: string;
+                            /** @description Stored sealed; never returned */
+                            password: string;
+                            port: number;
+                            /** @description true: implicit TLS (port 465/993); false: STARTTLS, which is then required */
+                            secure: boolean;
+                            user: string;
+                        } | null;
+                        /**
+                         * @description Seconds at least between two sends of this mailbox (default 60)
+                         * @default 60
+                         */
+                        minGapSeconds?: number;
+                        name: string;
+                        smtp: {
+                            host: string;
+                            /** @description Stored sealed; never returned */
+                            password: string;
+                            port: number;
+                            /** @description true: implicit TLS (port 465/993); false: STARTTLS, which is then required */
+                            secure: boolean;
+                            user: string;
+                        };
+                        /** @description The day boundary's zone; absent: the workspace's */
+                        timezone?: string | null;
+                        warmup?: {
+                            days: number;
+                            startLimit: number;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Mailbox"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mailboxes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One mailbox with today’s usage */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Mailbox"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a mailbox
+         * @description Enrollments that sent from it take another of their sequence’s mailboxes for their next email; a sequence left with none fails its email steps (`no_mailbox`).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a mailbox (limits, sender, servers; a password only when given) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dailyLimit?: number;
+                        /** Format: email */
+                        fromEmail?: string;
+                        fromName?: string | null;
+                        imap?: {
+                            host?: string;
+                            /** @description Stored sealed; never returned */
+                            password?: string;
+                            port?: number;
+                            /** @description true: implicit TLS (port 465/993); false: STARTTLS, which is then required */
+                            secure?: boolean;
+                            user?: string;
+                        } | null;
+                        minGapSeconds?: number;
+                        name?: string;
+                        /** @description Only the fields given change; leave out password to keep it */
+                        smtp?: {
+                            host?: string;
+                            /** @description Stored sealed; never returned */
+                            password?: string;
+                            port?: number;
+                            /** @description true: implicit TLS (port 465/993); false: STARTTLS, which is then required */
+                            secure?: boolean;
+                            user?: string;
+                        };
+                        timezone?: string | null;
+                        /** @description Setting it (again) starts the ramp today */
+                        warmup?: {
+                            days: number;
+                            startLimit: number;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Mailbox"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/mailboxes/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in to the mailbox’s SMTP (and IMAP) server and say what failed
+         * @description Always 200 when the mailbox exists: `ok` and one sentence naming the failure (DNS, connection, TLS, authentication, timeout).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailboxTest"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -4262,6 +4850,118 @@ export interface components {
             title: string | null;
             /** Format: date-time */
             updatedAt: string;
+        };
+        Mailbox: {
+            /** Format: date-time */
+            createdAt: string;
+            dailyLimit: number;
+            fromEmail: string;
+            fromName: string | null;
+            id: string;
+            imap: {
+                host: string;
+                passwordSet: boolean;
+                port: number;
+                secure: boolean;
+                user: string;
+            } | null;
+            lastSendAt: string | null;
+            minGapSeconds: number;
+            name: string;
+            smtp: {
+                host: string;
+                passwordSet: boolean;
+                port: number;
+                secure: boolean;
+                user: string;
+            };
+            /** @description null: the workspace's zone */
+            timezone: string | null;
+            today: {
+                /** @description The mailbox's local date */
+                date: string;
+                /** @description Today’s limit (the warm-up ramp applied) */
+                limit: number;
+                sent: number;
+            };
+            /** Format: date-time */
+            updatedAt: string;
+            warmup: {
+                days: number;
+                startLimit: number;
+            } | null;
+            warmupStartedOn: string | null;
+        };
+        MailboxInput: {
+            /** Format: date-time */
+            createdAt: string;
+            dailyLimit: number;
+            fromEmail: string;
+            fromName: string | null;
+            id: string;
+            imap: {
+                host: string;
+                passwordSet: boolean;
+                port: number;
+                secure: boolean;
+                user: string;
+            } | null;
+            lastSendAt: string | null;
+            minGapSeconds: number;
+            name: string;
+            smtp: {
+                host: string;
+                passwordSet: boolean;
+                port: number;
+                secure: boolean;
+                user: string;
+            };
+            /** @description null: the workspace's zone */
+            timezone: string | null;
+            today: {
+                /** @description The mailbox's local date */
+                date: string;
+                /** @description Today’s limit (the warm-up ramp applied) */
+                limit: number;
+                sent: number;
+            };
+            /** Format: date-time */
+            updatedAt: string;
+            warmup: {
+                days: number;
+                startLimit: number;
+            } | null;
+            warmupStartedOn: string | null;
+        };
+        MailboxTest: {
+            imap: {
+                ok: boolean;
+                sentence: string;
+                stage?: string;
+            } | null;
+            ok: boolean;
+            /** @description What worked, or exactly what failed, in one sentence */
+            sentence: string;
+            smtp: {
+                ok: boolean;
+                sentence: string;
+                stage?: string;
+            };
+        };
+        MailboxTestInput: {
+            imap: {
+                ok: boolean;
+                sentence: string;
+                stage?: string;
+            } | null;
+            ok: boolean;
+            /** @description What worked, or exactly what failed, in one sentence */
+            sentence: string;
+            smtp: {
+                ok: boolean;
+                sentence: string;
+                stage?: string;
+            };
         };
         Sequence: {
             /** Format: date-time */

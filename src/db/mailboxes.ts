@@ -1,0 +1,273 @@
+/**
+ * Mailboxes (docs/MAILBOXES.md): the rows, today's counts, and the one write the send path
+ * needs — choose each send's mailbox, count it against the mailbox's local day and write the
+ * send's intent, in one transaction under the mailbox rows' locks, so two workers can never
+ * both take a mailbox's last slot of the day.
+ */
+import { chooseMailbox, limitOn, mailboxDay, type MailboxStanding, type Warmup } from '../core/mailboxLimits.ts';
+import type { Db, Queryable } from './db.ts';
+import { writeIntents, type IntentRequest } from './executions.ts';
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+}
+
+export interface MailboxRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  fromEmail: string;
+  fromName: string | null;
+  smtp: ServerSettings;
+  imap: ServerSettings | null;
+  /** Sealed (src/secrets/keyRing.ts): never leaves the server. */
+  smtpPasswordSealed: string;
+  imapPasswordSealed: string | null;
+  dailyLimit: number;
+  minGapSeconds: number;
+  warmup: Warmup | null;
+  warmupStartedOn: string | null;
+  timezone: string | null;
+  lastSendAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, workspace_id as "workspaceId", name, from_email as "fromEmail", from_name as "fromName", smtp, imap,
+  smtp_password_sealed as "smtpPasswordSealed", imap_password_sealed as "imapPasswordSealed", daily_limit as "dailyLimit",
+  min_gap_seconds as "minGapSeconds", warmup, to_char(warmup_started_on, 'YYYY-MM-DD') as "warmupStartedOn", timezone,
+  last_send_at as "lastSendAt", created_at as "createdAt", updated_at as "updatedAt"`;
+
+export interface NewMailbox {
+  id: string;
+  name: string;
+  fromEmail: string;
+  fromName?: string | null;
+  smtp: ServerSettings;
+  smtpPasswordSealed: string;
+  imap?: ServerSettings | null;
+  imapPasswordSealed?: string | null;
+  dailyLimit: number;
+  minGapSeconds: number;
+  warmup?: Warmup | null;
+  warmupStartedOn?: string | null;
+  timezone?: string | null;
+}
+
+export class DuplicateMailboxError extends Error {}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}
+
+/** The id is chosen by the caller: it is bound into the sealed passwords (their context). */
+export async function createMailbox(db: Queryable, workspaceId: string, m: NewMailbox, now: Date): Promise<MailboxRecord> {
+  try {
+    const [row] = await db.query<MailboxRecord>(
+      `insert into mailboxes (id, workspace_id, name, from_email, from_name, smtp, smtp_password_sealed, imap, imap_password_sealed,
+         daily_limit, min_gap_seconds, warmup, warmup_started_on, timezone, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+       returning ${COLUMNS}`,
+      [
+        m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
+        m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+      ],
+    );
+    return row!;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateMailboxError(`A mailbox sending from ${m.fromEmail} already exists in this workspace.`);
+    throw error;
+  }
+}
+
+export async function listMailboxes(db: Queryable, workspaceId: string): Promise<MailboxRecord[]> {
+  return db.query<MailboxRecord>(`select ${COLUMNS} from mailboxes where workspace_id = $1 order by created_at, id`, [workspaceId]);
+}
+
+export async function getMailbox(db: Queryable, workspaceId: string, id: string): Promise<MailboxRecord | undefined> {
+  const [row] = await db.query<MailboxRecord>(`select ${COLUMNS} from mailboxes where workspace_id = $1 and id = $2`, [workspaceId, id]);
+  return row;
+}
+
+/** The ids among `ids` that are this workspace's mailboxes. */
+export async function existingMailboxIds(db: Queryable, workspaceId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.query<{ id: string }>('select id from mailboxes where workspace_id = $1 and id = any($2::uuid[])', [workspaceId, ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Replaces the mailbox's fields (the caller merged the patch); answers undefined when it is gone. */
+export async function updateMailbox(db: Queryable, workspaceId: string, m: NewMailbox, now: Date): Promise<MailboxRecord | undefined> {
+  try {
+    const [row] = await db.query<MailboxRecord>(
+      `update mailboxes set name = $3, from_email = $4, from_name = $5, smtp = $6, smtp_password_sealed = $7, imap = $8,
+         imap_password_sealed = $9, daily_limit = $10, min_gap_seconds = $11, warmup = $12, warmup_started_on = $13, timezone = $14,
+         updated_at = $15
+       where workspace_id = $2 and id = $1
+       returning ${COLUMNS}`,
+      [
+        m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
+        m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+      ],
+    );
+    return row;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateMailboxError(`A mailbox sending from ${m.fromEmail} already exists in this workspace.`);
+    throw error;
+  }
+}
+
+export async function deleteMailbox(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
+  const rows = await db.query('delete from mailboxes where workspace_id = $1 and id = $2 returning id', [workspaceId, id]);
+  return rows.length > 0;
+}
+
+/** Sends counted per mailbox on the given local days. */
+export async function sentOn(db: Queryable, days: Array<{ mailboxId: string; day: string }>): Promise<Map<string, number>> {
+  if (days.length === 0) return new Map();
+  const rows = await db.query<{ mailboxId: string; sent: number }>(
+    `select c.mailbox_id as "mailboxId", c.sent from mailbox_day_counts c
+     join unnest($1::uuid[], $2::date[]) as d(mailbox_id, day) on d.mailbox_id = c.mailbox_id and d.day = c.day`,
+    [days.map((d) => d.mailboxId), days.map((d) => d.day)],
+  );
+  return new Map(rows.map((r) => [r.mailboxId, r.sent]));
+}
+
+/** The additional data a mailbox's sealed password is bound to: it opens on no other row or field. */
+export function mailboxSecretContext(mailboxId: string, server: 'smtp' | 'imap'): string {
+  return `mailbox:${mailboxId}:${server}`;
+}
+
+/** The zone a mailbox's day is counted in: its own, else its workspace's. */
+export function mailboxZone(mailbox: Pick<MailboxRecord, 'timezone'>, workspaceZone: string): string {
+  return mailbox.timezone ?? workspaceZone;
+}
+
+/** One send that must go through a mailbox: its intent, and the mailboxes it may use. */
+export interface MailboxIntentRequest {
+  intent: IntentRequest;
+  /** The sequence's mailboxes, in its order. */
+  mailboxIds: string[];
+  workspaceZone: string;
+}
+
+export type MailboxIntentAnswer =
+  /** The intent is written and the send counted: send it through `mailbox`. */
+  | { kind: 'intent'; id: string; attempts: number; mailbox: MailboxRecord }
+  /** No mailbox may send now; nothing was written. */
+  | { kind: 'wait'; until: Date; cause: 'limit' | 'gap'; reason: string; mailboxId: string }
+  /** None of the sequence's mailboxes exists any more. */
+  | { kind: 'no_mailbox' };
+
+/**
+ * For each request, in order: the mailbox that sends (the enrollment's own once it has one;
+ * else, rotating, the one with the fewest sends today that has room and whose gap has passed),
+ * its intent, its count for its local day, its last send and the enrollment's stickiness — all
+ * in one transaction under the mailbox rows' locks (taken in id order). An enrollment missing
+ * from the answer must not be sent to (a pause, a cancel, a take-over came first), and its send
+ * was not counted.
+ */
+export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest[]): Promise<Map<string, MailboxIntentAnswer>> {
+  if (requests.length === 0) return new Map();
+  return db.transaction(async (tx) => {
+    const allIds = [...new Set(requests.flatMap((r) => r.mailboxIds))].sort();
+    const enrollmentIds = requests.map((r) => r.intent.identity.enrollmentId);
+    const mailboxes = new Map(
+      (
+        await tx.query<MailboxRecord>(
+          `select ${COLUMNS} from mailboxes where id = any($1::uuid[]) and workspace_id = any($2::uuid[]) order by id for update`,
+          [allIds, [...new Set(requests.map((r) => r.intent.identity.workspaceId))]],
+        )
+      ).map((m) => [m.id, m]),
+    );
+    const stuck = new Map(
+      (
+        await tx.query<{ id: string; mailboxId: string | null }>('select id, mailbox_id as "mailboxId" from enrollments where id = any($1::uuid[])', [enrollmentIds])
+      ).map((r) => [r.id, r.mailboxId]),
+    );
+    // Each mailbox's day as of each request's `now` (a batch shares one now in practice).
+    const standings = new Map<string, MailboxStanding & { day: string }>();
+    const now = requests[0]!.intent.now;
+    const zoneOf = new Map(requests.flatMap((r) => r.mailboxIds.map((id) => [id, r.workspaceZone] as const)));
+    for (const m of mailboxes.values()) {
+      const { day, end } = mailboxDay(now, mailboxZone(m, zoneOf.get(m.id)!));
+      standings.set(m.id, {
+        id: m.id,
+        name: m.name,
+        day,
+        dayEnd: end,
+        limit: limitOn(m.dailyLimit, day, m.warmup, m.warmupStartedOn),
+        sentToday: 0,
+        lastSendAt: m.lastSendAt,
+        minGapSeconds: m.minGapSeconds,
+      });
+    }
+    const counted = await sentOn(tx, [...standings.values()].map((s) => ({ mailboxId: s.id, day: s.day })));
+    for (const [id, sent] of counted) standings.get(id)!.sentToday = sent;
+
+    const answers = new Map<string, MailboxIntentAnswer>();
+    const chosen: Array<{ request: MailboxIntentRequest; mailboxId: string }> = [];
+    // Sends of this batch already waiting for a mailbox's gap: the next one waits a gap longer,
+    // so a queue spreads out instead of coming due together again.
+    const queued = new Map<string, number>();
+    for (const request of requests) {
+      const enrollmentId = request.intent.identity.enrollmentId;
+      const own = stuck.get(enrollmentId);
+      // Another workspace's mailbox never sends for this one, whatever a definition names.
+      const usable = (id: string) => mailboxes.get(id)?.workspaceId === request.intent.identity.workspaceId;
+      const ids = own && usable(own) ? [own] : request.mailboxIds.filter(usable);
+      if (ids.length === 0) {
+        answers.set(enrollmentId, { kind: 'no_mailbox' });
+        continue;
+      }
+      const choice = chooseMailbox(ids.map((id) => standings.get(id)!), request.intent.now);
+      if (choice.kind === 'wait') {
+        if (choice.cause === 'gap') {
+          const ahead = queued.get(choice.mailboxId) ?? 0;
+          queued.set(choice.mailboxId, ahead + 1);
+          const gapMs = standings.get(choice.mailboxId)!.minGapSeconds * 1000;
+          answers.set(enrollmentId, { ...choice, until: new Date(choice.until.getTime() + ahead * gapMs) });
+        } else answers.set(enrollmentId, choice);
+        continue;
+      }
+      // Counted here so the next request of the batch sees it; undone below if no intent is written.
+      const standing = standings.get(choice.mailboxId)!;
+      standing.sentToday += 1;
+      standing.lastSendAt = request.intent.now;
+      chosen.push({ request, mailboxId: choice.mailboxId });
+    }
+    const intents = await writeIntents(tx, chosen.map((c) => ({ ...c.request.intent, metadata: { ...c.request.intent.metadata, mailboxId: c.mailboxId } })));
+    const sends = chosen.filter((c) => intents.has(c.request.intent.identity.enrollmentId));
+    if (sends.length > 0) {
+      await tx.query(
+        `insert into mailbox_day_counts as c (mailbox_id, day, sent)
+         select mailbox_id, day, count(*)::int from unnest($1::uuid[], $2::date[]) as s(mailbox_id, day) group by mailbox_id, day
+         on conflict (mailbox_id, day) do update set sent = c.sent + excluded.sent`,
+        [sends.map((s) => s.mailboxId), sends.map((s) => standings.get(s.mailboxId)!.day)],
+      );
+      await tx.query(
+        `update mailboxes m set last_send_at = greatest(coalesce(m.last_send_at, s.at), s.at)
+         from (select mailbox_id, max(at) as at from unnest($1::uuid[], $2::timestamptz[]) as u(mailbox_id, at) group by mailbox_id) s
+         where m.id = s.mailbox_id`,
+        [sends.map((s) => s.mailboxId), sends.map((s) => s.request.intent.now.toISOString())],
+      );
+      await tx.query(
+        `update enrollments e set mailbox_id = s.mailbox_id
+         from unnest($1::uuid[], $2::uuid[]) as s(enrollment_id, mailbox_id)
+         where e.id = s.enrollment_id and e.mailbox_id is null`,
+        [sends.map((s) => s.request.intent.identity.enrollmentId), sends.map((s) => s.mailboxId)],
+      );
+    }
+    for (const { request, mailboxId } of sends) {
+      const enrollmentId = request.intent.identity.enrollmentId;
+      const intent = intents.get(enrollmentId)!;
+      answers.set(enrollmentId, { kind: 'intent', id: intent.id, attempts: intent.attempts, mailbox: mailboxes.get(mailboxId)! });
+    }
+    return answers;
+  });
+}

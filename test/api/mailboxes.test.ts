@@ -1,0 +1,171 @@
+/**
+ * The mailboxes API (issue 16): create, list, get, patch, delete, workspace-scoped; a password
+ * is never returned nor written to a log line (captured at debug level); `POST …/test` logs in
+ * to a real SMTP server and names what failed in one sentence — DNS, connection, TLS,
+ * authentication; sequences may name only their workspace's mailboxes.
+ */
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { parseConfig } from '../../src/config.ts';
+import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { KeyRing } from '../../src/secrets/keyRing.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer.ts';
+import { OPEN_ALL_DAY } from './apiKit.ts';
+
+const kinds = await databaseKinds();
+const IMAP_PASSWORD = 'imap-secret-Vb71#q';
+
+describe.each(kinds)('mailboxes API on %s', (kind) => {
+  let database: TestDatabase;
+  let server: TestSmtpServer;
+  let runtime: Runtime;
+  const lines: string[] = [];
+  let admin: string;
+  let otherAdmin: string;
+  let viewer: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    server = await startSmtpServer();
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    runtime = await createRuntime(parseConfig({}), {
+      db: database.db,
+      logger,
+      worker: false,
+      clock: new ManualClock('2026-03-04T15:00:00Z'),
+      parts: {
+        keyRing: new KeyRing(randomBytes(32)),
+        probe: {
+          tls: { ca: server.ca },
+          timeoutMs: 5_000,
+          // No network: one name resolves, every other is unknown to DNS.
+          lookup: async (host) => {
+            if (host === 'localhost' || host === '127.0.0.1') return '127.0.0.1';
+            throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+          },
+        },
+      },
+    });
+    await runtime.app.ready();
+    const ws = await ensureWorkspace(database.db, `mbox-api-${kind}`);
+    const other = await ensureWorkspace(database.db, `mbox-api-other-${kind}`);
+    admin = (await createToken(database.db, ws.id, 'admin')).token;
+    viewer = (await createToken(database.db, ws.id, 'viewer')).token;
+    otherAdmin = (await createToken(database.db, other.id, 'admin')).token;
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await server?.close();
+    await database?.close();
+  });
+
+  const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown, token = admin) => {
+    const response = await runtime.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+    return { status: response.statusCode, text: response.body, body: response.body ? JSON.parse(response.body) : null };
+  };
+  const smtpOf = (over: Record<string, unknown> = {}) => ({ host: 'localhost', port: server.port, secure: false, user: server.user, password: server.password, ...over });
+  const newMailbox = (name: string, over: Record<string, unknown> = {}) => ({
+    name,
+    fromEmail: `${name}@acme.test`,
+    fromName: `Rep ${name}`,
+    smtp: smtpOf(),
+    imap: { host: '127.0.0.1', port: 1, secure: true, user: server.user, password: IMAP_PASSWORD },
+    dailyLimit: 40,
+    ...over,
+  });
+
+  it('creates, lists, patches and deletes a mailbox without ever returning or logging a password', async () => {
+    const created = await call('POST', '/api/mailboxes', newMailbox('ana'));
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      name: 'ana',
+      fromEmail: 'ana@acme.test',
+      smtp: { host: 'localhost', port: server.port, secure: false, user: server.user, passwordSet: true },
+      imap: { passwordSet: true },
+      dailyLimit: 40,
+      minGapSeconds: 60,
+      timezone: null,
+      today: { date: '2026-03-04', limit: 40, sent: 0 },
+    });
+    const id = created.body.id as string;
+    const listed = await call('GET', '/api/mailboxes', undefined, viewer);
+    const patched = await call('PATCH', `/api/mailboxes/${id}`, { dailyLimit: 10, warmup: { startLimit: 2, days: 5 }, smtp: { password: 'rotated-Pw-9921' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ dailyLimit: 10, warmup: { startLimit: 2, days: 5 }, warmupStartedOn: '2026-03-04', today: { limit: 2 } });
+    expect((await call('GET', `/api/mailboxes/${id}`)).body.smtp.passwordSet).toBe(true);
+    expect((await call('GET', `/api/mailboxes/${id}`, undefined, otherAdmin)).status).toBe(404);
+    expect((await call('GET', '/api/mailboxes', undefined, otherAdmin)).body.items).toEqual([]);
+
+    // Stored sealed: the table holds no password in the clear either.
+    const [row] = await database.db.query<Record<string, unknown>>('select * from mailboxes where id = $1', [id]);
+    for (const text of [created.text, listed.text, patched.text, JSON.stringify(row), lines.join('\n')]) {
+      expect(text).not.toContain(server.password);
+      expect(text).not.toContain(IMAP_PASSWORD);
+      expect(text).not.toContain('rotated-Pw-9921');
+    }
+    expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
+    expect((await call('GET', `/api/mailboxes/${id}`)).status).toBe(404);
+  });
+
+  it('answers bad input and duplicates with a clear 4xx, and only admins may add one', async () => {
+    expect((await call('POST', '/api/mailboxes', newMailbox('bad', { dailyLimit: -1 }))).status).toBe(400);
+    expect((await call('POST', '/api/mailboxes', newMailbox('bad', { timezone: 'Mars/Olympus' }))).status).toBe(400);
+    expect((await call('POST', '/api/mailboxes', newMailbox('bad', { fromName: 'a\r\nBcc: x@y' }))).status).toBe(400);
+    expect((await call('POST', '/api/mailboxes', newMailbox('viewer'), viewer)).status).toBe(403);
+    expect((await call('POST', '/api/mailboxes', newMailbox('dup'))).status).toBe(201);
+    const again = await call('POST', '/api/mailboxes', newMailbox('dup'));
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('duplicate_mailbox');
+  });
+
+  it('tests the logins and says in one sentence what failed', async () => {
+    const test = async (name: string, over: Record<string, unknown>) => {
+      const created = await call('POST', '/api/mailboxes', newMailbox(name, { smtp: smtpOf(over), imap: null }));
+      expect(created.status).toBe(201);
+      const answer = await call('POST', `/api/mailboxes/${created.body.id}/test`);
+      expect(answer.status).toBe(200);
+      expect(answer.text).not.toContain(server.password);
+      return answer.body as { ok: boolean; sentence: string; smtp: { stage?: string } };
+    };
+    expect(await test('works', {})).toMatchObject({ ok: true, sentence: 'SMTP login succeeded (no IMAP settings to check).' });
+    const auth = await test('auth', { password: 'wrong-password' });
+    expect(auth).toMatchObject({ ok: false, smtp: { stage: 'authentication' } });
+    expect(auth.sentence).toBe(`SMTP: localhost:${server.port} refused the user name or password (authentication failed).`);
+    const dns = await test('dns', { host: 'smtp.nowhere.test' });
+    expect(dns).toMatchObject({ ok: false, smtp: { stage: 'dns' } });
+    expect(dns.sentence).toBe('SMTP: the host name smtp.nowhere.test could not be resolved (DNS: ENOTFOUND).');
+    const refused = await test('refused', { port: 1 });
+    expect(refused).toMatchObject({ ok: false, smtp: { stage: 'connection' } });
+    expect(refused.sentence).toMatch(/^SMTP: the connection to localhost:1 was refused/);
+    // Implicit TLS against a STARTTLS port: the handshake fails.
+    const tls = await test('tls', { secure: true });
+    expect(tls).toMatchObject({ ok: false, smtp: { stage: 'tls' } });
+    expect(tls.sentence).toMatch(/^SMTP: the TLS handshake with localhost:\d+ failed/);
+    // An IMAP server that is not there: named as IMAP's failure.
+    const both = await call('POST', '/api/mailboxes', newMailbox('imapdown'));
+    const answer = (await call('POST', `/api/mailboxes/${both.body.id}/test`)).body;
+    expect(answer.ok).toBe(false);
+    expect(answer.smtp.ok).toBe(true);
+    expect(answer.sentence).toMatch(/^IMAP: the connection to 127\.0\.0\.1:1 was refused/);
+    expect(lines.join('\n')).not.toContain(server.password);
+  }, 60_000);
+
+  it('lets a sequence name only its workspace’s mailboxes', async () => {
+    const mine = (await call('POST', '/api/mailboxes', newMailbox('seqbox'))).body.id as string;
+    const theirs = (await call('POST', '/api/mailboxes', newMailbox('theirs'), otherAdmin)).body.id as string;
+    const definition = (mailboxes: string[]) => ({ name: 'Via mailboxes', ...OPEN_ALL_DAY, mailboxes, steps: [{ id: 'a', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    expect((await call('POST', '/api/sequences', definition([mine]))).status).toBe(201);
+    const refused = await call('POST', '/api/sequences', definition([mine, theirs]));
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.details.problems).toEqual([{ path: '$.mailboxes[1]', message: expect.stringContaining(`Mailbox ${theirs} does not exist`) }]);
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * Sending through mailboxes (issue 16) against a real SMTP server on 127.0.0.1 (AUTH, STARTTLS
+ * with a self-signed certificate): the From of each mailbox arrives; new enrollments rotate
+ * across mailboxes with room and stick to the first one; a mailbox's daily limit defers sends
+ * to its next local day (reason on the timeline), across a DST change in its zone; the minimum
+ * gap spreads a queue; SMTP 4xx retries, 5xx fails, a dropped session after DATA is unknown;
+ * and two workers racing on PostgreSQL never send one over the limit.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateDefinition } from '../../src/core/validate.ts';
+import type { Db } from '../../src/db/db.ts';
+import { insertLeads, type NewLead } from '../../src/db/leads.ts';
+import { createMailbox, mailboxSecretContext } from '../../src/db/mailboxes.ts';
+import { createSequence } from '../../src/db/sequences.ts';
+import { ensureWorkspace } from '../../src/db/workspaces.ts';
+import { SmtpMailboxSender } from '../../src/delivery/email/smtp.ts';
+import { MockDelivery } from '../../src/delivery/mock.ts';
+import { ManualClock } from '../../src/engine/clock.ts';
+import { createEngine, type InlineEngine } from '../../src/engine/engine.ts';
+import { KeyRing } from '../../src/secrets/keyRing.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer.ts';
+
+const kinds = await databaseKinds();
+const keyRing = new KeyRing(randomBytes(32));
+const ALL_DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const NO_QUIET = { start: '00:00', end: '00:00', channels: [] };
+
+interface Kit {
+  db: Db;
+  clock: ManualClock;
+  workspaceId: string;
+  engine: InlineEngine;
+  smtp: SmtpMailboxSender;
+  newEngine(): InlineEngine;
+  mailbox(name: string, settings: { dailyLimit: number; minGapSeconds?: number; timezone?: string; warmup?: { startLimit: number; days: number } }): Promise<string>;
+  sequence(mailboxes: string[], extra?: Record<string, unknown>): Promise<string>;
+  enroll(sequenceId: string, leads: NewLead[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function createKit(db: Db, server: TestSmtpServer, start: string): Promise<Kit> {
+  const clock = new ManualClock(start);
+  const workspace = await ensureWorkspace(db, `mbox-${randomUUID().slice(0, 8)}`);
+  const smtp = new SmtpMailboxSender({ tls: { ca: server.ca }, socketTimeoutMs: 3_000, now: () => clock.now().getTime() });
+  const newEngine = () =>
+    createEngine(
+      {
+        db,
+        adapters: { ...new MockDelivery({ now: () => clock.now() }).adapters(), mailbox: smtp },
+        clock,
+        leaseMs: 60_000,
+        senders: { emailFrom: 'default@us.test', smsFrom: '+15550001111', voiceFrom: '+15550001111' },
+        random: () => 0.5,
+        openSecret: (sealed, context) => keyRing.open(sealed, context),
+      },
+      { inFlightTimeoutMs: 10_000 },
+    );
+  const engine = newEngine();
+  return {
+    db,
+    clock,
+    workspaceId: workspace.id,
+    engine,
+    smtp,
+    newEngine,
+    async mailbox(name, settings) {
+      const id = randomUUID();
+      await createMailbox(
+        db,
+        workspace.id,
+        {
+          id,
+          name,
+          fromEmail: `${name}@acme.test`,
+          fromName: `Rep ${name}`,
+          smtp: { host: '127.0.0.1', port: server.port, secure: false, user: server.user },
+          smtpPasswordSealed: keyRing.seal(server.password, mailboxSecretContext(id, 'smtp')),
+          dailyLimit: settings.dailyLimit,
+          minGapSeconds: settings.minGapSeconds ?? 0,
+          timezone: settings.timezone ?? null,
+          warmup: settings.warmup ?? null,
+          warmupStartedOn: settings.warmup ? start.slice(0, 10) : null,
+        },
+        clock.now(),
+      );
+      return id;
+    },
+    async sequence(mailboxes, extra = {}) {
+      const result = validateDefinition({
+        name: `S ${randomUUID().slice(0, 6)}`,
+        schedule: { days: ALL_DAYS, start: '09:00', end: '17:00' },
+        quietHours: NO_QUIET,
+        mailboxes,
+        steps: [
+          { id: 'intro', type: 'email', subject: 'Hello {{ lead.firstName }}', body: 'Hi {{ lead.firstName }}' },
+          { id: 'pause', type: 'wait', duration: 'PT1H' },
+          { id: 'nudge', type: 'email', subject: 'Following up', body: 'Any thoughts?' },
+        ],
+        ...extra,
+      });
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      return (await createSequence(db, workspace.id, result.definition, 'active')).id;
+    },
+    async enroll(sequenceId, leads) {
+      const ids = (await insertLeads(db, workspace.id, leads)).map((l) => l.id);
+      const result = await engine.enroll({ workspaceId: workspace.id, sequenceId, leadIds: ids, actor: 'test' });
+      if (!result.ok) throw new Error(result.message);
+      return ids;
+    },
+    close: () => smtp.close(),
+  };
+}
+
+const lead = (email: string, extra: Partial<NewLead> = {}): NewLead => ({ email, firstName: email.split('@')[0], timezone: 'America/New_York', ...extra });
+const sentTo = (server: TestSmtpServer, email: string) => server.received.filter((m) => m.to.includes(email));
+
+describe.each(kinds)('mailboxes on %s', (kind) => {
+  let database: TestDatabase;
+  let server: TestSmtpServer;
+  const kits: Kit[] = [];
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    server = await startSmtpServer();
+  });
+  afterAll(async () => {
+    for (const kit of kits) await kit.close();
+    await server?.close();
+    await database?.close();
+  });
+  const kitAt = async (start: string) => {
+    const kit = await createKit(database.db, server, start);
+    kits.push(kit);
+    return kit;
+  };
+
+  it('rotates new enrollments across mailboxes, sticks each to its first, and defers past the daily limit to the next day', async () => {
+    // Wednesday 10:00 in New York.
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const a = await kit.mailbox(`a${kind}`, { dailyLimit: 2 });
+    const b = await kit.mailbox(`b${kind}`, { dailyLimit: 2 });
+    const seq = await kit.sequence([a, b]);
+    const emails = ['one', 'two', 'three'].map((n) => `${n}-${kind}@lead.test`);
+    await kit.enroll(seq, emails.map((e) => lead(e)));
+    await kit.engine.dispatcher.drain();
+
+    const fromOf = (email: string) => sentTo(server, email).map((m) => m.from);
+    expect(fromOf(emails[0]!)).toEqual([`a${kind}@acme.test`]);
+    expect(fromOf(emails[1]!)).toEqual([`b${kind}@acme.test`]);
+    expect(fromOf(emails[2]!)).toEqual([`a${kind}@acme.test`]);
+    expect(sentTo(server, emails[0]!)[0]!.raw).toMatch(new RegExp(`^From: Rep a${kind} <a${kind}@acme.test>`, 'm'));
+
+    // An hour later the follow-ups: b has room for one; a is full, so its two wait for tomorrow.
+    kit.clock.advance(60 * 60_000);
+    await kit.engine.dispatcher.drain();
+    expect(fromOf(emails[1]!)).toEqual([`b${kind}@acme.test`, `b${kind}@acme.test`]);
+    expect(fromOf(emails[0]!)).toHaveLength(1);
+    const waiting = await kit.db.query<{ due: Date }>(
+      `select next_execution_at as due from enrollments where sequence_id = $1 and status = 'active' order by due`,
+      [seq],
+    );
+    // Thursday 09:00 New York, the first opening of a's next day.
+    expect(waiting.map((w) => w.due)).toEqual([new Date('2026-03-05T14:00:00Z'), new Date('2026-03-05T14:00:00Z')]);
+    const reasons = await kit.db.query<{ reason: string }>(
+      `select c.reason from enrollment_changes c join enrollments e on e.id = c.enrollment_id where e.sequence_id = $1 and c.action = 'defer'`,
+      [seq],
+    );
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]!.reason).toMatch(/^mailbox_limit: mailbox a\S+ has sent 2 of its 2 emails today; deferred to 2026-03-05T14:00:00.000Z/);
+
+    kit.clock.set(new Date('2026-03-05T14:00:00Z'));
+    await kit.engine.dispatcher.drain();
+    // Threads never change sender: both follow-ups from a, though b had room.
+    expect(fromOf(emails[0]!)).toEqual([`a${kind}@acme.test`, `a${kind}@acme.test`]);
+    expect(fromOf(emails[2]!)).toEqual([`a${kind}@acme.test`, `a${kind}@acme.test`]);
+    const counts = await kit.db.query<{ mailboxId: string; day: string; sent: number }>(
+      `select mailbox_id as "mailboxId", to_char(day, 'YYYY-MM-DD') as day, sent from mailbox_day_counts where mailbox_id = any($1::uuid[]) order by day, mailbox_id`,
+      [[a, b]],
+    );
+    expect(counts.filter((c) => c.mailboxId === a)).toEqual([
+      { mailboxId: a, day: '2026-03-04', sent: 2 },
+      { mailboxId: a, day: '2026-03-05', sent: 2 },
+    ]);
+  }, 60_000);
+
+  it("counts the day in the mailbox's zone across a DST change (a 23-hour day)", async () => {
+    // Saturday 2026-03-28, 23:30 in Berlin (CET); Berlin moves to CEST on Sunday the 29th.
+    const kit = await kitAt('2026-03-28T22:30:00Z');
+    const box = await kit.mailbox(`dst${kind}`, { dailyLimit: 1, timezone: 'Europe/Berlin' });
+    const seq = await kit.sequence([box], { schedule: { days: ALL_DAYS, start: '00:00', end: '00:00' }, steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    const berlin = (email: string) => lead(email, { timezone: 'Europe/Berlin' });
+    await kit.enroll(seq, [berlin(`d1-${kind}@lead.test`), berlin(`d2-${kind}@lead.test`)]);
+    await kit.engine.dispatcher.drain();
+    const due = async () =>
+      (await kit.db.query<{ due: Date }>(`select next_execution_at as due from enrollments where sequence_id = $1 and status = 'active'`, [seq])).map((r) => r.due);
+    // One sent on Saturday; the other waits for Berlin's midnight (23:00 UTC in CET).
+    expect(await due()).toEqual([new Date('2026-03-28T23:00:00Z')]);
+
+    kit.clock.set(new Date('2026-03-28T23:00:00Z'));
+    await kit.engine.dispatcher.drain();
+    expect(await due()).toEqual([]);
+
+    // Sunday 23:59 CEST: still the 29th, whose one send is spent; the 30th begins at 22:00 UTC.
+    kit.clock.set(new Date('2026-03-29T21:59:00Z'));
+    await kit.enroll(seq, [berlin(`d3-${kind}@lead.test`)]);
+    await kit.engine.dispatcher.drain();
+    expect(await due()).toEqual([new Date('2026-03-29T22:00:00Z')]);
+  }, 60_000);
+
+  it('spreads a queue by the minimum gap instead of sending it at once', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`gap${kind}`, { dailyLimit: 50, minGapSeconds: 300 });
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    await kit.enroll(seq, [1, 2, 3].map((n) => lead(`g${n}-${kind}@lead.test`)));
+    await kit.engine.dispatcher.drain();
+    const due = await kit.db.query<{ due: Date }>(
+      `select next_execution_at as due from enrollments where sequence_id = $1 and status = 'active' order by due`,
+      [seq],
+    );
+    expect(due.map((d) => d.due)).toEqual([new Date('2026-03-04T15:05:00Z'), new Date('2026-03-04T15:10:00Z')]);
+    const reasons = await kit.db.query(`select 1 from enrollment_changes where action = 'defer' and reason like 'mailbox_gap%'`);
+    expect(reasons).toHaveLength(0); // a short wait, not news for the timeline
+  }, 60_000);
+
+  it('follows the warm-up ramp', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`warm${kind}`, { dailyLimit: 40, warmup: { startLimit: 2, days: 10 } });
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    await kit.enroll(seq, [1, 2, 3, 4].map((n) => lead(`w${n}-${kind}@lead.test`)));
+    await kit.engine.dispatcher.drain();
+    const [row] = await kit.db.query<{ sent: number }>('select sent from mailbox_day_counts where mailbox_id = $1', [box]);
+    expect(row!.sent).toBe(2);
+  }, 60_000);
+
+  it('classifies SMTP replies: 4xx retried, 5xx failed, a session lost after DATA unknown and never resent', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`codes${kind}`, { dailyLimit: 100 });
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    const [temp, reject, vanish] = [`tempfail-${kind}@lead.test`, `reject-${kind}@lead.test`, `vanish-${kind}@lead.test`];
+    await kit.enroll(seq, [lead(temp!), lead(reject!), lead(vanish!)]);
+    await kit.engine.dispatcher.drain();
+    const rows = await kit.db.query<{ email: string; status: string; errorCode: string | null; adapter: string }>(
+      `select l.email, x.status, x.error_code as "errorCode", x.adapter from sequence_executions x join leads l on l.id = x.lead_id where x.sequence_id = $1`,
+      [seq],
+    );
+    const of = (email: string) => rows.find((r) => r.email === email);
+    expect(of(temp!)).toMatchObject({ status: 'retry_scheduled', errorCode: 'smtp_451', adapter: 'smtp' });
+    expect(of(reject!)).toMatchObject({ status: 'failed', errorCode: 'smtp_550' });
+    expect(of(vanish!)).toMatchObject({ status: 'unknown' });
+    expect(sentTo(server, vanish!)).toHaveLength(1);
+  }, 60_000);
+
+  it.runIf(kind === 'postgres')('two workers racing for one mailbox never send one over its daily limit', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`race${kind}`, { dailyLimit: 5 });
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    const emails = Array.from({ length: 24 }, (_, i) => `race${i}-${kind}@lead.test`);
+    await kit.enroll(seq, emails.map((e) => lead(e)));
+    const second = kit.newEngine();
+    await Promise.all([kit.engine.dispatcher.drain(), second.dispatcher.drain()]);
+    const delivered = server.received.filter((m) => m.from === `race${kind}@acme.test`);
+    expect(delivered).toHaveLength(5);
+    const [count] = await kit.db.query<{ sent: number }>('select sent from mailbox_day_counts where mailbox_id = $1', [box]);
+    expect(count!.sent).toBe(5);
+    const [waiting] = await kit.db.query<{ n: number }>(`select count(*)::int as n from enrollments where sequence_id = $1 and status = 'active'`, [seq]);
+    expect(waiting!.n).toBe(19);
+  }, 60_000);
+});
