@@ -24,6 +24,7 @@ import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { exportRoutes } from './exports.ts';
+import { webhookEndpointRoutes } from './webhookEndpoints.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
@@ -102,6 +103,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         eventRoutes(api, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
+        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE });
       },
       { prefix: '/api' },
     );
