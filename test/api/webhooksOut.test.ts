@@ -9,6 +9,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { catalogueEntryOf, WEBHOOK_EVENTS, webhookPayloadSchema } from '../../src/core/webhookCatalogue.ts';
+import { parseConfig, webhookSettingsOf } from '../../src/config.ts';
+import { WebhookDeliverer } from '../../src/outbound/deliverer.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { CALCOM_SECRET, calcomBooking, signCalcom } from '../helpers/meetingSigners.ts';
 import { startReceiver, type Receiver } from '../helpers/webhookReceiver.ts';
@@ -286,6 +288,37 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
     expect((await kit.call('POST', `/api/webhook-endpoints/${ok.body.id}/test`)).status).toBe(409);
     expect((await kit.call('DELETE', `/api/webhook-endpoints/${ok.body.id}`)).status).toBe(204);
     expect((await kit.call('GET', `/api/webhook-endpoints/${ok.body.id}`)).status).toBe(404);
+  });
+
+  it('disables an endpoint that failed for a whole day, and fails its deliveries past the window', async () => {
+    // A receiver that never answers, judged by the real policy on the manual clock.
+    const { id } = await endpoint(['custom.*']);
+    const posts: string[] = [];
+    const deliverer = new WebhookDeliverer({
+      db: kit.db,
+      clock: kit.clock,
+      settings: { ...webhookSettingsOf(parseConfig({})), batchSize: 10 },
+      post: async (options) => {
+        posts.push(options.url);
+        return { kind: 'unreachable', error: 'no answer within 10000 ms', refused: false, latencyMs: 10_000 };
+      },
+    });
+    const leadId = await lead('down@acme.test');
+    await customEvent(leadId, 'unanswered');
+    for (let hour = 0; hour <= 25; hour++) {
+      await deliverer.drain();
+      kit.clock.advance(3600_000);
+    }
+    const state = await kit.call('GET', `/api/webhook-endpoints/${id}`);
+    expect(state.body).toMatchObject({ enabled: false, disabledReason: 'failing' });
+    const [row] = (await kit.call('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items;
+    expect(row.lastError).toMatch(/no answer/);
+    expect(posts.length).toBeGreaterThan(8);
+    // Turned back on past the window: one last attempt, then failed.
+    await kit.call('PATCH', `/api/webhook-endpoints/${id}`, { body: { enabled: true } });
+    await deliverer.drain();
+    const [after] = (await kit.call('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items;
+    expect(after.status).toBe('failed');
   });
 
   it('queues nothing when no endpoint listens', async () => {
