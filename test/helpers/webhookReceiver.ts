@@ -25,8 +25,8 @@ export interface Receiver {
   /** Posts that verified and were answered 2xx. */
   acknowledged(): Received[];
   secrets: string[];
-  /** Decides each answer (status, and optional headers); default 200. */
-  respond: (post: Received, headers: IncomingHttpHeaders) => number | { status: number; headers?: Record<string, string>; body?: string };
+  /** Decides each answer (status, and optional headers); default 200. `hang`: never answer. */
+  respond: (post: Received, headers: IncomingHttpHeaders) => number | 'hang' | { status: number; headers?: Record<string, string>; body?: string };
   close(): Promise<void>;
 }
 
@@ -38,7 +38,11 @@ export async function startReceiver(options: { verifySignatures?: boolean } = {}
     secrets: [],
     respond: () => 200,
     acknowledged: () => receiver.posts.filter((p) => (p.verifiedWith >= 0 || !verify) && p.status >= 200 && p.status < 300),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -70,6 +74,10 @@ export async function startReceiver(options: { verifySignatures?: boolean } = {}
         status: 0,
       };
       const answer = verify && verifiedWith < 0 ? { status: 401 } : receiver.respond(post, request.headers);
+      if (answer === 'hang') {
+        receiver.posts.push(post);
+        return;
+      }
       const { status, headers: extra, body: text } = typeof answer === 'number' ? { status: answer, headers: undefined, body: undefined } : answer;
       post.status = status;
       receiver.posts.push(post);
