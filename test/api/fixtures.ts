@@ -23,6 +23,7 @@ export interface World {
   sequenceId: string;
   enrollmentId: string;
   tokenId: string;
+  webhookEndpointId: string;
 }
 
 export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise<World> {
@@ -31,7 +32,15 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   await kit.call('PATCH', `/api/sequences/${sequence.body.id}`, { token, body: { status: 'active' } });
   const enrolled = await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { token, body: { leadIds: [lead.body.id] } });
   const created = await kit.call('POST', '/api/tokens', { token, body: { name: 'spare', role: 'viewer' } });
-  const world = { leadId: lead.body.id, sequenceId: sequence.body.id, enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId, tokenId: created.body.id };
+  // A public address literal: no DNS lookup, and not refused as private.
+  const endpoint = await kit.call('POST', '/api/webhook-endpoints', { token, body: { url: 'https://93.184.215.14/hooks', events: ['*'] } });
+  const world = {
+    leadId: lead.body.id,
+    sequenceId: sequence.body.id,
+    enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId,
+    tokenId: created.body.id,
+    webhookEndpointId: endpoint.body.id,
+  };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
 }
@@ -42,6 +51,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/sequences/')) return world.sequenceId;
   if (url.startsWith('/api/leads/')) return world.leadId;
   if (url.startsWith('/api/tokens/')) return world.tokenId;
+  if (url.startsWith('/api/webhook-endpoints/')) return world.webhookEndpointId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -65,6 +75,11 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
     'PATCH /api/workspace/settings': { frequencyCaps: { email: 3 } },
     'POST /api/leads/:id/convert': {},
+    'POST /api/webhook-endpoints': { url: 'https://93.184.215.14/hooks', events: ['email.replied'] },
+    'PATCH /api/webhook-endpoints/:id': { description: 'CRM' },
+    'POST /api/webhook-endpoints/:id/rotate-secret': {},
+    'POST /api/webhook-endpoints/:id/test': {},
+    'POST /api/webhook-endpoints/:id/deliveries/:deliveryId/replay': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
