@@ -191,6 +191,17 @@ export const configSchema = z.object({
   WEBHOOK_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(20),
   /** Signed bodies read at once before their signature is checked (one address: half); past it 503 + Retry-After. */
   WEBHOOK_UNVERIFIED_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
+  // ── Outbound webhooks (docs/INTEGRATIONS.md, "Webhooks out"; docs/OPERATIONS.md).
+  /** Lets endpoints reach private, loopback and link-local addresses (tests, a receiver on this machine). */
+  WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
+  /** How long a receiver has to answer one delivery. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** How long after an event its delivery is retried (timeouts, 5xx, 429); also how long an endpoint may fail before it is disabled. */
+  WEBHOOK_RETRY_HOURS: z.coerce.number().min(24).max(24 * 7).default(24),
+  /** Deliveries one process posts at once. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  /** Longest a deliverer sleeps between looks at the outbox: the most a new event waits. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
 }).superRefine((config, context) => {
   if (!config.USE_MOCK_SEQUENCE_DELIVERY && config.DATABASE_URL && !config.TOUCHPOINT_SECRET_KEY) {
     context.addIssue({
@@ -207,6 +218,19 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The webhook deliverer's settings (src/outbound/deliverer.ts). */
+export function webhookSettingsOf(config: Config) {
+  const retryWindowMs = config.WEBHOOK_RETRY_HOURS * 3600_000;
+  return {
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE,
+    batchSize: config.WEBHOOK_CONCURRENCY,
+    pollMs: config.WEBHOOK_POLL_MS,
+    retryWindowMs,
+    disableAfterMs: retryWindowMs,
+  };
+}
 
 /** The deployment's default frequency caps (FREQUENCY_CAP_*_PER_DAY). */
 export function frequencyCapsOf(config: Config): { email: number; sms: number; voice: number } {

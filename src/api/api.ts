@@ -25,6 +25,7 @@ import { taskRoutes } from './tasks.ts';
 import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { exportRoutes } from './exports.ts';
+import { webhookEndpointRoutes } from './webhookEndpoints.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { mailboxRoutes, type MailboxRouteDeps } from './mailboxes.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
@@ -106,6 +107,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
+        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE });
       },
       { prefix: '/api' },
     );

@@ -6,12 +6,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.ts';
-import type { Config } from '../config.ts';
+import { webhookSettingsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { openDatabase } from '../db/open.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { createEngine, type InlineEngine } from '../engine/engine.ts';
+import { WebhookDeliverer } from '../outbound/deliverer.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { appParts, type PartsOptions } from './parts.ts';
 import { routePlugins } from './routes.ts';
@@ -20,6 +21,8 @@ export interface Runtime {
   config: Config;
   db: Db;
   engine: InlineEngine;
+  /** Posts outbound webhooks (started with the worker; tests drive `drain()`). */
+  deliverer: WebhookDeliverer;
   app: FastifyInstance;
   metrics: Metrics;
   mock?: MockDelivery;
@@ -50,20 +53,25 @@ export async function createRuntime(
   parts.watch(db, clock);
   const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
-  if (options.worker ?? true) engine.dispatcher.start();
+  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config) });
+  if (options.worker ?? true) {
+    engine.dispatcher.start();
+    deliverer.start();
+  }
   return {
     config,
     db,
     engine,
+    deliverer,
     app,
     metrics: parts.metrics,
     mock,
     close: async () => {
       // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
-      await Promise.all([app.close(), engine.dispatcher.stop()]);
+      await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop()]);
       await parts.close();
       if (!options.db) await db.close();
     },
-    releaseLeases: () => engine.dispatcher.releaseHeld(),
+    releaseLeases: async () => (await engine.dispatcher.releaseHeld()) + (await deliverer.releaseHeld()),
   };
 }

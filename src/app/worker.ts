@@ -7,7 +7,7 @@
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import { webhookSettingsOf, type Config } from '../config.ts';
 import { BullMqDispatcher } from '../engine/bullmq/dispatcher.ts';
 import { QUEUE_NAME, keyPrefix } from '../engine/bullmq/jobs.ts';
 import { LeaderDispatcher } from '../engine/bullmq/leaderDispatcher.ts';
@@ -16,6 +16,7 @@ import { createWakePublisher, subscribeWakeUps } from '../engine/bullmq/wake.ts'
 import { StepWorker } from '../engine/bullmq/worker.ts';
 import { systemClock } from '../engine/clock.ts';
 import { createEngine, type Engine } from '../engine/engine.ts';
+import { WebhookDeliverer } from '../outbound/deliverer.ts';
 import { metricsPlugin, type Metrics } from '../telemetry/metrics.ts';
 import { appParts } from './parts.ts';
 import { openStore } from './runtime.ts';
@@ -60,6 +61,8 @@ export async function createWorker(
   // Finished jobs rarely leave work due at once; one wake-up per quarter second is plenty.
   const jobWakes = createWakePublisher(redisUrl, prefixes.wakeChannel, logger, 250);
   const steps = new StepWorker(deps, { connection: workerRedis, prefix: prefixes.queue, concurrency, onJobDone: () => jobWakes.publish() });
+  // Outbound webhooks: every worker claims due deliveries from the database (no queue between).
+  const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config) });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
   parts.watch(db, deps.clock, () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'));
   const server = config.WORKER_METRICS_PORT ? await metricsServer(config, parts.metrics, () => dispatcher.isLeader) : undefined;
@@ -69,17 +72,19 @@ export async function createWorker(
     start() {
       steps.start();
       dispatcher.start();
+      deliverer.start();
       logger.info({ concurrency, metricsPort: config.WORKER_METRICS_PORT || null, prefix: prefixes.queue }, 'worker started');
     },
     async stop() {
       await dispatcher.stop(); // stops dispatching and hands leadership to a standby
       await steps.stop(); // waits for in-flight jobs; jobs fetched after this give their lease back
+      await deliverer.stop(); // finishes the posts under way
       await Promise.all([unsubscribe(), jobWakes.close(), queue.close().catch(() => undefined), server?.close()]);
       await quit(workerRedis);
       await parts.close();
       await db.close();
     },
-    releaseLeases: () => dispatcher.releaseHeld(),
+    releaseLeases: async () => (await dispatcher.releaseHeld()) + (await deliverer.releaseHeld()),
   };
 }
 

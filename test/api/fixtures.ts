@@ -24,6 +24,7 @@ export interface World {
   enrollmentId: string;
   tokenId: string;
   mailboxId: string;
+  webhookEndpointId: string;
 }
 
 /** A mailbox whose servers are not there (port 1 refuses at once): enough for the route tests. */
@@ -41,12 +42,15 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   const enrolled = await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { token, body: { leadIds: [lead.body.id] } });
   const created = await kit.call('POST', '/api/tokens', { token, body: { name: 'spare', role: 'viewer' } });
   const mailbox = await kit.call('POST', '/api/mailboxes', { token, body: sampleMailbox(`w${Math.random().toString(36).slice(2, 8)}`) });
+  // A public address literal: no DNS lookup, and not refused as private.
+  const endpoint = await kit.call('POST', '/api/webhook-endpoints', { token, body: { url: 'https://93.184.215.14/hooks', events: ['*'] } });
   const world = {
     leadId: lead.body.id,
     sequenceId: sequence.body.id,
     enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId,
     tokenId: created.body.id,
     mailboxId: mailbox.body.id,
+    webhookEndpointId: endpoint.body.id,
   };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
@@ -59,6 +63,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/leads/')) return world.leadId;
   if (url.startsWith('/api/tokens/')) return world.tokenId;
   if (url.startsWith('/api/mailboxes/')) return world.mailboxId;
+  if (url.startsWith('/api/webhook-endpoints/')) return world.webhookEndpointId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -86,6 +91,11 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/mailboxes': sampleMailbox(`m${Math.random().toString(36).slice(2, 8)}`),
     'PATCH /api/mailboxes/:id': { dailyLimit: 30 },
     'POST /api/mailboxes/:id/test': {},
+    'POST /api/webhook-endpoints': { url: 'https://93.184.215.14/hooks', events: ['email.replied'] },
+    'PATCH /api/webhook-endpoints/:id': { description: 'CRM' },
+    'POST /api/webhook-endpoints/:id/rotate-secret': {},
+    'POST /api/webhook-endpoints/:id/test': {},
+    'POST /api/webhook-endpoints/:id/deliveries/:deliveryId/replay': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

@@ -113,6 +113,6 @@ describe('the route list', () => {
 
 /** Fills `:id` with the given id and every other path parameter with a valid value. */
 function fillParams(url: string, id: string): string {
-  const others: Record<string, string> = { version: '1' };
+  const others: Record<string, string> = { version: '1', deliveryId: NIL };
   return url.replace(':id', id).replace(/:(\w+)/g, (_, name: string) => others[name] ?? name);
 }

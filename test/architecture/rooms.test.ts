@@ -26,12 +26,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   delivery: ['core', 'config'],
   telemetry: ['core', 'db', 'delivery'],
   engine: ['core', 'db', 'delivery', 'telemetry'],
-  api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry'],
+  outbound: ['core', 'config', 'db', 'engine', 'telemetry'],
+  api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry', 'outbound'],
   webhooks: ['core', 'config', 'db', 'delivery', 'engine', 'http', 'telemetry'],
   web: ['core', 'config', 'http'],
-  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web'],
-  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app'],
-  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app', 'devtools'],
+  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web'],
+  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web', 'app'],
+  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web', 'app', 'devtools'],
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */

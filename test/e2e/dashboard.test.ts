@@ -15,6 +15,7 @@ import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { startReceiver } from '../helpers/webhookReceiver.ts';
 import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
@@ -59,7 +60,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     buildDashboard();
     mkdirSync(SHOTS, { recursive: true });
     const db = await openMemoryDatabase();
-    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: true });
+    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent', WEBHOOKS_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '100' }), { db, worker: true });
     baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
     const workspace = await ensureWorkspace(runtime.db, 'Acme Sales');
     token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e admin')).token;
@@ -347,6 +348,33 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await item.getByTestId('event-details').filter({ hasText: 'seats: 12' }).waitFor();
     await item.getByText('plan: pro').waitFor();
     await page.getByRole('link', { name: 'Monitoring' }).click();
+  }, 90_000);
+
+  it('manages a webhook endpoint: secret shown once, test event, log, replay, and a banner when a 410 disables it', async () => {
+    const receiver = await startReceiver();
+    try {
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByLabel('URL').fill(receiver.url);
+      await page.getByLabel('Description').fill('CRM sync');
+      await page.getByRole('button', { name: 'Create endpoint' }).click();
+      const secret = (await page.getByTestId('webhook-secret').locator('pre, code').first().innerText()).trim();
+      expect(secret).toMatch(/^whsec_/);
+      receiver.secrets = [secret];
+      await page.getByRole('button', { name: 'I have stored it' }).click();
+      const card = page.getByTestId('webhook-endpoint').filter({ hasText: receiver.url });
+      await card.getByRole('button', { name: 'Send test event' }).click();
+      await card.getByTestId('delivery-log').getByText('delivered').first().waitFor();
+      expect(receiver.acknowledged().map((p) => p.payload.type)).toContain('webhook.test');
+      await shot('webhooks');
+      // The receiver is gone now: a replay gets 410, and the endpoint is disabled with a banner.
+      receiver.respond = () => 410;
+      await card.getByRole('button', { name: 'Replay' }).first().click();
+      await page.getByTestId('webhook-disabled-banner').filter({ hasText: '410' }).waitFor();
+      await card.getByRole('button', { name: 'Enable' }).waitFor();
+      await card.getByRole('button', { name: 'Delete' }).click({ trial: true });
+    } finally {
+      await receiver.close();
+    }
   }, 90_000);
 
   it('shows a viewer no controls', async () => {

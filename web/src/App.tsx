@@ -8,6 +8,7 @@ import { LeadsPage } from './pages/Leads.tsx';
 import { SequencesPage } from './pages/Sequences.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { TasksPage } from './pages/Tasks.tsx';
+import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 
 // The sequence editor (React Flow) and monitoring (Recharts) load on first visit, keeping the first page light.
@@ -19,6 +20,7 @@ const NAV = [
   { to: '/sequences', label: 'Sequences' },
   { to: '/tasks', label: 'Tasks' },
   { to: '/monitoring', label: 'Monitoring' },
+  { to: '/webhooks', label: 'Webhooks' },
 ];
 
 function Page({ path }: { path: string }) {
@@ -29,6 +31,7 @@ function Page({ path }: { path: string }) {
   if ((params = match('/sequences/:id', path))) return <SequenceEditorPage id={params.id!} />;
   if (path === '/tasks') return <TasksPage />;
   if (path === '/monitoring') return <MonitoringPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
   return (
     <Stack>
       <Title order={2}>Page not found</Title>

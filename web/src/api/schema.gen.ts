@@ -4424,6 +4424,866 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's webhook endpoints (without secrets), oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookEndpoint"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a webhook endpoint; answers its signing secret, shown this once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A note for people: what receives these
+                         * @default
+                         */
+                        description?: string;
+                        /** @description What it receives: "*", catalogue events ("email.replied"), families ("email.*", "custom.*") or custom events */
+                        events: string[];
+                        /** @description Where deliveries are POSTed */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an endpoint and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an endpoint: url, events, description, or enabled (true also ends a failing streak) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A note for people: what receives these */
+                        description?: string;
+                        enabled?: boolean;
+                        /** @description What it receives: "*", catalogue events ("email.replied"), families ("email.*", "custom.*") or custom events */
+                        events?: string[];
+                        /** @description Where deliveries are POSTed */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's delivery log, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    status?: "pending" | "delivered" | "failed";
+                };
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    deliveryId: string;
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again: a new delivery of the same event (same webhook-id), due at once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    deliveryId: string;
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (shown this once); the old one keeps signing beside it for 24 hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test event (webhook.test) to this endpoint now, whatever it subscribes to */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workspace/settings": {
         parameters: {
             query?: never;
@@ -4586,7 +5446,1819 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "call.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A call of a sequence ended.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /**
+                             * @description What the call came to, from answering-machine detection and the hangup cause
+                             * @enum {string}
+                             */
+                            outcome: "answered" | "voicemail" | "no_answer" | "unknown";
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "call.completed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "custom.*": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A custom event posted to /api/events; `type` is its own name, e.g. custom.demo_booked.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            properties: {
+                                [key: string]: unknown;
+                            };
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        type: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.bounced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An email bounced.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.bounced";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.clicked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A link in an email was clicked.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.clicked";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The email provider delivered an email.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.delivered";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.opened": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An email was opened.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.opened";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.replied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lead replied to an email.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.replied";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "email.sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The email provider accepted an email of a sequence.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            adapter: string | null;
+                            /** @enum {string} */
+                            channel: "email" | "sms";
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            /** @description A uuid */
+                            executionId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            providerMessageId: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            stepId: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.sent";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "enrollment.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An enrollment ran past its last step.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "enrollment.completed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "enrollment.exited": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An enrollment ended early: `status` is exited (an exit rule; `reason` names it), cancelled, converted or failed.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "enrollment.exited";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "enrollment.paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An enrollment was paused (by an operator, or its sequence was paused).
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "enrollment.paused";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "enrollment.resumed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A paused enrollment was resumed.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "enrollment.resumed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "enrollment.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A lead was enrolled in a sequence.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "enrollment.started";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "lead.converted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A lead's status became converted.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description The lead the event is about */
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            };
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "lead.converted";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.booked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lead booked a meeting (Cal.com or Calendly).
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "meeting.booked";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "meeting.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lead cancelled a meeting.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "meeting.cancelled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sms.delivered": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A text was delivered.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "sms.delivered";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sms.opted_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lead opted out of texts (STOP).
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "sms.opted_out";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sms.replied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The lead replied to a text.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "sms.replied";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "sms.sent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The SMS provider accepted a text of a sequence.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            adapter: string | null;
+                            /** @enum {string} */
+                            channel: "email" | "sms";
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            /** @description A uuid */
+                            executionId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            providerMessageId: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            stepId: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "sms.sent";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An operator recorded the outcome of a task.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            actor: string | null;
+                            channel: string | null;
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            note: string | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            outcome: string | null;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "task.completed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An enrollment reached a task step and waits for an operator.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description `system`, `engine`, or who acted (a token name) */
+                            actor: string;
+                            /** @description A uuid */
+                            enrollmentId: string;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            previousStatus: string | null;
+                            reason: string | null;
+                            /** @description A uuid */
+                            sequenceId: string;
+                            /** @description The enrollment status it moved to */
+                            status: string;
+                            stepId: string | null;
+                            title: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "task.created";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sent by "send test event" (POST /api/webhook-endpoints/{id}/test) only, whatever the subscription.
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            /** @description A uuid */
+                            endpointId: string;
+                            message: string;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "webhook.test";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         ApiError: {
@@ -5076,6 +7748,176 @@ export interface components {
             revokedAt: string | null;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
+        };
+        WebhookDelivery: {
+            attempts: number;
+            createdAt: string;
+            deliveredAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            endpointId: string;
+            eventType: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastAttemptAt: string | null;
+            /** @description Why the last attempt got no answer (timeout, refused address, …) */
+            lastError: string | null;
+            lastLatencyMs: number | null;
+            /** @description The first KiB of the receiver's last answer */
+            lastResponse: string | null;
+            lastStatusCode: number | null;
+            leadId: string | null;
+            /** @description The webhook-id header: the same across retries and replays */
+            messageId: string;
+            nextAttemptAt: string | null;
+            payload: {
+                [key: string]: unknown;
+            };
+            replayOf: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        WebhookDeliveryInput: {
+            attempts: number;
+            createdAt: string;
+            deliveredAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            endpointId: string;
+            eventType: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastAttemptAt: string | null;
+            /** @description Why the last attempt got no answer (timeout, refused address, …) */
+            lastError: string | null;
+            lastLatencyMs: number | null;
+            /** @description The first KiB of the receiver's last answer */
+            lastResponse: string | null;
+            lastStatusCode: number | null;
+            leadId: string | null;
+            /** @description The webhook-id header: the same across retries and replays */
+            messageId: string;
+            nextAttemptAt: string | null;
+            payload: {
+                [key: string]: unknown;
+            };
+            replayOf: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        WebhookEndpoint: {
+            createdAt: string;
+            deliveries: {
+                delivered: number;
+                failed: number;
+                pending: number;
+            };
+            description: string;
+            disabledAt: string | null;
+            /** @description Why it is off: an operator, a 410 from the receiver, or a day of failures */
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            enabled: boolean;
+            events: string[];
+            /** @description The first failed attempt since the last success */
+            failingSince: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            /** @description After a rotation: when the old secret stops signing */
+            previousSecretExpiresAt: string | null;
+            updatedAt: string;
+            url: string;
+        };
+        WebhookEndpointInput: {
+            createdAt: string;
+            deliveries: {
+                delivered: number;
+                failed: number;
+                pending: number;
+            };
+            description: string;
+            disabledAt: string | null;
+            /** @description Why it is off: an operator, a 410 from the receiver, or a day of failures */
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            enabled: boolean;
+            events: string[];
+            /** @description The first failed attempt since the last success */
+            failingSince: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            /** @description After a rotation: when the old secret stops signing */
+            previousSecretExpiresAt: string | null;
+            updatedAt: string;
+            url: string;
+        };
+        WebhookEndpointWithSecret: {
+            createdAt: string;
+            deliveries: {
+                delivered: number;
+                failed: number;
+                pending: number;
+            };
+            description: string;
+            disabledAt: string | null;
+            /** @description Why it is off: an operator, a 410 from the receiver, or a day of failures */
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            enabled: boolean;
+            events: string[];
+            /** @description The first failed attempt since the last success */
+            failingSince: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            /** @description After a rotation: when the old secret stops signing */
+            previousSecretExpiresAt: string | null;
+            /** @description The signing secret (whsec_…): shown this once, store it now */
+            secret: string;
+            updatedAt: string;
+            url: string;
+        };
+        WebhookEndpointWithSecretInput: {
+            createdAt: string;
+            deliveries: {
+                delivered: number;
+                failed: number;
+                pending: number;
+            };
+            description: string;
+            disabledAt: string | null;
+            /** @description Why it is off: an operator, a 410 from the receiver, or a day of failures */
+            disabledReason: ("operator" | "gone" | "failing") | null;
+            enabled: boolean;
+            events: string[];
+            /** @description The first failed attempt since the last success */
+            failingSince: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            /** @description After a rotation: when the old secret stops signing */
+            previousSecretExpiresAt: string | null;
+            /** @description The signing secret (whsec_…): shown this once, store it now */
+            secret: string;
+            updatedAt: string;
+            url: string;
         };
         WorkspaceSettings: {
             /** @description The deployment's defaults (FREQUENCY_CAP_*_PER_DAY) */

@@ -95,3 +95,8 @@ export type PagedRoutesAnswerPages = [
   Holds<PagedAs<'/api/leads/{id}/timeline', TimelineItem>>,
   Holds<PagedAs<'/api/tasks', Task>>,
 ];
+
+/** Outbound webhooks (docs/INTEGRATIONS.md, "Webhooks out"). */
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type WebhookEndpointWithSecret = Schemas['WebhookEndpointWithSecret'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];

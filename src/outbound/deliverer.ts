@@ -1,0 +1,158 @@
+/**
+ * The webhook deliverer: a loop (engine/loop.ts, the one behind the step dispatchers) that
+ * claims due deliveries under a lease, posts each signed (signing.ts) to its checked address
+ * (post.ts), and records the verdict (policy.ts) fenced by that lease. It runs beside the step
+ * executor, never inside it: a slow receiver holds up deliveries, never a step. Every process
+ * that runs steps runs one (the embedded server, each `touchpoint worker`); they share the work
+ * through the database, so one killed mid-post leaves its claims due again when the lease ends.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.ts';
+import { claimDueDeliveries, nextDeliveryDue, recordAttempt, releaseDeliveryLeases, type ClaimedDelivery } from '../db/webhookDeliveries.ts';
+import { disableEndpoint, recordEndpointHealth } from '../db/webhookEndpoints.ts';
+import type { Clock } from '../engine/clock.ts';
+import { again, pauseUntil, WakeableLoop } from '../engine/loop.ts';
+import { judgeAttempt } from './policy.ts';
+import { postWebhook, type PostOptions, type PostResult } from './post.ts';
+import { signedHeaders } from './signing.ts';
+
+export interface DelivererSettings {
+  /** How long a receiver has to answer. */
+  timeoutMs: number;
+  allowPrivate: boolean;
+  /** Deliveries posted at once per round. */
+  batchSize: number;
+  /** Longest sleep between looks at the outbox (new rows wake nobody: the triggers write them). */
+  pollMs: number;
+  /** How long after an event its delivery is retried. */
+  retryWindowMs: number;
+  /** An endpoint failing this long without a success is disabled (`failing`). */
+  disableAfterMs: number;
+}
+
+export interface DelivererDeps {
+  db: Db;
+  clock: Clock;
+  logger?: Logger;
+  settings: DelivererSettings;
+  random?: () => number;
+  post?: (options: PostOptions) => Promise<PostResult>;
+}
+
+export class WebhookDeliverer {
+  private readonly loop: WakeableLoop;
+  private readonly held = new Set<string>();
+  private readonly random: () => number;
+  private readonly post: (options: PostOptions) => Promise<PostResult>;
+
+  constructor(private readonly deps: DelivererDeps) {
+    this.random = deps.random ?? Math.random;
+    this.post = deps.post ?? postWebhook;
+    this.loop = new WakeableLoop({
+      clock: deps.clock,
+      maxIdleMs: deps.settings.pollMs,
+      round: async () => {
+        const done = await this.deliverDue();
+        if (done === this.deps.settings.batchSize) return again;
+        return pauseUntil(await nextDeliveryDue(this.deps.db));
+      },
+      onError: (error, attempt) => {
+        deps.logger?.warn({ err: error }, 'webhook delivery round failed');
+        return Math.min(30_000, 250 * 2 ** attempt);
+      },
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  wake(): void {
+    this.loop.wake();
+  }
+
+  /** Delivers until nothing is due (tests and the simulator drive it on a manual clock). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.deliverDue();
+      total += done;
+      if (done === 0) return total;
+    }
+  }
+
+  /** Gives back the claims of posts still running (a shutdown past its deadline). */
+  releaseHeld(): Promise<number> {
+    return releaseDeliveryLeases(this.deps.db, [...this.held], this.deps.clock.now());
+  }
+
+  /** One round: claim what is due, post it all at once, record each verdict. */
+  async deliverDue(): Promise<number> {
+    const { db, clock, settings } = this.deps;
+    const now = clock.now();
+    const leaseId = randomUUID();
+    const claimed = await claimDueDeliveries(db, {
+      now,
+      leaseId,
+      leaseUntil: new Date(now.getTime() + settings.timeoutMs * 2 + 10_000),
+      limit: settings.batchSize,
+    });
+    if (claimed.length === 0) return 0;
+    this.held.add(leaseId);
+    try {
+      await Promise.all(claimed.map((delivery) => this.deliverOne(delivery)));
+    } finally {
+      this.held.delete(leaseId);
+    }
+    return claimed.length;
+  }
+
+  private async deliverOne(delivery: ClaimedDelivery): Promise<void> {
+    const { db, clock, settings, logger } = this.deps;
+    const body = JSON.stringify(delivery.payload);
+    const result = await this.post({
+      url: delivery.url,
+      headers: signedHeaders(delivery, delivery.messageId, clock.now(), body),
+      body,
+      timeoutMs: settings.timeoutMs,
+      allowPrivate: settings.allowPrivate,
+    });
+    const now = clock.now();
+    const verdict = judgeAttempt({
+      result,
+      attempts: delivery.attempts,
+      createdAt: delivery.createdAt,
+      now,
+      retryWindowMs: settings.retryWindowMs,
+      random: this.random(),
+    });
+    await db.transaction(async (tx) => {
+      const recorded = await recordAttempt(tx, {
+        id: delivery.id,
+        leaseId: delivery.leaseId,
+        status: verdict.status,
+        nextAttemptAt: verdict.status === 'pending' ? verdict.nextAttemptAt : null,
+        statusCode: result.kind === 'answered' ? result.status : null,
+        response: result.kind === 'answered' ? result.body : null,
+        error: result.kind === 'unreachable' ? result.error : null,
+        latencyMs: result.latencyMs,
+        now,
+      });
+      // Lost the lease (the post outlived it and another deliverer took over): its outcome stands.
+      if (!recorded) return;
+      const health = await recordEndpointHealth(tx, delivery.endpointId, verdict.status === 'delivered', now);
+      if (verdict.status === 'failed' && verdict.disableEndpoint) {
+        await disableEndpoint(tx, delivery.endpointId, verdict.disableEndpoint, now);
+        logger?.warn({ endpointId: delivery.endpointId }, 'webhook endpoint answered 410 Gone; disabled');
+      } else if (health.failingSince && now.getTime() - health.failingSince.getTime() >= settings.disableAfterMs) {
+        await disableEndpoint(tx, delivery.endpointId, 'failing', now);
+        logger?.warn({ endpointId: delivery.endpointId }, 'webhook endpoint failing for a day; disabled');
+      }
+    });
+  }
+}
