@@ -13,6 +13,9 @@ import type { MockDelivery } from '../delivery/mock.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { createEngine, type InlineEngine } from '../engine/engine.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { createAccounts, type Accounts } from '../accounts/accounts.ts';
+import { accountSettingsOf } from '../accounts/settings.ts';
+import { accountMailer } from './accountMailer.ts';
 import { appParts } from './parts.ts';
 import { routePlugins } from './routes.ts';
 
@@ -21,6 +24,7 @@ export interface Runtime {
   db: Db;
   engine: InlineEngine;
   app: FastifyInstance;
+  accounts: Accounts;
   metrics: Metrics;
   mock?: MockDelivery;
   close(): Promise<void>;
@@ -48,7 +52,9 @@ export async function createRuntime(
   const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
   const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
   parts.watch(db, clock);
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText });
+  const now = () => clock.now();
+  const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   if (options.worker ?? true) engine.dispatcher.start();
   return {
@@ -56,6 +62,7 @@ export async function createRuntime(
     db,
     engine,
     app,
+    accounts,
     metrics: parts.metrics,
     mock,
     close: async () => {

@@ -23,14 +23,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['core'],
   db: ['core'],
   delivery: ['core', 'config'],
+  accounts: ['core', 'config', 'db'],
   telemetry: ['core', 'db', 'delivery'],
   engine: ['core', 'db', 'delivery', 'telemetry'],
-  api: ['core', 'config', 'db', 'engine', 'http', 'telemetry'],
+  api: ['core', 'config', 'db', 'engine', 'http', 'telemetry', 'accounts'],
   webhooks: ['core', 'config', 'db', 'delivery', 'engine', 'http', 'telemetry'],
   web: ['core', 'config', 'http'],
-  app: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web'],
-  devtools: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app'],
-  cli: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'api', 'webhooks', 'web', 'app', 'devtools'],
+  app: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'accounts', 'api', 'webhooks', 'web'],
+  devtools: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'accounts', 'api', 'webhooks', 'web', 'app'],
+  cli: ['core', 'config', 'db', 'delivery', 'engine', 'telemetry', 'http', 'accounts', 'api', 'webhooks', 'web', 'app', 'devtools'],
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */
