@@ -4,7 +4,6 @@
  * A write with a cookie must also come from our own origin: its Origin (or, failing that,
  * Referer) must match PUBLIC_URL, or the request's own host when PUBLIC_URL is unset.
  */
-import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'tp_session';
@@ -14,23 +13,28 @@ export const WORKSPACE_HEADER = 'x-touchpoint-workspace';
 export function sessionCookieOf(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  try {
-    return fastifyCookie.parse(header)[SESSION_COOKIE] || undefined;
-  } catch {
-    return undefined;
+  // Our value is base64url: no quoting or decoding needed, and anything else names no session.
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === SESSION_COOKIE) {
+      const value = part.slice(at + 1).trim();
+      return /^[A-Za-z0-9_-]{1,100}$/.test(value) ? value : undefined;
+    }
   }
+  return undefined;
+}
+
+function serializeCookie(value: string, maxAge: number, publicUrl: string | undefined): string {
+  return `${SESSION_COOKIE}=${value}; Max-Age=${maxAge}; Path=/; HttpOnly; SameSite=Lax${isHttps(publicUrl) ? '; Secure' : ''}`;
 }
 
 export function setSessionCookie(reply: FastifyReply, value: string, expiresAt: Date, publicUrl: string | undefined, now: Date): void {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
-  reply.header(
-    'set-cookie',
-    fastifyCookie.serialize(SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: isHttps(publicUrl), maxAge }),
-  );
+  reply.header('set-cookie', serializeCookie(value, maxAge, publicUrl));
 }
 
 export function clearSessionCookie(reply: FastifyReply, publicUrl: string | undefined): void {
-  reply.header('set-cookie', fastifyCookie.serialize(SESSION_COOKIE, '', { path: '/', httpOnly: true, sameSite: 'lax', secure: isHttps(publicUrl), maxAge: 0 }));
+  reply.header('set-cookie', serializeCookie('', 0, publicUrl));
 }
 
 const isHttps = (url: string | undefined) => url?.startsWith('https:') ?? false;
