@@ -23,6 +23,10 @@ export interface World {
   sequenceId: string;
   enrollmentId: string;
   tokenId: string;
+  workspaceId: string;
+  /** A person who is a member of the workspace (a viewer), and an open invite. */
+  memberId: string;
+  inviteId: string;
 }
 
 export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise<World> {
@@ -31,7 +35,18 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   await kit.call('PATCH', `/api/sequences/${sequence.body.id}`, { token, body: { status: 'active' } });
   const enrolled = await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { token, body: { leadIds: [lead.body.id] } });
   const created = await kit.call('POST', '/api/tokens', { token, body: { name: 'spare', role: 'viewer' } });
-  const world = { leadId: lead.body.id, sequenceId: sequence.body.id, enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId, tokenId: created.body.id };
+  const me = await kit.call('GET', '/api/me', { token });
+  const member = await kit.runtime.accounts.createUser({ email: `member-${Math.random().toString(36).slice(2)}@team.test`, workspace: me.body.workspace.name, role: 'viewer', password: 'a long enough password' });
+  const invite = await kit.call('POST', '/api/invites', { token, body: { role: 'viewer' } });
+  const world = {
+    leadId: lead.body.id,
+    sequenceId: sequence.body.id,
+    enrollmentId: enrolled.body.enrolled?.[0]?.enrollmentId,
+    tokenId: created.body.id,
+    workspaceId: me.body.workspace.id,
+    memberId: member.user.id,
+    inviteId: invite.body.id,
+  };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
 }
@@ -42,6 +57,9 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/sequences/')) return world.sequenceId;
   if (url.startsWith('/api/leads/')) return world.leadId;
   if (url.startsWith('/api/tokens/')) return world.tokenId;
+  if (url.startsWith('/api/workspaces/')) return world.workspaceId;
+  if (url.startsWith('/api/members/')) return world.memberId;
+  if (url.startsWith('/api/invites/')) return world.inviteId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -65,6 +83,10 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
     'PATCH /api/workspace/settings': { frequencyCaps: { email: 3 } },
     'POST /api/leads/:id/convert': {},
+    'POST /api/workspaces': { name: `ws ${Math.random().toString(36).slice(2)}` },
+    'PATCH /api/workspaces/:id': { holidays: ['2026-12-25'] },
+    'PATCH /api/members/:id': { role: 'viewer' },
+    'POST /api/invites': { role: 'viewer' },
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
