@@ -174,6 +174,21 @@ export const configSchema = z.object({
     }),
   /** Failed API authentications per minute per client address; past it, 429 without a token lookup. */
   AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  // ── Accounts (docs/ACCOUNTS.md): sessions, the sign-in lockout, optional single sign-on.
+  /** A session not used for this long ends (the dashboard signs in again). */
+  SESSION_IDLE_HOURS: z.coerce.number().min(0.05).max(24 * 90).default(72),
+  /** A session ends this long after sign-in, however busy. */
+  SESSION_MAX_DAYS: z.coerce.number().min(0.01).max(365).default(30),
+  /** Failed sign-ins for one email within LOGIN_LOCKOUT_MINUTES before it is locked that long. */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_LOCKOUT_MINUTES: z.coerce.number().min(1).max(24 * 60).default(15),
+  /** Failed sign-ins per client address per 15 minutes before 429 (any email). */
+  LOGIN_ADDRESS_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  OIDC_ISSUER: optionalChecked(isHttpUrl, 'must be the issuer URL, e.g. https://accounts.google.com'),
+  OIDC_CLIENT_ID: optionalText,
+  OIDC_CLIENT_SECRET: optionalText,
+  /** Only verified emails of this domain may sign in with SSO (e.g. example.com); unset = any. */
+  OIDC_ALLOWED_DOMAIN: optionalChecked((v) => HOSTNAME.test(v) && v.includes('.'), 'must be a domain such as example.com'),
   /** Bearer token Prometheus sends to GET /metrics (an API token is accepted too). */
   METRICS_TOKEN: optionalChecked((v) => v.length >= 16, 'must be at least 16 characters; generate one with `openssl rand -hex 16`'),
   /** A scrape reuses the store's counts (due, in flight) for this long. */
@@ -210,6 +225,16 @@ export const configSchema = z.object({
       message:
         'must be set with live delivery on PostgreSQL: every process must seal and open mailbox passwords with the same key. Generate one with `openssl rand -base64 32`',
     });
+  }
+  if (config.SESSION_IDLE_HOURS > config.SESSION_MAX_DAYS * 24) {
+    context.addIssue({ code: 'custom', path: ['SESSION_IDLE_HOURS'], message: `must not exceed SESSION_MAX_DAYS (${config.SESSION_MAX_DAYS} days = ${config.SESSION_MAX_DAYS * 24} hours)` });
+  }
+  const oidc = { OIDC_ISSUER: config.OIDC_ISSUER, OIDC_CLIENT_ID: config.OIDC_CLIENT_ID, OIDC_CLIENT_SECRET: config.OIDC_CLIENT_SECRET };
+  const given = Object.entries(oidc).filter(([, v]) => v);
+  if (given.length > 0 && given.length < 3) {
+    for (const [key] of Object.entries(oidc).filter(([, v]) => !v)) {
+      context.addIssue({ code: 'custom', path: [key], message: 'must be set together with OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or none of them)' });
+    }
   }
   if (Boolean(config.POSTMARK_WEBHOOK_USER) !== Boolean(config.POSTMARK_WEBHOOK_PASSWORD)) {
     const missing = config.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER';
@@ -252,6 +277,7 @@ export const SECRET_KEYS = [
   'CALENDLY_WEBHOOK_SIGNING_KEY',
   'TOUCHPOINT_SECRET_KEY',
   'TOUCHPOINT_SECRET_KEY_PREVIOUS',
+  'OIDC_CLIENT_SECRET',
 ] as const;
 
 export class ConfigError extends Error {}

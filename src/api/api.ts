@@ -1,5 +1,5 @@
 /**
- * The REST API under `/api`: zod-typed routes, bearer-token auth with roles, per-token rate
+ * The REST API under `/api`: zod-typed routes, bearer-token or session-cookie auth with roles, per-caller rate
  * limits, body limits, and errors in one shape. Each resource module adds its routes.
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +10,11 @@ import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Role } from '../db/workspaces.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Accounts } from '../accounts/accounts.ts';
 import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
+import { authRoutes } from './authRoutes.ts';
+import { sessionCookieOf } from './sessionCookie.ts';
+import { workspaceRoutes } from './workspaces.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
@@ -50,13 +54,33 @@ declare module 'fastify' {
 /** `?scope=cluster` (the dashboard): every process's figures; otherwise this process's (Prometheus). */
 type MetricsText = (scope: 'process' | 'cluster') => Promise<{ contentType: string; body: string }>;
 
-export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsText: MetricsText; mailboxes: Omit<MailboxRouteDeps, 'db'> }) {
+export function restApi(deps: {
+  config: Config;
+  db: Db;
+  engine: Engine;
+  metricsText: MetricsText;
+  mailboxes: Omit<MailboxRouteDeps, 'db'>;
+  accounts: Accounts;
+  now: () => Date;
+}) {
   return async (app: FastifyInstance) => {
     // One per-address count of failed authentications for the REST API and /metrics.
     const authenticate = createAuthenticator(deps.db, { failureLimit: deps.config.AUTH_FAILURE_LIMIT });
     metricsRoute(app, { token: deps.config.METRICS_TOKEN, authenticate, text: deps.metricsText });
     await registerOpenApi(app);
     app.decorate('apiRoutes', [] as ApiRoute[]);
+    const sessions = { accounts: deps.accounts, publicUrl: deps.config.PUBLIC_URL };
+    // Sign-in and one-time links: the only /api routes without credentials, so outside the auth hook.
+    await app.register(
+      async (scope) => {
+        const api = scope.withTypeProvider<ZodTypeProvider>();
+        api.setValidatorCompiler(validatorCompiler);
+        api.setSerializerCompiler(serializerCompiler);
+        api.setErrorHandler(apiErrorHandler);
+        authRoutes(api, { ...sessions, loginAddressLimit: deps.config.LOGIN_ADDRESS_LIMIT, now: deps.now, sso: false });
+      },
+      { prefix: '/api' },
+    );
     await app.register(
       async (scope) => {
         const api = scope.withTypeProvider<ZodTypeProvider>();
@@ -80,7 +104,7 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
           // One bucket per token (hashed: the limiter's memory never holds a usable token). The
           // limiter's hook is per route, so it runs after the auth hook: only valid tokens count.
           keyGenerator: (request) => {
-            const token = bearerToken(request);
+            const token = bearerToken(request) ?? sessionCookieOf(request);
             return token ? `t:${createHash('sha256').update(token).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
           },
           errorResponseBuilder: (_request, context) => ({
@@ -90,9 +114,10 @@ export function restApi(deps: { config: Config; db: Db; engine: Engine; metricsT
           }),
         });
         // Before the per-token limiter and the lookup: failed authentications are limited per address.
-        api.addHook('onRequest', authHook(deps.db, authenticate));
+        api.addHook('onRequest', authHook(deps.db, authenticate, sessions));
 
-        meRoutes(api);
+        meRoutes(api, deps.db);
+        workspaceRoutes(api, deps.db, deps.accounts, deps.now);
         tokenRoutes(api, deps.db);
         exportRoutes(api, deps.db);
         leadRoutes(api, deps.db, deps.engine);

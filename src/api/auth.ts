@@ -1,28 +1,48 @@
 /**
- * Bearer tokens: each belongs to one workspace and carries a role. Every `/api` route names the
- * lowest role it accepts; the hook answers 401 (no or bad token) or 403 (role too low) before
- * the handler runs, and hands the handler the caller's workspace.
+ * Who is calling. Either a bearer token (it belongs to one workspace and carries a role) or a
+ * person's session cookie (they act in the workspace named by `X-Touchpoint-Workspace`, or
+ * their first one, with their membership's role there). Every `/api` route names the lowest
+ * role it accepts; the hook answers 401 (no or bad credentials) or 403 (role too low, or a
+ * cookie write from a foreign origin) before the handler runs, and hands the handler the
+ * caller's workspace. Routes marked `personal` also take a signed-in person with no workspace.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
+import type { Accounts } from '../accounts/accounts.ts';
+import { membershipIn, membershipsOf } from '../db/users.ts';
 import { ROLES, findToken, touchToken, type Role, type TokenInfo } from '../db/workspaces.ts';
+import { WORKSPACE_HEADER, csrfProblem, sessionCookieOf } from './sessionCookie.ts';
 import { commonErrors, fail, type Api } from './wire.ts';
 
 export interface Caller {
   workspaceId: string;
   workspaceName: string;
-  tokenId: string;
-  tokenName: string;
+  /** Set for a token caller. */
+  tokenId?: string;
+  tokenName?: string;
   role: Role;
-  /** How audit rows name this caller: the token's name and printed prefix. */
+  /** How audit rows name this caller: the person's email, or the token's name and printed prefix. */
   actor: string;
+}
+
+/** A person signed in with a session cookie. */
+export interface Person {
+  userId: string;
+  email: string;
+  name: string | null;
+  sessionId: string;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
+    person?: Person;
+  }
+  interface FastifyContextConfig {
+    /** The route also serves a signed-in person who belongs to no workspace yet (no `caller` then). */
+    personal?: boolean;
   }
 }
 
@@ -154,10 +174,17 @@ export function createAuthenticator(db: Db, options: AuthOptions = {}) {
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;
 
-export function authHook(db: Db, authenticate: Authenticator = createAuthenticator(db)) {
+export interface SessionAuth {
+  accounts: Accounts;
+  publicUrl?: string;
+}
+
+export function authHook(db: Db, authenticate: Authenticator = createAuthenticator(db), sessions?: SessionAuth) {
   const touched = new Map<string, number>();
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const minRole = request.routeOptions.config.minRole ?? 'admin';
+    const cookie = sessions && !bearerToken(request) ? sessionCookieOf(request) : undefined;
+    if (cookie && sessions) return sessionCaller(db, sessions, cookie, request, reply, minRole);
     const result = await authenticate(request);
     if (!result.ok) {
       if (result.status === 429) return fail(reply.header('retry-after', String(result.retryAfterSeconds)), 429, 'rate_limited', result.message);
@@ -183,30 +210,73 @@ export function authHook(db: Db, authenticate: Authenticator = createAuthenticat
   };
 }
 
-const meSchema = z.object({
-  workspace: z.object({ id: z.string(), name: z.string() }),
-  role: z.enum(ROLES),
-  token: z.object({ id: z.string(), name: z.string() }),
-});
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function meRoutes(api: Api) {
+/** A cookie caller: a live session, a same-origin write, a workspace they belong to, a role high enough. */
+async function sessionCaller(db: Db, sessions: SessionAuth, cookie: string, request: FastifyRequest, reply: FastifyReply, minRole: Role) {
+  const session = await sessions.accounts.session(cookie);
+  if (!session) return fail(reply, 401, 'unauthorized', 'Your session has ended (signed out, expired or revoked); sign in again.');
+  const forged = csrfProblem(request, sessions.publicUrl);
+  if (forged) return fail(reply, 403, 'csrf', forged);
+  request.person = { userId: session.userId, email: session.email, name: session.name, sessionId: session.id };
+  const chosen = request.headers[WORKSPACE_HEADER];
+  let membership;
+  if (typeof chosen === 'string' && chosen !== '') {
+    if (!UUID.test(chosen)) return fail(reply, 400, 'bad_request', `${WORKSPACE_HEADER} must be a workspace id (a uuid); GET /api/me lists yours.`);
+    membership = await membershipIn(db, session.userId, chosen);
+    if (!membership) return fail(reply, 403, 'forbidden', `You are not a member of workspace ${chosen}; GET /api/me lists yours.`);
+  } else {
+    membership = (await membershipsOf(db, session.userId))[0];
+  }
+  if (!membership) {
+    if (request.routeOptions.config.personal) return;
+    return fail(reply, 403, 'forbidden', 'You are not a member of any workspace yet: accept an invite, or create a workspace (POST /api/workspaces).');
+  }
+  if (RANK[membership.role] < RANK[minRole] && !request.routeOptions.config.personal) {
+    return fail(reply, 403, 'forbidden', `This needs the ${minRole} role; you are ${membership.role === 'admin' ? 'an' : 'a'} ${membership.role} in ${membership.workspaceName}.`);
+  }
+  request.caller = {
+    workspaceId: membership.workspaceId,
+    workspaceName: membership.workspaceName,
+    role: membership.role,
+    actor: session.email,
+  };
+}
+
+const membershipSchema = z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES) });
+const meSchema = z
+  .object({
+    workspace: z.object({ id: z.string(), name: z.string() }).nullable().describe('The workspace this request acts in (null: a person in none yet)'),
+    role: z.enum(ROLES).nullable(),
+    token: z.object({ id: z.string(), name: z.string() }).optional().describe('For a token caller'),
+    user: z.object({ id: z.string(), email: z.string(), name: z.string().nullable() }).optional().describe('For a signed-in person'),
+    workspaces: z.array(membershipSchema).optional().describe("A person's workspaces and role in each"),
+  })
+  .meta({ id: 'Me' });
+
+export function meRoutes(api: Api, db: Db) {
   api.get(
     '/me',
     {
-      config: { minRole: 'viewer' },
+      config: { minRole: 'viewer', personal: true },
       schema: {
-        summary: 'Who the token is: its workspace and role',
+        summary: 'Who is calling: the token (its workspace and role), or the person, their workspaces and role in each',
         tags: ['auth'],
         response: { 200: meSchema, ...commonErrors },
       },
     },
     async (request) => {
-      const caller = callerOf(request);
-      return {
-        workspace: { id: caller.workspaceId, name: caller.workspaceName },
-        role: caller.role,
-        token: { id: caller.tokenId, name: caller.tokenName },
-      };
+      const caller = request.caller;
+      const acting = caller ? { workspace: { id: caller.workspaceId, name: caller.workspaceName }, role: caller.role } : { workspace: null, role: null };
+      if (request.person) {
+        const memberships = await membershipsOf(db, request.person.userId);
+        return {
+          ...acting,
+          user: { id: request.person.userId, email: request.person.email, name: request.person.name },
+          workspaces: memberships.map((m) => ({ id: m.workspaceId, name: m.workspaceName, role: m.role })),
+        };
+      }
+      return { ...acting, token: { id: caller!.tokenId!, name: caller!.tokenName! } };
     },
   );
 }

@@ -45,10 +45,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '1',
         description:
           'Leads, sequences, enrollments, operator controls and timelines. Every route takes `Authorization: Bearer <token>` ' +
-          '(create one with `npx touchpoint tokens create --role admin`). Errors are `{"error": {"code", "message", "details"}}`. See docs/API.md.',
+          '(create one with `npx touchpoint tokens create --role admin`) or a session cookie from `POST /api/auth/login` ' +
+          '(writes then need a same-origin `Origin`; `X-Touchpoint-Workspace` picks the workspace). Errors are `{"error": {"code", "message", "details"}}`. See docs/API.md.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'tp_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
     },
     // Only the REST API is documented here; health, metrics and webhooks have their own docs.
     transform: (document) =>

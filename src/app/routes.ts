@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Accounts } from '../accounts/accounts.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -17,6 +18,8 @@ import type { MetricsScope } from './parts.ts';
 
 export interface RouteDeps {
   config: Config;
+  accounts: Accounts;
+  now: () => Date;
   db: Db;
   engine: Engine;
   logger?: Logger;

@@ -14,6 +14,9 @@ import { systemClock, type Clock } from '../engine/clock.ts';
 import { createEngine, type InlineEngine } from '../engine/engine.ts';
 import { WebhookDeliverer } from '../outbound/deliverer.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import { createAccounts, type Accounts } from '../accounts/accounts.ts';
+import { accountSettingsOf } from '../accounts/settings.ts';
+import { accountMailer } from './accountMailer.ts';
 import { appParts, type PartsOptions } from './parts.ts';
 import { routePlugins } from './routes.ts';
 
@@ -24,6 +27,7 @@ export interface Runtime {
   /** Posts outbound webhooks (started with the worker; tests drive `drain()`). */
   deliverer: WebhookDeliverer;
   app: FastifyInstance;
+  accounts: Accounts;
   metrics: Metrics;
   mock?: MockDelivery;
   close(): Promise<void>;
@@ -51,7 +55,9 @@ export async function createRuntime(
   const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
   const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
   parts.watch(db, clock);
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes });
+  const now = () => clock.now();
+  const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config) });
   if (options.worker ?? true) {
@@ -64,6 +70,7 @@ export async function createRuntime(
     engine,
     deliverer,
     app,
+    accounts,
     metrics: parts.metrics,
     mock,
     close: async () => {

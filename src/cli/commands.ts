@@ -14,7 +14,7 @@ import { seedDemo } from './seed.ts';
 class CommandError extends CliError {}
 
 /** Opens the configured store for a one-shot command, holding the embedded lock while it runs. */
-async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const unlock = config.DATABASE_URL ? () => undefined : lockDataDir(config.DATA_DIR);
   try {
     const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
@@ -63,11 +63,19 @@ export async function runServe(config: Config, argv: string[]): Promise<number> 
   }
   // Only once the server listens: a token printed for a server that never started is a lost one.
   const firstToken = await firstRunToken(runtime.db, config.WORKSPACE_TIMEZONE);
+  // While nobody has an account: a fresh link to create the first admin, on every start.
+  const firstAdmin = await runtime.accounts.firstAdminLink(config.WORKSPACE_TIMEZONE);
   const store = config.DATABASE_URL ? 'PostgreSQL' : `embedded PGlite in ${config.DATA_DIR}`;
   const delivery = config.USE_MOCK_SEQUENCE_DELIVERY ? 'mock delivery' : 'live delivery';
   console.log(`Touchpoint listening on ${address.replace('127.0.0.1', 'localhost')} (${store}, ${delivery}${values['no-worker'] ? ', no worker' : ', in-process worker'})`);
+  if (firstAdmin) {
+    console.log(`First start: open this one-time link to create the first admin of workspace "default" (valid until ${firstAdmin.expiresAt.toISOString()}):`);
+    // On the embedded default the link names this machine at the port actually bound (PORT=0 picks one).
+    const url = config.PUBLIC_URL ? firstAdmin.url : firstAdmin.url.replace(`http://localhost:${config.PORT}`, address.replace('127.0.0.1', 'localhost'));
+    console.log(`  ${url}`);
+  }
   if (firstToken) {
-    console.log(`First start: an admin token for workspace "default" (shown once; create more with \`npx touchpoint tokens create\`):`);
+    console.log(`For scripts, an admin API token for workspace "default" (shown once; create more with \`npx touchpoint tokens create\`):`);
     console.log(`  ${firstToken}`);
   }
 

@@ -6,6 +6,7 @@ import { runMigrate, runSeed, runServe, runTokens } from './commands.ts';
 import { CliError } from './errors.ts';
 import { runFakeProviders } from './fakeProviders.ts';
 import { runSimulate } from './simulate.ts';
+import { runUsers } from './users.ts';
 import { runWorker } from './worker.ts';
 
 const USAGE = `Usage: touchpoint <command> [options]
@@ -17,6 +18,10 @@ Commands:
   tokens create [--workspace NAME] [--role admin|operator|viewer] [--name LABEL]
   tokens list [--workspace NAME]
   tokens revoke <id-or-prefix>
+  users create --email EMAIL [--workspace NAME] [--role admin|operator|viewer]
+                             a person's account; the password is read from stdin, or a set-password link is printed
+  users reset-password --email EMAIL
+                             prints a one-time link that sets a new password
   simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--enrollment-id ID] [--json]
                              dry run: the projected timeline, no database, no sends
   seed --demo                a demo workspace with leads and two sequences
@@ -45,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return runMigrate(config);
     case 'tokens':
       return runTokens(config, rest);
+    case 'users':
+      return runUsers(config, rest);
     case 'seed':
       return runSeed(config, rest);
     case 'fake-providers':

@@ -97,3 +97,64 @@ export async function anyTokenExists(db: Queryable): Promise<boolean> {
   const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
   return row !== undefined && row.n > 0;
 }
+
+/** What `PATCH /api/workspaces/{id}` may change, and `GET` answers (migration 016). */
+export interface WorkspaceDetails extends Workspace {
+  defaultSchedule: unknown | null;
+  defaultQuietHours: unknown | null;
+  holidays: string[];
+  createdAt: Date;
+}
+
+const DETAIL_COLUMNS = `id, name, timezone, default_schedule as "defaultSchedule", default_quiet_hours as "defaultQuietHours",
+  holidays, created_at as "createdAt"`;
+
+export async function getWorkspaceDetails(db: Queryable, id: string): Promise<WorkspaceDetails | undefined> {
+  const [row] = await db.query<WorkspaceDetails>(`select ${DETAIL_COLUMNS} from workspaces where id = $1`, [id]);
+  return row;
+}
+
+/** A new workspace, or undefined when the name is taken. */
+export async function createWorkspace(db: Queryable, name: string, timezone: string): Promise<WorkspaceDetails | undefined> {
+  const [row] = await db.query<WorkspaceDetails>(
+    `insert into workspaces (name, timezone) values ($1, $2) on conflict (name) do nothing returning ${DETAIL_COLUMNS}`,
+    [name, timezone],
+  );
+  return row;
+}
+
+export type WorkspaceChanges = Partial<{ name: string; timezone: string; defaultSchedule: unknown | null; defaultQuietHours: unknown | null; holidays: string[] }>;
+
+/** Applies the given fields; answers 'name_taken' when another workspace has the name. */
+export async function updateWorkspace(db: Queryable, id: string, changes: WorkspaceChanges): Promise<WorkspaceDetails | undefined | 'name_taken'> {
+  if (changes.name !== undefined) {
+    const [taken] = await db.query('select id from workspaces where name = $1 and id <> $2', [changes.name, id]);
+    if (taken) return 'name_taken';
+  }
+  const has = (key: keyof WorkspaceChanges) => key in changes;
+  const [row] = await db.query<WorkspaceDetails>(
+    `update workspaces set
+       name = coalesce($2, name),
+       timezone = coalesce($3, timezone),
+       default_schedule = case when $4 then $5::jsonb else default_schedule end,
+       default_quiet_hours = case when $6 then $7::jsonb else default_quiet_hours end,
+       holidays = coalesce($8::text[], holidays)
+     where id = $1 returning ${DETAIL_COLUMNS}`,
+    [
+      id,
+      changes.name ?? null,
+      changes.timezone ?? null,
+      has('defaultSchedule'),
+      changes.defaultSchedule == null ? null : JSON.stringify(changes.defaultSchedule),
+      has('defaultQuietHours'),
+      changes.defaultQuietHours == null ? null : JSON.stringify(changes.defaultQuietHours),
+      changes.holidays ?? null,
+    ],
+  );
+  return row;
+}
+
+export async function findWorkspaceByName(db: Queryable, name: string): Promise<Workspace | undefined> {
+  const [row] = await db.query<Workspace>('select id, name, timezone from workspaces where name = $1', [name]);
+  return row;
+}

@@ -4,6 +4,7 @@
  * role in two workspaces, so tenancy can be checked from the outside.
  */
 import type { InjectOptions } from 'fastify';
+import type { Logger } from 'pino';
 import { parseConfig } from '../../src/config.ts';
 import type { Db } from '../../src/db/db.ts';
 import { createToken, ensureWorkspace, type Role } from '../../src/db/workspaces.ts';
@@ -19,7 +20,8 @@ export interface ApiKit {
   /** Tokens in the main workspace and in another one. */
   tokens: Tokens;
   other: Tokens;
-  call(method: InjectOptions['method'], url: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{
+  /** `session`: a session cookie's value, sent instead of a token (with a same-origin Origin). */
+  call(method: InjectOptions['method'], url: string, options?: { token?: string | null; session?: string; body?: unknown; headers?: Record<string, string> }): Promise<{
     status: number;
     body: any;
     headers: Record<string, unknown>;
@@ -35,11 +37,11 @@ async function tokensFor(db: Db, workspace: string): Promise<Tokens> {
   return { viewer: viewer!, operator: operator!, admin: admin! };
 }
 
-export async function createApiKit(db: Db, options: { env?: Record<string, string>; start?: string } = {}): Promise<ApiKit> {
+export async function createApiKit(db: Db, options: { env?: Record<string, string>; start?: string; logger?: Logger } = {}): Promise<ApiKit> {
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00Z');
   // A fixed key for stored credentials (mailboxes), so no key file is made in the working folder.
   const env = { LOG_LEVEL: 'silent', TOUCHPOINT_SECRET_KEY: 'ab'.repeat(32), ...options.env };
-  const runtime = await createRuntime(parseConfig(env), { db, clock, worker: false });
+  const runtime = await createRuntime(parseConfig(env), { db, clock, worker: false, logger: options.logger });
   await runtime.app.ready();
   const tokens = await tokensFor(db, `main-${Math.random().toString(36).slice(2, 8)}`);
   const other = await tokensFor(db, `other-${Math.random().toString(36).slice(2, 8)}`);
@@ -50,8 +52,13 @@ export async function createApiKit(db: Db, options: { env?: Record<string, strin
     tokens,
     other,
     call: async (method, url, opts = {}) => {
-      const token = opts.token === undefined ? tokens.admin : opts.token;
-      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };
+      const token = opts.token === undefined && !opts.session ? tokens.admin : opts.token;
+      const credentials: Record<string, string> = opts.session
+        ? { cookie: `tp_session=${opts.session}`, origin: 'http://localhost' }
+        : token
+          ? { authorization: `Bearer ${token}` }
+          : {};
+      const headers: Record<string, string> = { ...credentials, ...opts.headers };
       const body = opts.body;
       const response = await runtime.app.inject({
         method,

@@ -25,6 +25,10 @@ export interface World {
   tokenId: string;
   mailboxId: string;
   webhookEndpointId: string;
+  workspaceId: string;
+  /** A person who is a member of the workspace (a viewer), and an open invite. */
+  memberId: string;
+  inviteId: string;
 }
 
 /** A mailbox whose servers are not there (port 1 refuses at once): enough for the route tests. */
@@ -44,6 +48,9 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   const mailbox = await kit.call('POST', '/api/mailboxes', { token, body: sampleMailbox(`w${Math.random().toString(36).slice(2, 8)}`) });
   // A public address literal: no DNS lookup, and not refused as private.
   const endpoint = await kit.call('POST', '/api/webhook-endpoints', { token, body: { url: 'https://93.184.215.14/hooks', events: ['*'] } });
+  const me = await kit.call('GET', '/api/me', { token });
+  const member = await kit.runtime.accounts.createUser({ email: `member-${Math.random().toString(36).slice(2)}@team.test`, workspace: me.body.workspace.name, role: 'viewer', password: 'a long enough password' });
+  const invite = await kit.call('POST', '/api/invites', { token, body: { role: 'viewer' } });
   const world = {
     leadId: lead.body.id,
     sequenceId: sequence.body.id,
@@ -51,6 +58,9 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
     tokenId: created.body.id,
     mailboxId: mailbox.body.id,
     webhookEndpointId: endpoint.body.id,
+    workspaceId: me.body.workspace.id,
+    memberId: member.user.id,
+    inviteId: invite.body.id,
   };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
@@ -64,6 +74,9 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/tokens/')) return world.tokenId;
   if (url.startsWith('/api/mailboxes/')) return world.mailboxId;
   if (url.startsWith('/api/webhook-endpoints/')) return world.webhookEndpointId;
+  if (url.startsWith('/api/workspaces/')) return world.workspaceId;
+  if (url.startsWith('/api/members/')) return world.memberId;
+  if (url.startsWith('/api/invites/')) return world.inviteId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -96,6 +109,10 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/webhook-endpoints/:id/rotate-secret': {},
     'POST /api/webhook-endpoints/:id/test': {},
     'POST /api/webhook-endpoints/:id/deliveries/:deliveryId/replay': {},
+    'POST /api/workspaces': { name: `ws ${Math.random().toString(36).slice(2)}` },
+    'PATCH /api/workspaces/:id': { holidays: ['2026-12-25'] },
+    'PATCH /api/members/:id': { role: 'viewer' },
+    'POST /api/invites': { role: 'viewer' },
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

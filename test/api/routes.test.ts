@@ -2,13 +2,15 @@
  * One table over every registered `/api` route (collected as Fastify registers them, so a new
  * route is covered the moment it exists): 401 without a token or with a bad one, 403 with
  * every role below the route's, and 404 for another workspace's ids — exactly as for ids that
- * do not exist.
+ * do not exist. The role and tenancy tables run twice: with API tokens, and with people signed
+ * in by session cookie (their role being their membership's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/db/workspaces.ts';
 import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, type ApiKit } from './apiKit.ts';
 import { buildWorld, contentTypeFor, idFor, takesBody, validBody, type World } from './fixtures.ts';
+import { person, signIn } from '../accounts/kit.ts';
 
 const BELOW: Record<Role, Role[]> = { viewer: [], operator: ['viewer'], admin: ['viewer', 'operator'] };
 const NIL = '00000000-0000-4000-8000-000000000000';
@@ -16,13 +18,32 @@ const NIL = '00000000-0000-4000-8000-000000000000';
 let database: TestDatabase;
 let kit: ApiKit;
 let world: World;
+type Credential = 'token' | 'cookie';
+/** Session cookies of people with each role in the main workspace, and of an admin of the other. */
+let sessions: Record<Role, string>;
+let otherAdminSession: string;
 
 beforeAll(async () => {
   database = await openTestDatabase('pglite');
   // Three failed authentications per route from one address: far past the per-address default.
   kit = await createApiKit(database.db, { env: { AUTH_FAILURE_LIMIT: '100000' } });
   world = await buildWorld(kit);
+  const main = (await kit.call('GET', '/api/me', { token: kit.tokens.admin })).body.workspace.name;
+  const other = (await kit.call('GET', '/api/me', { token: kit.other.admin })).body.workspace.name;
+  sessions = {
+    viewer: await signIn(kit, await person(kit, main, 'viewer')),
+    operator: await signIn(kit, await person(kit, main, 'operator')),
+    admin: await signIn(kit, await person(kit, main, 'admin')),
+  };
+  otherAdminSession = await signIn(kit, await person(kit, other, 'admin'));
 });
+
+/** How a caller of `role` in the main (or the other) workspace authenticates. */
+function as(credential: Credential, role: Role, workspace: 'main' | 'other' = 'main') {
+  if (credential === 'token') return { token: workspace === 'main' ? kit.tokens[role] : kit.other[role] };
+  if (workspace === 'other' && role !== 'admin') throw new Error('only an admin session in the other workspace');
+  return { session: workspace === 'main' ? sessions[role] : otherAdminSession };
+}
 afterAll(async () => {
   await kit?.close();
   await database?.close();
@@ -58,8 +79,13 @@ describe('the route list', () => {
       }
       const malformed = await kit.call(route.method as never, url, { token: null, headers: { authorization: 'Basic abc' } });
       expect(malformed.status, route.key).toBe(401);
+      const unknownSession = await kit.call(route.method as never, url, { session: 'not-a-live-session-value-000000000000000000' });
+      expect(unknownSession.status, `${route.key} with an unknown session`).toBe(401);
     }
   });
+});
+
+describe.each(['token', 'cookie'] as const)('the route list with %s callers', (credential) => {
 
   it('answers 403 on every route to each role below the one it needs', async () => {
     let checked = 0;
@@ -67,7 +93,7 @@ describe('the route list', () => {
       for (const role of BELOW[route.minRole!]) {
         const url = route.url.includes(':id') ? fillParams(route.url, idFor(route.url, world)) : route.url;
         const body = takesBody(route.method) ? validBody(route.key, world) : undefined;
-        const response = await kit.call(route.method as never, url, { token: kit.tokens[role], body, headers: contentTypeFor(route.key) });
+        const response = await kit.call(route.method as never, url, { ...as(credential, role), body, headers: contentTypeFor(route.key) });
         expect(response.status, `${route.key} as ${role}`).toBe(403);
         expect(response.body.error.message).toContain(route.minRole);
         checked++;
@@ -83,8 +109,8 @@ describe('the route list', () => {
         ['other workspace', idFor(route.url, world)],
         ['nobody', NIL],
       ] as const) {
-        const token = who === 'other workspace' ? kit.other.admin : kit.tokens.admin;
-        const response = await kit.call(route.method as never, fillParams(route.url, id), { token, body, headers: contentTypeFor(route.key) });
+        const caller = as(credential, 'admin', who === 'other workspace' ? 'other' : 'main');
+        const response = await kit.call(route.method as never, fillParams(route.url, id), { ...caller, body, headers: contentTypeFor(route.key) });
         expect(response.status, `${route.key} (${who}): ${JSON.stringify(response.body)}`).toBe(404);
         expect(response.body.error.code).toBe('not_found');
       }
@@ -94,7 +120,7 @@ describe('the route list', () => {
   it("never lists another workspace's rows", async () => {
     const mine = Object.values(world);
     for (const route of routes().filter((r) => r.method === 'GET' && !r.url.includes(':id'))) {
-      const response = await kit.call('GET', route.url, { token: kit.other.admin });
+      const response = await kit.call('GET', route.url, as(credential, 'admin', 'other'));
       expect(response.status, route.key).toBe(200);
       const text = JSON.stringify(response.body);
       for (const id of mine) expect(text, route.key).not.toContain(id);

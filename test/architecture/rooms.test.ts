@@ -24,15 +24,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   db: ['core'],
   secrets: ['core', 'config'],
   delivery: ['core', 'config'],
+  accounts: ['core', 'config', 'db'],
   telemetry: ['core', 'db', 'delivery'],
   engine: ['core', 'db', 'delivery', 'telemetry'],
   outbound: ['core', 'config', 'db', 'engine', 'telemetry'],
-  api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry', 'outbound'],
+  api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry', 'outbound', 'accounts'],
   webhooks: ['core', 'config', 'db', 'delivery', 'engine', 'http', 'telemetry'],
   web: ['core', 'config', 'http'],
-  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web'],
-  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web', 'app'],
-  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'api', 'webhooks', 'web', 'app', 'devtools'],
+  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web'],
+  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web', 'app'],
+  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web', 'app', 'devtools'],
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */

@@ -16,8 +16,8 @@ function tempDir(): string {
   return dir;
 }
 
-function touchpoint(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+function touchpoint(args: string[], env: Record<string, string> = {}, input = '') {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000, input });
 }
 
 afterAll(() => {
@@ -71,7 +71,25 @@ describe('touchpoint command', () => {
     expect(list.stdout).toContain('acme\toperator');
   });
 
-  it('serve answers /healthz on a fresh data folder and prints a first admin token', async () => {
+  it('users create reads the password from stdin, or prints a set-password link; reset-password prints a link', () => {
+    const dir = tempDir();
+    const withPassword = touchpoint(['users', 'create', '--email', 'Ada@Team.test', '--workspace', 'default', '--role', 'admin'], { DATA_DIR: dir }, 'a long enough password\n');
+    expect(withPassword.stderr).toBe('');
+    expect(withPassword.status).toBe(0);
+    expect(withPassword.stdout).toContain('Ada@Team.test is an admin of workspace "default"');
+    expect(withPassword.stdout).not.toContain('#token=');
+    const withLink = touchpoint(['users', 'create', '--email', 'bob@team.test', '--role', 'operator'], { DATA_DIR: dir });
+    expect(withLink.status).toBe(0);
+    expect(withLink.stdout).toMatch(/http:\/\/localhost:3000\/reset-password#token=[A-Za-z0-9_-]{43}/);
+    const weak = touchpoint(['users', 'create', '--email', 'cy@team.test'], { DATA_DIR: dir }, 'short\n');
+    expect(weak.status).toBe(2);
+    expect(weak.stderr).toContain('at least 10 characters');
+    const reset = touchpoint(['users', 'reset-password', '--email', 'ada@team.test'], { DATA_DIR: dir, PUBLIC_URL: 'https://tp.example.com' });
+    expect(reset.stdout).toMatch(/https:\/\/tp\.example\.com\/reset-password#token=/);
+    expect(touchpoint(['users', 'reset-password', '--email', 'nobody@team.test'], { DATA_DIR: dir }).status).toBe(2);
+  });
+
+  it('serve answers /healthz on a fresh data folder and prints a first-admin link and a first admin token', async () => {
     const dir = tempDir();
     const child = spawn(process.execPath, [BIN, 'serve'], {
       env: { ...process.env, DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'warn' },
@@ -84,6 +102,12 @@ describe('touchpoint command', () => {
     const health = await fetch(`${url}/healthz`);
     expect(await health.json()).toEqual({ status: 'ok' });
     expect(out).toMatch(/tp_[A-Za-z0-9_-]{32}/);
+    // The link names the port actually bound, and opens an invite to be the admin of "default".
+    const link = /(http:\/\/localhost:\d+)\/accept-invite#token=([A-Za-z0-9_-]{43})/.exec(out);
+    expect(link, out).not.toBeNull();
+    expect(link![1]).toBe(url.replace('127.0.0.1', 'localhost'));
+    const invite = await fetch(`${url}/api/auth/invites/${link![2]}`);
+    expect(await invite.json()).toMatchObject({ workspace: 'default', role: 'admin', email: null });
     // A second process on the same embedded store is refused with a sentence, not corruption.
     const busy = touchpoint(['tokens', 'list'], { DATA_DIR: dir });
     expect(busy.status).toBe(2);

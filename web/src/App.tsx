@@ -65,8 +65,8 @@ export function App() {
             <Text fw={700} component="a" href="/leads" visibleFrom="xs" onClick={(e) => (e.preventDefault(), navigate('/leads'))}>
               Touchpoint
             </Text>
-            <Text c="dimmed" size="sm" data-testid="workspace-name" truncate maw={{ base: 110, sm: 320 }} title={auth.me.workspace.name}>
-              {auth.me.workspace.name}
+            <Text c="dimmed" size="sm" data-testid="workspace-name" truncate maw={{ base: 110, sm: 320 }} title={auth.me.workspace?.name ?? 'no workspace'}>
+              {auth.me.workspace?.name ?? 'no workspace'}
             </Text>
           </Group>
           <Group gap="xs" wrap="nowrap">
@@ -94,7 +94,7 @@ export function App() {
           />
         ))}
         <Text size="xs" c="dimmed" mt="md" px="sm" hiddenFrom="xs">
-          {auth.me.workspace.name} · {auth.me.role}
+          {auth.me.workspace?.name ?? 'no workspace'} · {auth.me.role}
         </Text>
       </AppShell.Navbar>
       <AppShell.Main>

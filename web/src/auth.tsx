@@ -52,7 +52,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     error: me.error,
     signIn,
     signOut,
-    can: (role) => (me.data ? RANK[me.data.role] >= RANK[role] : false),
+    can: (role) => (me.data?.role ? RANK[me.data.role] >= RANK[role] : false),
   };
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

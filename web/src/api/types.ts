@@ -26,7 +26,7 @@ export type Answer<P extends keyof paths, M extends Method> = paths[P][M] extend
 export type Body<P extends keyof paths, M extends Method> = paths[P][M] extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 
 export type Me = Answer<'/api/me', 'get'>;
-export type Role = Me['role'];
+export type Role = NonNullable<Me['role']>;
 
 /** The envelope of every paged list: `items`, and the cursor of the next page or null. */
 export interface Page<T> {

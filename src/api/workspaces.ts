@@ -1,0 +1,183 @@
+/**
+ * Workspaces and their people: create a workspace (the creator is its admin), read and change
+ * its settings, list members, change a role or remove someone — never the last admin, a rule
+ * the store enforces inside the transaction — and invite people by one-time link.
+ */
+import { z } from 'zod';
+import type { Accounts } from '../accounts/accounts.ts';
+import { LOCAL_DATE_PATTERN, isValidZone, quietHoursSchema, scheduleSchema } from '../core/definition.ts';
+import { listOpenInvites, revokeInvite, type AccountLink } from '../db/accountLinks.ts';
+import type { Db } from '../db/db.ts';
+import { addMembership, changeMembership, listMembers, type Member } from '../db/users.ts';
+import { ROLES, createWorkspace, getWorkspaceDetails, updateWorkspace, type WorkspaceDetails } from '../db/workspaces.ts';
+import { callerOf } from './auth.ts';
+import { commonErrors, errorSchema, fail, id, idParams, iso, isoTime, type Api } from './wire.ts';
+
+const zone = z.string().trim().refine(isValidZone, { message: 'must be an IANA time zone such as America/New_York' });
+const workspaceName = z.string().trim().min(1).max(100);
+const errors = { ...commonErrors, 409: errorSchema };
+
+const workspaceSchema = z
+  .object({
+    id,
+    name: z.string(),
+    timezone: z.string(),
+    defaultSchedule: z.unknown().nullable().describe('The schedule a new sequence starts from (null: the built-in default)'),
+    defaultQuietHours: z.unknown().nullable().describe('The quiet hours a new sequence starts from'),
+    holidays: z.array(z.string()).describe('Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace'),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Workspace' });
+const memberSchema = z.object({ userId: id, email: z.string(), name: z.string().nullable(), role: z.enum(ROLES), joinedAt: isoTime }).meta({ id: 'Member' });
+const inviteSchema = z
+  .object({ id, email: z.string().nullable(), role: z.enum(ROLES), createdBy: z.string(), createdAt: isoTime, expiresAt: isoTime })
+  .meta({ id: 'Invite' });
+
+const workspaceWire = (w: WorkspaceDetails) => ({ ...w, holidays: w.holidays ?? [], createdAt: iso(w.createdAt)! });
+const memberWire = (m: Member) => ({ ...m, joinedAt: iso(m.joinedAt)! });
+const inviteWire = (l: AccountLink) => ({ id: l.id, email: l.email, role: l.role!, createdBy: l.createdBy, createdAt: iso(l.createdAt)!, expiresAt: iso(l.expiresAt)! });
+
+export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () => Date) {
+  api.post(
+    '/workspaces',
+    {
+      config: { minRole: 'viewer', personal: true },
+      schema: {
+        summary: 'Create a workspace; the signed-in person becomes its admin (tokens cannot: they belong to one workspace)',
+        tags: ['workspaces'],
+        body: z.strictObject({ name: workspaceName, timezone: zone.optional() }),
+        response: { 201: workspaceSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const person = request.person;
+      if (!person) return fail(reply, 403, 'forbidden', 'Only a signed-in person can create a workspace (they become its admin); use `npx touchpoint users create --workspace NAME` from a script.');
+      const created = await db.transaction(async (tx) => {
+        const workspace = await createWorkspace(tx, request.body.name, request.body.timezone ?? 'America/New_York');
+        if (workspace) await addMembership(tx, workspace.id, person.userId, 'admin');
+        return workspace;
+      });
+      if (!created) return fail(reply, 409, 'name_taken', `A workspace named "${request.body.name}" exists; choose another name.`);
+      return reply.status(201).send(workspaceWire(created));
+    },
+  );
+
+  api.get(
+    '/workspaces/:id',
+    { config: { minRole: 'viewer' }, schema: { summary: "The workspace's name, time zone and defaults", tags: ['workspaces'], params: idParams, response: { 200: workspaceSchema, ...errors } } },
+    async (request, reply) => {
+      const workspace = request.params.id === callerOf(request).workspaceId ? await getWorkspaceDetails(db, request.params.id) : undefined;
+      if (!workspace) return fail(reply, 404, 'not_found', `No workspace ${request.params.id} here (a cookie caller picks one with X-Touchpoint-Workspace).`);
+      return workspaceWire(workspace);
+    },
+  );
+
+  api.patch(
+    '/workspaces/:id',
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        summary: "Change the workspace's name, time zone, default schedule and quiet hours, holidays",
+        tags: ['workspaces'],
+        params: idParams,
+        body: z.strictObject({
+          name: workspaceName.optional(),
+          timezone: zone.optional(),
+          defaultSchedule: scheduleSchema.nullable().optional(),
+          defaultQuietHours: quietHoursSchema.nullable().optional(),
+          holidays: z.array(z.string().regex(LOCAL_DATE_PATTERN, 'must be a date "YYYY-MM-DD"')).max(366).optional(),
+        }),
+        response: { 200: workspaceSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (request.params.id !== callerOf(request).workspaceId) return fail(reply, 404, 'not_found', `No workspace ${request.params.id} here.`);
+      const updated = await updateWorkspace(db, request.params.id, request.body);
+      if (updated === 'name_taken') return fail(reply, 409, 'name_taken', `A workspace named "${request.body.name}" exists; choose another name.`);
+      if (!updated) return fail(reply, 404, 'not_found', `No workspace ${request.params.id} here.`);
+      return workspaceWire(updated);
+    },
+  );
+
+  api.get(
+    '/members',
+    { config: { minRole: 'viewer' }, schema: { summary: "The workspace's people and their roles", tags: ['workspaces'], response: { 200: z.object({ items: z.array(memberSchema) }), ...errors } } },
+    async (request) => ({ items: (await listMembers(db, callerOf(request).workspaceId)).map(memberWire) }),
+  );
+
+  const lastAdmin = 'A workspace always keeps one admin: make someone else admin first.';
+
+  api.patch(
+    '/members/:id',
+    {
+      config: { minRole: 'admin' },
+      schema: { summary: "Change a member's role", tags: ['workspaces'], params: idParams, body: z.strictObject({ role: z.enum(ROLES) }), response: { 200: memberSchema, ...errors } },
+    },
+    async (request, reply) => {
+      const workspaceId = callerOf(request).workspaceId;
+      const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role: request.body.role }));
+      if (!result.ok) return result.reason === 'last_admin' ? fail(reply, 409, 'last_admin', lastAdmin) : fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
+      return memberWire(result.member);
+    },
+  );
+
+  api.delete(
+    '/members/:id',
+    {
+      config: { minRole: 'admin' },
+      schema: { summary: 'Remove someone from the workspace (their account stays)', tags: ['workspaces'], params: idParams, response: { 204: z.null(), ...errors } },
+    },
+    async (request, reply) => {
+      const workspaceId = callerOf(request).workspaceId;
+      const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role: null }));
+      if (!result.ok) return result.reason === 'last_admin' ? fail(reply, 409, 'last_admin', lastAdmin) : fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.post(
+    '/invites',
+    {
+      config: { minRole: 'admin' },
+      schema: {
+        summary: 'Invite someone: answers a one-time link (shown once) that creates or attaches their account',
+        tags: ['workspaces'],
+        body: z.strictObject({
+          email: z.email().max(320).nullable().optional().describe('Only this address may accept; null or absent: whoever opens the link chooses'),
+          role: z.enum(ROLES),
+        }),
+        response: { 201: inviteSchema.extend({ url: z.string().describe('The link, shown this once') }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const created = await accounts.invite({ workspaceId: caller.workspaceId, role: request.body.role, email: request.body.email ?? null, createdBy: caller.actor });
+      const at = now();
+      return reply.status(201).send({
+        id: created.id,
+        url: created.url,
+        email: request.body.email ?? null,
+        role: request.body.role,
+        createdBy: caller.actor,
+        createdAt: at.toISOString(),
+        expiresAt: created.expiresAt.toISOString(),
+      });
+    },
+  );
+
+  api.get(
+    '/invites',
+    { config: { minRole: 'admin' }, schema: { summary: 'Invites not yet accepted, revoked or expired', tags: ['workspaces'], response: { 200: z.object({ items: z.array(inviteSchema) }), ...errors } } },
+    async (request) => ({ items: (await listOpenInvites(db, callerOf(request).workspaceId, now())).map(inviteWire) }),
+  );
+
+  api.delete(
+    '/invites/:id',
+    { config: { minRole: 'admin' }, schema: { summary: 'Revoke an invite; its link stops working at once', tags: ['workspaces'], params: idParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      const revoked = await revokeInvite(db, request.params.id, callerOf(request).workspaceId, now());
+      if (!revoked) return fail(reply, 404, 'not_found', `No open invite ${request.params.id} in this workspace.`);
+      return reply.status(204).send(null);
+    },
+  );
+}
