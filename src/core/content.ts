@@ -1,6 +1,6 @@
 /** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
-import type { DeliveryStep, Lead, SequenceDefinition } from './definition.ts';
-import { leadScope, missingVariables, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
+import type { DeliveryStep, Lead, SequenceDefinition, TaskStep } from './definition.ts';
+import { leadScope, missingVariables, renderForReading, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
 
 export interface StepContent {
   subject?: string;
@@ -47,6 +47,15 @@ export function renderStepContent(step: DeliveryStep, context: ContentContext): 
         voicemail: step.voicemail ? renderTemplate(step.voicemail, scope) : undefined,
       };
   }
+}
+
+/** A task as the person doing it reads it: title and description rendered for the lead (blanks where it lacks a field). */
+export function renderTaskText(step: TaskStep, context: ContentContext): { title: string; description: string | null } {
+  const scope = scopeOf(context);
+  return {
+    title: renderForReading(step.title, scope).trim() || step.id,
+    description: step.description ? renderForReading(step.description, scope).trim() || null : null,
+  };
 }
 
 /**

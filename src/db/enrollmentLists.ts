@@ -13,12 +13,19 @@ export interface LeadSummary {
   firstName: string | null;
   lastName: string | null;
   company: string | null;
+  title: string | null;
+  timezone: string | null;
+  /** Not on the wire: what a task's title and description are rendered with. */
+  customFields: Record<string, unknown>;
 }
 
+// `enrolledBy`: the actor of the enrollment's first change (the enroll row), the one person the
+// data names as responsible for it — Touchpoint has no lead owner (yet).
 const LEAD_SUMMARY = `json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'firstName', l.first_name,
-  'lastName', l.last_name, 'company', l.company) as lead`;
+  'lastName', l.last_name, 'company', l.company, 'title', l.title, 'timezone', l.timezone, 'customFields', l.custom_fields) as lead,
+  (select c.actor from enrollment_changes c where c.enrollment_id = e.id and c.action = 'enroll' order by c.at limit 1) as "enrolledBy"`;
 
-export type EnrollmentListRow = EnrollmentRecord & { lead: LeadSummary; sequenceName: string; definition: unknown };
+export type EnrollmentListRow = EnrollmentRecord & { lead: LeadSummary; sequenceName: string; definition: unknown; enrolledBy: string | null };
 
 /** A page of one sequence's enrollments, newest first, keyset-paged on (enrolled_at, id). */
 export async function listSequenceEnrollments(

@@ -2902,15 +2902,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             currentStep: {
+                                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                                description: string | null;
                                 id: string;
                                 name: string | null;
                                 /** @description The outcomes an operator may record to move it on */
                                 outcomes: string[] | null;
+                                /** @description A task's title rendered for this lead, or what a branch waits for */
                                 title: string | null;
                                 type: string;
                             } | null;
                             /** Format: date-time */
                             enrolledAt: string;
+                            /** @description Who enrolled the lead (the token or the trigger that did) */
+                            enrolledBy: string | null;
                             executions: components["schemas"]["Execution"][];
                             finishedAt: string | null;
                             /**
@@ -2929,6 +2934,9 @@ export interface paths {
                                 id: string;
                                 lastName: string | null;
                                 phone: string | null;
+                                timezone: string | null;
+                                /** @description The lead's job title */
+                                title: string | null;
                             };
                             /** @description When the engine next looks at it; null when paused or finished */
                             nextRunAt: string | null;
@@ -3867,15 +3875,20 @@ export interface components {
         };
         Enrollment: {
             currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
                 id: string;
                 name: string | null;
                 /** @description The outcomes an operator may record to move it on */
                 outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
                 title: string | null;
                 type: string;
             } | null;
             /** Format: date-time */
             enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
             finishedAt: string | null;
             /**
              * Format: uuid
@@ -3893,6 +3906,9 @@ export interface components {
                 id: string;
                 lastName: string | null;
                 phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
             };
             /** @description When the engine next looks at it; null when paused or finished */
             nextRunAt: string | null;
@@ -3912,15 +3928,20 @@ export interface components {
         };
         EnrollmentInput: {
             currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
                 id: string;
                 name: string | null;
                 /** @description The outcomes an operator may record to move it on */
                 outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
                 title: string | null;
                 type: string;
             } | null;
             /** Format: date-time */
             enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
             finishedAt: string | null;
             /**
              * Format: uuid
@@ -3938,6 +3959,9 @@ export interface components {
                 id: string;
                 lastName: string | null;
                 phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
             };
             /** @description When the engine next looks at it; null when paused or finished */
             nextRunAt: string | null;
