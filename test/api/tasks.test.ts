@@ -62,5 +62,16 @@ describe.each(kinds)('the tasks inbox on %s', (kind) => {
     });
     expect(byLead(ada.body.id).lead.customFields).toBeUndefined();
     expect(byLead(anon.body.id).currentStep).toMatchObject({ title: 'Call the lead at', description: 'Deal size .' });
+
+    // The outcome reads on the timeline as what was recorded, the note and who recorded it.
+    const recorded = await kit.call('POST', `/api/sequences/enrollments/${byLead(ada.body.id).id}/outcomes`, {
+      token: kit.tokens.operator,
+      body: { outcome: 'connected', note: 'Demo on Tuesday' },
+    });
+    expect(recorded.status).toBe(200);
+    const timeline = await kit.call('GET', `/api/leads/${ada.body.id}/timeline?kind=event`, { token: kit.tokens.viewer });
+    const item = timeline.body.items.find((i: { data: { type: string } }) => i.data.type === 'manual.outcome');
+    expect(item.summary).toMatch(/^Outcome "connected" recorded by operator of .* on step "call": Demo on Tuesday$/);
+    expect(item.data.details).toMatchObject({ outcome: 'connected', note: 'Demo on Tuesday' });
   });
 });

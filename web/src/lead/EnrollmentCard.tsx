@@ -9,7 +9,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative, statusColor, viewerZone } from '../components/format.ts';
 import { Link } from '../router.tsx';
 import { OutcomeModal } from './OutcomeModal.tsx';
-import { actionsFor, isLiveStatus, LABEL, type Action } from './enrollmentActions.ts';
+import { actionsFor, isLiveStatus, LABEL, outcomeMatters, type Action } from './enrollmentActions.ts';
 
 export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollment; leadZone: string | null | undefined }) {
   const auth = useAuth();
@@ -69,7 +69,7 @@ export function EnrollmentCard({ enrollment, leadZone }: { enrollment: Enrollmen
                 {LABEL[action]}
               </Button>
             ))}
-            {isLiveStatus(enrollment.status) && enrollment.status !== 'paused' && (
+            {outcomeMatters(enrollment.status, step) && (
               <Button size="xs" onClick={() => setOutcomeOpen(true)}>
                 Record outcome
               </Button>
