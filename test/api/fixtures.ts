@@ -65,6 +65,7 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/leads/:id/activities': { kind: 'note', body: 'hello' },
     'PATCH /api/workspace/settings': { frequencyCaps: { email: 3 } },
     'POST /api/leads/:id/convert': {},
+    'POST /api/sequences/enrollments/:id/undo-cancel': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
