@@ -7,6 +7,7 @@ import { useAuth } from '../auth.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { isNotFound, looksLikeId, NotFound } from '../components/NotFound.tsx';
 import { leadName } from '../components/format.ts';
 import { EnrollmentCard } from '../lead/EnrollmentCard.tsx';
 import { LogActivity } from '../lead/LogActivity.tsx';
@@ -59,7 +60,8 @@ export function LeadDetailPage({ id }: { id: string }) {
   const auth = useAuth();
   const client = useQueryClient();
   // The status follows what happens (a send, a reply, a STOP), so it is polled like the enrollments.
-  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: 2_000 });
+  const valid = looksLikeId(id);
+  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: (q) => (q.state.error ? false : 2_000), enabled: valid });
   const [confirming, setConfirming] = useState<'convert' | 'delete' | null>(null);
   const convert = useMutation({
     mutationFn: () => post<ConvertLeadResult>(`/api/leads/${id}/convert`),
@@ -81,7 +83,9 @@ export function LeadDetailPage({ id }: { id: string }) {
     queryKey: ['lead', id, 'enrollments'],
     queryFn: async () => (await get<Answer<'/api/leads/{id}/sequences', 'get'>>(`/api/leads/${id}/sequences`)).items,
     refetchInterval: 2_000,
+    enabled: valid && lead.isSuccess,
   });
+  if (!valid || isNotFound(lead.error)) return <NotFound what="Lead" back="/leads" backLabel="Back to the leads" />;
   if (lead.isLoading) return <Loader aria-label="Loading the lead" />;
   if (lead.error || !lead.data) {
     return (

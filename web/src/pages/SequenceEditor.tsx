@@ -6,6 +6,7 @@ import { get } from '../api/client.ts';
 import type { SequenceDefinition, SequenceDetail } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { isNotFound, looksLikeId, NotFound } from '../components/NotFound.tsx';
 import { statusColor } from '../components/format.ts';
 import { Link } from '../router.tsx';
 import { SequenceGraph } from '../sequences/Graph.tsx';
@@ -21,7 +22,9 @@ import { useSequenceDraft } from '../sequences/useSequenceDraft.ts';
 
 export function SequenceEditorPage({ id }: { id: string }) {
   const isNew = id === 'new';
-  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew });
+  const valid = isNew || looksLikeId(id);
+  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew && valid });
+  if (!valid || isNotFound(sequence.error)) return <NotFound what="Sequence" back="/sequences" backLabel="Back to the sequences" />;
   if (!isNew && sequence.isLoading) return <Loader aria-label="Loading the sequence" />;
   if (!isNew && (sequence.error || !sequence.data)) {
     return (
