@@ -21,7 +21,13 @@ import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, page, page
 export const MAX_ENROLL = 10_000;
 
 const enrollResult = z.object({
-  enrolled: z.array(z.object({ leadId: id, enrollmentId: id })),
+  enrolled: z.array(
+    z.object({
+      leadId: id,
+      enrollmentId: id,
+      skipsChannels: z.array(z.enum(CHANNELS)).describe("Channels the lead has no address for: the sequence's steps on them are skipped for it (skipMissingChannels)"),
+    }),
+  ),
   skipped: z.array(
     z.object({
       leadId: z.string(),

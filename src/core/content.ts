@@ -59,15 +59,17 @@ export function renderTaskText(step: TaskStep, context: ContentContext): { title
 }
 
 /**
- * Every variable some delivery step of the sequence would leave blank for this lead. Each
+ * Every variable some delivery step of the sequence would leave blank for this lead (but the
+ * steps of `skippedChannels`, which it will not receive). Each
  * template is parsed once (`missingVariables` keeps them parsed); per lead only its variables
  * are looked up, in one scope.
  */
-export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead): string[] {
+export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead, skippedChannels: readonly string[] = []): string[] {
   const scope = new VariableScope(scopeOf({ lead, definition }));
   const missing = new Set<string>();
   for (const step of definition.steps) {
     if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') continue;
+    if (skippedChannels.includes(step.type)) continue; // a step the lead will not receive renders nothing for it
     for (const template of templatesOf(step)) {
       try {
         for (const name of missingVariables(template, scope)) missing.add(name);

@@ -2215,6 +2215,8 @@ export interface paths {
                                  * @description A uuid
                                  */
                                 leadId: string;
+                                /** @description Channels the lead has no address for: the sequence's steps on them are skipped for it (skipMissingChannels) */
+                                skipsChannels: ("email" | "sms" | "voice")[];
                             }[];
                             skipped: {
                                 leadId: string;

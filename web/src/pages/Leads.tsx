@@ -1,7 +1,7 @@
 import { Button, Checkbox, Group, Pagination, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get } from '../api/client.ts';
 import type { Lead, Page } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
@@ -30,6 +30,8 @@ export function LeadsPage() {
   const [importing, setImporting] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
   const [adding, setAdding] = useState(false);
+  // Names of the leads seen on any page, so the enroll dialog can say who was skipped.
+  const [names, setNames] = useState<Record<string, string>>({});
 
   const leads = useQuery({
     queryKey: ['leads', q, status, cursors[pageIndex]],
@@ -37,6 +39,9 @@ export function LeadsPage() {
     placeholderData: keepPreviousData,
   });
   const items = leads.data?.items ?? [];
+  useEffect(() => {
+    if (items.some((l) => !(l.id in names))) setNames((known) => ({ ...known, ...Object.fromEntries(items.map((l) => [l.id, leadName(l)])) }));
+  }, [items, names]);
   const next = leads.data?.nextCursor ?? null;
   const resetPaging = () => {
     setCursors([undefined]);
@@ -156,6 +161,7 @@ export function LeadsPage() {
       <NewLead opened={adding} onClose={() => setAdding(false)} />
       <BulkEnroll
         leadIds={[...selected]}
+        names={names}
         opened={enrolling}
         onClose={() => {
           setEnrolling(false);
