@@ -7,7 +7,7 @@
  */
 import { Anchor, Badge, Button, Group, Kbd, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { get } from '../api/client.ts';
 import type { Page, Task } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
@@ -53,8 +53,7 @@ function TaskCard({ task, index, selected, onSelect, onDone }: { task: Task; ind
   const save = useMutation({
     mutationFn: (outcome: string) => recordOutcome(task.id, { outcome, note: note.trim() || undefined }),
     onSuccess: () => {
-      // Drop the card at once so the next one takes its place (and the focus), then re-read.
-      client.setQueryData<Task[]>(TASKS_KEY, (tasks) => tasks?.filter((t) => t.id !== task.id));
+      // The card goes at once so the next one takes its place (and the focus), then re-read.
       onDone();
       void client.invalidateQueries();
     },
@@ -134,11 +133,23 @@ function TaskCard({ task, index, selected, onSelect, onDone }: { task: Task; ind
 }
 
 export function TasksPage() {
-  const tasks = useQuery({
+  const fetched = useQuery({
     queryKey: TASKS_KEY,
     queryFn: async () => (await get<Page<Task>>('/api/tasks', { limit: 200 })).items,
     refetchInterval: 3_000,
   });
+  // Tasks answered here: the server lists one until the engine has moved it on (a moment after
+  // the outcome), so it is hidden meanwhile rather than coming back under the person's keys.
+  const [answered, setAnswered] = useState<ReadonlySet<string>>(new Set());
+  const keyOf = (t: Task) => `${t.id}:${t.currentStep?.id ?? ''}`;
+  useEffect(() => {
+    if (!fetched.data || answered.size === 0) return;
+    const listed = new Set(fetched.data.map(keyOf));
+    const still = [...answered].filter((k) => listed.has(k));
+    if (still.length !== answered.size) setAnswered(new Set(still));
+  }, [fetched.data, answered]);
+  const visibleTasks = useMemo(() => fetched.data?.filter((t) => !answered.has(keyOf(t))), [fetched.data, answered]);
+  const tasks = { ...fetched, data: visibleTasks };
   const [selected, setSelected] = useState(0);
   // Set after an outcome: once the list has changed, the card now at `selected` takes the focus.
   const focusNext = useRef(false);
@@ -155,7 +166,7 @@ export function TasksPage() {
     const index = Math.min(selected, count - 1);
     setSelected(index);
     focusCard(index);
-  }, [tasks.data, count, selected]);
+  }, [visibleTasks, count, selected]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if ((event.target as HTMLElement).closest('input, textarea, button')) return;
@@ -187,7 +198,7 @@ export function TasksPage() {
         </EmptyState>
       )}
       <Stack ref={listRef} onKeyDown={onKeyDown} aria-label="Task queue" role="list">
-        {tasks.data?.map((t, i) => (
+        {visibleTasks?.map((t, i) => (
           <div role="listitem" key={`${t.id}-${t.currentStep?.id}`}>
             <TaskCard
               task={t}
@@ -197,6 +208,7 @@ export function TasksPage() {
               onDone={() => {
                 setSelected(i);
                 focusNext.current = true;
+                setAnswered((known) => new Set([...known, keyOf(t)]));
               }}
             />
           </div>
