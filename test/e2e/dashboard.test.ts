@@ -53,8 +53,12 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   };
-  /** axe-core on the page as it stands: no serious or critical violation. */
-  const accessible = async (name: string) => expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
+  // axe-core on the page as it stands; every serious or critical violation fails the test that
+  // found it (checked after it, so one run lists them all, by page).
+  const a11yViolations: string[] = [];
+  const accessible = async (name: string) => {
+    for (const violation of await seriousA11yViolations(page)) a11yViolations.push(`${name}: ${violation}`);
+  };
   const visible = (text: string | RegExp) => page.getByText(text).first().waitFor({ state: 'visible' });
   const enrollmentStatus = (status: RegExp) => page.getByTestId('enrollment-status').filter({ hasText: status }).waitFor();
 
@@ -86,6 +90,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   afterEach(() => {
     const seen = cspViolations.splice(0);
     expect(seen, 'Content-Security-Policy violations').toEqual([]);
+    expect(a11yViolations.splice(0), 'serious accessibility violations (axe-core)').toEqual([]);
   });
 
   afterAll(async () => {
