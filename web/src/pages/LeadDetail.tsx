@@ -18,11 +18,14 @@ import { Link, navigate } from '../router.tsx';
 
 function Field({ label, value }: { label: string; value: unknown }) {
   return (
-    <div>
+    <div style={{ minWidth: 0 }}>
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text size="sm">{value === null || value === undefined || value === '' ? '—' : String(value)}</Text>
+      {/* A long email wraps inside its cell rather than running under the next field. */}
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+        {value === null || value === undefined || value === '' ? '—' : String(value)}
+      </Text>
     </div>
   );
 }
