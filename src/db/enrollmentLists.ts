@@ -91,3 +91,27 @@ export async function listWaitingEnrollments(
     [args.workspaceId, args.waitingFor ?? null, args.sequenceId ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
   );
 }
+
+/** A lead's running enrollment as the lead list shows it: where it stands and when it next acts. */
+export interface LiveEnrollmentSummary {
+  id: string;
+  leadId: string;
+  sequenceId: string;
+  sequenceName: string;
+  status: string;
+  currentStepId: string | null;
+  nextExecutionAt: Date | null;
+}
+
+/** The live (active, waiting, paused) enrollments of a page of leads, in one read. */
+export async function listLiveEnrollmentsOfLeads(db: Queryable, workspaceId: string, leadIds: readonly string[]): Promise<LiveEnrollmentSummary[]> {
+  if (leadIds.length === 0) return [];
+  return db.query<LiveEnrollmentSummary>(
+    `select e.id, e.lead_id as "leadId", e.sequence_id as "sequenceId", s.name as "sequenceName", e.status,
+       e.current_step_id as "currentStepId", e.next_execution_at as "nextExecutionAt"
+     from enrollments e join sequences s on s.id = e.sequence_id
+     where e.workspace_id = $1 and e.lead_id = any($2::uuid[]) and e.status in ('active', 'waiting', 'paused')
+     order by e.enrolled_at desc, e.id desc`,
+    [workspaceId, leadIds],
+  );
+}

@@ -489,6 +489,24 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("data-testid")')).toBe('task');
     await page.keyboard.press('2'); // no answer
     await visible('Inbox zero');
+
+    // The list shows where each lead stands; a bulk cancel over a selection asks first, then ends both.
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByLabel('Select Grace Hopper').check();
+    await page.getByLabel(/^Select Linus/).check();
+    await page.getByRole('button', { name: /Enroll 2 in a sequence/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByTestId('enroll-result').filter({ hasText: 'Enrolled 2' }).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: 'Call queue · call' }).waitFor();
+    await accessible('leads with sequences');
+    await page.getByLabel('Select Grace Hopper').check();
+    await page.getByLabel(/^Select Linus/).check();
+    await page.getByTestId('bulk-actions').getByRole('button', { name: 'Cancel sequences' }).click();
+    await page.getByTestId('confirm-consequences').filter({ hasText: '2 running sequences of 2 leads stop' }).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel sequences' }).click();
+    await page.getByTestId('bulk-result').filter({ hasText: 'Done: 2' }).waitFor();
+    await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: '—' }).waitFor();
     await page.getByRole('link', { name: 'Monitoring' }).click();
   }, 90_000);
 

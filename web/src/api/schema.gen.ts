@@ -401,7 +401,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Lead"][];
+                            items: components["schemas"]["LeadListItem"][];
                             nextCursor: string | null;
                         };
                     };
@@ -4172,6 +4172,96 @@ export interface components {
              */
             id: string;
             lastName: string | null;
+            phone: string | null;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+            timezone: string | null;
+            title: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LeadListItem: {
+            company: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            customFields: {
+                [key: string]: unknown;
+            };
+            email: string | null;
+            externalId: string | null;
+            firstName: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastName: string | null;
+            /** @description Its active, waiting and paused enrollments, newest first */
+            liveEnrollments: {
+                currentStepId: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                /** @description When it next acts; null while paused */
+                nextRunAt: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                sequenceId: string;
+                sequenceName: string;
+                status: string;
+            }[];
+            phone: string | null;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+            timezone: string | null;
+            title: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LeadListItemInput: {
+            company: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            customFields: {
+                [key: string]: unknown;
+            };
+            email: string | null;
+            externalId: string | null;
+            firstName: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastName: string | null;
+            /** @description Its active, waiting and paused enrollments, newest first */
+            liveEnrollments: {
+                currentStepId: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                /** @description When it next acts; null while paused */
+                nextRunAt: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                sequenceId: string;
+                sequenceName: string;
+                status: string;
+            }[];
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted
