@@ -48,6 +48,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   let baseUrl: string;
   let token: string;
   const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
 
   const shot = async (name: string) => {
     await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
@@ -73,7 +74,8 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => console.error(`browser error: ${error.message}`));
+    // An uncaught error in the page fails the test that caused it.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     // The server's Content-Security-Policy must not block anything the dashboard does: every
     // violation the page reports (event or console) fails the test that caused it.
     await browser.context.addInitScript({
@@ -91,6 +93,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     const seen = cspViolations.splice(0);
     expect(seen, 'Content-Security-Policy violations').toEqual([]);
     expect(a11yViolations.splice(0), 'serious accessibility violations (axe-core)').toEqual([]);
+    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
   });
 
   afterAll(async () => {
@@ -232,7 +235,8 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await outcome.getByText('Note: Booked a demo for Tuesday').waitFor();
     await outcome.getByText(/Recorded by e2e admin/).waitFor();
     // On a task step an outcome matters: the card offers it (it is not offered on email or wait steps).
-    await page.getByRole('button', { name: 'Record outcome' }).waitFor();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByTestId('enrollment').getByRole('button', { name: 'Record outcome' }).waitFor();
 
     // The tasks inbox: one click finishes the task and the sequence.
     await page.getByRole('link', { name: 'Tasks' }).click();
@@ -498,6 +502,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Enroll', exact: true }).click();
     await page.getByTestId('enroll-result').filter({ hasText: 'Enrolled 2' }).waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
     await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: 'Call queue · call' }).waitFor();
     await accessible('leads with sequences');
     await page.getByLabel('Select Grace Hopper').check();

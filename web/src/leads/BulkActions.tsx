@@ -70,7 +70,7 @@ export function BulkActions({ leads, onDone }: { leads: LeadListItem[]; onDone: 
         <Button size="xs" variant="default" color="red" disabled={live.length === 0} onClick={() => setConfirming('cancel')}>
           Cancel sequences
         </Button>
-        <Button size="xs" variant="light" color="red" onClick={() => setConfirming('delete')}>
+        <Button size="xs" variant="light" color="red" disabled={n === 0} onClick={() => setConfirming('delete')}>
           Delete
         </Button>
       </Group>

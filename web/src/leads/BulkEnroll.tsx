@@ -35,12 +35,9 @@ export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: strin
   const chosen = sequences.isSuccess && sequenceId && !active.some((s) => s.id === sequenceId) ? null : sequenceId;
   const nameOf = (id: string) => names[id] ?? `Lead ${id.slice(0, 8)}…`;
   const partial = (enroll.data?.enrolled ?? []).filter((e) => e.skipsChannels.length > 0);
-  const close = () => {
-    enroll.reset();
-    onClose();
-  };
+  const close = () => onClose();
   return (
-    <Modal opened={opened} onClose={close} title={`Enroll ${leadIds.length} lead${leadIds.length === 1 ? '' : 's'}`} size="lg">
+    <Modal opened={opened} onClose={close} onExitTransitionEnd={() => enroll.reset()} title={`Enroll ${leadIds.length} lead${leadIds.length === 1 ? '' : 's'}`} size="lg">
       <Stack>
         {sequences.isSuccess && active.length === 0 && (
           <Alert color="yellow">

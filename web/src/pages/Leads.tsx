@@ -104,9 +104,9 @@ export function LeadsPage() {
           }}
         />
       </Group>
-      {auth.can('operator') && selected.size > 0 && (
+      {auth.can('operator') && items.length > 0 && (
         <Group gap="xs">
-          <Text size="sm">{selected.size} selected:</Text>
+          <Text size="sm">{selected.size > 0 ? `${selected.size} selected:` : 'Select leads to act on them:'}</Text>
           <BulkActions leads={selectedLeads} onDone={() => setSelected(new Set())} />
         </Group>
       )}
