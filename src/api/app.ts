@@ -72,7 +72,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger?.child({}, { serializers: { req: requestSerializer } }),
     bodyLimit: deps.bodyLimitBytes ?? 5 * 1024 * 1024,
     trustProxy: deps.trustProxy ?? false,
+    // One line per request (below) instead of Fastify's two, at a level that fits what it was.
+    disableRequestLogging: true,
   }) as unknown as FastifyInstance; // pino's Logger is a FastifyBaseLogger; erase the generic
+
+  // A successful read (the dashboard polls timelines, tasks and /metrics every few seconds) is
+  // logged at debug, so an open dashboard does not fill the log at info; writes and refusals
+  // stay at info (a failure at 500 is also logged as an error by the error handler).
+  app.addHook('onResponse', async (request, reply) => {
+    const read = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode < 400;
+    request.log[read ? 'debug' : 'info']({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
+  });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string; validation?: unknown }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

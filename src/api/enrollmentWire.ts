@@ -1,7 +1,8 @@
 /** An enrollment as the API shows it: status, where it stands, what it waits for, its lead. */
 import { z } from 'zod';
 import { ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
-import type { Step } from '../core/definition.ts';
+import { renderTaskText } from '../core/content.ts';
+import type { BranchStep, SequenceDefinition, Step } from '../core/definition.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 import type { EnrollmentListRow } from '../db/enrollmentLists.ts';
 import type { ExecutionRecord } from '../db/executions.ts';
@@ -14,14 +15,16 @@ export const leadSummarySchema = z.object({
   firstName: z.string().nullable(),
   lastName: z.string().nullable(),
   company: z.string().nullable(),
+  title: z.string().nullable().describe("The lead's job title"),
+  timezone: z.string().nullable(),
 });
 
 export const currentStepSchema = z.object({
   id: z.string(),
   type: z.string(),
   name: z.string().nullable(),
-  /** A task's title, or what a branch waits for. */
-  title: z.string().nullable(),
+  title: z.string().nullable().describe("A task's title rendered for this lead, or what a branch waits for"),
+  description: z.string().nullable().describe("A task's description rendered for this lead (a variable the lead lacks prints empty)"),
   outcomes: z.array(z.string()).nullable().describe('The outcomes an operator may record to move it on'),
 });
 
@@ -32,6 +35,7 @@ export const enrollmentSchema = z
     sequenceName: z.string(),
     sequenceVersion: z.number().int(),
     lead: leadSummarySchema,
+    enrolledBy: z.string().nullable().describe('Who enrolled the lead (the token or the trigger that did)'),
     status: z.enum(ENROLLMENT_STATUSES),
     statusReason: z.string().nullable(),
     waitingFor: z.enum(['task', 'branch']).nullable(),
@@ -62,24 +66,43 @@ export const executionSchema = z
   })
   .meta({ id: 'Execution' });
 
-export function stepOf(row: Pick<EnrollmentListRow, 'sequenceId' | 'sequenceVersion' | 'definition' | 'currentStepId'>): Step | undefined {
-  if (!row.currentStepId) return undefined;
+type StepRow = Pick<EnrollmentListRow, 'sequenceId' | 'sequenceVersion' | 'definition' | 'currentStepId'>;
+
+function definitionOf(row: StepRow): SequenceDefinition | undefined {
   try {
-    const definition = parseStoredDefinition(row.sequenceId, row.sequenceVersion, row.definition);
-    return definition.steps.find((s) => s.id === row.currentStepId);
+    return parseStoredDefinition(row.sequenceId, row.sequenceVersion, row.definition);
   } catch {
     return undefined; // a stored version that no longer parses must not break a list
   }
 }
 
+export function stepOf(row: StepRow): Step | undefined {
+  if (!row.currentStepId) return undefined;
+  return definitionOf(row)?.steps.find((s) => s.id === row.currentStepId);
+}
+
+/** What a branch waits for, in words: "an outcome: connected or meeting_booked" (the raw condition is in the definition). */
+function branchTitle(step: BranchStep): string {
+  const when = step.when;
+  if ('outcome' in when) return `Record the outcome: ${when.outcome.join(' or ')}`;
+  if ('event' in when) return `Waits for ${when.event}${'step' in when && when.step ? ` of step ${when.step}` : ''}`;
+  return `Waits for ${JSON.stringify(when)}`;
+}
+
 function currentStepToWire(row: EnrollmentListRow): z.infer<typeof currentStepSchema> | null {
   if (!row.currentStepId) return null;
-  const step = stepOf(row);
-  if (!step) return { id: row.currentStepId, type: 'unknown', name: null, title: null, outcomes: null };
-  const title =
-    step.type === 'task' ? step.title : step.type === 'branch' ? `waits for ${JSON.stringify(step.when)} within ${step.within}` : null;
+  const definition = definitionOf(row);
+  const step = definition?.steps.find((s) => s.id === row.currentStepId);
+  if (!definition || !step) return { id: row.currentStepId, type: 'unknown', name: null, title: null, description: null, outcomes: null };
+  const { customFields, ...lead } = row.lead;
+  const task = step.type === 'task' ? renderTaskText(step, { lead: { ...lead, customFields: customFields ?? {} }, definition }) : null;
+  const title = task ? task.title : step.type === 'branch' ? branchTitle(step) : null;
   const outcomes = step.type === 'task' ? step.outcomes : step.type === 'branch' && 'outcome' in step.when ? step.when.outcome : null;
-  return { id: step.id, type: step.type, name: step.name ?? null, title, outcomes };
+  return { id: step.id, type: step.type, name: step.name ?? null, title, description: task?.description ?? null, outcomes };
+}
+
+function leadToWire({ customFields: _fields, ...lead }: EnrollmentListRow['lead']): z.infer<typeof leadSummarySchema> {
+  return lead;
 }
 
 export function enrollmentToWire(row: EnrollmentListRow): z.infer<typeof enrollmentSchema> {
@@ -89,7 +112,8 @@ export function enrollmentToWire(row: EnrollmentListRow): z.infer<typeof enrollm
     sequenceId: row.sequenceId,
     sequenceName: row.sequenceName,
     sequenceVersion: row.sequenceVersion,
-    lead: row.lead,
+    lead: leadToWire(row.lead),
+    enrolledBy: row.enrolledBy ?? null,
     status: row.status,
     statusReason: row.statusReason,
     waitingFor: row.waitingFor,

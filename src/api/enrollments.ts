@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { OPERATOR_ACTIONS, ENROLLMENT_STATUSES } from '../core/enrollmentStatus.ts';
+import { CANCEL_UNDO_WINDOW_MS } from '../core/transitions.ts';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
 import { getEnrollmentDetail, listLeadEnrollments, listSequenceEnrollments } from '../db/enrollmentLists.ts';
@@ -20,7 +21,13 @@ import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, page, page
 export const MAX_ENROLL = 10_000;
 
 const enrollResult = z.object({
-  enrolled: z.array(z.object({ leadId: id, enrollmentId: id })),
+  enrolled: z.array(
+    z.object({
+      leadId: id,
+      enrollmentId: id,
+      skipsChannels: z.array(z.enum(CHANNELS)).describe("Channels the lead has no address for: the sequence's steps on them are skipped for it (skipMissingChannels)"),
+    }),
+  ),
   skipped: z.array(
     z.object({
       leadId: z.string(),
@@ -133,6 +140,27 @@ export function enrollmentRoutes(api: Api, db: Db, engine: Engine) {
         }
       }
       const result = await engine.act({ enrollmentId: request.params.id, workspaceId: caller.workspaceId, action, actor: caller.actor, reason });
+      if (!result.ok) return fail(reply, result.code === 'not_found' ? 404 : 409, result.code, result.message);
+      return (await detail(caller.workspaceId, result.enrollment.id))!;
+    },
+  );
+
+  api.post(
+    '/sequences/enrollments/:id/undo-cancel',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: `Undo a cancel made less than ${CANCEL_UNDO_WINDOW_MS / 1000} seconds ago`,
+        description:
+          'The enrollment goes back where it was: a paused one stays paused; an active or waiting one becomes `active` on its current step, due now (a task or branch waits again from when it entered the step). A 409 says why not: the window passed, its last change is not the cancel, or the lead was enrolled in the sequence again.',
+        tags: ['enrollments'],
+        params: idParams,
+        response: { 200: enrollmentSchema, 409: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const result = await engine.undoCancel({ enrollmentId: request.params.id, workspaceId: caller.workspaceId, actor: caller.actor });
       if (!result.ok) return fail(reply, result.code === 'not_found' ? 404 : 409, result.code, result.message);
       return (await detail(caller.workspaceId, result.enrollment.id))!;
     },

@@ -40,7 +40,10 @@ export function apiErrorHandler(error: FastifyError & { cause?: unknown }, reque
     const problems: RequestProblem[] = error.validation.map((v) => ({ in: where, path: formatPath(pathOf(v.instancePath)), message: v.message ?? 'is not valid' }));
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    return send(400, 'validation_failed', `The request ${where} is not valid: ${first.path}: ${first.message}${more}.`, { problems });
+    // "params" is the address to a person; a message that ends its own sentence keeps one period.
+    const part = where === 'params' ? 'address' : where === 'querystring' ? 'query' : where;
+    const sentence = `${first.path}: ${first.message}`.replace(/[.\s]+$/, '');
+    return send(400, 'validation_failed', `The request ${part} is not valid: ${sentence}${more}.`, { problems });
   }
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
     return send(400, 'invalid_json', `The body is not valid JSON: ${error.message}`);

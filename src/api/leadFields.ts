@@ -112,6 +112,24 @@ export const leadSchema = z
   })
   .meta({ id: 'Lead' });
 
+/** A lead in the list: the lead, and where each of its running sequences stands. */
+export const leadListItemSchema = leadSchema
+  .extend({
+    liveEnrollments: z
+      .array(
+        z.object({
+          id,
+          sequenceId: id,
+          sequenceName: z.string(),
+          status: z.string(),
+          currentStepId: z.string().nullable(),
+          nextRunAt: isoTime.nullable().describe('When it next acts; null while paused'),
+        }),
+      )
+      .describe('Its active, waiting and paused enrollments, newest first'),
+  })
+  .meta({ id: 'LeadListItem' });
+
 export function leadToWire(lead: LeadRecord): z.infer<typeof leadSchema> {
   return {
     id: lead.id,

@@ -8,8 +8,9 @@ import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
 import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
-import { leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
-import { commonErrors, decodeCursor, errorSchema, fail, idParams, page, pageOf, pageQuery, type Api } from './wire.ts';
+import { leadListItemSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
+import { listLiveEnrollmentsOfLeads } from '../db/enrollmentLists.ts';
+import { commonErrors, decodeCursor, errorSchema, fail, idParams, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
@@ -57,7 +58,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
           q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
           status: leadStatusField.optional(),
         }),
-        response: { 200: page(leadSchema), ...commonErrors },
+        response: { 200: page(leadListItemSchema), ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -71,7 +72,23 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         limit: request.query.limit + 1,
       });
       const { items, nextCursor } = pageOf(rows, request.query.limit, (l) => l.createdAt);
-      return { items: items.map(leadToWire), nextCursor };
+      const live = await listLiveEnrollmentsOfLeads(db, callerOf(request).workspaceId, items.map((l) => l.id));
+      return {
+        items: items.map((lead) => ({
+          ...leadToWire(lead),
+          liveEnrollments: live
+            .filter((e) => e.leadId === lead.id)
+            .map((e) => ({
+              id: e.id,
+              sequenceId: e.sequenceId,
+              sequenceName: e.sequenceName,
+              status: e.status,
+              currentStepId: e.currentStepId,
+              nextRunAt: e.status === 'paused' ? null : iso(e.nextExecutionAt),
+            })),
+        })),
+        nextCursor,
+      };
     },
   );
 

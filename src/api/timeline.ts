@@ -46,8 +46,15 @@ function summarise(row: TimelineRow): string {
       const variant = d.variant ? ` (variant ${String(d.variant)})` : '';
       return `${d.stepType} step "${d.stepId}"${variant} ${d.status}${what ? `: ${String(what).slice(0, 120)}` : ''}`;
     }
-    case 'event':
+    case 'event': {
+      const details = (d.details ?? {}) as Record<string, unknown>;
+      if (d.type === 'manual.outcome') {
+        // What an operator recorded, in words: the bare event type said nothing of it.
+        const note = typeof details.note === 'string' && details.note ? `: ${details.note.slice(0, 200)}` : '';
+        return `Outcome "${String(details.outcome)}" recorded by ${String(details.actor ?? d.provider)}${d.stepId ? ` on step "${d.stepId}"` : ''}${note}`;
+      }
       return `${d.type} (${d.provider})${d.replyClass ? ` — ${String(d.replyClass).replace('_', ' ')}${d.replyClassSource === 'operator' ? ' (corrected)' : ''}` : ''}`;
+    }
     case 'activity':
       return `${d.activityKind} logged by ${d.actor}${d.outcome ? ` — ${d.outcome}` : ''}`;
     case 'change':

@@ -43,7 +43,7 @@ export function fail(reply: FastifyReply, status: 400 | 401 | 403 | 404 | 409 | 
 }
 
 // Any 8-4-4-4-12 hex id: Postgres accepts every such value, so the schema need not be stricter.
-export const id = z.guid().describe('A uuid');
+export const id = z.guid({ error: 'is not an id this API gives out (a UUID)' }).describe('A uuid');
 export const idParams = z.object({ id });
 
 export const isoTime = z.iso.datetime({ offset: true });

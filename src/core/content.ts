@@ -1,7 +1,7 @@
 /** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
-import type { DeliveryStep, Lead, SequenceDefinition } from './definition.ts';
+import type { DeliveryStep, Lead, SequenceDefinition, TaskStep } from './definition.ts';
 import { htmlToText, markdownToHtmlTemplate } from './emailBody.ts';
-import { leadScope, missingVariables, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
+import { leadScope, missingVariables, renderForReading, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
 
 export interface StepContent {
   /** Email: absent when the step answers in the thread (the engine writes `Re: …`). */
@@ -67,16 +67,27 @@ export function renderStepContent(step: DeliveryStep, context: ContentContext): 
   }
 }
 
+/** A task as the person doing it reads it: title and description rendered for the lead (blanks where it lacks a field). */
+export function renderTaskText(step: TaskStep, context: ContentContext): { title: string; description: string | null } {
+  const scope = scopeOf(context);
+  return {
+    title: renderForReading(step.title, scope).trim() || step.id,
+    description: step.description ? renderForReading(step.description, scope).trim() || null : null,
+  };
+}
+
 /**
- * Every variable some delivery step of the sequence would leave blank for this lead. Each
+ * Every variable some delivery step of the sequence would leave blank for this lead (but the
+ * steps of `skippedChannels`, which it will not receive). Each
  * template is parsed once (`missingVariables` keeps them parsed); per lead only its variables
  * are looked up, in one scope.
  */
-export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead): string[] {
+export function missingVariablesForLead(definition: SequenceDefinition, lead: Lead, skippedChannels: readonly string[] = []): string[] {
   const scope = new VariableScope(scopeOf({ lead, definition }));
   const missing = new Set<string>();
   for (const step of definition.steps) {
     if (step.type !== 'email' && step.type !== 'sms' && step.type !== 'voice') continue;
+    if (skippedChannels.includes(step.type)) continue; // a step the lead will not receive renders nothing for it
     for (const template of templatesOf(step)) {
       try {
         for (const name of missingVariables(template, scope)) missing.add(name);

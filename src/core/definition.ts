@@ -286,6 +286,13 @@ export const sequenceDefinitionSchema = z.strictObject({
     .refine((ids) => new Set(ids).size === ids.length, { message: 'names a mailbox twice' })
     .optional(),
   /**
+   * A lead that lacks the address of a channel the sequence uses (no phone for its SMS step):
+   * true (the default) enrolls it and skips the steps it cannot receive, as the engine always
+   * does for a step without an address; false refuses it (`missing_address`). A lead with no
+   * address for any of the sequence's channels is refused either way.
+   */
+  skipMissingChannels: z.boolean().default(true),
+  /**
    * A custom event that enrolls its lead in this (active) sequence when it arrives
    * (docs/SEQUENCES.md, "Custom events"): once per lead, unless `reentry` lets a lead whose
    * enrollment ended come in again.

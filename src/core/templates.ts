@@ -193,6 +193,18 @@ export function renderTemplate(template: string, scope: TemplateScope, mode: Ren
   return renderBounded(template, scope, mode);
 }
 
+/**
+ * For a person to read, not to send (a task's title and description): a variable the lead
+ * lacks prints empty rather than refusing, and a template that cannot render is shown as written.
+ */
+export function renderForReading(template: string, scope: TemplateScope): string {
+  try {
+    return renderBounded(template, scope);
+  } catch {
+    return template;
+  }
+}
+
 /** Renders within the limits; anything over one is a `TemplateError` that names the limit. */
 function renderBounded(template: string, scope: object, mode: RenderMode = 'text'): string {
   let output: string;

@@ -225,3 +225,27 @@ export function afterLedgerLookup(answer: 'sent' | 'not_sent' | undefined, deadl
   if (answer === 'not_sent') return now.getTime() > deadline.getTime() ? 'resend' : 'recheck';
   return 'unknown';
 }
+
+/**
+ * How long a cancel can be taken back (`POST /api/sequences/enrollments/{id}/undo-cancel`): long
+ * enough for the dashboard's "Undo" after a slip of the mouse, short enough that nothing the
+ * lead did meanwhile is lost (a cancelled enrollment ignores events; an undo after a reply would
+ * replay a sequence the reply should have ended).
+ */
+export const CANCEL_UNDO_WINDOW_MS = 60_000;
+
+/**
+ * Whether a cancel can be undone: the enrollment is `cancelled` (only an operator's cancel leads
+ * there, and nothing leads out but this undo), by a cancel made less than the window ago. It
+ * goes back where it was: a paused one stays paused, an active or waiting one becomes `active`
+ * on its current step (the engine decides it again: a task or branch waits again, from when it
+ * first entered the step).
+ */
+export function undoCancelTransition(status: EnrollmentStatus, cancel: { from: EnrollmentStatus | null; at: Date } | undefined, now: Date): Transition {
+  if (status !== 'cancelled' || !cancel) return { ok: false, message: `Only a cancel can be undone; this enrollment is ${status}.` };
+  if (now.getTime() - cancel.at.getTime() > CANCEL_UNDO_WINDOW_MS) {
+    return { ok: false, message: `A cancel can be undone for ${CANCEL_UNDO_WINDOW_MS / 1000} seconds; this one is older. Enroll the lead again instead.` };
+  }
+  if (!cancel.from || !isLive(cancel.from)) return { ok: false, message: 'The enrollment was not running when it was cancelled.' };
+  return { ok: true, to: cancel.from === 'paused' ? 'paused' : 'active' };
+}

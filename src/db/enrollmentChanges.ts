@@ -132,6 +132,36 @@ export async function exitEnrollment(
   await recordChange(tx, { enrollment, actor: args.actor, action: SYSTEM_TRANSITIONS.exit.audit, from: enrollment.status, to, reason, at: now });
 }
 
+/** The enrollment's latest cancel (what an undo takes back: the status it left and when), or nothing. */
+export async function lastCancelOf(tx: Queryable, enrollmentId: string): Promise<{ from: EnrollmentStatus | null; at: Date } | undefined> {
+  const [row] = await tx.query<{ from: EnrollmentStatus | null; at: Date }>(
+    `select from_status as "from", at from enrollment_changes where enrollment_id = $1 and action = 'cancel' order by at desc limit 1`,
+    [enrollmentId],
+  );
+  return row;
+}
+
+/**
+ * Takes a cancel back on a locked enrollment (`undoCancelTransition` said so): `to` is `paused`
+ * (it keeps its place, resume makes it due) or `active`, due now on its current step with what
+ * it waited for cleared, so the engine decides the step again. Audited as `undo_cancel`.
+ */
+export async function restoreCancelled(
+  tx: Queryable,
+  args: { current: EnrollmentRecord; to: EnrollmentStatus; actor: string; now: Date },
+): Promise<EnrollmentRecord> {
+  const { current, to, now } = args;
+  const [updated] = await tx.query<EnrollmentRecord>(
+    `update enrollments set status = $2, status_reason = null, updated_at = $3, finished_at = null,
+       waiting_for = null, waiting_since = null, lease_id = null, wake_requested = false,
+       next_execution_at = case when $2 = 'paused' then null else $3::timestamptz end
+     where id = $1 returning ${ENROLLMENT_COLUMNS}`,
+    [current.id, to, now],
+  );
+  await recordChange(tx, { enrollment: current, actor: args.actor, action: 'undo_cancel', from: current.status, to, at: now });
+  return updated!;
+}
+
 /** Another live enrollment of the same lead in the same sequence (one may be live at a time). */
 export async function liveTwinOf(tx: Queryable, enrollment: EnrollmentRecord): Promise<string | undefined> {
   const [row] = await tx.query<{ id: string }>(

@@ -13,12 +13,19 @@ export interface LeadSummary {
   firstName: string | null;
   lastName: string | null;
   company: string | null;
+  title: string | null;
+  timezone: string | null;
+  /** Not on the wire: what a task's title and description are rendered with. */
+  customFields: Record<string, unknown>;
 }
 
+// `enrolledBy`: the actor of the enrollment's first change (the enroll row), the one person the
+// data names as responsible for it — Touchpoint has no lead owner (yet).
 const LEAD_SUMMARY = `json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'firstName', l.first_name,
-  'lastName', l.last_name, 'company', l.company) as lead`;
+  'lastName', l.last_name, 'company', l.company, 'title', l.title, 'timezone', l.timezone, 'customFields', l.custom_fields) as lead,
+  (select c.actor from enrollment_changes c where c.enrollment_id = e.id and c.action = 'enroll' order by c.at limit 1) as "enrolledBy"`;
 
-export type EnrollmentListRow = EnrollmentRecord & { lead: LeadSummary; sequenceName: string; definition: unknown };
+export type EnrollmentListRow = EnrollmentRecord & { lead: LeadSummary; sequenceName: string; definition: unknown; enrolledBy: string | null };
 
 /** A page of one sequence's enrollments, newest first, keyset-paged on (enrolled_at, id). */
 export async function listSequenceEnrollments(
@@ -82,5 +89,29 @@ export async function listWaitingEnrollments(
        and ($4::timestamptz is null or (e.waiting_since, e.id) > ($4, $5::uuid))
      order by e.waiting_since, e.id limit $6`,
     [args.workspaceId, args.waitingFor ?? null, args.sequenceId ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
+  );
+}
+
+/** A lead's running enrollment as the lead list shows it: where it stands and when it next acts. */
+export interface LiveEnrollmentSummary {
+  id: string;
+  leadId: string;
+  sequenceId: string;
+  sequenceName: string;
+  status: string;
+  currentStepId: string | null;
+  nextExecutionAt: Date | null;
+}
+
+/** The live (active, waiting, paused) enrollments of a page of leads, in one read. */
+export async function listLiveEnrollmentsOfLeads(db: Queryable, workspaceId: string, leadIds: readonly string[]): Promise<LiveEnrollmentSummary[]> {
+  if (leadIds.length === 0) return [];
+  return db.query<LiveEnrollmentSummary>(
+    `select e.id, e.lead_id as "leadId", e.sequence_id as "sequenceId", s.name as "sequenceName", e.status,
+       e.current_step_id as "currentStepId", e.next_execution_at as "nextExecutionAt"
+     from enrollments e join sequences s on s.id = e.sequence_id
+     where e.workspace_id = $1 and e.lead_id = any($2::uuid[]) and e.status in ('active', 'waiting', 'paused')
+     order by e.enrolled_at desc, e.id desc`,
+    [workspaceId, leadIds],
   );
 }

@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isDeliveryStep } from '../core/definition.ts';
-import { isLive, operatorTransition, type OperatorAction } from '../core/transitions.ts';
+import { isLive, operatorTransition, undoCancelTransition, type OperatorAction } from '../core/transitions.ts';
 import type { Db } from '../db/db.ts';
 import { nextStepId } from '../core/decide.ts';
 import type { Queryable } from '../db/db.ts';
-import { applyOperatorChange, liveTwinOf, wakeEnrollments } from '../db/enrollmentChanges.ts';
+import { applyOperatorChange, lastCancelOf, liveTwinOf, restoreCancelled, wakeEnrollments } from '../db/enrollmentChanges.ts';
 import { lockEnrollment, type EnrollmentRecord } from '../db/enrollments.ts';
 import { insertEvent } from '../db/events.ts';
 import { advanceLeadStatus, getLead } from '../db/leads.ts';
@@ -66,6 +66,27 @@ export async function applyOperatorAction(
     await waitForInFlight(deps, args.enrollmentId);
   }
   for (const id of alsoExited) await waitForInFlight(deps, id);
+  return result;
+}
+
+/**
+ * Takes back a cancel made less than `CANCEL_UNDO_WINDOW_MS` ago (the dashboard's "Undo"): the
+ * enrollment returns to where it was, unless the lead was enrolled in the sequence again since.
+ */
+export async function undoCancel(deps: ControlDeps, args: { enrollmentId: string; workspaceId?: string; actor: string }): Promise<ControlResult> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction(async (tx): Promise<ControlResult> => {
+    const current = await lockEnrollment(tx, args.enrollmentId);
+    if (!current || (args.workspaceId && current.workspaceId !== args.workspaceId)) {
+      return { ok: false, code: 'not_found', message: `Enrollment ${args.enrollmentId} does not exist.` };
+    }
+    const transition = undoCancelTransition(current.status, await lastCancelOf(tx, current.id), now);
+    if (!transition.ok) return { ok: false, code: 'conflict', message: transition.message };
+    const other = await liveTwinOf(tx, current);
+    if (other) return { ok: false, code: 'conflict', message: `Cannot undo the cancel: the lead is enrolled in this sequence again (enrollment ${other}).` };
+    return { ok: true, enrollment: await restoreCancelled(tx, { current, to: transition.to, actor: args.actor, now }) };
+  });
+  if (result.ok) deps.wake();
   return result;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { OperatorAction } from '../core/enrollmentStatus.ts';
 import type { InboundEvent } from '../core/events.ts';
-import { applyOperatorAction, convertLead, recordOutcome, type ControlResult, type ConvertLeadResult } from './controls.ts';
+import { applyOperatorAction, convertLead, recordOutcome, undoCancel, type ControlResult, type ConvertLeadResult } from './controls.ts';
 import type { EngineDeps } from './deps.ts';
 import { InlineDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
@@ -23,6 +23,8 @@ export interface Engine<D extends Dispatcher = Dispatcher> {
     actor: string;
     reason?: string | null;
   }): Promise<ControlResult>;
+  /** Takes back a cancel made less than CANCEL_UNDO_WINDOW_MS ago. */
+  undoCancel(args: { enrollmentId: string; workspaceId?: string; actor: string }): Promise<ControlResult>;
   recordOutcome(args: {
     enrollmentId: string;
     workspaceId?: string;
@@ -67,6 +69,7 @@ export function createEngine(
     dispatcher,
     enroll: (args) => enrollLeads(io, args),
     act: (args) => applyOperatorAction(io, args),
+    undoCancel: (args) => undoCancel(io, args),
     recordOutcome: (args) => recordOutcome(io, args),
     convertLead: (args) => convertLead(io, args),
     ingest: (event) => ingestEvent(io, event),

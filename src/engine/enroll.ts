@@ -18,7 +18,8 @@ import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 export type SkipReason = 'not_found' | 'already_enrolled' | 'suppressed' | 'missing_address' | 'template_variable_missing';
 
 export interface EnrollResult {
-  enrolled: Array<{ leadId: string; enrollmentId: string }>;
+  /** `skipsChannels`: channels the lead has no address for, whose steps it will skip (`skipMissingChannels`). */
+  enrolled: Array<{ leadId: string; enrollmentId: string; skipsChannels: Channel[] }>;
   skipped: Array<{ leadId: string; reason: SkipReason; message: string }>;
 }
 
@@ -64,6 +65,7 @@ export async function enrollLeads(
 
     const result: EnrollResult = { enrolled: [], skipped: [] };
     const candidates: NewEnrollment[] = [];
+    const skipsByLead = new Map<string, Channel[]>();
     const firstStep = definition.steps[0]!.id;
     // The first due time depends only on the definition, the step, now and the zone: many
     // leads share a zone, so it is computed once per zone in the batch.
@@ -80,11 +82,16 @@ export async function enrollLeads(
         continue;
       }
       const missing = [...channels].filter((c) => !(c === 'email' ? lead.email : lead.phone));
-      if (missing.length > 0) {
-        skip('missing_address', `The sequence uses ${missing.join(' and ')}, and the lead has no ${missing.includes('email') ? 'email address' : 'phone number'}.`);
+      if (missing.length > 0 && (!definition.skipMissingChannels || missing.length === channels.size)) {
+        const lacks = [...new Set(missing.map((c) => (c === 'email' ? 'email address' : 'phone number')))].join(' or ');
+        const tail = definition.skipMissingChannels
+          ? ', so it would receive none of its steps'
+          : '; this sequence refuses such leads (skipMissingChannels is false)';
+        skip('missing_address', `The sequence uses ${missing.join(' and ')}, and the lead has no ${lacks}${tail}.`);
         continue;
       }
-      const blank = missingVariablesForLead(definition, lead);
+      if (missing.length > 0) skipsByLead.set(leadId, missing);
+      const blank = missingVariablesForLead(definition, lead, missing);
       if (blank.length > 0) {
         skip('template_variable_missing', `The templates use ${blank.join(', ')}, empty for this lead; fill them in or add a default.`);
         continue;
@@ -111,7 +118,7 @@ export async function enrollLeads(
     const insertedByLead = new Map(inserted.map((r) => [r.leadId, r.id]));
     for (const candidate of candidates) {
       const enrollmentId = insertedByLead.get(candidate.leadId);
-      if (enrollmentId) result.enrolled.push({ leadId: candidate.leadId, enrollmentId });
+      if (enrollmentId) result.enrolled.push({ leadId: candidate.leadId, enrollmentId, skipsChannels: skipsByLead.get(candidate.leadId) ?? [] });
       else result.skipped.push({ leadId: candidate.leadId, reason: 'already_enrolled', message: 'The lead is already live in this sequence.' });
     }
     return { ok: true, ...result };

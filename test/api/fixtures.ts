@@ -113,6 +113,7 @@ export function validBody(route: string, world: World): unknown {
     'PATCH /api/workspaces/:id': { holidays: ['2026-12-25'] },
     'PATCH /api/members/:id': { role: 'viewer' },
     'POST /api/invites': { role: 'viewer' },
+    'POST /api/sequences/enrollments/:id/undo-cancel': {},
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

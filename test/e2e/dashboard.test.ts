@@ -16,6 +16,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { startReceiver } from '../helpers/webhookReceiver.ts';
+import { seriousA11yViolations } from './axe.ts';
 import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
@@ -48,10 +49,17 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   let baseUrl: string;
   let token: string;
   const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
 
   const shot = async (name: string) => {
     await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  // axe-core on the page as it stands; every serious or critical violation fails the test that
+  // found it (checked after it, so one run lists them all, by page).
+  const a11yViolations: string[] = [];
+  const accessible = async (name: string) => {
+    for (const violation of await seriousA11yViolations(page)) a11yViolations.push(`${name}: ${violation}`);
   };
   const visible = (text: string | RegExp) => page.getByText(text).first().waitFor({ state: 'visible' });
   const enrollmentStatus = (status: RegExp) => page.getByTestId('enrollment-status').filter({ hasText: status }).waitFor();
@@ -67,7 +75,8 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => console.error(`browser error: ${error.message}`));
+    // An uncaught error in the page fails the test that caused it.
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     // The server's Content-Security-Policy must not block anything the dashboard does: every
     // violation the page reports (event or console) fails the test that caused it.
     await browser.context.addInitScript({
@@ -84,6 +93,8 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   afterEach(() => {
     const seen = cspViolations.splice(0);
     expect(seen, 'Content-Security-Policy violations').toEqual([]);
+    expect(a11yViolations.splice(0), 'serious accessibility violations (axe-core)').toEqual([]);
+    expect(pageErrors.splice(0), 'uncaught errors in the page').toEqual([]);
   });
 
   afterAll(async () => {
@@ -114,6 +125,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await visible('Sign-in failed');
     await shot('sign-in');
+    await accessible('sign-in');
     await page.getByLabel('API token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('workspace-name').filter({ hasText: 'Acme Sales' }).waitFor();
@@ -137,7 +149,12 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await form.getByLabel('Email', { exact: true }).fill('linus@example.com');
     await form.getByLabel(/^Phone/).fill('12');
     await form.getByRole('button', { name: 'Add lead' }).click();
-    await form.getByRole('alert').filter({ hasText: /phone/i }).waitFor();
+    // The problem sits under its field, in words (no "$.phone"), said once.
+    await form.getByText(/"12" is not a valid phone number/).waitFor();
+    expect(await form.getByLabel(/^Phone/).getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByText('$.phone').count()).toBe(0);
+    expect(await form.getByText(/is not a valid phone number/).count()).toBe(1);
+    await accessible('add-lead form');
     await form.getByLabel(/^Phone/).fill('');
     await form.getByRole('button', { name: 'Add lead' }).click();
     await page.getByTestId('lead-name').filter({ hasText: 'Linus' }).waitFor();
@@ -149,6 +166,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByLabel('Search').fill('');
     await page.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
     await shot('leads');
+    await accessible('leads');
 
     // Create a sequence from JSON: a dangling branch target is pointed out on its step, then fixed.
     await page.getByRole('link', { name: 'Sequences' }).click();
@@ -169,6 +187,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByTestId('sequence-status').filter({ hasText: 'active' }).waitFor();
     await page.getByRole('tab', { name: 'Form' }).click();
     await shot('sequence-editor');
+    await accessible('sequence-editor');
 
     // Enroll Ada from the leads list.
     await page.getByRole('link', { name: 'Leads' }).click();
@@ -178,6 +197,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('option', { name: 'Demo follow-up' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Enroll', exact: true }).click();
     await page.getByTestId('enroll-result').filter({ hasText: 'Enrolled 1' }).waitFor();
+    await accessible('enroll dialog');
     await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
 
     // The lead's page: the email goes out and the timeline fills while we watch.
@@ -206,14 +226,26 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await enrollmentStatus(/waiting/);
     await page.getByTestId('next-run').filter({ hasText: 'your time' }).waitFor();
     await shot('lead-detail');
+    await accessible('lead-detail');
     await page.getByRole('button', { name: 'Record outcome' }).click();
+    await page.getByRole('dialog').getByLabel('Note (optional)').fill('Booked a demo for Tuesday');
     await page.getByRole('dialog').getByRole('button', { name: 'connected' }).click();
     await page.getByTestId('current-step').filter({ hasText: 'linkedin' }).waitFor();
+    // The timeline reads the outcome, its note and who recorded it.
+    const outcome = page.locator('[data-testid="timeline-item"][data-kind="event"]').filter({ hasText: 'Outcome recorded: connected' });
+    await outcome.getByText('Note: Booked a demo for Tuesday').waitFor();
+    await outcome.getByText(/Recorded by e2e admin/).waitFor();
+    // On a task step an outcome matters: the card offers it (it is not offered on email or wait steps).
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByTestId('enrollment').getByRole('button', { name: 'Record outcome' }).waitFor();
 
     // The tasks inbox: one click finishes the task and the sequence.
     await page.getByRole('link', { name: 'Tasks' }).click();
     await page.getByTestId('task').filter({ hasText: 'Connect on LinkedIn' }).waitFor();
+    await page.getByTestId('task').locator('a[href="tel:+14155550101"]').waitFor();
+    await page.getByTestId('task').locator('a[href="mailto:ada@example.com"]').waitFor();
     await shot('tasks');
+    await accessible('tasks');
     await page.getByTestId('task').getByRole('button', { name: 'done' }).click();
     await visible('Inbox zero');
     await page.getByRole('link', { name: 'Leads' }).click();
@@ -223,6 +255,9 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     // The lead's status followed the send; the header marks it converted; the list filters on it.
     await page.getByTestId('lead-status').filter({ hasText: 'contacted' }).waitFor();
     await page.getByRole('button', { name: 'Mark lead converted' }).click();
+    await page.getByTestId('confirm-consequences').filter({ hasText: 'cannot be undone' }).waitFor();
+    await accessible('convert confirmation');
+    await page.getByRole('dialog').getByRole('button', { name: 'Mark converted' }).click();
     await page.getByTestId('lead-status').filter({ hasText: 'converted' }).waitFor();
     await page.getByRole('link', { name: '← Leads' }).click();
     await page.getByRole('link', { name: 'Linus' }).waitFor();
@@ -248,6 +283,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByRole('button', { name: 'Run preview' }).click();
     await page.getByTestId('preview-timeline').getByText('linkedin').first().waitFor();
     await shot('sequence-preview');
+    await accessible('sequence-preview');
 
     // Monitoring: figures from /metrics.
     await page.getByRole('link', { name: 'Monitoring' }).click();
@@ -260,6 +296,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
       .poll(async () => Number(await page.getByTestId('chart').filter({ hasText: 'Step rate' }).getAttribute('data-points')), { timeout: 30_000 })
       .toBeGreaterThanOrEqual(2);
     await shot('monitoring');
+    await accessible('monitoring');
   }, 240_000);
 
   it('shows a failed enrollment with its reason, and Retry puts it back', async () => {
@@ -285,7 +322,18 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await enrollmentStatus(/active|waiting/);
     await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: /retry/ }).first().waitFor();
     // Back on its branch it would wait in the tasks inbox; the later tests expect an empty one.
+    // Cancelling asks first, says what will not run, keeps a reason, and can be undone for a minute.
     await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('steps-ahead').filter({ hasText: /scheduled step/ }).waitFor();
+    await page.getByRole('dialog').getByLabel(/Reason/).fill('Asked us to stop calling');
+    await accessible('cancel confirmation');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel enrollment' }).click();
+    await enrollmentStatus(/cancelled/);
+    await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: 'Asked us to stop calling' }).first().waitFor();
+    await page.getByRole('button', { name: /Undo cancel/ }).click();
+    await enrollmentStatus(/active|waiting/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel enrollment' }).click();
     await enrollmentStatus(/cancelled/);
     await page.getByRole('link', { name: 'Monitoring' }).click(); // where the operator's job ended: the next tests start there
   }, 60_000);
@@ -375,6 +423,124 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     } finally {
       await receiver.close();
     }
+  }, 90_000);
+
+  it('answers a bad lead or sequence address with a not-found page at once, asking the server at most once', async () => {
+    const asked: string[] = [];
+    const count = (response: { url(): string }) => {
+      if (/\/api\/(leads|sequences)\/[^/?]+$/.test(response.url())) asked.push(response.url());
+    };
+    page.on('response', count);
+    await page.goto(`${baseUrl}/leads/not-a-lead`);
+    await page.getByTestId('not-found').filter({ hasText: 'Lead not found' }).waitFor();
+    await accessible('not-found');
+    await page.goto(`${baseUrl}/leads/00000000-0000-4000-8000-000000000000`);
+    await page.getByTestId('not-found').filter({ hasText: 'Lead not found' }).waitFor();
+    await page.goto(`${baseUrl}/sequences/00000000-0000-4000-8000-000000000000`);
+    await page.getByTestId('not-found').filter({ hasText: 'Sequence not found' }).waitFor();
+    page.off('response', count);
+    // The malformed id never reached the server; each unknown one was asked once (no retry on a 4xx).
+    expect(asked.filter((u) => u.endsWith('/not-a-lead'))).toEqual([]);
+    expect(asked.filter((u) => u.includes('00000000-0000-4000-8000-000000000000'))).toHaveLength(2);
+    await page.getByRole('button', { name: 'Back to the sequences' }).click();
+    await page.getByRole('link', { name: 'Demo follow-up' }).waitFor();
+  }, 60_000);
+
+  it('builds from a template: inserts after the selected step, re-wired, with undo and redo', async () => {
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('button', { name: 'New sequence' }).click();
+    await page.getByRole('combobox', { name: 'Start from a template' }).click();
+    await page.getByRole('option', { name: 'Email + call + SMS' }).click();
+    await page.getByRole('listitem').filter({ hasText: '1. intro' }).waitFor();
+    await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
+    await page.getByRole('listitem').filter({ hasText: '1. intro' }).click();
+    await page.getByRole('combobox', { name: 'New step' }).click();
+    await page.getByRole('option', { name: 'branch', exact: true }).click();
+    await page.getByRole('button', { name: 'Add after “intro”' }).click();
+    // The branch sits right after the email it watches, on to the step that followed, else to the end: still valid.
+    await page.getByRole('listitem').filter({ hasText: '2. branch' }).waitFor();
+    await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
+    await page.getByTestId('sequence-graph').locator('.react-flow__node').nth(6).waitFor();
+    await accessible('sequence builder');
+    await page.getByRole('button', { name: 'Undo', exact: true }).click();
+    await page.getByRole('listitem').filter({ hasText: '2. wait-1' }).waitFor();
+    await page.getByRole('button', { name: 'Redo', exact: true }).click();
+    await page.getByRole('listitem').filter({ hasText: '2. branch' }).waitFor();
+    await page.getByRole('link', { name: 'Monitoring' }).click();
+  }, 60_000);
+
+  it('works a call queue from the keyboard: rendered tasks, contact links, the next task after each outcome', async () => {
+    const authorised = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = await fetch(`${baseUrl}/api/sequences`, {
+      method: 'POST',
+      headers: authorised,
+      body: JSON.stringify({
+        name: 'Call queue',
+        schedule: ALL_DAY,
+        steps: [
+          { id: 'call', type: 'task', title: 'Call {{ lead.firstName | default: "the lead" }}', description: 'Ask {{ lead.company | default: "them" }} about the pilot.', outcomes: ['connected', 'no_answer'] },
+          { id: 'done', type: 'end' },
+        ],
+      }),
+    });
+    const sequenceId = ((await created.json()) as { id: string }).id;
+    await fetch(`${baseUrl}/api/sequences/${sequenceId}`, { method: 'PATCH', headers: authorised, body: JSON.stringify({ status: 'active' }) });
+
+    // Enroll two from the list; enrolling again names the skipped leads and why.
+    await page.getByRole('link', { name: 'Leads' }).click();
+    for (let round = 0; round < 2; round++) {
+      await page.getByLabel('Select Grace Hopper').check();
+      await page.getByLabel(/^Select Linus/).check();
+      await page.getByRole('button', { name: /Enroll 2 in a sequence/ }).click();
+      const dialog = page.getByRole('dialog');
+      if (round === 0) {
+        await dialog.getByLabel('Sequence').click();
+        await page.getByRole('option', { name: 'Call queue' }).click();
+      } else {
+        // The dialog remembered the choice.
+        expect(await dialog.getByLabel('Sequence').inputValue()).toBe('Call queue');
+      }
+      await dialog.getByRole('button', { name: 'Enroll', exact: true }).click();
+      await page.getByTestId('enroll-result').filter({ hasText: round === 0 ? 'Enrolled 2' : 'skipped 2' }).waitFor();
+      if (round === 1) await page.getByRole('table', { name: 'Skipped leads' }).getByRole('link', { name: 'Grace Hopper' }).waitFor();
+      await dialog.getByRole('button', { name: 'Done' }).click();
+    }
+
+    await page.getByRole('link', { name: 'Tasks' }).click();
+    await page.getByTestId('task-title').filter({ hasText: 'Call Grace' }).waitFor();
+    await page.getByTestId('task-description').filter({ hasText: 'Ask Compilers Inc about the pilot.' }).waitFor();
+    await page.getByTestId('task').filter({ hasText: 'Call Grace' }).locator('a[href="tel:+12125550102"]').waitFor();
+    await page.getByTestId('task-title').filter({ hasText: 'Call Linus' }).waitFor();
+    await accessible('task queue');
+    const first = page.getByTestId('task').first();
+    const firstTitle = await first.getByTestId('task-title').textContent();
+    await first.focus();
+    await page.keyboard.press('1'); // connected
+    await page.getByTestId('task-title').filter({ hasText: firstTitle! }).waitFor({ state: 'detached' });
+    // The focus went to the task that took its place.
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("data-testid")')).toBe('task');
+    await page.keyboard.press('2'); // no answer
+    await visible('Inbox zero');
+
+    // The list shows where each lead stands; a bulk cancel over a selection asks first, then ends both.
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByLabel('Select Grace Hopper').check();
+    await page.getByLabel(/^Select Linus/).check();
+    await page.getByRole('button', { name: /Enroll 2 in a sequence/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByTestId('enroll-result').filter({ hasText: 'Enrolled 2' }).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: 'Call queue · call' }).waitFor();
+    await accessible('leads with sequences');
+    await page.getByLabel('Select Grace Hopper').check();
+    await page.getByLabel(/^Select Linus/).check();
+    await page.getByTestId('bulk-actions').getByRole('button', { name: 'Cancel sequences' }).click();
+    await page.getByTestId('confirm-consequences').filter({ hasText: '2 running sequences of 2 leads stop' }).waitFor();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel sequences' }).click();
+    await page.getByTestId('bulk-result').filter({ hasText: 'Done: 2' }).waitFor();
+    await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: '—' }).waitFor();
+    await page.getByRole('link', { name: 'Monitoring' }).click();
   }, 90_000);
 
   it('shows a viewer no controls', async () => {

@@ -52,7 +52,7 @@ describe.each(kinds)('enroll on %s', (kind) => {
       reason: 'unsubscribed',
       source: 'test',
     });
-    const sequenceId = await kit.addSequence(emailAndSms);
+    const sequenceId = await kit.addSequence({ ...emailAndSms, skipMissingChannels: false });
     const [firstTime] = await kit.enrollAll(sequenceId, [again!]);
     const stranger = randomUUID();
 
@@ -66,7 +66,7 @@ describe.each(kinds)('enroll on %s', (kind) => {
 
     expect(outcome.skipped.map((s) => [s.leadId, s.reason, s.message])).toEqual([
       [optedOut, 'suppressed', 'The lead has opted out or bounced on a channel this sequence uses.'],
-      [noPhone, 'missing_address', 'The sequence uses sms, and the lead has no phone number.'],
+      [noPhone, 'missing_address', 'The sequence uses sms, and the lead has no phone number; this sequence refuses such leads (skipMissingChannels is false).'],
       [noName, 'template_variable_missing', 'The templates use lead.firstName, empty for this lead; fill them in or add a default.'],
       [noCompany, 'template_variable_missing', 'The templates use lead.firstName, lead.company, empty for this lead; fill them in or add a default.'],
       [stranger, 'not_found', 'No lead with this id in the workspace.'],
@@ -90,6 +90,29 @@ describe.each(kinds)('enroll on %s', (kind) => {
     });
     expect(rows.every((r) => r.stepId === 'intro' && r.changes === 1)).toBe(true);
     expect(firstTime).toBeDefined();
+  });
+
+  it('by default enrolls a lead that lacks one channel and says which steps it will skip; refuses one that lacks them all', async () => {
+    const kit = await createEngineKit(database.db, { workspace: `enroll-partial-${kind}` });
+    const [noPhone, noEmail, nothingForSms] = await kit.addLeads([
+      lead(1, { company: 'Acme', phone: null }),
+      lead(2, { company: 'Acme', email: null }),
+      lead(3, { company: 'Acme', phone: null }),
+    ]);
+    const both = await kit.addSequence(emailAndSms);
+    const outcome = await kit.engine.enroll({ workspaceId: kit.workspaceId, sequenceId: both, leadIds: [noPhone!, noEmail!], actor: 'test' });
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(outcome.skipped).toEqual([]);
+    expect(outcome.enrolled.map((e) => [e.leadId, e.skipsChannels])).toEqual([
+      [noPhone, ['sms']],
+      [noEmail, ['email']],
+    ]);
+    const smsOnly = await kit.addSequence({ name: 'SMS only', quietHours: NO_QUIET_HOURS, steps: [{ id: 'text', type: 'sms', text: 'Hi' }] });
+    const refused = await kit.engine.enroll({ workspaceId: kit.workspaceId, sequenceId: smsOnly, leadIds: [nothingForSms!], actor: 'test' });
+    if (!refused.ok) throw new Error(refused.message);
+    expect(refused.skipped).toEqual([
+      { leadId: nothingForSms, reason: 'missing_address', message: 'The sequence uses sms, and the lead has no phone number, so it would receive none of its steps.' },
+    ]);
   });
 
   it('still refuses an enrollment of a lead that does not exist, after enrolling', async () => {

@@ -92,6 +92,14 @@ describe('events on the timeline', () => {
     ]);
   });
 
+  it("reads an operator's recorded outcome as the outcome, the note and who recorded it", () => {
+    const details = { outcome: 'meeting_booked', note: 'Demo on Tuesday', actor: 'Ana (tp_ab…)' };
+    expect(eventFamily('manual.outcome')).toBe('outcome');
+    expect(eventHeadline('manual.outcome', details)).toBe('Outcome recorded: meeting booked');
+    expect(eventDetailLines('manual.outcome', details, time)).toEqual(['Note: Demo on Tuesday', 'Recorded by Ana (tp_ab…)']);
+    expect(eventDetailLines('manual.outcome', { outcome: 'done', note: null, actor: 'Bo' }, time)).toEqual(['Recorded by Bo']);
+  });
+
   it('leaves catalogue events to their summary', () => {
     expect(eventFamily('email.opened')).toBeNull();
     expect(eventHeadline('email.opened', {})).toBeNull();

@@ -33,6 +33,7 @@ describe('prometheus text', () => {
     expect(histogramQuantile(samples, 'touchpoint_scheduler_lag_seconds', 0.9)).toBeCloseTo(1);
     expect(histogramQuantile([], 'touchpoint_scheduler_lag_seconds', 0.9)).toBeNull();
     expect(histogramBuckets(samples, 'touchpoint_scheduler_lag_seconds').map((b) => b.steps)).toEqual([5, 4, 1]);
+    expect(histogramBuckets(samples, 'touchpoint_scheduler_lag_seconds').map((b) => b.bucket).at(-1)).toMatch(/^> \d/);
   });
 });
 

@@ -1433,7 +1433,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Lead"][];
+                            items: components["schemas"]["LeadListItem"][];
                             nextCursor: string | null;
                         };
                     };
@@ -4196,6 +4196,8 @@ export interface paths {
                                  * @description A uuid
                                  */
                                 leadId: string;
+                                /** @description Channels the lead has no address for: the sequence's steps on them are skipped for it (skipMissingChannels) */
+                                skipsChannels: ("email" | "sms" | "voice")[];
                             }[];
                             skipped: {
                                 leadId: string;
@@ -4974,15 +4976,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             currentStep: {
+                                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                                description: string | null;
                                 id: string;
                                 name: string | null;
                                 /** @description The outcomes an operator may record to move it on */
                                 outcomes: string[] | null;
+                                /** @description A task's title rendered for this lead, or what a branch waits for */
                                 title: string | null;
                                 type: string;
                             } | null;
                             /** Format: date-time */
                             enrolledAt: string;
+                            /** @description Who enrolled the lead (the token or the trigger that did) */
+                            enrolledBy: string | null;
                             executions: components["schemas"]["Execution"][];
                             finishedAt: string | null;
                             /**
@@ -5001,6 +5008,9 @@ export interface paths {
                                 id: string;
                                 lastName: string | null;
                                 phone: string | null;
+                                timezone: string | null;
+                                /** @description The lead's job title */
+                                title: string | null;
                             };
                             /** @description When the engine next looks at it; null when paused or finished */
                             nextRunAt: string | null;
@@ -5250,6 +5260,102 @@ export interface paths {
                 };
                 /** @description Default Response */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sequences/enrollments/{id}/undo-cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a cancel made less than 60 seconds ago
+         * @description The enrollment goes back where it was: a paused one stays paused; an active or waiting one becomes `active` on its current step, due now (a task or branch waits again from when it entered the step). A 409 says why not: the window passed, its last change is not the cancel, or the lead was enrolled in the sequence again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Enrollment"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8922,15 +9028,20 @@ export interface components {
         };
         Enrollment: {
             currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
                 id: string;
                 name: string | null;
                 /** @description The outcomes an operator may record to move it on */
                 outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
                 title: string | null;
                 type: string;
             } | null;
             /** Format: date-time */
             enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
             finishedAt: string | null;
             /**
              * Format: uuid
@@ -8948,6 +9059,9 @@ export interface components {
                 id: string;
                 lastName: string | null;
                 phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
             };
             /** @description When the engine next looks at it; null when paused or finished */
             nextRunAt: string | null;
@@ -8967,15 +9081,20 @@ export interface components {
         };
         EnrollmentInput: {
             currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
                 id: string;
                 name: string | null;
                 /** @description The outcomes an operator may record to move it on */
                 outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
                 title: string | null;
                 type: string;
             } | null;
             /** Format: date-time */
             enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
             finishedAt: string | null;
             /**
              * Format: uuid
@@ -8993,6 +9112,9 @@ export interface components {
                 id: string;
                 lastName: string | null;
                 phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
             };
             /** @description When the engine next looks at it; null when paused or finished */
             nextRunAt: string | null;
@@ -9139,6 +9261,96 @@ export interface components {
              */
             id: string;
             lastName: string | null;
+            phone: string | null;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+            timezone: string | null;
+            title: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LeadListItem: {
+            company: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            customFields: {
+                [key: string]: unknown;
+            };
+            email: string | null;
+            externalId: string | null;
+            firstName: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastName: string | null;
+            /** @description Its active, waiting and paused enrollments, newest first */
+            liveEnrollments: {
+                currentStepId: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                /** @description When it next acts; null while paused */
+                nextRunAt: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                sequenceId: string;
+                sequenceName: string;
+                status: string;
+            }[];
+            phone: string | null;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+            timezone: string | null;
+            title: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        LeadListItemInput: {
+            company: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            customFields: {
+                [key: string]: unknown;
+            };
+            email: string | null;
+            externalId: string | null;
+            firstName: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lastName: string | null;
+            /** @description Its active, waiting and paused enrollments, newest first */
+            liveEnrollments: {
+                currentStepId: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                /** @description When it next acts; null while paused */
+                nextRunAt: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                sequenceId: string;
+                sequenceName: string;
+                status: string;
+            }[];
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted

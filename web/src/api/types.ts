@@ -35,6 +35,8 @@ export interface Page<T> {
 }
 
 export type Lead = Schemas['Lead'];
+/** A lead as the list answers it: the lead and its running sequences (step, next run). */
+export type LeadListItem = Schemas['LeadListItem'];
 /** A lead's lifecycle, lowest to highest (src/core/leadStatus.ts): set by what happens, never typed in. */
 export type LeadStatus = Lead['status'];
 
@@ -89,7 +91,7 @@ export type Task = Enrollment;
 type Holds<T extends true> = T;
 type PagedAs<P extends keyof paths, Item> = Answer<P, 'get'> extends Page<Item> ? (Page<Item> extends Answer<P, 'get'> ? true : false) : false;
 export type PagedRoutesAnswerPages = [
-  Holds<PagedAs<'/api/leads', Lead>>,
+  Holds<PagedAs<'/api/leads', LeadListItem>>,
   Holds<PagedAs<'/api/sequences', Sequence>>,
   Holds<PagedAs<'/api/sequences/{id}/enrollments', Enrollment>>,
   Holds<PagedAs<'/api/leads/{id}/timeline', TimelineItem>>,

@@ -35,7 +35,7 @@ function contentOf(item: TimelineItem): string | null {
   return null;
 }
 
-/** A custom or meeting event's headline and detail lines; null for the catalogue's others. */
+/** A custom, meeting or recorded-outcome event's headline and detail lines; null for the catalogue's others. */
 function eventView(item: TimelineItem, zone?: string | null): { family: string; headline: string; lines: string[] } | null {
   if (item.kind !== 'event' || typeof item.data.type !== 'string') return null;
   const type = item.data.type;
@@ -61,7 +61,7 @@ function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
           {item.kind}
         </Badge>
         {event && (
-          <Badge size="xs" variant="outline" color={event.family === 'custom' ? 'teal' : 'pink'} data-testid="event-family">
+          <Badge size="xs" variant="outline" color={event.family === 'custom' ? 'teal' : event.family === 'outcome' ? 'orange' : 'pink'} data-testid="event-family">
             {event.family}
           </Badge>
         )}

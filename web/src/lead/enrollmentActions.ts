@@ -32,3 +32,16 @@ export const LABEL: Record<Action, string> = {
   convert: 'Mark converted',
   retry: 'Retry',
 };
+
+/**
+ * Whether recording an outcome can change anything where the enrollment stands: a task step, a
+ * branch waiting for an outcome (or for the `manual.outcome` event), or a call (voice) step. On a
+ * wait, an email or an SMS the engine would keep the outcome but nothing would move, so the card
+ * does not offer it there (Log an activity records what happened instead).
+ */
+export function outcomeMatters(status: string, step: { type: string; outcomes?: string[] | null; title?: string | null } | null | undefined): boolean {
+  if (!step || (status !== 'active' && status !== 'waiting')) return false;
+  if (step.type === 'task' || step.type === 'voice') return true;
+  if (step.type !== 'branch') return false;
+  return (step.outcomes?.length ?? 0) > 0 || (step.title ?? '').includes('manual.outcome');
+}

@@ -7,8 +7,9 @@ import { isCustomEventType } from '../../../src/core/events.ts';
 
 const MEETING_TYPES = new Set(['meeting.booked', 'meeting.cancelled']);
 
-/** What a timeline badge calls an event: "custom" for another system's, "meeting" for a booking. */
-export function eventFamily(type: string): 'custom' | 'meeting' | null {
+/** What a timeline badge calls an event: "custom" for another system's, "meeting" for a booking, "outcome" for an operator's. */
+export function eventFamily(type: string): 'custom' | 'meeting' | 'outcome' | null {
+  if (type === 'manual.outcome') return 'outcome';
   if (isCustomEventType(type)) return 'custom';
   return MEETING_TYPES.has(type) ? 'meeting' : null;
 }
@@ -19,8 +20,9 @@ function show(value: unknown, max = 200): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The headline: "Custom event demo_booked", "Meeting booked: Intro call", else null (the summary stays). */
+/** The headline: "Outcome recorded: connected", "Custom event demo_booked", "Meeting booked: Intro call", else null (the summary stays). */
 export function eventHeadline(type: string, details: Record<string, unknown>): string | null {
+  if (type === 'manual.outcome') return `Outcome recorded: ${show(details.outcome ?? 'unknown').replace(/_/g, ' ')}`;
   const family = eventFamily(type);
   if (family === 'custom') return `Custom event ${type.slice('custom.'.length)}`;
   if (family === 'meeting') {
@@ -32,6 +34,12 @@ export function eventHeadline(type: string, details: Record<string, unknown>): s
 
 /** The lines under the headline: a custom event's properties, a meeting's time, invitee and reason. */
 export function eventDetailLines(type: string, details: Record<string, unknown>, formatTime: (iso: string) => string): string[] {
+  if (type === 'manual.outcome') {
+    const lines: string[] = [];
+    if (typeof details.note === 'string' && details.note) lines.push(`Note: ${show(details.note, 2000)}`);
+    if (typeof details.actor === 'string') lines.push(`Recorded by ${details.actor}`);
+    return lines;
+  }
   const family = eventFamily(type);
   if (family === 'custom') {
     const properties = details.properties;

@@ -1,4 +1,8 @@
-/** Enroll the selected leads in an active sequence; shows who was enrolled and why others were skipped. */
+/**
+ * Enroll the selected leads in an active sequence; shows who was enrolled (and which channels a
+ * lead will skip for want of an address) and, by name, why others were skipped. The chosen
+ * sequence is kept while the dialog is open and remembered for the next time (this browser).
+ */
 import { Alert, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -7,25 +11,33 @@ import type { Body, EnrollResult, Page, Sequence } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Link } from '../router.tsx';
 
-export function BulkEnroll({ leadIds, opened, onClose }: { leadIds: string[]; opened: boolean; onClose: () => void }) {
+const LAST_SEQUENCE = 'touchpoint.enroll.sequence';
+const CHANNEL_NOUN: Record<string, string> = { email: 'email', sms: 'SMS', voice: 'call' };
+
+export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: string[]; names: Record<string, string>; opened: boolean; onClose: () => void }) {
   const client = useQueryClient();
-  const [sequenceId, setSequenceId] = useState<string | null>(null);
+  const [sequenceId, setSequenceIdState] = useState<string | null>(() => localStorage.getItem(LAST_SEQUENCE));
+  const setSequenceId = (id: string | null) => {
+    setSequenceIdState(id);
+    if (id) localStorage.setItem(LAST_SEQUENCE, id);
+  };
   const sequences = useQuery({
     queryKey: ['sequences', 'active'],
     queryFn: () => get<Page<Sequence>>('/api/sequences', { status: 'active', limit: 200 }),
     enabled: opened,
   });
   const enroll = useMutation({
-    mutationFn: () => post<EnrollResult>(`/api/sequences/${sequenceId}/enrollments`, { leadIds } satisfies Body<'/api/sequences/{id}/enrollments', 'post'>),
+    mutationFn: () => post<EnrollResult>(`/api/sequences/${chosen}/enrollments`, { leadIds } satisfies Body<'/api/sequences/{id}/enrollments', 'post'>),
     onSuccess: () => client.invalidateQueries(),
   });
   const active = (sequences.data?.items ?? []).filter((s) => s.status === 'active');
-  const close = () => {
-    enroll.reset();
-    onClose();
-  };
+  // A remembered sequence that is no longer active is not offered; the choice stays otherwise, even while the list reloads.
+  const chosen = sequences.isSuccess && sequenceId && !active.some((s) => s.id === sequenceId) ? null : sequenceId;
+  const nameOf = (id: string) => names[id] ?? `Lead ${id.slice(0, 8)}…`;
+  const partial = (enroll.data?.enrolled ?? []).filter((e) => e.skipsChannels.length > 0);
+  const close = () => onClose();
   return (
-    <Modal opened={opened} onClose={close} title={`Enroll ${leadIds.length} lead${leadIds.length === 1 ? '' : 's'}`} size="lg">
+    <Modal opened={opened} onClose={close} onExitTransitionEnd={() => enroll.reset()} title={`Enroll ${leadIds.length} lead${leadIds.length === 1 ? '' : 's'}`} size="lg">
       <Stack>
         {sequences.isSuccess && active.length === 0 && (
           <Alert color="yellow">
@@ -36,8 +48,9 @@ export function BulkEnroll({ leadIds, opened, onClose }: { leadIds: string[]; op
           label="Sequence"
           placeholder="Choose an active sequence"
           data={active.map((s) => ({ value: s.id, label: s.name }))}
-          value={sequenceId}
+          value={chosen}
           onChange={setSequenceId}
+          allowDeselect={false}
           searchable
         />
         <ErrorAlert error={sequences.error ?? enroll.error} />
@@ -46,24 +59,26 @@ export function BulkEnroll({ leadIds, opened, onClose }: { leadIds: string[]; op
             <Text>
               Enrolled {enroll.data.enrolled.length}; skipped {enroll.data.skipped.length}.
             </Text>
+            {partial.length > 0 && (
+              <Text size="sm" data-testid="enroll-partial">
+                {partial.map((e) => `${nameOf(e.leadId)} skips the ${e.skipsChannels.map((c) => CHANNEL_NOUN[c] ?? c).join(' and ')} steps (no ${e.skipsChannels.includes('email') ? 'email address' : 'phone number'})`).join('; ')}.
+              </Text>
+            )}
             {enroll.data.skipped.length > 0 && (
               <Table fz="sm" withTableBorder aria-label="Skipped leads">
                 <Table.Thead>
                   <Table.Tr>
-                    <Table.Th>lead</Table.Th>
-                    <Table.Th>why skipped</Table.Th>
+                    <Table.Th>Lead</Table.Th>
+                    <Table.Th>Why it was skipped</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
                   {enroll.data.skipped.map((s) => (
                     <Table.Tr key={s.leadId}>
                       <Table.Td>
-                        <Link to={`/leads/${s.leadId}`}>{s.leadId.slice(0, 8)}…</Link>
+                        <Link to={`/leads/${s.leadId}`}>{nameOf(s.leadId)}</Link>
                       </Table.Td>
-                      <Table.Td>
-                        {s.reason.replace(/_/g, ' ')}
-                        {s.message ? ` — ${s.message}` : ''}
-                      </Table.Td>
+                      <Table.Td>{s.message || s.reason.replace(/_/g, ' ')}</Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
@@ -76,7 +91,7 @@ export function BulkEnroll({ leadIds, opened, onClose }: { leadIds: string[]; op
             {enroll.data ? 'Done' : 'Cancel'}
           </Button>
           {!enroll.data && (
-            <Button disabled={!sequenceId} loading={enroll.isPending} onClick={() => enroll.mutate()}>
+            <Button disabled={!chosen} loading={enroll.isPending} onClick={() => enroll.mutate()}>
               Enroll
             </Button>
           )}

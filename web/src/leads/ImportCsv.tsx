@@ -69,11 +69,12 @@ export function ImportCsv({ opened, onClose }: { opened: boolean; onClose: () =>
             <Table striped withTableBorder fz="xs" aria-label="CSV preview">
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th>line</Table.Th>
+                  <Table.Th>Line</Table.Th>
+                  {/* The check comes first: a reason is read with its line, not scrolled to. */}
+                  {preview.data && <Table.Th miw={220}>Check</Table.Th>}
                   {header.map((h, i) => (
-                    <Table.Th key={i}>{h}</Table.Th>
+                    <Table.Th key={i} style={{ whiteSpace: 'nowrap' }}>{h}</Table.Th>
                   ))}
-                  {preview.data && <Table.Th>check</Table.Th>}
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -82,10 +83,13 @@ export function ImportCsv({ opened, onClose }: { opened: boolean; onClose: () =>
                   return (
                     <Table.Tr key={i} bg={problems ? 'var(--mantine-color-red-light)' : undefined}>
                       <Table.Td>{i + 2}</Table.Td>
+                      {preview.data && <Table.Td miw={220}>{problems ? problems.join('; ') : <Badge color="green">ok</Badge>}</Table.Td>}
                       {header.map((_, j) => (
-                        <Table.Td key={j}>{row[j]}</Table.Td>
+                        // One line per cell (long values are cut, the full one is the tooltip), so a bad row stays one row tall.
+                        <Table.Td key={j} maw={220} title={row[j]} style={{ whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
+                          {row[j]}
+                        </Table.Td>
                       ))}
-                      {preview.data && <Table.Td>{problems ? problems.join('; ') : <Badge color="green">ok</Badge>}</Table.Td>}
                     </Table.Tr>
                   );
                 })}

@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { post } from '../api/client.ts';
 import type { Lead } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { fieldErrors } from '../components/fieldErrors.ts';
 import { navigate } from '../router.tsx';
 
 const FIELDS = [
@@ -16,6 +17,7 @@ const FIELDS = [
   ['title', 'Job title'],
   ['timezone', 'Time zone (e.g. America/Chicago)'],
 ] as const;
+const LABELS: Record<string, string> = Object.fromEntries(FIELDS.map(([key, label]) => [key, label.replace(/ \(.*\)$/, '')]));
 
 export function NewLead({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const client = useQueryClient();
@@ -29,6 +31,7 @@ export function NewLead({ opened, onClose }: { opened: boolean; onClose: () => v
       navigate(`/leads/${lead.id}`);
     },
   });
+  const errors = fieldErrors(create.error, LABELS);
   return (
     <Modal opened={opened} onClose={onClose} title="Add a lead" size="lg">
       <form
@@ -40,10 +43,10 @@ export function NewLead({ opened, onClose }: { opened: boolean; onClose: () => v
         <Stack>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             {FIELDS.map(([key, label]) => (
-              <TextInput key={key} label={label} value={values[key] ?? ''} onChange={(e) => setValues({ ...values, [key]: e.currentTarget.value })} />
+              <TextInput key={key} label={label} error={errors.byField[key]} value={values[key] ?? ''} onChange={(e) => setValues({ ...values, [key]: e.currentTarget.value })} />
             ))}
           </SimpleGrid>
-          <ErrorAlert error={create.error} title="The lead was not added" />
+          <ErrorAlert error={create.error} title="The lead was not added" labels={LABELS} shownByFields />
           <Group justify="flex-end">
             <Button type="submit" loading={create.isPending} disabled={!values.email?.trim() && !values.phone?.trim()}>
               Add lead

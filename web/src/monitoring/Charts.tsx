@@ -95,7 +95,8 @@ export function LagDistributionChart({ data }: { data: Array<{ bucket: string; s
     <ChartCard title="Scheduler lag distribution" note="How late steps started after they came due (histogram buckets, since start).">
       <BarChart data={data}>
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="bucket" />
+        {/* interval 0: every bucket keeps its label (recharts drops the first one when labels crowd) */}
+        <XAxis dataKey="bucket" interval={0} tick={{ fontSize: 11 }} angle={-30} textAnchor="end" height={50} />
         <YAxis allowDecimals={false} />
         <Tooltip />
         <Bar dataKey="steps" fill="#fd7e14" />

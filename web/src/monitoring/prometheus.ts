@@ -75,11 +75,15 @@ export function histogramBuckets(samples: Sample[], name: string): Array<{ bucke
     cumulative.set(le, (cumulative.get(le) ?? 0) + s.value);
   }
   const sorted = [...cumulative.entries()].sort((a, b) => a[0] - b[0]);
+  const say = (le: number) => (le < 1 ? `${Math.round(le * 1000)} ms` : `${le} s`);
   let previous = 0;
+  let lastBound = 0;
   return sorted.map(([le, count]) => {
-    const label = !Number.isFinite(le) ? 'slower' : le < 1 ? `≤ ${Math.round(le * 1000)} ms` : `≤ ${le} s`;
+    // Every bar is labelled by its bound, the last ("+Inf") by the bound it lies beyond.
+    const label = Number.isFinite(le) ? `≤ ${say(le)}` : `> ${say(lastBound)}`;
     const steps = count - previous;
     previous = count;
+    if (Number.isFinite(le)) lastBound = le;
     return { bucket: label, steps };
   });
 }

@@ -1,26 +1,61 @@
 import { Button, Grid, Group, Loader, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post } from '../api/client.ts';
+import { useState } from 'react';
+import { del, get, post } from '../api/client.ts';
 import type { Answer, ConvertLeadResult, Lead } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { isNotFound, looksLikeId, NotFound } from '../components/NotFound.tsx';
 import { leadName } from '../components/format.ts';
 import { EnrollmentCard } from '../lead/EnrollmentCard.tsx';
 import { LogActivity } from '../lead/LogActivity.tsx';
 import { LeadTimeline } from '../lead/Timeline.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
-import { Link } from '../router.tsx';
+import { Link, navigate } from '../router.tsx';
 
 function Field({ label, value }: { label: string; value: unknown }) {
   return (
-    <div>
+    <div style={{ minWidth: 0 }}>
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text size="sm">{value === null || value === undefined || value === '' ? '—' : String(value)}</Text>
+      {/* A long email wraps inside its cell rather than running under the next field. */}
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+        {value === null || value === undefined || value === '' ? '—' : String(value)}
+      </Text>
     </div>
+  );
+}
+
+/** What converting or deleting the lead does, with the sequences it touches by name. */
+function LeadConsequences({ action, running, total }: { action: 'convert' | 'delete'; running: string[]; total: number }) {
+  const list = running.map((n) => `“${n}”`).join(', ');
+  if (action === 'convert') {
+    return (
+      <Stack gap={4}>
+        <Text size="sm">The lead’s status becomes converted.</Text>
+        <Text size="sm" fw={500}>
+          {running.length === 0
+            ? 'No sequence is running for this lead.'
+            : `${running.length} running sequence${running.length === 1 ? '' : 's'} (${list}) end${running.length === 1 ? 's' : ''} if ${running.length === 1 ? 'its' : 'their'} exit rules list “converted” (the default); their scheduled steps will not run.`}
+        </Text>
+        <Text size="sm" c="dimmed">A conversion cannot be undone.</Text>
+      </Stack>
+    );
+  }
+  return (
+    <Stack gap={4}>
+      <Text size="sm">The lead, its {total} enrollment{total === 1 ? '' : 's'}, its timeline and its activities are deleted.</Text>
+      {running.length > 0 && (
+        <Text size="sm" fw={500}>
+          {running.length} running sequence{running.length === 1 ? '' : 's'} ({list}) stop{running.length === 1 ? 's' : ''} at once: no scheduled step of {running.length === 1 ? 'it' : 'them'} will run.
+        </Text>
+      )}
+      <Text size="sm" c="dimmed">Opt-outs of its email and phone stay. A deletion cannot be undone.</Text>
+    </Stack>
   );
 }
 
@@ -28,16 +63,32 @@ export function LeadDetailPage({ id }: { id: string }) {
   const auth = useAuth();
   const client = useQueryClient();
   // The status follows what happens (a send, a reply, a STOP), so it is polled like the enrollments.
-  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: 2_000 });
+  const valid = looksLikeId(id);
+  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: (q) => (q.state.error ? false : 2_000), enabled: valid });
+  const [confirming, setConfirming] = useState<'convert' | 'delete' | null>(null);
   const convert = useMutation({
     mutationFn: () => post<ConvertLeadResult>(`/api/leads/${id}/convert`),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['lead', id] }),
+    onSuccess: () => {
+      setConfirming(null);
+      return client.invalidateQueries({ queryKey: ['lead', id] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/api/leads/${id}`),
+    onSuccess: () => {
+      setConfirming(null);
+      client.removeQueries({ queryKey: ['lead', id] });
+      void client.invalidateQueries({ queryKey: ['leads'] });
+      navigate('/leads');
+    },
   });
   const enrollments = useQuery({
     queryKey: ['lead', id, 'enrollments'],
     queryFn: async () => (await get<Answer<'/api/leads/{id}/sequences', 'get'>>(`/api/leads/${id}/sequences`)).items,
     refetchInterval: 2_000,
+    enabled: valid && lead.isSuccess,
   });
+  if (!valid || isNotFound(lead.error)) return <NotFound what="Lead" back="/leads" backLabel="Back to the leads" />;
   if (lead.isLoading) return <Loader aria-label="Loading the lead" />;
   if (lead.error || !lead.data) {
     return (
@@ -70,16 +121,37 @@ export function LeadDetailPage({ id }: { id: string }) {
               variant="light"
               color="teal"
               loading={convert.isPending}
-              onClick={() => convert.mutate()}
+              onClick={() => setConfirming('convert')}
               title="Sets the lead converted and ends every sequence whose exit rules list “converted”"
             >
               Mark lead converted
             </Button>
           )}
+          {auth.can('operator') && (
+            <Button variant="subtle" color="red" onClick={() => setConfirming('delete')}>
+              Delete lead
+            </Button>
+          )}
           <CompletenessBadge lead={l} />
         </Group>
       </Group>
-      <ErrorAlert error={convert.error} title="The lead could not be marked converted" />
+      {confirming && (
+        <ConfirmDialog
+          opened
+          title={confirming === 'convert' ? `Mark ${leadName(l)} converted?` : `Delete ${leadName(l)}?`}
+          confirmLabel={confirming === 'convert' ? 'Mark converted' : 'Delete lead'}
+          pending={convert.isPending || remove.isPending}
+          error={confirming === 'convert' ? convert.error : remove.error}
+          onConfirm={() => (confirming === 'convert' ? convert.mutate() : remove.mutate())}
+          onClose={() => {
+            setConfirming(null);
+            convert.reset();
+            remove.reset();
+          }}
+        >
+          <LeadConsequences action={confirming} running={(enrollments.data ?? []).filter((e) => ['active', 'waiting', 'paused'].includes(e.status)).map((e) => e.sequenceName)} total={enrollments.data?.length ?? 0} />
+        </ConfirmDialog>
+      )}
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>

@@ -1,13 +1,14 @@
 import { Button, Checkbox, Group, Pagination, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get } from '../api/client.ts';
-import type { Lead, Page } from '../api/types.ts';
+import type { LeadListItem, Page } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
-import { leadName } from '../components/format.ts';
+import { formatAt, leadName, relative } from '../components/format.ts';
+import { BulkActions } from '../leads/BulkActions.tsx';
 import { BulkEnroll } from '../leads/BulkEnroll.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { ImportCsv } from '../leads/ImportCsv.tsx';
@@ -30,13 +31,20 @@ export function LeadsPage() {
   const [importing, setImporting] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
   const [adding, setAdding] = useState(false);
+  // The leads seen on any page, so the enroll dialog and the bulk actions can name and act on a selection across pages.
+  const [known, setKnown] = useState<Record<string, LeadListItem>>({});
 
   const leads = useQuery({
     queryKey: ['leads', q, status, cursors[pageIndex]],
-    queryFn: () => get<Page<Lead>>('/api/leads', { q, status, cursor: cursors[pageIndex], limit: PAGE_SIZE }),
+    queryFn: () => get<Page<LeadListItem>>('/api/leads', { q, status, cursor: cursors[pageIndex], limit: PAGE_SIZE }),
     placeholderData: keepPreviousData,
   });
   const items = leads.data?.items ?? [];
+  useEffect(() => {
+    if (items.some((l) => known[l.id] !== l)) setKnown((before) => ({ ...before, ...Object.fromEntries(items.map((l) => [l.id, l])) }));
+  }, [items, known]);
+  const names = Object.fromEntries(Object.values(known).map((l) => [l.id, leadName(l)]));
+  const selectedLeads = [...selected].flatMap((id) => (known[id] ? [known[id]] : []));
   const next = leads.data?.nextCursor ?? null;
   const resetPaging = () => {
     setCursors([undefined]);
@@ -96,6 +104,12 @@ export function LeadsPage() {
           }}
         />
       </Group>
+      {auth.can('operator') && items.length > 0 && (
+        <Group gap="xs">
+          <Text size="sm">{selected.size > 0 ? `${selected.size} selected:` : 'Select leads to act on them:'}</Text>
+          <BulkActions leads={selectedLeads} onDone={() => setSelected(new Set())} />
+        </Group>
+      )}
       <ErrorAlert error={leads.error} title="The leads could not be loaded" />
       {leads.isSuccess && items.length === 0 && !filtered && pageIndex === 0 && (
         <EmptyState
@@ -109,7 +123,7 @@ export function LeadsPage() {
       {leads.isSuccess && items.length === 0 && filtered && <Text c="dimmed">No lead matches this search or status.</Text>}
       {items.length > 0 && (
         <ScrollArea>
-          <Table striped highlightOnHover verticalSpacing="xs" miw={640} aria-label="Leads">
+          <Table striped highlightOnHover verticalSpacing="xs" miw={900} aria-label="Leads">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th w={36}>
@@ -123,6 +137,8 @@ export function LeadsPage() {
                 <Table.Th>Email</Table.Th>
                 <Table.Th>Company</Table.Th>
                 <Table.Th>Status</Table.Th>
+                <Table.Th>Sequence · step</Table.Th>
+                <Table.Th>Next touch (lead’s time)</Table.Th>
                 <Table.Th>Data</Table.Th>
               </Table.Tr>
             </Table.Thead>
@@ -140,6 +156,22 @@ export function LeadsPage() {
                   <Table.Td>
                     <LeadStatusBadge status={lead.status} />
                   </Table.Td>
+                  <Table.Td data-testid="lead-sequences">
+                    {lead.liveEnrollments.length === 0
+                      ? '—'
+                      : lead.liveEnrollments.map((e) => (
+                          <Text key={e.id} size="sm">
+                            <Link to={`/sequences/${e.sequenceId}`}>{e.sequenceName}</Link> · {e.currentStepId ?? '—'}
+                            {e.status !== 'active' ? ` (${e.status})` : ''}
+                          </Text>
+                        ))}
+                  </Table.Td>
+                  <Table.Td>
+                    {(() => {
+                      const next = lead.liveEnrollments.map((e) => e.nextRunAt).filter((t): t is string => Boolean(t)).sort()[0];
+                      return next ? <span title={relative(next)}>{formatAt(next, lead.timezone)}</span> : '—';
+                    })()}
+                  </Table.Td>
                   <Table.Td>
                     <CompletenessBadge lead={lead} />
                   </Table.Td>
@@ -156,6 +188,7 @@ export function LeadsPage() {
       <NewLead opened={adding} onClose={() => setAdding(false)} />
       <BulkEnroll
         leadIds={[...selected]}
+        names={names}
         opened={enrolling}
         onClose={() => {
           setEnrolling(false);

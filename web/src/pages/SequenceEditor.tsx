@@ -1,13 +1,15 @@
 /** Create or edit a sequence: structured form and JSON side by side with the live graph. */
-import { Badge, Button, Grid, Group, Loader, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Badge, Button, Grid, Group, Loader, Select, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { get } from '../api/client.ts';
 import type { SequenceDefinition, SequenceDetail } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { isNotFound, looksLikeId, NotFound } from '../components/NotFound.tsx';
 import { statusColor } from '../components/format.ts';
 import { Link } from '../router.tsx';
+import { TEMPLATES } from '../sequences/builder.ts';
 import { SequenceGraph } from '../sequences/Graph.tsx';
 import { ProblemList } from '../sequences/ProblemList.tsx';
 import { EMPTY_DEFINITION } from '../sequences/model.ts';
@@ -21,7 +23,9 @@ import { useSequenceDraft } from '../sequences/useSequenceDraft.ts';
 
 export function SequenceEditorPage({ id }: { id: string }) {
   const isNew = id === 'new';
-  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew });
+  const valid = isNew || looksLikeId(id);
+  const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew && valid });
+  if (!valid || isNotFound(sequence.error)) return <NotFound what="Sequence" back="/sequences" backLabel="Back to the sequences" />;
   if (!isNew && sequence.isLoading) return <Loader aria-label="Loading the sequence" />;
   if (!isNew && (sequence.error || !sequence.data)) {
     return (
@@ -45,6 +49,18 @@ function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; i
   const [tab, setTab] = useState<string | null>('form');
   const { definition, validation } = draft;
   const problems = validation.data?.problems ?? [];
+  // Ctrl/Cmd+Z and Ctrl/Cmd+Shift+Z (or Ctrl+Y) undo and redo edits, except while typing in a field (its own undo wins).
+  useEffect(() => {
+    if (readOnly) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (!(event.ctrlKey || event.metaKey) || (event.target as HTMLElement | null)?.closest('input, textarea, [contenteditable]')) return;
+      const key = event.key.toLowerCase();
+      if (key === 'z' && !event.shiftKey) (event.preventDefault(), draft.undo());
+      else if ((key === 'z' && event.shiftKey) || key === 'y') (event.preventDefault(), draft.redo());
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
 
   return (
     <Stack>
@@ -62,6 +78,31 @@ function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; i
         <SequenceActions sequence={sequence} definition={definition} canSave={!draft.jsonError} readOnly={readOnly} />
       </Group>
       {readOnly && <Text size="sm" c="dimmed">Only admins edit sequences; you see them read-only.</Text>}
+      {!readOnly && (
+        <Group gap="xs" align="flex-end">
+          <Button size="xs" variant="default" disabled={!draft.canUndo} onClick={draft.undo} title="Ctrl+Z">
+            Undo
+          </Button>
+          <Button size="xs" variant="default" disabled={!draft.canRedo} onClick={draft.redo} title="Ctrl+Shift+Z">
+            Redo
+          </Button>
+          {!sequence && (
+            <Select
+              size="xs"
+              label="Start from a template"
+              placeholder="Choose a template"
+              data={TEMPLATES.map((t) => ({ value: t.key, label: t.label }))}
+              onChange={(key) => {
+                const template = TEMPLATES.find((t) => t.key === key);
+                if (!template) return;
+                draft.setDefinition(template.definition);
+                setSelected(template.definition.steps[0]?.id ?? null);
+              }}
+              w={220}
+            />
+          )}
+        </Group>
+      )}
       <Group gap="xs" data-testid="validation">
         {validation.isFetching && <Loader size="xs" aria-label="Validating" />}
         {validation.data?.ok && <Badge color="green">valid</Badge>}

@@ -64,6 +64,8 @@ export function SequenceGraph({
   return (
     <div style={{ height: 480, border: '1px solid var(--mantine-color-gray-3)', borderRadius: 8 }} data-testid="sequence-graph">
       <ReactFlow
+        // A new shape (a step added, removed or re-linked) mounts afresh, so fitView frames all of it.
+        key={edges.map((e) => e.id).join('|') + nodes.map((n) => n.id).join('|')}
         nodes={nodes}
         edges={edges}
         fitView

@@ -1,6 +1,7 @@
 /**
  * The sequence's event rules: `exitOn` (catalogue events, `converted`, custom events) and the
- * `trigger` that enrolls a lead when a custom event about it arrives (docs/SEQUENCES.md).
+ * `trigger` that enrolls a lead when a custom event about it arrives (docs/SEQUENCES.md); and
+ * `skipMissingChannels`, whether a lead lacking one channel's address is enrolled.
  */
 import { Group, Paper, Stack, Switch, TagsInput, Text, TextInput } from '@mantine/core';
 import type { SequenceDefinition } from '../api/types.ts';
@@ -61,6 +62,20 @@ export function SequenceSettings({ definition, readOnly, onChange }: Props) {
             />
           </Group>
         )}
+        <Text fw={600} mt="xs">
+          Enrolling
+        </Text>
+        <Switch
+          label="Enroll leads that lack a channel (no phone for an SMS step) and skip the steps they cannot receive"
+          description="Off: such a lead is refused from the whole sequence. A lead with no address for any channel it uses is refused either way."
+          checked={definition.skipMissingChannels !== false}
+          onChange={(e) => {
+            const copy: SequenceDefinition = { ...definition, skipMissingChannels: e.currentTarget.checked };
+            if (e.currentTarget.checked) delete copy.skipMissingChannels; // the default: keep the document short
+            onChange(copy);
+          }}
+          disabled={readOnly}
+        />
       </Stack>
     </Paper>
   );

@@ -2,7 +2,8 @@
 import { Badge, Button, Group, Select, Stack } from '@mantine/core';
 import { useState } from 'react';
 import type { Problem, SequenceDefinition, Step } from '../api/types.ts';
-import { newStep, STEP_TYPES } from './model.ts';
+import { insertStepAfter } from './builder.ts';
+import { STEP_TYPES } from './model.ts';
 import { StepForm } from './StepForm.tsx';
 
 interface Props {
@@ -44,12 +45,12 @@ export function StepsEditor({ definition, byStep, selected, readOnly, onSelect, 
           <Button
             variant="light"
             onClick={() => {
-              const created = newStep((type ?? 'email') as Step['type'], steps);
-              setSteps([...steps, created]);
-              onSelect(created.id);
+              const inserted = insertStepAfter(definition, selected, (type ?? 'email') as Step['type']);
+              onChange(inserted.definition);
+              onSelect(inserted.id);
             }}
           >
-            Add step
+            {step && step.type !== 'end' ? `Add after “${step.id}”` : 'Add step'}
           </Button>
         </Group>
       )}

@@ -1,13 +1,16 @@
-/** The editor's working copy: the definition, its JSON text, and the server's validation of it. */
+/** The editor's working copy: the definition, its JSON text, its undo/redo history, and the server's validation of it. */
 import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { post } from '../api/client.ts';
 import type { SequenceDefinition, Validation } from '../api/types.ts';
+import { record, redo as redoOf, startHistory, undo as undoOf, type History } from './builder.ts';
 import { problemsByStep } from './model.ts';
 
 export function useSequenceDraft(initial: SequenceDefinition) {
-  const [definition, setDefinitionState] = useState<SequenceDefinition>(initial);
+  const [history, setHistory] = useState<History<SequenceDefinition>>(() => startHistory(initial));
+  const definition = history.present;
+  const setDefinitionState = (next: SequenceDefinition) => setHistory((h) => record(h, next));
   const [jsonText, setJsonText] = useState(() => JSON.stringify(initial, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
 
@@ -16,6 +19,16 @@ export function useSequenceDraft(initial: SequenceDefinition) {
     setJsonText(JSON.stringify(next, null, 2));
     setJsonError(null);
   };
+  /** Steps back or forth through the edits (form and JSON alike); the JSON text follows. */
+  const travel = (move: (h: History<SequenceDefinition>) => History<SequenceDefinition>) => {
+    const next = move(history);
+    if (next === history) return;
+    setHistory(next);
+    setJsonText(JSON.stringify(next.present, null, 2));
+    setJsonError(null);
+  };
+  const undo = () => travel(undoOf);
+  const redo = () => travel(redoOf);
   const setJson = (text: string) => {
     setJsonText(text);
     try {
@@ -35,5 +48,17 @@ export function useSequenceDraft(initial: SequenceDefinition) {
     staleTime: Infinity,
   });
   const byStep = useMemo(() => problemsByStep(definition, validation.data?.problems ?? []), [definition, validation.data]);
-  return { definition, setDefinition, jsonText, setJson, jsonError, validation, byStep };
+  return {
+    definition,
+    setDefinition,
+    jsonText,
+    setJson,
+    jsonError,
+    validation,
+    byStep,
+    undo,
+    redo,
+    canUndo: history.past.length > 0,
+    canRedo: history.future.length > 0,
+  };
 }

@@ -1,0 +1,28 @@
+/**
+ * The accessibility check of the browser suite: axe-core (the npm package, read from
+ * node_modules, never downloaded) evaluated in the page, answering its serious and critical
+ * violations as one line each ("color-contrast (serious): .badge — Elements must meet …").
+ * Evaluated through the DevTools protocol, so the dashboard's Content-Security-Policy (no inline
+ * script) stays as strict as it is for users.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  const loaded = (await page.evaluate('typeof window.axe')) as string;
+  if (loaded !== 'object') await page.evaluate(axeSource);
+  const violations = (await page.evaluate(`window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)`)) as AxeViolation[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)).join(', ')} — ${v.help}`);
+}
