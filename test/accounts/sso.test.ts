@@ -130,6 +130,16 @@ describe.each(kinds)('single sign-on on %s', (kind) => {
     expect((await callback(back.href, other.cookie)).location).toBe('/?sso_error=sso_state_invalid');
   });
 
+  it('answers hostile callback queries with a redirect, never a 4xx/5xx page', async () => {
+    const { cookie } = await start();
+    const queries = ['', '?state=', '?state=a&state=b', `?state=${'x'.repeat(5000)}`, '?state=%ZZ%00', '?code=x', '?error=access_denied', '?state[]=1&code[x]=2'];
+    for (const query of queries) {
+      const response = await kit.call('GET', `/api/auth/oidc/callback${query}`, { token: null, headers: { cookie: cookie! } });
+      expect(response.status, query).toBe(302);
+      expect(response.headers.location, query).toBe('/?sso_error=sso_state_invalid');
+    }
+  });
+
   it("refuses one attempt's code delivered with another attempt's state (PKCE and nonce bind the code)", async () => {
     const email = await person(kit, main.name, 'viewer');
     provider.account('swap', { email, email_verified: true });
