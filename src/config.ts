@@ -42,6 +42,23 @@ const httpUrl = (fallback: string) => z.string().trim().refine(isHttpUrl, { mess
 const E164 = /^\+[1-9]\d{6,14}$/;
 const PHONE = 'must be a phone number in E.164 form, e.g. +14155550100';
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** http is for a provider on this machine only: anywhere else the code and tokens would cross the network in clear. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+function isIssuerUrl(value: string): boolean {
+  if (!isHttpUrl(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || LOOPBACK.has(url.hostname);
+}
+/** A comma-separated list of domains, lower-cased; empty when unset. */
+const domainList = z
+  .string()
+  .optional()
+  .transform((v, context) => {
+    const domains = (v ?? '').split(',').map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean);
+    const bad = domains.find((d) => !(HOSTNAME.test(d) && d.includes('.')));
+    if (bad) context.addIssue({ code: 'custom', message: `"${bad}" is not a domain; use e.g. example.com,example.org` });
+    return [...new Set(domains)];
+  });
 const EMAIL = z.email({ message: 'must be an email address such as outreach@example.com' });
 
 function base64(value: string): Buffer | undefined {
@@ -184,11 +201,20 @@ export const configSchema = z.object({
   LOGIN_LOCKOUT_MINUTES: z.coerce.number().min(1).max(24 * 60).default(15),
   /** Failed sign-ins per client address per 15 minutes before 429 (any email). */
   LOGIN_ADDRESS_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(50),
-  OIDC_ISSUER: optionalChecked(isHttpUrl, 'must be the issuer URL, e.g. https://accounts.google.com'),
+  /** The OpenID provider (docs/ACCOUNTS.md, "Single sign-on"): https, or http on this machine only (tests, a local provider). */
+  OIDC_ISSUER: optionalChecked(isIssuerUrl, 'must be the issuer URL over https, e.g. https://accounts.google.com (http only for localhost or 127.0.0.1)'),
   OIDC_CLIENT_ID: optionalText,
   OIDC_CLIENT_SECRET: optionalText,
-  /** Only verified emails of this domain may sign in with SSO (e.g. example.com); unset = any. */
-  OIDC_ALLOWED_DOMAIN: optionalChecked((v) => HOSTNAME.test(v) && v.includes('.'), 'must be a domain such as example.com'),
+  /** Only verified emails of these domains may sign in with SSO (comma-separated, e.g. example.com,example.org); unset = any. */
+  OIDC_ALLOWED_DOMAINS: domainList,
+  /** The older, one-domain spelling of OIDC_ALLOWED_DOMAINS; both lists are merged. */
+  OIDC_ALLOWED_DOMAIN: domainList,
+  /**
+   * Just-in-time accounts: a verified email of an allowed domain with no account and no invite
+   * gets an account in this workspace (by name) with OIDC_JIT_ROLE. Unset = refused.
+   */
+  OIDC_JIT_WORKSPACE: optionalText,
+  OIDC_JIT_ROLE: z.enum(['viewer', 'operator', 'admin']).default('viewer'),
   /** Bearer token Prometheus sends to GET /metrics (an API token is accepted too). */
   METRICS_TOKEN: optionalChecked((v) => v.length >= 16, 'must be at least 16 characters; generate one with `openssl rand -hex 16`'),
   /** A scrape reuses the store's counts (due, in flight) for this long. */
@@ -235,6 +261,16 @@ export const configSchema = z.object({
     for (const [key] of Object.entries(oidc).filter(([, v]) => !v)) {
       context.addIssue({ code: 'custom', path: [key], message: 'must be set together with OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or none of them)' });
     }
+  }
+  if (config.OIDC_JIT_WORKSPACE && !config.OIDC_ISSUER) {
+    context.addIssue({ code: 'custom', path: ['OIDC_JIT_WORKSPACE'], message: 'needs single sign-on configured (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET)' });
+  }
+  if (config.OIDC_JIT_WORKSPACE && config.OIDC_ALLOWED_DOMAINS.length + config.OIDC_ALLOWED_DOMAIN.length === 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['OIDC_JIT_WORKSPACE'],
+      message: 'needs OIDC_ALLOWED_DOMAINS: without it, anyone with an account at the provider (e.g. any Google account) would get into the workspace',
+    });
   }
   if (Boolean(config.POSTMARK_WEBHOOK_USER) !== Boolean(config.POSTMARK_WEBHOOK_PASSWORD)) {
     const missing = config.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER';

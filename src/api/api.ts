@@ -13,6 +13,9 @@ import type { Engine } from '../engine/engine.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import { authHook, bearerToken, createAuthenticator, meRoutes, type Authenticator } from './auth.ts';
 import { authRoutes } from './authRoutes.ts';
+import { oidcRoutes } from './oidcRoutes.ts';
+import { createSso, SSO_START_PATH } from '../accounts/sso.ts';
+import { ssoSettingsOf } from '../accounts/settings.ts';
 import { sessionCookieOf } from './sessionCookie.ts';
 import { workspaceRoutes } from './workspaces.ts';
 import { enrollmentRoutes } from './enrollments.ts';
@@ -70,6 +73,8 @@ export function restApi(deps: {
     await registerOpenApi(app);
     app.decorate('apiRoutes', [] as ApiRoute[]);
     const sessions = { accounts: deps.accounts, publicUrl: deps.config.PUBLIC_URL };
+    const ssoSettings = ssoSettingsOf(deps.config);
+    const sso = ssoSettings && createSso(deps.db, ssoSettings, deps.now);
     // Sign-in and one-time links: the only /api routes without credentials, so outside the auth hook.
     await app.register(
       async (scope) => {
@@ -77,7 +82,8 @@ export function restApi(deps: {
         api.setValidatorCompiler(validatorCompiler);
         api.setSerializerCompiler(serializerCompiler);
         api.setErrorHandler(apiErrorHandler);
-        authRoutes(api, { ...sessions, loginAddressLimit: deps.config.LOGIN_ADDRESS_LIMIT, now: deps.now, sso: false });
+        authRoutes(api, { ...sessions, loginAddressLimit: deps.config.LOGIN_ADDRESS_LIMIT, now: deps.now, ssoStartUrl: sso ? SSO_START_PATH : null });
+        oidcRoutes(api, { ...sessions, sso, now: deps.now });
       },
       { prefix: '/api' },
     );

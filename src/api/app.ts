@@ -44,9 +44,12 @@ export function jsonTooDeepAt(text: string, max = MAX_JSON_DEPTH): number {
   return -1;
 }
 
-/** Unsubscribe links carry a capability token in the path: it must never reach a log line. */
+/**
+ * Unsubscribe links carry a capability token in the path, and the single sign-on callback an
+ * authorization code and state in its query: neither may reach a log line.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(\/unsubscribe\/)[^/?#]*/, '$1[redacted]');
+  return url.replace(/^(\/unsubscribe\/)[^/?#]*/, '$1[redacted]').replace(/^(\/api\/auth\/oidc\/callback)\?.*/, '$1?[redacted]');
 }
 
 /** Fastify's own request serializer, with the path's secrets blanked out. */

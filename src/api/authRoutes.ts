@@ -23,7 +23,8 @@ const userSchema = z.object({ id: z.string(), email: z.string(), name: z.string(
 export interface AuthRouteOptions extends SessionAuth {
   loginAddressLimit: number;
   now: () => Date;
-  sso: boolean;
+  /** Where the sign-in page's "Sign in with SSO" goes (a navigation), or null without SSO. */
+  ssoStartUrl: string | null;
 }
 
 
@@ -33,8 +34,16 @@ export function authRoutes(api: Api, options: AuthRouteOptions) {
 
   api.get(
     '/auth/options',
-    { schema: { summary: 'How this deployment signs people in (for the sign-in page)', tags: ['auth'], security: [], response: { 200: z.object({ password: z.boolean(), sso: z.boolean() }) } } },
-    async () => ({ password: true, sso: options.sso }),
+    {
+      schema: {
+        summary: 'How this deployment signs people in (for the sign-in page)',
+        description: '`ssoStartUrl`, when SSO is configured, is where "Sign in with SSO" navigates (the browser follows redirects from there; not a fetch).',
+        tags: ['auth'],
+        security: [],
+        response: { 200: z.object({ password: z.boolean(), sso: z.boolean(), ssoStartUrl: z.string().nullable() }) },
+      },
+    },
+    async () => ({ password: true, sso: options.ssoStartUrl !== null, ssoStartUrl: options.ssoStartUrl }),
   );
 
   api.post(

@@ -95,3 +95,28 @@ export async function revokeSetupInvites(db: Queryable, workspaceId: string, now
     [workspaceId, now],
   );
 }
+
+/** Open invites addressed to this email (any case), oldest first: what single sign-on may take. */
+export async function openInvitesFor(db: Queryable, email: string, now: Date): Promise<AccountLink[]> {
+  return db.query<AccountLink>(
+    `select ${COLUMNS} from account_links l left join workspaces w on w.id = l.workspace_id
+     where l.kind = 'invite' and lower(l.email) = lower($1) and l.used_at is null and l.revoked_at is null and l.expires_at > $2
+     order by l.created_at`,
+    [email, now],
+  );
+}
+
+/** Marks one invite used by its id, if it still can be (the single sign-on counterpart of `takeLink`). */
+export async function takeInviteById(tx: Queryable, id: string, now: Date): Promise<AccountLink | undefined> {
+  const [taken] = await tx.query<{ id: string }>(
+    `update account_links set used_at = $2
+     where id = $1 and kind = 'invite' and used_at is null and revoked_at is null and expires_at > $2 returning id`,
+    [id, now],
+  );
+  if (!taken) return undefined;
+  const [row] = await tx.query<AccountLink>(
+    `select ${COLUMNS} from account_links l left join workspaces w on w.id = l.workspace_id where l.id = $1`,
+    [taken.id],
+  );
+  return row;
+}

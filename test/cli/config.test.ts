@@ -92,4 +92,19 @@ describe('configuration', () => {
   it('wants both halves of the Postmark webhook credentials or neither', () => {
     refused({ POSTMARK_WEBHOOK_USER: 'hooks' }, 'POSTMARK_WEBHOOK_PASSWORD');
   });
+
+  it('takes single sign-on whole, over https (http only on this machine), with a list of domains', () => {
+    const client = { OIDC_CLIENT_ID: 'touchpoint', OIDC_CLIENT_SECRET: 's3cret' };
+    refused({ OIDC_ISSUER: 'https://accounts.google.com' }, 'OIDC_CLIENT_ID');
+    refused({ OIDC_ISSUER: 'http://sso.example.com', ...client }, 'OIDC_ISSUER');
+    expect(parseConfig({ OIDC_ISSUER: 'http://127.0.0.1:9000', ...client }).OIDC_ISSUER).toBe('http://127.0.0.1:9000');
+    const config = parseConfig({ OIDC_ISSUER: 'https://accounts.google.com', ...client, OIDC_ALLOWED_DOMAINS: 'Example.com, @example.org,', OIDC_ALLOWED_DOMAIN: 'example.net' });
+    expect(config.OIDC_ALLOWED_DOMAINS).toEqual(['example.com', 'example.org']);
+    expect(config.OIDC_ALLOWED_DOMAIN).toEqual(['example.net']);
+    refused({ OIDC_ALLOWED_DOMAINS: 'example.com, not a domain' }, 'OIDC_ALLOWED_DOMAINS');
+    // Just-in-time accounts need SSO and a domain list: otherwise any account at the provider gets in.
+    refused({ OIDC_ISSUER: 'https://accounts.google.com', ...client, OIDC_JIT_WORKSPACE: 'default' }, 'OIDC_JIT_WORKSPACE');
+    refused({ OIDC_JIT_WORKSPACE: 'default', OIDC_ALLOWED_DOMAINS: 'example.com' }, 'OIDC_JIT_WORKSPACE');
+    refused({ OIDC_ISSUER: 'https://accounts.google.com', ...client, OIDC_ALLOWED_DOMAINS: 'example.com', OIDC_JIT_WORKSPACE: 'default', OIDC_JIT_ROLE: 'owner' }, 'OIDC_JIT_ROLE');
+  });
 });

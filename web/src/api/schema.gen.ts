@@ -476,6 +476,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Single sign-on: the provider's redirect back; signs the person in and opens the dashboard
+         * @description Register `${PUBLIC_URL}/api/auth/oidc/callback` with the provider. Answers 302 to the dashboard with the session cookie set, or to the dashboard with `?sso_error=<code>` (sso_state_invalid, sso_denied, sso_unavailable, sso_failed, sso_email_missing, sso_email_unverified, sso_domain_not_allowed, sso_no_account). A callback URL works once.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Single sign-on: redirects the browser to the OpenID provider (authorization code with PKCE)
+         * @description A navigation, not an API call: answers 302 to the provider, or to the dashboard with `?sso_error=<code>` (sso_not_configured, sso_unavailable, sso_rate_limited). Sets the short-lived `tp_oidc` cookie that binds the attempt to this browser.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/options": {
         parameters: {
             query?: never;
@@ -483,7 +557,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** How this deployment signs people in (for the sign-in page) */
+        /**
+         * How this deployment signs people in (for the sign-in page)
+         * @description `ssoStartUrl`, when SSO is configured, is where "Sign in with SSO" navigates (the browser follows redirects from there; not a fetch).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -502,6 +579,7 @@ export interface paths {
                         "application/json": {
                             password: boolean;
                             sso: boolean;
+                            ssoStartUrl: string | null;
                         };
                     };
                 };
