@@ -95,8 +95,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   setActiveWorkspace(me.data?.user ? (workspace?.id ?? null) : null);
 
   /** Forgets every page's data (it belonged to another person or workspace) and asks who is signed in. */
+  // The ME query itself is never removed, only given new data: its observer would keep watching
+  // a removed query, and the page would not learn that someone signed out.
+  const forgetPages = () => client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
   const restart = async () => {
-    client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+    forgetPages();
     await client.fetchQuery({ queryKey: ME, queryFn: fetchMe, staleTime: 0 });
   };
 
@@ -119,7 +122,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       try {
         const who = await fetchMe();
         if (!who) throw new ApiError(401, 'unauthorized', 'This token is not valid (missing, revoked or mistyped).');
-        client.clear();
+        forgetPages();
         client.setQueryData(ME, who);
         setToken(candidate);
       } catch (error) {
@@ -133,12 +136,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setPicked(workspaceId ?? null);
       const who = await client.fetchQuery({ queryKey: ME, queryFn: fetchMe, staleTime: 0 });
       if (who?.user && workspaceId) remember(who.user.id, workspaceId);
-      client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      forgetPages();
     },
     switchWorkspace(id) {
       if (userId) remember(userId, id);
       setActiveWorkspace(id);
-      client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      forgetPages();
       setPicked(id);
     },
     async signOut() {
@@ -150,7 +153,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         await post('/api/auth/logout').catch(() => undefined);
       }
       setPicked(null);
-      client.clear();
+      forgetPages();
       client.setQueryData(ME, null);
     },
     can: (role) => (workspace ? RANK[workspace.role] >= RANK[role] : false),
