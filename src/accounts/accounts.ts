@@ -47,7 +47,7 @@ export interface SignedIn {
 
 export type AcceptResult =
   | { ok: true; user: User; workspaceId: string; role: Role; created: boolean }
-  | { ok: false; reason: 'invalid_link' | 'password_needed' | 'email_needed' | 'email_mismatch'; message: string };
+  | { ok: false; reason: 'invalid_link' | 'password_needed' | 'email_needed' | 'email_mismatch' | 'sign_in_needed'; message: string };
 
 /** `last_seen_at` moves at most once a minute per session: the idle limit is counted in hours. */
 const TOUCH_EVERY_MS = 60_000;
@@ -134,33 +134,46 @@ export function createAccounts(db: Db, settings: AccountSettings, now: () => Dat
     },
 
     /**
-     * Takes an invite once: creates the account (a password is needed) or attaches the existing
-     * one (its password stays; none is needed, since the link proves the address).
+     * Takes an invite once: creates the account (a password is needed) or attaches an existing
+     * one — only for that person signed in (`signedInAs`). The link proves nothing about who
+     * opens it (its creator holds it too), so it must never sign anyone into an account that
+     * exists already.
      */
-    async acceptInvite(args: { token: string; email?: string; password?: string; name?: string }): Promise<AcceptResult> {
+    async acceptInvite(args: { token: string; email?: string; password?: string; name?: string; signedInAs?: { userId: string; email: string } }): Promise<AcceptResult> {
       const invalid = { ok: false as const, reason: 'invalid_link' as const, message: 'This invite link is unknown, used, revoked or expired; ask an admin for a new one.' };
       if (args.token.length > 100) return invalid;
       const preview = await findUsableLink(db, hashSecret(args.token), now());
       if (!preview || preview.kind !== 'invite') return invalid;
-      const email = preview.email ?? args.email?.trim();
+      const email = preview.email ?? args.email?.trim() ?? args.signedInAs?.email;
       if (!email) return { ok: false, reason: 'email_needed', message: 'This invite lets you choose the email of the account: send `email`.' };
       if (preview.email && args.email && args.email.trim().toLowerCase() !== preview.email.toLowerCase()) {
         return { ok: false, reason: 'email_mismatch', message: `This invite is for ${preview.email}.` };
       }
       const existing = await findUserByEmail(db, email);
-      if (!existing?.passwordHash) {
+      if (existing && existing.id !== args.signedInAs?.userId) {
+        return { ok: false, reason: 'sign_in_needed', message: `An account with the email ${existing.email} exists: sign in as ${existing.email}, then open this link again to add the workspace to it.` };
+      }
+      if (!existing) {
         const problem = args.password === undefined ? 'Choose a password for the new account: send `password`.' : passwordProblem(args.password);
         if (problem) return { ok: false, reason: 'password_needed', message: problem };
       }
-      const hash = existing?.passwordHash ? undefined : await hashPassword(args.password!);
-      return db.transaction(async (tx) => {
-        const taken = await takeLink(tx, hashSecret(args.token), now());
-        if (!taken || taken.kind !== 'invite') return invalid;
-        const user = await ensureUser(tx, email, args.name);
-        if (hash && !user.passwordHash) await setPasswordHash(tx, user.id, hash);
-        const role = await addMembership(tx, taken.workspaceId!, user.id, taken.role!);
-        return { ok: true as const, user, workspaceId: taken.workspaceId!, role, created: !existing };
-      });
+      const hash = existing ? undefined : await hashPassword(args.password!);
+      const raced = new Error('account created meanwhile');
+      try {
+        return await db.transaction(async (tx) => {
+          const taken = await takeLink(tx, hashSecret(args.token), now());
+          if (!taken || taken.kind !== 'invite') return invalid;
+          const user = await ensureUser(tx, email, args.name);
+          // Someone made this account between the check above and now: theirs, not ours (rolled back).
+          if (!existing && user.passwordHash) throw raced;
+          if (hash) await setPasswordHash(tx, user.id, hash);
+          const role = await addMembership(tx, taken.workspaceId!, user.id, taken.role!);
+          return { ok: true as const, user, workspaceId: taken.workspaceId!, role, created: !existing };
+        });
+      } catch (error) {
+        if (error !== raced) throw error;
+        return { ok: false, reason: 'sign_in_needed', message: `An account with the email ${email} exists: sign in as it, then open this link again.` };
+      }
     },
 
     passwordLink,

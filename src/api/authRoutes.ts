@@ -122,18 +122,33 @@ export function authRoutes(api: Api, options: AuthRouteOptions) {
     '/auth/invites/accept',
     {
       schema: {
-        summary: 'Accept an invite: creates the account (with a password) or attaches an existing one; signs in',
+        summary: 'Accept an invite: creates the account (with a password), or adds the workspace to the signed-in person\'s; signs in',
+        description:
+          'An email that already has an account is attached only for that person signed in (their session cookie): the link alone never signs anyone into an existing account (409 `sign_in_needed`).',
         tags: ['auth'],
         security: [],
         body: z.strictObject({ token: linkToken, email: email.optional(), password: password.optional(), name: z.string().trim().min(1).max(200).optional() }),
-        response: { 200: z.object({ user: userSchema, workspaceId: z.string(), role: z.enum(ROLES), created: z.boolean() }), ...errors },
+        response: { 200: z.object({ user: userSchema, workspaceId: z.string(), role: z.enum(ROLES), created: z.boolean() }), ...errors, 409: errorSchema },
       },
     },
     async (request, reply) => {
-      const result = await accounts.acceptInvite(request.body);
-      if (!result.ok) return fail(reply, result.reason === 'invalid_link' ? 410 : 422, result.reason, result.message);
-      const session = await accounts.startSession(result.user, { address: request.ip, userAgent: request.headers['user-agent'] });
-      setSessionCookie(reply, session.sessionToken, session.expiresAt, options.publicUrl, options.now());
+      const cookie = sessionCookieOf(request);
+      const current = cookie ? await accounts.session(cookie) : undefined;
+      if (current) {
+        const forged = csrfProblem(request, options.publicUrl);
+        if (forged) return fail(reply, 403, 'csrf', forged);
+      }
+      const signedInAs = current ? { userId: current.userId, email: current.email } : undefined;
+      const result = await accounts.acceptInvite({ ...request.body, signedInAs });
+      if (!result.ok) {
+        const status = result.reason === 'invalid_link' ? 410 : result.reason === 'sign_in_needed' ? 409 : 422;
+        return fail(reply, status, result.reason, result.message);
+      }
+      // The person who was signed in keeps their session; a new account gets its first one.
+      if (result.user.id !== current?.userId) {
+        const session = await accounts.startSession(result.user, { address: request.ip, userAgent: request.headers['user-agent'] });
+        setSessionCookie(reply, session.sessionToken, session.expiresAt, options.publicUrl, options.now());
+      }
       const user = { id: result.user.id, email: result.user.email, name: result.user.name };
       return { user, workspaceId: result.workspaceId, role: result.role, created: result.created };
     },
@@ -158,7 +173,7 @@ export function authRoutes(api: Api, options: AuthRouteOptions) {
       });
       const message = mailed
         ? 'If an account has this email, a link to set a new password is on its way (valid 24 hours).'
-        : 'This deployment sends no email: ask an admin for a link (`npx touchpoint users reset-password --email …`, or Members → Reset link).';
+        : 'This deployment sends no email: ask whoever runs Touchpoint for a link: they print one with `npx touchpoint users reset-password --email …`.';
       return reply.status(202).send({ mailed, message });
     },
   );

@@ -105,13 +105,31 @@ describe.each(kinds)('workspaces and people on %s', (kind) => {
     expect((await kit.call('GET', `/api/auth/invites/${token}`, { token: null })).status).toBe(410);
     await signIn(kit, email);
 
-    // Someone with an account elsewhere: attached, their password unchanged, no password asked.
+    // Someone with an account elsewhere: the link alone does not sign anyone into it (its
+    // creator holds the link too); signed in as that person, it is attached, no password asked.
     const existing = await person(kit, `elsewhere-${uniqueEmail('x')}`, 'admin');
     const second = await kit.call('POST', '/api/invites', { session: ws.session, headers: ws.as, body: { email: existing.toUpperCase(), role: 'viewer' } });
-    const attached = await kit.call('POST', '/api/auth/invites/accept', { token: null, body: { token: tokenOf(second.body.url) } });
+    const byLinkAlone = await kit.call('POST', '/api/auth/invites/accept', { token: null, body: { token: tokenOf(second.body.url) } });
+    expect(byLinkAlone.status).toBe(409);
+    expect(byLinkAlone.body.error.code).toBe('sign_in_needed');
+    expect(sessionOf(byLinkAlone.headers)).toBeUndefined();
+    const open = await kit.call('POST', '/api/invites', { session: ws.session, headers: ws.as, body: { role: 'admin' } });
+    const claimed = await kit.call('POST', '/api/auth/invites/accept', { token: null, body: { token: tokenOf(open.body.url), email: existing, password: 'anything at all 123' } });
+    expect(claimed.status).toBe(409);
+    const asSomeoneElse = await kit.call('POST', '/api/auth/invites/accept', { token: null, session: ws.session, headers: { origin: 'http://localhost' }, body: { token: tokenOf(second.body.url) } });
+    expect(asSomeoneElse.status).toBe(409); // signed in as the inviter: the invite names someone else's account
+    const existingSession = await signIn(kit, existing);
+    const foreign = await kit.call('POST', '/api/auth/invites/accept', { token: null, session: existingSession, headers: { origin: 'https://evil.test' }, body: { token: tokenOf(second.body.url) } });
+    expect(foreign.status).toBe(403);
+    const attached = await kit.call('POST', '/api/auth/invites/accept', { token: null, session: existingSession, headers: { origin: 'http://localhost' }, body: { token: tokenOf(second.body.url) } });
     expect(attached.status).toBe(200);
     expect(attached.body).toMatchObject({ created: false, role: 'viewer' });
-    expect((await kit.call('GET', '/api/me', { session: await signIn(kit, existing) })).body.workspaces).toHaveLength(2);
+    expect(sessionOf(attached.headers)).toBeUndefined(); // the session they had goes on
+    expect((await kit.call('GET', '/api/me', { session: existingSession })).body.workspaces).toHaveLength(2);
+    // An open invite, signed in: the account is theirs, no email needed.
+    const openForMe = await kit.call('POST', '/api/invites', { session: ws.session, headers: ws.as, body: { role: 'operator' } });
+    const mine = await kit.call('POST', '/api/auth/invites/accept', { token: null, session: existingSession, headers: { origin: 'http://localhost' }, body: { token: tokenOf(openForMe.body.url) } });
+    expect(mine.body).toMatchObject({ created: false, role: 'operator', user: { email: existing } });
 
     // A revoked invite stops at once; an expired one too.
     const revoked = await kit.call('POST', '/api/invites', { session: ws.session, headers: ws.as, body: { role: 'viewer' } });

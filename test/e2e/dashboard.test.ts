@@ -121,6 +121,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     });
     // Sign in: a wrong token is refused with a sentence, the right one shows the workspace.
     await page.goto(baseUrl);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill('tp_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await visible('Sign-in failed');
@@ -546,6 +547,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   it('shows a viewer no controls', async () => {
     const viewer = (await createToken(runtime.db, (await ensureWorkspace(runtime.db, 'Acme Sales')).id, 'viewer', 'e2e viewer')).token;
     await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.getByLabel('API token').fill(viewer);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByTestId('role').filter({ hasText: 'viewer' }).waitFor();
@@ -576,4 +578,204 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await visible('Inbox zero');
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 60_000);
+});
+
+/**
+ * People in the dashboard, on a store of their own (a first start): the printed first-admin link
+ * creates the admin, who signs out and in with a password, meets the last-admin rule, creates a
+ * second workspace and switches (remembered over a reload), changes settings, makes and revokes
+ * an API token and invites a colleague, who creates an account through the link, joins the
+ * second workspace while signed in, and signs in again; a set-password link and the lockout
+ * message too. No console errors beyond the refused requests the test causes on purpose.
+ */
+describe.skipIf(!run)('people in the dashboard', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  const PASSWORD = 'correct horse battery';
+  const consoleErrors: string[] = [];
+  /** A link as the server prints it (http://localhost:3000/…), pointed at the test's server. */
+  const here = (url: string) => {
+    const link = new URL(url);
+    return `${baseUrl}${link.pathname}${link.hash}`;
+  };
+  const workspaceIs = (name: string) => page.getByTestId('workspace-name').filter({ hasText: name }).waitFor();
+  const roleIs = (role: string) => page.getByTestId('role').filter({ hasText: role }).waitFor();
+  const signOut = async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Touchpoint' }).waitFor();
+  };
+  const signIn = async (email: string, password = PASSWORD) => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel(/^Password/).fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
+  const switchTo = async (name: string) => {
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: new RegExp(name) }).click();
+    await workspaceIs(name);
+  };
+  const invite = async (email: string, role: string) => {
+    await nav('Members');
+    await page.getByLabel('Email (optional)').fill(email);
+    await page.getByRole('combobox', { name: 'Role', exact: true }).click();
+    await page.getByRole('option', { name: new RegExp(`^${role}`) }).click();
+    await page.getByRole('button', { name: 'Create invite link' }).click();
+    const url = (await page.getByTestId('invite-link').locator('pre, code').first().innerText()).trim();
+    expect(url).toMatch(/\/accept-invite#token=/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByTestId('open-invite').filter({ hasText: email }).waitFor();
+    return here(url);
+  };
+
+  beforeAll(async () => {
+    buildDashboard();
+    const db = await openMemoryDatabase();
+    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: false });
+    baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+    // A refused request (a wrong password, the last admin) is logged by Chromium as "Failed to
+    // load resource"; the test causes those on purpose. Anything else is a bug.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) consoleErrors.push(message.text());
+    });
+  }, 180_000);
+
+  afterEach(() => {
+    expect(consoleErrors.splice(0), 'console errors').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    const db = runtime?.db;
+    await runtime?.close();
+    await db?.close();
+  });
+
+  it('the first-admin link creates the admin, who signs in with a password, switches workspace, and invites a member who signs in', async () => {
+    onTestFailed(async () => {
+      const path = join(tmpdir(), 'touchpoint-e2e-people-failure.png');
+      await page.screenshot({ path, fullPage: true }).catch(() => undefined);
+      console.error(`The page at the failure: ${path}`);
+    });
+    // The first start: what `npm start` prints on an empty store.
+    const first = await runtime.accounts.firstAdminLink('UTC');
+    await page.goto(here(first!.url));
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await page.getByText('default').first().waitFor();
+    await page.getByLabel('Email').fill('ada@team.test');
+    await page.getByLabel('Your name').fill('Ada');
+    await page.getByLabel('Choose a password').fill('short');
+    await page.getByRole('button', { name: 'Create account and join' }).click();
+    await page.getByRole('alert').filter({ hasText: /10/ }).waitFor(); // the server's sentence about the length
+    await page.getByLabel('Choose a password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account and join' }).click();
+    await workspaceIs('default');
+    await roleIs('admin');
+    expect(new URL(page.url()).hash).toBe(''); // the one-time token left the address bar
+    await page.getByRole('link', { name: 'Leads' }).waitFor();
+
+    // Sign out and back in: a wrong password gets the server's sentence.
+    await signOut();
+    await signIn('ada@team.test', 'not the password');
+    await page.getByRole('alert').filter({ hasText: 'The email or the password is wrong.' }).waitFor();
+    await signIn('ADA@team.test');
+    await workspaceIs('default');
+
+    // The last admin cannot step down: the rule's sentence is shown.
+    await nav('Members');
+    await page.getByTestId('member').filter({ hasText: 'ada@team.test' }).waitFor();
+    await page.getByRole('combobox', { name: 'Role of ada@team.test' }).click();
+    await page.getByRole('option', { name: 'viewer', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'A workspace always keeps one admin' }).waitFor();
+
+    // A second workspace, created from the switcher; the choice survives a reload.
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'New workspace…' }).click();
+    await page.getByLabel('Workspace name').fill('Beta team');
+    await page.getByRole('dialog').getByRole('button', { name: 'Create workspace' }).click();
+    await workspaceIs('Beta team');
+    await page.reload();
+    await workspaceIs('Beta team');
+    const betaLink = await invite('bob@team.test', 'viewer');
+    await switchTo('default');
+
+    // Settings: a holiday, saved.
+    await nav('Settings');
+    await page.getByLabel('Add a holiday').fill('2030-12-25');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByTestId('settings-saved').waitFor();
+    expect((await runtime.db.query<{ holidays: string[] }>(`select holidays from workspaces where name = 'default'`))[0]?.holidays).toEqual(['2030-12-25']);
+
+    // An API token: shown once, works, revoked.
+    await nav('API tokens');
+    await page.getByLabel('Name').fill('CI');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = (await page.getByTestId('new-token').locator('pre, code').first().innerText()).trim();
+    expect(token).toMatch(/^tp_/);
+    expect((await fetch(`${baseUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    await page.getByRole('button', { name: 'Revoke CI' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('token').filter({ hasText: 'revoked' }).waitFor();
+    expect((await fetch(`${baseUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+
+    // Invite Bob to default; he accepts with a new account.
+    const defaultLink = await invite('bob@team.test', 'operator');
+    await signOut();
+    await page.goto(defaultLink);
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    expect(await page.getByLabel('Email').inputValue()).toBe('bob@team.test');
+    await page.getByLabel('Choose a password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account and join' }).click();
+    await workspaceIs('default');
+    await roleIs('operator');
+    expect(await page.getByRole('link', { name: 'API tokens' }).count()).toBe(0);
+    await nav('Members');
+    await page.getByTestId('member').filter({ hasText: 'bob@team.test' }).waitFor();
+    expect(await page.getByRole('combobox', { name: 'Role of ada@team.test' }).count()).toBe(0);
+
+    // Signed in, Bob opens the second invite: the workspace joins his account.
+    await page.goto(betaLink);
+    await page.getByRole('heading', { name: 'Accept the invite' }).waitFor();
+    await page.getByRole('button', { name: 'Join Beta team' }).click();
+    await workspaceIs('Beta team');
+    await roleIs('viewer');
+    await switchTo('default');
+    await roleIs('operator');
+
+    // Out and in again as Bob.
+    await signOut();
+    await signIn('bob@team.test');
+    await workspaceIs('default');
+    await page.getByTestId('signed-in-as').filter({ hasText: 'bob@team.test' }).waitFor();
+    await signOut();
+  }, 240_000);
+
+  it('sets a password through a one-time link, and shows the lockout as the server says it', async () => {
+    // `touchpoint users create` without a password prints such a link.
+    const { link } = await runtime.accounts.createUser({ email: 'carol@team.test', workspace: 'default', role: 'viewer' });
+    await page.goto(here(link!.url));
+    await page.getByLabel('New password').fill('a brand new password');
+    await page.getByLabel('The same again').fill('a brand new password');
+    await page.getByRole('button', { name: 'Set password and sign in' }).click();
+    await workspaceIs('default');
+    await roleIs('viewer');
+    await signOut();
+
+    const answered = () => page.locator('button[type="submit"]:not([data-loading])').waitFor();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await signIn('mallory@team.test', `guess number ${attempt}`);
+      await answered();
+      await page.getByRole('alert').filter({ hasText: /wrong|locked/ }).waitFor();
+    }
+    await signIn('mallory@team.test', 'one more guess');
+    await page.getByRole('alert').filter({ hasText: /locked for \d+ min/ }).waitFor();
+  }, 90_000);
 });

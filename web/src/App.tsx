@@ -2,18 +2,25 @@ import { AppShell, Badge, Burger, Button, Group, Loader, NavLink, Stack, Text, T
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense } from 'react';
 import { useAuth } from './auth.tsx';
+import { NoWorkspacePage } from './account/NoWorkspace.tsx';
+import { WorkspaceSwitcher } from './account/WorkspaceSwitcher.tsx';
 import { ErrorAlert } from './components/ErrorAlert.tsx';
+import { AcceptInvitePage } from './pages/AcceptInvite.tsx';
 import { LeadDetailPage } from './pages/LeadDetail.tsx';
 import { LeadsPage } from './pages/Leads.tsx';
+import { MembersPage } from './pages/Members.tsx';
+import { ResetPasswordPage } from './pages/ResetPassword.tsx';
 import { SequencesPage } from './pages/Sequences.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { TasksPage } from './pages/Tasks.tsx';
+import { TokensPage } from './pages/Tokens.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 
 // The sequence editor (React Flow) and monitoring (Recharts) load on first visit, keeping the first page light.
 const SequenceEditorPage = lazy(() => import('./pages/SequenceEditor.tsx').then((m) => ({ default: m.SequenceEditorPage })));
 const MonitoringPage = lazy(() => import('./pages/Monitoring.tsx').then((m) => ({ default: m.MonitoringPage })));
+const WorkspaceSettingsPage = lazy(() => import('./pages/WorkspaceSettings.tsx').then((m) => ({ default: m.WorkspaceSettingsPage })));
 
 const NAV = [
   { to: '/leads', label: 'Leads' },
@@ -21,7 +28,12 @@ const NAV = [
   { to: '/tasks', label: 'Tasks' },
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/webhooks', label: 'Webhooks' },
+  { to: '/members', label: 'Members' },
+  { to: '/tokens', label: 'API tokens', admin: true },
+  { to: '/settings', label: 'Settings' },
 ];
+/** Pages that work before sign-in: the one-time links. */
+const DOORS: Record<string, () => React.JSX.Element> = { '/accept-invite': AcceptInvitePage, '/reset-password': ResetPasswordPage };
 
 function Page({ path }: { path: string }) {
   let params: Record<string, string> | null;
@@ -32,6 +44,9 @@ function Page({ path }: { path: string }) {
   if (path === '/tasks') return <TasksPage />;
   if (path === '/monitoring') return <MonitoringPage />;
   if (path === '/webhooks') return <WebhooksPage />;
+  if (path === '/members') return <MembersPage />;
+  if (path === '/tokens') return <TokensPage />;
+  if (path === '/settings') return <WorkspaceSettingsPage />;
   return (
     <Stack>
       <Title order={2}>Page not found</Title>
@@ -46,16 +61,19 @@ export function App() {
   const auth = useAuth();
   const path = usePath();
   const [opened, { toggle, close }] = useDisclosure();
-  if (!auth.token) return <SignInPage />;
+  const Door = DOORS[path];
+  if (Door) return <Door />;
   if (auth.loading) return <Loader m="xl" aria-label="Loading" />;
-  if (!auth.me) {
+  if (auth.error && !auth.me) {
     return (
       <Stack p="xl" maw={560}>
-        <ErrorAlert error={auth.error} title="Cannot sign in" />
-        <Button onClick={auth.signOut}>Sign in with another token</Button>
+        <ErrorAlert error={auth.error} title="Cannot reach Touchpoint" />
+        <Button onClick={() => window.location.reload()}>Try again</Button>
       </Stack>
     );
   }
+  if (!auth.me) return <SignInPage />;
+  if (!auth.workspace) return <NoWorkspacePage />;
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
@@ -65,22 +83,25 @@ export function App() {
             <Text fw={700} component="a" href="/leads" visibleFrom="xs" onClick={(e) => (e.preventDefault(), navigate('/leads'))}>
               Touchpoint
             </Text>
-            <Text c="dimmed" size="sm" data-testid="workspace-name" truncate maw={{ base: 110, sm: 320 }} title={auth.me.workspace?.name ?? 'no workspace'}>
-              {auth.me.workspace?.name ?? 'no workspace'}
-            </Text>
+            <WorkspaceSwitcher />
           </Group>
           <Group gap="xs" wrap="nowrap">
             <Badge variant="light" data-testid="role" visibleFrom="xs">
-              {auth.me.role}
+              {auth.workspace.role}
             </Badge>
-            <Button variant="subtle" size="xs" onClick={auth.signOut}>
+            {auth.me.user && (
+              <Text size="sm" c="dimmed" visibleFrom="md" data-testid="signed-in-as">
+                {auth.me.user.email}
+              </Text>
+            )}
+            <Button variant="subtle" size="xs" onClick={() => void auth.signOut()}>
               Sign out
             </Button>
           </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        {NAV.map((item) => (
+        {NAV.filter((item) => !item.admin || auth.can('admin')).map((item) => (
           <NavLink
             key={item.to}
             label={item.label}
@@ -94,12 +115,13 @@ export function App() {
           />
         ))}
         <Text size="xs" c="dimmed" mt="md" px="sm" hiddenFrom="xs">
-          {auth.me.workspace?.name ?? 'no workspace'} · {auth.me.role}
+          {auth.workspace.name} · {auth.workspace.role}
         </Text>
       </AppShell.Navbar>
       <AppShell.Main>
+        {/* A switch of workspace starts every page afresh: nothing from the other one lingers. */}
         <Suspense fallback={<Loader aria-label="Loading the page" />}>
-          <Page path={path} />
+          <Page key={auth.workspace.id} path={path} />
         </Suspense>
       </AppShell.Main>
     </AppShell>

@@ -1,7 +1,9 @@
 /**
- * The one way the dashboard talks to the REST API: `Authorization: Bearer <token>`, JSON in
- * and out, and the API's `{error: {code, message, details}}` turned into an ApiError whose
- * message can be shown to the operator as is.
+ * The one way the dashboard talks to the REST API: JSON in and out, and the API's
+ * `{error: {code, message, details}}` turned into an ApiError whose message can be shown to the
+ * operator as is. A person is signed in by the session cookie (HttpOnly: the browser sends it,
+ * no script sees it) and names the workspace they act in with `X-Touchpoint-Workspace`; an API
+ * token pasted for automation goes as `Authorization: Bearer` instead.
  */
 const TOKEN_KEY = 'touchpoint.token';
 
@@ -11,6 +13,18 @@ export function storedToken(): string | null {
 export function storeToken(token: string | null): void {
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
+}
+
+/** The workspace a signed-in person acts in, sent with every request (auth.tsx chooses it). */
+let activeWorkspace: string | null = null;
+export function setActiveWorkspace(id: string | null): void {
+  activeWorkspace = id;
+}
+
+/** Called when a request answers 401 outside `/api/auth`: the session ended, back to sign-in. */
+let onUnauthorized: (() => void) | null = null;
+export function setUnauthorizedHandler(handler: (() => void) | null): void {
+  onUnauthorized = handler;
 }
 
 export interface ProblemDetail {
@@ -52,10 +66,11 @@ export function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string } = {}): Promise<T> {
+export async function api<T>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string; anyWorkspace?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = storedToken();
   if (token) headers.authorization = `Bearer ${token}`;
+  else if (activeWorkspace && !init.anyWorkspace) headers['x-touchpoint-workspace'] = activeWorkspace;
   let payload: string | undefined;
   if (init.raw !== undefined) {
     payload = init.raw;
@@ -66,7 +81,7 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
   }
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, body: payload });
+    response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Is `npm start` still running?');
   }
@@ -80,10 +95,11 @@ export async function api<T>(method: string, path: string, body?: unknown, init:
     }
   }
   if (!response.ok) {
+    if (response.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized?.();
     const error = (data as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
     const fallback =
       response.status === 401
-        ? 'This token is not valid (missing, revoked or mistyped).'
+        ? 'You are not signed in (the session ended, or the token is not valid).'
         : response.status === 403
           ? 'Your role does not allow this action.'
           : `The server answered ${response.status}.`;

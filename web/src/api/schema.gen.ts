@@ -130,7 +130,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept an invite: creates the account (with a password) or attaches an existing one; signs in */
+        /**
+         * Accept an invite: creates the account (with a password), or adds the workspace to the signed-in person's; signs in
+         * @description An email that already has an account is attached only for that person signed in (their session cookie): the link alone never signs anyone into an existing account (409 `sign_in_needed`).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -197,6 +200,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -102,3 +102,14 @@ export type PagedRoutesAnswerPages = [
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = Schemas['WebhookEndpointWithSecret'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+
+/** People and workspaces (docs/ACCOUNTS.md). */
+export type AuthOptions = Answer<'/api/auth/options', 'get'>;
+export type Workspace = Schemas['Workspace'];
+export type Member = Schemas['Member'];
+export type Invite = Schemas['Invite'];
+export type InviteCreated = Answer<'/api/invites', 'post'>;
+export type InvitePreview = Answer<'/api/auth/invites/{token}', 'get'>;
+export type AcceptedInvite = Answer<'/api/auth/invites/accept', 'post'>;
+export type ApiToken = Schemas['Token'];
+export type ApiTokenCreated = Answer<'/api/tokens', 'post'>;
