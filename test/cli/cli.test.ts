@@ -98,7 +98,7 @@ describe('touchpoint command', () => {
     children.push(child);
     let out = '';
     child.stdout!.on('data', (chunk) => (out += String(chunk)));
-    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 30_000);
+    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 90_000);
     const health = await fetch(`${url}/healthz`);
     expect(await health.json()).toEqual({ status: 'ok' });
     expect(out).toMatch(/tp_[A-Za-z0-9_-]{32}/);
@@ -147,7 +147,7 @@ describe('touchpoint command', () => {
     let out = '';
     child.stdout!.on('data', (chunk) => (out += String(chunk)));
     child.stderr!.on('data', (chunk) => (out += String(chunk)));
-    const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 30_000));
+    const url = new URL(await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'the server to print its address', 90_000));
     const socket: Socket = connect(Number(url.port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.on('error', () => undefined);
@@ -163,7 +163,7 @@ describe('touchpoint command', () => {
     try {
       const asked = Date.now();
       child.kill('SIGTERM');
-      await waitFor(() => child.exitCode !== null, 'the server to give up waiting and exit', 15_000);
+      await waitFor(() => child.exitCode !== null, 'the server to give up waiting and exit', 30_000);
       expect(Date.now() - asked).toBeGreaterThanOrEqual(900);
       expect(child.exitCode).toBe(1);
       expect(output()).toContain('shutdown deadline');
