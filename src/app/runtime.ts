@@ -57,7 +57,7 @@ export async function createRuntime(
   parts.watch(db, clock);
   const now = () => clock.now();
   const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, accounts, now });
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config) });
   if (options.worker ?? true) {
