@@ -135,7 +135,7 @@ export function restApi(deps: {
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
         connectionRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.connections });
-        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE });
+        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE, keyRing: deps.connections.keyRing });
       },
       { prefix: '/api' },
     );

@@ -51,6 +51,8 @@ export interface AppParts {
   readonly mailboxes: Omit<MailboxRouteDeps, 'db'>;
   /** What the connection routes need: the key ring, and forgetting a workspace's cached connections. */
   readonly connections: Omit<ConnectionRouteDeps, 'db'>;
+  /** The key ring stored credentials are sealed under; absent on PostgreSQL without TOUCHPOINT_SECRET_KEY. */
+  readonly keyRing?: KeyRing;
   /** Opens a sealed credential (webhook routes of a connection); absent without a key ring. */
   readonly openSecret?: (sealed: string, context: string) => string;
   /** Given to createEngine: makes engine.wake() reach the leader in another process. */
@@ -98,6 +100,7 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
       probes: { smtp: (login) => probeSmtp(login, options.probe), imap: (login) => probeImap(login, options.probe) },
       onChange: (id) => mailboxSender?.close(id),
     },
+    keyRing,
     connections: { keyRing, publicUrl: config.PUBLIC_URL, onChange: (workspaceId) => router?.forget(workspaceId) },
     openSecret: keyRing ? (sealed, context) => keyRing.open(sealed, context) : undefined,
     onWake: wakes ? () => wakes.publish() : undefined,
