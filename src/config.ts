@@ -66,7 +66,7 @@ function base64(value: string): Buffer | undefined {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(compact) ? Buffer.from(compact, 'base64') : undefined;
 }
 /** SendGrid's verification key: base64 DER of an ECDSA P-256 public key, as its console shows it. */
-function isSendGridKey(value: string): boolean {
+export function isSendGridKey(value: string): boolean {
   const der = base64(value);
   if (!der) return false;
   try {
@@ -80,6 +80,10 @@ function isSendGridKey(value: string): boolean {
 function isSecretKey(value: string): boolean {
   if (/^[0-9a-fA-F]{64}$/.test(value)) return true;
   return /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64').length === 32;
+}
+/** Telnyx's webhook key: a base64 Ed25519 public key (32 bytes), as its portal shows it. */
+export function isTelnyxPublicKey(value: string): boolean {
+  return base64(value)?.length === 32;
 }
 const SECRET_KEY = 'must be 32 random bytes as 64 hex digits or base64; generate one with `openssl rand -base64 32`';
 const SENDGRID_KEY = 'must be the base64 verification key SendGrid shows (an ECDSA P-256 public key)';
@@ -127,6 +131,8 @@ export const configSchema = z.object({
   TELNYX_PUBLIC_KEY: optionalChecked((v) => base64(v)?.length === 32, 'must be the base64 Ed25519 public key from the Telnyx portal (32 bytes)'),
   TELNYX_MESSAGING_PROFILE_ID: optionalText,
   TELNYX_CONNECTION_ID: optionalText,
+  /** How long a worker trusts a workspace's provider connections before reading them again (docs/PROVIDERS.md). */
+  CONNECTION_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   // Meetings booked (docs/INTEGRATIONS.md): the secret set on the Cal.com webhook, and the
   // signing key of the Calendly webhook subscription. Unset: the route answers 503.
   CALCOM_WEBHOOK_SECRET: optionalText,

@@ -35,6 +35,7 @@ import { exportRoutes } from './exports.ts';
 import { webhookEndpointRoutes } from './webhookEndpoints.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { mailboxRoutes, type MailboxRouteDeps } from './mailboxes.ts';
+import { connectionRoutes, type ConnectionRouteDeps } from './connections.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
 
@@ -63,6 +64,7 @@ export function restApi(deps: {
   engine: Engine;
   metricsText: MetricsText;
   mailboxes: Omit<MailboxRouteDeps, 'db'>;
+  connections: Omit<ConnectionRouteDeps, 'db'>;
   accounts: Accounts;
   now: () => Date;
 }) {
@@ -138,7 +140,8 @@ export function restApi(deps: {
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
-        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE });
+        connectionRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.connections });
+        webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE, keyRing: deps.connections.keyRing });
       },
       { prefix: '/api' },
     );

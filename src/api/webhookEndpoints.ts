@@ -10,6 +10,7 @@ import { isSubscription, SUBSCRIPTION_MESSAGE } from '../core/webhookCatalogue.t
 import type { Db } from '../db/db.ts';
 import { deliveryCounts, getDelivery, insertTestDelivery, listDeliveries, replayDelivery, type WebhookDelivery } from '../db/webhookDeliveries.ts';
 import {
+  endpointSecretContext,
   createEndpoint,
   deleteEndpoint,
   getEndpoint,
@@ -21,6 +22,7 @@ import {
 import type { Engine } from '../engine/engine.ts';
 import { PrivateAddressError, resolveChecked, UnresolvableHostError } from '../outbound/addresses.ts';
 import { newSecret } from '../outbound/signing.ts';
+import type { KeyRing } from '../secrets/keyRing.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, id, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
 
@@ -133,8 +135,15 @@ function deliveryToWire(delivery: WebhookDelivery) {
   };
 }
 
-export function webhookEndpointRoutes(api: Api, db: Db, engine: Engine, options: { allowPrivate: boolean }) {
+export function webhookEndpointRoutes(
+  api: Api,
+  db: Db,
+  engine: Engine,
+  options: { allowPrivate: boolean; /** Seals signing secrets at rest (docs/SECURITY.md); absent: stored as they are. */ keyRing?: KeyRing },
+) {
   const now = () => engine.deps.clock.now();
+  /** What is stored for a new signing secret: sealed under the key ring when there is one. */
+  const stored = (endpointId: string, secret: string) => (options.keyRing ? options.keyRing.seal(secret, endpointSecretContext(endpointId)) : secret);
 
   /** The URL's host must resolve to public addresses only (unless allowed): a sentence if not. */
   async function addressProblem(value: string): Promise<string | undefined> {
@@ -171,7 +180,8 @@ export function webhookEndpointRoutes(api: Api, db: Db, engine: Engine, options:
         return fail(reply, 409, 'too_many_endpoints', `A workspace has at most ${MAX_ENDPOINTS_PER_WORKSPACE} webhook endpoints; delete one first.`);
       }
       const secret = newSecret();
-      const endpoint = await createEndpoint(db, { workspaceId, ...request.body, secret, now: now() });
+      const endpointId = randomUUID();
+      const endpoint = await createEndpoint(db, { id: endpointId, workspaceId, ...request.body, secret: stored(endpointId, secret), now: now() });
       return reply.status(201).send({ ...endpointToWire(endpoint), secret });
     },
   );
@@ -249,7 +259,7 @@ export function webhookEndpointRoutes(api: Api, db: Db, engine: Engine, options:
       const endpoint = await rotateSecret(db, {
         workspaceId: callerOf(request).workspaceId,
         id: request.params.id,
-        secret,
+        secret: stored(request.params.id, secret),
         previousUntil: new Date(at.getTime() + ROTATION_OVERLAP_MS),
         now: at,
       });

@@ -6,7 +6,7 @@
  * this process's counters published for the dashboard's cluster-wide figures.
  */
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
@@ -15,6 +15,9 @@ import { createAdapters } from '../delivery/factory.ts';
 import type { SmtpSenderOptions } from '../delivery/email/smtp.ts';
 import { probeImap, probeSmtp, type ProbeOptions } from '../delivery/mailboxProbe.ts';
 import type { MailboxRouteDeps } from '../api/mailboxes.ts';
+import type { ConnectionRouteDeps } from '../api/connections.ts';
+import { connectionSecretContext, listConnections } from '../db/connections.ts';
+import { ConnectionRouter, type ConnectionCredentials } from '../delivery/connections.ts';
 import type { KeyRing } from '../secrets/keyRing.ts';
 import { loadKeyRing } from '../secrets/load.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
@@ -46,6 +49,12 @@ export interface AppParts {
   readonly metrics: Metrics;
   /** What the mailbox routes need: the key ring, login checks, and closing a changed mailbox's pool. */
   readonly mailboxes: Omit<MailboxRouteDeps, 'db'>;
+  /** What the connection routes need: the key ring, and forgetting a workspace's cached connections. */
+  readonly connections: Omit<ConnectionRouteDeps, 'db'>;
+  /** The key ring stored credentials are sealed under; absent on PostgreSQL without TOUCHPOINT_SECRET_KEY. */
+  readonly keyRing?: KeyRing;
+  /** Opens a sealed credential (webhook routes of a connection); absent without a key ring. */
+  readonly openSecret?: (sealed: string, context: string) => string;
   /** Given to createEngine: makes engine.wake() reach the leader in another process. */
   readonly onWake?: () => void;
   /** The engine's dependencies; `ingest` receives the mock's call outcomes (the engine, once built). */
@@ -60,6 +69,8 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
   const keyRing = options.keyRing ?? loadKeyRing(config);
   // The engine's mailbox sender, once built: a changed or deleted mailbox's pool is closed.
   let mailboxSender: EngineDeps['adapters']['mailbox'];
+  // The engine's connection router, once built (live delivery only): a changed connection is re-read.
+  let router: ConnectionRouter | undefined;
   void startTracing(config, logger).catch((error: unknown) => logger?.warn({ err: error }, 'OpenTelemetry did not start'));
   const metrics = createMetrics();
   const prefixes = keyPrefix(config.REDIS_PREFIX);
@@ -89,6 +100,9 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
       probes: { smtp: (login) => probeSmtp(login, options.probe), imap: (login) => probeImap(login, options.probe) },
       onChange: (id) => mailboxSender?.close(id),
     },
+    keyRing,
+    connections: { keyRing, publicUrl: config.PUBLIC_URL, onChange: (workspaceId) => router?.forget(workspaceId) },
+    openSecret: keyRing ? (sealed, context) => keyRing.open(sealed, context) : undefined,
     onWake: wakes ? () => wakes.publish() : undefined,
     engineDeps({ db, clock, ingest }) {
       const { adapters: plain, mock } = createAdapters(
@@ -110,9 +124,21 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
         options.smtp,
       );
       mailboxSender = plain.mailbox;
+      // Live sends look at the workspace's own provider account first (docs/PROVIDERS.md); the
+      // mocks stay mocks, so the demo never reaches a real provider.
+      if (!mock) {
+        router = new ConnectionRouter({
+          lookup: async (workspaceId) => (await listConnections(db, workspaceId)).map((c) => openConnection(keyRing, c)),
+          emailProvider: config.EMAIL_PROVIDER,
+          baseUrls: { sendgrid: config.SENDGRID_BASE_URL, postmark: config.POSTMARK_BASE_URL, telnyx: config.TELNYX_BASE_URL },
+          publicUrl: config.PUBLIC_URL,
+          now: () => clock.now().getTime(),
+          cacheMs: config.CONNECTION_CACHE_SECONDS * 1000,
+        });
+      }
       const deps: EngineDeps = {
         db,
-        adapters: tracedAdapters(plain),
+        adapters: tracedAdapters(router ? router.wrap(plain) : plain),
         sendGate: sendGate(Boolean(mock)),
         clock,
         leaseMs: config.LEASE_SECONDS * 1000,
@@ -151,4 +177,20 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
       await Promise.all([limiter?.close(), wakes?.close(), quit(metricsRedis)]);
     },
   };
+}
+
+/** A connection row with its credentials opened, or why they cannot be (no key, another key). */
+function openConnection(
+  keyRing: KeyRing | undefined,
+  c: { id: string; provider: ConnectionCredentials['provider']; settings: Record<string, string>; secretSealed: string; updatedAt: Date },
+): ConnectionCredentials {
+  // Every write seals afresh (a new IV), so the version changes even within one clock tick.
+  const version = createHash('sha256').update(`${c.updatedAt.toISOString()}|${c.secretSealed}|${JSON.stringify(c.settings)}`).digest('base64url');
+  const base = { id: c.id, provider: c.provider, version, settings: c.settings };
+  if (!keyRing) return { ...base, error: 'TOUCHPOINT_SECRET_KEY is not set, so stored credentials cannot be opened.' };
+  try {
+    return { ...base, secrets: JSON.parse(keyRing.open(c.secretSealed, connectionSecretContext(c.id))) as Record<string, string> };
+  } catch (error) {
+    return { ...base, error: (error as Error).message };
+  }
 }

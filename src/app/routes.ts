@@ -14,6 +14,7 @@ import { countWebhooks } from '../telemetry/webhookMetrics.ts';
 import { webPlugin } from '../web/plugin.ts';
 import { webhookRoutes } from '../webhooks/routes.ts';
 import type { MailboxRouteDeps } from '../api/mailboxes.ts';
+import type { ConnectionRouteDeps } from '../api/connections.ts';
 import type { MetricsScope } from './parts.ts';
 
 export interface RouteDeps {
@@ -27,6 +28,10 @@ export interface RouteDeps {
   metricsText: (scope: MetricsScope) => Promise<{ contentType: string; body: string }>;
   /** The key ring, login checks and pool closing the mailbox routes use. */
   mailboxes: Omit<MailboxRouteDeps, 'db'>;
+  /** The key ring and cache forgetting the connection routes use. */
+  connections: Omit<ConnectionRouteDeps, 'db'>;
+  /** Opens a connection's sealed credentials for its webhook routes. */
+  openSecret?: (sealed: string, context: string) => string;
 }
 
 export function routePlugins(deps: RouteDeps): Array<(app: FastifyInstance) => Promise<void> | void> {

@@ -18,6 +18,7 @@ import { createAccounts, type Accounts } from '../accounts/accounts.ts';
 import { accountSettingsOf } from '../accounts/settings.ts';
 import { accountMailer } from './accountMailer.ts';
 import { appParts, type PartsOptions } from './parts.ts';
+import { sealPlainEndpointSecrets } from './secretRotation.ts';
 import { routePlugins } from './routes.ts';
 
 export interface Runtime {
@@ -52,14 +53,21 @@ export async function createRuntime(
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openStore(config, logger));
   const parts = appParts(config, logger, options.parts);
+  // Webhook signing secrets stored in the clear before they were sealed get sealed now (docs/SECURITY.md).
+  if (parts.keyRing) {
+    await sealPlainEndpointSecrets(db, parts.keyRing).then(
+      (sealed) => (sealed > 0 ? logger?.info({ sealed }, 'sealed webhook signing secrets kept in the clear') : undefined),
+      (error: unknown) => logger?.warn({ err: error }, 'webhook signing secrets could not be sealed now; `touchpoint secrets rotate` seals them'),
+    );
+  }
   const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
   const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
   parts.watch(db, clock);
   const now = () => clock.now();
   const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, accounts, now });
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
-  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config) });
+  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
   if (options.worker ?? true) {
     engine.dispatcher.start();
     deliverer.start();

@@ -62,7 +62,7 @@ export async function createWorker(
   const jobWakes = createWakePublisher(redisUrl, prefixes.wakeChannel, logger, 250);
   const steps = new StepWorker(deps, { connection: workerRedis, prefix: prefixes.queue, concurrency, onJobDone: () => jobWakes.publish() });
   // Outbound webhooks: every worker claims due deliveries from the database (no queue between).
-  const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config) });
+  const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
   parts.watch(db, deps.clock, () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'));
   const server = config.WORKER_METRICS_PORT ? await metricsServer(config, parts.metrics, () => dispatcher.isLeader) : undefined;

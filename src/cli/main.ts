@@ -5,6 +5,7 @@ import { ConfigError, parseConfig } from '../config.ts';
 import { runMigrate, runSeed, runServe, runTokens } from './commands.ts';
 import { CliError } from './errors.ts';
 import { runFakeProviders } from './fakeProviders.ts';
+import { runSecrets } from './secrets.ts';
 import { runSimulate } from './simulate.ts';
 import { runUsers } from './users.ts';
 import { runWorker } from './worker.ts';
@@ -24,6 +25,7 @@ Commands:
                              prints a one-time link that sets a new password
   simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--enrollment-id ID] [--json]
                              dry run: the projected timeline, no database, no sends
+  secrets rotate             re-seal every stored credential under TOUCHPOINT_SECRET_KEY (then drop _PREVIOUS)
   seed --demo                a demo workspace with leads and two sequences
   fake-providers [--target URL] [--no-engage] [--env-out FILE]
                              fake SendGrid, Postmark, Telnyx and AI writer on loopback; prints the env for serve
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return runUsers(config, rest);
     case 'seed':
       return runSeed(config, rest);
+    case 'secrets':
+      return runSecrets(config, rest);
     case 'fake-providers':
       return runFakeProviders(config, rest);
     default:

@@ -72,6 +72,11 @@ export interface InboundEvent {
   sender?: string;
   /** Headers of an inbound email that point at the message it answers. */
   inReplyTo?: string[];
+  /**
+   * The workspace whose own provider account reported it (a connection's webhook, docs/PROVIDERS.md,
+   * "Per-workspace connections"): only that workspace's leads and messages may have it.
+   */
+  workspaceId?: string;
   /** Should the address be suppressed (hard bounce, spam report, unsubscribe, STOP)? */
   suppress?: boolean;
   /** Lifts a suppression (Telnyx START / UNSTOP). */

@@ -3,7 +3,7 @@ import { renderStepContent } from './content.ts';
 import { sequenceDefinitionSchema } from './definition.ts';
 import { linkProblems, rewriteLinks, withOpenPixel } from './emailBody.ts';
 import { simulate } from './simulate.ts';
-import { newMessageId, replySubject, replyThreading, threadingHeaders } from './threads.ts';
+import { newMessageId, replySubject, withSenderDomain, replyThreading, threadingHeaders } from './threads.ts';
 import { validateDefinition } from './validate.ts';
 import { email, expectProblem, problemsOf, wait, withSteps } from './validate.fixtures.ts';
 
@@ -11,6 +11,9 @@ describe('threads', () => {
   it('makes a Message-ID in the sender\'s domain', () => {
     expect(newMessageId('0b6c', 'Ann@Sales.Example.com')).toBe('0b6c@sales.example.com');
     expect(newMessageId('0b6c', 'nobody')).toBe('0b6c@touchpoint.invalid');
+    // A mailbox chosen later re-anchors the id in its own domain, keeping the unique part.
+    expect(withSenderDomain('0b6c@default.example', 'Ana@Rep.Example.org')).toBe('0b6c@rep.example.org');
+    expect(withSenderDomain(withSenderDomain('0b6c@x.example', 'a@rep.example'), 'a@rep.example')).toBe('0b6c@rep.example');
   });
 
   it('writes Re: once, whatever the previous subject had', () => {

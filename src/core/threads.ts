@@ -37,6 +37,16 @@ export function newMessageId(uuid: string, fromEmail: string): string {
   return `${uuid}@${usable ? domain : 'touchpoint.invalid'}`;
 }
 
+/**
+ * The same Message-ID anchored in another sender's domain: a mailbox send learns its From only
+ * when its mailbox is chosen, after the id was made (docs/MAILBOXES.md, "Threads"). The unique
+ * part is kept, so a retry through the same mailbox keeps the very same id.
+ */
+export function withSenderDomain(messageId: string, fromEmail: string): string {
+  const at = messageId.lastIndexOf('@');
+  return newMessageId(at > 0 ? messageId.slice(0, at) : messageId, fromEmail);
+}
+
 /** `Re: <subject>`, never `Re: Re: …`: any run of leading `Re:` (any letter case) is folded into one. */
 export function replySubject(previous: string): string {
   const bare = previous.replace(/^\s*(?:re\s*:\s*)+/i, '').trim();

@@ -5,6 +5,7 @@
  * both take a mailbox's last slot of the day.
  */
 import { chooseMailbox, limitOn, mailboxDay, type MailboxStanding, type Warmup } from '../core/mailboxLimits.ts';
+import { withSenderDomain } from '../core/threads.ts';
 import type { Db, Queryable } from './db.ts';
 import { writeIntents, type IntentRequest } from './executions.ts';
 
@@ -157,8 +158,11 @@ export interface MailboxIntentRequest {
 }
 
 export type MailboxIntentAnswer =
-  /** The intent is written and the send counted: send it through `mailbox`. */
-  | { kind: 'intent'; id: string; attempts: number; mailbox: MailboxRecord }
+  /**
+   * The intent is written and the send counted: send it through `mailbox`, with `messageId`
+   * (the intent's, re-anchored in the mailbox's domain, as stored) when the send has one.
+   */
+  | { kind: 'intent'; id: string; attempts: number; mailbox: MailboxRecord; messageId?: string }
   /** No mailbox may send now; nothing was written. */
   | { kind: 'wait'; until: Date; cause: 'limit' | 'gap'; reason: string; mailboxId: string }
   /** None of the sequence's mailboxes exists any more. */
@@ -241,7 +245,19 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
       standing.lastSendAt = request.intent.now;
       chosen.push({ request, mailboxId: choice.mailboxId });
     }
-    const intents = await writeIntents(tx, chosen.map((c) => ({ ...c.request.intent, metadata: { ...c.request.intent.metadata, mailboxId: c.mailboxId } })));
+    // The Message-ID was made before the mailbox was known: anchor it in the mailbox's domain
+    // now, before the intent stores it, so what is stored is what goes out.
+    const messageIds = new Map<string, string>();
+    const intents = await writeIntents(
+      tx,
+      chosen.map(({ request: { intent }, mailboxId }) => {
+        const made = intent.rendered.messageId;
+        if (typeof made !== 'string' || made === '') return { ...intent, metadata: { ...intent.metadata, mailboxId } };
+        const messageId = withSenderDomain(made, mailboxes.get(mailboxId)!.fromEmail);
+        messageIds.set(intent.identity.enrollmentId, messageId);
+        return { ...intent, rendered: { ...intent.rendered, messageId }, metadata: { ...intent.metadata, mailboxId } };
+      }),
+    );
     const sends = chosen.filter((c) => intents.has(c.request.intent.identity.enrollmentId));
     if (sends.length > 0) {
       await tx.query(
@@ -266,7 +282,8 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
     for (const { request, mailboxId } of sends) {
       const enrollmentId = request.intent.identity.enrollmentId;
       const intent = intents.get(enrollmentId)!;
-      answers.set(enrollmentId, { kind: 'intent', id: intent.id, attempts: intent.attempts, mailbox: mailboxes.get(mailboxId)! });
+      const messageId = messageIds.get(enrollmentId);
+      answers.set(enrollmentId, { kind: 'intent', id: intent.id, attempts: intent.attempts, mailbox: mailboxes.get(mailboxId)!, ...(messageId ? { messageId } : {}) });
     }
     return answers;
   });

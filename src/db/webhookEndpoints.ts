@@ -30,18 +30,32 @@ export interface EndpointSecrets {
   previousSecretExpiresAt: Date | null;
 }
 
+/**
+ * The additional data an endpoint's sealed signing secrets are bound to. One for both the
+ * current and the previous secret: a rotation moves the current one into `previous_secret`.
+ */
+export function endpointSecretContext(endpointId: string): string {
+  return `webhook-endpoint:${endpointId}`;
+}
+
+/** Whether a stored secret is sealed (src/secrets/keyRing.ts) rather than a plain `whsec_…` kept from before. */
+export function isSealedSecret(value: string): boolean {
+  return value.startsWith('v1.');
+}
+
 const COLUMNS = `id, workspace_id as "workspaceId", url, description, events, enabled, disabled_reason as "disabledReason",
   disabled_at as "disabledAt", failing_since as "failingSince", previous_secret_expires_at as "previousSecretExpiresAt",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 export async function createEndpoint(
   db: Queryable,
-  args: { workspaceId: string; url: string; description: string; events: string[]; secret: string; now: Date },
+  args: { id: string; workspaceId: string; url: string; description: string; events: string[]; secret: string; now: Date },
 ): Promise<WebhookEndpoint> {
+  // The id is the caller's: a sealed secret is bound to it.
   const [row] = await db.query<WebhookEndpoint>(
-    `insert into webhook_endpoints (workspace_id, url, description, events, secret, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $6) returning ${COLUMNS}`,
-    [args.workspaceId, args.url, args.description, args.events, args.secret, args.now],
+    `insert into webhook_endpoints (id, workspace_id, url, description, events, secret, created_at, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $7) returning ${COLUMNS}`,
+    [args.id, args.workspaceId, args.url, args.description, args.events, args.secret, args.now],
   );
   return row!;
 }

@@ -61,6 +61,14 @@ interface Ending {
   note?: { workspaceId: string; leadId: string; reason: string };
 }
 
+/** A written intent: its row, and for a mailbox send the mailbox and the Message-ID stored with it. */
+interface SendIntent {
+  id: string;
+  attempts: number;
+  mailbox?: MailboxRecord;
+  messageId?: string;
+}
+
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
 
 export class Executor {
@@ -310,7 +318,7 @@ export class Executor {
     ready = await this.admit(ready, endings);
     const byEnrollment = new Map(ready.map((r) => [r.request.identity.enrollmentId, r]));
     const direct = ready.filter((r) => !sendsThroughMailbox(r.visit.context, r.step));
-    const intents: Map<string, { id: string; attempts: number; mailbox?: MailboxRecord }> = await this.allOrEach(
+    const intents: Map<string, SendIntent> = await this.allOrEach(
       'intents',
       direct.map((r) => r.request),
       (r) => r.identity.enrollmentId,
@@ -325,7 +333,9 @@ export class Executor {
           if (!endings.some((e) => e.end.enrollmentId === request.identity.enrollmentId)) this.deps.observer?.delivery?.(step.type, request.adapter, 'aborted');
           return undefined;
         }
-        return this.sendOne(visit, step, content, request, intent).catch((failure: StepAfterIntentError) => {
+        // A mailbox send's Message-ID is the one its intent stored, in the mailbox's domain.
+        const final = intent.messageId && content.threading ? { ...content, threading: { ...content.threading, messageId: intent.messageId } } : content;
+        return this.sendOne(visit, step, final, request, intent).catch((failure: StepAfterIntentError) => {
           failed(visit, failure.cause, failure.execution);
           return undefined;
         });
@@ -374,8 +384,8 @@ export class Executor {
     items: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest }>,
     failed: (visit: Visit, error: unknown) => void,
     endings: Ending[],
-  ): Promise<Map<string, { id: string; attempts: number; mailbox: MailboxRecord }>> {
-    const written = new Map<string, { id: string; attempts: number; mailbox: MailboxRecord }>();
+  ): Promise<Map<string, SendIntent>> {
+    const written = new Map<string, SendIntent>();
     if (items.length === 0) return written;
     const byEnrollment = new Map(items.map((i) => [i.request.identity.enrollmentId, i]));
     const answers = await this.allOrEach(
@@ -420,7 +430,7 @@ export class Executor {
     step: DeliveryStep,
     content: ReadyContent,
     request: IntentRequest,
-    intent: { id: string; attempts: number; mailbox?: MailboxRecord },
+    intent: SendIntent,
   ): Promise<Ending> {
     let answer: ExecutionWrite | undefined;
     try {
@@ -437,7 +447,7 @@ export class Executor {
     step: DeliveryStep,
     content: ReadyContent,
     request: IntentRequest,
-    intent: { id: string; attempts: number; mailbox?: MailboxRecord },
+    intent: SendIntent,
     answered: (execution: ExecutionWrite) => void,
   ): Promise<Ending> {
     const { clock, observer, logger } = this.deps;

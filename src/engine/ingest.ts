@@ -65,6 +65,15 @@ export function channelOf(type: EventType): Channel | null {
  * - Anything else that carries only an address: the lead holding it we wrote to last.
  */
 async function route(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
+  const routing = await routeAnywhere(db, event);
+  if (!routing || event.workspaceId === undefined) return routing;
+  // A workspace's own account speaks for that workspace alone: another tenant's lead that holds
+  // the same address, or a message id that is not its own, is none of its business.
+  const targets = routing.targets.filter((t) => t.workspaceId === event.workspaceId);
+  return targets.length > 0 ? { ...routing, targets } : undefined;
+}
+
+async function routeAnywhere(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
   const accountWide = (event.suppress === true || event.unsuppress === true) && event.provider !== 'touchpoint';
   const execution =
     (await findExecutionForEvent(db, { executionId: event.executionId, providerMessageId: event.providerMessageId })) ??
@@ -90,7 +99,7 @@ async function route(db: Queryable, event: InboundEvent): Promise<Routing | unde
   if (!event.address) return undefined;
   const address = event.address;
   if (accountWide) return { targets: await holders(db, address), address, threaded: false };
-  const leads = await leadsHoldingAddress(db, address);
+  const leads = (await leadsHoldingAddress(db, address)).filter((l) => event.workspaceId === undefined || l.workspaceId === event.workspaceId);
   if (leads.length === 0) return undefined;
   const ids = leads.map((l) => l.id);
   const channel = channelOf(event.type);

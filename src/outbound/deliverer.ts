@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
 import { claimDueDeliveries, nextDeliveryDue, recordAttempt, releaseDeliveryLeases, type ClaimedDelivery } from '../db/webhookDeliveries.ts';
-import { disableEndpoint, recordEndpointHealth } from '../db/webhookEndpoints.ts';
+import { disableEndpoint, endpointSecretContext, isSealedSecret, recordEndpointHealth, type EndpointSecrets } from '../db/webhookEndpoints.ts';
 import type { Clock } from '../engine/clock.ts';
 import { again, pauseUntil, WakeableLoop } from '../engine/loop.ts';
 import { judgeAttempt } from './policy.ts';
@@ -38,6 +38,8 @@ export interface DelivererDeps {
   settings: DelivererSettings;
   random?: () => number;
   post?: (options: PostOptions) => Promise<PostResult>;
+  /** Opens sealed signing secrets (the key ring); a plain `whsec_…` kept from before is used as it is. */
+  openSecret?: (sealed: string, context: string) => string;
 }
 
 export class WebhookDeliverer {
@@ -112,16 +114,40 @@ export class WebhookDeliverer {
     return claimed.length;
   }
 
+  /** The endpoint's signing secrets in the clear, opened from the key ring when sealed. */
+  private secretsOf(delivery: ClaimedDelivery): EndpointSecrets | { error: string } {
+    const context = endpointSecretContext(delivery.endpointId);
+    const open = (value: string) => {
+      if (!isSealedSecret(value)) return value;
+      if (!this.deps.openSecret) throw new Error('TOUCHPOINT_SECRET_KEY is not set');
+      return this.deps.openSecret(value, context);
+    };
+    try {
+      return {
+        secret: open(delivery.secret),
+        previousSecret: delivery.previousSecret === null ? null : open(delivery.previousSecret),
+        previousSecretExpiresAt: delivery.previousSecretExpiresAt,
+      };
+    } catch (error) {
+      return { error: `The endpoint's signing secret cannot be opened (${(error as Error).message}); not sent.` };
+    }
+  }
+
   private async deliverOne(delivery: ClaimedDelivery): Promise<void> {
     const { db, clock, settings, logger } = this.deps;
     const body = JSON.stringify(delivery.payload);
-    const result = await this.post({
-      url: delivery.url,
-      headers: signedHeaders(delivery, delivery.messageId, clock.now(), body),
-      body,
-      timeoutMs: settings.timeoutMs,
-      allowPrivate: settings.allowPrivate,
-    });
+    const secrets = this.secretsOf(delivery);
+    // A secret that does not open (a lost key) is a failed attempt that says so; nothing is posted unsigned.
+    const result: PostResult =
+      'error' in secrets
+        ? { kind: 'unreachable', error: secrets.error, refused: false, latencyMs: 0 }
+        : await this.post({
+            url: delivery.url,
+            headers: signedHeaders(secrets, delivery.messageId, clock.now(), body),
+            body,
+            timeoutMs: settings.timeoutMs,
+            allowPrivate: settings.allowPrivate,
+          });
     const now = clock.now();
     const verdict = judgeAttempt({
       result,

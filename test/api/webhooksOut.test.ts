@@ -7,6 +7,7 @@
  * validation, roles and tenancy. The manual clock starts at the real time, so the receiver's
  * five-minute timestamp tolerance holds while the tests move it by seconds.
  */
+import { loadKeyRing } from '../../src/secrets/load.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { catalogueEntryOf, WEBHOOK_EVENTS, webhookPayloadSchema } from '../../src/core/webhookCatalogue.ts';
 import { parseConfig, webhookSettingsOf } from '../../src/config.ts';
@@ -298,6 +299,8 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
       db: kit.db,
       clock: kit.clock,
       settings: { ...webhookSettingsOf(parseConfig({})), batchSize: 10 },
+      // Signing secrets are sealed at rest: the deliverer opens them with the server's key.
+      openSecret: (sealed, context) => loadKeyRing(kit.runtime.config)!.open(sealed, context),
       post: async (options) => {
         posts.push(options.url);
         return { kind: 'unreachable', error: 'no answer within 10000 ms', refused: false, latencyMs: 10_000 };

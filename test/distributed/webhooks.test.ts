@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Events in and out in distributed mode (issue 18): `touchpoint worker` processes deliver
  * outbound webhooks from the database outbox — a worker SIGKILLed while a receiver holds its
@@ -35,6 +36,7 @@ describe.skipIf(!available)('outbound webhooks in distributed mode', () => {
 
   it('a worker SIGKILLed mid-delivery loses nothing: another delivers every event', async () => {
     await createEndpoint(cluster.db, {
+      id: randomUUID(),
       workspaceId: cluster.kit.workspaceId,
       url: receiver.url,
       description: 'chaos',

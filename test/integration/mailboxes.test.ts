@@ -234,6 +234,39 @@ describe.each(kinds)('mailboxes on %s', (kind) => {
     expect(row!.sent).toBe(2);
   }, 60_000);
 
+  it("sends a subject-less follow-up as a reply in the thread, Message-IDs in the mailbox's domain", async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`thread${kind}`, { dailyLimit: 10 });
+    const seq = await kit.sequence([box], {
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hello {{ lead.firstName }}', body: 'Hi {{ lead.firstName }}' },
+        { id: 'pause', type: 'wait', duration: 'PT1H' },
+        { id: 'bump', type: 'email', body: 'Bumping this up.' },
+      ],
+    });
+    const to = `thr-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(to)]);
+    await kit.engine.dispatcher.drain();
+    kit.clock.advance(60 * 60_000);
+    await kit.engine.dispatcher.drain();
+    const [first, second] = sentTo(server, to).map((m) => m.raw);
+    expect(second).toBeDefined();
+    const header = (raw: string, name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(raw)?.[1]?.trim();
+    const firstId = header(first!, 'Message-ID')!;
+    // The mailbox's domain, not the sequence sender's or EMAIL_FROM's (default@us.test).
+    expect(firstId).toMatch(/^<[0-9a-f-]{36}@acme\.test>$/);
+    expect(header(second!, 'Message-ID')).toMatch(/^<[0-9a-f-]{36}@acme\.test>$/);
+    expect(header(second!, 'Subject')).toBe(`Re: Hello thr-${kind}`);
+    expect(header(second!, 'In-Reply-To')).toBe(firstId);
+    expect(header(second!, 'References')).toBe(firstId);
+    // What went out is what the intents stored: a reply naming it finds its execution.
+    const stored = await kit.db.query<{ stepId: string; messageId: string }>(
+      `select step_id as "stepId", rendered ->> 'messageId' as "messageId" from sequence_executions where sequence_id = $1 and step_type = 'email' order by started_at`,
+      [seq],
+    );
+    expect(stored.map((r) => `<${r.messageId}>`)).toEqual([firstId, header(second!, 'Message-ID')]);
+  }, 60_000);
+
   it('classifies SMTP replies: 4xx retried, 5xx failed, a session lost after DATA unknown and never resent', async () => {
     const kit = await kitAt('2026-03-04T15:00:00Z');
     const box = await kit.mailbox(`codes${kind}`, { dailyLimit: 100 });

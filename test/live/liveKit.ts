@@ -12,6 +12,7 @@ import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import type { PartsOptions } from '../../src/app/parts.ts';
 import { type FakeProviders, startFakeProviders } from '../../src/devtools/fakes/index.ts';
 import type { TelnyxEvent } from '../../src/devtools/fakes/telnyxEvents.ts';
 
@@ -39,7 +40,7 @@ export interface LiveKit {
 }
 
 /** `db`: run on this store instead of a fresh in-memory one (the caller closes it). */
-export async function startLiveKit(options: { start?: string; env?: Record<string, string>; db?: Db } = {}): Promise<LiveKit> {
+export async function startLiveKit(options: { start?: string; env?: Record<string, string>; db?: Db; parts?: PartsOptions } = {}): Promise<LiveKit> {
   const fakes = await startFakeProviders();
   // Half past a second: providers stamp events in whole seconds, earlier than our own sends.
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00.500Z'); // a Wednesday, 10:00 in New York
@@ -69,7 +70,7 @@ export async function startLiveKit(options: { start?: string; env?: Record<strin
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const runtime = await createRuntime(config, { db, clock, worker: false });
+  const runtime = await createRuntime(config, { db, clock, worker: false, parts: options.parts });
   const url = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
   const workspace = await ensureWorkspace(db, 'live');
 

@@ -26,6 +26,11 @@ export interface SendGridEmitOptions extends EmitOptions {
 
 export class FakeSendGrid extends FakeServer {
   readonly sent: SentSendGridMail[] = [];
+  /**
+   * Keys of other accounts served by the same host (a workspace's own connection beside the
+   * deployment's default, docs/PROVIDERS.md); each request's key is in `requests[].headers`.
+   */
+  readonly otherAccountKeys = new Set<string>();
   /** Base64 SPKI DER, the form SendGrid shows in its settings page. */
   readonly publicKeyBase64: string;
   private readonly privateKey: KeyObject;
@@ -96,7 +101,8 @@ export class FakeSendGrid extends FakeServer {
   protected override handle(request: RecordedRequest): FakeReply {
     if (request.path !== '/v3/mail/send') return { status: 404, body: this.errorBody(404) };
     if (request.method !== 'POST') return { status: 405, body: errors(null, 'method not allowed') };
-    if (bearerToken(request.headers) !== this.apiKey) return { status: 401, body: this.errorBody(401) };
+    const key = bearerToken(request.headers);
+    if (key !== this.apiKey && !(key && this.otherAccountKeys.has(key))) return { status: 401, body: this.errorBody(401) };
     if (!isObject(request.body)) return { status: 400, body: errors(null, 'Bad Request') };
 
     const problem = validateMail(request.body);
