@@ -24,7 +24,8 @@ Commands:
                              prints a one-time link that sets a new password
   simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--enrollment-id ID] [--json]
                              dry run: the projected timeline, no database, no sends
-  seed --demo                a demo workspace with leads and two sequences
+  seed --demo [--workspace NAME] [--remove]
+                             demo leads and sequences in a workspace (default: "default"); --remove takes them out
   fake-providers [--target URL] [--no-engage] [--env-out FILE]
                              fake SendGrid, Postmark, Telnyx and AI writer on loopback; prints the env for serve
 
