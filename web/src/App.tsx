@@ -3,6 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense } from 'react';
 import { useAuth } from './auth.tsx';
 import { ErrorAlert } from './components/ErrorAlert.tsx';
+import { DemoBanner } from './demo/DemoData.tsx';
 import { LeadDetailPage } from './pages/LeadDetail.tsx';
 import { LeadsPage } from './pages/Leads.tsx';
 import { SequencesPage } from './pages/Sequences.tsx';
@@ -98,6 +99,7 @@ export function App() {
         </Text>
       </AppShell.Navbar>
       <AppShell.Main>
+        <DemoBanner />
         <Suspense fallback={<Loader aria-label="Loading the page" />}>
           <Page path={path} />
         </Suspense>
