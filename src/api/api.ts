@@ -19,6 +19,7 @@ import { enrollmentRoutes } from './enrollments.ts';
 import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
 import { demoRoutes } from './demo.ts';
+import { replyRoutes } from './replies.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
@@ -130,6 +131,7 @@ export function restApi(deps: {
         taskRoutes(api, deps.db);
         eventRoutes(api, deps.engine);
         replyClassRoutes(api, deps.db, deps.engine);
+        replyRoutes(api, deps.db, deps.engine);
         demoRoutes(api, deps.db, deps.engine, { mockDelivery: deps.config.USE_MOCK_SEQUENCE_DELIVERY });
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
