@@ -9,6 +9,7 @@ import { LeadsPage } from './pages/Leads.tsx';
 import { SequencesPage } from './pages/Sequences.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { TasksPage } from './pages/Tasks.tsx';
+import { RepliesPage } from './pages/Replies.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 
@@ -20,6 +21,7 @@ const NAV = [
   { to: '/leads', label: 'Leads' },
   { to: '/sequences', label: 'Sequences' },
   { to: '/tasks', label: 'Tasks' },
+  { to: '/replies', label: 'Replies' },
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/webhooks', label: 'Webhooks' },
 ];
@@ -31,6 +33,7 @@ function Page({ path }: { path: string }) {
   if (path === '/sequences') return <SequencesPage />;
   if ((params = match('/sequences/:id', path))) return <SequenceEditorPage id={params.id!} />;
   if (path === '/tasks') return <TasksPage />;
+  if (path === '/replies') return <RepliesPage />;
   if (path === '/monitoring') return <MonitoringPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   return (
