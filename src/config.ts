@@ -157,6 +157,8 @@ export const configSchema = z.object({
   ),
   /** How mock calls end, so the embedded demo's timeline shows call outcomes; `none` = no events. */
   MOCK_CALL_OUTCOME: z.enum(['answered', 'voicemail', 'no_answer', 'none']).default('answered'),
+  /** How long after a mock email to a `+reply` address (the demo data's) its simulated reply comes. */
+  MOCK_REPLY_DELAY_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalChecked(isHttpUrl, 'must be an http(s) URL such as http://127.0.0.1:4318'),
   /** Distributed mode: namespaces the BullMQ queue, rate-limit buckets and wake channel in Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('touchpoint'),

@@ -21,6 +21,8 @@ import { workspaceRoutes } from './workspaces.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
+import { demoRoutes } from './demo.ts';
+import { replyRoutes } from './replies.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
@@ -137,6 +139,8 @@ export function restApi(deps: {
         taskRoutes(api, deps.db);
         eventRoutes(api, deps.engine);
         replyClassRoutes(api, deps.db, deps.engine);
+        replyRoutes(api, deps.db, deps.engine);
+        demoRoutes(api, deps.db, deps.engine, { mockDelivery: deps.config.USE_MOCK_SEQUENCE_DELIVERY });
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });

@@ -114,10 +114,12 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
         onSend: (send) => recordMockSend(db, send),
         // Mock calls report an outcome the way Telnyx's webhooks would, so the demo timeline has one.
         callOutcome: config.MOCK_CALL_OUTCOME === 'none' ? undefined : config.MOCK_CALL_OUTCOME,
+        // Emails to the demo's `+reply` addresses get a simulated answer (docs/DASHBOARD.md, "Demo data").
+        replyDelayMs: config.MOCK_REPLY_DELAY_SECONDS * 1000,
         onEvents: async (events) => {
           // A lost demo outcome must not turn a completed mock send into an unknown one.
           for (const event of events) {
-            await ingest(event).catch((error: unknown) => logger?.warn({ err: error }, 'mock call outcome not recorded'));
+            await ingest(event).catch((error: unknown) => logger?.warn({ err: error }, 'mock call outcome or reply not recorded'));
           }
         },
         },

@@ -9,7 +9,7 @@ import { createLogger } from '../telemetry/logger.ts';
 import { EmbeddedStoreBusyError, lockDataDir } from './embeddedLock.ts';
 import { CliError } from './errors.ts';
 import { handleSignals, portProblem, portSentence } from './shutdown.ts';
-import { seedDemo } from './seed.ts';
+import { removeDemo, seedDemo } from './seed.ts';
 
 class CommandError extends CliError {}
 
@@ -144,11 +144,20 @@ export async function runTokens(config: Config, argv: string[]): Promise<number>
 }
 
 export async function runSeed(config: Config, argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { demo: { type: 'boolean', default: false } } });
-  if (!values.demo) throw new CommandError('Use: touchpoint seed --demo');
-  const summary = await withDatabase(config, (db) => seedDemo(db));
-  console.log(`Seeded workspace "demo": ${summary.leads} leads, sequences ${summary.sequences.join(', ')}, ${summary.enrolled} enrollments.`);
-  console.log(`Admin token for "demo" (shown once):\n  ${summary.token}`);
+  const { values } = parseArgs({
+    args: argv,
+    options: { demo: { type: 'boolean', default: false }, remove: { type: 'boolean', default: false }, workspace: { type: 'string', default: 'default' } },
+  });
+  if (!values.demo) throw new CommandError('Use: touchpoint seed --demo [--workspace NAME] [--remove]');
+  if (values.remove) {
+    console.log(await withDatabase(config, (db) => removeDemo(db, values.workspace)));
+    return 0;
+  }
+  if (!config.USE_MOCK_SEQUENCE_DELIVERY) {
+    throw new CommandError('Demo data needs mock delivery (USE_MOCK_SEQUENCE_DELIVERY=true): its addresses are not real, and live providers would try to reach them.');
+  }
+  const lines = await withDatabase(config, (db) => seedDemo(db, config, values.workspace));
+  for (const line of lines) console.log(line);
   return 0;
 }
 

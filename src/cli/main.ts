@@ -26,7 +26,8 @@ Commands:
   simulate <definition.json> --lead <lead.json> [--start ISO] [--events events.json] [--enrollment-id ID] [--json]
                              dry run: the projected timeline, no database, no sends
   secrets rotate             re-seal every stored credential under TOUCHPOINT_SECRET_KEY (then drop _PREVIOUS)
-  seed --demo                a demo workspace with leads and two sequences
+  seed --demo [--workspace NAME] [--remove]
+                             demo leads and sequences in a workspace (default: "default"); --remove takes them out
   fake-providers [--target URL] [--no-engage] [--env-out FILE]
                              fake SendGrid, Postmark, Telnyx and AI writer on loopback; prints the env for serve
 

@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Channel } from '../core/definition.ts';
+import { DEMO_REPLY_TEXT, wantsSimulatedReply } from '../core/demo.ts';
 import type { EventType, InboundEvent } from '../core/events.ts';
 import type { DeliveryAdapters, DeliveryResult, EmailMessage, SmsMessage, VoiceCall, SendLookup } from './types.ts';
 
@@ -43,6 +44,12 @@ export interface MockDeliveryOptions {
    */
   callOutcome?: 'answered' | 'voicemail' | 'no_answer';
   onEvents?: (events: InboundEvent[]) => Promise<void> | void;
+  /**
+   * With `onEvents`: an email to an address whose local part ends in `+reply` (the demo data's)
+   * is answered by a simulated `email.replied`, as a provider's inbound webhook would report it,
+   * this long after the send (0: on the next turn of the event loop, once the send is recorded).
+   */
+  replyDelayMs?: number;
 }
 
 const CALL_EVENTS: Record<NonNullable<MockDeliveryOptions['callOutcome']>, EventType[]> = {
@@ -77,7 +84,14 @@ export class MockDelivery {
   adapters(): DeliveryAdapters {
     return {
       ledger: { lookup: (key) => this.lookup(key) },
-      email: { adapter: 'mock', send: (m: EmailMessage) => this.deliver('email', m.to, m, emailPayload(m)) },
+      email: {
+        adapter: 'mock',
+        send: async (m: EmailMessage) => {
+          const result = await this.deliver('email', m.to, m, emailPayload(m));
+          if (result.kind === 'sent') this.simulateReply(m, result.providerMessageId);
+          return result;
+        },
+      },
       // Mailbox sends in mock mode: recorded like any email, with the mailbox and its From.
       mailbox: {
         adapter: 'mock',
@@ -101,6 +115,25 @@ export class MockDelivery {
     const found =
       this.sends.find((s) => s.idempotencyKey === idempotencyKey) ?? (await this.options.findSend?.(idempotencyKey));
     return found ? { kind: 'sent', providerMessageId: found.providerMessageId } : { kind: 'not_sent' };
+  }
+
+  /** Never awaited: the reply arrives after the send, on its own, like a real one. */
+  private simulateReply(message: EmailMessage, providerMessageId: string): void {
+    const { onEvents } = this.options;
+    if (!onEvents || !wantsSimulatedReply(message.to)) return;
+    setTimeout(() => {
+      const event: InboundEvent = {
+        type: 'email.replied',
+        providerEventId: `mock:${providerMessageId}:email.replied`,
+        provider: 'mock',
+        occurredAt: this.options.now?.() ?? new Date(),
+        providerMessageId,
+        executionId: message.executionId,
+        address: { channel: 'email', value: message.to },
+        data: { mock: true, subject: `Re: ${message.subject}`, text: DEMO_REPLY_TEXT, from: message.to },
+      };
+      void Promise.resolve(onEvents([event])).catch(() => undefined);
+    }, this.options.replyDelayMs ?? 0).unref?.();
   }
 
   private async reportCall(call: VoiceCall, providerMessageId: string): Promise<void> {

@@ -6,6 +6,7 @@ import { NoWorkspacePage } from './account/NoWorkspace.tsx';
 import { WorkspaceSwitcher } from './account/WorkspaceSwitcher.tsx';
 import { ErrorAlert } from './components/ErrorAlert.tsx';
 import { AcceptInvitePage } from './pages/AcceptInvite.tsx';
+import { DemoBanner } from './demo/DemoData.tsx';
 import { LeadDetailPage } from './pages/LeadDetail.tsx';
 import { LeadsPage } from './pages/Leads.tsx';
 import { MembersPage } from './pages/Members.tsx';
@@ -14,6 +15,7 @@ import { SequencesPage } from './pages/Sequences.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { TasksPage } from './pages/Tasks.tsx';
 import { TokensPage } from './pages/Tokens.tsx';
+import { RepliesPage } from './pages/Replies.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 
@@ -26,6 +28,7 @@ const NAV = [
   { to: '/leads', label: 'Leads' },
   { to: '/sequences', label: 'Sequences' },
   { to: '/tasks', label: 'Tasks' },
+  { to: '/replies', label: 'Replies' },
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/members', label: 'Members' },
@@ -42,6 +45,7 @@ function Page({ path }: { path: string }) {
   if (path === '/sequences') return <SequencesPage />;
   if ((params = match('/sequences/:id', path))) return <SequenceEditorPage id={params.id!} />;
   if (path === '/tasks') return <TasksPage />;
+  if (path === '/replies') return <RepliesPage />;
   if (path === '/monitoring') return <MonitoringPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   if (path === '/members') return <MembersPage />;
@@ -119,6 +123,7 @@ export function App() {
         </Text>
       </AppShell.Navbar>
       <AppShell.Main>
+        <DemoBanner key={`demo-${auth.workspace.id}`} />
         {/* A switch of workspace starts every page afresh: nothing from the other one lingers. */}
         <Suspense fallback={<Loader aria-label="Loading the page" />}>
           <Page key={auth.workspace.id} path={path} />

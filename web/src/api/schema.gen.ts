@@ -1283,6 +1283,258 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/demo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's demo data, if any
+         * @description Demo leads (CRM id `demo:…`) and demo sequences; `present` is true while any is left.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            leads: number;
+                            mockDelivery: boolean;
+                            present: boolean;
+                            sequences: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Load demo data into the workspace
+         * @description Eight leads in zones where it is working hours now and two active sequences whose first steps run within a minute on mock delivery (a send, simulated replies, tasks). Running it again adds nothing that exists. Refused (409) with live delivery: demo addresses are not real.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enrolled: number;
+                            leadsCreated: number;
+                            leadsKept: number;
+                            sequences: {
+                                created: boolean;
+                                /**
+                                 * Format: uuid
+                                 * @description A uuid
+                                 */
+                                id: string;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        /**
+         * Remove the demo data
+         * @description Deletes the demo leads (with their enrollments and timelines) and the demo sequences. Nothing else is touched.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            removed: {
+                                leads: number;
+                                sequences: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/events": {
         parameters: {
             query?: never;
@@ -3998,6 +4250,99 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every reply of the workspace, newest first (the replies inbox)
+         * @description Email and SMS replies with the lead, the sequence and step they answer, what was sent there, and the class. Snoozed replies are left out until their time (`snoozed=only` lists them, `snoozed=all` everything).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    class?: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                    snoozed?: "hide" | "only" | "all";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Reply"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/replies/{eventId}/class": {
         parameters: {
             query?: never;
@@ -4046,6 +4391,103 @@ export interface paths {
                             machineClass: string | null;
                             /** @enum {string} */
                             source: "operator";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/replies/{eventId}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Hide a reply from the inbox until a time (null: show it again) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        until: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description A uuid
+                             */
+                            eventId: string;
+                            snoozedUntil: string | null;
                         };
                     };
                 };
@@ -10119,6 +10561,120 @@ export interface components {
              * @description A uuid
              */
             userId: string;
+        };
+        Reply: {
+            /** @description The message the reply answers, as we sent it (rendered), when known */
+            answered: {
+                sentAt: string | null;
+                subject: string | null;
+                text: string | null;
+            } | null;
+            /** @enum {string} */
+            channel: "email" | "sms";
+            /** @description One of interested, not_interested, not_now, out_of_office, wrong_person, unsubscribe, or null when unclassified */
+            class: string | null;
+            classSource: ("rules" | "ai" | "operator") | null;
+            enrollment: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                status: string;
+            } | null;
+            /**
+             * Format: uuid
+             * @description The reply event's id (the timeline's, and `PUT /api/replies/{eventId}/class`'s)
+             */
+            id: string;
+            lead: {
+                company: string | null;
+                email: string | null;
+                firstName: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                lastName: string | null;
+                phone: string | null;
+                status: string;
+                timezone: string | null;
+            } | null;
+            /** Format: date-time */
+            receivedAt: string;
+            sequence: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            } | null;
+            snoozedUntil: string | null;
+            stepId: string | null;
+            subject: string | null;
+            /** @description What the lead wrote (empty when the provider sent no text) */
+            text: string;
+            /** @enum {string} */
+            type: "email.replied" | "sms.replied";
+        };
+        ReplyInput: {
+            /** @description The message the reply answers, as we sent it (rendered), when known */
+            answered: {
+                sentAt: string | null;
+                subject: string | null;
+                text: string | null;
+            } | null;
+            /** @enum {string} */
+            channel: "email" | "sms";
+            /** @description One of interested, not_interested, not_now, out_of_office, wrong_person, unsubscribe, or null when unclassified */
+            class: string | null;
+            classSource: ("rules" | "ai" | "operator") | null;
+            enrollment: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                status: string;
+            } | null;
+            /**
+             * Format: uuid
+             * @description The reply event's id (the timeline's, and `PUT /api/replies/{eventId}/class`'s)
+             */
+            id: string;
+            lead: {
+                company: string | null;
+                email: string | null;
+                firstName: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                lastName: string | null;
+                phone: string | null;
+                status: string;
+                timezone: string | null;
+            } | null;
+            /** Format: date-time */
+            receivedAt: string;
+            sequence: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            } | null;
+            snoozedUntil: string | null;
+            stepId: string | null;
+            subject: string | null;
+            /** @description What the lead wrote (empty when the provider sent no text) */
+            text: string;
+            /** @enum {string} */
+            type: "email.replied" | "sms.replied";
         };
         Sequence: {
             /** Format: date-time */

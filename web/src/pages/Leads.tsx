@@ -6,6 +6,7 @@ import { get } from '../api/client.ts';
 import type { LeadListItem, Page } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
+import { LoadDemoButton } from '../demo/DemoData.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative } from '../components/format.ts';
 import { BulkActions } from '../leads/BulkActions.tsx';
@@ -114,10 +115,17 @@ export function LeadsPage() {
       {leads.isSuccess && items.length === 0 && !filtered && pageIndex === 0 && (
         <EmptyState
           title="No leads yet"
-          action={auth.can('admin') ? <Button onClick={() => setImporting(true)}>Import a CSV</Button> : undefined}
+          action={
+            auth.can('admin') ? (
+              <Group gap="xs">
+                <Button onClick={() => setImporting(true)}>Import a CSV</Button>
+                <LoadDemoButton />
+              </Group>
+            ) : undefined
+          }
         >
           Leads are the people your sequences reach. Import them from a CSV with an email or phone column (admins), or add one with
-          “Add lead”.
+          “Add lead”. To see Touchpoint at work first, load demo data: sends, replies and tasks appear within a minute.
         </EmptyState>
       )}
       {leads.isSuccess && items.length === 0 && filtered && <Text c="dimmed">No lead matches this search or status.</Text>}
