@@ -25,6 +25,7 @@ export interface World {
   tokenId: string;
   mailboxId: string;
   webhookEndpointId: string;
+  connectionId: string;
   workspaceId: string;
   /** A person who is a member of the workspace (a viewer), and an open invite. */
   memberId: string;
@@ -48,6 +49,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   const mailbox = await kit.call('POST', '/api/mailboxes', { token, body: sampleMailbox(`w${Math.random().toString(36).slice(2, 8)}`) });
   // A public address literal: no DNS lookup, and not refused as private.
   const endpoint = await kit.call('POST', '/api/webhook-endpoints', { token, body: { url: 'https://93.184.215.14/hooks', events: ['*'] } });
+  const connection = await kit.call('POST', '/api/connections', { token, body: { provider: 'telnyx', apiKey: 'KEY-not-real', publicKey: Buffer.alloc(32, 7).toString('base64'), messagingProfileId: 'mp-1' } });
   const me = await kit.call('GET', '/api/me', { token });
   const member = await kit.runtime.accounts.createUser({ email: `member-${Math.random().toString(36).slice(2)}@team.test`, workspace: me.body.workspace.name, role: 'viewer', password: 'a long enough password' });
   const invite = await kit.call('POST', '/api/invites', { token, body: { role: 'viewer' } });
@@ -58,6 +60,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
     tokenId: created.body.id,
     mailboxId: mailbox.body.id,
     webhookEndpointId: endpoint.body.id,
+    connectionId: connection.body.id,
     workspaceId: me.body.workspace.id,
     memberId: member.user.id,
     inviteId: invite.body.id,
@@ -74,6 +77,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/tokens/')) return world.tokenId;
   if (url.startsWith('/api/mailboxes/')) return world.mailboxId;
   if (url.startsWith('/api/webhook-endpoints/')) return world.webhookEndpointId;
+  if (url.startsWith('/api/connections/')) return world.connectionId;
   if (url.startsWith('/api/workspaces/')) return world.workspaceId;
   if (url.startsWith('/api/members/')) return world.memberId;
   if (url.startsWith('/api/invites/')) return world.inviteId;
@@ -116,6 +120,9 @@ export function validBody(route: string, world: World): unknown {
     'PATCH /api/members/:id': { role: 'viewer' },
     'POST /api/invites': { role: 'viewer' },
     'POST /api/sequences/enrollments/:id/undo-cancel': {},
+    // One connection per provider and workspace: the world holds Telnyx, so this one is free.
+    'POST /api/connections': { provider: 'postmark', serverToken: 'not-a-real-token' },
+    'PATCH /api/connections/:id': { messagingProfileId: 'mp-2' },
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
