@@ -67,16 +67,21 @@ export async function releaseInboxLeases(db: Queryable, owner: string, mailboxId
 export interface InboxCheckpoint {
   uidValidity: number | null;
   lastUid: number;
-  /** When it last moved (a renumbered INBOX is re-read from a day before this). */
-  updatedAt: Date | null;
+  /** The server's INTERNALDATE of the last message read (a renumbered INBOX is re-read from a day before it). */
+  lastInternalDate: Date | null;
 }
 
 export async function readCheckpoint(db: Queryable, mailboxId: string): Promise<InboxCheckpoint> {
-  const [row] = await db.query<{ uidValidity: string | null; lastUid: string; updatedAt: Date }>(
-    `select uid_validity::text as "uidValidity", last_uid::text as "lastUid", updated_at as "updatedAt" from mailbox_inbox_state where mailbox_id = $1`,
+  const [row] = await db.query<{ uidValidity: string | null; lastUid: string; lastInternalDate: Date | null }>(
+    `select uid_validity::text as "uidValidity", last_uid::text as "lastUid", last_internal_date as "lastInternalDate"
+       from mailbox_inbox_state where mailbox_id = $1`,
     [mailboxId],
   );
-  return { uidValidity: row?.uidValidity == null ? null : Number(row.uidValidity), lastUid: row ? Number(row.lastUid) : 0, updatedAt: row?.updatedAt ?? null };
+  return {
+    uidValidity: row?.uidValidity == null ? null : Number(row.uidValidity),
+    lastUid: row ? Number(row.lastUid) : 0,
+    lastInternalDate: row?.lastInternalDate ?? null,
+  };
 }
 
 /**
@@ -85,12 +90,13 @@ export async function readCheckpoint(db: Queryable, mailboxId: string): Promise<
  */
 export async function advanceCheckpoint(
   db: Queryable,
-  args: { mailboxId: string; owner: string; uidValidity: number; lastUid: number; now: Date },
+  args: { mailboxId: string; owner: string; uidValidity: number; lastUid: number; lastInternalDate?: Date | null; now: Date },
 ): Promise<boolean> {
   const rows = await db.query(
-    `update mailbox_inbox_state set uid_validity = $3, last_uid = $4, updated_at = $5
+    `update mailbox_inbox_state set uid_validity = $3, last_uid = $4, updated_at = $5,
+            last_internal_date = coalesce($6, last_internal_date)
       where mailbox_id = $1 and watcher = $2 returning mailbox_id`,
-    [args.mailboxId, args.owner, args.uidValidity, args.lastUid, args.now],
+    [args.mailboxId, args.owner, args.uidValidity, args.lastUid, args.now, args.lastInternalDate ?? null],
   );
   return rows.length > 0;
 }

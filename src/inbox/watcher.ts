@@ -164,20 +164,23 @@ export class MailboxWatcher {
   }
 
   /**
-   * Reads every message after the checkpoint, in UID order. First watch: the messages that
-   * arrived since the mailbox was added. A new UIDVALIDITY (the INBOX was renumbered): the
-   * messages of the days since the checkpoint last moved, one day earlier to be safe — those
-   * already counted are duplicates by their Message-ID. Answers false when the lease was lost.
+   * Reads every message after the checkpoint, in UID order. First watch: none — the watch
+   * starts at the INBOX's end, so a rep's years of mail are not read as replies. A new
+   * UIDVALIDITY (the INBOX was renumbered): the messages the server received since a day
+   * before the last one read (by its INTERNALDATE) — those already counted are duplicates by
+   * their Message-ID. Answers false when the lease was lost.
    */
   private async catchUp(client: ImapFlow, uidValidity: number, uidNext: number): Promise<boolean> {
     const { db, clock, owner } = this.deps;
     const checkpoint = await readCheckpoint(db, this.mailbox.id);
     const renumbered = checkpoint.uidValidity !== null && checkpoint.uidValidity !== uidValidity;
     let uids: number[];
-    if (checkpoint.uidValidity === null || renumbered) {
-      const since = renumbered ? new Date((checkpoint.updatedAt ?? this.mailbox.createdAt).getTime() - 86_400_000) : this.mailbox.createdAt;
+    if (checkpoint.uidValidity === null || (renumbered && !checkpoint.lastInternalDate)) {
+      uids = [];
+    } else if (renumbered) {
+      const since = new Date(checkpoint.lastInternalDate!.getTime() - 86_400_000);
       uids = (await client.search({ since }, { uid: true })) || [];
-      if (renumbered) this.deps.logger?.info({ mailboxId: this.mailbox.id, from: checkpoint.uidValidity, to: uidValidity }, 'INBOX renumbered (UIDVALIDITY changed); re-reading recent mail');
+      this.deps.logger?.info({ mailboxId: this.mailbox.id, from: checkpoint.uidValidity, to: uidValidity, messages: uids.length }, 'INBOX renumbered (UIDVALIDITY changed); re-reading recent mail');
     } else {
       uids = ((await client.search({ uid: `${checkpoint.lastUid + 1}:*` }, { uid: true })) || []).filter((uid) => uid > checkpoint.lastUid);
     }
@@ -185,9 +188,10 @@ export class MailboxWatcher {
     let last = checkpoint.uidValidity === uidValidity ? checkpoint.lastUid : 0;
     for (const uid of uids) {
       if (this.stopped) return true;
-      await this.read(client, uid);
+      const internalDate = await this.read(client, uid);
       last = Math.max(last, uid);
-      if (!(await advanceCheckpoint(db, { mailboxId: this.mailbox.id, owner, uidValidity, lastUid: last, now: clock.now() }))) return false;
+      const moved = await advanceCheckpoint(db, { mailboxId: this.mailbox.id, owner, uidValidity, lastUid: last, lastInternalDate: internalDate, now: clock.now() });
+      if (!moved) return false;
     }
     // A first or renumbered watch starts after what the INBOX held, even if none of it was new.
     if (checkpoint.uidValidity !== uidValidity || uids.length === 0) {
@@ -201,14 +205,18 @@ export class MailboxWatcher {
     return true;
   }
 
-  /** One message: parsed, translated, ingested. A message that cannot be parsed is skipped, logged. */
-  private async read(client: ImapFlow, uid: number): Promise<void> {
-    const message = await client.fetchOne(String(uid), { uid: true, source: { maxLength: MAX_SOURCE_BYTES } }, { uid: true });
+  /**
+   * One message: parsed, translated, ingested; answers the server's INTERNALDATE of it. A
+   * message that cannot be parsed is skipped, logged.
+   */
+  private async read(client: ImapFlow, uid: number): Promise<Date | null> {
+    const message = await client.fetchOne(String(uid), { uid: true, internalDate: true, source: { maxLength: MAX_SOURCE_BYTES } }, { uid: true });
     this.stats.messages += 1;
     if (!message || !message.source) {
       this.stats.skipped += 1;
-      return;
+      return null;
     }
+    const internalDate = message.internalDate instanceof Date ? message.internalDate : message.internalDate ? new Date(message.internalDate) : null;
     let translation;
     try {
       const mail = await parseInboundMail(message.source);
@@ -220,12 +228,12 @@ export class MailboxWatcher {
     } catch (error) {
       this.deps.logger?.warn({ mailboxId: this.mailbox.id, uid, err: oneLine(error, this.password) }, 'an INBOX message could not be read; skipped');
       this.stats.skipped += 1;
-      return;
+      return internalDate;
     }
     if (translation.kind === 'skip') {
       this.stats.skipped += 1;
       this.deps.logger?.debug({ mailboxId: this.mailbox.id, uid, reason: translation.reason }, 'INBOX message skipped');
-      return;
+      return internalDate;
     }
     // A failure here (the database away) ends the session: the message is read again after the reconnect.
     const result = await this.deps.ingest(translation.event);
@@ -233,6 +241,7 @@ export class MailboxWatcher {
     else if (result.status === 'recorded') this.stats.recorded += 1;
     else this.stats.skipped += 1;
     this.deps.logger?.info({ mailboxId: this.mailbox.id, uid, type: translation.event.type, status: result.status }, 'INBOX message read');
+    return internalDate;
   }
 }
 

@@ -9,6 +9,9 @@ create table mailbox_inbox_state (
   mailbox_id uuid primary key references mailboxes(id) on delete cascade,
   uid_validity bigint,
   last_uid bigint not null default 0,
+  -- The IMAP server's INTERNALDATE of that message: a renumbered INBOX (new UIDVALIDITY) is
+  -- re-read from a day before it, by the server's own clock.
+  last_internal_date timestamptz,
   watcher text,
   lease_until timestamptz,
   -- The last time the watcher looked (a catch-up ran to its end) and the last failure, for health.

@@ -92,6 +92,8 @@ function identities(): { mail: MailOwner; internalUser: string; internalGroup: s
 function configuration(dir: string, port: number, who: ReturnType<typeof identities>): string {
   return `# Made by Touchpoint's local mail server (src/devtools/mail/dovecot.ts); not the system's.
 protocols = imap
+# A stopped server drops its connections, as a restart or a crash does.
+shutdown_clients = yes
 listen = 127.0.0.1
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -197,7 +199,8 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
   const start = async () => {
     if (child && child.exitCode === null) return;
     rmSync(join(dir, 'run', 'master.pid'), { force: true });
-    const started = spawn(binary, ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: stop() ends the master and the per-connection processes together.
+    const started = spawn(binary, ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     started.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child = started;
@@ -208,8 +211,16 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
     child = undefined;
     if (!running || running.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
-    const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
+    // The whole group, as a crash or a restart of the host would: open IMAP sessions drop too.
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-running.pid!, name);
+      } catch {
+        running.kill(name);
+      }
+    };
+    signal('SIGTERM');
+    const timer = setTimeout(() => signal('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
   };
