@@ -104,6 +104,16 @@ export const configSchema = z.object({
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Attempts in a row whose step throws before an enrollment is `failed` (an operator can retry it). */
   MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Watch the INBOX of every mailbox with IMAP settings (docs/MAILBOXES.md, "Replies, bounces and auto-replies"). */
+  IMAP_WATCH: bool.default(true),
+  /** How often each INBOX is looked at besides IDLE's notifications (and the poll of a server without IDLE). */
+  IMAP_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** How long a process's watch of a mailbox lasts unless renewed; another process takes it over after. */
+  IMAP_LEASE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  /** How long an auto-reply that states no return day pauses the lead's enrollments. */
+  AUTO_REPLY_PAUSE_DAYS: z.coerce.number().min(0).max(365).default(3),
+  /** A stated return day further away than this is not believed (the default pause applies). */
+  AUTO_REPLY_MAX_PAUSE_DAYS: z.coerce.number().int().min(1).max(365).default(90),
   /** REST API requests per minute per token (per client address without a token). */
   API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   WORKSPACE_TIMEZONE: z

@@ -7,6 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { frequencyCapsOf, type Config } from '../config.ts';
 import type { Db } from '../db/db.ts';
@@ -43,6 +44,8 @@ export interface PartsOptions {
   keyRing?: KeyRing;
   smtp?: SmtpSenderOptions;
   probe?: ProbeOptions;
+  /** Extra TLS settings of the IMAP watcher (tests trust their self-signed CA). */
+  imapTls?: ConnectionOptions;
 }
 
 export interface AppParts {

@@ -19,6 +19,8 @@ import { accountSettingsOf } from '../accounts/settings.ts';
 import { accountMailer } from './accountMailer.ts';
 import { appParts, type PartsOptions } from './parts.ts';
 import { sealPlainEndpointSecrets } from './secretRotation.ts';
+import { inboxServiceFor } from './inbox.ts';
+import type { InboxService } from '../inbox/service.ts';
 import { routePlugins } from './routes.ts';
 
 export interface Runtime {
@@ -31,6 +33,8 @@ export interface Runtime {
   accounts: Accounts;
   metrics: Metrics;
   mock?: MockDelivery;
+  /** Watches the mailboxes' INBOXes (started with the worker; absent with IMAP_WATCH=false). */
+  inbox?: InboxService;
   close(): Promise<void>;
   /** Gives back the leases of steps this process is still running (a shutdown past its deadline). */
   releaseLeases(): Promise<number>;
@@ -68,9 +72,11 @@ export async function createRuntime(
   const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
+  const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;
   if (options.worker ?? true) {
     engine.dispatcher.start();
     deliverer.start();
+    inbox?.start();
   }
   return {
     config,
@@ -81,9 +87,10 @@ export async function createRuntime(
     accounts,
     metrics: parts.metrics,
     mock,
+    inbox,
     close: async () => {
       // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
-      await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop()]);
+      await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop(), inbox?.stop()]);
       await parts.close();
       if (!options.db) await db.close();
     },

@@ -19,6 +19,7 @@ import { createEngine, type Engine } from '../engine/engine.ts';
 import { WebhookDeliverer } from '../outbound/deliverer.ts';
 import { metricsPlugin, type Metrics } from '../telemetry/metrics.ts';
 import { appParts } from './parts.ts';
+import { inboxServiceFor } from './inbox.ts';
 import { openStore } from './runtime.ts';
 
 export interface WorkerRuntime {
@@ -63,6 +64,8 @@ export async function createWorker(
   const steps = new StepWorker(deps, { connection: workerRedis, prefix: prefixes.queue, concurrency, onJobDone: () => jobWakes.publish() });
   // Outbound webhooks: every worker claims due deliveries from the database (no queue between).
   const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
+  // Every worker runs the inbox service; the leases give each mailbox one watcher cluster-wide.
+  const inbox = inboxServiceFor(config, { deps, engine, logger });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
   parts.watch(db, deps.clock, () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'));
   const server = config.WORKER_METRICS_PORT ? await metricsServer(config, parts.metrics, () => dispatcher.isLeader) : undefined;
@@ -73,12 +76,14 @@ export async function createWorker(
       steps.start();
       dispatcher.start();
       deliverer.start();
+      inbox?.start();
       logger.info({ concurrency, metricsPort: config.WORKER_METRICS_PORT || null, prefix: prefixes.queue }, 'worker started');
     },
     async stop() {
       await dispatcher.stop(); // stops dispatching and hands leadership to a standby
       await steps.stop(); // waits for in-flight jobs; jobs fetched after this give their lease back
       await deliverer.stop(); // finishes the posts under way
+      await inbox?.stop(); // gives the mailbox watches back to the other workers
       await Promise.all([unsubscribe(), jobWakes.close(), queue.close().catch(() => undefined), server?.close()]);
       await quit(workerRedis);
       await parts.close();

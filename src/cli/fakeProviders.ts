@@ -4,6 +4,11 @@
  * file) the environment that points `touchpoint serve` at them, and by default plays a lead who
  * engages: every email is delivered and opened, every text delivered, every call answered by a
  * person who listens to the script — each as a signed webhook to Touchpoint.
+ *
+ * It also runs a local mail server pair (src/devtools/mail): an SMTP server for a rep's mailbox
+ * that delivers into a Maildir served by Dovecot over IMAP (when Dovecot is installed), and a
+ * lead who answers each email into the rep's INBOX (a reply, an out-of-office or a bounce, by
+ * the recipient's address), so the whole mailbox path runs on one machine (docs/MAILBOXES.md).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +16,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
 import { FakeOpenAiWriter } from '../devtools/fakes/openaiWriter.ts';
+import { startLocalMail, type LocalMail } from '../devtools/mail/localMail.ts';
 import { FakePostmark } from '../devtools/fakes/postmark.ts';
 import { FakeSendGrid } from '../devtools/fakes/sendgrid.ts';
 import type { FakeReply, RecordedRequest } from '../devtools/fakes/server.ts';
@@ -88,6 +94,7 @@ export async function runFakeProviders(config: Config, argv: string[]): Promise<
       'env-out': { type: 'string', default: `${config.DATA_DIR}/fake-providers.env` },
       'no-engage': { type: 'boolean', default: false },
       'delay-ms': { type: 'string', default: '1000' },
+      'no-mail': { type: 'boolean', default: false },
     },
   });
   const target = values.target.replace(/\/+$/, '');
@@ -108,6 +115,13 @@ export async function runFakeProviders(config: Config, argv: string[]): Promise<
   const postmark = await new EngagingPostmark(target, later).start();
   const telnyx = await new EngagingTelnyx('KEYfake-telnyx-key', target, later).start();
   const writer = await new FakeOpenAiWriter().start();
+  const mail: LocalMail | undefined = values['no-mail']
+    ? undefined
+    : await startLocalMail({
+        delayMs,
+        onAnswer: engage ? (sent, answer) => console.log(`→ answered ${sent.to.join(', ')} in the rep's INBOX: ${answer.split('\r\n').find((l) => l.startsWith('Subject:'))}`) : undefined,
+      });
+  const caFile = `${dirname(values['env-out'])}/fake-mail-ca.pem`;
 
   const env: Record<string, string> = {
     USE_MOCK_SEQUENCE_DELIVERY: 'false',
@@ -128,16 +142,20 @@ export async function runFakeProviders(config: Config, argv: string[]): Promise<
     TELNYX_CONNECTION_ID: 'fake-connection',
     AI_WRITER_API_KEY: writer.apiKey,
     AI_WRITER_BASE_URL: `${writer.baseUrl}/v1`,
+    // The local mail servers' self-signed certificate, trusted by Node for the SMTP and IMAP logins.
+    ...(mail ? { NODE_EXTRA_CA_CERTS: caFile } : {}),
   };
   const lines = Object.entries(env).map(([key, value]) => `${key}=${value}`);
   const envFile = values['env-out'];
   mkdirSync(dirname(envFile), { recursive: true });
   writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  if (mail) writeFileSync(caFile, mail.certificate.cert);
 
   console.log(`Fake providers on loopback: SendGrid ${sendgrid.baseUrl}, Postmark ${postmark.baseUrl}, Telnyx ${telnyx.baseUrl}, writer ${writer.baseUrl}`);
   console.log(`\nEnvironment for \`touchpoint serve\` (also written to ${envFile}; keys are new on every start):\n`);
   for (const line of lines) console.log(`  ${line}`);
   console.log(`\nIn another terminal:\n  set -a; . ${envFile}; set +a; npx touchpoint serve`);
+  if (mail) printMailbox(mail, target);
   console.log(
     engage
       ? `\nPlaying an engaged lead: webhooks go to ${target} ${delayMs} ms after each send. Ctrl-C to stop.`
@@ -145,10 +163,28 @@ export async function runFakeProviders(config: Config, argv: string[]): Promise<
   );
 
   const stop = async () => {
-    await Promise.all([sendgrid.close(), postmark.close(), telnyx.close(), writer.close()]);
+    await Promise.all([sendgrid.close(), postmark.close(), telnyx.close(), writer.close(), mail?.close()]);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   return -1; // keep running
+}
+
+/** The local mailbox, ready to paste into `POST /api/mailboxes`. */
+function printMailbox(mail: LocalMail, target: string): void {
+  const server = { host: '127.0.0.1', secure: false, user: mail.rep.user, password: mail.rep.password };
+  const body = {
+    name: 'Local rep',
+    fromEmail: mail.rep.user,
+    fromName: 'Local Rep',
+    smtp: { ...server, port: mail.smtp.port },
+    ...(mail.imap ? { imap: { ...server, port: mail.imap.port } } : {}),
+    dailyLimit: 100,
+    minGapSeconds: 0,
+  };
+  console.log(`\nLocal mail: SMTP 127.0.0.1:${mail.smtp.port}${mail.imap ? `, IMAP (Dovecot) 127.0.0.1:${mail.imap.port}` : ''} (STARTTLS, user ${mail.rep.user}).`);
+  if (!mail.imap) console.log('Dovecot is not installed (apt-get install dovecot-imapd): sends work, but no INBOX is served and nobody answers.');
+  console.log(`Add the rep's mailbox, then name it in a sequence's "mailboxes":\n  curl -s -X POST ${target}/api/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\\n    -d '${JSON.stringify(body)}'`);
+  if (mail.imap) console.log('Leads at ooo…@ answer with an out-of-office, bounce…@ bounce, anyone else replies in the thread.');
 }

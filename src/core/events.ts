@@ -14,6 +14,9 @@ export const EVENT_TYPES = [
   // recorded, but no default exit rule lists it, so a forged From stops nothing.
   'email.reply_unverified',
   'email.bounced',
+  // An out-of-office or other automatic answer read from a mailbox (RFC 3834): not a reply. It
+  // pauses the lead's running enrollments until the day it says its writer is back.
+  'email.auto_replied',
   'email.unsubscribed',
   'email.spam_reported',
   'sms.delivered',
@@ -57,7 +60,7 @@ export interface InboundEvent {
   /** Deduplication key: the provider's event id, or one derived from stable payload fields. */
   providerEventId: string;
   /** `touchpoint`: our own unsubscribe page; `mock`: outcomes the mock adapters report. */
-  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock' | 'calcom' | 'calendly';
+  provider: 'sendgrid' | 'postmark' | 'telnyx' | 'touchpoint' | 'mock' | 'calcom' | 'calendly' | 'imap';
   occurredAt: Date;
   /** The provider's id of the message or call this event is about, when it names one. */
   providerMessageId?: string;
@@ -72,14 +75,22 @@ export interface InboundEvent {
   sender?: string;
   /** Headers of an inbound email that point at the message it answers. */
   inReplyTo?: string[];
-  /**
-   * The workspace whose own provider account reported it (a connection's webhook, docs/PROVIDERS.md,
-   * "Per-workspace connections"): only that workspace's leads and messages may have it.
-   */
-  workspaceId?: string;
   /** Should the address be suppressed (hard bounce, spam report, unsubscribe, STOP)? */
   suppress?: boolean;
   /** Lifts a suppression (Telnyx START / UNSTOP). */
   unsuppress?: boolean;
+  /**
+   * The workspace whose own channel reported it (a connection's webhook, docs/PROVIDERS.md,
+   * "Per-workspace connections", or a mailbox read over IMAP): only that workspace's leads and
+   * messages may have it, and what would reach the whole sender account reaches that workspace only.
+   */
+  workspaceId?: string;
+  /**
+   * A temporary failure (a soft bounce): recorded on the timeline, but it fires no exit rule,
+   * suppresses nothing and leaves the lead's status alone.
+   */
+  transient?: boolean;
+  /** An auto-reply: pause the lead's running enrollments until then (src/db/autoReplyPauses.ts). */
+  pauseUntil?: Date;
   data: Record<string, unknown>;
 }

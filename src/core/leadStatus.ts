@@ -37,6 +37,8 @@ export function leadStatusForEvent(type: EventType): LeadStatus | undefined {
     case 'call.voicemail':
     case 'call.no_answer':
     case 'call.completed':
+    // An out-of-office note proves the email arrived; it says nothing of the lead's interest.
+    case 'email.auto_replied':
       return 'contacted';
     case 'sms.failed':
     case 'sms.opted_in':

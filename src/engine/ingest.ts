@@ -16,6 +16,7 @@ import { isRunnable } from '../core/transitions.ts';
 import { classifyByRules } from '../core/sentiment.ts';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
 import { findExecutionByMessageId } from '../db/threads.ts';
+import { pauseForAutoReply } from '../db/autoReplyPauses.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
 
@@ -63,21 +64,21 @@ export function channelOf(type: EventType): Channel | null {
  *   enrollment of the last message we delivered to the address; else, when one workspace alone
  *   holds the address, to its newest such lead (several: unmatched).
  * - Anything else that carries only an address: the lead holding it we wrote to last.
+ * - An event that came through a workspace's own channel (`workspaceId`: its mailbox, read over
+ *   IMAP, or its own provider connection) is all of the above within that workspace alone: a message
+ *   of another workspace, or a lead of another, is never matched, and what is account-wide reaches
+ *   that workspace's leads only.
  */
 async function route(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
-  const routing = await routeAnywhere(db, event);
-  if (!routing || event.workspaceId === undefined) return routing;
-  // A workspace's own account speaks for that workspace alone: another tenant's lead that holds
-  // the same address, or a message id that is not its own, is none of its business.
-  const targets = routing.targets.filter((t) => t.workspaceId === event.workspaceId);
-  return targets.length > 0 ? { ...routing, targets } : undefined;
-}
-
-async function routeAnywhere(db: Queryable, event: InboundEvent): Promise<Routing | undefined> {
+  const scope = event.workspaceId;
   const accountWide = (event.suppress === true || event.unsuppress === true) && event.provider !== 'touchpoint';
-  const execution =
+  // Account-wide effects of a workspace's own channel reach that workspace's leads only.
+  const holdersInScope = async (address: { channel: Channel; value: string }) =>
+    (await holders(db, address)).filter((t) => !scope || t.workspaceId === scope);
+  const found =
     (await findExecutionForEvent(db, { executionId: event.executionId, providerMessageId: event.providerMessageId })) ??
-    (await firstExecutionRepliedTo(db, event.inReplyTo ?? []));
+    (await firstExecutionRepliedTo(db, event.inReplyTo ?? [], scope));
+  const execution = found && (!scope || found.workspaceId === scope) ? found : undefined;
   if (execution) {
     const lead = await leadAddresses(db, execution.leadId);
     const channel = event.address?.channel ?? channelOf(event.type) ?? 'email';
@@ -93,13 +94,16 @@ async function routeAnywhere(db: Queryable, event: InboundEvent): Promise<Routin
         sentAt: execution.startedAt,
       },
     ];
-    if (accountWide && address) targets.push(...(await holders(db, address)).filter((t) => t.leadId !== execution.leadId));
+    if (accountWide && address) targets.push(...(await holdersInScope(address)).filter((t) => t.leadId !== execution.leadId));
     return { targets, address, threaded: true };
   }
   if (!event.address) return undefined;
   const address = event.address;
-  if (accountWide) return { targets: await holders(db, address), address, threaded: false };
-  const leads = (await leadsHoldingAddress(db, address)).filter((l) => event.workspaceId === undefined || l.workspaceId === event.workspaceId);
+  if (accountWide) {
+    const targets = await holdersInScope(address);
+    return targets.length > 0 ? { targets, address, threaded: false } : undefined;
+  }
+  const leads = (await leadsHoldingAddress(db, address)).filter((l) => !scope || l.workspaceId === scope);
   if (leads.length === 0) return undefined;
   const ids = leads.map((l) => l.id);
   const channel = channelOf(event.type);
@@ -132,11 +136,11 @@ async function holders(db: Queryable, address: { channel: Channel; value: string
  * time; both build it from the id they do report: SendGrid `<X-Message-Id@…sendgrid.net>`,
  * Postmark `<MessageID@mtasv.net>`. So the part before '@' is tried after the whole id.
  */
-async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
+async function firstExecutionRepliedTo(db: Queryable, messageIds: string[], scope: string | undefined) {
   for (const id of messageIds) {
     // The Message-ID Touchpoint gave the email (docs/SEQUENCES.md, "Threads"), on every adapter.
     const ours = await findExecutionByMessageId(db, id);
-    if (ours) return ours;
+    if (ours && (!scope || ours.workspaceId === scope)) return ours;
     const local = id.includes('@') ? id.slice(0, id.lastIndexOf('@')) : undefined;
     for (const candidate of local ? [id, local] : [id]) {
       const found = await findExecutionForEvent(db, { providerMessageId: candidate });
@@ -161,7 +165,7 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     const routing = await route(tx, event);
     if (!routing) return { status: 'unmatched' };
     const { targets, address } = routing;
-    const accountWide = event.provider !== 'touchpoint';
+    const accountWide = event.provider !== 'touchpoint' && !event.workspaceId;
     let first: string | undefined;
     for (const [index, target] of targets.entries()) {
       // Providers stamp events in whole seconds, so an open can look older than the send (and the
@@ -190,7 +194,7 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     // Any provider event about a message proves it went out: a send a crash left `unknown` is
     // reconciled here (it was never resent, and now we know it arrived).
     if (routing.threaded && targets[0]?.executionId) await reconcileUnknown(tx, targets[0].executionId, event.providerMessageId, now);
-    if (address && (event.suppress || event.unsuppress)) {
+    if (address && !event.transient && (event.suppress || event.unsuppress)) {
       // A provider's opt-out belongs to its sender account; our own unsubscribe page's to the
       // workspace whose message carried the link.
       const scope = accountWide ? 'account' : targets[0]?.workspaceId;
@@ -201,9 +205,20 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     }
     const leadIds = [...new Set(targets.flatMap((t) => (t.leadId ? [t.leadId] : [])))];
     let exited = 0;
-    // Enrollments are locked before leads, as the executor does.
-    for (const leadId of leadIds) exited += await applyToLead(tx, leadId, event.type, now);
-    const status = leadStatusForEvent(event.type);
+    // Enrollments are locked before leads, as the executor does. A transient event (a soft
+    // bounce) is on the timeline and wakes branches, but ends nothing and marks no lead.
+    if (event.transient) await wakeLiveEnrollmentsOf(tx, leadIds, now);
+    else for (const leadId of leadIds) exited += await applyToLead(tx, leadId, event.type, now);
+    if (event.pauseUntil && event.pauseUntil > now) {
+      await pauseForAutoReply(tx, {
+        leadIds,
+        until: event.pauseUntil,
+        now,
+        actor: 'system',
+        reason: `auto_reply: ${event.type} until ${event.pauseUntil.toISOString()}`,
+      });
+    }
+    const status = event.transient ? null : leadStatusForEvent(event.type);
     if (status) await advanceLeadStatus(tx, leadIds, status, now);
     if (event.unsuppress) await recomputeOptedOut(tx, leadIds, now);
     if (!first) return { status: 'unmatched' };
@@ -219,6 +234,14 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
  */
 async function applyToLead(tx: Queryable, leadId: string, type: EventType, now: Date): Promise<number> {
   return (await exitOnTrigger(tx, { leadId, trigger: type, now, actor: 'system', wakeOthers: true })).length;
+}
+
+/** Wakes the running enrollments of these leads, so a branch waiting on the event sees it. */
+async function wakeLiveEnrollmentsOf(tx: Queryable, leadIds: string[], now: Date): Promise<void> {
+  for (const leadId of leadIds) {
+    const live = await lockLiveEnrollmentsOfLead(tx, leadId);
+    await wakeEnrollments(tx, live.filter((e) => isRunnable(e.status)).map((e) => e.id), now);
+  }
 }
 
 /**

@@ -117,7 +117,7 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
     const now = kit.clock.now();
     let n = 0;
     for (const [type, step] of [
-      ['email.delivered', 'intro'], ['email.opened', 'intro'], ['email.clicked', 'intro'], ['email.replied', 'intro'], ['email.bounced', 'intro'],
+      ['email.delivered', 'intro'], ['email.opened', 'intro'], ['email.clicked', 'intro'], ['email.auto_replied', 'intro'], ['email.replied', 'intro'], ['email.bounced', 'intro'],
       ['sms.delivered', 'text'], ['sms.replied', 'text'], ['sms.opted_out', 'text'],
     ] as const) {
       await kit.runtime.engine.ingest({ type, providerEventId: `evt-${type}-${n++}`, provider: 'mock', occurredAt: now, executionId: execOf(step), data: {} });

@@ -30,10 +30,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   outbound: ['core', 'config', 'db', 'engine', 'telemetry'],
   api: ['core', 'config', 'db', 'engine', 'http', 'secrets', 'telemetry', 'outbound', 'accounts'],
   webhooks: ['core', 'config', 'db', 'delivery', 'engine', 'http', 'telemetry'],
+  // The IMAP watcher: reads rows, calls the engine's ingest, shares the pure header readers of webhooks.
+  inbox: ['core', 'config', 'db', 'delivery', 'engine', 'secrets', 'telemetry', 'webhooks'],
   web: ['core', 'config', 'http'],
-  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web'],
-  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web', 'app'],
-  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'web', 'app', 'devtools'],
+  app: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'inbox', 'web'],
+  devtools: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'inbox', 'web', 'app'],
+  cli: ['core', 'config', 'db', 'secrets', 'delivery', 'engine', 'telemetry', 'http', 'outbound', 'accounts', 'api', 'webhooks', 'inbox', 'web', 'app', 'devtools'],
 };
 
 /** Packages the pure core may use outside its tests: no database, network, clock or env. */

@@ -32,7 +32,7 @@ begin
     left join leads l on l.id = n.lead_id
     left join enrollments e on e.id = n.enrollment_id
     cross join lateral (select case
-        when n.type in ('email.delivered', 'email.opened', 'email.clicked', 'email.replied', 'email.bounced',
+        when n.type in ('email.delivered', 'email.opened', 'email.clicked', 'email.replied', 'email.bounced', 'email.auto_replied',
                         'sms.delivered', 'sms.replied', 'sms.opted_out', 'call.completed', 'meeting.booked', 'meeting.cancelled')
           or n.type like 'custom.%' then n.type
         when n.type = 'manual.outcome' and e.waiting_for = 'task' then 'task.completed'

@@ -8287,6 +8287,87 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "email.auto_replied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An out-of-office or other automatic answer arrived in a mailbox (`details.pauseUntil`: when the lead's enrollments resume).
+         * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        data: {
+                            channel: string | null;
+                            /** @description What the provider told us (translated) */
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            enrollmentId: string | null;
+                            /** @description A uuid */
+                            eventId: string;
+                            executionId: string | null;
+                            lead: {
+                                company: string | null;
+                                email: string | null;
+                                /** @description The CRM's id for the lead */
+                                externalId: string | null;
+                                firstName: string | null;
+                                /** @description A uuid */
+                                id: string;
+                                lastName: string | null;
+                                phone: string | null;
+                            } | null;
+                            /** @description ISO-8601, UTC, with milliseconds */
+                            occurredAt: string;
+                            /** @description Who reported it: sendgrid, postmark, telnyx, calcom, calendly, api, operator, mock… */
+                            provider: string;
+                            sequenceId: string | null;
+                            stepId: string | null;
+                        };
+                        /** @description ISO-8601, UTC, with milliseconds */
+                        timestamp: string;
+                        /** @constant */
+                        type: "email.auto_replied";
+                    };
+                };
+            };
+            responses: {
+                /** @description Acknowledged (any 2xx) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: the endpoint is disabled */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "email.bounced": {
         parameters: {
             query?: never;
@@ -8297,7 +8378,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An email bounced.
+         * An email bounced (`details.bounceType`: hard, or soft for a temporary failure read from a mailbox).
          * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
          */
         post: {
