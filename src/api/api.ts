@@ -128,7 +128,7 @@ export function restApi(deps: {
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);
         eventRoutes(api, deps.engine);
-        replyClassRoutes(api, deps.db, deps.engine);
+        replyClassRoutes(api, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });

@@ -4,7 +4,7 @@
  * into suppressions, applied to exit rules and to the leads' lifecycle, and waking whatever
  * waits for them.
  */
-import { exitReason } from '../core/decide.ts';
+import { exitReason, triggersOf } from '../core/decide.ts';
 import type { Channel, ExitTrigger } from '../core/definition.ts';
 import type { EventType, InboundEvent } from '../core/events.ts';
 import type { Db, Queryable } from '../db/db.ts';
@@ -193,7 +193,8 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     const leadIds = [...new Set(targets.flatMap((t) => (t.leadId ? [t.leadId] : [])))];
     let exited = 0;
     // Enrollments are locked before leads, as the executor does.
-    for (const leadId of leadIds) exited += await applyToLead(tx, leadId, event.type, now);
+    const triggers = triggersOf({ type: event.type, replyClass: replyClass?.class });
+    for (const leadId of leadIds) exited += await applyToLead(tx, leadId, triggers, now);
     const status = leadStatusForEvent(event.type);
     if (status) await advanceLeadStatus(tx, leadIds, status, now);
     if (event.unsuppress) await recomputeOptedOut(tx, leadIds, now);
@@ -208,8 +209,8 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
  * Exit rules fire for every live enrollment of the lead whose sequence lists the event (a reply
  * stops all of a lead's sequences, paused ones too); the others are woken to look again.
  */
-async function applyToLead(tx: Queryable, leadId: string, type: EventType, now: Date): Promise<number> {
-  return (await exitOnTrigger(tx, { leadId, trigger: type, now, actor: 'system', wakeOthers: true })).length;
+async function applyToLead(tx: Queryable, leadId: string, triggers: readonly ExitTrigger[], now: Date): Promise<number> {
+  return (await exitOnTrigger(tx, { leadId, trigger: triggers, now, actor: 'system', wakeOthers: true })).length;
 }
 
 /**
@@ -220,15 +221,28 @@ async function applyToLead(tx: Queryable, leadId: string, type: EventType, now: 
  */
 export async function exitOnTrigger(
   tx: Queryable,
-  args: { leadId: string; trigger: ExitTrigger; now: Date; actor: string; except?: string; wakeOthers?: boolean },
+  args: {
+    leadId: string;
+    /** Several (a classified reply fires its type and `reply.<class>`): the first an enrollment lists is its reason. */
+    trigger: ExitTrigger | readonly ExitTrigger[];
+    now: Date;
+    actor: string;
+    except?: string;
+    wakeOthers?: boolean;
+    /** Only enrollments that started by then (a corrected reply concerns those it reached). */
+    enrolledBy?: Date;
+  },
 ): Promise<string[]> {
-  const { leadId, trigger, now } = args;
+  const { leadId, now } = args;
+  const triggers: readonly ExitTrigger[] = typeof args.trigger === 'string' ? [args.trigger] : args.trigger;
   const exited: string[] = [];
   const woken: string[] = [];
   for (const { definition: stored, ...enrollment } of await lockLiveEnrollmentsOfLead(tx, leadId, args.except)) {
+    if (args.enrolledBy && enrollment.enrolledAt.getTime() > args.enrolledBy.getTime()) continue;
     const definition = parseStoredDefinition(enrollment.sequenceId, enrollment.sequenceVersion, stored);
-    if ((definition.exitOn as string[]).includes(trigger)) {
-      await exitEnrollment(tx, { enrollment, reason: exitReason(trigger), actor: args.actor, now });
+    const fired = triggers.find((t) => (definition.exitOn as string[]).includes(t));
+    if (fired) {
+      await exitEnrollment(tx, { enrollment, reason: exitReason(fired), actor: args.actor, now });
       exited.push(enrollment.id);
     } else if (args.wakeOthers && isRunnable(enrollment.status)) woken.push(enrollment.id);
   }

@@ -52,7 +52,7 @@ describe.each(kinds)('reply classes on %s', (kind) => {
     expect((await kit.call('PUT', `/api/replies/${eventId}/class`, { token: kit.tokens.operator, body: { class: 'angry' } })).status).toBe(400);
     const corrected = await kit.call('PUT', `/api/replies/${eventId}/class`, { token: kit.tokens.operator, body: { class: 'not_interested' } });
     expect(corrected.status).toBe(200);
-    expect(corrected.body).toEqual({ eventId, class: 'not_interested', machineClass: 'unsubscribe', source: 'operator' });
+    expect(corrected.body).toEqual({ eventId, class: 'not_interested', machineClass: 'unsubscribe', source: 'operator', exited: [] });
 
     const after = await kit.call('GET', `/api/sequences/${id}/stats`, { token: kit.tokens.viewer });
     expect(after.body.totals.replyClasses).toMatchObject({ unsubscribe: 0, not_interested: 1, corrected: 1 });
