@@ -1,7 +1,9 @@
 /**
  * Reply sentiment on both stores: a reply is classified by the rules when it lands, the class is
  * on the timeline and in the stats; an operator's correction is kept beside the machine's class
- * and counted; another workspace cannot touch it; a class outside the list is a 400.
+ * and counted; another workspace cannot touch it; a class outside the list is a 400. The class
+ * drives the sequence: a `when: {reply: …}` branch, `exitOn: ["reply.<class>"]`, and a correction
+ * that exits the enrollments it reached.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,5 +60,73 @@ describe.each(kinds)('reply classes on %s', (kind) => {
     expect(after.body.totals.replyClasses).toMatchObject({ unsubscribe: 0, not_interested: 1, corrected: 1 });
     const shown = (await kit.call('GET', `/api/leads/${leadId}/timeline`)).body.items.find((i: { id: string }) => i.id === eventId);
     expect(shown.data).toMatchObject({ replyClass: 'not_interested', replyClassSource: 'operator', replyClassMachine: 'unsubscribe' });
+  });
+
+  it('routes by the class: interested takes the branch, not interested exits, a correction exits too', async () => {
+    const csv = ['email,first_name', ...['yes', 'no', 'later'].map((who) => `${who}-${kind}@acme.test,${who}`)].join('\n');
+    const leadIds: string[] = (await kit.call('POST', '/api/leads/import', { body: csv, headers: { 'content-type': 'text/csv' } })).body.leadIds;
+    const definition = {
+      name: 'Reply routing',
+      ...OPEN_ALL_DAY,
+      exitOn: ['reply.unsubscribe', 'reply.not_interested', 'email.bounced'],
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Quick question', body: 'hi' },
+        { id: 'route', type: 'branch', when: { reply: ['interested'] }, within: 'P3D', then: 'book', else: 'nudge' },
+        { id: 'book', type: 'task', title: 'Book the call' },
+        { id: 'done', type: 'end' },
+        { id: 'nudge', type: 'email', subject: 'Again', body: 'hi again' },
+      ],
+    };
+    const created = await kit.call('POST', '/api/sequences', { body: definition });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await kit.call('PATCH', `/api/sequences/${id}`, { body: { status: 'active' } });
+    await kit.call('POST', `/api/sequences/${id}/enrollments`, { body: { leadIds } });
+    await kit.runtime.engine.dispatcher.drain();
+    const sends = await kit.db.query<{ id: string; leadId: string }>(
+      `select x.id, e.lead_id as "leadId" from sequence_executions x join enrollments e on e.id = x.enrollment_id where x.sequence_id = $1 and x.step_id = 'intro'`,
+      [id],
+    );
+    const replyFrom = async (index: number, text: string) => {
+      kit.clock.advance(60_000);
+      const execution = sends.find((s) => s.leadId === leadIds[index])!;
+      const result = await kit.runtime.engine.ingest({ type: 'email.replied', providerEventId: `test:${randomUUID()}`, provider: 'sendgrid', occurredAt: kit.clock.now(), executionId: execution.id, data: { text } });
+      expect(result.status).toBe('recorded');
+      return result as { eventId: string; exited: number };
+    };
+    const enrollmentOf = async (index: number) => {
+      const [row] = await kit.db.query<{ status: string; reason: string | null; step: string | null }>(
+        `select status, status_reason as reason, current_step_id as step from enrollments where sequence_id = $1 and lead_id = $2`,
+        [id, leadIds[index]],
+      );
+      return row!;
+    };
+
+    expect((await replyFrom(0, 'Sounds good, when are you free next week?')).exited).toBe(0);
+    expect((await replyFrom(1, 'Not interested, thanks.')).exited).toBe(1);
+    const later = await replyFrom(2, 'Not right now, maybe next quarter.');
+    expect(later.exited).toBe(0);
+    await kit.runtime.engine.dispatcher.drain();
+
+    expect(await enrollmentOf(0)).toMatchObject({ status: 'waiting', step: 'book' });
+    expect(await enrollmentOf(1)).toMatchObject({ status: 'exited', reason: 'reply.not_interested' });
+    expect(await enrollmentOf(2)).toMatchObject({ status: 'waiting', step: 'route' });
+    const [branch] = await kit.db.query<{ metadata: { branch: string } }>(
+      `select x.metadata from sequence_executions x join enrollments e on e.id = x.enrollment_id where x.sequence_id = $1 and x.step_id = 'route' and e.lead_id = $2`,
+      [id, leadIds[0]],
+    );
+    expect(branch?.metadata.branch).toBe('then');
+
+    // The operator reads "not right now" as a polite no: the corrected class exits the enrollment.
+    const corrected = await kit.call('PUT', `/api/replies/${later.eventId}/class`, { token: kit.tokens.operator, body: { class: 'not_interested' } });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body).toMatchObject({ machineClass: 'not_now', exited: [expect.any(String)] });
+    expect(await enrollmentOf(2)).toMatchObject({ status: 'exited', reason: 'reply.not_interested' });
+
+    // A correction to a class the sequence does not exit on changes nothing but the class.
+    const [yesEvent] = await kit.db.query<{ id: string }>(`select id from events where lead_id = $1 and type = 'email.replied'`, [leadIds[0]]);
+    const toNotNow = await kit.call('PUT', `/api/replies/${yesEvent!.id}/class`, { token: kit.tokens.operator, body: { class: 'not_now' } });
+    expect(toNotNow.body.exited).toEqual([]);
+    expect(await enrollmentOf(0)).toMatchObject({ status: 'waiting', step: 'book' });
   });
 });
