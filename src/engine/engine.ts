@@ -65,7 +65,7 @@ export function createEngine(
     dispatcher.wake();
     options.onWake?.();
   };
-  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs };
+  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs, replyClassifier: deps.replyClassifier, logger: deps.logger };
   return {
     deps,
     dispatcher,

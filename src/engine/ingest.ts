@@ -13,7 +13,9 @@ import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts'
 import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { isRunnable } from '../core/transitions.ts';
-import { classifyByRules } from '../core/sentiment.ts';
+import { classifyByRules, type ReplyClass } from '../core/sentiment.ts';
+import type { ReplyClassifier } from '../delivery/writer/classifier.ts';
+import type { Logger } from 'pino';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
 import { findExecutionByMessageId } from '../db/threads.ts';
 import type { Clock } from './clock.ts';
@@ -23,6 +25,9 @@ export interface IngestDeps {
   db: Db;
   clock: Clock;
   wake: () => void;
+  /** A second opinion on a reply no rule recognised; absent: the rules' class stands. */
+  replyClassifier?: ReplyClassifier;
+  logger?: Logger;
 }
 
 export type IngestResult =
@@ -137,17 +142,31 @@ async function firstExecutionRepliedTo(db: Queryable, messageIds: string[]) {
   return undefined;
 }
 
-/** A reply's class by the rules (docs/ANALYTICS.md, "Reply sentiment"); undefined for other events. */
-function replyClassOf(event: InboundEvent): { class: string; source: 'rules' } | undefined {
+/**
+ * A reply's class (docs/ANALYTICS.md, "Reply sentiment"); undefined for other events. The rules
+ * first: a rule that matched decides. Only a reply no rule recognised goes to the AI classifier,
+ * outside any transaction; its validated answer is the class (`ai`), and any failure leaves the
+ * rules' default.
+ */
+async function replyClassOf(deps: IngestDeps, event: InboundEvent): Promise<{ class: ReplyClass; source: 'rules' | 'ai' } | undefined> {
   if (event.type !== 'email.replied' && event.type !== 'sms.replied') return undefined;
   const text = typeof event.data.text === 'string' ? event.data.text : '';
   const subject = typeof event.data.subject === 'string' ? event.data.subject : undefined;
-  return { class: classifyByRules(text, subject).class, source: 'rules' };
+  const byRules = classifyByRules(text, subject);
+  if (byRules.rule !== null || !deps.replyClassifier || text.trim() === '') return { class: byRules.class, source: 'rules' };
+  const answer = await deps.replyClassifier.classify({ text, subject }).catch((error: unknown) => ({
+    kind: 'failed' as const,
+    code: 'classifier_error',
+    message: error instanceof Error ? error.message : String(error),
+  }));
+  if (answer.kind === 'classified') return { class: answer.class, source: 'ai' };
+  deps.logger?.warn({ classifier: deps.replyClassifier.name, code: answer.code, reason: answer.message }, 'reply classified by the rules: the AI classifier failed');
+  return { class: byRules.class, source: 'rules' };
 }
 
 export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promise<IngestResult> {
   const now = deps.clock.now();
-  const replyClass = replyClassOf(event);
+  const replyClass = await replyClassOf(deps, event);
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
     const routing = await route(tx, event);
     if (!routing) return { status: 'unmatched' };

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAiWriter, type FakeOpenAiWriter } from '../../src/devtools/fakes/index.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
@@ -128,5 +129,49 @@ describe.each(kinds)('reply classes on %s', (kind) => {
     const toNotNow = await kit.call('PUT', `/api/replies/${yesEvent!.id}/class`, { token: kit.tokens.operator, body: { class: 'not_now' } });
     expect(toNotNow.body.exited).toEqual([]);
     expect(await enrollmentOf(0)).toMatchObject({ status: 'waiting', step: 'book' });
+  });
+});
+
+describe.each(kinds)('AI reply classification on %s', (kind) => {
+  let database: TestDatabase;
+  let kit: ApiKit;
+  let fake: FakeOpenAiWriter;
+
+  beforeAll(async () => {
+    // The fake model calls every reply it is shown "wrong_person".
+    fake = await startFakeOpenAiWriter({ reply: () => '{"class": "wrong_person"}' });
+    database = await openTestDatabase(kind);
+    kit = await createApiKit(database.db, {
+      env: { AI_WRITER_API_KEY: fake.apiKey, AI_WRITER_BASE_URL: `${fake.baseUrl}/v1`, AI_WRITER_MODEL: 'gpt-test', AI_REPLY_CLASSIFIER_TIMEOUT_MS: '300' },
+    });
+  });
+  afterAll(async () => {
+    await kit?.close();
+    await database?.close();
+    await fake?.close();
+  });
+
+  it('asks the AI only when no rule matched, and keeps the rules when it fails', async () => {
+    const csv = `email\nai-${kind}@acme.test`;
+    const [leadId] = (await kit.call('POST', '/api/leads/import', { body: csv, headers: { 'content-type': 'text/csv' } })).body.leadIds;
+    const id = (await kit.call('POST', '/api/sequences', { body: { name: 'AI', ...OPEN_ALL_DAY, exitOn: [], steps: [{ id: 'hello', type: 'email', subject: 'Hi', body: 'hi' }, { id: 'hold', type: 'wait', duration: 'P30D' }] } })).body.id;
+    await kit.call('PATCH', `/api/sequences/${id}`, { body: { status: 'active' } });
+    await kit.call('POST', `/api/sequences/${id}/enrollments`, { body: { leadIds: [leadId] } });
+    await kit.runtime.engine.dispatcher.drain();
+    const [sent] = await kit.db.query<{ id: string }>(`select id from sequence_executions where sequence_id = $1`, [id]);
+    const classOf = async (text: string) => {
+      const result = await kit.runtime.engine.ingest({ type: 'email.replied', providerEventId: `test:${randomUUID()}`, provider: 'sendgrid', occurredAt: kit.clock.now(), executionId: sent!.id, data: { text } });
+      const [row] = await kit.db.query<{ class: string; source: string }>(`select reply_class as class, reply_class_source as source from events where id = $1`, [(result as { eventId: string }).eventId]);
+      return row;
+    };
+
+    expect(await classOf('Please unsubscribe me.')).toEqual({ class: 'unsubscribe', source: 'rules' });
+    expect(fake.requests).toHaveLength(0);
+    expect(await classOf('Maria in purchasing decides these.')).toEqual({ class: 'wrong_person', source: 'ai' });
+    expect(fake.requests).toHaveLength(1);
+    fake.hangNext();
+    expect(await classOf('Maria in purchasing decides these.')).toEqual({ class: 'interested', source: 'rules' });
+    fake.failNext({ status: 500 });
+    expect(await classOf('Maria in purchasing decides these.')).toEqual({ class: 'interested', source: 'rules' });
   });
 });
