@@ -18,6 +18,7 @@ import { workspaceRoutes } from './workspaces.ts';
 import { enrollmentRoutes } from './enrollments.ts';
 import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
+import { reportRoutes } from './reports.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { leadRoutes } from './leads.ts';
@@ -129,6 +130,7 @@ export function restApi(deps: {
         taskRoutes(api, deps.db);
         eventRoutes(api, deps.engine);
         replyClassRoutes(api, deps.engine);
+        reportRoutes(api, deps.db, deps.engine);
         historyRoutes(api, deps.db);
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
