@@ -4,8 +4,8 @@
  * throw), the key never in a result, and the mock deterministic.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeOpenAiWriter, type FakeOpenAiWriter } from '../../devtools/fakes/index.ts';
-import { MockClassifier, OpenAiClassifier } from './classifier.ts';
+import { startFakeOpenAiWriter, type FakeOpenAiWriter } from '../../src/devtools/fakes/index.ts';
+import { MockClassifier, OpenAiClassifier } from '../../src/delivery/writer/classifier.ts';
 
 /** The fake model: a pure function of the reply it is shown. */
 function answer(messages: ReadonlyArray<{ role: string; content: string }>): string {
