@@ -14,11 +14,13 @@ import { Link, match, navigate, usePath } from './router.tsx';
 // The sequence editor (React Flow) and monitoring (Recharts) load on first visit, keeping the first page light.
 const SequenceEditorPage = lazy(() => import('./pages/SequenceEditor.tsx').then((m) => ({ default: m.SequenceEditorPage })));
 const MonitoringPage = lazy(() => import('./pages/Monitoring.tsx').then((m) => ({ default: m.MonitoringPage })));
+const ReportsPage = lazy(() => import('./pages/Reports.tsx').then((m) => ({ default: m.ReportsPage })));
 
 const NAV = [
   { to: '/leads', label: 'Leads' },
   { to: '/sequences', label: 'Sequences' },
   { to: '/tasks', label: 'Tasks' },
+  { to: '/reports', label: 'Reports' },
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/webhooks', label: 'Webhooks' },
 ];
@@ -31,6 +33,7 @@ function Page({ path }: { path: string }) {
   if ((params = match('/sequences/:id', path))) return <SequenceEditorPage id={params.id!} />;
   if (path === '/tasks') return <TasksPage />;
   if (path === '/monitoring') return <MonitoringPage />;
+  if (path === '/reports') return <ReportsPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   return (
     <Stack>

@@ -100,3 +100,8 @@ export type PagedRoutesAnswerPages = [
 export type WebhookEndpoint = Schemas['WebhookEndpoint'];
 export type WebhookEndpointWithSecret = Schemas['WebhookEndpointWithSecret'];
 export type WebhookDelivery = Schemas['WebhookDelivery'];
+
+/** Reports over time (docs/ANALYTICS.md, "Reports"). */
+export type Report = Answer<'/api/reports', 'get'>;
+export type ReportRow = Report['rows'][number];
+export type ReplyClassCorrection = Answer<'/api/replies/{eventId}/class', 'put'>;
