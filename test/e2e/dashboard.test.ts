@@ -451,7 +451,10 @@ describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () =>
       schedule: ALL_DAY,
       quietHours: { start: '21:00', end: '08:00', channels: [] },
       exitOn: ['reply.unsubscribe'],
-      steps: [{ id: 'intro', type: 'email', subject: 'Hello', body: 'Hi {{ lead.firstName }}' }, { id: 'hold', type: 'wait', duration: 'P30D' }],
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hello', body: 'Hi {{ lead.firstName }}', variants: [{ id: 'a' }, { id: 'b', subject: 'Hello there' }] },
+        { id: 'hold', type: 'wait', duration: 'P30D' },
+      ],
     });
     await call('PATCH', `/api/sequences/${sequence.id}`, { status: 'active' });
     await call('POST', `/api/sequences/${sequence.id}/enrollments`, { leadIds: [lead.id] });
@@ -487,5 +490,12 @@ describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () =>
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV' }).click();
     expect((await download).suggestedFilename()).toMatch(/^report-step-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+
+    // The sequence's analytics: funnel, variants side by side with the verdict, the trend.
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('link', { name: 'Analytics demo' }).click();
+    await page.getByTestId('sequence-stats').waitFor();
+    await page.getByTestId('variant-verdict').filter({ hasText: 'insufficient data' }).waitFor();
+    await page.getByTestId('sequence-trend').waitFor();
   }, 120_000);
 });
