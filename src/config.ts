@@ -152,6 +152,11 @@ export const configSchema = z.object({
   AI_WRITER_BASE_URL: httpUrl('https://api.openai.com/v1'),
   AI_WRITER_MODEL: z.string().trim().min(1, 'must name a model, e.g. gpt-4o-mini').default('gpt-4o-mini'),
   AI_WRITER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /**
+   * How long a landing reply waits for the AI writer's endpoint to classify it when no rule
+   * matched (docs/ANALYTICS.md, "Reply sentiment"); past it the rules' class stands.
+   */
+  AI_REPLY_CLASSIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Signs one-click unsubscribe links; required with live delivery so links outlive a restart. */
   UNSUBSCRIBE_SECRET: optionalChecked((v) => Buffer.byteLength(v, 'utf8') >= 32, 'must be at least 32 bytes; generate one with `openssl rand -hex 32`'),
   /**

@@ -5,13 +5,11 @@
  */
 import { z } from 'zod';
 import { REPLY_CLASSES } from '../core/sentiment.ts';
-import type { Db } from '../db/db.ts';
-import { correctReplyClass } from '../db/events.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
-export function replyClassRoutes(api: Api, db: Db, engine: Engine) {
+export function replyClassRoutes(api: Api, engine: Engine) {
   api.put(
     '/replies/:eventId/class',
     {
@@ -23,22 +21,27 @@ export function replyClassRoutes(api: Api, db: Db, engine: Engine) {
         params: z.object({ eventId: id }),
         body: z.strictObject({ class: z.enum(REPLY_CLASSES) }),
         response: {
-          200: z.object({ eventId: id, class: z.enum(REPLY_CLASSES), machineClass: z.string().nullable(), source: z.literal('operator') }),
+          200: z.object({
+            eventId: id,
+            class: z.enum(REPLY_CLASSES),
+            machineClass: z.string().nullable(),
+            source: z.literal('operator'),
+            exited: z.array(id).describe('Enrollments the corrected class ended through their exitOn ("reply.<class>")'),
+          }),
           ...commonErrors,
         },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const corrected = await correctReplyClass(db, {
+      const corrected = await engine.correctReply({
         workspaceId: caller.workspaceId,
         eventId: request.params.eventId,
         replyClass: request.body.class,
         actor: caller.actor,
-        now: engine.deps.clock.now(),
       });
       if (!corrected) return fail(reply, 404, 'not_found', `Reply ${request.params.eventId} does not exist (only email.replied and sms.replied events have a class).`);
-      return { eventId: corrected.id, class: request.body.class, machineClass: corrected.machineClass, source: 'operator' as const };
+      return { eventId: corrected.eventId, class: request.body.class, machineClass: corrected.machineClass, source: 'operator' as const, exited: corrected.exited };
     },
   );
 }

@@ -3,6 +3,7 @@
  * (the same dry run as `touchpoint simulate`), and the stats (./stats.ts).
  */
 import { z } from 'zod';
+import { REPLY_CLASSES } from '../core/sentiment.ts';
 import { STEP_TYPES, eventTypeSchema, isValidZone, sequenceDefinitionSchema } from '../core/definition.ts';
 import { simulate } from '../core/simulate.ts';
 import { abDecisionsOf, latestEnrollmentId } from '../db/variantStats.ts';
@@ -34,7 +35,16 @@ const previewBody = z
     leadId: id.optional(),
     lead: inlineLead.optional(),
     events: z
-      .array(z.strictObject({ type: eventTypeSchema, at: isoTime, step: z.string().max(64).optional(), outcome: z.string().max(100).optional() }))
+      .array(
+        z.strictObject({
+          type: eventTypeSchema,
+          at: isoTime,
+          step: z.string().max(64).optional(),
+          outcome: z.string().max(100).optional(),
+          text: z.string().max(20_000).optional().describe("A reply's words, classified by the rules as a landing reply is"),
+          replyClass: z.enum(REPLY_CLASSES).optional().describe("A reply's class as given (overrides text)"),
+        }),
+      )
       .max(100)
       .default([]),
     start: isoTime.optional().describe('When the enrollment would start; default now'),

@@ -23,7 +23,7 @@ import type { KeyRing } from '../secrets/keyRing.ts';
 import { loadKeyRing } from '../secrets/load.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
 import { MemoryLimiter, RedisLimiter, rateLimitGate, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
-import { createWriter } from '../delivery/writer/factory.ts';
+import { createReplyClassifier, createWriter } from '../delivery/writer/factory.ts';
 import { keyPrefix } from '../engine/bullmq/jobs.ts';
 import { connectRedis, connectRedisFailFast, quit } from '../engine/bullmq/redis.ts';
 import { createWakePublisher, type WakePublisher } from '../engine/bullmq/wake.ts';
@@ -158,6 +158,7 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
         unsubscribeUrl: unsubscribeLinks(publicBaseUrl(config), unsubscribeTokens(config)),
         tracking: trackingLinks(publicBaseUrl(config), new TrackingTokens(linkSecret(config))),
         writer: createWriter(config),
+        replyClassifier: createReplyClassifier(config),
         observer: metrics.observer,
         frequencyCaps: frequencyCapsOf(config),
         openSecret: keyRing ? (sealed, context) => keyRing.open(sealed, context) : undefined,

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isValidZone } from '../core/definition.ts';
 import { EVENT_TYPES } from '../core/events.ts';
+import { REPLY_CLASSES } from '../core/sentiment.ts';
 import { simulate, type SimulationEntry } from '../core/simulate.ts';
 import { formatProblems, validateDefinition } from '../core/validate.ts';
 
@@ -28,6 +29,8 @@ const eventsSchema = z.array(
     step: z.string().optional(),
     at: z.iso.datetime({ offset: true }),
     outcome: z.string().optional(),
+    text: z.string().max(20_000).optional(),
+    replyClass: z.enum(REPLY_CLASSES).optional(),
   }),
 );
 

@@ -1,4 +1,4 @@
-import type { Condition, Lead } from './definition.ts';
+import { replyClassesOf, type Condition, type Lead } from './definition.ts';
 import type { EventType } from './events.ts';
 
 /** Something that happened to an enrollment, as the decision functions see it. */
@@ -10,6 +10,26 @@ export interface Fact {
   outcome?: string | null;
   /** A custom event's properties, as the caller sent them. */
   properties?: Record<string, unknown> | null;
+  /** A reply's class as it stands now (after an operator's correction); null for other events. */
+  replyClass?: string | null;
+}
+
+export function isReply(fact: Pick<Fact, 'type'>): boolean {
+  return fact.type === 'email.replied' || fact.type === 'sms.replied';
+}
+
+/**
+ * The latest visible reply (to `stepId`'s message when given), or undefined. The latest one
+ * decides a reply condition, as the latest outcome does: a lead who was out of office and then
+ * wrote "interested" is interested.
+ */
+export function latestReply(facts: readonly Fact[], stepId?: string): Fact | undefined {
+  let latest: Fact | undefined;
+  for (const fact of facts) {
+    if (!isReply(fact) || (stepId !== undefined && fact.stepId !== stepId)) continue;
+    if (!latest || fact.at >= latest.at) latest = fact;
+  }
+  return latest;
 }
 
 /**
@@ -33,6 +53,10 @@ export function conditionHolds(condition: Condition, facts: readonly Fact[], lea
     const outcomes = visible.filter((f) => f.type === 'manual.outcome' && f.outcome);
     const latest = outcomes.reduce<Fact | undefined>((a, b) => (!a || b.at >= a.at ? b : a), undefined);
     return latest?.outcome ? condition.outcome.includes(latest.outcome) : false;
+  }
+  if ('reply' in condition) {
+    const reply = latestReply(visible, condition.step);
+    return reply?.replyClass != null && (replyClassesOf(condition) as string[]).includes(reply.replyClass);
   }
   return leadConditionHolds(condition.lead, lead);
 }

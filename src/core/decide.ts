@@ -3,9 +3,10 @@
  * next. The engine and the simulation both call `decideStep`, so a dry run cannot disagree
  * with a real one.
  */
-import { conditionHolds, type Fact } from './conditions.ts';
+import { conditionHolds, isReply, type Fact } from './conditions.ts';
 import {
   isDeliveryStep,
+  replyExitTrigger,
   type Channel,
   type DeliveryStep,
   type ExitTrigger,
@@ -14,6 +15,7 @@ import {
   type Step,
 } from './definition.ts';
 import { capReached, capReason, type LeadSendsToday } from './limits.ts';
+import { isReplyClass } from './sentiment.ts';
 import { addDuration, nextOpening } from './time.ts';
 
 export interface StepInput {
@@ -75,10 +77,25 @@ export function nextStepId(definition: SequenceDefinition, stepId: string): stri
   return step.next ?? definition.steps[index + 1]?.id ?? null;
 }
 
+/**
+ * The exit triggers a fact fires: its type, and for a classified reply `reply.<class>` before it
+ * (the class as it stands now, so an operator's correction counts).
+ */
+export function triggersOf(fact: Pick<Fact, 'type' | 'replyClass'>): ExitTrigger[] {
+  // The class first: when exitOn lists both, the reason says which kind of reply it was.
+  if (isReply(fact) && fact.replyClass && isReplyClass(fact.replyClass)) return [replyExitTrigger(fact.replyClass), fact.type];
+  return [fact.type];
+}
+
 /** The first exit trigger among the facts, if any: replies, bounces and opt-outs end sequences. */
-export function findExitTrigger(definition: SequenceDefinition, facts: readonly Fact[], enrolledAt: Date, now: Date) {
+export function findExitTrigger(definition: SequenceDefinition, facts: readonly Fact[], enrolledAt: Date, now: Date): ExitTrigger | undefined {
   const triggers = new Set<string>(definition.exitOn);
-  return facts.find((f) => triggers.has(f.type) && f.at >= enrolledAt && f.at <= now)?.type;
+  for (const fact of facts) {
+    if (fact.at < enrolledAt || fact.at > now) continue;
+    const fired = triggersOf(fact).find((t) => triggers.has(t));
+    if (fired) return fired;
+  }
+  return undefined;
 }
 
 export function hasAddress(lead: Lead, channel: Channel): boolean {

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { isValidZone } from './contact.ts';
 import { CUSTOM_EVENT_PATTERN, EVENT_TYPES, isCustomEventType, type EventType } from './events.ts';
 import { EMAIL_FORMATS } from './emailFormats.ts';
+import { REPLY_CLASSES, type ReplyClass } from './sentiment.ts';
 import { closest, listOf } from './validateFormat.ts';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
@@ -24,8 +25,22 @@ export type Channel = (typeof CHANNELS)[number];
 export const STEP_TYPES = ['email', 'sms', 'voice', 'wait', 'branch', 'task', 'end'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-/** `exitOn` takes event types (custom ones too) plus `converted` (an operator marking the lead converted). */
-export const EXIT_TRIGGERS = [...EVENT_TYPES, 'converted'] as const;
+/**
+ * A reply of one class as an exit trigger: `reply.not_interested` ends the enrollment when a reply
+ * is classified (or corrected) so (docs/SEQUENCES.md, "Reply classes").
+ */
+export const REPLY_EXIT_TRIGGERS = REPLY_CLASSES.map((c) => `reply.${c}` as const);
+export type ReplyExitTrigger = `reply.${ReplyClass}`;
+
+export function replyExitTrigger(replyClass: ReplyClass): ReplyExitTrigger {
+  return `reply.${replyClass}`;
+}
+
+/**
+ * `exitOn` takes event types (custom ones too), `converted` (an operator marking the lead
+ * converted) and `reply.<class>` (a reply of that class).
+ */
+export const EXIT_TRIGGERS = [...EVENT_TYPES, 'converted', ...REPLY_EXIT_TRIGGERS] as const;
 export type ExitTrigger = (typeof EXIT_TRIGGERS)[number] | EventType;
 
 /**
@@ -124,10 +139,28 @@ export const eventConditionSchema = z
     }
   });
 
+const replyClassSchema = z.enum(REPLY_CLASSES, { error: () => `is not a reply class; use one of ${listOf(REPLY_CLASSES)}` });
+
+/**
+ * The class of the enrollment's latest reply (optionally a reply to one step's message) is one of
+ * these (docs/SEQUENCES.md, "Reply classes").
+ */
+export const replyConditionSchema = z.strictObject({
+  reply: z.union([replyClassSchema, z.array(replyClassSchema).min(1).max(REPLY_CLASSES.length)]),
+  step: stepId.optional(),
+});
+export type ReplyCondition = z.infer<typeof replyConditionSchema>;
+
+/** The classes a reply condition accepts, as a list whichever way it was written. */
+export function replyClassesOf(condition: ReplyCondition): ReplyClass[] {
+  return typeof condition.reply === 'string' ? [condition.reply] : condition.reply;
+}
+
 export const conditionSchema = z.union([
   eventConditionSchema,
   z.strictObject({ outcome: z.array(z.string().min(1)).min(1) }),
   z.strictObject({ lead: leadConditionSchema }),
+  replyConditionSchema,
 ]);
 export type Condition = z.infer<typeof conditionSchema>;
 

@@ -98,13 +98,17 @@ const RULES: ReadonlyArray<readonly [ReplyClass, readonly RegExp[]]> = [
   ],
 ];
 
+/** What the lead wrote: the reply with the quoted history (our own message, mostly) cut off. */
+export function ownWords(text: string): string {
+  return text.split(/\n(?:>|On .{0,200} wrote:|Am .{0,200} schrieb|Le .{0,200} a écrit|El .{0,200} escribió|-{2,} ?Original)/i)[0] ?? text;
+}
+
 /**
  * Lower-case, accents removed, quoted history cut off: the classes are read from what the lead
  * wrote, not from our own message quoted below it.
  */
 export function foldReply(text: string): string {
-  const own = text.split(/\n(?:>|On .{0,200} wrote:|Am .{0,200} schrieb|Le .{0,200} a écrit|El .{0,200} escribió|-{2,} ?Original)/i)[0] ?? text;
-  return own
+  return ownWords(text)
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/[’‘]/g, "'")

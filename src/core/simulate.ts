@@ -5,19 +5,31 @@
  */
 import { DateTime } from 'luxon';
 import type { Fact } from './conditions.ts';
-import { decideStep, findStep } from './decide.ts';
-import type { Lead, SequenceDefinition, StepType } from './definition.ts';
+import { decideStep, findStep, triggersOf } from './decide.ts';
+import type { Condition, Lead, SequenceDefinition, StepType } from './definition.ts';
 import { renderStepContent } from './content.ts';
 import type { EventType } from './events.ts';
 import { repliesInThread, replySubject } from './threads.ts';
 import { resolveZone } from './time.ts';
 import { applyVariant, assignVariant, describeSplit, variantsOf } from './variants.ts';
+import { latestReply } from './conditions.ts';
+import { classifyByRules, type ReplyClass } from './sentiment.ts';
 
 export interface HypotheticalEvent {
   type: EventType;
   at: Date;
   step?: string;
   outcome?: string;
+  /** A reply's words: classified by the rules, as the engine classifies a reply that lands. */
+  text?: string;
+  /** A reply's class as given (overrides `text`): what an AI or an operator would have said. */
+  replyClass?: ReplyClass;
+}
+
+/** A hypothetical reply's class: the one given, else the rules' class of its text. */
+function replyClassOfEvent(event: HypotheticalEvent): ReplyClass | null {
+  if (event.type !== 'email.replied' && event.type !== 'sms.replied') return null;
+  return event.replyClass ?? classifyByRules(event.text ?? '').class;
 }
 
 export type SimulationAction = 'send' | 'wait' | 'branch' | 'task' | 'end' | 'skip' | 'exit';
@@ -53,7 +65,7 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
   const { definition, lead } = input;
   const zone = resolveZone(lead.timezone, definition.schedule, input.workspaceZone);
   const facts: Fact[] = (input.events ?? [])
-    .map((e) => ({ type: e.type, at: e.at, stepId: e.step ?? null, outcome: e.outcome ?? null }))
+    .map((e) => ({ type: e.type, at: e.at, stepId: e.step ?? null, outcome: e.outcome ?? null, replyClass: replyClassOfEvent(e) }))
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   const exitTypes = new Set<string>(definition.exitOn);
   const entries: SimulationEntry[] = [];
@@ -75,7 +87,7 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
   };
   // Moving the clock forward stops early at an exit event, which ends the sequence there.
   const advanceTo = (target: Date) => {
-    const exit = facts.find((f) => exitTypes.has(f.type) && f.at > now && f.at <= target);
+    const exit = facts.find((f) => f.at > now && f.at <= target && triggersOf(f).some((t) => exitTypes.has(t)));
     now = exit ? exit.at : target;
   };
 
@@ -135,7 +147,7 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
         break;
       case 'advance': {
         const step = stepId ? findStep(definition, stepId) : undefined;
-        if (step?.type === 'branch') push('branch', `${decision.detail.branch} → ${decision.next ?? 'end'}`);
+        if (step?.type === 'branch') push('branch', `${decision.detail.branch} → ${decision.next ?? 'end'}${replyNote(step.when, facts, now)}`);
         else if (step?.type === 'task') push('task', `outcome "${String(decision.detail.outcome)}" → ${decision.next ?? 'end'}`);
         else if (step?.type === 'wait' && !announced) push('wait', 'no wait');
         enter(decision.next);
@@ -164,6 +176,13 @@ export function simulate(input: SimulationInput): SimulationEntry[] {
   }
   push('end', `simulation stopped after ${input.maxDecisions ?? 1000} decisions (the sequence loops)`);
   return entries;
+}
+
+/** A reply condition's branch entry names the class that decided ("latest reply: not_now"). */
+function replyNote(condition: Condition, facts: readonly Fact[], now: Date): string {
+  if (!('reply' in condition)) return '';
+  const reply = latestReply(facts.filter((f) => f.at <= now), condition.step);
+  return reply ? ` (latest reply: ${reply.replyClass})` : ' (no reply)';
 }
 
 /**

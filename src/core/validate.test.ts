@@ -139,7 +139,7 @@ describe('validateDefinition: steps', () => {
       ]),
     );
     expectProblem(problems, '$.steps[1].when', 'Missing required field "when"');
-    expectProblem(problems, '$.steps[2].when', 'needs one of the fields "event", "outcome" or "lead"');
+    expectProblem(problems, '$.steps[2].when', 'needs one of the fields "event", "outcome", "lead" or "reply"');
     expectProblem(problems, '$.steps[3].when.event', 'Event "email.open" is not known; did you mean "email.opened"?');
     expectProblem(problems, '$.steps[4].when.outcome', 'at least 1 entry');
     expectProblem(problems, '$.steps[5].when.lead.op', 'Operator "like" is not known');

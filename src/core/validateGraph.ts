@@ -20,6 +20,8 @@ export interface StepNode {
   /** `when.event` / `when.step` of a branch, when they are strings. */
   event?: string;
   eventStep?: string;
+  /** `when.reply` of a branch as a list (the strings among it). */
+  replyClasses?: string[];
   /** True when running the step can hold the enrollment, so a loop through it cannot spin. */
   pauses: boolean;
   /** A wait's duration, a branch's `within` (its `else` path only), in ms; unparseable: Infinity. */
@@ -66,8 +68,10 @@ export function toStepNode(raw: unknown, index: number): StepNode | undefined {
     node.delayMs = delayOf(own(raw, 'within'));
     const when = own(raw, 'when');
     if (isRecord(when)) {
-      const [event, step] = [own(when, 'event'), own(when, 'step')];
+      const [event, step, reply] = [own(when, 'event'), own(when, 'step'), own(when, 'reply')];
       if (typeof event === 'string') node.event = event;
+      if (typeof reply === 'string') node.replyClasses = [reply];
+      else if (Array.isArray(reply)) node.replyClasses = reply.filter((r): r is string => typeof r === 'string');
       if (isStepId(step)) node.eventStep = step;
     }
   }

@@ -35,6 +35,10 @@ function article(type: string): string {
 
 /** An event names a channel by its prefix; `manual.outcome` can be recorded on any touchpoint. */
 function conditionStepProblem(node: StepNode, target: StepNode): string | undefined {
+  if (node.replyClasses !== undefined) {
+    if (target.type === 'email' || target.type === 'sms') return undefined;
+    return `"step" names ${quote(target.id)}, ${article(target.type)} step, but a reply answers an email or an SMS; name one of those, or leave "step" out for the latest reply to any message.`;
+  }
   const event = node.event ?? '';
   const channel = EVENT_CHANNEL[event.split('.')[0] ?? ''];
   const named = `"step" names ${quote(target.id)}, ${article(target.type)} step`;
@@ -43,6 +47,22 @@ function conditionStepProblem(node: StepNode, target: StepNode): string | undefi
   }
   if (event === 'manual.outcome' && !DELIVERY_OR_TASK.includes(target.type)) {
     return `${named}, but a manual outcome is recorded on an email, sms, voice or task step; name one of those.`;
+  }
+  return undefined;
+}
+
+/**
+ * A reply branch never sees the reply when `exitOn` ends the enrollment on every reply (the
+ * default) or on every class it waits for.
+ */
+function replyConditionShadowed(classes: readonly string[], exitTriggers: ReadonlySet<string>): string | undefined {
+  const anyReply = ['email.replied', 'sms.replied'].filter((t) => exitTriggers.has(t));
+  if (anyReply.length > 0) {
+    return `The branch waits for a reply's class, but "exitOn" lists ${anyReply.map(quote).join(' and ')}, which ends the enrollment on any reply before the branch sees it; replace ${anyReply.length > 1 ? 'them' : 'it'} in "exitOn" with the classes that should end it, e.g. "reply.unsubscribe" and "reply.not_interested".`;
+  }
+  const shadowed = classes.filter((c) => exitTriggers.has(`reply.${c}`));
+  if (shadowed.length > 0 && shadowed.length === classes.length) {
+    return `The branch waits for ${listOf(classes.map(quote))}, but "exitOn" ends the enrollment on ${shadowed.length > 1 ? 'each of them' : 'it'} ("reply.${shadowed[0]}"), so "then" is never taken; remove ${shadowed.length > 1 ? 'them' : 'it'} from "exitOn" or wait for another class.`;
   }
   return undefined;
 }
@@ -72,6 +92,8 @@ export function stepRules(nodes: readonly StepNode[], rawSteps: readonly unknown
       if (node.event !== undefined && exitTriggers.has(node.event)) {
         warnings.push(problem(at('when', 'event'), `The branch waits for ${quote(node.event)}, but "exitOn" ends the enrollment on that event, so "then" is never taken; remove it from "exitOn" or wait for another event.`));
       }
+      const replyWarning = node.replyClasses && replyConditionShadowed(node.replyClasses, exitTriggers);
+      if (replyWarning) warnings.push(problem(at('when', 'reply'), replyWarning));
     }
     if (node.type === 'task' && node.routes.length > 0) {
       const raw = rawSteps[node.index];

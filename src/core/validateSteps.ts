@@ -92,13 +92,15 @@ const STEP_SCHEMAS: Record<StepType, z.ZodObject> = {
 const { id, name, next } = emailStepSchema.shape;
 const commonStepSchema = z.object({ id, name, next });
 
-const [eventCondition, outcomeCondition, leadCondition] = conditionSchema.options;
+const [eventCondition, outcomeCondition, leadCondition, replyCondition] = conditionSchema.options;
 const CONDITION_KINDS = [
   ['event', eventCondition],
   ['outcome', outcomeCondition],
   ['lead', leadCondition],
+  ['reply', replyCondition],
 ] as const;
-const CONDITION_EXAMPLE = '{"event": "email.opened", "step": "intro"}, {"outcome": ["meeting_booked"]} or {"lead": {"field": "title", "op": "exists"}}';
+const CONDITION_EXAMPLE =
+  '{"event": "email.opened", "step": "intro"}, {"outcome": ["meeting_booked"]}, {"lead": {"field": "title", "op": "exists"}} or {"reply": "interested"}';
 
 export function isStepType(value: unknown): value is StepType {
   return typeof value === 'string' && (STEP_TYPES as readonly string[]).includes(value);
@@ -121,7 +123,7 @@ function checkCondition(raw: unknown, path: Path): Problem[] {
   if (!isRecord(raw)) return [problem(path, `A condition must be an object such as ${CONDITION_EXAMPLE}, not ${describeValue(raw)}.`)];
   const kind = CONDITION_KINDS.find(([key]) => Object.prototype.hasOwnProperty.call(raw, key));
   if (!kind) {
-    return [problem(path, `A condition needs one of the fields "event", "outcome" or "lead", e.g. ${CONDITION_EXAMPLE}.`)];
+    return [problem(path, `A condition needs one of the fields "event", "outcome", "lead" or "reply", e.g. ${CONDITION_EXAMPLE}.`)];
   }
   return check(kind[1], raw, path);
 }

@@ -54,11 +54,11 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<strin
 export async function correctReplyClass(
   db: Queryable,
   args: { workspaceId: string; eventId: string; replyClass: string; actor: string; now: Date },
-): Promise<{ id: string; replyClass: string; machineClass: string | null } | undefined> {
-  const [row] = await db.query<{ id: string; replyClass: string; machineClass: string | null }>(
+): Promise<{ id: string; replyClass: string; machineClass: string | null; leadId: string | null; receivedAt: Date } | undefined> {
+  const [row] = await db.query<{ id: string; replyClass: string; machineClass: string | null; leadId: string | null; receivedAt: Date }>(
     `update events set reply_class = $3, reply_class_source = 'operator', reply_class_corrected_by = $4, reply_class_corrected_at = $5
      where id = $2 and workspace_id = $1 and type in ('email.replied', 'sms.replied')
-     returning id, reply_class as "replyClass", reply_class_machine as "machineClass"`,
+     returning id, reply_class as "replyClass", reply_class_machine as "machineClass", lead_id as "leadId", received_at as "receivedAt"`,
     [args.workspaceId, args.eventId, args.replyClass, args.actor, args.now],
   );
   return row;

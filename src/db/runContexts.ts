@@ -24,7 +24,7 @@ interface StoredContext {
   enrollment: Record<string, unknown>;
   lead: Lead;
   workspaceZone: string;
-  facts: Array<{ type: Fact['type']; at: string; stepId: string | null; outcome: string | null; properties: Record<string, unknown> | null }>;
+  facts: Array<{ type: Fact['type']; at: string; stepId: string | null; outcome: string | null; properties: Record<string, unknown> | null; replyClass: string | null }>;
   suppressed: Array<'email' | 'sms' | 'voice'>;
   execution: Record<string, unknown> | null;
 }
@@ -36,7 +36,7 @@ export async function loadStoredRunContexts(db: Queryable, ids: string[]): Promi
     enrollment: fromStoredRow(stored.enrollment) as unknown as EnrollmentRecord,
     lead: stored.lead,
     workspaceZone: stored.workspaceZone,
-    facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome, properties: f.properties })),
+    facts: stored.facts.map((f) => ({ type: f.type, at: new Date(f.at), stepId: f.stepId, outcome: f.outcome, properties: f.properties, replyClass: f.replyClass })),
     suppressed: stored.suppressed,
     execution: stored.execution ? (fromStoredRow(stored.execution) as unknown as ExecutionRecord) : undefined,
   }));

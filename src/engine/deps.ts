@@ -3,6 +3,7 @@ import type { FrequencyCaps } from '../core/limits.ts';
 import type { Db } from '../db/db.ts';
 import type { DeliveryAdapters, SendGate } from '../delivery/types.ts';
 import type { AiWriter } from '../delivery/writer/types.ts';
+import type { ReplyClassifier } from '../delivery/writer/classifier.ts';
 import type { Clock } from './clock.ts';
 import type { EngineObserver } from '../telemetry/observer.ts';
 
@@ -37,6 +38,8 @@ export interface EngineDeps {
   tracking?: { openUrl(executionId: string): string; clickUrl(executionId: string, url: string): string };
   /** Drafts `useAiWriter` steps; absent = such steps send their template and say so. */
   writer?: AiWriter;
+  /** Classifies a landing reply no rule recognised (the AI writer's endpoint); absent = the rules' class stands. */
+  replyClassifier?: ReplyClassifier;
   /** Opens a sealed credential (a mailbox's SMTP password); absent: no key, mailbox sends fail. */
   openSecret?: (sealed: string, context: string) => string;
   /** Sends per channel per lead per local day unless the workspace overrides; absent: the core's defaults. */

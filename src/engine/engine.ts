@@ -11,6 +11,8 @@ import { InlineDispatcher, type Dispatcher, type DispatcherOptions } from './dis
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
 import { ingestEvent, type IngestResult } from './ingest.ts';
 import { ingestCustomEvents, type CustomEventInput, type CustomEventResult } from './customEvents.ts';
+import { correctReply, type CorrectedReply } from './replyClasses.ts';
+import type { ReplyClass } from '../core/sentiment.ts';
 
 export interface Engine<D extends Dispatcher = Dispatcher> {
   readonly deps: EngineDeps;
@@ -38,6 +40,8 @@ export interface Engine<D extends Dispatcher = Dispatcher> {
   ingest(event: InboundEvent): Promise<IngestResult>;
   /** Custom events from another system (POST /api/events), one transaction per call. */
   ingestCustom(args: { workspaceId: string; actor: string; events: CustomEventInput[] }): Promise<CustomEventResult[]>;
+  /** An operator's correction of a reply's class, applied to exits and branches as a new class. */
+  correctReply(args: { workspaceId: string; eventId: string; replyClass: ReplyClass; actor: string }): Promise<CorrectedReply | undefined>;
   /** Something is due now; the dispatcher (whichever runs) should look. */
   wake(): void;
 }
@@ -63,7 +67,7 @@ export function createEngine(
     dispatcher.wake();
     options.onWake?.();
   };
-  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs };
+  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs, replyClassifier: deps.replyClassifier, logger: deps.logger };
   return {
     deps,
     dispatcher,
@@ -74,6 +78,7 @@ export function createEngine(
     convertLead: (args) => convertLead(io, args),
     ingest: (event) => ingestEvent(io, event),
     ingestCustom: (args) => ingestCustomEvents(io, args),
+    correctReply: (args) => correctReply(io, args),
     wake,
   };
 }

@@ -4,7 +4,7 @@
  * into suppressions, applied to exit rules and to the leads' lifecycle, and waking whatever
  * waits for them.
  */
-import { exitReason } from '../core/decide.ts';
+import { exitReason, triggersOf } from '../core/decide.ts';
 import type { Channel, ExitTrigger } from '../core/definition.ts';
 import type { EventType, InboundEvent } from '../core/events.ts';
 import type { Db, Queryable } from '../db/db.ts';
@@ -13,7 +13,9 @@ import { addSuppression, insertEvent, removeSuppression } from '../db/events.ts'
 import { advanceLeadStatus, leadAddresses, leadsHoldingAddress, recomputeOptedOut } from '../db/leads.ts';
 import { leadStatusForEvent } from '../core/leadStatus.ts';
 import { isRunnable } from '../core/transitions.ts';
-import { classifyByRules } from '../core/sentiment.ts';
+import { classifyByRules, type ReplyClass } from '../core/sentiment.ts';
+import type { ReplyClassifier } from '../delivery/writer/classifier.ts';
+import type { Logger } from 'pino';
 import { findExecutionForEvent, lastSendTo, liveEnrollmentsWithLastSend, reconcileUnknown, type EventTarget } from '../db/executions.ts';
 import { findExecutionByMessageId } from '../db/threads.ts';
 import { pauseForAutoReply } from '../db/autoReplyPauses.ts';
@@ -24,6 +26,9 @@ export interface IngestDeps {
   db: Db;
   clock: Clock;
   wake: () => void;
+  /** A second opinion on a reply no rule recognised; absent: the rules' class stands. */
+  replyClassifier?: ReplyClassifier;
+  logger?: Logger;
 }
 
 export type IngestResult =
@@ -150,17 +155,31 @@ async function firstExecutionRepliedTo(db: Queryable, messageIds: string[], scop
   return undefined;
 }
 
-/** A reply's class by the rules (docs/ANALYTICS.md, "Reply sentiment"); undefined for other events. */
-function replyClassOf(event: InboundEvent): { class: string; source: 'rules' } | undefined {
+/**
+ * A reply's class (docs/ANALYTICS.md, "Reply sentiment"); undefined for other events. The rules
+ * first: a rule that matched decides. Only a reply no rule recognised goes to the AI classifier,
+ * outside any transaction; its validated answer is the class (`ai`), and any failure leaves the
+ * rules' default.
+ */
+async function replyClassOf(deps: IngestDeps, event: InboundEvent): Promise<{ class: ReplyClass; source: 'rules' | 'ai' } | undefined> {
   if (event.type !== 'email.replied' && event.type !== 'sms.replied') return undefined;
   const text = typeof event.data.text === 'string' ? event.data.text : '';
   const subject = typeof event.data.subject === 'string' ? event.data.subject : undefined;
-  return { class: classifyByRules(text, subject).class, source: 'rules' };
+  const byRules = classifyByRules(text, subject);
+  if (byRules.rule !== null || !deps.replyClassifier || text.trim() === '') return { class: byRules.class, source: 'rules' };
+  const answer = await deps.replyClassifier.classify({ text, subject }).catch((error: unknown) => ({
+    kind: 'failed' as const,
+    code: 'classifier_error',
+    message: error instanceof Error ? error.message : String(error),
+  }));
+  if (answer.kind === 'classified') return { class: answer.class, source: 'ai' };
+  deps.logger?.warn({ classifier: deps.replyClassifier.name, code: answer.code, reason: answer.message }, 'reply classified by the rules: the AI classifier failed');
+  return { class: byRules.class, source: 'rules' };
 }
 
 export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promise<IngestResult> {
   const now = deps.clock.now();
-  const replyClass = replyClassOf(event);
+  const replyClass = await replyClassOf(deps, event);
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
     const routing = await route(tx, event);
     if (!routing) return { status: 'unmatched' };
@@ -207,8 +226,9 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     let exited = 0;
     // Enrollments are locked before leads, as the executor does. A transient event (a soft
     // bounce) is on the timeline and wakes branches, but ends nothing and marks no lead.
+    const triggers = triggersOf({ type: event.type, replyClass: replyClass?.class });
     if (event.transient) await wakeLiveEnrollmentsOf(tx, leadIds, now);
-    else for (const leadId of leadIds) exited += await applyToLead(tx, leadId, event.type, now);
+    else for (const leadId of leadIds) exited += await applyToLead(tx, leadId, triggers, now);
     if (event.pauseUntil && event.pauseUntil > now) {
       await pauseForAutoReply(tx, {
         leadIds,
@@ -232,8 +252,8 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
  * Exit rules fire for every live enrollment of the lead whose sequence lists the event (a reply
  * stops all of a lead's sequences, paused ones too); the others are woken to look again.
  */
-async function applyToLead(tx: Queryable, leadId: string, type: EventType, now: Date): Promise<number> {
-  return (await exitOnTrigger(tx, { leadId, trigger: type, now, actor: 'system', wakeOthers: true })).length;
+async function applyToLead(tx: Queryable, leadId: string, triggers: readonly ExitTrigger[], now: Date): Promise<number> {
+  return (await exitOnTrigger(tx, { leadId, trigger: triggers, now, actor: 'system', wakeOthers: true })).length;
 }
 
 /** Wakes the running enrollments of these leads, so a branch waiting on the event sees it. */
@@ -252,15 +272,28 @@ async function wakeLiveEnrollmentsOf(tx: Queryable, leadIds: string[], now: Date
  */
 export async function exitOnTrigger(
   tx: Queryable,
-  args: { leadId: string; trigger: ExitTrigger; now: Date; actor: string; except?: string; wakeOthers?: boolean },
+  args: {
+    leadId: string;
+    /** Several (a classified reply fires its type and `reply.<class>`): the first an enrollment lists is its reason. */
+    trigger: ExitTrigger | readonly ExitTrigger[];
+    now: Date;
+    actor: string;
+    except?: string;
+    wakeOthers?: boolean;
+    /** Only enrollments that started by then (a corrected reply concerns those it reached). */
+    enrolledBy?: Date;
+  },
 ): Promise<string[]> {
-  const { leadId, trigger, now } = args;
+  const { leadId, now } = args;
+  const triggers: readonly ExitTrigger[] = typeof args.trigger === 'string' ? [args.trigger] : args.trigger;
   const exited: string[] = [];
   const woken: string[] = [];
   for (const { definition: stored, ...enrollment } of await lockLiveEnrollmentsOfLead(tx, leadId, args.except)) {
+    if (args.enrolledBy && enrollment.enrolledAt.getTime() > args.enrolledBy.getTime()) continue;
     const definition = parseStoredDefinition(enrollment.sequenceId, enrollment.sequenceVersion, stored);
-    if ((definition.exitOn as string[]).includes(trigger)) {
-      await exitEnrollment(tx, { enrollment, reason: exitReason(trigger), actor: args.actor, now });
+    const fired = triggers.find((t) => (definition.exitOn as string[]).includes(t));
+    if (fired) {
+      await exitEnrollment(tx, { enrollment, reason: exitReason(fired), actor: args.actor, now });
       exited.push(enrollment.id);
     } else if (args.wakeOthers && isRunnable(enrollment.status)) woken.push(enrollment.id);
   }

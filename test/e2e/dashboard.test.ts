@@ -779,3 +779,92 @@ describe.skipIf(!run)('people in the dashboard', () => {
     await page.getByRole('alert').filter({ hasText: /locked for \d+ min/ }).waitFor();
   }, 90_000);
 });
+
+describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let token: string;
+
+  beforeAll(async () => {
+    buildDashboard();
+    const db = await openMemoryDatabase();
+    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: true });
+    baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    const workspace = await ensureWorkspace(runtime.db, 'Acme Analytics');
+    token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e analytics')).token;
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => console.error(`browser error: ${error.message}`));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    const db = runtime?.db;
+    await runtime?.close();
+    await db?.close();
+  });
+
+  it('shows a reply\'s class with its correction, and a report with its chart', async () => {
+    const authorised = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const call = async (method: string, path: string, body?: unknown) => {
+      const answer = await fetch(`${baseUrl}${path}`, { method, headers: authorised, body: body === undefined ? undefined : JSON.stringify(body) });
+      return (await answer.json()) as any;
+    };
+    const lead = await call('POST', '/api/leads', { email: 'rita@example.com', firstName: 'Rita', lastName: 'Reply' });
+    const sequence = await call('POST', '/api/sequences', {
+      name: 'Analytics demo',
+      schedule: ALL_DAY,
+      quietHours: { start: '21:00', end: '08:00', channels: [] },
+      exitOn: ['reply.unsubscribe'],
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hello', body: 'Hi {{ lead.firstName }}', variants: [{ id: 'a' }, { id: 'b', subject: 'Hello there' }] },
+        { id: 'hold', type: 'wait', duration: 'P30D' },
+      ],
+    });
+    await call('PATCH', `/api/sequences/${sequence.id}`, { status: 'active' });
+    await call('POST', `/api/sequences/${sequence.id}/enrollments`, { leadIds: [lead.id] });
+    let executionId: string | undefined;
+    await expect
+      .poll(async () => {
+        const timeline = await call('GET', `/api/leads/${lead.id}/timeline?kind=execution`);
+        executionId = timeline.items.find((i: { data: { stepId?: string; status?: string } }) => i.data.stepId === 'intro' && i.data.status === 'succeeded')?.id;
+        return executionId;
+      }, { timeout: 30_000 })
+      .toBeTruthy();
+    await runtime.engine.ingest({ type: 'email.replied', providerEventId: 'e2e-reply-1', provider: 'sendgrid', occurredAt: new Date(), executionId, data: { text: 'Please take me off your list.' } });
+
+    await page.goto(baseUrl);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('workspace-name').filter({ hasText: 'Acme Analytics' }).waitFor();
+    await page.getByRole('link', { name: 'Rita Reply' }).click();
+    const reply = page.getByTestId('reply-class').first();
+    await reply.getByTestId('reply-class-badge').filter({ hasText: 'unsubscribe' }).waitFor();
+    await reply.getByText('by the rules').waitFor();
+    await reply.getByLabel('Correct the reply class').click();
+    await page.getByRole('option', { name: 'not interested' }).click();
+    await reply.getByTestId('reply-class-badge').filter({ hasText: 'not interested' }).waitFor();
+    await reply.getByText('corrected (was unsubscribe)').waitFor();
+
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByTestId('report-chart').waitFor();
+    await page.getByTestId('report-totals').filter({ hasText: '1 sent' }).waitFor();
+    await page.getByRole('combobox', { name: 'Group by' }).click();
+    await page.getByRole('option', { name: 'Step' }).click();
+    await page.getByTestId('report-row').filter({ hasText: 'Analytics demo / intro' }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    expect((await download).suggestedFilename()).toMatch(/^report-step-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+
+    // The sequence's analytics: funnel, variants side by side with the verdict, the trend.
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('link', { name: 'Analytics demo' }).click();
+    await page.getByTestId('sequence-stats').waitFor();
+    await page.getByTestId('variant-verdict').filter({ hasText: 'insufficient data' }).waitFor();
+    await page.getByTestId('sequence-trend').waitFor();
+  }, 120_000);
+});

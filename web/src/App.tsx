@@ -23,12 +23,14 @@ import { Link, match, navigate, usePath } from './router.tsx';
 const SequenceEditorPage = lazy(() => import('./pages/SequenceEditor.tsx').then((m) => ({ default: m.SequenceEditorPage })));
 const MonitoringPage = lazy(() => import('./pages/Monitoring.tsx').then((m) => ({ default: m.MonitoringPage })));
 const WorkspaceSettingsPage = lazy(() => import('./pages/WorkspaceSettings.tsx').then((m) => ({ default: m.WorkspaceSettingsPage })));
+const ReportsPage = lazy(() => import('./pages/Reports.tsx').then((m) => ({ default: m.ReportsPage })));
 
 const NAV = [
   { to: '/leads', label: 'Leads' },
   { to: '/sequences', label: 'Sequences' },
   { to: '/tasks', label: 'Tasks' },
   { to: '/replies', label: 'Replies' },
+  { to: '/reports', label: 'Reports' },
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/members', label: 'Members' },
@@ -47,6 +49,7 @@ function Page({ path }: { path: string }) {
   if (path === '/tasks') return <TasksPage />;
   if (path === '/replies') return <RepliesPage />;
   if (path === '/monitoring') return <MonitoringPage />;
+  if (path === '/reports') return <ReportsPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   if (path === '/members') return <MembersPage />;
   if (path === '/tokens') return <TokensPage />;

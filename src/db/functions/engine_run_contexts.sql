@@ -2,7 +2,8 @@
 -- Everything the executor reads before it decides a step, for a batch in one round trip
 -- (src/db/runContexts.ts): each enrollment row (snake_case, as stored), its lead (the core's
 -- `Lead` shape, built field by field here), its workspace's zone, the facts (its events and
--- lead-level events since it enrolled, custom events' properties with them), the channels the lead's addresses are suppressed on
+-- lead-level events since it enrolled, custom events' properties and replies' current classes
+-- with them), the channels the lead's addresses are suppressed on
 -- (the suppression match: email lower-cased, phone as stored, as src/db/enrollments.ts
 -- getLeadsToEnroll), and the execution row of the current step's current visit, if written.
 create or replace function engine_run_contexts(p_ids uuid[]) returns setof json
@@ -16,11 +17,13 @@ begin
       'customFields', l.custom_fields),
     'workspaceZone', w.timezone,
     'facts', (
-      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome, 'properties', f.properties) order by f.at), '[]')
+      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome, 'properties', f.properties, 'replyClass', f.reply_class) order by f.at), '[]')
       from (
         -- A custom event's properties, for a branch's `where` (docs/SEQUENCES.md, "Custom events").
         select ev.type, least(ev.occurred_at, ev.received_at) as at, ev.step_id, ev.data->>'outcome' as outcome,
-          case when ev.type like 'custom.%' then ev.data->'properties' end as properties
+          case when ev.type like 'custom.%' then ev.data->'properties' end as properties,
+          -- A reply's class for `when: {reply: …}` and `exitOn: ["reply.<class>"]`.
+          ev.reply_class
         from events ev
         where (ev.enrollment_id = e.id or (ev.lead_id = e.lead_id and ev.enrollment_id is null)) and ev.received_at >= e.enrolled_at
       ) f),

@@ -4388,6 +4388,8 @@ export interface paths {
                              * @description A uuid
                              */
                             eventId: string;
+                            /** @description Enrollments the corrected class ended through their exitOn ("reply.<class>") */
+                            exited: string[];
                             machineClass: string | null;
                             /** @enum {string} */
                             source: "operator";
@@ -4538,6 +4540,167 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Message figures over time, grouped by day, week, sequence, step, variant, channel or mailbox (JSON or CSV)
+         * @description Counts messages (an enrollment at a step), each dated by when it happened, in UTC days. `format=csv` answers text/csv with one row per group. Definitions: docs/ANALYTICS.md, "Reports".
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only messages on this channel */
+                    channel?: "email" | "sms" | "voice";
+                    format?: "json" | "csv";
+                    /** @description First UTC day, inclusive; default 29 days before `to` */
+                    from?: string;
+                    groupBy?: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox";
+                    /** @description Only this sequence */
+                    sequenceId?: string;
+                    /** @description Last UTC day, inclusive; default today */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            /** @enum {string} */
+                            groupBy: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox";
+                            rows: {
+                                bounced: number;
+                                clicked: number;
+                                delivered: number;
+                                failed: number;
+                                /** @description The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none */
+                                key: string;
+                                /** @description The key for a person: a sequence or mailbox name, "(none)" */
+                                label: string;
+                                opened: number;
+                                optedOut: number;
+                                /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                rates: {
+                                    /** @description bounced / sent */
+                                    bounce: number | null;
+                                    /** @description clicked / delivered */
+                                    click: number | null;
+                                    /** @description delivered / sent */
+                                    delivery: number | null;
+                                    /** @description opened / delivered */
+                                    open: number | null;
+                                    /** @description optedOut / delivered */
+                                    optOut: number | null;
+                                    /** @description replied / delivered */
+                                    reply: number | null;
+                                };
+                                reached: number;
+                                replied: number;
+                                sent: number;
+                                sequenceId: string | null;
+                                skipped: number;
+                                stepId: string | null;
+                                variant: string | null;
+                            }[];
+                            to: string;
+                            totals: {
+                                bounced: number;
+                                clicked: number;
+                                delivered: number;
+                                failed: number;
+                                opened: number;
+                                optedOut: number;
+                                /** @description Fractions from 0 to 1; null where the denominator is 0 */
+                                rates: {
+                                    /** @description bounced / sent */
+                                    bounce: number | null;
+                                    /** @description clicked / delivered */
+                                    click: number | null;
+                                    /** @description delivered / sent */
+                                    delivery: number | null;
+                                    /** @description opened / delivered */
+                                    open: number | null;
+                                    /** @description optedOut / delivered */
+                                    optOut: number | null;
+                                    /** @description replied / delivered */
+                                    reply: number | null;
+                                };
+                                reached: number;
+                                replied: number;
+                                sent: number;
+                                skipped: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -5365,7 +5528,14 @@ export interface paths {
                             /** Format: date-time */
                             at: string;
                             outcome?: string;
+                            /**
+                             * @description A reply's class as given (overrides text)
+                             * @enum {string}
+                             */
+                            replyClass?: "interested" | "not_interested" | "not_now" | "out_of_office" | "wrong_person" | "unsubscribe";
                             step?: string;
+                            /** @description A reply's words, classified by the rules as a landing reply is */
+                            text?: string;
                             type: string;
                         }[];
                         lead?: {

@@ -113,3 +113,7 @@ export type InvitePreview = Answer<'/api/auth/invites/{token}', 'get'>;
 export type AcceptedInvite = Answer<'/api/auth/invites/accept', 'post'>;
 export type ApiToken = Schemas['Token'];
 export type ApiTokenCreated = Answer<'/api/tokens', 'post'>;
+/** Reports over time (docs/ANALYTICS.md, "Reports"). */
+export type Report = Answer<'/api/reports', 'get'>;
+export type ReportRow = Report['rows'][number];
+export type ReplyClassCorrection = Answer<'/api/replies/{eventId}/class', 'put'>;

@@ -12,6 +12,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
 import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
+import { ReplyClass } from './ReplyClass.tsx';
 
 const KINDS = [
   { value: 'execution', label: 'Sends & steps' },
@@ -46,7 +47,7 @@ function eventView(item: TimelineItem, zone?: string | null): { family: string; 
   return { family, headline, lines: eventDetailLines(type, details, (iso) => formatAt(iso, zone)) };
 }
 
-function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
+function Item({ item, zone, leadId }: { item: TimelineItem; zone?: string | null; leadId: string }) {
   const event = eventView(item, zone);
   const content = event ? event.lines.join('\n') || null : contentOf(item);
   const status = item.kind === 'execution' ? (item.data.status as string) : item.kind === 'change' ? (item.data.to as string) : null;
@@ -84,6 +85,7 @@ function Item({ item, zone }: { item: TimelineItem; zone?: string | null }) {
           {content}
         </Text>
       )}
+      {item.kind === 'event' && item.data.replyClass ? <ReplyClass item={item} leadId={leadId} /> : null}
       <Text size="xs" c="dimmed">
         {formatAt(item.at, zone)}
         {extra.length ? ` · ${extra.join(' · ')}` : ''}
@@ -146,7 +148,7 @@ export function LeadTimeline({ leadId, zone }: { leadId: string; zone?: string |
           <MTimeline bulletSize={14} lineWidth={2} data-testid="timeline">
             {items.map((item) => (
               <MTimeline.Item key={`${item.kind}-${item.id}`} data-testid="timeline-item" data-kind={item.kind} color={KIND_COLOR[item.kind]}>
-                <Item item={item} zone={zone} />
+                <Item item={item} zone={zone} leadId={leadId} />
               </MTimeline.Item>
             ))}
           </MTimeline>

@@ -9,6 +9,8 @@ import { get } from '../api/client.ts';
 import type { SequenceStats as SequenceStatsAnswer } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { statusColor } from '../components/format.ts';
+import { SequenceTrend } from './Trend.tsx';
+import { VariantComparison } from './Variants.tsx';
 
 const COLUMNS = [
   'reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped',
@@ -106,6 +108,8 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
           </ResponsiveContainer>
         </div>
       )}
+      <VariantComparison steps={steps} />
+      {total > 0 && <SequenceTrend sequenceId={sequenceId} />}
     </Stack>
   );
 }

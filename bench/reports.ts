@@ -1,0 +1,153 @@
+/**
+ * `node --import tsx bench/reports.ts [--executions 1000000] [--store pglite,postgres] [--queries 60]`
+ * — `GET /api/reports` on a workspace with a million executions (issue 19; figures in
+ * docs/BENCHMARKS.md, "Reports").
+ *
+ * Seeds, in SQL, one workspace with 10 sequences, executions/4 leads and enrollments, 4 message
+ * steps per enrollment (the first with variants a/b; three emails and one SMS) started over the
+ * 365 days before now, and events about them: half delivered, 15 % opened, 3 % clicked, 3 %
+ * replied, 1 % bounced. Then, through the real server assembly in-process (`app.inject`):
+ *
+ * 1. the first report over the whole year, which builds the daily rollup (once per day, ever);
+ * 2. `--queries` reports of seven shapes in turn (day over 30 and 365 days, week, step, variant,
+ *    channel, one sequence by day), timed one by one: p50, p95, p99, max.
+ */
+import { parseArgs } from 'node:util';
+import { createRuntime } from '../src/app/runtime.ts';
+import { parseConfig } from '../src/config.ts';
+import type { Db } from '../src/db/db.ts';
+import { createToken, ensureWorkspace } from '../src/db/workspaces.ts';
+import { openPgliteBench, openPostgresBench } from './lib/databases.ts';
+
+const { values } = parseArgs({
+  options: { executions: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'pglite,postgres' }, queries: { type: 'string', default: '70' } },
+});
+const EXECUTIONS = Number(values.executions);
+const ENROLLMENTS = Math.ceil(EXECUTIONS / 4);
+const QUERIES = Number(values.queries);
+const SEQUENCES = 10;
+const CHUNK = 50_000;
+
+const log = (message: string) => console.error(`[${(performance.now() / 1000).toFixed(0)} s] ${message}`);
+
+/** Deterministic ids (md5 of a tag and a number) so the rows can name each other without lookups. */
+async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
+  const sequenceIds: string[] = [];
+  for (let s = 0; s < SEQUENCES; s += 1) {
+    const [row] = await db.query<{ id: string }>(`insert into sequences (workspace_id, name, status) values ($1, $2, 'active') returning id`, [workspaceId, `Bench sequence ${s + 1}`]);
+    sequenceIds.push(row!.id);
+  }
+  const yearAgo = new Date(now.getTime() - 365 * 86_400_000);
+  for (let first = 1; first <= ENROLLMENTS; first += CHUNK) {
+    const last = Math.min(ENROLLMENTS, first + CHUNK - 1);
+    const args = [workspaceId, first, last, sequenceIds, yearAgo];
+    await db.transaction(async (tx) => {
+      await tx.query(
+        `insert into leads (id, workspace_id, email) select md5('l' || i)::uuid, $1, 'lead' || i || '@bench.test' from generate_series($2::int, $3::int) i`,
+        args.slice(0, 3),
+      );
+      // Enrollment i starts at a point of the year spread evenly; its steps run 0, 2, 4 and 6 days later.
+      await tx.query(
+        `insert into enrollments (id, workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id, step_entered_at, enrolled_at, updated_at)
+         select md5('e' || i)::uuid, $1, ($4::uuid[])[1 + i % ${SEQUENCES}], 1, md5('l' || i)::uuid, 'completed', null, t, t, t
+         from (select i, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' as t from generate_series($2::int, $3::int) i) s`,
+        args,
+      );
+      await tx.query(
+        `insert into sequence_executions (id, workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel, visit, idempotency_key, status, started_at, completed_at, variant)
+         select md5('x' || i || '-' || k)::uuid, $1, md5('e' || i)::uuid, md5('l' || i)::uuid, ($4::uuid[])[1 + i % ${SEQUENCES}],
+           (array['intro', 'follow', 'nudge', 'last'])[k], case when k = 3 then 'sms' else 'email' end, case when k = 3 then 'sms' else 'email' end,
+           1, md5('e' || i) || ':' || k, case when i % 50 = 0 then 'failed' else 'succeeded' end, t, t,
+           case when k = 1 then (array['a', 'b'])[1 + (i / 7) % 2] end
+         from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' + (k - 1) * interval '2 days' as t
+               from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s`,
+        args,
+      );
+      // Events about those messages, a few minutes to a day after the send.
+      await tx.query(
+        `insert into events (workspace_id, lead_id, enrollment_id, execution_id, step_id, type, channel, provider, occurred_at, received_at)
+         select $1, md5('l' || i)::uuid, md5('e' || i)::uuid, md5('x' || i || '-' || k)::uuid, (array['intro', 'follow', 'nudge', 'last'])[k],
+           m.type, case when k = 3 then 'sms' else 'email' end, 'bench', t + m.after, t + m.after
+         from (select i, k, $4::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' + (k - 1) * interval '2 days' as t
+               from generate_series($2::int, $3::int) i, generate_series(1, 4) k where i % 50 <> 0) s
+         join (values ('email.delivered', 2, 0, interval '5 minutes'), ('email.opened', 20, 3, interval '3 hours'),
+                      ('email.clicked', 100, 3, interval '4 hours'), ('email.replied', 100, 7, interval '1 day'),
+                      ('email.bounced', 100, 11, interval '1 minute')) as m(type, every, offset_, after)
+           on (i * 4 + k) % m.every = m.offset_ and (k <> 3 or m.type in ('email.delivered', 'email.replied'))`,
+        [workspaceId, first, last, yearAgo],
+      );
+    });
+    log(`seeded ${last.toLocaleString('en')} / ${ENROLLMENTS.toLocaleString('en')} enrollments`);
+  }
+  // Delivered/replied on the SMS step are named as SMS events.
+  await db.query(`update events set type = replace(type, 'email.', 'sms.') where workspace_id = $1 and channel = 'sms'`, [workspaceId]);
+  await db.query('analyze');
+  return sequenceIds;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function run(store: string, db: Db): Promise<void> {
+  const now = new Date();
+  const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: false });
+  await runtime.app.ready();
+  const workspace = await ensureWorkspace(db, `bench-${Date.now()}`);
+  const { token } = await createToken(db, workspace.id, 'viewer', 'bench');
+  const started = performance.now();
+  const sequenceIds = await seed(db, workspace.id, now);
+  const [counts] = await db.query<{ executions: number; events: number }>(
+    `select (select count(*) from sequence_executions where workspace_id = $1)::int as executions, (select count(*) from events where workspace_id = $1)::int as events`,
+    [workspace.id],
+  );
+  log(`${store}: seeded ${counts!.executions.toLocaleString('en')} executions and ${counts!.events.toLocaleString('en')} events in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  const get = async (query: string) => {
+    const t0 = performance.now();
+    const answer = await runtime.app.inject({ method: 'GET', url: `/api/reports?${query}`, headers: { authorization: `Bearer ${token}` } });
+    const ms = performance.now() - t0;
+    if (answer.statusCode !== 200) throw new Error(`${query}: ${answer.statusCode} ${answer.body}`);
+    return { ms, body: JSON.parse(answer.body) as { totals: { sent: number } } };
+  };
+
+  const year = `from=${day(-364)}&to=${day(0)}`;
+  const cold = await get(`${year}&groupBy=day`);
+  console.log(`${store}: first report over the year (builds the rollup of ${363} closed days): ${cold.ms.toFixed(0)} ms; ${cold.body.totals.sent.toLocaleString('en')} messages sent`);
+
+  const shapes = [
+    `from=${day(-29)}&to=${day(0)}&groupBy=day`,
+    `${year}&groupBy=day`,
+    `${year}&groupBy=week`,
+    `${year}&groupBy=step`,
+    `from=${day(-89)}&to=${day(0)}&groupBy=variant`,
+    `${year}&groupBy=channel`,
+    `${year}&groupBy=day&sequenceId=${sequenceIds[3]}`,
+  ];
+  for (const shape of shapes) await get(shape); // warm-up: one of each
+  const times: number[] = [];
+  const perShape = new Map<string, number[]>();
+  for (let q = 0; q < QUERIES; q += 1) {
+    const shape = shapes[q % shapes.length]!;
+    const { ms } = await get(shape);
+    times.push(ms);
+    perShape.set(shape, [...(perShape.get(shape) ?? []), ms]);
+  }
+  times.sort((a, b) => a - b);
+  console.log(`${store}: ${QUERIES} reports: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms`);
+  for (const [shape, ms] of perShape) {
+    ms.sort((a, b) => a - b);
+    console.log(`${store}:   ${shape.replace(/from=[\d-]+&to=[\d-]+/, (m) => (m.includes(day(-364)) ? 'year' : m.includes(day(-29)) ? '30 days' : '90 days'))}: median ${percentile(ms, 50).toFixed(0)} ms, max ${ms[ms.length - 1]!.toFixed(0)} ms`);
+  }
+  await runtime.close();
+}
+
+for (const store of values.store!.split(',')) {
+  const database = store === 'postgres' ? await openPostgresBench() : await openPgliteBench();
+  try {
+    await run(store, database.db);
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * `GET /api/reports`: the workspace's message figures over time, grouped by day, week, sequence,
+ * step, variant, channel or mailbox, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
+ * come from the daily rollup (built on first use), the last two from the rows.
+ */
+import { z } from 'zod';
+import { CHANNELS } from '../core/definition.ts';
+import type { Db } from '../db/db.ts';
+import { buildReportDays, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import type { Engine } from '../engine/engine.ts';
+import { callerOf } from './auth.ts';
+import { csvRow } from './exports.ts';
+import { commonErrors, fail, id, type Api } from './wire.ts';
+
+/** The longest period one report covers: two years of days. */
+export const MAX_REPORT_DAYS = 731;
+const DAY_MS = 86_400_000;
+
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day "YYYY-MM-DD"')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { message: 'is not a calendar day' });
+
+const reportQuery = z.object({
+  from: day.optional().describe('First UTC day, inclusive; default 29 days before `to`'),
+  to: day.optional().describe('Last UTC day, inclusive; default today'),
+  groupBy: z.enum(REPORT_GROUPS).default('day'),
+  sequenceId: id.optional().describe('Only this sequence'),
+  channel: z.enum(CHANNELS).optional().describe('Only messages on this channel'),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+const count = z.number().int();
+const rate = z.number().min(0).nullable();
+const counts = Object.fromEntries(REPORT_MEASURES.map((m) => [m, count])) as Record<ReportMeasure, typeof count>;
+const ratesSchema = z
+  .object({
+    delivery: rate.describe('delivered / sent'),
+    open: rate.describe('opened / delivered'),
+    click: rate.describe('clicked / delivered'),
+    reply: rate.describe('replied / delivered'),
+    bounce: rate.describe('bounced / sent'),
+    optOut: rate.describe('optedOut / delivered'),
+  })
+  .describe('Fractions from 0 to 1; null where the denominator is 0');
+
+const reportRowSchema = z.object({
+  key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none'),
+  label: z.string().describe('The key for a person: a sequence or mailbox name, "(none)"'),
+  sequenceId: id.nullable(),
+  stepId: z.string().nullable(),
+  variant: z.string().nullable(),
+  ...counts,
+  rates: ratesSchema,
+});
+
+const reportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.enum(REPORT_GROUPS),
+  rows: z.array(reportRowSchema),
+  totals: z.object({ ...counts, rates: ratesSchema }),
+});
+type ReportWire = z.infer<typeof reportSchema>;
+
+function ratio(a: number, b: number): number | null {
+  return b === 0 ? null : a / b;
+}
+
+function ratesOf(c: Record<ReportMeasure, number>): z.infer<typeof ratesSchema> {
+  return {
+    delivery: ratio(c.delivered, c.sent),
+    open: ratio(c.opened, c.delivered),
+    click: ratio(c.clicked, c.delivered),
+    reply: ratio(c.replied, c.delivered),
+    bounce: ratio(c.bounced, c.sent),
+    optOut: ratio(c.optedOut, c.delivered),
+  };
+}
+
+const utcDay = (date: Date) => date.toISOString().slice(0, 10);
+const shift = (d: string, days: number) => utcDay(new Date(Date.parse(`${d}T00:00:00Z`) + days * DAY_MS));
+const zero = (): Record<ReportMeasure, number> => Object.fromEntries(REPORT_MEASURES.map((m) => [m, 0])) as Record<ReportMeasure, number>;
+
+/** Days and weeks with nothing in them are rows of zeros, so a chart's axis has no holes. */
+function withEmptyPeriods(rows: ReportRow[], groupBy: string, from: string, to: string): ReportRow[] {
+  if (groupBy !== 'day' && groupBy !== 'week') return rows;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const keys: string[] = [];
+  if (groupBy === 'day') for (let d = from; d <= to; d = shift(d, 1)) keys.push(d);
+  else {
+    const weekday = (new Date(`${from}T00:00:00Z`).getUTCDay() + 6) % 7; // Monday = 0
+    for (let d = shift(from, -weekday); d <= to; d = shift(d, 7)) keys.push(d);
+  }
+  return keys.map((key) => byKey.get(key) ?? { key, sequenceId: null, stepId: null, variant: null, ...zero() });
+}
+
+const CSV_COLUMNS = ['key', 'label', 'sequenceId', 'stepId', 'variant', ...REPORT_MEASURES, 'deliveryRate', 'openRate', 'clickRate', 'replyRate', 'bounceRate', 'optOutRate'] as const;
+
+function toCsv(report: ReportWire): string {
+  const lines = [csvRow(CSV_COLUMNS)];
+  for (const row of report.rows) {
+    const r = row.rates;
+    lines.push(csvRow([row.key, row.label, row.sequenceId, row.stepId, row.variant, ...REPORT_MEASURES.map((m) => row[m]), r.delivery, r.open, r.click, r.reply, r.bounce, r.optOut]));
+  }
+  return lines.join('');
+}
+
+export function reportRoutes(api: Api, db: Db, engine: Engine) {
+  api.get(
+    '/reports',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: 'Message figures over time, grouped by day, week, sequence, step, variant, channel or mailbox (JSON or CSV)',
+        description:
+          'Counts messages (an enrollment at a step), each dated by when it happened, in UTC days. `format=csv` answers text/csv with one row per group. Definitions: docs/ANALYTICS.md, "Reports".',
+        tags: ['sequences'],
+        querystring: reportQuery,
+        response: { 200: reportSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId } = callerOf(request);
+      const query = request.query;
+      const now = engine.deps.clock.now();
+      const to = query.to ?? utcDay(now);
+      const from = query.from ?? shift(to, -29);
+      if (from > to) return fail(reply, 400, 'invalid_request', `"from" (${from}) is after "to" (${to}).`);
+      const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
+      if (span > MAX_REPORT_DAYS) return fail(reply, 400, 'invalid_request', `A report covers at most ${MAX_REPORT_DAYS} days; this one asks for ${span}. Narrow "from" and "to".`);
+
+      await buildReportDays(db, { workspaceId, from, to, now });
+      const [rows, names] = await Promise.all([
+        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now }),
+        reportNames(db, workspaceId),
+      ]);
+      const totals = zero();
+      for (const row of rows) for (const m of REPORT_MEASURES) totals[m] += row[m];
+      const labelOf = (row: ReportRow): string => {
+        if (query.groupBy === 'mailbox') return row.key === '' ? '(no mailbox: the deployment’s provider)' : (names.mailboxes.get(row.key) ?? row.key);
+        if (query.groupBy === 'channel') return row.key === '' ? '(none)' : row.key;
+        if (row.sequenceId) {
+          const name = names.sequences.get(row.sequenceId) ?? row.sequenceId;
+          return [name, row.stepId, row.variant === '' ? '(no variant)' : row.variant].filter((p) => p !== null && p !== undefined).join(' / ');
+        }
+        return row.key;
+      };
+      const report: ReportWire = {
+        from,
+        to,
+        groupBy: query.groupBy,
+        rows: withEmptyPeriods(rows, query.groupBy, from, to).map((row) => ({
+          ...row,
+          variant: row.variant,
+          label: labelOf(row),
+          rates: ratesOf(row),
+        })),
+        totals: { ...totals, rates: ratesOf(totals) },
+      };
+      if (query.format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="report-${query.groupBy}-${from}-${to}.csv"`)
+          .send(toCsv(report) as never);
+      }
+      return report;
+    },
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * Reports over time (docs/ANALYTICS.md, "Reports"): a workspace's message figures per UTC day,
+ * grouped by a dimension. Days older than `LIVE_DAYS` are read from the rollup `report_days`,
+ * built once per workspace and day by the same aggregate that answers the live days, so a report
+ * over a year of a million executions reads a few thousand rollup rows plus two days of rows.
+ *
+ * Every figure counts **messages** (an enrollment at a step), dated by when it happened: reached
+ * and sent/failed/skipped by the execution's start, an event measure by when its first event of
+ * that measure about the message was received (so each message counts once per measure, and
+ * summing days gives the same count as one long period).
+ */
+import type { Db, Queryable } from './db.ts';
+import { EVENT_MEASURES, MESSAGE_STEP_TYPES } from './stats.ts';
+
+/** Today and yesterday (UTC) are read live: a retry or a late completion may still change them. */
+export const LIVE_DAYS = 2;
+
+export const REPORT_MEASURES = ['reached', 'sent', 'failed', 'skipped', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut'] as const;
+export type ReportMeasure = (typeof REPORT_MEASURES)[number];
+
+export const REPORT_GROUPS = ['day', 'week', 'sequence', 'step', 'variant', 'channel', 'mailbox'] as const;
+export type ReportGroup = (typeof REPORT_GROUPS)[number];
+
+export type ReportRow = {
+  /** The group: a day or a week's Monday (YYYY-MM-DD), a sequence id, a channel, a mailbox id or ''. */
+  key: string;
+  sequenceId: string | null;
+  stepId: string | null;
+  variant: string | null;
+} & Record<ReportMeasure, number>;
+
+const COLUMN: Record<ReportMeasure, string> = {
+  reached: 'reached', sent: 'sent', failed: 'failed', skipped: 'skipped', delivered: 'delivered',
+  opened: 'opened', clicked: 'clicked', replied: 'replied', bounced: 'bounced', optedOut: 'opted_out',
+};
+
+const EVENT_MEASURE_COLUMNS = Object.keys(EVENT_MEASURES) as Array<keyof typeof EVENT_MEASURES>;
+const MEASURED_TYPES = EVENT_MEASURE_COLUMNS.flatMap((m) => [...EVENT_MEASURES[m]]);
+/** `(values ('delivered', array[…]), …)`: each measure with its event types; literals from our own table. */
+const MEASURE_TYPES_SQL = `(values ${EVENT_MEASURE_COLUMNS.map((m) => `('${m}', array[${EVENT_MEASURES[m].map((t) => `'${t}'`).join(', ')}])`).join(', ')}) as mt(measure, types)`;
+const KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox';
+
+/**
+ * The figures of one workspace (`$1`) in [`$2`, `$3`) per day and dimension key: executions by
+ * `started_at`, events by `received_at`, each (enrollment, step, measure) once, on its first event.
+ */
+const AGGREGATE = `
+  with ex as (
+    select x.workspace_id, (x.started_at at time zone 'UTC')::date as day, x.sequence_id, x.step_id,
+      coalesce(x.variant, '') as variant, coalesce(x.channel, '') as channel, coalesce(e.mailbox_id::text, '') as mailbox,
+      count(*) filter (where x.visit = 1) as reached,
+      count(*) filter (where x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}) as sent,
+      count(*) filter (where x.status = 'failed') as failed,
+      count(*) filter (where x.status = 'skipped') as skipped
+    from sequence_executions x join enrollments e on e.id = x.enrollment_id
+    where x.workspace_id = $1 and x.started_at >= $2 and x.started_at < $3
+    group by 1, 2, 3, 4, 5, 6, 7
+  ), firsts as (
+    select v.workspace_id, (v.received_at at time zone 'UTC')::date as day, en.sequence_id, v.step_id,
+      coalesce(x.variant, '') as variant, coalesce(v.channel, x.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox, mt.measure
+    from events v
+    join ${MEASURE_TYPES_SQL} on v.type = any(mt.types)
+    join enrollments en on en.id = v.enrollment_id
+    left join sequence_executions x on x.id = v.execution_id
+    where v.workspace_id = $1 and v.received_at >= $2 and v.received_at < $3 and v.step_id is not null
+      and v.type = any(array[${MEASURED_TYPES.map((t) => `'${t}'`).join(', ')}])
+      and not exists (
+        select 1 from events p
+        where p.enrollment_id = v.enrollment_id and p.type = any(mt.types) and p.step_id = v.step_id
+          and (p.received_at, p.id) < (v.received_at, v.id))
+  ), ev as (
+    select ${KEY}, ${EVENT_MEASURE_COLUMNS.map((m) => `count(*) filter (where measure = '${m}') as ${COLUMN[m]}`).join(', ')}
+    from firsts group by ${KEY}
+  )
+  select ${KEY},
+    coalesce(ex.reached, 0)::int as reached, coalesce(ex.sent, 0)::int as sent, coalesce(ex.failed, 0)::int as failed, coalesce(ex.skipped, 0)::int as skipped,
+    ${EVENT_MEASURE_COLUMNS.map((m) => `coalesce(ev.${COLUMN[m]}, 0)::int as ${COLUMN[m]}`).join(', ')}
+  from ex full join ev using (workspace_id, day, sequence_id, step_id, variant, channel, mailbox)`;
+
+const ALL_COLUMNS = REPORT_MEASURES.map((m) => COLUMN[m]).join(', ');
+
+function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function addDays(day: string, n: number): string {
+  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000));
+}
+
+/**
+ * Builds the rollup of the closed days in [from, to] not built yet, in one pass per run of
+ * missing days. Idempotent and safe to race: a day's rows and its marker commit together, and a
+ * second builder's rows conflict and are dropped (they are the same figures).
+ */
+export async function buildReportDays(db: Db, args: { workspaceId: string; from: string; to: string; now: Date }): Promise<number> {
+  const lastClosed = addDays(utcDay(args.now), -LIVE_DAYS);
+  const to = args.to < lastClosed ? args.to : lastClosed;
+  if (args.from > to) return 0;
+  const built = await db.query<{ day: string }>(
+    `select to_char(day, 'YYYY-MM-DD') as day from report_days_built where workspace_id = $1 and day between $2::date and $3::date`,
+    [args.workspaceId, args.from, to],
+  );
+  const done = new Set(built.map((b) => b.day));
+  // Consecutive missing days become one range: a year never built is one aggregate, not 365.
+  const ranges: Array<[string, string]> = [];
+  for (let day = args.from; day <= to; day = addDays(day, 1)) {
+    if (done.has(day)) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && addDays(last[1], 1) === day) last[1] = day;
+    else ranges.push([day, day]);
+  }
+  for (const [first, last] of ranges) {
+    await db.transaction(async (tx) => {
+      await tx.query(
+        `insert into report_days (${KEY}, ${ALL_COLUMNS})
+         select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
+         on conflict do nothing`,
+        [args.workspaceId, `${first}T00:00:00Z`, `${addDays(last, 1)}T00:00:00Z`],
+      );
+      await tx.query(
+        `insert into report_days_built (workspace_id, day, built_at)
+         select $1, d::date, $4 from generate_series($2::date, $3::date, interval '1 day') d
+         on conflict do nothing`,
+        [args.workspaceId, first, last, args.now],
+      );
+    });
+  }
+  return ranges.length;
+}
+
+const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
+  day: { select: `to_char(day, 'YYYY-MM-DD') as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'day' },
+  week: {
+    select: `to_char(date_trunc('week', day), 'YYYY-MM-DD') as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`,
+    group: `date_trunc('week', day)`,
+  },
+  sequence: { select: `sequence_id::text as key, sequence_id as "sequenceId", null::text as "stepId", null::text as variant`, group: 'sequence_id' },
+  step: { select: `sequence_id::text || '/' || step_id as key, sequence_id as "sequenceId", step_id as "stepId", null::text as variant`, group: 'sequence_id, step_id' },
+  variant: {
+    select: `sequence_id::text || '/' || step_id || '/' || variant as key, sequence_id as "sequenceId", step_id as "stepId", variant`,
+    group: 'sequence_id, step_id, variant',
+  },
+  channel: { select: `channel as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'channel' },
+  mailbox: { select: `mailbox as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'mailbox' },
+};
+
+/**
+ * The report: closed days from the rollup, the live days from the rows, grouped. `from`/`to`
+ * are UTC days, inclusive. Call `buildReportDays` first (the API does).
+ */
+export async function reportRows(
+  db: Queryable,
+  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date },
+): Promise<ReportRow[]> {
+  const liveFrom = addDays(utcDay(args.now), -(LIVE_DAYS - 1));
+  const rollupTo = args.to < liveFrom ? args.to : addDays(liveFrom, -1);
+  const liveStart = args.from > liveFrom ? args.from : liveFrom;
+  const { select, group } = GROUP_KEY[args.groupBy];
+  const sums = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as "${m}"`).join(', ');
+  return db.query<ReportRow>(
+    `with rows as (
+       select ${KEY}, ${ALL_COLUMNS} from report_days
+        where workspace_id = $1 and day between $4::date and $5::date
+       union all
+       select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) live
+        where $6::date <= $7::date
+     )
+     select ${select}, ${sums}
+     from rows
+     where ($8::uuid is null or sequence_id = $8::uuid) and ($9::text is null or channel = $9::text)
+     group by ${group}
+     order by 1`,
+    [
+      args.workspaceId,
+      `${liveStart}T00:00:00Z`,
+      `${addDays(args.to, 1)}T00:00:00Z`,
+      args.from,
+      rollupTo,
+      liveStart,
+      args.to,
+      args.sequenceId ?? null,
+      args.channel ?? null,
+    ],
+  );
+}
+
+/** Names for the keys a report shows: its sequences and mailboxes in the workspace. */
+export async function reportNames(db: Queryable, workspaceId: string): Promise<{ sequences: Map<string, string>; mailboxes: Map<string, string> }> {
+  const [sequences, mailboxes] = await Promise.all([
+    db.query<{ id: string; name: string }>(`select id, name from sequences where workspace_id = $1`, [workspaceId]),
+    db.query<{ id: string; name: string }>(`select id::text as id, from_email as name from mailboxes where workspace_id = $1`, [workspaceId]),
+  ]);
+  return { sequences: new Map(sequences.map((s) => [s.id, s.name])), mailboxes: new Map(mailboxes.map((m) => [m.id, m.name])) };
+}
