@@ -26,6 +26,7 @@ import type { Claim } from '../db/enrollments.ts';
 import { letGoOfClaims } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
+import { deferDueOnStep, dueOnStep } from '../db/stepBacklog.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
 import { adapterNameFor, prepareContent, send, senderOf, type ReadyContent } from './delivery.ts';
@@ -34,6 +35,15 @@ import { repliesInThread } from '../core/threads.ts';
 import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
+
+/**
+ * A send deferred by a limit at least this far out has its step's due backlog deferred behind it
+ * (deferBacklog); a shorter deferral (a window a few ms short) queues too few behind it to pay
+ * for reading the backlog.
+ */
+const BACKLOG_AFTER_MS = 200;
+/** At most this many of a step's backlog deferred at once; the rest is deferred by the next. */
+const BACKLOG_LIMIT = 10_000;
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
@@ -341,13 +351,53 @@ export class Executor {
       })),
     );
     const now = this.deps.clock.now().getTime();
-    return ready.filter((r, i) => {
+    // Per step of a pinned version, the deferral furthest out whose gate can queue sends behind it.
+    const queues = new Map<string, { visit: Visit; afterMs: number; queueBehind: (keys: string[]) => Promise<number[]> }>();
+    const admitted = ready.filter((r, i) => {
       const answer = answers[i]!;
       if (answer.kind === 'now') return true;
       endings.push(this.ending(r.visit, { kind: 'reschedule', at: new Date(now + answer.afterMs) }));
       this.deps.observer?.delivery?.(r.step.type, r.request.adapter, 'deferred');
+      if (answer.queueBehind && answer.afterMs >= BACKLOG_AFTER_MS) {
+        const { enrollment } = r.visit.context;
+        const group = `${enrollment.sequenceId}:${enrollment.sequenceVersion}:${r.step.id}`;
+        if ((queues.get(group)?.afterMs ?? -1) < answer.afterMs) queues.set(group, { visit: r.visit, afterMs: answer.afterMs, queueBehind: answer.queueBehind });
+      }
       return false;
     });
+    for (const { visit, queueBehind } of queues.values()) await this.deferBacklog(visit, queueBehind);
+    return admitted;
+  }
+
+  /**
+   * The rest of a deferred send's step backlog: the enrollments due on the same step of the same
+   * pinned version go out from the same sender (senderOf reads only the definition), so the
+   * limit would defer each of them too. They are given their places in the limit's queue behind
+   * it and made due at them, without being claimed: each is claimed once, at its place
+   * (docs/ENGINE.md, "Limit-aware claims"). Only a saving: should it fail, they are claimed and
+   * deferred one by one as before.
+   */
+  private async deferBacklog(visit: Visit, queueBehind: (keys: string[]) => Promise<number[]>): Promise<void> {
+    const { db, clock } = this.deps;
+    const { enrollment } = visit.context;
+    const stepId = enrollment.currentStepId!;
+    try {
+      const now = clock.now();
+      const rows = await dueOnStep(db, {
+        workspaceId: enrollment.workspaceId,
+        sequenceId: enrollment.sequenceId,
+        sequenceVersion: enrollment.sequenceVersion,
+        stepId,
+        now,
+        limit: BACKLOG_LIMIT,
+      });
+      if (rows.length === 0) return;
+      const waits = await queueBehind(rows.map((r) => idempotencyKeyOf(r.enrollmentId, stepId, r.stepSeq)));
+      const at = clock.now().getTime();
+      await deferDueOnStep(db, { stepId, now, rows: rows.map((r, i) => ({ ...r, at: new Date(at + waits[i]!) })) });
+    } catch (error) {
+      this.deps.logger?.warn({ err: error, enrollmentId: enrollment.id }, 'deferring a limited step’s backlog failed; its sends are deferred one by one');
+    }
   }
 
   /**
