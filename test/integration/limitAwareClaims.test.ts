@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { MemoryLimiter, RedisLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
 import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts } from '../helpers/engineKit.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const kinds = await databaseKinds();
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -179,6 +180,40 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
     expect(dispatcher.claimsTaken).toBe(10 + 4);
     const done = await database.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
     expect(done[0]!.n).toBe(10);
+  }, 60_000);
+
+  it('in the running loop, a send deferred briefly keeps its claim and goes at its time, claimed once', async () => {
+    const asked = new Map<string, number>();
+    // Each send is first told to come back in 150 ms (a rate window a little short), then admitted.
+    const gate: SendGate = {
+      admit: async (rs) =>
+        rs.map((r) => {
+          asked.set(r.key, (asked.get(r.key) ?? 0) + 1);
+          return asked.get(r.key) === 1 ? { kind: 'later', afterMs: 150, reason: 'rate_limited' } : { kind: 'now' };
+        }),
+    };
+    const kit = await createEngineKit(database.db, { workspace: `carry-${kind}`, start: '2030-01-01T10:00:00Z', sendGate: () => gate });
+    const smsSeq = await kit.addSequence(oneStep('sms'));
+    const ids = await kit.enrollAll(smsSeq, await kit.addLeads(Array.from({ length: 3 }, (_, i) => lead(i))));
+    const dispatcher = kit.engine.dispatcher;
+    dispatcher.start();
+    try {
+      await waitFor(() => asked.size === 3, 'the three sends asked the gate');
+      // Held beside the batch: still leased, nothing written back, nothing sent.
+      const rows = await database.db.query<{ lease: string | null }>(`select lease_id as lease from enrollments where id = any($1)`, [ids]);
+      expect(rows.every((r) => r.lease !== null)).toBe(true);
+      expect(kit.mock.sends).toHaveLength(0);
+      // Moved on in steps (the loop may not be asleep on the clock yet when the first step comes).
+      const until = kit.clock.now().getTime() + 1_000;
+      await waitFor(async () => {
+        if (kit.clock.now().getTime() < until) kit.clock.advance(50);
+        return (await statusCounts(database.db)).completed === 3;
+      }, 'the three texts sent');
+    } finally {
+      await dispatcher.stop();
+    }
+    expect(kit.mock.sends).toHaveLength(3);
+    expect(dispatcher.claimsTaken).toBe(3);
   }, 60_000);
 
   it('a deferred step’s due backlog is deferred to its places without being claimed: each text is claimed once, at its place', async () => {
