@@ -80,6 +80,8 @@ export class MemoryLimiter implements Limiter {
   private readonly sent = new Map<string, number[]>();
   /** Places held by sends told to come back, by visit key. */
   private readonly reserved = new Map<string, number>();
+  /** Each bucket's next place for a send its window turned back (see reserve). */
+  private readonly windowQueue = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
@@ -102,8 +104,13 @@ export class MemoryLimiter implements Limiter {
     }
     const wait = this.windowWait(buckets, now);
     if (wait > 0) {
-      this.reserved.set(key, now + wait);
-      return Math.ceil(wait);
+      // Sends the window turns back (they came back late, or bunched after a stall) queue for
+      // it one interval apart, so they come back one by one rather than all at the instant it
+      // opens, to be turned back again but one.
+      const at = Math.max(now + wait, ...buckets.map(([b]) => this.windowQueue.get(b) ?? 0));
+      for (const [b, perSecond] of buckets) this.windowQueue.set(b, at + (1000 / perSecond) * HEADROOM);
+      this.reserved.set(key, at);
+      return Math.ceil(at - now);
     }
     this.reserved.delete(key);
     for (const [b, perSecond] of buckets) {
@@ -159,16 +166,17 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
-// KEYS = each bucket's queue end (n), each bucket's log of sends (n), then the send's place;
+// KEYS = each bucket's queue end (n), each bucket's log of sends (n), each bucket's queue for
+// sends the window turned back (n), then the send's place;
 // ARGV = per bucket its emission interval (µs), its window's count and its window (µs), then
 // EARLY and FORGET (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 1) / 3
 local early = tonumber(ARGV[3 * n + 1])
 local forget = tonumber(ARGV[3 * n + 2])
-local res = KEYS[2 * n + 1]
+local res = KEYS[3 * n + 1]
 local place = redis.call('GET', res)
 if place then
   place = tonumber(place)
@@ -197,8 +205,17 @@ for i = 1, n do
   end
 end
 if wait > 0 then
-  redis.call('SET', res, tostring(now + wait), 'PX', math.ceil(forget / 1000))
-  return wait
+  local at = now + wait
+  for i = 1, n do
+    local w = tonumber(redis.call('GET', KEYS[2 * n + i]) or '0')
+    if w > at then at = w end
+  end
+  for i = 1, n do
+    local interval = tonumber(ARGV[i])
+    redis.call('SET', KEYS[2 * n + i], tostring(at + interval), 'PX', math.ceil((at - now + interval) / 1000) + 1000)
+  end
+  redis.call('SET', res, tostring(at), 'PX', math.ceil(forget / 1000))
+  return at - now
 end
 redis.call('DEL', res)
 for i = 1, n do
@@ -253,6 +270,7 @@ export class RedisLimiter implements Limiter {
     const keys = [
       ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
       ...buckets.map(([b]) => `${this.prefix}:log:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:wq:${b}`),
       `${this.prefix}:res:${key}`,
     ];
     const args = [

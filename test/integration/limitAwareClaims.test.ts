@@ -71,6 +71,29 @@ describe('the limiter’s reservations', () => {
   });
 });
 
+describe('the limiter’s window queue', () => {
+  it('spaces the sends the window turns back one interval apart, so they do not come back bunched', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2]; // window: 2 sends in any 1,020 ms
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    expect(await limiter.queue([bucket], ['b', 'c', 'd', 'f'])).toEqual([510, 1020, 1530, 2040]);
+    // A stall: b, c and d come back together at d's place. b and c go (a is 1.53 s old); the
+    // window turns d back to 1,020 ms after them.
+    now += 1530;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+    expect(await limiter.reserve([bucket], 'd')).toBe(1020);
+    // f, at its place, finds the window full too: it comes back one interval after d, not with it.
+    now += 510;
+    expect(await limiter.reserve([bucket], 'f')).toBe(1020);
+    // At their times each goes: d first, f 510 ms later.
+    now += 510;
+    expect(await limiter.reserve([bucket], 'd')).toBe(0);
+    expect(await limiter.reserve([bucket], 'f')).toBe(510);
+  });
+});
+
 describe('the limiter’s queue for a deferred step’s backlog', () => {
   it('gives each key the next place and keeps it; reserve at that place admits it', async () => {
     let now = 1_000_000;
