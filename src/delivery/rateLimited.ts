@@ -50,6 +50,14 @@ export interface Limiter {
    * through, so a send that comes back late never bunches up with the next ones over the rate.
    */
   reserve(buckets: Bucket[], key: string): Promise<number>;
+  /**
+   * Places for sends known to be queued behind one just deferred (the rest of its step's
+   * backlog, docs/ENGINE.md, "Limit-aware claims"): each key not already holding a place is given
+   * the next place in each bucket's queue, in the order given, and keeps it as `reserve` keeps
+   * one; answers the ms until each key's place. Nothing is admitted: each send still asks
+   * `reserve` at its place, and the window decides.
+   */
+  queue(buckets: Bucket[], keys: string[]): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -72,6 +80,8 @@ export class MemoryLimiter implements Limiter {
   private readonly sent = new Map<string, number[]>();
   /** Places held by sends told to come back, by visit key. */
   private readonly reserved = new Map<string, number>();
+  /** Each bucket's next place for a send its window turned back (see reserve). */
+  private readonly windowQueue = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
@@ -94,8 +104,13 @@ export class MemoryLimiter implements Limiter {
     }
     const wait = this.windowWait(buckets, now);
     if (wait > 0) {
-      this.reserved.set(key, now + wait);
-      return Math.ceil(wait);
+      // Sends the window turns back (they came back late, or bunched after a stall) queue for
+      // it one interval apart, so they come back one by one rather than all at the instant it
+      // opens, to be turned back again but one.
+      const at = Math.max(now + wait, ...buckets.map(([b]) => this.windowQueue.get(b) ?? 0));
+      for (const [b, perSecond] of buckets) this.windowQueue.set(b, at + (1000 / perSecond) * HEADROOM);
+      this.reserved.set(key, at);
+      return Math.ceil(at - now);
     }
     this.reserved.delete(key);
     for (const [b, perSecond] of buckets) {
@@ -105,6 +120,18 @@ export class MemoryLimiter implements Limiter {
       this.sent.set(b, log);
     }
     return 0;
+  }
+  async queue(buckets: Bucket[], keys: string[]): Promise<number[]> {
+    const now = this.now();
+    return keys.map((key) => {
+      let place = this.reserved.get(key);
+      if (place === undefined) {
+        place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
+        for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
+        this.reserved.set(key, place);
+      }
+      return Math.max(0, Math.ceil(place - now));
+    });
   }
   /** How long until every bucket's window has room for one more send. */
   private windowWait(buckets: Bucket[], now: number): number {
@@ -139,16 +166,17 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
-// KEYS = each bucket's queue end (n), each bucket's log of sends (n), then the send's place;
+// KEYS = each bucket's queue end (n), each bucket's log of sends (n), each bucket's queue for
+// sends the window turned back (n), then the send's place;
 // ARGV = per bucket its emission interval (µs), its window's count and its window (µs), then
 // EARLY and FORGET (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
 const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 1) / 3
 local early = tonumber(ARGV[3 * n + 1])
 local forget = tonumber(ARGV[3 * n + 2])
-local res = KEYS[2 * n + 1]
+local res = KEYS[3 * n + 1]
 local place = redis.call('GET', res)
 if place then
   place = tonumber(place)
@@ -177,8 +205,17 @@ for i = 1, n do
   end
 end
 if wait > 0 then
-  redis.call('SET', res, tostring(now + wait), 'PX', math.ceil(forget / 1000))
-  return wait
+  local at = now + wait
+  for i = 1, n do
+    local w = tonumber(redis.call('GET', KEYS[2 * n + i]) or '0')
+    if w > at then at = w end
+  end
+  for i = 1, n do
+    local interval = tonumber(ARGV[i])
+    redis.call('SET', KEYS[2 * n + i], tostring(at + interval), 'PX', math.ceil((at - now + interval) / 1000) + 1000)
+  end
+  redis.call('SET', res, tostring(at), 'PX', math.ceil(forget / 1000))
+  return at - now
 end
 redis.call('DEL', res)
 for i = 1, n do
@@ -190,11 +227,50 @@ for i = 1, n do
 end
 return 0`;
 
+// KEYS = each bucket's queue end (n), then one place per send; ARGV = per bucket its emission
+// interval (µs), then FORGET (µs). Gives each send without a place the next one (see queue);
+// returns the wait until each send's place, in µs.
+const QUEUE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = #ARGV - 1
+local forget = tonumber(ARGV[n + 1])
+local waits = {}
+for j = n + 1, #KEYS do
+  local place = redis.call('GET', KEYS[j])
+  if place then
+    place = tonumber(place)
+  else
+    place = now
+    for i = 1, n do
+      local f = tonumber(redis.call('GET', KEYS[i]) or '0')
+      if f > place then place = f end
+    end
+    for i = 1, n do
+      local interval = tonumber(ARGV[i])
+      redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
+    end
+    redis.call('SET', KEYS[j], tostring(place), 'PX', math.ceil((place - now + forget) / 1000))
+  end
+  local wait = place - now
+  if wait < 0 then wait = 0 end
+  waits[#waits + 1] = wait
+end
+return waits`;
+
 export class RedisLimiter implements Limiter {
+  async queue(buckets: Bucket[], keys: string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const redisKeys = [...buckets.map(([b]) => `${this.prefix}:q:${b}`), ...keys.map((key) => `${this.prefix}:res:${key}`)];
+    const args = [...buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM)), FORGET_RESERVATION_MS * 1000];
+    const waitsUs = (await this.redis.eval(QUEUE, redisKeys.length, ...redisKeys, ...args)) as number[];
+    return waitsUs.map((us) => Math.ceil(Number(us) / 1000));
+  }
   async reserve(buckets: Bucket[], key: string): Promise<number> {
     const keys = [
       ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
       ...buckets.map(([b]) => `${this.prefix}:log:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:wq:${b}`),
       `${this.prefix}:res:${key}`,
     ];
     const args = [
@@ -288,7 +364,9 @@ export function rateLimitGate(limiter: Limiter, limits: RateLimits): SendGate {
     if (buckets.length === 0) return { kind: 'now' };
     try {
       const waitMs = await limiter.reserve(buckets, request.key);
-      return waitMs === 0 ? { kind: 'now' } : { kind: 'later', afterMs: waitMs, reason: 'rate_limited' };
+      if (waitMs === 0) return { kind: 'now' };
+      // The sends behind this one on the same buckets queue after it, each keeping its place.
+      return { kind: 'later', afterMs: waitMs, reason: 'rate_limited', queueBehind: (keys) => limiter.queue(buckets, keys) };
     } catch {
       return { kind: 'later', afterMs: 1000, reason: 'rate_limiter_unavailable' };
     }

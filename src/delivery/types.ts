@@ -176,7 +176,21 @@ export interface GateRequest {
  * answers `later` either took nothing, or holds what it reserved for that visit's key, so the
  * visit asking again at that time goes at once (docs/ENGINE.md, "Limit-aware claims").
  */
-export type Admission = { kind: 'now' } | { kind: 'later'; afterMs: number; reason: string };
+export type Admission =
+  | { kind: 'now' }
+  | {
+      kind: 'later';
+      afterMs: number;
+      reason: string;
+      /**
+       * Optional, for a limit with a queue (the rate limits): places for other sends known to
+       * go out the same way behind this one (the rest of its step's due backlog, by visit key),
+       * answering the ms until each. The engine defers them to those places without claiming
+       * them, so each is claimed once, at its place (docs/ENGINE.md, "Limit-aware claims"). A
+       * gate without it (a mailbox's daily cap, say) defers the sends it is asked about only.
+       */
+      queueBehind?: (keys: string[]) => Promise<number[]>;
+    };
 
 /**
  * Asked for a round's sends before their intents: a limited send is deferred (its enrollment's

@@ -90,7 +90,11 @@ export class InlineDispatcher implements Dispatcher {
         return 1000;
       },
     });
-    this.refill = { size: this.batchSize, claim: (room: number) => (this.loop.active ? this.claim(room) : Promise.resolve([])) };
+    this.refill = {
+      size: this.batchSize,
+      claim: (room: number) => (this.loop.active ? this.claim(room) : Promise.resolve([])),
+      running: () => this.loop.active,
+    };
   }
 
   /** Claims what is due now and runs it; answers how many claims it ran. */

@@ -24,9 +24,11 @@ import {
   type Consequence,
 } from '../core/transitions.ts';
 import type { Claim } from '../db/enrollments.ts';
-import { letGoOfClaims } from '../db/leases.ts';
+import { letGoOfClaims, releaseLeases } from '../db/leases.ts';
 import { completeExecution, idempotencyKeyOf, writeIntents, type ExecutionIdentity, type IntentRequest } from '../db/executions.ts';
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
+import { timerOf } from './clock.ts';
+import { deferDueOnStep, dueOnStep } from '../db/stepBacklog.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { loadRunContexts, type RunContext } from './context.ts';
 import { writeMailboxIntents, type MailboxRecord } from '../db/mailboxes.ts';
@@ -37,6 +39,23 @@ import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
 import { VariantPicker } from './variants.ts';
+
+/**
+ * A send deferred by a limit at least this far out has its step's due backlog deferred behind it
+ * (deferBacklog); a shorter deferral queues too few behind it to pay for reading the backlog.
+ */
+const BACKLOG_AFTER_MS = 200;
+/**
+ * In the running loop, a send deferred by a limit for less than this keeps its claim: it is held
+ * beside the batch (taking none of its rows) and tried again at its time, neither written back
+ * nor claimed again. What such deferrals are: a send at its queue place whose rate window is
+ * still full because sends a second earlier went late, or bunched after a stall (one round of a
+ * batch sends every text whose place passed during it). Up to the batch size are held; a
+ * longer deferral, or one past that, is rescheduled (a claim later).
+ */
+const CARRY_MAX_MS = 2_000;
+/** At most this many of a step's backlog deferred at once; the rest is deferred by the next. */
+const BACKLOG_LIMIT = 10_000;
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
@@ -69,6 +88,9 @@ interface SendIntent {
   messageId?: string;
 }
 
+/** Sends deferred briefly in a round: their claims are held until then (CARRY_MAX_MS), up to `room`. */
+type Carried = Map<string, number> & { room: number };
+
 type Plan = { kind: 'end'; ending: Ending } | { kind: 'deliver'; step: DeliveryStep };
 
 export class Executor {
@@ -88,23 +110,51 @@ export class Executor {
    * `refill`, when given, tops the batch up before every round with enrollments that came due
    * meanwhile, so they start within a round instead of waiting for the whole batch to end.
    */
-  async runBatch(claims: Claim[], refill?: { size: number; claim: (room: number) => Promise<Claim[]> }): Promise<number> {
+  async runBatch(
+    claims: Claim[],
+    refill?: { size: number; claim: (room: number) => Promise<Claim[]>; running?: () => boolean },
+  ): Promise<number> {
     const stepsRun = new Map<string, number>();
+    // Claims whose send a limit deferred briefly, held beside the batch until then (CARRY_MAX_MS).
+    const notBefore = new Map<string, number>();
     let live = claims;
     let taken = 0;
     for (;;) {
-      if (refill && live.length < refill.size) live = live.concat(await refill.claim(refill.size - live.length));
+      const heldNow = (c: Claim) => (notBefore.get(c.enrollmentId) ?? 0) > this.deps.clock.now().getTime();
+      const holding = notBefore.size > 0 ? live.filter(heldNow).length : 0;
+      if (refill && live.length - holding < refill.size) live = live.concat(await refill.claim(refill.size - (live.length - holding)));
       if (live.length === 0) return taken;
-      const fresh = live.filter((c) => !stepsRun.has(c.enrollmentId));
+      const now = this.deps.clock.now().getTime();
+      const held = notBefore.size > 0 ? live.filter(heldNow) : [];
+      const due = held.length === 0 ? live : live.filter((c) => !heldNow(c));
+      if (due.length === 0) {
+        if (refill?.running?.() === false) {
+          // Stopping: the held ones are due again now; their places stay kept for their keys.
+          await releaseLeases(this.deps.db, held, this.deps.clock.now());
+          return taken;
+        }
+        // Only briefly deferred sends left, and nothing new came due: wait for the first of them.
+        await this.sleep(Math.min(...held.map((c) => notBefore.get(c.enrollmentId)!)) - now);
+        continue;
+      }
+      const fresh = due.filter((c) => !stepsRun.has(c.enrollmentId));
       taken += fresh.length;
       this.observeLag(fresh);
-      for (const claim of live) stepsRun.set(claim.enrollmentId, (stepsRun.get(claim.enrollmentId) ?? 0) + 1);
-      const continuing = await this.round(live, (claim) => stepsRun.get(claim.enrollmentId)! >= MAX_STEPS_PER_CLAIM);
+      for (const claim of due) stepsRun.set(claim.enrollmentId, (stepsRun.get(claim.enrollmentId) ?? 0) + 1);
+      const carried = refill ? Object.assign(new Map<string, number>(), { room: refill.size - held.length }) : undefined;
+      const continuing = await this.round(due, (claim) => stepsRun.get(claim.enrollmentId)! >= MAX_STEPS_PER_CLAIM, carried);
+      for (const claim of due) notBefore.delete(claim.enrollmentId);
+      for (const [id, at] of carried ?? []) notBefore.set(id, at);
+      const kept = new Set([...continuing.map((c) => c.enrollmentId), ...(carried?.keys() ?? [])]);
       // One that let go and comes due again is claimed afresh, with a fresh share of steps.
-      const kept = new Set(continuing.map((c) => c.enrollmentId));
-      for (const claim of live) if (!kept.has(claim.enrollmentId)) stepsRun.delete(claim.enrollmentId);
-      live = continuing;
+      for (const claim of due) if (!kept.has(claim.enrollmentId)) stepsRun.delete(claim.enrollmentId);
+      live = held.concat(continuing, due.filter((c) => carried?.has(c.enrollmentId)));
     }
+  }
+
+  /** A pause on the engine's clock (its timers when it keeps them: a test's clock moves them). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => void timerOf(this.deps.clock)(Math.max(0, ms), resolve));
   }
 
   private observeLag(claims: Claim[]): void {
@@ -120,7 +170,7 @@ export class Executor {
    * (`recordFailures`), and the rest of the batch goes on. Only an error of the batch's own
    * statements (the store is unreachable) fails the round, and the leases retry it.
    */
-  private async round(claims: Claim[], isLast: (claim: Claim) => boolean): Promise<Claim[]> {
+  private async round(claims: Claim[], isLast: (claim: Claim) => boolean, carried?: Carried): Promise<Claim[]> {
     const { db, clock } = this.deps;
     const { contexts, broken } = await loadRunContexts(db, claims.map((c) => c.enrollmentId), {
       now: clock.now(),
@@ -163,7 +213,7 @@ export class Executor {
         failures.push({ claim, enrollment, stepId: enrollment.currentStepId, stepType, error });
       }
     }
-    endings.push(...(await this.deliverAll(deliveries, failures)));
+    endings.push(...(await this.deliverAll(deliveries, failures, carried)));
     const endingOf = new Map(endings.map((e) => [e.end.enrollmentId, e]));
     const recovering = new Set(endings.filter((e) => (contexts.get(e.end.enrollmentId)?.enrollment.consecutiveFailures ?? 0) > 0).map((e) => e.end.enrollmentId));
     const statuses = await this.allOrEach(
@@ -250,7 +300,7 @@ export class Executor {
    * take-over that committed first wins; one that comes after waits for the outcome), then the
    * adapter calls side by side. Answers how each visit ends.
    */
-  private async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>, failures: Failure[]): Promise<Ending[]> {
+  private async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>, failures: Failure[], carried?: Carried): Promise<Ending[]> {
     if (deliveries.length === 0) return [];
     const endings: Ending[] = [];
     const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
@@ -315,7 +365,7 @@ export class Executor {
         failed(visit, error);
       }
     });
-    ready = await this.admit(ready, endings);
+    ready = await this.admit(ready, endings, carried);
     const byEnrollment = new Map(ready.map((r) => [r.request.identity.enrollmentId, r]));
     const direct = ready.filter((r) => !sendsThroughMailbox(r.visit.context, r.step));
     const intents: Map<string, SendIntent> = await this.allOrEach(
@@ -351,7 +401,11 @@ export class Executor {
    * rescheduled to when the limit has room, so it never holds back the round's other sends and
    * is not claimed again before then (docs/ENGINE.md, "Limit-aware claims").
    */
-  private async admit<T extends { visit: Visit; step: DeliveryStep; request: IntentRequest }>(ready: T[], endings: Ending[]): Promise<T[]> {
+  private async admit<T extends { visit: Visit; step: DeliveryStep; request: IntentRequest }>(
+    ready: T[],
+    endings: Ending[],
+    carried?: Carried,
+  ): Promise<T[]> {
     const gate = this.deps.sendGate;
     if (!gate || ready.length === 0) return ready;
     const answers = await gate.admit(
@@ -364,13 +418,58 @@ export class Executor {
       })),
     );
     const now = this.deps.clock.now().getTime();
-    return ready.filter((r, i) => {
+    // Per step of a pinned version, the deferral furthest out whose gate can queue sends behind it.
+    const queues = new Map<string, { visit: Visit; afterMs: number; queueBehind: (keys: string[]) => Promise<number[]> }>();
+    const admitted = ready.filter((r, i) => {
       const answer = answers[i]!;
       if (answer.kind === 'now') return true;
-      endings.push(this.ending(r.visit, { kind: 'reschedule', at: new Date(now + answer.afterMs) }));
       this.deps.observer?.delivery?.(r.step.type, r.request.adapter, 'deferred');
+      if (carried && answer.afterMs < CARRY_MAX_MS && carried.size < carried.room) {
+        // Kept, lease and all, and tried again in the batch's first round after its time.
+        carried.set(r.visit.claim.enrollmentId, now + answer.afterMs);
+        return false;
+      }
+      endings.push(this.ending(r.visit, { kind: 'reschedule', at: new Date(now + answer.afterMs) }));
+      if (answer.queueBehind && answer.afterMs >= BACKLOG_AFTER_MS) {
+        const { enrollment } = r.visit.context;
+        const group = `${enrollment.sequenceId}:${enrollment.sequenceVersion}:${r.step.id}`;
+        if ((queues.get(group)?.afterMs ?? -1) < answer.afterMs) queues.set(group, { visit: r.visit, afterMs: answer.afterMs, queueBehind: answer.queueBehind });
+      }
       return false;
     });
+    for (const { visit, queueBehind } of queues.values()) await this.deferBacklog(visit, queueBehind);
+    return admitted;
+  }
+
+  /**
+   * The rest of a deferred send's step backlog: the enrollments due on the same step of the same
+   * pinned version go out from the same sender (senderOf reads only the definition), so the
+   * limit would defer each of them too. They are given their places in the limit's queue behind
+   * it and made due at them, without being claimed: each is claimed once, at its place
+   * (docs/ENGINE.md, "Limit-aware claims"). Only a saving: should it fail, they are claimed and
+   * deferred one by one as before.
+   */
+  private async deferBacklog(visit: Visit, queueBehind: (keys: string[]) => Promise<number[]>): Promise<void> {
+    const { db, clock } = this.deps;
+    const { enrollment } = visit.context;
+    const stepId = enrollment.currentStepId!;
+    try {
+      const now = clock.now();
+      const rows = await dueOnStep(db, {
+        workspaceId: enrollment.workspaceId,
+        sequenceId: enrollment.sequenceId,
+        sequenceVersion: enrollment.sequenceVersion,
+        stepId,
+        now,
+        limit: BACKLOG_LIMIT,
+      });
+      if (rows.length === 0) return;
+      const waits = await queueBehind(rows.map((r) => idempotencyKeyOf(r.enrollmentId, stepId, r.stepSeq)));
+      const at = clock.now().getTime();
+      await deferDueOnStep(db, { stepId, now, rows: rows.map((r, i) => ({ ...r, at: new Date(at + waits[i]!) })) });
+    } catch (error) {
+      this.deps.logger?.warn({ err: error, enrollmentId: enrollment.id }, 'deferring a limited step’s backlog failed; its sends are deferred one by one');
+    }
   }
 
   /**

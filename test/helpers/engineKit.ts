@@ -25,7 +25,7 @@ export interface EngineKit {
 export const ALWAYS_OPEN = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '00:00' } as const;
 export const NO_QUIET_HOURS = { start: '00:00', end: '00:00', channels: [] } as const;
 
-export async function createEngineKit(db: Db, options: { start?: string; leaseMs?: number; workspace?: string; sendGate?: (clock: ManualClock) => SendGate } = {}): Promise<EngineKit> {
+export async function createEngineKit(db: Db, options: { start?: string; leaseMs?: number; workspace?: string; batchSize?: number; sendGate?: (clock: ManualClock) => SendGate } = {}): Promise<EngineKit> {
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00Z');
   const mock = new MockDelivery({ now: () => clock.now() });
   const engine = createEngine(
@@ -38,7 +38,7 @@ export async function createEngineKit(db: Db, options: { start?: string; leaseMs
       random: () => 0.5,
       sendGate: options.sendGate?.(clock),
     },
-    { inFlightTimeoutMs: 5_000 },
+    { inFlightTimeoutMs: 5_000, batchSize: options.batchSize },
   );
   const workspace = await ensureWorkspace(db, options.workspace ?? 'test');
   return {

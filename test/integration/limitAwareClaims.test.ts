@@ -6,12 +6,25 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gatesInOrder } from '../../src/delivery/gates.ts';
-import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MemoryLimiter, RedisLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
 import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead } from '../helpers/engineKit.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts } from '../helpers/engineKit.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 const kinds = await databaseKinds();
+const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisUp = await redisReachable();
+
+async function redisReachable(): Promise<boolean> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 });
+  const up = await redis.connect().then(() => redis.ping()).then(() => true, () => false);
+  redis.disconnect();
+  if (!up && process.env.CI === 'true') throw new Error(`Redis is not reachable at ${TEST_REDIS_URL}; under CI=true that fails the run.`);
+  return up;
+}
 
 const SMS_PER_SECOND = 2;
 const limits = {
@@ -55,6 +68,68 @@ describe('the limiter’s reservations', () => {
     expect(await limiter.reserve([bucket], 'e')).toBe(980);
     now += 980;
     expect(await limiter.reserve([bucket], 'e')).toBe(0);
+  });
+});
+
+describe('the limiter’s window queue', () => {
+  it('spaces the sends the window turns back one interval apart, so they do not come back bunched', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2]; // window: 2 sends in any 1,020 ms
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    expect(await limiter.queue([bucket], ['b', 'c', 'd', 'f'])).toEqual([510, 1020, 1530, 2040]);
+    // A stall: b, c and d come back together at d's place. b and c go (a is 1.53 s old); the
+    // window turns d back to 1,020 ms after them.
+    now += 1530;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+    expect(await limiter.reserve([bucket], 'd')).toBe(1020);
+    // f, at its place, finds the window full too: it comes back one interval after d, not with it.
+    now += 510;
+    expect(await limiter.reserve([bucket], 'f')).toBe(1020);
+    // At their times each goes: d first, f 510 ms later.
+    now += 510;
+    expect(await limiter.reserve([bucket], 'd')).toBe(0);
+    expect(await limiter.reserve([bucket], 'f')).toBe(510);
+  });
+});
+
+describe('the limiter’s queue for a deferred step’s backlog', () => {
+  it('gives each key the next place and keeps it; reserve at that place admits it', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2];
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    expect(await limiter.reserve([bucket], 'b')).toBe(510);
+    // The backlog behind b: the next places, in the order given; a key asked again keeps its own.
+    expect(await limiter.queue([bucket], ['c', 'd', 'b'])).toEqual([1020, 1530, 510]);
+    // A send that was not in the backlog queues after it.
+    expect(await limiter.reserve([bucket], 'e')).toBe(2040);
+    now += 1020;
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+  });
+
+  it.skipIf(!redisUp)('the same on Redis, whose clock it reads', async () => {
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+    const prefix = `test:queue:${randomUUID()}`;
+    const limiter = new RedisLimiter(redis, prefix);
+    try {
+      const bucket: [string, number] = ['sms:sender:+1', 2];
+      expect(await limiter.reserve([bucket], 'a')).toBe(0);
+      const b = await limiter.reserve([bucket], 'b');
+      const [c, d, bAgain] = await limiter.queue([bucket], ['c', 'd', 'b']);
+      // Places one emission interval (510 ms) apart, measured on Redis' clock a few ms later.
+      expect(bAgain!).toBeLessThanOrEqual(b);
+      expect(c! - bAgain!).toBeGreaterThanOrEqual(505);
+      expect(c! - bAgain!).toBeLessThanOrEqual(515);
+      expect(d! - c!).toBe(510);
+      const e = await limiter.reserve([bucket], 'e');
+      expect(e - d!).toBeGreaterThanOrEqual(505);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await limiter.close();
+    }
   });
 });
 
@@ -128,5 +203,90 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
     expect(dispatcher.claimsTaken).toBe(10 + 4);
     const done = await database.db.query<{ n: number }>(`select count(*)::int as n from enrollments where status = 'completed'`);
     expect(done[0]!.n).toBe(10);
+  }, 60_000);
+
+  it('in the running loop, a send deferred briefly keeps its claim and goes at its time, claimed once', async () => {
+    const asked = new Map<string, number>();
+    // Each send is first told to come back in 150 ms (a rate window a little short), then admitted.
+    const gate: SendGate = {
+      admit: async (rs) =>
+        rs.map((r) => {
+          asked.set(r.key, (asked.get(r.key) ?? 0) + 1);
+          return asked.get(r.key) === 1 ? { kind: 'later', afterMs: 150, reason: 'rate_limited' } : { kind: 'now' };
+        }),
+    };
+    const kit = await createEngineKit(database.db, { workspace: `carry-${kind}`, start: '2030-01-01T10:00:00Z', sendGate: () => gate });
+    const smsSeq = await kit.addSequence(oneStep('sms'));
+    const ids = await kit.enrollAll(smsSeq, await kit.addLeads(Array.from({ length: 3 }, (_, i) => lead(i))));
+    const dispatcher = kit.engine.dispatcher;
+    dispatcher.start();
+    try {
+      await waitFor(() => asked.size === 3, 'the three sends asked the gate');
+      // Held beside the batch: still leased, nothing written back, nothing sent.
+      const rows = await database.db.query<{ lease: string | null }>(`select lease_id as lease from enrollments where id = any($1)`, [ids]);
+      expect(rows.every((r) => r.lease !== null)).toBe(true);
+      expect(kit.mock.sends).toHaveLength(0);
+      // Moved on in steps (the loop may not be asleep on the clock yet when the first step comes).
+      const until = kit.clock.now().getTime() + 1_000;
+      await waitFor(async () => {
+        if (kit.clock.now().getTime() < until) kit.clock.advance(50);
+        return (await statusCounts(database.db)).completed === 3;
+      }, 'the three texts sent');
+    } finally {
+      await dispatcher.stop();
+    }
+    expect(kit.mock.sends).toHaveLength(3);
+    expect(dispatcher.claimsTaken).toBe(3);
+  }, 60_000);
+
+  it('a deferred step’s due backlog is deferred to its places without being claimed: each text is claimed once, at its place', async () => {
+    const kit = await createEngineKit(database.db, {
+      workspace: `backlog-${kind}`,
+      start: '2030-01-01T10:00:00Z',
+      batchSize: 4,
+      sendGate: (clock) => rateLimitGate(new MemoryLimiter(() => clock.now().getTime()), limits),
+    });
+    const [emailSeq, smsSeq] = [await kit.addSequence(oneStep('email')), await kit.addSequence(oneStep('sms'))];
+    const leads = await kit.addLeads(Array.from({ length: 23 }, (_, i) => lead(i)));
+    const texts = 20;
+    const smsIds = await kit.enrollAll(smsSeq, leads.slice(0, texts));
+    kit.clock.advance(1); // the emails come due just after the texts
+    await kit.enrollAll(emailSeq, leads.slice(texts));
+    const dispatcher = kit.engine.dispatcher;
+    const sent = (channel: string) => kit.mock.sends.filter((s) => s.channel === channel).length;
+
+    // The first batch: four texts, one goes, three are deferred to their places, and the
+    // sixteen due behind them on the same step are deferred to the next places, unclaimed.
+    expect(await dispatcher.tick()).toBe(4);
+    expect(sent('sms')).toBe(1);
+    const start = kit.clock.now().getTime();
+    const deferred = await database.db.query<{ at: Date; lease: string | null; executions: number }>(
+      `select e.next_execution_at as at, e.lease_id as lease,
+              (select count(*)::int from sequence_executions x where x.enrollment_id = e.id) as executions
+       from enrollments e where e.id = any($1) and e.status = 'active' order by e.next_execution_at`,
+      [smsIds],
+    );
+    expect(deferred).toHaveLength(texts - 1);
+    deferred.forEach((d, i) => {
+      // Place i+1 of the queue: one emission interval (500 ms, 2 % headroom) after the last.
+      expect(Math.abs(d.at.getTime() - start - (i + 1) * 510)).toBeLessThanOrEqual(1);
+      expect(d.executions).toBe(0);
+      expect(d.lease).toBeNull();
+    });
+    // The emails are not the texts' limit's business: due, and the next claim takes them.
+    expect(await dispatcher.tick()).toBe(3);
+    expect(sent('email')).toBe(3);
+    expect(await dispatcher.tick()).toBe(0);
+
+    // Each text is claimed exactly once more, at its place, and goes.
+    for (const d of deferred) {
+      kit.clock.set(new Date(d.at.getTime() - 1));
+      expect(await dispatcher.tick()).toBe(0);
+      kit.clock.set(d.at);
+      expect(await dispatcher.tick()).toBe(1);
+    }
+    expect(sent('sms')).toBe(texts);
+    // Claimed twice: only the first batch's three deferred texts.
+    expect(dispatcher.claimsTaken).toBe(texts + 3 + 3);
   }, 60_000);
 });
