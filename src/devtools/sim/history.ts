@@ -9,6 +9,7 @@ import { createEngine, type InlineEngine as Engine } from '../../engine/engine.t
 import { validateDefinition } from '../../core/validate.ts';
 import { insertLeads } from '../../db/leads.ts';
 import { createSequence } from '../../db/sequences.ts';
+import { changedLiveness, earliestDue, firstStuckEnrollment } from '../../db/simulation.ts';
 import { ensureWorkspace } from '../../db/workspaces.ts';
 import type { Envelope } from '../../delivery/types.ts';
 import type { InboundEvent } from '../../core/events.ts';
@@ -77,6 +78,8 @@ class History {
   private quiet = true;
   private crashes = 0;
   private step = 0;
+  private lastAcknowledged = -1;
+  private lastStuckCheck = -1;
   private violation?: Violation & { at: string; step: number };
   private readonly statementsBefore: number;
   readonly start: Date;
@@ -306,11 +309,8 @@ class History {
     }
   }
 
-  private async earliestDue(): Promise<Date | null> {
-    const [row] = await this.store.db.query<{ at: Date | null }>(
-      `select min(next_execution_at) as at from enrollments where status in ('active', 'waiting')`,
-    );
-    return row?.at ?? null;
+  private earliestDue(): Promise<Date | null> {
+    return earliestDue(this.store.db);
   }
 
   /** The statuses and suppressions the world was told about, as of now. */
@@ -320,18 +320,20 @@ class History {
       const key = `${event.address.channel} ${event.address.value}`;
       if (!this.watch.suppressed.has(key)) this.watch.suppressed.set(key, stamp);
     }
-    const rows = await this.store.db.query<{ id: string; status: string }>('select id, status from enrollments');
-    this.watch.statuses(rows, stamp);
+    // Nothing ran since the last look: nothing changed (the counter counts every statement).
+    if (stamp === this.lastAcknowledged) return;
+    this.lastAcknowledged = stamp;
+    this.watch.statuses(await changedLiveness(this.store.db, this.watch.stopped()), stamp);
   }
 
   /** Continuously: a live enrollment always has a next run, unless it waits for an operator's task outcome. */
   private async checkNoneStuck(): Promise<void> {
-    const stuck = await this.store.db.query<{ id: string; status: string }>(
-      `select id, status from enrollments where status in ('active', 'waiting') and next_execution_at is null
-         and not (status = 'waiting' and waiting_for = 'task') limit 1`,
-    );
     this.watch.checks += 1;
-    if (stuck[0]) this.report({ invariant: 'no-stuck', message: `enrollment ${stuck[0].id} is ${stuck[0].status} with no next run` });
+    // Unchanged since the last look (no statement ran): the answer is the same.
+    if (this.store.statements === this.lastStuckCheck) return;
+    this.lastStuckCheck = this.store.statements;
+    const stuck = await firstStuckEnrollment(this.store.db);
+    if (stuck) this.report({ invariant: 'no-stuck', message: `enrollment ${stuck.id} is ${stuck.status} with no next run` });
   }
 
   /**
