@@ -367,7 +367,7 @@ export class Executor {
       // cannot know whether the provider took the message. Like a crash: unknown, never resent.
       observer?.delivery?.(step.type, adapter, 'failed');
       logger?.error({ err: error, executionId: intent.id }, `${step.type} adapter threw; outcome unknown, not resending`);
-      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id };
+      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id, attempt: intent.attempts };
       answered(unknown);
       return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
     }
@@ -379,6 +379,7 @@ export class Executor {
       const sent: ExecutionWrite = {
         kind: 'complete',
         id: intent.id,
+        attempt: intent.attempts,
         status: 'succeeded',
         providerMessageId: result.providerMessageId,
         metadata: result.metadata,
@@ -396,6 +397,7 @@ export class Executor {
     const answer: ExecutionWrite = {
       kind: 'complete',
       id: intent.id,
+      attempt: intent.attempts,
       status: retry ? 'retry_scheduled' : 'failed',
       errorCode: result.code,
       errorMessage: result.message,
@@ -440,6 +442,7 @@ export class Executor {
         return this.moveOn(visit, next, {
           kind: 'complete',
           id: existing.id,
+          attempt: existing.attempts,
           status: 'succeeded',
           providerMessageId: known.providerMessageId,
           metadata: { reconciledFrom: 'provider_ledger' },
@@ -461,7 +464,7 @@ export class Executor {
         { enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
         'send outcome unknown after an interrupted run; not resending',
       );
-      return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id });
+      return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id, attempt: existing.attempts });
     }
     if (settle === 'failed_for_good') return this.follow(visit, next, afterDeliveryFailure('exit', existing.errorCode));
     return this.moveOn(visit, next);

@@ -30,8 +30,13 @@ export interface HistoryOptions {
   ambiguousTimeouts?: boolean;
 }
 
+/** How often, relative to the interleaving rate, a worker stalls past its lease while another takes over. */
+const TAKEOVER_SHARE = 0.5;
+
 export interface HistoryStats {
   steps: number;
+  /** Stalls past the lease while another worker took over (`maybeTakeOver`). */
+  takeovers: number;
   statements: number;
   crashes: number;
   deliveries: number;
@@ -66,6 +71,9 @@ export async function runHistory(store: SimStore, options: HistoryOptions): Prom
 class History {
   readonly random: Prng;
   private readonly faults: Prng;
+  /** Its own generator, so histories in which no take-over strikes draw exactly as before it existed. */
+  private readonly takeovers: Prng;
+  private takeoverCount = 0;
   readonly clock: ManualClock;
   readonly provider: SimProvider;
   readonly watch: Watch;
@@ -94,6 +102,7 @@ class History {
     this.statementsBefore = store.statements;
     this.random = new Prng(`history:${seed}`);
     this.faults = this.random.fork('faults');
+    this.takeovers = this.random.fork('takeovers');
     this.clock = new ManualClock(scenario.start);
     this.start = scenario.start;
     this.provider = new SimProvider(this.random.fork('provider'), this.clock, scenario.faults, {
@@ -132,6 +141,7 @@ class History {
       violation: this.violation,
       stats: {
         steps: this.step,
+        takeovers: this.takeoverCount,
         statements: this.store.statements - this.statementsBefore,
         crashes: this.crashes,
         deliveries: this.provider.deliveries.length,
@@ -222,7 +232,30 @@ class History {
       return;
     }
     if (f.chance(this.shape.crash)) this.kill(s.process);
-    if (!s.inTransaction) await this.maybeIntervene(s.process);
+    if (!s.inTransaction) {
+      await this.maybeTakeOver(s.process);
+      await this.maybeIntervene(s.process);
+    }
+  }
+
+  /**
+   * The stall that matters most to the lease fence: `process` stands still past its lease
+   * while another worker claims what it held and runs it; then it resumes, and whatever it
+   * writes next (an intent, a step end) is written under a lease it no longer holds. Drawn from
+   * its own generator, as often as interleaving allows (`TAKEOVER_SHARE` of it).
+   */
+  private async maybeTakeOver(process: SimProcess): Promise<void> {
+    if (this.depth > 0 || this.store.openTransactions > 0 || !this.takeovers.chance(this.shape.interleave * TAKEOVER_SHARE)) return;
+    const others = this.workers.filter((w) => w.process !== process && !w.process.dead);
+    if (others.length === 0) return;
+    this.depth += 1;
+    try {
+      this.takeoverCount += 1;
+      this.clock.advance(this.scenario.leaseMs + this.takeovers.int(1, this.scenario.leaseMs));
+      await this.tick(this.takeovers.pick(others));
+    } finally {
+      this.depth -= 1;
+    }
   }
 
   private async aroundSend(process: SimProcess, _envelope: Envelope, phase: 'before' | 'after'): Promise<void> {
