@@ -38,7 +38,7 @@ export type ExecutionWrite =
       metadata?: Record<string, unknown>;
     }
   /** The adapter threw on attempt `attempt`: whether the provider took it cannot be known. */
-  | { kind: 'unknown'; id: string; attempt?: number }
+  | { kind: 'unknown'; id: string; attempt?: number; errorCode?: string; errorMessage?: string }
   /** A step that ran without an adapter call, or failed before one. */
   | {
       kind: 'record';
@@ -129,6 +129,8 @@ function toRow(end: StepEnd): Record<string, unknown> {
   } else if (x.kind === 'unknown') {
     row.exec_id = x.id;
     row.exec_attempt = x.attempt ?? null;
+    row.error_code = x.errorCode ?? null;
+    row.error_message = x.errorMessage ?? null;
   } else {
     const { identity } = x;
     Object.assign(row, {

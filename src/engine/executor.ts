@@ -371,6 +371,18 @@ export class Executor {
       answered(unknown);
       return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
     }
+    if (result.kind === 'failed' && result.mayHaveSent) {
+      // No answer after the request may have reached the provider: as after a throw, the
+      // outcome is unknown and the visit is never resent (a webhook or an operator settles it).
+      observer?.delivery?.(step.type, adapter, 'failed');
+      logger?.warn(
+        { enrollmentId: who.enrollmentId, stepId: who.stepId, executionId: intent.id, code: result.code },
+        `${step.type} delivery may have reached the provider (${result.message}); outcome unknown, not resending`,
+      );
+      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id, attempt: intent.attempts, errorCode: result.code, errorMessage: result.message };
+      answered(unknown);
+      return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
+    }
     const at = this.finishedAt(visit);
     const seconds = (at.now.getTime() - started) / 1000;
     if (result.kind === 'sent') {

@@ -34,9 +34,10 @@ begin
     where i.exec_kind = 'complete' and x.id = i.exec_id and x.status in ('started', 'unknown')
       and x.attempts = coalesce(i.exec_attempt, x.attempts)
   ), gone_unknown as (
-    -- An adapter that threw: we cannot know whether the provider took it (as markUnknown).
-    update sequence_executions x set status = 'unknown', completed_at = i.now,
-      error_message = 'The worker stopped between the intent and the provider''s answer; not resent.'
+    -- An adapter that threw, or answered that the request may have reached the provider (a
+    -- timeout after it was written): we cannot know whether the provider took it (as markUnknown).
+    update sequence_executions x set status = 'unknown', completed_at = i.now, error_code = i.error_code,
+      error_message = coalesce(i.error_message || '; not resent.', 'The worker stopped between the intent and the provider''s answer; not resent.')
     from input i
     where i.exec_kind = 'unknown' and x.id = i.exec_id and x.status = 'started'
       and x.attempts = coalesce(i.exec_attempt, x.attempts)

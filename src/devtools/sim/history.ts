@@ -26,8 +26,6 @@ export interface HistoryOptions {
   /** Knobs to override (shrinking turns them down); the rest come from the seed. */
   shape?: Partial<Shape>;
   breakage?: Breakage;
-  /** Let adapters answer a retryable timeout after the provider took the message (a live adapter can). */
-  ambiguousTimeouts?: boolean;
 }
 
 /** How often, relative to the interleaving rate, a worker stalls past its lease while another takes over. */
@@ -62,7 +60,6 @@ interface Worker {
 export async function runHistory(store: SimStore, options: HistoryOptions): Promise<HistoryResult> {
   const shape = { ...defaultShape(options.seed, options.quick ?? false), ...options.shape };
   const scenario = drawScenario(options.seed, shape);
-  if (options.ambiguousTimeouts) scenario.faults.ambiguousTimeout = 0.03 * shape.faults;
   const history = new History(store, options.seed, shape, scenario, options.breakage);
   await store.reset();
   return history.run();

@@ -78,7 +78,7 @@ export function drawScenario(seed: number, shape: Shape): Scenario {
       permanent: 0.03 * f,
       timeout: 0.04 * f,
       lostAnswer: 0.03 * f,
-      ambiguousTimeout: 0,
+      ambiguousTimeout: 0.03 * f,
       ledger: r.chance(0.6),
     },
   };
