@@ -2,7 +2,7 @@
  * Runs many seeds: split over child processes (one PGlite store each, both cores busy), each
  * reporting one JSON line per history; the parent adds them up and shrinks the first failure.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runHistory, type HistoryOptions, type HistoryResult } from './history.ts';
@@ -48,11 +48,25 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
     options.onResult?.(result);
   };
   const processes = Math.max(1, Math.min(options.processes, options.count));
+  const children: ChildProcess[] = [];
+  // With stopAtFirst, the first failure anywhere stops every process (ours to stop: we forked them).
+  const stopAll = () => {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  };
   await Promise.all(
     Array.from({ length: processes }, (_, k) => {
       const seeds = [];
       for (let s = options.from + k; s < options.from + options.count; s += processes) seeds.push(s);
-      return runChild(seeds, options, add, (cpu) => (summary.cpuSeconds += cpu));
+      return runChild(
+        seeds,
+        options,
+        (result) => {
+          add(result);
+          if (result.violation && options.stopAtFirst) stopAll();
+        },
+        (cpu) => (summary.cpuSeconds += cpu),
+        children,
+      );
     }),
   );
   summary.failures.sort((a, b) => a.seed - b.seed);
@@ -60,18 +74,32 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-function runChild(seeds: number[], options: RunOptions, add: (r: HistoryResult) => void, addCpu: (seconds: number) => void): Promise<void> {
+function runChild(
+  seeds: number[],
+  options: RunOptions,
+  add: (r: HistoryResult) => void,
+  addCpu: (seconds: number) => void,
+  children: ChildProcess[],
+): Promise<void> {
   const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  children.push(child);
   child.send({ seeds, quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (!line.startsWith('{')) return;
-    const parsed = JSON.parse(line) as HistoryResult | { cpuUsage: { user: number; system: number } };
+    let parsed: HistoryResult | { cpuUsage: { user: number; system: number } };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch (error) {
+      if (options.stopAtFirst) return; // a line cut short by stopAll
+      throw error;
+    }
     if ('cpuUsage' in parsed) addCpu((parsed.cpuUsage.user + parsed.cpuUsage.system) / 1e6);
     else add(parsed);
   });
   return new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulator process exited with ${code}`))));
+    // Stopped by stopAll (a signal, no code): its seeds are not needed any more.
+    child.on('exit', (code, signal) => (code === 0 || (signal && options.stopAtFirst) ? resolve() : reject(new Error(`simulator process exited with ${code ?? signal}`))));
   });
 }
 
