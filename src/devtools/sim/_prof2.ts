@@ -24,7 +24,7 @@ db.transaction = (fn: any) => { const t = performance.now(); return t0x((tx: any
 const e0 = db.exec.bind(db);
 db.exec = async (sql: string) => { const t = performance.now(); await e0(sql); rec('EXEC ' + sql, performance.now() - t, 0); };
 const t0 = Date.now();
-for (let s = 1; s <= n; s++) await runHistory(store, { seed: s, quick });
+for (let s = 1; s <= n; s++) await runHistory(store, { seed: s, quick, ...(process.env.SHAPE ? { shape: JSON.parse(process.env.SHAPE) } : {}) });
 const c = process.cpuUsage(cpu0); console.log(n, 'histories', (Date.now() - t0) / 1000, 's', 'cpu', ((c.user + c.system) / 1e6).toFixed(1));
 let tot = 0; for (const [k, v] of stats) if (k !== 'TXN TOTAL') tot += v.ms;
 console.log('stmt total ms', tot.toFixed(0));

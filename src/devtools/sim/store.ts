@@ -14,7 +14,10 @@
  */
 import type { Db } from '../../db/db.ts';
 import { openMemoryDatabase } from '../../db/memoryStore.ts';
-import { emptyTables, functionDefinition, makeTablesUnlogged, observedDb, replaceFunction, simulationTables } from '../../db/simulation.ts';
+import { emptyTables, functionDefinition, makeTablesUnlogged, observedDb, replaceFunction, simulationTables, vacuumTables } from '../../db/simulation.ts';
+
+/** Histories between two vacuums of the store (see `reset`). */
+const VACUUM_EVERY = 25;
 
 /** One simulated OS process: an engine (worker) or the API serving operators and webhooks. */
 export interface SimProcess {
@@ -46,6 +49,7 @@ export class SimStore {
   /** Transactions open on any process: interventions wait until none is (one connection). */
   openTransactions = 0;
   statements = 0;
+  private resets = 0;
 
   private constructor(
     readonly db: Db,
@@ -60,10 +64,15 @@ export class SimStore {
     return new SimStore(db, tables);
   }
 
-  /** Empties every table for the next history (`emptyTables`: rows keep the order a history writes them). */
+  /**
+   * Empties every table for the next history (`emptyTables`: rows keep the order a history
+   * writes them), and every `VACUUM_EVERY` histories reclaims the dead rows: an emptied,
+   * vacuumed table is as a fresh one, so a history sees its rows in the same order either way.
+   */
   async reset(): Promise<void> {
     this.openTransactions = 0;
     await emptyTables(this.db, this.tables);
+    if (++this.resets % VACUUM_EVERY === 0) await vacuumTables(this.db, this.tables);
   }
 
   /** The port as one simulated process sees it. */
