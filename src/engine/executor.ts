@@ -463,6 +463,7 @@ export class Executor {
       if (verdict === 'resend') {
         await completeExecution(this.deps.db, existing.id, {
           status: 'retry_scheduled',
+          attempt: existing.attempts,
           now,
           errorCode: 'interrupted',
           errorMessage: 'The worker stopped before the provider got the message; sending again.',
