@@ -165,9 +165,11 @@ export async function completeExecution(
     errorCode?: string;
     errorMessage?: string;
     metadata?: Record<string, unknown>;
+    /** The attempt this answers: a row since tried again is left alone (a stalled worker's late word). */
+    attempt?: number;
   },
 ): Promise<void> {
-  await tx.query('select engine_complete_execution($1, $2, $3, $4, $5, $6, $7)', [
+  await tx.query('select engine_complete_execution($1, $2, $3, $4, $5, $6, $7, $8)', [
     id,
     args.status,
     args.providerMessageId ?? null,
@@ -175,6 +177,7 @@ export async function completeExecution(
     args.errorMessage ?? null,
     JSON.stringify(args.metadata ?? {}),
     args.now,
+    args.attempt ?? null,
   ]);
 }
 

@@ -21,18 +21,24 @@ export type StepTransition =
   | { kind: 'pause'; reason: string };
 
 export type ExecutionWrite =
-  /** What the adapter answered for the intent `id`. */
+  /**
+   * What the adapter answered for the intent `id`, on its attempt `attempt`: an answer for an
+   * earlier attempt (a stalled worker's, after another took the visit over and tried again)
+   * changes nothing (docs/SIMULATION.md, Findings 4).
+   */
   | {
       kind: 'complete';
       id: string;
+      /** The executor always says; without it the answer applies to whichever attempt is recorded. */
+      attempt?: number;
       status: 'succeeded' | 'failed' | 'retry_scheduled';
       providerMessageId?: string;
       errorCode?: string;
       errorMessage?: string;
       metadata?: Record<string, unknown>;
     }
-  /** The adapter threw: whether the provider took it cannot be known. */
-  | { kind: 'unknown'; id: string }
+  /** The adapter threw on attempt `attempt`: whether the provider took it cannot be known. */
+  | { kind: 'unknown'; id: string; attempt?: number; errorCode?: string; errorMessage?: string }
   /** A step that ran without an adapter call, or failed before one. */
   | {
       kind: 'record';
@@ -113,6 +119,7 @@ function toRow(end: StepEnd): Record<string, unknown> {
   if (x.kind === 'complete') {
     Object.assign(row, {
       exec_id: x.id,
+      exec_attempt: x.attempt ?? null,
       exec_status: x.status,
       provider_message_id: x.providerMessageId ?? null,
       error_code: x.errorCode ?? null,
@@ -121,6 +128,9 @@ function toRow(end: StepEnd): Record<string, unknown> {
     });
   } else if (x.kind === 'unknown') {
     row.exec_id = x.id;
+    row.exec_attempt = x.attempt ?? null;
+    row.error_code = x.errorCode ?? null;
+    row.error_message = x.errorMessage ?? null;
   } else {
     const { identity } = x;
     Object.assign(row, {

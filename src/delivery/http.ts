@@ -12,7 +12,19 @@ export type DeliveryFailure = Extract<DeliveryResult, { kind: 'failed' }>;
 /** What came back from one POST: an HTTP answer of any status, or no answer at all. */
 export type HttpOutcome =
   | { kind: 'response'; status: number; headers: Headers; body: unknown }
-  | { kind: 'transport'; code: 'timeout' | 'network'; detail: string; timeoutMs: number };
+  | {
+      kind: 'transport';
+      code: 'timeout' | 'network';
+      detail: string;
+      timeoutMs: number;
+      /**
+       * Whether the request may have reached the provider. Only failures that prove it never
+       * left are `false`: the deadline passed before it was made, the name did not resolve, the
+       * connection was refused or unreachable, the TLS handshake failed. A timeout or a reset
+       * once the request was under way is `true` — the provider may have taken the message.
+       */
+      mayHaveSent: boolean;
+    };
 
 export interface PostJsonOptions {
   headers?: Record<string, string>;
@@ -35,7 +47,7 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
   const doFetch = options.fetch ?? globalThis.fetch;
   const timeoutMs = Math.min(options.timeoutMs, options.deadline ? options.deadline.getTime() - (options.now ?? Date.now)() : Infinity);
   // Past the deadline the request is not made at all: nothing went out, so a plain timeout.
-  if (timeoutMs <= 0) return { kind: 'transport', code: 'timeout', detail: 'send deadline passed before the request', timeoutMs: 0 };
+  if (timeoutMs <= 0) return { kind: 'transport', code: 'timeout', detail: 'send deadline passed before the request', timeoutMs: 0, mayHaveSent: false };
   try {
     const response = await doFetch(url, {
       method: 'POST',
@@ -48,11 +60,21 @@ export async function postJson(url: string, body: unknown, options: PostJsonOpti
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      return { kind: 'transport', code: 'timeout', detail: 'deadline passed', timeoutMs };
+      // fetch does not say how far the request got: once it may have been written, it may have been taken.
+      return { kind: 'transport', code: 'timeout', detail: 'deadline passed', timeoutMs, mayHaveSent: true };
     }
-    return { kind: 'transport', code: 'network', detail: networkDetail(error), timeoutMs };
+    const detail = networkDetail(error);
+    return { kind: 'transport', code: 'network', detail, timeoutMs, mayHaveSent: !NEVER_SENT.test(detail) };
   }
 }
+
+/**
+ * Connection errors that happen before a byte of the request leaves: name resolution, a refused
+ * or unreachable peer, a connect timeout, a TLS handshake or certificate failure. Anything else
+ * (a reset, a closed socket, an unknown error) may come after the request was written.
+ */
+const NEVER_SENT =
+  /^(ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH|EHOSTDOWN|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_.*|ERR_TLS_.*|CERT_.*|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_.*)$/;
 
 export function isSuccess(outcome: HttpOutcome): outcome is Extract<HttpOutcome, { kind: 'response' }> {
   return outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300;
@@ -121,7 +143,9 @@ export interface ClassifyOptions {
 /**
  * The retry policy. No answer (timeout, refused connection) and 408/429/5xx are worth retrying;
  * any other 4xx will fail the same way again. The provider's own code is kept when it gave one,
- * else the HTTP status is the code.
+ * else the HTTP status is the code. No answer after the request may have left is marked
+ * `mayHaveSent`: the engine then records the delivery unknown instead of retrying it, since
+ * SendGrid and Postmark take no idempotency key and a retry would be a second message.
  */
 export function classifyFailure(
   outcome: HttpOutcome,
@@ -134,7 +158,8 @@ export function classifyFailure(
       outcome.code === 'timeout'
         ? `${profile.name} did not answer within ${outcome.timeoutMs} ms.`
         : `${profile.name} could not be reached (${outcome.detail}).`;
-    return { kind: 'failed', retryable: true, code: outcome.code, message: redact(message, secrets) };
+    const failure: DeliveryFailure = { kind: 'failed', retryable: true, code: outcome.code, message: redact(message, secrets) };
+    return outcome.mayHaveSent ? { ...failure, mayHaveSent: true } : failure;
   }
 
   const { status, headers, body } = outcome;

@@ -18,7 +18,8 @@ export interface MockSend {
   at: Date;
 }
 
-export type MockFailure = { retryable: boolean; code?: string; message?: string; retryAfterMs?: number };
+/** An injected failure; `mayHaveSent` plays a live adapter's timeout after its request left (the engine records it unknown). */
+export type MockFailure = { retryable: boolean; code?: string; message?: string; retryAfterMs?: number; mayHaveSent?: true };
 
 interface FailureRule {
   channel?: Channel;
@@ -174,6 +175,7 @@ export class MockDelivery {
         code: failure.code ?? (failure.retryable ? '503' : '400'),
         message: failure.message ?? `Mock ${channel} provider refused the send.`,
         retryAfterMs: failure.retryAfterMs,
+        ...(failure.mayHaveSent ? { mayHaveSent: true as const } : {}),
       };
     }
     const send: MockSend = {

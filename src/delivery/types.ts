@@ -20,6 +20,13 @@ export type DeliveryResult =
       message: string;
       /** From `Retry-After` or rate-limit reset headers, when the provider said. */
       retryAfterMs?: number;
+      /**
+       * The request may have reached the provider (a timeout or a dropped connection after it
+       * was written): nothing proves the message was not taken. The engine never resends such a
+       * visit — it records the delivery `unknown` (docs/ENGINE.md, "Crashes: at most once").
+       * Absent: the failure proves nothing went out (DNS, connection refused, an HTTP answer).
+       */
+      mayHaveSent?: true;
     };
 
 /** Fields every outgoing message carries so webhooks can be matched back to the execution. */

@@ -571,7 +571,19 @@ export class Executor {
       // cannot know whether the provider took the message. Like a crash: unknown, never resent.
       observer?.delivery?.(step.type, adapter, 'failed');
       logger?.error({ err: error, executionId: intent.id }, `${step.type} adapter threw; outcome unknown, not resending`);
-      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id };
+      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id, attempt: intent.attempts };
+      answered(unknown);
+      return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
+    }
+    if (result.kind === 'failed' && result.mayHaveSent) {
+      // No answer after the request may have reached the provider: as after a throw, the
+      // outcome is unknown and the visit is never resent (a webhook or an operator settles it).
+      observer?.delivery?.(step.type, adapter, 'failed');
+      logger?.warn(
+        { enrollmentId: who.enrollmentId, stepId: who.stepId, executionId: intent.id, code: result.code },
+        `${step.type} delivery may have reached the provider (${result.message}); outcome unknown, not resending`,
+      );
+      const unknown: ExecutionWrite = { kind: 'unknown', id: intent.id, attempt: intent.attempts, errorCode: result.code, errorMessage: result.message };
       answered(unknown);
       return this.afterUnknown(this.finishedAt(visit), step.id, unknown);
     }
@@ -583,6 +595,7 @@ export class Executor {
       const sent: ExecutionWrite = {
         kind: 'complete',
         id: intent.id,
+        attempt: intent.attempts,
         status: 'succeeded',
         providerMessageId: result.providerMessageId,
         metadata: result.metadata,
@@ -600,6 +613,7 @@ export class Executor {
     const answer: ExecutionWrite = {
       kind: 'complete',
       id: intent.id,
+      attempt: intent.attempts,
       status: retry ? 'retry_scheduled' : 'failed',
       errorCode: result.code,
       errorMessage: result.message,
@@ -644,6 +658,7 @@ export class Executor {
         return this.moveOn(visit, next, {
           kind: 'complete',
           id: existing.id,
+          attempt: existing.attempts,
           status: 'succeeded',
           providerMessageId: known.providerMessageId,
           metadata: { reconciledFrom: 'provider_ledger' },
@@ -652,6 +667,7 @@ export class Executor {
       if (verdict === 'resend') {
         await completeExecution(this.deps.db, existing.id, {
           status: 'retry_scheduled',
+          attempt: existing.attempts,
           now,
           errorCode: 'interrupted',
           errorMessage: 'The worker stopped before the provider got the message; sending again.',
@@ -665,7 +681,7 @@ export class Executor {
         { enrollmentId: context.enrollment.id, stepId: step.id, executionId: existing.id },
         'send outcome unknown after an interrupted run; not resending',
       );
-      return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id });
+      return this.afterUnknown(visit, step.id, { kind: 'unknown', id: existing.id, attempt: existing.attempts });
     }
     if (settle === 'failed_for_good') return this.follow(visit, next, afterDeliveryFailure('exit', existing.errorCode));
     return this.moveOn(visit, next);

@@ -106,6 +106,8 @@ interface ScenarioRule {
   retryable: boolean;
   code?: string;
   deadlineMs?: number;
+  /** The request may have reached the provider: the engine records such a send unknown, never resends it. */
+  mayHaveSent?: true;
 }
 
 const RULES: readonly ScenarioRule[] = [
@@ -117,9 +119,10 @@ const RULES: readonly ScenarioRule[] = [
   { scenario: 'unavailable', title: '503 is retryable', retryable: true },
   {
     scenario: 'timeout',
-    title: 'no answer within the deadline is retryable with code timeout',
+    title: 'no answer within the deadline is a timeout that may have been sent (never resent blindly)',
     retryable: true,
     code: 'timeout',
+    mayHaveSent: true,
     deadlineMs: SHORT_DEADLINE_MS,
   },
   { scenario: 'recipient-blocked', title: 'a blocked recipient is a permanent failure', retryable: false },
@@ -164,6 +167,8 @@ function describeConformance<Sender extends { readonly adapter: string }, Messag
         if (result.kind !== 'failed') throw new Error(`expected failed, got ${JSON.stringify(result)}`);
 
         expect(result.retryable).toBe(rule.retryable);
+        // Only a failure after the request may have left says so; an HTTP answer proves what happened.
+        expect(result.mayHaveSent).toBe(rule.mayHaveSent);
         const code = rule.code ?? expectation.code;
         if (code) expect(result.code).toBe(code);
         else expect(result.code).not.toBe('');

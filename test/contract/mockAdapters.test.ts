@@ -24,7 +24,7 @@ const FAILURES: Record<FailureScenario, { failure: MockFailure; expect: Omit<Sce
   'rate-limited-reset': { failure: { retryable: true, code: '429', retryAfterMs: 30_000 }, expect: { code: '429', retryAfterMs: { min: 30_000, max: 30_000 } } },
   'server-error': { failure: { retryable: true, code: '500' }, expect: { code: '500' } },
   unavailable: { failure: { retryable: true }, expect: { code: '503' } },
-  timeout: { failure: { retryable: true, code: 'timeout' }, expect: {} },
+  timeout: { failure: { retryable: true, code: 'timeout', mayHaveSent: true }, expect: {} },
   'recipient-blocked': { failure: { retryable: false, code: 'blocked' }, expect: { code: 'blocked' } },
 };
 

@@ -173,9 +173,26 @@ describe('the shared classifier', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
 
     const outcome = await postJson(`http://127.0.0.1:${port}/v2/messages`, {}, { timeoutMs: 2000 });
-    expect(outcome).toMatchObject({ kind: 'transport', code: 'network' });
+    // A refused connection proves nothing left: retried, not an unknown delivery.
+    expect(outcome).toMatchObject({ kind: 'transport', code: 'network', mayHaveSent: false });
     const sms = await new TelnyxSmsSender({ apiKey: 'KEYsecret', baseUrl: `http://127.0.0.1:${port}` }).send(smsMessage());
     expect(sms).toMatchObject({ kind: 'failed', retryable: true, code: 'network' });
+    expect(sms.kind === 'failed' && sms.mayHaveSent).toBeUndefined();
     expect(sms.kind === 'failed' && sms.message).toBe('Telnyx could not be reached (ECONNREFUSED).');
+  });
+
+  test('a connection dropped after the request was written may have been sent: never a plain retry', async () => {
+    // The provider reads the whole request, then the connection dies before any answer.
+    const server = createServer((request) => request.on('data', () => undefined).on('end', () => request.socket.destroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const outcome = await postJson(`http://127.0.0.1:${port}/v2/messages`, { text: 'hi' }, { timeoutMs: 2000 });
+      expect(outcome).toMatchObject({ kind: 'transport', code: 'network', mayHaveSent: true });
+      const sms = await new TelnyxSmsSender({ apiKey: 'KEYsecret', baseUrl: `http://127.0.0.1:${port}` }).send(smsMessage());
+      expect(sms).toMatchObject({ kind: 'failed', code: 'network', mayHaveSent: true });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -21,7 +21,7 @@ describe('send deadline', () => {
   it('makes no request once the deadline has passed', async () => {
     const provider = silentProvider();
     const outcome = await postJson('https://provider.test/send', {}, { timeoutMs: 10_000, deadline: new Date(Date.now() - 1), fetch: provider.fetch });
-    expect(outcome).toMatchObject({ kind: 'transport', code: 'timeout', timeoutMs: 0 });
+    expect(outcome).toMatchObject({ kind: 'transport', code: 'timeout', timeoutMs: 0, mayHaveSent: false });
     expect(provider.calls()).toBe(0);
   });
 
@@ -31,6 +31,8 @@ describe('send deadline', () => {
     expect(outcome.kind).toBe('transport');
     expect(outcome.kind === 'transport' && outcome.code).toBe('timeout');
     expect(outcome.kind === 'transport' && outcome.timeoutMs).toBeLessThanOrEqual(50);
+    // The request was made: the provider may have taken it before the abort.
+    expect(outcome.kind === 'transport' && outcome.mayHaveSent).toBe(true);
     expect(provider.calls()).toBe(1);
   });
 
@@ -49,6 +51,8 @@ describe('send deadline', () => {
       text: 'Hello',
     });
     expect(result).toMatchObject({ kind: 'failed', retryable: true, code: 'timeout' });
+    // Nothing left: a plain retryable failure, not an unknown delivery.
+    expect(result.kind === 'failed' && result.mayHaveSent).toBeUndefined();
     expect(provider.calls()).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { createEngine } from '../../src/engine/engine.ts';
+import { applyStepEnds } from '../../src/db/stepEnds.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts, type EngineKit } from '../helpers/engineKit.ts';
 
 const kinds = await databaseKinds();
@@ -195,6 +196,51 @@ describe.each(kinds)('engine on %s', (kind) => {
       enrollmentId,
     ]);
     expect(executions).toEqual([{ status: 'unknown' }]);
+  });
+
+  it('a timeout after the request may have reached the provider is an unknown delivery, never retried', async () => {
+    kit = await createEngineKit(database.db, { workspace: `maysend-${kind}` });
+    const [leadId] = await kit.addLeads([lead(9)]);
+    const sequenceId = await kit.addSequence({ ...fourSteps, onUnknownDelivery: 'pause', maxAttempts: 3 });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    kit.mock.failNext({ retryable: true, code: 'timeout', message: 'SendGrid did not answer within 10000 ms.', mayHaveSent: true }, { channel: 'email' });
+    await kit.engine.dispatcher.drain();
+    kit.clock.advance(86_400_000);
+    await kit.engine.dispatcher.drain();
+    const [row] = await kit.db.query<{ status: string; statusReason: string }>(
+      `select status, status_reason as "statusReason" from enrollments where id = $1`,
+      [enrollmentId],
+    );
+    expect(row).toEqual({ status: 'paused', statusReason: 'unknown_delivery' });
+    const executions = await kit.db.query<{ status: string; attempts: number; errorCode: string }>(
+      'select status, attempts, error_code as "errorCode" from sequence_executions where enrollment_id = $1',
+      [enrollmentId],
+    );
+    expect(executions).toEqual([{ status: 'unknown', attempts: 1, errorCode: 'timeout' }]);
+    expect(kit.mock.sends).toHaveLength(0);
+  });
+
+  it("a stalled worker's late answer for an earlier attempt does not overwrite a later attempt's outcome", async () => {
+    kit = await createEngineKit(database.db, { workspace: `stale-answer-${kind}` });
+    const [leadId] = await kit.addLeads([lead(10)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    await kit.engine.dispatcher.drain();
+    const [first] = await kit.db.query<{ id: string }>(`select id from sequence_executions where enrollment_id = $1 and step_id = 'intro'`, [enrollmentId]);
+    // The row is on its second attempt (another worker took the visit over); the first
+    // attempt's worker now writes its answer with the lease it no longer holds.
+    await kit.db.query(`update sequence_executions set status = 'unknown', attempts = 2 where id = $1`, [first!.id]);
+    await applyStepEnds(kit.db, [
+      {
+        enrollmentId: enrollmentId!,
+        leaseId: '00000000-0000-4000-8000-000000000000',
+        now: kit.clock.now(),
+        execution: { kind: 'complete', id: first!.id, attempt: 1, status: 'retry_scheduled', errorCode: 'lease_expiring', errorMessage: 'late' },
+        transition: { kind: 'reschedule', at: kit.clock.now() },
+      },
+    ]);
+    const [after] = await kit.db.query<{ status: string }>('select status from sequence_executions where id = $1', [first!.id]);
+    expect(after!.status).toBe('unknown');
   });
 
   it('pause during a running step lets it finish and runs nothing more; resume continues', async () => {

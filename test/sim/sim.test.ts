@@ -3,11 +3,14 @@
  * real engine must keep every invariant; a deliberately broken engine must be caught within
  * that run; a seed replays exactly.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runHistory } from '../../src/devtools/sim/history.ts';
 import { runSeeds } from '../../src/devtools/sim/runner.ts';
-import { replayCommand } from '../../src/devtools/sim/shrink.ts';
+import { replayCommand, shrink } from '../../src/devtools/sim/shrink.ts';
 import { SimStore } from '../../src/devtools/sim/store.ts';
+import { SHAPE_KEYS } from '../../src/devtools/sim/scenario.ts';
 
 /**
  * Bugs the simulator found that are not fixed yet (docs/SIMULATION.md, "Findings"): each seed
@@ -20,11 +23,21 @@ const KNOWN_FINDINGS: Record<number, string> = {};
  * Seeds that found a bug now fixed: each must keep every invariant (docs/SIMULATION.md,
  * "Findings"), whatever the quick run's range covers.
  */
-const REGRESSIONS: Record<number, string> = {
+const REGRESSIONS: Record<number, { was: string; quick: boolean }> = {
   // A worker stalled between its intent and its send lost its lease; the next asked the
   // provider's ledger, heard "not sent", and sent; the stalled one woke and sent too. Fixed by
   // the send fence: every call ends before its lease does (docs/ENGINE.md, "Crashes: at most once").
-  88: 'once-per-visit',
+  88: { was: 'once-per-visit', quick: true },
+  // A worker stalled past its lease while another took the visit over and tried again (its
+  // send's answer was unknown, or it failed for good); the stalled one's late answer for the
+  // first attempt overwrote the second's. Fixed: an answer applies only to the attempt it
+  // answers (docs/SIMULATION.md, Findings 4).
+  15: { was: 'timeline-ledger', quick: true },
+  93: { was: 'timeline-ledger', quick: true },
+  // The same through the other door: a stalled worker's "not sent, send again" for attempt 2
+  // put attempt 3 (unknown, in fact delivered) back to retry_scheduled. Fixed the same way in
+  // engine_complete_execution (Findings 4). A full history.
+  178: { was: 'timeline-ledger', quick: false },
 };
 
 describe('deterministic simulation', () => {
@@ -36,7 +49,48 @@ describe('deterministic simulation', () => {
     expect(failures).toEqual([]);
     expect(summary.histories).toBe(200);
     expect(summary.crashes).toBeGreaterThan(100);
+    expect(summary.takeovers).toBeGreaterThan(100);
     expect(summary.deliveries).toBeGreaterThan(1000);
+  }, 600_000);
+
+  it('catches an engine without the lease fence, within the quick run', async () => {
+    const summary = await runSeeds({ from: 1, count: 200, processes: 2, quick: true, breakage: 'no-lease-fence', stopAtFirst: true });
+    expect(summary.failures.length).toBeGreaterThan(0);
+    // A stalled worker's stale step end moves its enrollment back, or records over another's outcome.
+    expect(['once-per-step', 'once-per-visit', 'timeline-ledger', 'window']).toContain(summary.failures[0]!.violation!.invariant);
+  }, 600_000);
+
+  it('shrinks a failing seed and prints a command that replays the shrunk history', async () => {
+    const store = await SimStore.open({ breakage: 'blind-resend' });
+    let printed: string;
+    let shrunk: Awaited<ReturnType<typeof shrink>>['result'];
+    try {
+      let failing;
+      for (let seed = 1; !failing; seed++) {
+        const result = await runHistory(store, { seed, quick: true, breakage: 'blind-resend' });
+        if (result.violation) failing = result;
+      }
+      ({ result: shrunk } = await shrink(store, failing, { quick: true, breakage: 'blind-resend' }, 25));
+      expect(shrunk.violation!.invariant).toBe(failing.violation!.invariant);
+      // Never larger, and smaller in at least one knob.
+      expect(shrunk.shape.leads).toBeLessThanOrEqual(failing.shape.leads);
+      expect(shrunk.shape.steps).toBeLessThanOrEqual(failing.shape.steps);
+      expect(SHAPE_KEYS.some((k) => shrunk.shape[k] !== failing.shape[k])).toBe(true);
+      printed = replayCommand(shrunk, { breakage: 'blind-resend' });
+    } finally {
+      await store.close();
+    }
+    // The printed command, run as printed (npm run sim -- …, here without npm): the same failure.
+    const match = /^npm run sim -- --seed (\d+) --shape '(.+)' --break ([a-z-]+)$/.exec(printed);
+    expect(match, printed).not.toBeNull();
+    const args = ['--import', 'tsx', 'src/devtools/sim/cli.ts', '--seed', match![1]!, '--shape', match![2]!, '--break', match![3]!];
+    const replay = await promisify(execFile)(process.execPath, args).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toContain(`seed ${shrunk.seed}: ${shrunk.violation!.invariant}`);
+    expect(replay.stdout).toContain(shrunk.fingerprint);
   }, 600_000);
 
   it('catches an engine that resends an interrupted send after a crash, within the quick run', async () => {
@@ -60,8 +114,8 @@ describe('deterministic simulation', () => {
   it('keeps every invariant at the seeds of fixed findings', async () => {
     const store = await SimStore.open();
     try {
-      for (const [seed, was] of Object.entries(REGRESSIONS)) {
-        const result = await runHistory(store, { seed: Number(seed), quick: true });
+      for (const [seed, { was, quick }] of Object.entries(REGRESSIONS)) {
+        const result = await runHistory(store, { seed: Number(seed), quick });
         expect(result.violation, `seed ${seed} (was ${was}): ${replayCommand(result)}`).toBeUndefined();
       }
     } finally {

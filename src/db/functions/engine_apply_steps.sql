@@ -17,25 +17,30 @@ begin
   with input as materialized (
     select * from jsonb_to_recordset(p_steps) as i(
       enrollment_id uuid, lease_id uuid, now timestamptz,
-      exec_kind text, exec_id uuid, exec_status text, provider_message_id text, error_code text, error_message text,
+      exec_kind text, exec_id uuid, exec_attempt int, exec_status text, provider_message_id text, error_code text, error_message text,
       exec_metadata jsonb, rendered jsonb, adapter text,
       workspace_id uuid, lead_id uuid, sequence_id uuid, step_id text, step_type text, channel text, visit int,
       kind text, next_step_id text, next_at timestamptz, keep_lease boolean, finish_status text, action text,
       reason text, wait_for text, attempts int)
   ), answered as (
     -- An adapter's answer; reconciles an execution already declared unknown (as engine_complete_execution).
+    -- Only for the attempt it answers: a stalled worker's answer for an earlier attempt must not
+    -- overwrite what a later one (another worker's, after a take-over) recorded.
     update sequence_executions x set status = i.exec_status,
       provider_message_id = coalesce(i.provider_message_id, x.provider_message_id),
       error_code = i.error_code, error_message = i.error_message, metadata = x.metadata || coalesce(i.exec_metadata, '{}'),
       completed_at = case when i.exec_status = 'retry_scheduled' then null else i.now end
     from input i
     where i.exec_kind = 'complete' and x.id = i.exec_id and x.status in ('started', 'unknown')
+      and x.attempts = coalesce(i.exec_attempt, x.attempts)
   ), gone_unknown as (
-    -- An adapter that threw: we cannot know whether the provider took it (as markUnknown).
-    update sequence_executions x set status = 'unknown', completed_at = i.now,
-      error_message = 'The worker stopped between the intent and the provider''s answer; not resent.'
+    -- An adapter that threw, or answered that the request may have reached the provider (a
+    -- timeout after it was written): we cannot know whether the provider took it (as markUnknown).
+    update sequence_executions x set status = 'unknown', completed_at = i.now, error_code = i.error_code,
+      error_message = coalesce(i.error_message || '; not resent.', 'The worker stopped between the intent and the provider''s answer; not resent.')
     from input i
     where i.exec_kind = 'unknown' and x.id = i.exec_id and x.status = 'started'
+      and x.attempts = coalesce(i.exec_attempt, x.attempts)
   ), recorded as (
     -- A step that ran without an adapter call, or failed before one (as recordFinishedExecution).
     insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,

@@ -2,10 +2,11 @@
 import { runInProcess } from './runner.ts';
 import type { Breakage } from './store.ts';
 
-process.once('message', (message: { seeds: number[]; quick?: boolean; breakage?: Breakage; ambiguousTimeouts?: boolean; stopAtFirst?: boolean }) => {
+process.once('message', (message: { seeds: number[]; quick?: boolean; breakage?: Breakage; stopAtFirst?: boolean }) => {
   const { seeds, ...options } = message;
   runInProcess(seeds, options, (result) => process.stdout.write(`${JSON.stringify(result)}\n`)).then(
-    () => process.exit(0),
+    // The CPU this process used, start-up included: the rate the machine's load cannot skew.
+    () => process.stdout.write(`${JSON.stringify({ cpuUsage: process.cpuUsage() })}\n`, () => process.exit(0)),
     (error: unknown) => {
       console.error(error);
       process.exit(1);

@@ -7,6 +7,7 @@ import { sequenceDefinitionSchema, isDeliveryStep, type SequenceDefinition } fro
 import { resolveZone } from '../../core/time.ts';
 import { isInsideWindow, nextOpening } from '../../core/windows.ts';
 import type { Queryable } from '../../db/db.ts';
+import { deliveryExecutions, enrollmentsAtEnd, unheldUnknownDeliveries } from '../../db/simulation.ts';
 import type { Delivery } from './provider.ts';
 
 export interface Violation {
@@ -30,7 +31,14 @@ export class Watch {
 
   constructor(private readonly report: (v: Violation) => void) {}
 
-  /** The status of every enrollment after an acknowledged action. */
+  /** The enrollments seen stopped now (an open span). */
+  stopped(): string[] {
+    const out: string[] = [];
+    for (const [id, spans] of this.stops) if (spans.some((s) => s.to === Infinity)) out.push(id);
+    return out;
+  }
+
+  /** The enrollments whose liveness changed, after an acknowledged action (`changedLiveness`). */
   statuses(rows: Array<{ id: string; status: string }>, stamp: number): void {
     for (const { id, status } of rows) {
       const spans = this.stops.get(id) ?? [];
@@ -70,21 +78,6 @@ export class Watch {
   }
 }
 
-interface ExecutionRow {
-  id: string;
-  key: string;
-  enrollmentId: string;
-  stepId: string;
-  status: string;
-  startedAt: Date;
-  providerMessageId: string | null;
-  channel: string | null;
-  enrollmentStatus: string;
-  definition: unknown;
-  leadZone: string | null;
-  workspaceZone: string;
-}
-
 export async function finalChecks(
   db: Queryable,
   deliveries: readonly Delivery[],
@@ -92,9 +85,7 @@ export async function finalChecks(
   report: (v: Violation) => void,
 ): Promise<number> {
   let checks = 0;
-  const enrollments = await db.query<{ id: string; status: string; waitingFor: string | null; next: Date | null }>(
-    `select id, status, waiting_for as "waitingFor", next_execution_at as next from enrollments`,
-  );
+  const enrollments = await enrollmentsAtEnd(db);
   if (enrollments.length !== enrolled) report({ invariant: 'none-lost', message: `${enrolled} enrollments acknowledged, ${enrollments.length} in the store` });
   for (const e of enrollments) {
     checks += 1;
@@ -103,17 +94,7 @@ export async function finalChecks(
       report({ invariant: 'settled', message: `enrollment ${e.id} still ${e.status} (due ${e.next?.toISOString() ?? 'never'}) after the drain` });
     }
   }
-  const rows = await db.query<ExecutionRow>(
-    `select x.id, x.idempotency_key as key, x.enrollment_id as "enrollmentId", x.step_id as "stepId", x.status,
-       x.started_at as "startedAt", x.provider_message_id as "providerMessageId", x.channel, e.status as "enrollmentStatus",
-       v.definition, l.timezone as "leadZone", w.timezone as "workspaceZone"
-     from sequence_executions x
-     join enrollments e on e.id = x.enrollment_id
-     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
-     join leads l on l.id = x.lead_id
-     join workspaces w on w.id = x.workspace_id
-     where x.channel is not null`,
-  );
+  const rows = await deliveryExecutions(db);
   const byKey = new Map(rows.map((r) => [r.key, r]));
   const firstDelivery = new Map<string, Delivery>();
   for (const d of deliveries) if (!firstDelivery.has(d.idempotencyKey)) firstDelivery.set(d.idempotencyKey, d);
@@ -150,14 +131,8 @@ export async function finalChecks(
     if (!d) report({ invariant: 'timeline-ledger', message: `${x.key} says succeeded but the provider never delivered it` });
     else if (x.providerMessageId !== d.providerMessageId) report({ invariant: 'timeline-ledger', message: `${x.key} names message ${x.providerMessageId}, the provider delivered ${d.providerMessageId}` });
   }
-  const held = await db.query<{ key: string }>(
-    `select x.idempotency_key as key from sequence_executions x
-     join enrollments e on e.id = x.enrollment_id
-     join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
-     where x.status = 'unknown' and coalesce(v.definition->>'onUnknownDelivery', 'continue') = 'pause'
-       and not exists (select 1 from enrollment_changes c where c.enrollment_id = e.id and c.reason = 'unknown_delivery')`,
-  );
+  const held = await unheldUnknownDeliveries(db);
   checks += 1;
-  for (const h of held) report({ invariant: 'unknown-held', message: `${h.key} is unknown, its sequence says pause, and no one held it for an operator` });
+  for (const key of held) report({ invariant: 'unknown-held', message: `${key} is unknown, its sequence says pause, and no one held it for an operator` });
   return checks;
 }

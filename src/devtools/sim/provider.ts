@@ -14,14 +14,17 @@ import { ProcessDied, type SimProcess } from './store.ts';
 export interface ProviderFaults {
   retryable: number;
   permanent: number;
-  /** The request timed out before the provider took it: retryable, nothing delivered. */
+  /**
+   * The request timed out before the provider took it: nothing delivered, but the adapter
+   * cannot know that — it answers as a live one does, "may have been sent" (`mayHaveSent`).
+   */
   timeout: number;
   /** Delivered, then the connection dropped: the adapter throws (the engine cannot know). */
   lostAnswer: number;
   /**
-   * Delivered, then answered as a retryable timeout — what a live adapter reports when the
-   * provider took the message but answered after the deadline (src/delivery/http.ts). Off by
-   * default: see docs/SIMULATION.md, "Findings".
+   * Delivered, then the answer timed out: the adapter answers "may have been sent", as a live
+   * one does when the provider took the message but answered after the deadline
+   * (src/delivery/http.ts; docs/SIMULATION.md, Findings 2).
    */
   ambiguousTimeout: number;
   /** The provider can answer "did you get this key?" after a crash (SendLedger). */
@@ -29,6 +32,9 @@ export interface ProviderFaults {
 }
 
 export const NO_FAULTS: ProviderFaults = { retryable: 0, permanent: 0, timeout: 0, lostAnswer: 0, ambiguousTimeout: 0, ledger: true };
+
+/** What a live adapter answers when its request timed out after it was made (src/delivery/http.ts). */
+const MAY_HAVE_SENT: DeliveryResult = { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated: no answer within the deadline', mayHaveSent: true };
 
 export interface Delivery {
   seq: number;
@@ -110,11 +116,10 @@ export class SimProvider {
       // The adapter aborted the call at its deadline while the process stood still.
       if (process.dead) throw new ProcessDied(process.name);
       this.calls += 1;
-      if (this.settle(call) === 'never') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated deadline, nothing taken' };
-      // Taken before the deadline, its answer lost to the abort: a live adapter reports a timeout
-      // (finding 2) or, here by default, the engine cannot know.
-      if (this.faults.ambiguousTimeout > 0) return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated deadline after delivery' };
-      throw new Error('simulated abort at the send deadline after the provider took the message');
+      // Taken before the deadline or never: either way the adapter saw only its abort, and says
+      // what a live one says — no answer, the request may have been taken.
+      this.settle(call);
+      return MAY_HAVE_SENT;
     }
     if (process.dead) throw new ProcessDied(process.name);
     this.calls += 1;
@@ -129,12 +134,12 @@ export class SimProvider {
     });
     if (answer === 'retryable') return { kind: 'failed', retryable: true, code: '503', message: 'simulated outage', retryAfterMs: this.random.chance(0.3) ? this.random.int(1, 120) * 1000 : undefined };
     if (answer === 'permanent') return { kind: 'failed', retryable: false, code: '400', message: 'simulated permanent refusal' };
-    if (answer === 'timeout') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated timeout, nothing taken' };
+    if (answer === 'timeout') return MAY_HAVE_SENT; // nothing taken, but the adapter cannot know that
     const delivery = this.deliver(process, channel, message, this.clock.now());
     await this.hooks.afterSend(process, message);
     if (process.dead) throw new ProcessDied(process.name);
     if (answer === 'lost') throw new Error('simulated connection reset after the provider took the message');
-    if (answer === 'ambiguous') return { kind: 'failed', retryable: true, code: 'timeout', message: 'simulated timeout after delivery' };
+    if (answer === 'ambiguous') return MAY_HAVE_SENT;
     return { kind: 'sent', providerMessageId: delivery.providerMessageId };
   }
 

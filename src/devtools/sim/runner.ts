@@ -2,7 +2,7 @@
  * Runs many seeds: split over child processes (one PGlite store each, both cores busy), each
  * reporting one JSON line per history; the parent adds them up and shrinks the first failure.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runHistory, type HistoryOptions, type HistoryResult } from './history.ts';
@@ -14,7 +14,6 @@ export interface RunOptions {
   processes: number;
   quick?: boolean;
   breakage?: Breakage;
-  ambiguousTimeouts?: boolean;
   /** Stop at the first failing history (every process). */
   stopAtFirst?: boolean;
   onResult?: (result: HistoryResult) => void;
@@ -23,6 +22,9 @@ export interface RunOptions {
 export interface RunSummary {
   histories: number;
   seconds: number;
+  /** CPU seconds (user + system) the child processes used, start-up included. */
+  cpuSeconds: number;
+  takeovers: number;
   crashes: number;
   checks: number;
   deliveries: number;
@@ -34,10 +36,11 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
 export async function runSeeds(options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const summary: RunSummary = { histories: 0, seconds: 0, crashes: 0, checks: 0, deliveries: 0, statements: 0, failures: [] };
+  const summary: RunSummary = { histories: 0, seconds: 0, cpuSeconds: 0, takeovers: 0, crashes: 0, checks: 0, deliveries: 0, statements: 0, failures: [] };
   const add = (result: HistoryResult) => {
     summary.histories += 1;
     summary.crashes += result.stats.crashes;
+    summary.takeovers += result.stats.takeovers;
     summary.checks += result.stats.checks;
     summary.deliveries += result.stats.deliveries;
     summary.statements += result.stats.statements;
@@ -45,11 +48,25 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
     options.onResult?.(result);
   };
   const processes = Math.max(1, Math.min(options.processes, options.count));
+  const children: ChildProcess[] = [];
+  // With stopAtFirst, the first failure anywhere stops every process (ours to stop: we forked them).
+  const stopAll = () => {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  };
   await Promise.all(
     Array.from({ length: processes }, (_, k) => {
       const seeds = [];
       for (let s = options.from + k; s < options.from + options.count; s += processes) seeds.push(s);
-      return runChild(seeds, options, add);
+      return runChild(
+        seeds,
+        options,
+        (result) => {
+          add(result);
+          if (result.violation && options.stopAtFirst) stopAll();
+        },
+        (cpu) => (summary.cpuSeconds += cpu),
+        children,
+      );
     }),
   );
   summary.failures.sort((a, b) => a.seed - b.seed);
@@ -57,15 +74,32 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-function runChild(seeds: number[], options: RunOptions, add: (r: HistoryResult) => void): Promise<void> {
+function runChild(
+  seeds: number[],
+  options: RunOptions,
+  add: (r: HistoryResult) => void,
+  addCpu: (seconds: number) => void,
+  children: ChildProcess[],
+): Promise<void> {
   const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  child.send({ seeds, quick: options.quick, breakage: options.breakage, ambiguousTimeouts: options.ambiguousTimeouts, stopAtFirst: options.stopAtFirst });
+  children.push(child);
+  child.send({ seeds, quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
-    if (line.startsWith('{')) add(JSON.parse(line) as HistoryResult);
+    if (!line.startsWith('{')) return;
+    let parsed: HistoryResult | { cpuUsage: { user: number; system: number } };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch (error) {
+      if (options.stopAtFirst) return; // a line cut short by stopAll
+      throw error;
+    }
+    if ('cpuUsage' in parsed) addCpu((parsed.cpuUsage.user + parsed.cpuUsage.system) / 1e6);
+    else add(parsed);
   });
   return new Promise((resolve, reject) => {
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulator process exited with ${code}`))));
+    // Stopped by stopAll (a signal, no code): its seeds are not needed any more.
+    child.on('exit', (code, signal) => (code === 0 || (signal && options.stopAtFirst) ? resolve() : reject(new Error(`simulator process exited with ${code ?? signal}`))));
   });
 }
 

@@ -37,10 +37,12 @@ const STARTS = ['2026-03-06T12:00:00Z', '2026-03-27T20:00:00Z', '2026-04-03T10:0
 export function defaultShape(seed: number, quick: boolean): Shape {
   const r = new Prng(`shape:${seed}`);
   return {
-    leads: quick ? r.int(4, 8) : r.int(12, 30),
+    // A full history: 12–16 leads (14–25 enrollments), 40–60 scheduler steps, then the drain
+    // (docs/SIMULATION.md, "What a history is"; sized so 10,000 fit the issue's 15 minutes).
+    leads: quick ? r.int(4, 8) : r.int(12, 16),
     sequences: r.int(1, 2),
     workers: r.int(2, 3),
-    steps: quick ? r.int(25, 45) : r.int(80, 160),
+    steps: quick ? r.int(25, 45) : r.int(40, 60),
     crash: r.pick([0.002, 0.005, 0.01]),
     interleave: r.pick([0.02, 0.05, 0.1]),
     faults: r.pick([0.5, 1, 2]),
@@ -70,7 +72,8 @@ export function drawScenario(seed: number, shape: Shape): Scenario {
   return {
     start,
     leaseMs: r.pick([30_000, 60_000, 120_000]),
-    batchSize: r.int(1, 8),
+    // One enrollment per claim to a large batch: a single draw, as before, so later draws stay put.
+    batchSize: r.pick([1, 2, 4, 8, 16]),
     leads,
     sequences,
     faults: {
@@ -78,7 +81,7 @@ export function drawScenario(seed: number, shape: Shape): Scenario {
       permanent: 0.03 * f,
       timeout: 0.04 * f,
       lostAnswer: 0.03 * f,
-      ambiguousTimeout: 0,
+      ambiguousTimeout: 0.03 * f,
       ledger: r.chance(0.6),
     },
   };

@@ -49,7 +49,7 @@ export async function shrink(
 }
 
 /** The one command that replays a history exactly. */
-export function replayCommand(result: HistoryResult, options: { breakage?: string; ambiguousTimeouts?: boolean } = {}): string {
-  const extra = `${options.breakage ? ` --break ${options.breakage}` : ''}${options.ambiguousTimeouts ? ' --ambiguous-timeouts' : ''}`;
+export function replayCommand(result: HistoryResult, options: { breakage?: string } = {}): string {
+  const extra = options.breakage ? ` --break ${options.breakage}` : '';
   return `npm run sim -- --seed ${result.seed} --shape '${JSON.stringify(result.shape)}'${extra}`;
 }

@@ -2,9 +2,9 @@
  * The store every simulated process shares, and the port each process sees it through.
  *
  * One migrated in-memory PGlite per simulator process (opening one costs ~0.5 s, a history far
- * less), emptied between histories with one TRUNCATE: a new relation file per table, so the
- * physical row order a history sees (ties in the due index) never depends on the histories
- * run before it, and a seed replays alone exactly as it ran in a batch.
+ * less), its tables UNLOGGED (a throwaway store needs no WAL), emptied between histories
+ * (`emptyTables`), so a seed replays alone exactly as it ran in a batch. All its SQL lives in
+ * src/db/simulation.ts.
  *
  * `processDb` wraps the `Db` port for one simulated process. Before and after every statement
  * it asks the scheduler what happens now: nothing, something else runs first (an operator, a
@@ -12,8 +12,12 @@
  * rolled back (the throw leaves PGlite's transaction callback), a statement it ran outside one
  * stays committed, and from then on it can touch nothing: every later statement throws.
  */
-import type { Db, Queryable } from '../../db/db.ts';
+import type { Db } from '../../db/db.ts';
 import { openMemoryDatabase } from '../../db/memoryStore.ts';
+import { emptyTables, functionDefinition, makeTablesUnlogged, observedDb, replaceFunction, simulationTables, vacuumTables } from '../../db/simulation.ts';
+
+/** Histories between two vacuums of the store (see `reset`). */
+const VACUUM_EVERY = 25;
 
 /** One simulated OS process: an engine (worker) or the API serving operators and webhooks. */
 export interface SimProcess {
@@ -45,6 +49,7 @@ export class SimStore {
   /** Transactions open on any process: interventions wait until none is (one connection). */
   openTransactions = 0;
   statements = 0;
+  private resets = 0;
 
   private constructor(
     readonly db: Db,
@@ -54,61 +59,38 @@ export class SimStore {
   static async open(options: { breakage?: Breakage } = {}): Promise<SimStore> {
     const db = await openMemoryDatabase();
     if (options.breakage === 'no-lease-fence') await removeLeaseFence(db);
-    const rows = await db.query<{ name: string }>(
-      `select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations' order by tablename`,
-    );
-    return new SimStore(db, rows.map((r) => r.name));
+    const tables = await simulationTables(db);
+    await makeTablesUnlogged(db, tables);
+    return new SimStore(db, tables);
   }
 
   /**
-   * Empties every table (migrations' bookkeeping aside) for the next history. DELETE, not
-   * TRUNCATE: a TRUNCATE of the thirteen tables costs ~170 ms here, a history ~300 ms. Rows are
-   * appended after the dead ones until a vacuum (PGlite has no autovacuum), so a history's rows
-   * still sit in the order it wrote them whatever ran before it.
+   * Empties every table for the next history (`emptyTables`: rows keep the order a history
+   * writes them), and every `VACUUM_EVERY` histories reclaims the dead rows: an emptied,
+   * vacuumed table is as a fresh one, so a history sees its rows in the same order either way.
    */
   async reset(): Promise<void> {
     this.openTransactions = 0;
-    await this.db.exec(
-      `set session_replication_role = replica; ${this.tables.map((t) => `delete from ${t};`).join(' ')} set session_replication_role = origin;`,
-    );
+    await emptyTables(this.db, this.tables);
+    if (++this.resets % VACUUM_EVERY === 0) await vacuumTables(this.db, this.tables);
   }
 
   /** The port as one simulated process sees it. */
   processDb(process: SimProcess, hook: StatementHook): Db {
-    const store = this;
-    const run = async <Row>(q: Queryable, sql: string, params: readonly unknown[] | undefined, inTransaction: boolean): Promise<Row[]> => {
+    const alive = () => {
       if (process.dead) throw new ProcessDied(process.name);
-      await hook({ process, sql, phase: 'before', inTransaction });
-      if (process.dead) throw new ProcessDied(process.name);
-      store.statements += 1;
-      const rows = await q.query<Row>(sql, params);
-      await hook({ process, sql, phase: 'after', inTransaction, rows });
-      if (process.dead) throw new ProcessDied(process.name);
-      return rows;
     };
-    const base = this.db;
-    const db: Db = {
-      kind: base.kind,
-      query: (sql, params) => run(base, sql, params, false),
-      transaction: async (fn) => {
-        if (process.dead) throw new ProcessDied(process.name);
-        store.openTransactions += 1;
-        try {
-          return await base.transaction(async (tx) => {
-            const result = await fn({ query: (sql, params) => run(tx, sql, params, true) });
-            // Code that swallowed the death must not commit what the dead connection began.
-            if (process.dead) throw new ProcessDied(process.name);
-            return result;
-          });
-        } finally {
-          store.openTransactions -= 1;
-        }
+    return observedDb(this.db, {
+      alive,
+      before: async (sql, inTransaction) => {
+        await hook({ process, sql, phase: 'before', inTransaction });
+        alive();
+        this.statements += 1; // the commit-order counter the invariants compare (docs/SIMULATION.md)
       },
-      exec: (sql) => base.exec(sql),
-      withAdvisoryLock: (key, fn) => base.withAdvisoryLock(key, () => fn(db)),
-      close: async () => undefined,
-    };
-    return db;
+      after: (sql, inTransaction, rows) => hook({ process, sql, phase: 'after', inTransaction, rows }),
+      transactionOpened: () => (this.openTransactions += 1),
+      transactionClosed: () => (this.openTransactions -= 1),
+    });
   }
 
   async close(): Promise<void> {
@@ -129,9 +111,9 @@ export const BREAKAGES: readonly Breakage[] = ['no-lease-fence', 'blind-resend']
 
 async function removeLeaseFence(db: Db): Promise<void> {
   for (const name of ['engine_write_intents', 'engine_apply_steps']) {
-    const [row] = await db.query<{ def: string }>(`select pg_get_functiondef(p.oid) as def from pg_proc p where p.proname = $1`, [name]);
-    const broken = row!.def.replaceAll('e.lease_id = i.lease_id', 'true');
-    if (broken === row!.def) throw new Error(`${name} has no lease fence to remove`);
-    await db.exec(broken);
+    const definition = await functionDefinition(db, name);
+    const broken = definition.replaceAll('e.lease_id = i.lease_id', 'true');
+    if (broken === definition) throw new Error(`${name} has no lease fence to remove`);
+    await replaceFunction(db, broken);
   }
 }
