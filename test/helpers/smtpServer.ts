@@ -1,15 +1,14 @@
 /**
  * A real SMTP server for tests (the `smtp-server` package) on 127.0.0.1: AUTH PLAIN/LOGIN with
- * one account, STARTTLS with a self-signed certificate made here with openssl, and recipients
+ * one account, STARTTLS with the local mail servers' self-signed certificate (src/devtools/mail/certificate.ts), and recipients
  * that misbehave on purpose: `tempfail…@` gets 451 at RCPT, `reject…@` 550, `vanish…@` has
  * its message taken after DATA and never answered (the client's socket timeout ends it).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { selfSignedCertificate } from '../../src/devtools/mail/certificate.ts';
+
+export { selfSignedCertificate };
 
 export interface ReceivedMail {
   from: string;
@@ -25,20 +24,6 @@ export interface TestSmtpServer {
   password: string;
   received: ReceivedMail[];
   close(): Promise<void>;
-}
-
-export function selfSignedCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tp-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 let certificate: { key: string; cert: string } | undefined;
