@@ -8,8 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { selfSignedCertificate } from '../../src/devtools/mail/certificate.ts';
 
-export { selfSignedCertificate };
-
 export interface ReceivedMail {
   from: string;
   to: string[];
