@@ -90,9 +90,13 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
   // "Limit-aware claims"): a send that must wait is deferred to its slot, never held in its round.
   // While Redis is away a check fails after a couple of reconnect attempts: the send is then
   // deferred by a second (nothing went out).
-  const sendGate = (isMock: boolean) => {
+  // In one process the limiter keeps the engine's clock, so a deferral lands where the engine
+  // (and a test's or the simulator's manual clock) will look for it.
+  const sendGate = (isMock: boolean, clock: Clock) => {
     if (isMock && !config.RATE_LIMIT_MOCK_DELIVERY) return undefined;
-    limiter = redisUrl ? new RedisLimiter(connectRedis(redisUrl, { maxRetriesPerRequest: 2 }), prefixes.rateLimit) : new MemoryLimiter();
+    limiter = redisUrl
+      ? new RedisLimiter(connectRedis(redisUrl, { maxRetriesPerRequest: 2 }), prefixes.rateLimit)
+      : new MemoryLimiter(() => clock.now().getTime());
     return rateLimitGate(limiter, rateLimitsFromConfig(config));
   };
 
@@ -144,7 +148,7 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
       const deps: EngineDeps = {
         db,
         adapters: tracedAdapters(router ? router.wrap(plain) : plain),
-        sendGate: sendGate(Boolean(mock)),
+        sendGate: sendGate(Boolean(mock), clock),
         clock,
         leaseMs: config.LEASE_SECONDS * 1000,
         maxConsecutiveFailures: config.MAX_CONSECUTIVE_FAILURES,
