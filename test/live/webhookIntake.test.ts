@@ -163,7 +163,7 @@ describe('bodies read before their signature can be checked share a budget', () 
     const busy = await waitFor(async () => {
       const answer = await probe();
       return answer.statusCode === 503 ? answer : undefined;
-    }, 'the held post to take its share', 30_000); // each probe posts a large body: slow on a loaded machine
+    }, 'the held post to take its share', 90_000); // each probe posts a large body: slow on a loaded machine
     expect(busy.headers['retry-after']).toBe('5');
     expect(busy.json().error).toMatchObject({ code: 'busy' });
 
