@@ -9,6 +9,7 @@ import { AcceptInvitePage } from './pages/AcceptInvite.tsx';
 import { DemoBanner } from './demo/DemoData.tsx';
 import { LeadDetailPage } from './pages/LeadDetail.tsx';
 import { LeadsPage } from './pages/Leads.tsx';
+import { MailboxesPage } from './pages/Mailboxes.tsx';
 import { MembersPage } from './pages/Members.tsx';
 import { ResetPasswordPage } from './pages/ResetPassword.tsx';
 import { SequencesPage } from './pages/Sequences.tsx';
@@ -32,6 +33,7 @@ const NAV = [
   { to: '/replies', label: 'Replies' },
   { to: '/reports', label: 'Reports' },
   { to: '/monitoring', label: 'Monitoring' },
+  { to: '/mailboxes', label: 'Mailboxes' },
   { to: '/webhooks', label: 'Webhooks' },
   { to: '/members', label: 'Members' },
   { to: '/tokens', label: 'API tokens', admin: true },
@@ -50,6 +52,7 @@ function Page({ path }: { path: string }) {
   if (path === '/replies') return <RepliesPage />;
   if (path === '/monitoring') return <MonitoringPage />;
   if (path === '/reports') return <ReportsPage />;
+  if (path === '/mailboxes') return <MailboxesPage />;
   if (path === '/webhooks') return <WebhooksPage />;
   if (path === '/members') return <MembersPage />;
   if (path === '/tokens') return <TokensPage />;

@@ -117,3 +117,8 @@ export type ApiTokenCreated = Answer<'/api/tokens', 'post'>;
 export type Report = Answer<'/api/reports', 'get'>;
 export type ReportRow = Report['rows'][number];
 export type ReplyClassCorrection = Answer<'/api/replies/{eventId}/class', 'put'>;
+
+/** A rep's own SMTP (and IMAP) account (docs/MAILBOXES.md); passwords never come back, only `passwordSet`. */
+export type Mailbox = Schemas['Mailbox'];
+/** `POST /api/mailboxes/{id}/test`: `ok` and the server's one sentence. */
+export type MailboxTest = Schemas['MailboxTest'];

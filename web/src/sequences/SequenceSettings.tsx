@@ -1,10 +1,12 @@
 /**
  * The sequence's event rules: `exitOn` (catalogue events, `converted`, custom events) and the
  * `trigger` that enrolls a lead when a custom event about it arrives (docs/SEQUENCES.md); and
- * `skipMissingChannels`, whether a lead lacking one channel's address is enrolled.
+ * `skipMissingChannels`, whether a lead lacking one channel's address is enrolled; the
+ * `mailboxes` its emails go out from.
  */
 import { Group, Paper, Stack, Switch, TagsInput, Text, TextInput } from '@mantine/core';
 import type { SequenceDefinition } from '../api/types.ts';
+import { MailboxPicker } from './MailboxPicker.tsx';
 import { CUSTOM_EVENT_PREFIX, EXIT_TRIGGERS, asCustomEvent, badExitRules, customEventProblem, exitRulesOf } from './customEvents.ts';
 
 interface Props {
@@ -62,6 +64,10 @@ export function SequenceSettings({ definition, readOnly, onChange }: Props) {
             />
           </Group>
         )}
+        <Text fw={600} mt="xs">
+          Sending
+        </Text>
+        <MailboxPicker definition={definition} readOnly={readOnly} onChange={onChange} />
         <Text fw={600} mt="xs">
           Enrolling
         </Text>

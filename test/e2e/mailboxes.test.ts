@@ -1,0 +1,174 @@
+/**
+ * Issue 16, item 7, in Debian's Chromium: an admin adds a mailbox (a refused field shown under
+ * its field first), tests its login against an SMTP port that refuses (127.0.0.1:1) and reads
+ * the server's sentence, changes its daily limit, picks it in a sequence's settings (the saved
+ * definition names it) and deletes it after a confirmation. axe-core on the page and the dialog,
+ * no page errors, and refused requests judged by their responses (the one expected 400 aside).
+ * Waits are Playwright's auto-waiting on a visible state, never a fixed sleep.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
+import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { seriousA11yViolations } from './axe.ts';
+import { browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+
+const run = browserAvailable();
+/** A field by its label, exactly, whether or not Mantine marks it required (" *"). */
+const field = (scope: Locator, label: string) => scope.getByLabel(new RegExp(`^${label}( \\*)?$`));
+/** Until the element's opacity, its ancestors' included, is 1: axe judges contrast mid-fade otherwise. */
+const faded = (target: Locator) =>
+  expect
+    .poll(() =>
+      target.evaluate((element) => {
+        // Runs in the page; the test's TypeScript has no DOM types, hence the narrow shapes.
+        type Node = { parentElement: Node | null };
+        const style = (globalThis as unknown as { getComputedStyle(node: Node): { opacity: string } }).getComputedStyle;
+        let opacity = 1;
+        for (let node: Node | null = element as unknown as Node; node; node = node.parentElement) opacity *= Number(style(node).opacity);
+        return opacity;
+      }),
+    )
+    .toBe(1);
+const ALL_DAY = { timezone: 'lead', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' };
+
+describe.skipIf(!run)('the Mailboxes page in a browser', () => {
+  let runtime: Runtime;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let token: string;
+  const problems: string[] = [];
+  /** Refusals a step provokes on purpose ("400 POST /api/mailboxes"), each allowed once. */
+  const expectedRefusals: string[] = [];
+  const accessible = async (name: string) => {
+    for (const violation of await seriousA11yViolations(page)) problems.push(`axe ${name}: ${violation}`);
+  };
+  const api = async (path: string, init: RequestInit = {}) =>
+    fetch(`${baseUrl}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+
+  beforeAll(async () => {
+    buildDashboard();
+    const db = await openMemoryDatabase();
+    // A key of the test's own: nothing is written to DATA_DIR.
+    const config = parseConfig({ LOG_LEVEL: 'silent', TOUCHPOINT_SECRET_KEY: randomBytes(32).toString('base64') });
+    runtime = await createRuntime(config, { db, worker: true });
+    baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    const workspace = await ensureWorkspace(runtime.db, 'default');
+    token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e mailboxes')).token;
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    // The browser logs every refused request as a console error; refused requests are judged by their responses.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      if (response.status() < 400 || (response.status() === 401 && response.url().endsWith('/api/me'))) return;
+      const seen = `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`;
+      const expected = expectedRefusals.indexOf(seen);
+      if (expected >= 0) expectedRefusals.splice(expected, 1);
+      else problems.push(`HTTP ${seen}`);
+    });
+  }, 180_000);
+
+  afterEach(() => {
+    expect(problems.splice(0)).toEqual([]);
+    expect(expectedRefusals.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    const db = runtime?.db;
+    await runtime?.close();
+    await db?.close();
+  });
+
+  it('adds a mailbox, showing a refused field under it, and lists it with its usage', async () => {
+    await page.goto(baseUrl);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Mailboxes' }).click();
+    await page.getByText('No mailboxes yet').waitFor();
+    await accessible('empty mailboxes');
+
+    const form = page.getByRole('form', { name: 'Add mailbox' });
+    await field(form, 'Name').fill('Ada’s mailbox');
+    await field(form, 'From email').fill('ada at example');
+    await field(form, 'From name').fill('Ada Lovelace');
+    await field(form, 'SMTP host').fill('127.0.0.1');
+    await field(form, 'SMTP port').fill('1');
+    await field(form, 'SMTP user').fill('ada');
+    await field(form, 'SMTP password').fill('app-password-1');
+    expectedRefusals.push('400 POST /api/mailboxes');
+    await form.getByRole('button', { name: 'Add mailbox' }).click();
+    await form.getByText('Must be an email address.').waitFor();
+    await accessible('a refused field');
+
+    await field(form, 'From email').fill('ada@example.com');
+    await form.getByRole('button', { name: 'Add mailbox' }).click();
+    const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
+    await card.getByText('Ada Lovelace <ada@example.com>').waitFor();
+    await card.getByTestId('mailbox-usage').filter({ hasText: '0 / 50 today' }).waitFor();
+    await card.getByText('IMAP off').waitFor();
+    // The password went in and never comes out: not on the page, not in the answer.
+    expect(await page.content()).not.toContain('app-password-1');
+    expect(await field(form, 'SMTP password').inputValue()).toBe('');
+    const listed = await (await api('/api/mailboxes')).text();
+    expect(listed).not.toContain('app-password-1');
+    await accessible('a mailbox');
+  }, 120_000);
+
+  it('tests the login and shows the server’s sentence, then changes the daily limit', async () => {
+    const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
+    await card.getByRole('button', { name: 'Test' }).click();
+    const verdict = card.getByTestId('mailbox-test');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.textContent()).toMatch(/The login failed.*SMTP.*127\.0\.0\.1.*refused/);
+
+    await card.getByRole('button', { name: 'Edit limits' }).click();
+    await field(card, 'Daily limit').fill('20');
+    await card.getByRole('button', { name: 'Save limits' }).click();
+    await card.getByTestId('mailbox-usage').filter({ hasText: '0 / 20 today' }).waitFor();
+    await card.getByRole('button', { name: 'Save limits' }).waitFor({ state: 'detached' });
+  }, 90_000);
+
+  it('picks the mailbox in a sequence’s settings; the saved definition names it', async () => {
+    const mailboxes = ((await (await api('/api/mailboxes')).json()) as { items: { id: string }[] }).items;
+    const created = await api('/api/sequences', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'From Ada', schedule: ALL_DAY, steps: [{ id: 'hello', type: 'email', subject: 'Hello', body: 'Hi {{ lead.firstName }}' }, { id: 'done', type: 'end' }] }),
+    });
+    expect(created.status).toBe(201);
+    const sequenceId = ((await created.json()) as { id: string }).id;
+    await page.getByRole('link', { name: 'Sequences' }).click();
+    await page.getByRole('link', { name: 'From Ada' }).click();
+    const settings = page.getByTestId('sequence-settings');
+    await settings.getByLabel('Mailboxes', { exact: true }).click();
+    await page.getByRole('option', { name: 'Ada’s mailbox <ada@example.com>' }).click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('validation').filter({ hasText: 'valid' }).waitFor();
+    await accessible('sequence settings with a mailbox');
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await expect
+      .poll(async () => ((await (await api(`/api/sequences/${sequenceId}`)).json()) as { definition: { mailboxes?: string[] } }).definition.mailboxes)
+      .toEqual([mailboxes[0]!.id]);
+  }, 90_000);
+
+  it('deletes the mailbox after a confirmation', async () => {
+    await page.getByRole('link', { name: 'Mailboxes' }).click();
+    const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByText('Its stored passwords are erased').waitFor();
+    await faded(page.getByRole('dialog').getByRole('button', { name: 'Delete mailbox' }));
+    await accessible('confirm delete');
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete mailbox' }).click();
+    await page.getByText('No mailboxes yet').waitFor();
+    expect(((await (await api('/api/mailboxes')).json()) as { items: unknown[] }).items).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,144 @@
+/**
+ * Mailboxes (docs/MAILBOXES.md): the reps' own SMTP accounts that sequences send from. Everyone
+ * sees each one's sender, today's usage against today's limit (the warm-up ramp applied) and
+ * whether IMAP reads its replies; admins add one, test its login (the server's one sentence),
+ * change its limits and delete it.
+ */
+import { Alert, Badge, Button, Group, NumberInput, Paper, Stack, Text, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { del, get, patch, post } from '../api/client.ts';
+import type { Body, Mailbox, MailboxTest } from '../api/types.ts';
+import { useAuth } from '../auth.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { EmptyState } from '../components/EmptyState.tsx';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { fieldErrors } from '../components/fieldErrors.ts';
+import { relative } from '../components/format.ts';
+import { NewMailbox } from '../mailboxes/NewMailbox.tsx';
+
+const LIMIT_LABELS = { dailyLimit: 'Daily limit', minGapSeconds: 'Seconds between sends' };
+
+function EditLimits({ mailbox, onDone }: { mailbox: Mailbox; onDone: () => void }) {
+  const client = useQueryClient();
+  const [dailyLimit, setDailyLimit] = useState<number | string>(mailbox.dailyLimit);
+  const [minGapSeconds, setMinGapSeconds] = useState<number | string>(mailbox.minGapSeconds);
+  const save = useMutation({
+    mutationFn: () =>
+      patch<Mailbox>(`/api/mailboxes/${mailbox.id}`, {
+        dailyLimit: typeof dailyLimit === 'number' ? dailyLimit : Number.NaN,
+        minGapSeconds: typeof minGapSeconds === 'number' ? minGapSeconds : Number.NaN,
+      } satisfies Body<'/api/mailboxes/{id}', 'patch'>),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: ['mailboxes'] });
+      onDone();
+    },
+  });
+  const errors = fieldErrors(save.error, LIMIT_LABELS);
+  return (
+    <Stack gap="xs">
+      <Group align="flex-start" wrap="wrap">
+        <NumberInput label="Daily limit" min={0} max={10_000} value={dailyLimit} onChange={setDailyLimit} error={errors.byField.dailyLimit} />
+        <NumberInput label="Seconds between sends" min={0} max={86_400} value={minGapSeconds} onChange={setMinGapSeconds} error={errors.byField.minGapSeconds} />
+      </Group>
+      <Group gap="xs">
+        <Button size="xs" onClick={() => save.mutate()} loading={save.isPending}>Save limits</Button>
+        <Button size="xs" variant="default" onClick={onDone}>Cancel</Button>
+      </Group>
+      <ErrorAlert error={save.error} labels={LIMIT_LABELS} shownByFields title="The limits were refused" />
+    </Stack>
+  );
+}
+
+function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
+  const auth = useAuth();
+  const client = useQueryClient();
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const test = useMutation({ mutationFn: () => post<MailboxTest>(`/api/mailboxes/${mailbox.id}/test`) });
+  const remove = useMutation({
+    mutationFn: () => del(`/api/mailboxes/${mailbox.id}`),
+    onSuccess: async () => {
+      setConfirming(false);
+      await client.invalidateQueries({ queryKey: ['mailboxes'] });
+    },
+  });
+  const { today } = mailbox;
+  const full = today.sent >= today.limit;
+  return (
+    <Paper withBorder p="md" radius="md" data-testid="mailbox">
+      <Stack gap={6}>
+        <Group justify="space-between" wrap="wrap">
+          <div>
+            <Text fw={600}>{mailbox.name}</Text>
+            <Text size="sm">{mailbox.fromName ? `${mailbox.fromName} <${mailbox.fromEmail}>` : mailbox.fromEmail}</Text>
+          </div>
+          <Group gap="xs">
+            <Badge variant="light" color={full ? 'orange' : 'blue'} data-testid="mailbox-usage">
+              {today.sent} / {today.limit} today
+            </Badge>
+            <Badge variant="light" color={mailbox.imap ? 'green' : 'gray'}>{mailbox.imap ? 'IMAP on' : 'IMAP off'}</Badge>
+          </Group>
+        </Group>
+        <Text size="xs" c="dimmed" data-testid="mailbox-limits">
+          Daily limit {mailbox.dailyLimit}
+          {mailbox.warmup ? ` (warming up from ${mailbox.warmup.startLimit} over ${mailbox.warmup.days} days)` : ''} · at least {mailbox.minGapSeconds} s between sends · SMTP{' '}
+          {mailbox.smtp.host}:{mailbox.smtp.port}
+          {mailbox.imap ? ` · IMAP ${mailbox.imap.host}:${mailbox.imap.port}` : ''} · day in {mailbox.timezone ?? "the workspace's zone"}
+          {mailbox.lastSendAt ? ` · last sent ${relative(mailbox.lastSendAt)}` : ''}
+        </Text>
+        {auth.can('admin') && !editing && (
+          <Group gap="xs">
+            <Button size="xs" variant="light" onClick={() => test.mutate()} loading={test.isPending}>Test</Button>
+            <Button size="xs" variant="light" onClick={() => setEditing(true)}>Edit limits</Button>
+            <Button size="xs" variant="subtle" color="red" onClick={() => setConfirming(true)}>Delete</Button>
+          </Group>
+        )}
+        {editing && <EditLimits mailbox={mailbox} onDone={() => setEditing(false)} />}
+        {test.data && (
+          <Alert color={test.data.ok ? 'green' : 'red'} title={test.data.ok ? 'The login works' : 'The login failed'} data-testid="mailbox-test">
+            {test.data.sentence}
+          </Alert>
+        )}
+        <ErrorAlert error={test.error} title="The test could not run" />
+      </Stack>
+      <ConfirmDialog
+        opened={confirming}
+        title={`Delete ${mailbox.name}?`}
+        confirmLabel="Delete mailbox"
+        pending={remove.isPending}
+        error={remove.error}
+        onConfirm={() => remove.mutate()}
+        onClose={() => setConfirming(false)}
+      >
+        Its stored passwords are erased. Enrollments that sent from it take another of their sequence's mailboxes for their next email; a sequence left with none
+        fails its email steps.
+      </ConfirmDialog>
+    </Paper>
+  );
+}
+
+export function MailboxesPage() {
+  const auth = useAuth();
+  const mailboxes = useQuery({
+    queryKey: ['mailboxes'],
+    queryFn: async () => (await get<{ items: Mailbox[] }>('/api/mailboxes')).items,
+    refetchInterval: 30_000,
+  });
+  return (
+    <Stack>
+      <Title order={2}>Mailboxes</Title>
+      <Text c="dimmed" size="sm">
+        The reps' own email accounts that sequences send from, each within its daily limit. Pick them in a sequence's settings.
+      </Text>
+      <ErrorAlert error={mailboxes.error} title="The mailboxes could not be loaded" />
+      {auth.can('admin') && <NewMailbox />}
+      {mailboxes.isSuccess && mailboxes.data.length === 0 && (
+        <EmptyState title="No mailboxes yet">
+          {auth.can('admin') ? 'Add one above: its SMTP login and how many emails a day it may send.' : 'An admin adds them; until then sequences send through the deployment’s email provider.'}
+        </EmptyState>
+      )}
+      {mailboxes.data?.map((m) => <MailboxCard key={m.id} mailbox={m} />)}
+    </Stack>
+  );
+}
