@@ -23,6 +23,7 @@ import {
   type MailboxRecord,
   type NewMailbox,
 } from '../db/mailboxes.ts';
+import { inboxHealth } from '../db/inbox.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { KeyRing } from '../secrets/keyRing.ts';
 import { callerOf } from './auth.ts';
@@ -115,6 +116,14 @@ const mailboxSchema = z
       sent: z.number(),
     }),
     lastSendAt: isoTime.nullable(),
+    inbox: z
+      .object({
+        watching: z.boolean().describe('A process holds the watch on this inbox now'),
+        checkedAt: isoTime.nullable().describe('The last time the inbox was read without an error'),
+        lastError: z.string().nullable().describe('What went wrong on the last attempt (cleared by a good one)'),
+      })
+      .nullable()
+      .describe('The IMAP watch (docs/MAILBOXES.md); null without IMAP settings'),
     createdAt: isoTime,
     updatedAt: isoTime,
   })
@@ -144,7 +153,9 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
     const at = now();
     const days = mailboxes.map((m) => ({ mailboxId: m.id, day: mailboxDay(at, mailboxZone(m, wsZone)).day }));
     const sent = await sentOn(db, days);
+    const health = new Map((await inboxHealth(db, mailboxes.filter((m) => m.imap).map((m) => m.id))).map((h) => [h.mailboxId, h]));
     return mailboxes.map((m, i) => {
+      const watch = health.get(m.id);
       const day = days[i]!.day;
       return {
         id: m.id,
@@ -160,6 +171,13 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         timezone: m.timezone,
         today: { date: day, limit: limitOn(m.dailyLimit, day, m.warmup, m.warmupStartedOn), sent: sent.get(m.id) ?? 0 },
         lastSendAt: iso(m.lastSendAt),
+        inbox: m.imap
+          ? {
+              watching: Boolean(watch?.leaseUntil && watch.leaseUntil > at),
+              checkedAt: iso(watch?.checkedAt ?? null),
+              lastError: watch?.lastError ?? null,
+            }
+          : null,
         createdAt: iso(m.createdAt)!,
         updatedAt: iso(m.updatedAt)!,
       };

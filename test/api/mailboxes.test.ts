@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { parseConfig } from '../../src/config.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
+import { releaseInboxLeases, recordInboxCheck, takeInboxLeases } from '../../src/db/inbox.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { KeyRing } from '../../src/secrets/keyRing.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
@@ -114,6 +115,24 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
     }
     expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
     expect((await call('GET', `/api/mailboxes/${id}`)).status).toBe(404);
+  });
+
+  it("shows the IMAP watch's health: none without IMAP, then who watches and the last error", async () => {
+    const plain = await call('POST', '/api/mailboxes', newMailbox('plainbox', { imap: null }));
+    expect(plain.body.inbox).toBeNull();
+    const watched = await call('POST', '/api/mailboxes', newMailbox('watchbox'));
+    expect(watched.body.inbox).toEqual({ watching: false, checkedAt: null, lastError: null });
+    // A watcher takes the inbox and fails to read it (what the inbox service records).
+    const now = new Date('2026-03-04T15:00:00Z');
+    const taken = await takeInboxLeases(database.db, { owner: 'api-test', until: new Date(now.getTime() + 60_000), now });
+    expect(taken).toContain(watched.body.id);
+    await recordInboxCheck(database.db, { mailboxId: watched.body.id, owner: 'api-test', now, error: 'connection refused' });
+    const seen = await call('GET', `/api/mailboxes/${watched.body.id}`);
+    expect(seen.body.inbox).toEqual({ watching: true, checkedAt: null, lastError: 'connection refused' });
+    await recordInboxCheck(database.db, { mailboxId: watched.body.id, owner: 'api-test', now, error: null });
+    expect((await call('GET', `/api/mailboxes/${watched.body.id}`)).body.inbox).toEqual({ watching: true, checkedAt: now.toISOString(), lastError: null });
+    await releaseInboxLeases(database.db, 'api-test');
+    for (const id of [plain.body.id, watched.body.id]) expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
   });
 
   it('answers bad input and duplicates with a clear 4xx, and only admins may add one', async () => {

@@ -10637,6 +10637,15 @@ export interface components {
                 secure: boolean;
                 user: string;
             } | null;
+            /** @description The IMAP watch (docs/MAILBOXES.md); null without IMAP settings */
+            inbox: {
+                /** @description The last time the inbox was read without an error */
+                checkedAt: string | null;
+                /** @description What went wrong on the last attempt (cleared by a good one) */
+                lastError: string | null;
+                /** @description A process holds the watch on this inbox now */
+                watching: boolean;
+            } | null;
             lastSendAt: string | null;
             minGapSeconds: number;
             name: string;
@@ -10677,6 +10686,15 @@ export interface components {
                 port: number;
                 secure: boolean;
                 user: string;
+            } | null;
+            /** @description The IMAP watch (docs/MAILBOXES.md); null without IMAP settings */
+            inbox: {
+                /** @description The last time the inbox was read without an error */
+                checkedAt: string | null;
+                /** @description What went wrong on the last attempt (cleared by a good one) */
+                lastError: string | null;
+                /** @description A process holds the watch on this inbox now */
+                watching: boolean;
             } | null;
             lastSendAt: string | null;
             minGapSeconds: number;

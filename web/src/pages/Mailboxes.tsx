@@ -78,6 +78,11 @@ function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
               {today.sent} / {today.limit} today
             </Badge>
             <Badge variant="light" color={mailbox.imap ? 'green' : 'gray'}>{mailbox.imap ? 'IMAP on' : 'IMAP off'}</Badge>
+            {mailbox.inbox && (
+              <Badge variant="light" color={mailbox.inbox.lastError ? 'red' : mailbox.inbox.watching ? 'green' : 'gray'} data-testid="mailbox-health">
+                {mailbox.inbox.lastError ? 'Inbox failing' : mailbox.inbox.watching ? 'Inbox watched' : 'Inbox not watched yet'}
+              </Badge>
+            )}
           </Group>
         </Group>
         <Text size="xs" c="dimmed" data-testid="mailbox-limits">
@@ -86,7 +91,13 @@ function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
           {mailbox.smtp.host}:{mailbox.smtp.port}
           {mailbox.imap ? ` · IMAP ${mailbox.imap.host}:${mailbox.imap.port}` : ''} · day in {mailbox.timezone ?? "the workspace's zone"}
           {mailbox.lastSendAt ? ` · last sent ${relative(mailbox.lastSendAt)}` : ''}
+          {mailbox.inbox?.checkedAt ? ` · inbox read ${relative(mailbox.inbox.checkedAt)}` : ''}
         </Text>
+        {mailbox.inbox?.lastError && (
+          <Text size="xs" c="red.8" data-testid="mailbox-health-error">
+            Reading the inbox failed: {mailbox.inbox.lastError}
+          </Text>
+        )}
         {auth.can('admin') && !editing && (
           <Group gap="xs">
             <Button size="xs" variant="light" onClick={() => test.mutate()} loading={test.isPending}>Test</Button>
