@@ -17,7 +17,7 @@ import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { startReceiver } from '../helpers/webhookReceiver.ts';
 import { seriousA11yViolations } from './axe.ts';
-import { ROOT, browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+import { ROOT, browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 const CSV = [
@@ -693,6 +693,7 @@ describe.skipIf(!run)('people in the dashboard', () => {
     await page.getByRole('combobox', { name: 'Role of ada@team.test' }).click();
     await page.getByRole('option', { name: 'viewer', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'A workspace always keeps one admin' }).waitFor();
+    await screenshot(page, 'members');
 
     // A second workspace, created from the switcher; the choice survives a reload.
     await page.getByTestId('workspace-name').click();
@@ -711,6 +712,7 @@ describe.skipIf(!run)('people in the dashboard', () => {
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByTestId('settings-saved').waitFor();
+    await screenshot(page, 'workspace-settings');
     expect((await runtime.db.query<{ holidays: string[] }>(`select holidays from workspaces where name = 'default'`))[0]?.holidays).toEqual(['2030-12-25']);
 
     // An API token: shown once, works, revoked.
@@ -721,6 +723,7 @@ describe.skipIf(!run)('people in the dashboard', () => {
     expect(token).toMatch(/^tp_/);
     expect((await fetch(`${baseUrl}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     await page.getByRole('button', { name: 'I have stored it' }).click();
+    await screenshot(page, 'api-tokens');
     await page.getByRole('button', { name: 'Revoke CI' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.getByTestId('token').filter({ hasText: 'revoked' }).waitFor();
@@ -856,6 +859,7 @@ describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () =>
     await page.getByRole('combobox', { name: 'Group by' }).click();
     await page.getByRole('option', { name: 'Step' }).click();
     await page.getByTestId('report-row').filter({ hasText: 'Analytics demo / intro' }).waitFor();
+    await screenshot(page, 'reports');
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV' }).click();
     expect((await download).suggestedFilename()).toMatch(/^report-step-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
@@ -866,5 +870,6 @@ describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () =>
     await page.getByTestId('sequence-stats').waitFor();
     await page.getByTestId('variant-verdict').filter({ hasText: 'insufficient data' }).waitFor();
     await page.getByTestId('sequence-trend').waitFor();
+    await screenshot(page, 'sequence-analytics');
   }, 120_000);
 });

@@ -11,8 +11,8 @@ import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
-import { seriousA11yViolations } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+import { seriousA11yViolations, untilOpaque } from './axe.ts';
+import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 
@@ -92,14 +92,17 @@ describe.skipIf(!run)('demo data and the replies inbox in a browser', () => {
     await ada.getByTestId('reply-text').filter({ hasText: 'Thursday at 10' }).waitFor();
     await ada.getByText('Demo · Fast follow-up').waitFor();
     await accessible('replies');
+    await screenshot(page, 'replies');
 
     await ada.getByRole('button', { name: 'Log meeting' }).click();
     await page.getByLabel('Note (optional, kept on the timeline)').fill('Demo on Thursday at 10');
+    await untilOpaque(page.getByRole('dialog'));
     await accessible('log a meeting');
     await page.getByRole('button', { name: 'Log meeting' }).last().click();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
 
     await ada.getByRole('button', { name: 'Mark converted' }).click();
+    await untilOpaque(page.getByRole('dialog'));
     await accessible('confirm convert');
     await page.getByRole('dialog').getByRole('button', { name: 'Mark converted' }).click();
     await ada.getByRole('button', { name: 'Converted' }).waitFor();
@@ -116,6 +119,7 @@ describe.skipIf(!run)('demo data and the replies inbox in a browser', () => {
 
   it('removes the demo data from the banner', async () => {
     await page.getByRole('button', { name: 'Remove demo data' }).click();
+    await untilOpaque(page.getByRole('dialog'));
     await accessible('confirm remove demo data');
     await page.getByRole('dialog').getByRole('button', { name: 'Remove demo data' }).click();
     await page.getByTestId('demo-banner').waitFor({ state: 'detached' });

@@ -13,26 +13,12 @@ import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
-import { seriousA11yViolations } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+import { seriousA11yViolations, untilOpaque } from './axe.ts';
+import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 /** A field by its label, exactly, whether or not Mantine marks it required (" *"). */
 const field = (scope: Locator, label: string) => scope.getByLabel(new RegExp(`^${label}( \\*)?$`));
-/** Until the element's opacity, its ancestors' included, is 1: axe judges contrast mid-fade otherwise. */
-const faded = (target: Locator) =>
-  expect
-    .poll(() =>
-      target.evaluate((element) => {
-        // Runs in the page; the test's TypeScript has no DOM types, hence the narrow shapes.
-        type Node = { parentElement: Node | null };
-        const style = (globalThis as unknown as { getComputedStyle(node: Node): { opacity: string } }).getComputedStyle;
-        let opacity = 1;
-        for (let node: Node | null = element as unknown as Node; node; node = node.parentElement) opacity *= Number(style(node).opacity);
-        return opacity;
-      }),
-    )
-    .toBe(1);
 const ALL_DAY = { timezone: 'lead', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '24:00' };
 
 describe.skipIf(!run)('the Mailboxes page in a browser', () => {
@@ -130,6 +116,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     const verdict = card.getByTestId('mailbox-test');
     await verdict.waitFor({ timeout: 60_000 });
     expect(await verdict.textContent()).toMatch(/The login failed.*SMTP.*127\.0\.0\.1.*refused/);
+    await screenshot(page, 'mailboxes');
 
     await card.getByRole('button', { name: 'Edit limits' }).click();
     await field(card, 'Daily limit').fill('20');
@@ -165,7 +152,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
     await card.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByText('Its stored passwords are erased').waitFor();
-    await faded(page.getByRole('dialog').getByRole('button', { name: 'Delete mailbox' }));
+    await untilOpaque(page.getByRole('dialog').getByRole('button', { name: 'Delete mailbox' }));
     await accessible('confirm delete');
     await page.getByRole('dialog').getByRole('button', { name: 'Delete mailbox' }).click();
     await page.getByText('No mailboxes yet').waitFor();
