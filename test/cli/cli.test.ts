@@ -176,9 +176,9 @@ describe('touchpoint command', () => {
     const { child, output, socket } = await serveWithStuckRequest({ SHUTDOWN_TIMEOUT_SECONDS: '600' });
     try {
       child.kill('SIGTERM');
-      await waitFor(() => output().includes('stopping'), 'the server to start stopping');
+      await waitFor(() => output().includes('stopping'), 'the server to start stopping', 30_000);
       child.kill('SIGINT');
-      await waitFor(() => child.exitCode !== null, 'the server to exit on the second signal', 10_000);
+      await waitFor(() => child.exitCode !== null, 'the server to exit on the second signal', 30_000);
       expect(child.exitCode).toBe(130);
     } finally {
       socket.destroy();

@@ -152,18 +152,25 @@ describe('bodies read before their signature can be checked share a budget', () 
     // Held open: well-formed, fresh headers, the body only begun.
     const held = httpRequest(`${small.url}/webhooks/sendgrid/inbound`, { method: 'POST', headers: { ...inbound(small.seconds()), 'content-length': String(declared) } });
     held.on('error', () => undefined);
-    held.write(Buffer.alloc(1024, 0x61));
     onTestFinished(() => void held.destroy());
+    // The headers and the body's first bytes are on the wire before anything else is asked.
+    await new Promise<void>((resolve) => held.write(Buffer.alloc(1024, 0x61), () => resolve()));
 
     // A probe from the same address sends its whole body: admitted, it is read and fails its
-    // signature (401); refused, it never is (503).
+    // signature (401); refused, it never is (503). 200 KiB beside the held 900 KiB is past one
+    // address's half of the 2 MiB budget, and cheap to post again and again on a loaded machine.
+    const probeBytes = 200 * 1024;
     const probe = () =>
-      small.runtime.app.inject({ method: 'POST', url: '/webhooks/sendgrid/inbound', headers: inbound(small.seconds()), payload: Buffer.alloc(declared, 0x61), remoteAddress: '127.0.0.1' });
+      small.runtime.app.inject({ method: 'POST', url: '/webhooks/sendgrid/inbound', headers: inbound(small.seconds()), payload: Buffer.alloc(probeBytes, 0x61), remoteAddress: '127.0.0.1' });
     // The first post's reservation is made when its headers arrive; wait until it shows.
+    const answers: number[] = [];
     const busy = await waitFor(async () => {
       const answer = await probe();
+      answers.push(answer.statusCode);
       return answer.statusCode === 503 ? answer : undefined;
-    }, 'the held post to take its share', 90_000); // each probe posts a large body: slow on a loaded machine
+    }, 'the held post to take its share', 90_000).catch((error: Error) => {
+      throw new Error(`${error.message} The last probes answered ${JSON.stringify(answers.slice(-5))} (of ${answers.length}).`);
+    });
     expect(busy.headers['retry-after']).toBe('5');
     expect(busy.json().error).toMatchObject({ code: 'busy' });
 
