@@ -10,6 +10,7 @@ import { buildReportDays, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRow
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
+import { messageRateFields } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
 /** The longest period one report covers: two years of days. */
@@ -31,18 +32,8 @@ const reportQuery = z.object({
 });
 
 const count = z.number().int();
-const rate = z.number().min(0).nullable();
 const counts = Object.fromEntries(REPORT_MEASURES.map((m) => [m, count])) as Record<ReportMeasure, typeof count>;
-const ratesSchema = z
-  .object({
-    delivery: rate.describe('delivered / sent'),
-    open: rate.describe('opened / delivered'),
-    click: rate.describe('clicked / delivered'),
-    reply: rate.describe('replied / delivered'),
-    bounce: rate.describe('bounced / sent'),
-    optOut: rate.describe('optedOut / delivered'),
-  })
-  .describe('Fractions from 0 to 1; null where the denominator is 0');
+const ratesSchema = z.object(messageRateFields).describe('Fractions from 0 to 1; null where the denominator is 0');
 
 const reportRowSchema = z.object({
   key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none'),

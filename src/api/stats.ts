@@ -26,14 +26,19 @@ const COUNT_COLUMNS = [
 ] as const;
 type CountColumn = (typeof COUNT_COLUMNS)[number];
 
+/** The message rates a salesperson reads (docs/ANALYTICS.md); the reports answer the same ones. */
+export const messageRateFields = {
+  delivery: rate.describe('delivered / sent'),
+  open: rate.describe('opened / delivered'),
+  click: rate.describe('clicked / delivered'),
+  reply: rate.describe('replied / delivered'),
+  bounce: rate.describe('bounced / sent'),
+  optOut: rate.describe('optedOut / delivered'),
+};
+
 const ratesSchema = z
   .object({
-    delivery: rate.describe('delivered / sent'),
-    open: rate.describe('opened / delivered'),
-    click: rate.describe('clicked / delivered'),
-    reply: rate.describe('replied / delivered'),
-    bounce: rate.describe('bounced / sent'),
-    optOut: rate.describe('optedOut / delivered'),
+    ...messageRateFields,
     conversion: rate.describe('converted / sent'),
     meeting: rate.describe('meetingBooked / sent'),
   })
