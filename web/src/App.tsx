@@ -73,7 +73,7 @@ export function App() {
   const [opened, { toggle, close }] = useDisclosure();
   const Door = DOORS[path];
   if (Door) return <Door />;
-  if (auth.loading) return <Loader m="xl" aria-label="Loading" />;
+  if (auth.loading) return <Loader m="xl" role="status" aria-label="Loading" />;
   if (auth.error && !auth.me) {
     return (
       <Stack p="xl" maw={560}>
@@ -131,7 +131,7 @@ export function App() {
       <AppShell.Main>
         <DemoBanner key={`demo-${auth.workspace.id}`} />
         {/* A switch of workspace starts every page afresh: nothing from the other one lingers. */}
-        <Suspense fallback={<Loader aria-label="Loading the page" />}>
+        <Suspense fallback={<Loader role="status" aria-label="Loading the page" />}>
           <Page key={auth.workspace.id} path={path} />
         </Suspense>
       </AppShell.Main>

@@ -89,7 +89,7 @@ export function LeadDetailPage({ id }: { id: string }) {
     enabled: valid && lead.isSuccess,
   });
   if (!valid || isNotFound(lead.error)) return <NotFound what="Lead" back="/leads" backLabel="Back to the leads" />;
-  if (lead.isLoading) return <Loader aria-label="Loading the lead" />;
+  if (lead.isLoading) return <Loader role="status" aria-label="Loading the lead" />;
   if (lead.error || !lead.data) {
     return (
       <Stack>

@@ -80,7 +80,7 @@ function Failures({ samples }: { samples: Sample[] }) {
 
 export function MonitoringPage() {
   const { samples, error, isLoading, history } = useMetrics();
-  if (isLoading) return <Loader aria-label="Loading metrics" />;
+  if (isLoading) return <Loader role="status" aria-label="Loading metrics" />;
   if (error || !samples) return <ErrorAlert error={error} title="/metrics cannot be read" />;
   const known = samples.some((s) => s.name.startsWith('touchpoint_'));
   const queue = byLabel(samples, 'touchpoint_queue_jobs', 'state');

@@ -26,7 +26,7 @@ export function SequenceEditorPage({ id }: { id: string }) {
   const valid = isNew || looksLikeId(id);
   const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew && valid });
   if (!valid || isNotFound(sequence.error)) return <NotFound what="Sequence" back="/sequences" backLabel="Back to the sequences" />;
-  if (!isNew && sequence.isLoading) return <Loader aria-label="Loading the sequence" />;
+  if (!isNew && sequence.isLoading) return <Loader role="status" aria-label="Loading the sequence" />;
   if (!isNew && (sequence.error || !sequence.data)) {
     return (
       <Stack>
@@ -104,7 +104,7 @@ function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; i
         </Group>
       )}
       <Group gap="xs" data-testid="validation">
-        {validation.isFetching && <Loader size="xs" aria-label="Validating" />}
+        {validation.isFetching && <Loader size="xs" role="status" aria-label="Validating" />}
         {validation.data?.ok && <Badge color="green">valid</Badge>}
         {validation.data && !validation.data.ok && <Badge color="red">{problems.length} problem{problems.length === 1 ? '' : 's'}</Badge>}
         {(validation.data?.warnings ?? []).map((w, i) => (
