@@ -2,7 +2,8 @@
  * A step that throws fails its own enrollment only (docs/ENGINE.md, "Failures: one bad
  * enrollment never holds up another"): the executor collects such visits as `Failure`s while the
  * rest of its batch goes on; here each is counted, comes back after a backoff, and at the cap is
- * `failed` with the error on its timeline. A step that ends normally clears the count.
+ * `failed` with the error on its timeline. A step that ends normally clears the count. A batched
+ * write that fails is written again item by item (`allOrEach`), so the bad row fails alone.
  */
 import { retryDelayMs } from '../core/backoff.ts';
 import { failedAttempt, stepErrorReason, type EnrollmentStatus } from '../core/transitions.ts';
@@ -83,5 +84,41 @@ export async function recordFailures(deps: EngineDeps, failures: Failure[]): Pro
         logger?.error({ err: single, enrollmentId: row.enrollmentId }, 'could not record a failed step; the lease retries it');
       }
     }
+  }
+}
+
+/**
+ * One batched write; should it fail (a deadlock, say), each item on its own, so one bad row
+ * never costs the others their intent or leaves their sends unrecorded. An item that fails
+ * alone is handed to `failed` (it fails its own enrollment, counted like any failed step).
+ */
+export async function allOrEach<T, V>(
+  deps: Pick<EngineDeps, 'logger'>,
+  what: string,
+  items: T[],
+  enrollmentOf: (item: T) => string,
+  write: (items: T[]) => Promise<Map<string, V>>,
+  failed: (item: T, error: unknown) => void,
+): Promise<Map<string, V>> {
+  if (items.length === 0) return new Map();
+  try {
+    return await write(items);
+  } catch (error) {
+    if (items.length === 1) {
+      deps.logger?.error({ err: error, enrollmentId: enrollmentOf(items[0]!) }, `${what} failed for one enrollment`);
+      failed(items[0]!, error);
+      return new Map();
+    }
+    deps.logger?.warn({ err: error, batch: items.length }, `batched ${what} failed; writing them one by one`);
+    const answers = new Map<string, V>();
+    for (const item of items) {
+      try {
+        for (const [id, value] of await write([item])) answers.set(id, value);
+      } catch (single) {
+        deps.logger?.error({ err: single, enrollmentId: enrollmentOf(item) }, `${what} failed for one enrollment`);
+        failed(item, single);
+      }
+    }
+    return answers;
   }
 }
