@@ -6,6 +6,7 @@
  * lease it was claimed with.
  */
 import type { Queryable } from './db.ts';
+import type { LeadSummary } from './enrollmentLists.ts';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -72,6 +73,37 @@ export function claimDueDeliveries(
      returning ${COLUMNS}, d.lease_id as "leaseId", e.url, e.secret, e.previous_secret as "previousSecret",
        e.previous_secret_expires_at as "previousSecretExpiresAt", e.failing_since as "failingSince"`,
     [args.now, args.leaseId, args.leaseUntil, args.limit],
+  );
+}
+
+/**
+ * What the `task.created` deliveries among `ids` are rendered with (src/outbound/taskPayloads.ts):
+ * the sequence version the payload names and the lead as it stands, shaped as the task inbox
+ * reads them (src/db/enrollmentLists.ts). Either is null when it is gone.
+ */
+export function taskRenderContexts(db: Queryable, ids: readonly string[]): Promise<Array<{ id: string; definition: unknown; lead: LeadSummary | null }>> {
+  return db.query(
+    `select d.id, v.definition,
+       case when l.id is null then null else json_build_object('id', l.id, 'email', l.email, 'phone', l.phone,
+         'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
+         'timezone', l.timezone, 'customFields', l.custom_fields) end as lead
+     from webhook_deliveries d
+     left join sequence_versions v on v.sequence_id = (d.payload #>> '{data,sequenceId}')::uuid
+       and v.version = (d.payload #>> '{data,sequenceVersion}')::int
+     left join leads l on l.id = d.lead_id
+     where d.id = any($1::uuid[])`,
+    [ids],
+  );
+}
+
+/** Writes payloads the deliverer completed (a task's rendered title), fenced by its lease. */
+export async function storeCompletedPayloads(db: Queryable, leaseId: string, rows: ReadonlyArray<{ id: string; payload: Record<string, unknown> }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `update webhook_deliveries d set payload = x.payload
+     from jsonb_to_recordset($2::jsonb) as x(id uuid, payload jsonb)
+     where d.id = x.id and d.lease_id = $1`,
+    [leaseId, JSON.stringify(rows)],
   );
 }
 

@@ -9,13 +9,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
-import { claimDueDeliveries, nextDeliveryDue, recordAttempt, releaseDeliveryLeases, type ClaimedDelivery } from '../db/webhookDeliveries.ts';
+import {
+  claimDueDeliveries,
+  nextDeliveryDue,
+  recordAttempt,
+  releaseDeliveryLeases,
+  storeCompletedPayloads,
+  taskRenderContexts,
+  type ClaimedDelivery,
+} from '../db/webhookDeliveries.ts';
 import { disableEndpoint, endpointSecretContext, isSealedSecret, recordEndpointHealth, type EndpointSecrets } from '../db/webhookEndpoints.ts';
 import type { Clock } from '../engine/clock.ts';
 import { again, pauseUntil, WakeableLoop } from '../engine/loop.ts';
 import { judgeAttempt } from './policy.ts';
 import { postWebhook, type PostOptions, type PostResult } from './post.ts';
 import { signedHeaders } from './signing.ts';
+import { completeTaskPayload, needsTaskTitle } from './taskPayloads.ts';
 
 export interface DelivererSettings {
   /** How long a receiver has to answer. */
@@ -107,11 +116,23 @@ export class WebhookDeliverer {
     if (claimed.length === 0) return 0;
     this.held.add(leaseId);
     try {
+      await this.completePayloads(claimed, leaseId);
       await Promise.all(claimed.map((delivery) => this.deliverOne(delivery)));
     } finally {
       this.held.delete(leaseId);
     }
     return claimed.length;
+  }
+
+  /** Renders the tasks' titles of `task.created` payloads (taskPayloads.ts): one read and one write per round that has any. */
+  private async completePayloads(claimed: ClaimedDelivery[], leaseId: string): Promise<void> {
+    const open = claimed.filter((d) => needsTaskTitle(d.eventType, d.payload));
+    if (open.length === 0) return;
+    const contexts = new Map((await taskRenderContexts(this.deps.db, open.map((d) => d.id))).map((c) => [c.id, c]));
+    for (const delivery of open) {
+      delivery.payload = completeTaskPayload(delivery.payload, contexts.get(delivery.id) ?? { definition: null, lead: null });
+    }
+    await storeCompletedPayloads(this.deps.db, leaseId, open.map((d) => ({ id: d.id, payload: d.payload })));
   }
 
   /** The endpoint's signing secrets in the clear, opened from the key ring when sealed. */
