@@ -117,6 +117,21 @@ export async function nextDeliveryDue(db: Queryable): Promise<Date | null> {
   return row?.at ?? null;
 }
 
+/**
+ * The outbox's backlog for the metrics: pending deliveries by whether their endpoint is enabled
+ * (a disabled endpoint's wait until it is turned back on), and when the oldest pending delivery
+ * of an enabled endpoint was queued. Read through the pending-only index.
+ */
+export async function outboxBacklog(db: Queryable): Promise<{ pendingEnabled: number; pendingDisabled: number; oldestPendingAt: Date | null }> {
+  const [row] = await db.query<{ pendingEnabled: number; pendingDisabled: number; oldestPendingAt: Date | null }>(
+    `select count(*) filter (where e.enabled)::int as "pendingEnabled", count(*) filter (where not e.enabled)::int as "pendingDisabled",
+       min(d.created_at) filter (where e.enabled) as "oldestPendingAt"
+     from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+     where d.status = 'pending'`,
+  );
+  return row ?? { pendingEnabled: 0, pendingDisabled: 0, oldestPendingAt: null };
+}
+
 /** One attempt's outcome, fenced by its lease: `pending` with `nextAttemptAt` is a retry. */
 export async function recordAttempt(
   db: Queryable,
