@@ -71,7 +71,7 @@ export async function createRuntime(
   const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
   const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
-  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
+  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer });
   const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;
   if (options.worker ?? true) {
     engine.dispatcher.start();

@@ -34,6 +34,11 @@ export interface StepInput {
   suppressed: ReadonlySet<Channel>;
   /** The lead's sends today and its frequency caps; absent (a dry run): no cap applies. */
   sendsToday?: LeadSendsToday;
+  /**
+   * When this visit of the step began to wait (the enrollment's `waiting_since`): for a task,
+   * since when it is open in the operator's inbox. Absent or null: it has not waited yet.
+   */
+  waitingSince?: Date | null;
 }
 
 export type Decision =
@@ -152,8 +157,13 @@ export function decideStep(input: StepInput): Decision {
         (f) => f.type === 'manual.outcome' && (f.stepId ?? step.id) === step.id && f.at >= input.stepEnteredAt && f.at <= now,
       )?.outcome;
       if (outcome) return { kind: 'advance', next: step.routes?.[outcome] ?? next, detail: { outcome } };
-      const opening = nextOpening(now, { ...window, channel: 'task' });
-      if (opening.getTime() > now.getTime()) return { kind: 'defer', until: opening };
+      // A task already open stays open when something wakes it outside the window: only its
+      // creation waits for the window. Deferring it would take it out of the inbox overnight
+      // and create it a second time in the morning (task.created, docs/INTEGRATIONS.md).
+      if (!input.waitingSince) {
+        const opening = nextOpening(now, { ...window, channel: 'task' });
+        if (opening.getTime() > now.getTime()) return { kind: 'defer', until: opening };
+      }
       return { kind: 'await', waitingFor: 'task', until: null };
     }
     case 'end':

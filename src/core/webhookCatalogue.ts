@@ -84,8 +84,13 @@ const CATALOGUE = {
     'A call of a sequence ended.',
   ],
   'task.created': [
-    enrollmentData.extend({ stepId: z.string().nullable(), title: z.string().nullable() }),
-    'An enrollment reached a task step and waits for an operator.',
+    enrollmentData.extend({
+      stepId: z.string().describe('The task step'),
+      sequenceVersion: z.number().int().describe('The version of the sequence the enrollment runs'),
+      title: z.string().describe("The task's title rendered for the lead, as the task inbox shows it"),
+      description: z.string().nullable().describe("The task's description rendered for the lead; null when the step has none"),
+    }),
+    'An enrollment arrived at a task step, which now waits for an operator (once per visit of the step).',
   ],
   'task.completed': [
     eventBase.extend({ outcome: z.string().nullable(), note: z.string().nullable(), actor: z.string().nullable() }),

@@ -6,6 +6,7 @@
  * lease it was claimed with.
  */
 import type { Queryable } from './db.ts';
+import type { LeadSummary } from './enrollmentLists.ts';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -75,6 +76,37 @@ export function claimDueDeliveries(
   );
 }
 
+/**
+ * What the `task.created` deliveries among `ids` are rendered with (src/outbound/taskPayloads.ts):
+ * the sequence version the payload names and the lead as it stands, shaped as the task inbox
+ * reads them (src/db/enrollmentLists.ts). Either is null when it is gone.
+ */
+export function taskRenderContexts(db: Queryable, ids: readonly string[]): Promise<Array<{ id: string; definition: unknown; lead: LeadSummary | null }>> {
+  return db.query(
+    `select d.id, v.definition,
+       case when l.id is null then null else json_build_object('id', l.id, 'email', l.email, 'phone', l.phone,
+         'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
+         'timezone', l.timezone, 'customFields', l.custom_fields) end as lead
+     from webhook_deliveries d
+     left join sequence_versions v on v.sequence_id = (d.payload #>> '{data,sequenceId}')::uuid
+       and v.version = (d.payload #>> '{data,sequenceVersion}')::int
+     left join leads l on l.id = d.lead_id
+     where d.id = any($1::uuid[])`,
+    [ids],
+  );
+}
+
+/** Writes payloads the deliverer completed (a task's rendered title), fenced by its lease. */
+export async function storeCompletedPayloads(db: Queryable, leaseId: string, rows: ReadonlyArray<{ id: string; payload: Record<string, unknown> }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `update webhook_deliveries d set payload = x.payload
+     from jsonb_to_recordset($2::jsonb) as x(id uuid, payload jsonb)
+     where d.id = x.id and d.lease_id = $1`,
+    [leaseId, JSON.stringify(rows)],
+  );
+}
+
 /** When the next pending delivery of an enabled endpoint comes due (null: none waits). */
 export async function nextDeliveryDue(db: Queryable): Promise<Date | null> {
   const [row] = await db.query<{ at: Date | null }>(
@@ -83,6 +115,21 @@ export async function nextDeliveryDue(db: Queryable): Promise<Date | null> {
      where d.status = 'pending'`,
   );
   return row?.at ?? null;
+}
+
+/**
+ * The outbox's backlog for the metrics: pending deliveries by whether their endpoint is enabled
+ * (a disabled endpoint's wait until it is turned back on), and when the oldest pending delivery
+ * of an enabled endpoint was queued. Read through the pending-only index.
+ */
+export async function outboxBacklog(db: Queryable): Promise<{ pendingEnabled: number; pendingDisabled: number; oldestPendingAt: Date | null }> {
+  const [row] = await db.query<{ pendingEnabled: number; pendingDisabled: number; oldestPendingAt: Date | null }>(
+    `select count(*) filter (where e.enabled)::int as "pendingEnabled", count(*) filter (where not e.enabled)::int as "pendingDisabled",
+       min(d.created_at) filter (where e.enabled) as "oldestPendingAt"
+     from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+     where d.status = 'pending'`,
+  );
+  return row ?? { pendingEnabled: 0, pendingDisabled: 0, oldestPendingAt: null };
 }
 
 /** One attempt's outcome, fenced by its lease: `pending` with `nextAttemptAt` is a retry. */

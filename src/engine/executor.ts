@@ -196,6 +196,7 @@ export class Executor {
       facts: context.facts,
       suppressed: context.suppressed,
       sendsToday: context.sendsToday,
+      waitingSince: enrollment.waitingSince,
     });
     switch (decision.kind) {
       case 'exit':

@@ -9,13 +9,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.ts';
-import { claimDueDeliveries, nextDeliveryDue, recordAttempt, releaseDeliveryLeases, type ClaimedDelivery } from '../db/webhookDeliveries.ts';
+import {
+  claimDueDeliveries,
+  nextDeliveryDue,
+  recordAttempt,
+  releaseDeliveryLeases,
+  storeCompletedPayloads,
+  taskRenderContexts,
+  type ClaimedDelivery,
+} from '../db/webhookDeliveries.ts';
 import { disableEndpoint, endpointSecretContext, isSealedSecret, recordEndpointHealth, type EndpointSecrets } from '../db/webhookEndpoints.ts';
 import type { Clock } from '../engine/clock.ts';
 import { again, pauseUntil, WakeableLoop } from '../engine/loop.ts';
+import type { EngineObserver } from '../telemetry/observer.ts';
 import { judgeAttempt } from './policy.ts';
 import { postWebhook, type PostOptions, type PostResult } from './post.ts';
 import { signedHeaders } from './signing.ts';
+import { completeTaskPayload, needsTaskTitle } from './taskPayloads.ts';
 
 export interface DelivererSettings {
   /** How long a receiver has to answer. */
@@ -40,6 +50,8 @@ export interface DelivererDeps {
   post?: (options: PostOptions) => Promise<PostResult>;
   /** Opens sealed signing secrets (the key ring); a plain `whsec_…` kept from before is used as it is. */
   openSecret?: (sealed: string, context: string) => string;
+  /** Counts each recorded attempt and each endpoint it disables (Prometheus, docs/OPERATIONS.md). */
+  observer?: EngineObserver;
 }
 
 export class WebhookDeliverer {
@@ -107,11 +119,23 @@ export class WebhookDeliverer {
     if (claimed.length === 0) return 0;
     this.held.add(leaseId);
     try {
+      await this.completePayloads(claimed, leaseId);
       await Promise.all(claimed.map((delivery) => this.deliverOne(delivery)));
     } finally {
       this.held.delete(leaseId);
     }
     return claimed.length;
+  }
+
+  /** Renders the tasks' titles of `task.created` payloads (taskPayloads.ts): one read and one write per round that has any. */
+  private async completePayloads(claimed: ClaimedDelivery[], leaseId: string): Promise<void> {
+    const open = claimed.filter((d) => needsTaskTitle(d.eventType, d.payload));
+    if (open.length === 0) return;
+    const contexts = new Map((await taskRenderContexts(this.deps.db, open.map((d) => d.id))).map((c) => [c.id, c]));
+    for (const delivery of open) {
+      delivery.payload = completeTaskPayload(delivery.payload, contexts.get(delivery.id) ?? { definition: null, lead: null });
+    }
+    await storeCompletedPayloads(this.deps.db, leaseId, open.map((d) => ({ id: d.id, payload: d.payload })));
   }
 
   /** The endpoint's signing secrets in the clear, opened from the key ring when sealed. */
@@ -134,7 +158,7 @@ export class WebhookDeliverer {
   }
 
   private async deliverOne(delivery: ClaimedDelivery): Promise<void> {
-    const { db, clock, settings, logger } = this.deps;
+    const { db, clock, settings, logger, observer } = this.deps;
     const body = JSON.stringify(delivery.payload);
     const secrets = this.secretsOf(delivery);
     // A secret that does not open (a lost key) is a failed attempt that says so; nothing is posted unsigned.
@@ -157,7 +181,7 @@ export class WebhookDeliverer {
       retryWindowMs: settings.retryWindowMs,
       random: this.random(),
     });
-    await db.transaction(async (tx) => {
+    const disabled = await db.transaction(async (tx): Promise<'gone' | 'failing' | undefined | false> => {
       const recorded = await recordAttempt(tx, {
         id: delivery.id,
         leaseId: delivery.leaseId,
@@ -170,15 +194,23 @@ export class WebhookDeliverer {
         now,
       });
       // Lost the lease (the post outlived it and another deliverer took over): its outcome stands.
-      if (!recorded) return;
+      if (!recorded) return false;
       const health = await recordEndpointHealth(tx, delivery.endpointId, verdict.status === 'delivered', now);
       if (verdict.status === 'failed' && verdict.disableEndpoint) {
         await disableEndpoint(tx, delivery.endpointId, verdict.disableEndpoint, now);
         logger?.warn({ endpointId: delivery.endpointId }, 'webhook endpoint answered 410 Gone; disabled');
+        return 'gone';
       } else if (health.failingSince && now.getTime() - health.failingSince.getTime() >= settings.disableAfterMs) {
         await disableEndpoint(tx, delivery.endpointId, 'failing', now);
         logger?.warn({ endpointId: delivery.endpointId }, 'webhook endpoint failing for a day; disabled');
+        return 'failing';
       }
+      return undefined;
     });
+    // Counted once committed, and only when recorded: a post whose lease was lost is another's to count.
+    if (disabled === false) return;
+    const counted = verdict.status === 'pending' ? 'retry' : disabled === 'gone' ? 'gone' : verdict.status;
+    observer?.webhookDelivery?.(counted, result.latencyMs / 1000);
+    if (disabled) observer?.webhookEndpointDisabled?.(disabled);
   }
 }

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { countDue } from '../db/enrollments.ts';
 import { countLeased } from '../db/leases.ts';
+import { outboxBacklog } from '../db/webhookDeliveries.ts';
 import type { Db } from '../db/db.ts';
 import type { EngineObserver } from './observer.ts';
 
@@ -45,7 +46,16 @@ export interface Metrics {
   snapshot(): Promise<MetricsSnapshot>;
 }
 
-type CachedSource = MetricsSource & { cached?: { at: number; counts: Promise<{ due: number; leased: number }> } };
+/** What the store gauges read; -1 when the store could not be read. */
+interface StoreCounts {
+  due: number;
+  leased: number;
+  webhooksPending: { enabled: number; disabled: number };
+  /** Seconds since the oldest pending delivery of an enabled endpoint was queued (0: none). */
+  webhooksOldestPendingSeconds: number;
+}
+
+type CachedSource = MetricsSource & { cached?: { at: number; counts: Promise<StoreCounts> } };
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -94,6 +104,24 @@ export function createMetrics(): Metrics {
       help: 'Claims this process enqueued as sequence.execute_node jobs (non-zero only on the leader).',
       registers,
     }),
+    webhookDeliveries: new Counter({
+      name: 'touchpoint_webhook_deliveries_total',
+      help: 'Outbound webhook attempts by result: delivered, retry (tried again later), failed (given up), gone (410: failed, endpoint disabled).',
+      labelNames: ['result'],
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: 'touchpoint_webhook_delivery_duration_seconds',
+      help: 'How long an outbound webhook post took, to its answer or its timeout.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    webhookEndpointsDisabled: new Counter({
+      name: 'touchpoint_webhook_endpoints_disabled_total',
+      help: 'Outbound webhook endpoints the deliverer turned off, by reason: gone (410) or failing (a day without success).',
+      labelNames: ['reason'],
+      registers,
+    }),
     leader: new Gauge({ name: 'touchpoint_dispatcher_leader', help: '1 while this process is the dispatcher leader.', registers }),
     activeJobs: new Gauge({ name: 'touchpoint_worker_active_jobs', help: 'Jobs this worker process is running now.', registers }),
   };
@@ -109,6 +137,11 @@ export function createMetrics(): Metrics {
     dispatched: (n) => counted.dispatched.inc(n),
     leadership: (isLeader) => counted.leader.set(isLeader ? 1 : 0),
     jobsRunning: (delta) => counted.activeJobs.inc(delta),
+    webhookDelivery: (result, seconds) => {
+      counted.webhookDeliveries.inc({ result });
+      counted.webhookDuration.observe(seconds);
+    },
+    webhookEndpointDisabled: (reason) => counted.webhookEndpointsDisabled.inc({ reason }),
   };
 
   let source: CachedSource | undefined;
@@ -139,11 +172,20 @@ export function createMetrics(): Metrics {
  * `cacheMs` of the source's clock: a scrape every second (or a dashboard per operator) then
  * costs the store two counts per window, not two per scrape.
  */
-function storeCounts(source: CachedSource): Promise<{ due: number; leased: number }> {
+function storeCounts(source: CachedSource): Promise<StoreCounts> {
   const now = source.clock.now();
   const cached = source.cached;
   if (cached && now.getTime() >= cached.at && now.getTime() - cached.at < (source.cacheMs ?? 0)) return cached.counts;
-  const counts = Promise.all([countDue(source.db, now).catch(() => -1), countLeased(source.db, now).catch(() => -1)]).then(([due, leased]) => ({ due, leased }));
+  const counts = Promise.all([
+    countDue(source.db, now).catch(() => -1),
+    countLeased(source.db, now).catch(() => -1),
+    outboxBacklog(source.db).catch(() => undefined),
+  ]).then(([due, leased, backlog]) => ({
+    due,
+    leased,
+    webhooksPending: backlog ? { enabled: backlog.pendingEnabled, disabled: backlog.pendingDisabled } : { enabled: -1, disabled: -1 },
+    webhooksOldestPendingSeconds: !backlog ? -1 : backlog.oldestPendingAt ? Math.max(0, now.getTime() - backlog.oldestPendingAt.getTime()) / 1000 : 0,
+  }));
   source.cached = { at: now.getTime(), counts };
   return counts;
 }
@@ -168,6 +210,30 @@ function storeGauges(registry: Registry, current: () => CachedSource | undefined
     async collect() {
       const source = current();
       if (source) this.set((await storeCounts(source)).leased);
+    },
+  });
+  new Gauge({
+    name: 'touchpoint_webhook_deliveries_pending',
+    help: 'Outbound webhook deliveries pending (due or waiting for a retry), by endpoint: enabled, or disabled (held until it is turned back on). Refreshed at most every METRICS_CACHE_SECONDS.',
+    labelNames: ['endpoint'],
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      const source = current();
+      if (!source) return;
+      const { webhooksPending } = await storeCounts(source);
+      this.set({ endpoint: 'enabled' }, webhooksPending.enabled);
+      this.set({ endpoint: 'disabled' }, webhooksPending.disabled);
+    },
+  });
+  new Gauge({
+    name: 'touchpoint_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest pending outbound webhook delivery of an enabled endpoint, from the event that queued it (0: none pending).',
+    registers: [registry],
+    aggregator: 'first',
+    async collect() {
+      const source = current();
+      if (source) this.set((await storeCounts(source)).webhooksOldestPendingSeconds);
     },
   });
   const queue = new Gauge({

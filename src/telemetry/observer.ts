@@ -15,4 +15,15 @@ export interface EngineObserver {
   leadership?(leader: boolean): void;
   /** A worker started (`delta` > 0) or finished (< 0) running this many jobs. */
   jobsRunning?(delta: number): void;
+  /** An outbound webhook attempt was recorded: what became of it, and how long the post took. */
+  webhookDelivery?(result: WebhookDeliveryResult, seconds: number): void;
+  /** An outbound webhook endpoint was turned off by the deliverer (410 Gone, or a day of failures). */
+  webhookEndpointDisabled?(reason: 'gone' | 'failing'): void;
 }
+
+/**
+ * One attempt of an outbound webhook delivery: `delivered` (2xx), `retry` (failed, tried again
+ * later), `failed` (given up: retries or window exhausted), `gone` (the receiver answered 410:
+ * failed, and its endpoint disabled).
+ */
+export type WebhookDeliveryResult = 'delivered' | 'retry' | 'failed' | 'gone';

@@ -295,7 +295,12 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
     // A receiver that never answers, judged by the real policy on the manual clock.
     const { id } = await endpoint(['custom.*']);
     const posts: string[] = [];
+    const observed: string[] = [];
     const deliverer = new WebhookDeliverer({
+      observer: {
+        webhookDelivery: (result) => observed.push(result),
+        webhookEndpointDisabled: (reason) => observed.push(`disabled:${reason}`),
+      },
       db: kit.db,
       clock: kit.clock,
       settings: { ...webhookSettingsOf(parseConfig({})), batchSize: 10 },
@@ -317,6 +322,9 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
     const [row] = (await kit.call('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items;
     expect(row.lastError).toMatch(/no answer/);
     expect(posts.length).toBeGreaterThan(8);
+    // What the metrics count (touchpoint_webhook_deliveries_total, …_endpoints_disabled_total).
+    expect(observed.filter((o) => o === 'retry' || o === 'failed')).toHaveLength(posts.length);
+    expect(observed.filter((o) => o.startsWith('disabled:'))).toEqual(['disabled:failing']);
     // Turned back on past the window: one last attempt, then failed.
     await kit.call('PATCH', `/api/webhook-endpoints/${id}`, { body: { enabled: true } });
     await deliverer.drain();

@@ -52,7 +52,7 @@ begin
     where i.exec_kind = 'record'
     on conflict (enrollment_id, step_id, visit) do nothing
   ), old as (
-    select e.id, e.status from enrollments e join input i on i.enrollment_id = e.id
+    select e.id, e.status, e.waiting_since from enrollments e join input i on i.enrollment_id = e.id
     where e.id = any(v_ids) and e.lease_id = i.lease_id
     order by e.id
     for update of e
@@ -102,7 +102,11 @@ begin
       updated_at = i.now
     from old join input i on i.enrollment_id = old.id
     where e.id = old.id
-    returning e.id, e.workspace_id, e.lead_id, e.status, old.status as from_status, i.action, i.reason, i.now
+    returning e.id, e.workspace_id, e.lead_id, e.status, old.status as from_status,
+      -- The first wait of a task's visit opens the task (`open_task`, which webhook_outbox_changes
+      -- turns into task.created); waiting on it again after a resume keeps `wait_for_task`.
+      case when i.kind = 'reschedule' and i.wait_for = 'task' and old.waiting_since is null then 'open_task' else i.action end as action,
+      i.reason, i.now
   ), audit as (
     insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, reason, at)
     select m.workspace_id, m.id, m.lead_id, 'system', m.action, m.from_status, m.status, m.reason, m.now

@@ -10056,7 +10056,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * An enrollment reached a task step and waits for an operator.
+         * An enrollment arrived at a task step, which now waits for an operator (once per visit of the step).
          * @description Signed per Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`). Answer 2xx to acknowledge; see docs/INTEGRATIONS.md, "Webhooks out".
          */
         post: {
@@ -10072,6 +10072,8 @@ export interface webhooks {
                         data: {
                             /** @description `system`, `engine`, or who acted (a token name) */
                             actor: string;
+                            /** @description The task's description rendered for the lead; null when the step has none */
+                            description: string | null;
                             /** @description A uuid */
                             enrollmentId: string;
                             lead: {
@@ -10091,10 +10093,14 @@ export interface webhooks {
                             reason: string | null;
                             /** @description A uuid */
                             sequenceId: string;
+                            /** @description The version of the sequence the enrollment runs */
+                            sequenceVersion: number;
                             /** @description The enrollment status it moved to */
                             status: string;
-                            stepId: string | null;
-                            title: string | null;
+                            /** @description The task step */
+                            stepId: string;
+                            /** @description The task's title rendered for the lead, as the task inbox shows it */
+                            title: string;
                         };
                         /** @description ISO-8601, UTC, with milliseconds */
                         timestamp: string;
