@@ -51,7 +51,8 @@ export function translateInboundMail(
     occurredAt: mail.date && !Number.isNaN(mail.date.getTime()) && mail.date <= args.receivedAt ? mail.date : args.receivedAt,
     workspaceId: mailbox.workspaceId,
   };
-  const meta = { mailboxId: mailbox.id, messageId: mail.messageId, subject: mail.subject };
+  // `from`: who wrote it, for the thread on the timeline (a reply may come from a colleague of the lead's).
+  const meta = { mailboxId: mailbox.id, messageId: mail.messageId, subject: mail.subject, from: mail.from };
   if (mail.from && mail.from === mailbox.fromEmail.toLowerCase()) return { kind: 'skip', reason: 'sent by the mailbox itself' };
 
   if (isDeliveryReport(mail.contentType) || (isSystemSender(mail.from) && mail.deliveryStatus)) {

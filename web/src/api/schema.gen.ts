@@ -3044,6 +3044,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "execution" | "event" | "activity" | "change";
+                                /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+                                threadId: string | null;
                             }[];
                             lead: components["schemas"]["Lead"];
                         };
@@ -11007,6 +11009,8 @@ export interface components {
             kind: "execution" | "event" | "activity" | "change";
             /** @description One line for a person to read */
             summary: string;
+            /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+            threadId: string | null;
         };
         TimelineItemInput: {
             /** Format: date-time */
@@ -11026,6 +11030,8 @@ export interface components {
             kind: "execution" | "event" | "activity" | "change";
             /** @description One line for a person to read */
             summary: string;
+            /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+            threadId: string | null;
         };
         Token: {
             /** Format: date-time */
