@@ -4,6 +4,9 @@
  * the server's sentence, changes its daily limit, picks it in a sequence's settings (the saved
  * definition names it) and deletes it after a confirmation. axe-core on the page and the dialog,
  * no page errors, and refused requests judged by their responses (the one expected 400 aside).
+ * Then the thread on the lead timeline: a sequence sends two emails through a mailbox (the second
+ * without a subject, so `Re:` in the same thread), the lead's reply comes back by In-Reply-To,
+ * and the lead's page shows them as one collapsible conversation (desktop and phone screenshots).
  * Waits are Playwright's auto-waiting on a visible state, never a fixed sleep.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +16,7 @@ import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { seriousA11yViolations, untilOpaque } from './axe.ts';
 import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
 
@@ -27,6 +31,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
   let page: Page;
   let baseUrl: string;
   let token: string;
+  let workspaceId: string;
   const problems: string[] = [];
   /** Refusals a step provokes on purpose ("400 POST /api/mailboxes"), each allowed once. */
   const expectedRefusals: string[] = [];
@@ -44,6 +49,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     runtime = await createRuntime(config, { db, worker: true });
     baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
     const workspace = await ensureWorkspace(runtime.db, 'default');
+    workspaceId = workspace.id;
     token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e mailboxes')).token;
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -158,4 +164,95 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     await page.getByText('No mailboxes yet').waitFor();
     expect(((await (await api('/api/mailboxes')).json()) as { items: unknown[] }).items).toEqual([]);
   }, 60_000);
+  it('shows an email thread on the lead’s timeline as one collapsible conversation', async () => {
+    // A mailbox without a gap between sends, so the thread's two emails go out one after the other.
+    const mailbox = await api('/api/mailboxes', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'Rita',
+        fromEmail: 'rita@acme.test',
+        fromName: 'Rita Rep',
+        smtp: { host: '127.0.0.1', port: 1, secure: false, user: 'rita', password: 'not-used-by-the-mock' },
+        dailyLimit: 50,
+        minGapSeconds: 0,
+      }),
+    });
+    expect(mailbox.status).toBe(201);
+    const mailboxId = ((await mailbox.json()) as { id: string }).id;
+    const lead = (await (await api('/api/leads', { method: 'POST', body: JSON.stringify({ email: 'ann@lead.test', firstName: 'Ann', lastName: 'Archer' }) })).json()) as { id: string };
+    const sequence = (await (
+      await api('/api/sequences', {
+        method: 'POST',
+        body: JSON.stringify({
+          name: 'Threaded follow-up',
+          schedule: ALL_DAY,
+          mailboxes: [mailboxId],
+          steps: [
+            { id: 'intro', type: 'email', subject: 'Quick question, {{ lead.firstName }}', body: 'Hi {{ lead.firstName }}, are you the right person for onboarding?' },
+            { id: 'nudge', type: 'email', body: 'Just bringing this to the top of your inbox.' },
+            { id: 'rest', type: 'wait', duration: 'P7D' },
+            { id: 'done', type: 'end' },
+          ],
+        }),
+      })
+    ).json()) as { id: string };
+    await api(`/api/sequences/${sequence.id}`, { method: 'PATCH', body: JSON.stringify({ status: 'active' }) });
+    await api(`/api/sequences/${sequence.id}/enrollments`, { method: 'POST', body: JSON.stringify({ leadIds: [lead.id] }) });
+    type Item = { id: string; kind: string; data: { stepId?: string; status?: string; rendered?: { messageId?: string } } };
+    const sends = await waitFor(async () => {
+      const items = ((await (await api(`/api/leads/${lead.id}/timeline?kind=execution`)).json()) as { items: Item[] }).items;
+      const done = items.filter((i) => i.data.status === 'succeeded' && (i.data.stepId === 'intro' || i.data.stepId === 'nudge'));
+      return done.length === 2 ? done : undefined;
+    }, 'both emails of the thread', 60_000);
+    const intro = sends.find((i) => i.data.stepId === 'intro')!;
+    const nudge = sends.find((i) => i.data.stepId === 'nudge')!;
+    // What the IMAP watcher and a provider's webhook record: a delivery, then the lead's reply to the second email.
+    await runtime.engine.ingest({ type: 'email.delivered', provider: 'mock', providerEventId: 'e2e-delivered', occurredAt: new Date(), executionId: intro.id, data: {} });
+    const replied = await runtime.engine.ingest({
+      type: 'email.replied',
+      provider: 'imap',
+      workspaceId,
+      providerEventId: `imap:${workspaceId}:mid:e2e-reply@lead.test`,
+      occurredAt: new Date(),
+      address: { channel: 'email', value: 'ann@lead.test' },
+      inReplyTo: [nudge.data.rendered!.messageId!],
+      data: { mailboxId, messageId: 'e2e-reply@lead.test', subject: 'Re: Quick question, Ann', from: 'ann@lead.test', text: 'Yes, that is me. Does Tuesday at 10 work?' },
+    });
+    expect(replied.status).toBe('recorded');
+
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('link', { name: 'Ann Archer' }).click();
+    const thread = page.locator('[data-testid="timeline-item"][data-kind="thread"]');
+    await thread.getByTestId('thread-subject').filter({ hasText: /^Quick question, Ann$/ }).waitFor();
+    const messages = thread.getByTestId('thread-message');
+    await expect.poll(() => messages.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')))).toEqual(['out', 'out', 'in']);
+    await messages.nth(0).getByText('Sent by Rita Rep <rita@acme.test> · mailbox Rita').waitFor();
+    await messages.nth(0).getByTestId('thread-markers').getByText(/^delivered/).waitFor();
+    await messages.nth(1).getByTestId('thread-markers').getByText(/^replied/).waitFor();
+    await messages.nth(2).getByText('Reply from ann@lead.test').waitFor();
+    await messages.nth(2).getByText('Yes, that is me. Does Tuesday at 10 work?').waitFor();
+    // The subject is said once: the second email's "Re:" is not repeated.
+    expect(await thread.getByText('Re: Quick question, Ann').count()).toBe(0);
+    // The emails and the reply are not listed again outside the thread; the status changes are.
+    expect(await page.locator('[data-testid="timeline-item"][data-kind="execution"]').count()).toBe(0);
+    await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: /exited/ }).first().waitFor();
+    await accessible('lead with a thread');
+    await screenshot(page, 'lead-thread');
+
+    await thread.getByRole('button', { name: 'Collapse thread' }).click();
+    await messages.first().waitFor({ state: 'hidden' });
+    await thread.getByRole('button', { name: 'Show 3 messages' }).click();
+    await messages.nth(2).waitFor();
+    expect(await thread.getByRole('button', { name: 'Collapse thread' }).getAttribute('aria-expanded')).toBe('true');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await messages.nth(2).waitFor();
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      expect(overflow).toBeLessThanOrEqual(1);
+      await screenshot(page, 'phone-lead-thread');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  }, 120_000);
 });
