@@ -1,7 +1,9 @@
 /**
  * Issue 16, item 7, in Debian's Chromium: an admin adds a mailbox (a refused field shown under
  * its field first), tests its login against an SMTP port that refuses (127.0.0.1:1) and reads
- * the server's sentence, changes its daily limit, picks it in a sequence's settings (the saved
+ * the server's sentence, changes its daily limit, edits its servers (an empty password field
+ * keeps the stored password, a typed one replaces it; IMAP on and off; the test offered after a
+ * save), picks it in a sequence's settings (the saved
  * definition names it) and deletes it after a confirmation. axe-core on the page and the dialog,
  * no page errors, and refused requests judged by their responses (the one expected 400 aside).
  * Then the thread on the lead timeline: a sequence sends two emails through a mailbox (the second
@@ -130,6 +132,58 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     await card.getByTestId('mailbox-usage').filter({ hasText: '0 / 20 today' }).waitFor();
     await card.getByRole('button', { name: 'Save limits' }).waitFor({ state: 'detached' });
   }, 90_000);
+
+  it('edits the servers: an empty password keeps the stored one, a typed one replaces it, and the page offers the test', async () => {
+    const sealed = async () =>
+      (await runtime.db.query<{ smtp: { port: number }; smtpSealed: string; imapSealed: string | null }>(
+        `select smtp, smtp_password_sealed as "smtpSealed", imap_password_sealed as "imapSealed" from mailboxes where name = 'Ada’s mailbox'`,
+      ))[0]!;
+    const before = await sealed();
+    const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    const form = card.getByRole('form', { name: 'Edit Ada’s mailbox' });
+    expect(await field(form, 'SMTP host').inputValue()).toBe('127.0.0.1');
+    expect(await field(form, 'SMTP password').inputValue()).toBe('');
+    await form.getByText('Leave empty to keep the stored password').first().waitFor();
+    await accessible('edit a mailbox');
+    await field(form, 'SMTP port').fill('2');
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByTestId('mailbox-limits').filter({ hasText: 'SMTP 127.0.0.1:2' }).waitFor();
+    const kept = await sealed();
+    expect(kept.smtp.port).toBe(2);
+    expect(kept.smtpSealed).toBe(before.smtpSealed);
+    // After a save the page offers the test, which tries the new port.
+    await card.getByTestId('mailbox-saved').getByRole('button', { name: 'Test now' }).click();
+    const verdict = card.getByTestId('mailbox-test');
+    await verdict.filter({ hasText: /127\.0\.0\.1:2/ }).waitFor({ timeout: 60_000 });
+    expect(await verdict.textContent()).toMatch(/The login failed.*SMTP.*refused/);
+
+    // IMAP on: a mailbox without IMAP needs its password; new passwords replace the stored ones.
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    await form.getByRole('switch', { name: 'Read replies and bounces over IMAP' }).click();
+    await field(form, 'IMAP host').fill('127.0.0.1');
+    await field(form, 'IMAP port').fill('1');
+    await field(form, 'IMAP user').fill('ada');
+    expect(await form.getByRole('button', { name: 'Save mailbox' }).isDisabled()).toBe(true);
+    await field(form, 'IMAP password').fill('imap-password-2');
+    await field(form, 'SMTP password').fill('app-password-2');
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByText('IMAP on').waitFor();
+    const replaced = await sealed();
+    expect(replaced.smtpSealed).not.toBe(before.smtpSealed);
+    expect(replaced.imapSealed).toBeTruthy();
+    expect(await page.content()).not.toMatch(/app-password-2|imap-password-2/);
+    expect(await (await api('/api/mailboxes')).text()).not.toMatch(/app-password-2|imap-password-2/);
+    await accessible('a saved mailbox');
+
+    // IMAP off again: its settings and password go.
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    expect(await field(form, 'IMAP password').inputValue()).toBe('');
+    await form.getByRole('switch', { name: 'Read replies and bounces over IMAP' }).click();
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByText('IMAP off').waitFor();
+    expect((await sealed()).imapSealed).toBeNull();
+  }, 120_000);
 
   it('picks the mailbox in a sequence’s settings; the saved definition names it', async () => {
     const mailboxes = ((await (await api('/api/mailboxes')).json()) as { items: { id: string }[] }).items;
