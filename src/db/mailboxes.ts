@@ -14,6 +14,8 @@ export interface ServerSettings {
   port: number;
   secure: boolean;
   user: string;
+  /** IMAP only: the authserv-id of the server's `Authentication-Results` (default: the IMAP host). */
+  authservId?: string;
 }
 
 export interface MailboxRecord {

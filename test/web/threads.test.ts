@@ -1,7 +1,7 @@
 /** The lead timeline's thread grouping (web/src/lead/threads.ts): pure, on the API's item shape. */
 import { describe, expect, it } from 'vitest';
 import type { TimelineItem } from '../../web/src/api/types.ts';
-import { bareSubject, groupThreads } from '../../web/src/lead/threads.ts';
+import { bareSubject, groupThreads, unverifiedSender } from '../../web/src/lead/threads.ts';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 4, 15, minute)).toISOString();
 const item = (over: Partial<TimelineItem> & Pick<TimelineItem, 'id' | 'kind'>, minute: number): TimelineItem => ({
@@ -58,5 +58,15 @@ describe('the thread on the lead timeline', () => {
   it('folds any run of Re: like the engine does', () => {
     expect(bareSubject('RE: re:Re :  Hello')).toBe('Hello');
     expect(bareSubject('Hello, Re: you')).toBe('Hello, Re: you');
+  });
+
+  it('says when the mailbox server could not verify a reply’s sender, and keeps an unverified reply in its thread', () => {
+    const flagged = event('r1', 31, 'email.replied', 'x1', { authentication: { verdict: 'fail', spf: 'fail', dmarc: 'fail', authservId: '127.0.0.1' } });
+    expect(unverifiedSender(flagged)).toBe('Sender not verified by 127.0.0.1: SPF fail; DMARC fail');
+    expect(unverifiedSender(event('r2', 31, 'email.replied', 'x1', { authentication: { verdict: 'pass' } }))).toBeNull();
+    const entries = groupThreads([event('u1', 32, 'email.reply_unverified', 'x1', {}), send('x1', 10, 'Hello')]);
+    const thread = entries[0]!.type === 'thread' ? entries[0]!.thread : undefined;
+    expect(thread!.messages.map((m) => m.direction)).toEqual(['out', 'in']);
+    expect(thread!.messages[0]!.markers.map((m) => m.label)).toEqual(['unverified reply']);
   });
 });

@@ -3411,6 +3411,8 @@ export interface paths {
                         fromEmail: string;
                         fromName?: string;
                         imap?: {
+                            /** @description The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed */
+                            authservId?: string;
                             host: string;
                             /** @description Stored sealed; never returned */
                             password: string;
@@ -3693,6 +3695,8 @@ export interface paths {
                         fromEmail?: string;
                         fromName?: string | null;
                         imap?: {
+                            /** @description The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed */
+                            authservId?: string;
                             host?: string;
                             /** @description Stored sealed; never returned */
                             password?: string;
@@ -10633,6 +10637,8 @@ export interface components {
             fromName: string | null;
             id: string;
             imap: {
+                /** @description null: the IMAP host */
+                authservId: string | null;
                 host: string;
                 passwordSet: boolean;
                 port: number;
@@ -10683,6 +10689,8 @@ export interface components {
             fromName: string | null;
             id: string;
             imap: {
+                /** @description null: the IMAP host */
+                authservId: string | null;
                 host: string;
                 passwordSet: boolean;
                 port: number;

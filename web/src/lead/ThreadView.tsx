@@ -9,7 +9,7 @@ import { useId, useState } from 'react';
 import type { TimelineItem } from '../api/types.ts';
 import { formatAt, statusColor } from '../components/format.ts';
 import { ReplyClass } from './ReplyClass.tsx';
-import { bareSubject, type Thread, type ThreadMarker, type ThreadMessage } from './threads.ts';
+import { bareSubject, unverifiedSender, type Thread, type ThreadMarker, type ThreadMessage } from './threads.ts';
 
 const MARKER_COLOR: Record<string, string> = {
   'email.delivered': 'teal',
@@ -18,6 +18,7 @@ const MARKER_COLOR: Record<string, string> = {
   'email.replied': 'green',
   'email.auto_replied': 'gray',
   'email.bounced': 'red',
+  'email.reply_unverified': 'orange',
 };
 
 /** `Ana Ruiz <ana@acme.com> (mailbox Ana)`, or the provider that carried it. */
@@ -77,9 +78,10 @@ function Message({ message, thread, zone, leadId, leadEmail }: { message: Thread
     direction === 'out'
       ? `Sent by ${senderOf(item, leadEmail)}`
       : direction === 'in'
-        ? `${item.data.type === 'email.auto_replied' ? 'Automatic reply' : 'Reply'} from ${senderOf(item, leadEmail)}`
+        ? `${item.data.type === 'email.auto_replied' ? 'Automatic reply' : item.data.type === 'email.reply_unverified' ? 'Unverified reply' : 'Reply'} from ${senderOf(item, leadEmail)}`
         : String(item.summary);
   const body = bodyOf(message);
+  const unverified = direction === 'in' ? unverifiedSender(item) : null;
   return (
     <Box
       data-testid="thread-message"
@@ -98,7 +100,17 @@ function Message({ message, thread, zone, leadId, leadEmail }: { message: Thread
             {status}
           </Badge>
         )}
+        {unverified && (
+          <Badge size="xs" color="orange" variant="filled" title={unverified} data-testid="sender-unverified">
+            sender not verified
+          </Badge>
+        )}
       </Group>
+      {unverified && (
+        <Text size="xs" c="orange.9">
+          {unverified}
+        </Text>
+      )}
       <Text size="xs" c="dimmed">
         {formatAt(item.at, zone)}
         {item.kind === 'execution' && item.data.stepId ? ` · step "${String(item.data.stepId)}"` : ''}

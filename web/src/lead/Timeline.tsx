@@ -14,7 +14,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
 import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
 import { ReplyClass } from './ReplyClass.tsx';
-import { groupThreads } from './threads.ts';
+import { groupThreads, unverifiedSender } from './threads.ts';
 import { ThreadView } from './ThreadView.tsx';
 
 const KINDS = [
@@ -88,6 +88,11 @@ function Item({ item, zone, leadId }: { item: TimelineItem; zone?: string | null
           {content}
         </Text>
       )}
+      {item.kind === 'event' && unverifiedSender(item) ? (
+        <Text size="xs" c="orange.9" data-testid="sender-unverified">
+          {unverifiedSender(item)}
+        </Text>
+      ) : null}
       {item.kind === 'event' && item.data.replyClass ? <ReplyClass item={item} leadId={leadId} /> : null}
       <Text size="xs" c="dimmed">
         {formatAt(item.at, zone)}

@@ -11,7 +11,7 @@
 import type { TimelineItem } from '../api/types.ts';
 
 /** Events that are a message in the thread (written by someone), not something that happened to one. */
-const RECEIVED = new Set(['email.replied', 'email.auto_replied']);
+const RECEIVED = new Set(['email.replied', 'email.auto_replied', 'email.reply_unverified']);
 
 export interface ThreadMarker {
   id: string;
@@ -37,6 +37,17 @@ export interface Thread {
   messages: ThreadMessage[];
   /** The newest item's time: where the thread sits on the timeline. */
   at: string;
+}
+
+/**
+ * What the mailbox's server said of a received message's sender (docs/MAILBOXES.md, "Sender
+ * authentication"): a sentence when SPF/DKIM/DMARC failed, else null.
+ */
+export function unverifiedSender(item: TimelineItem): string | null {
+  const auth = (detailsOf(item).authentication ?? null) as { verdict?: string; spf?: string; dkim?: string[]; dmarc?: string; authservId?: string } | null;
+  if (item.data.type !== 'email.reply_unverified' && auth?.verdict !== 'fail') return null;
+  const said = [auth?.spf ? `SPF ${auth.spf}` : null, auth?.dkim?.length ? `DKIM ${auth.dkim.join(', ')}` : null, auth?.dmarc ? `DMARC ${auth.dmarc}` : null].filter(Boolean);
+  return `Sender not verified${auth?.authservId ? ` by ${auth.authservId}` : ''}${said.length ? `: ${said.join('; ')}` : ''}`;
 }
 
 export type TimelineEntry = { type: 'item'; item: TimelineItem } | { type: 'thread'; thread: Thread };
@@ -73,7 +84,7 @@ function buildThread(id: string, items: TimelineItem[]): Thread {
     if (RECEIVED.has(type)) {
       messages.push({ item, direction: 'in', markers: [] });
       // The email it answers says it was answered, where it was sent.
-      answered?.markers.push({ id: item.id, type, label: type === 'email.replied' ? 'replied' : 'auto-replied', at: item.at });
+      answered?.markers.push({ id: item.id, type, label: type === 'email.replied' ? 'replied' : type === 'email.auto_replied' ? 'auto-replied' : 'unverified reply', at: item.at });
     } else if (answered) answered.markers.push({ id: item.id, type, label: markerLabel(type, detailsOf(item)), at: item.at });
     else messages.push({ item, direction: 'event', markers: [] });
   }
