@@ -273,18 +273,40 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
       data: { mailboxId, messageId: 'e2e-reply@lead.test', subject: 'Re: Quick question, Ann', from: 'ann@lead.test', text: 'Yes, that is me. Does Tuesday at 10 work?' },
     });
     expect(replied.status).toBe('recorded');
+    // A second answer that the mailbox's server could not verify (DMARC failed): still in the thread, flagged.
+    const flagged = await runtime.engine.ingest({
+      type: 'email.replied',
+      provider: 'imap',
+      workspaceId,
+      providerEventId: `imap:${workspaceId}:mid:e2e-unverified@lead.test`,
+      occurredAt: new Date(Date.now() + 1000),
+      address: { channel: 'email', value: 'ann@lead.test' },
+      inReplyTo: [intro.data.rendered!.messageId!],
+      data: {
+        mailboxId,
+        messageId: 'e2e-unverified@lead.test',
+        subject: 'Re: Quick question, Ann',
+        from: 'ann@lead.test',
+        text: 'Please also call me on my mobile.',
+        authentication: { verdict: 'fail', spf: 'softfail', dmarc: 'fail', authservId: 'mx.acme.test' },
+      },
+    });
+    expect(flagged.status).toBe('recorded');
 
     await page.getByRole('link', { name: 'Leads' }).click();
     await page.getByRole('link', { name: 'Ann Archer' }).click();
     const thread = page.locator('[data-testid="timeline-item"][data-kind="thread"]');
     await thread.getByTestId('thread-subject').filter({ hasText: /^Quick question, Ann$/ }).waitFor();
     const messages = thread.getByTestId('thread-message');
-    await expect.poll(() => messages.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')))).toEqual(['out', 'out', 'in']);
+    await expect.poll(() => messages.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')))).toEqual(['out', 'out', 'in', 'in']);
     await messages.nth(0).getByText('Sent by Rita Rep <rita@acme.test> · mailbox Rita').waitFor();
     await messages.nth(0).getByTestId('thread-markers').getByText(/^delivered/).waitFor();
     await messages.nth(1).getByTestId('thread-markers').getByText(/^replied/).waitFor();
     await messages.nth(2).getByText('Reply from ann@lead.test').waitFor();
     await messages.nth(2).getByText('Yes, that is me. Does Tuesday at 10 work?').waitFor();
+    expect(await messages.nth(2).getByTestId('sender-unverified').count()).toBe(0);
+    await messages.nth(3).getByTestId('sender-unverified').waitFor();
+    await messages.nth(3).getByText('Sender not verified by mx.acme.test: SPF softfail; DMARC fail').waitFor();
     // The subject is said once: the second email's "Re:" is not repeated.
     expect(await thread.getByText('Re: Quick question, Ann').count()).toBe(0);
     // The emails and the reply are not listed again outside the thread; the status changes are.
@@ -295,13 +317,13 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
 
     await thread.getByRole('button', { name: 'Collapse thread' }).click();
     await messages.first().waitFor({ state: 'hidden' });
-    await thread.getByRole('button', { name: 'Show 3 messages' }).click();
-    await messages.nth(2).waitFor();
+    await thread.getByRole('button', { name: 'Show 4 messages' }).click();
+    await messages.nth(3).waitFor();
     expect(await thread.getByRole('button', { name: 'Collapse thread' }).getAttribute('aria-expanded')).toBe('true');
 
     await page.setViewportSize({ width: 390, height: 844 });
     try {
-      await messages.nth(2).waitFor();
+      await messages.nth(3).waitFor();
       const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
       expect(overflow).toBeLessThanOrEqual(1);
       await screenshot(page, 'phone-lead-thread');

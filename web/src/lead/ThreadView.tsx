@@ -107,7 +107,7 @@ function Message({ message, thread, zone, leadId, leadEmail }: { message: Thread
         )}
       </Group>
       {unverified && (
-        <Text size="xs" c="orange.9">
+        <Text size="xs" c="red.9">
           {unverified}
         </Text>
       )}

@@ -89,7 +89,7 @@ function Item({ item, zone, leadId }: { item: TimelineItem; zone?: string | null
         </Text>
       )}
       {item.kind === 'event' && unverifiedSender(item) ? (
-        <Text size="xs" c="orange.9" data-testid="sender-unverified">
+        <Text size="xs" c="red.9" data-testid="sender-unverified">
           {unverifiedSender(item)}
         </Text>
       ) : null}
