@@ -164,7 +164,7 @@ export function exportRoutes(api: Api, db: Db) {
         const fetchPage = (before: { at: Date; id: string } | undefined) =>
           timelinePage(db, { workspaceId, leadId: lead!.id, kinds: TIMELINE_KINDS, channel, before, limit: EXPORT_PAGE });
         for await (const rows of pages(fetchPage, (r) => r.at)) {
-          const items = rows.map((r) => JSON.stringify({ id: r.id, kind: r.kind, at: iso(r.at), enrollmentId: r.enrollmentId, channel: r.channel, data: r.data }));
+          const items = rows.map((r) => JSON.stringify({ id: r.id, kind: r.kind, at: iso(r.at), enrollmentId: r.enrollmentId, channel: r.channel, threadId: r.threadId, data: r.data }));
           yield `${first ? '' : ','}${items.join(',')}`;
           first = false;
         }

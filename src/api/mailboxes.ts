@@ -68,7 +68,17 @@ const serverIn = z.strictObject({
   password: z.string().min(1).max(1024).describe('Stored sealed; never returned'),
 });
 const serverPatch = serverIn.partial().describe('Only the fields given change; leave out password to keep it');
+const authservId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be a host name such as mx.google.com')
+  .describe("The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed");
+const imapIn = serverIn.extend({ authservId: authservId.optional() });
+const imapPatch = imapIn.partial().describe('Only the fields given change; leave out password to keep it');
 const serverOut = z.object({ host: z.string(), port: z.number(), secure: z.boolean(), user: z.string(), passwordSet: z.boolean() });
+const imapOut = serverOut.extend({ authservId: z.string().nullable().describe('null: the IMAP host') });
 const warmup = z
   .strictObject({ startLimit: z.number().int().min(1).max(10_000), days: z.number().int().min(1).max(365) })
   .describe('Ramp from startLimit on the first day to dailyLimit after `days` days');
@@ -79,7 +89,7 @@ const createBody = z.strictObject({
   fromEmail: z.email({ message: 'must be an email address' }),
   fromName: oneLine(200).optional(),
   smtp: serverIn,
-  imap: serverIn.nullable().optional(),
+  imap: imapIn.nullable().optional(),
   dailyLimit: z.number().int().min(0).max(10_000),
   minGapSeconds: z.number().int().min(0).max(86_400).default(60).describe('Seconds at least between two sends of this mailbox (default 60)'),
   warmup: warmup.nullable().optional(),
@@ -90,7 +100,7 @@ const patchBody = z.strictObject({
   fromEmail: z.email({ message: 'must be an email address' }).optional(),
   fromName: oneLine(200).nullable().optional(),
   smtp: serverPatch.optional(),
-  imap: serverPatch.nullable().optional(),
+  imap: imapPatch.nullable().optional(),
   dailyLimit: z.number().int().min(0).max(10_000).optional(),
   minGapSeconds: z.number().int().min(0).max(86_400).optional(),
   warmup: warmup.nullable().optional().describe('Setting it (again) starts the ramp today'),
@@ -104,7 +114,7 @@ const mailboxSchema = z
     fromEmail: z.string(),
     fromName: z.string().nullable(),
     smtp: serverOut,
-    imap: serverOut.nullable(),
+    imap: imapOut.nullable(),
     dailyLimit: z.number(),
     minGapSeconds: z.number(),
     warmup: z.object({ startLimit: z.number(), days: z.number() }).nullable(),
@@ -163,7 +173,9 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         fromEmail: m.fromEmail,
         fromName: m.fromName,
         smtp: { host: m.smtp.host, port: m.smtp.port, secure: m.smtp.secure, user: m.smtp.user, passwordSet: true },
-        imap: m.imap ? { host: m.imap.host, port: m.imap.port, secure: m.imap.secure, user: m.imap.user, passwordSet: Boolean(m.imapPasswordSealed) } : null,
+        imap: m.imap
+          ? { host: m.imap.host, port: m.imap.port, secure: m.imap.secure, user: m.imap.user, passwordSet: Boolean(m.imapPasswordSealed), authservId: m.imap.authservId ?? null }
+          : null,
         dailyLimit: m.dailyLimit,
         minGapSeconds: m.minGapSeconds,
         warmup: m.warmup,
@@ -214,7 +226,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         fromName: body.fromName ?? null,
         smtp: { host: smtp.host, port: smtp.port, secure: smtp.secure, user: smtp.user },
         smtpPasswordSealed: keyRing.seal(smtp.password, mailboxSecretContext(id, 'smtp')),
-        imap: imap ? { host: imap.host, port: imap.port, secure: imap.secure, user: imap.user } : null,
+        imap: imap ? { host: imap.host, port: imap.port, secure: imap.secure, user: imap.user, ...(imap.authservId ? { authservId: imap.authservId } : {}) } : null,
         imapPasswordSealed: imap ? keyRing.seal(imap.password, mailboxSecretContext(id, 'imap')) : null,
         dailyLimit: body.dailyLimit,
         minGapSeconds: body.minGapSeconds,
@@ -293,7 +305,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         imapPasswordSealed = null;
       } else if (body.imap) {
         const merged = { ...(current.imap ?? {}), ...stripPassword(body.imap) };
-        const parsed = z.object({ host: z.string(), port: z.number(), secure: z.boolean(), user: z.string() }).safeParse(merged);
+        const parsed = z.object({ host: z.string(), port: z.number(), secure: z.boolean(), user: z.string(), authservId: z.string().optional() }).safeParse(merged);
         if (!parsed.success) return fail(reply, 422, 'incomplete_imap', 'This mailbox has no IMAP settings yet: give host, port, secure, user and password together.');
         imap = parsed.data;
         if (body.imap.password) imapPasswordSealed = keyRing.seal(body.imap.password, mailboxSecretContext(id, 'imap'));

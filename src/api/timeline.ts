@@ -32,6 +32,10 @@ export const timelineItemSchema = z
     at: isoTime,
     enrollmentId: id.nullable(),
     channel: z.string().nullable(),
+    threadId: z
+      .string()
+      .nullable()
+      .describe("The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread"),
     summary: z.string().describe('One line for a person to read'),
     data: z.record(z.string(), z.unknown()).describe('The kind\'s own fields: an execution\'s status and rendered content, an event\'s type, …'),
   })
@@ -104,7 +108,7 @@ export function timelineRoutes(api: Api, db: Db, engine: Engine) {
       });
       const { items, nextCursor } = pageOf(rows, request.query.limit, (r) => r.at);
       return {
-        items: items.map((r) => ({ id: r.id, kind: r.kind, at: iso(r.at)!, enrollmentId: r.enrollmentId, channel: r.channel, summary: summarise(r), data: r.data })),
+        items: items.map((r) => ({ id: r.id, kind: r.kind, at: iso(r.at)!, enrollmentId: r.enrollmentId, channel: r.channel, threadId: r.threadId, summary: summarise(r), data: r.data })),
         nextCursor,
       };
     },
@@ -142,9 +146,10 @@ export function timelineRoutes(api: Api, db: Db, engine: Engine) {
         at: activity.occurredAt,
         enrollmentId: null,
         channel: activity.channel,
+        threadId: null,
         data: { activityKind: activity.kind, outcome: activity.outcome, body: activity.body, actor: activity.actor },
       };
-      return reply.status(201).send({ id: row.id, kind: row.kind, at: iso(row.at)!, enrollmentId: null, channel: row.channel, summary: summarise(row), data: row.data });
+      return reply.status(201).send({ id: row.id, kind: row.kind, at: iso(row.at)!, enrollmentId: null, channel: row.channel, threadId: null, summary: summarise(row), data: row.data });
     },
   );
 }

@@ -14,6 +14,8 @@ export interface ServerSettings {
   port: number;
   secure: boolean;
   user: string;
+  /** IMAP only: the authserv-id of the server's `Authentication-Results` (default: the IMAP host). */
+  authservId?: string;
 }
 
 export interface MailboxRecord {
@@ -251,11 +253,14 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
     const intents = await writeIntents(
       tx,
       chosen.map(({ request: { intent }, mailboxId }) => {
+        const mailbox = mailboxes.get(mailboxId)!;
+        // Who sent it, kept with the send: the timeline still names the sender after the mailbox is deleted.
+        const metadata = { ...intent.metadata, mailboxId, from: { email: mailbox.fromEmail, name: mailbox.fromName, mailboxName: mailbox.name } };
         const made = intent.rendered.messageId;
-        if (typeof made !== 'string' || made === '') return { ...intent, metadata: { ...intent.metadata, mailboxId } };
-        const messageId = withSenderDomain(made, mailboxes.get(mailboxId)!.fromEmail);
+        if (typeof made !== 'string' || made === '') return { ...intent, metadata };
+        const messageId = withSenderDomain(made, mailbox.fromEmail);
         messageIds.set(intent.identity.enrollmentId, messageId);
-        return { ...intent, rendered: { ...intent.rendered, messageId }, metadata: { ...intent.metadata, mailboxId } };
+        return { ...intent, rendered: { ...intent.rendered, messageId }, metadata };
       }),
     );
     const sends = chosen.filter((c) => intents.has(c.request.intent.identity.enrollmentId));

@@ -42,3 +42,13 @@ export async function findExecutionByMessageId(db: Queryable, messageId: string)
   );
   return row;
 }
+
+/** Whether any of these Message-IDs (brackets stripped) is one of this workspace's emails. */
+export async function namesOurEmail(db: Queryable, workspaceId: string, messageIds: string[]): Promise<boolean> {
+  if (messageIds.length === 0) return false;
+  const rows = await db.query(
+    `select 1 from sequence_executions where rendered ->> 'messageId' = any($2::text[]) and workspace_id = $1 limit 1`,
+    [workspaceId, messageIds],
+  );
+  return rows.length > 0;
+}

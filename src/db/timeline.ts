@@ -3,6 +3,11 @@
  * one UNION ALL keyset-paged on (at, id). Each branch reads at most `limit` rows through its
  * `(lead_id, at desc, id desc)` index (migration 002), so a page costs the same for a lead with
  * ten items or ten thousand.
+ *
+ * Email threads (docs/DASHBOARD.md, "The thread on the lead timeline"): every email execution
+ * and every event about one carries `threadId`, the Message-ID of the thread's first email (the
+ * root of its References, else its own id), so the dashboard can show a conversation as one.
+ * An event's thread is its execution's, read by primary key: no extra index, no extra pass.
  */
 import type { Queryable } from './db.ts';
 
@@ -15,8 +20,14 @@ export interface TimelineRow {
   at: Date;
   enrollmentId: string | null;
   channel: string | null;
+  /** The Message-ID of the first email of the thread this item belongs to; null outside an email thread. */
+  threadId: string | null;
   data: Record<string, unknown>;
 }
+
+/** The thread root of an execution row aliased `x`: References start at the root; a first email is its own. */
+const THREAD_ROOT = (x: string) =>
+  `case when ${x}.channel = 'email' then coalesce(${x}.rendered -> 'references' ->> 0, ${x}.rendered ->> 'messageId') end`;
 
 export async function timelinePage(
   db: Queryable,
@@ -31,10 +42,17 @@ export async function timelinePage(
 ): Promise<TimelineRow[]> {
   return db.query<TimelineRow>(
     `(select 'execution' as kind, x.id, x.started_at as at, x.enrollment_id as "enrollmentId", x.channel,
+        ${THREAD_ROOT('x')} as "threadId",
         jsonb_build_object('sequenceId', x.sequence_id, 'sequenceName', (select s.name from sequences s where s.id = x.sequence_id),
           'stepId', x.step_id, 'stepType', x.step_type, 'status', x.status, 'adapter', x.adapter,
           'providerMessageId', x.provider_message_id, 'errorCode', x.error_code, 'errorMessage', x.error_message,
-          'rendered', x.rendered, 'completedAt', x.completed_at, 'variant', x.variant) as data
+          'rendered', x.rendered, 'completedAt', x.completed_at, 'variant', x.variant,
+          -- Who sent it: the mailbox as it is now, else as it was when the intent was written (it may be gone).
+          'mailbox', case when x.metadata ? 'mailboxId' then coalesce(
+            (select jsonb_build_object('id', m.id, 'name', m.name, 'fromEmail', m.from_email, 'fromName', m.from_name)
+               from mailboxes m where m.id = (x.metadata ->> 'mailboxId')::uuid and m.workspace_id = x.workspace_id),
+            jsonb_build_object('id', x.metadata ->> 'mailboxId', 'name', x.metadata -> 'from' ->> 'mailboxName',
+              'fromEmail', x.metadata -> 'from' ->> 'email', 'fromName', x.metadata -> 'from' ->> 'name', 'deleted', true)) end) as data
       from sequence_executions x
       where x.lead_id = $1 and x.workspace_id = $2 and 'execution' = any($3::text[])
         and ($4::text is null or x.channel = $4)
@@ -42,6 +60,7 @@ export async function timelinePage(
       order by x.started_at desc, x.id desc limit $7)
      union all
      (select 'event', ev.id, ev.occurred_at, ev.enrollment_id, ev.channel,
+        (select ${THREAD_ROOT('px')} from sequence_executions px where px.id = ev.execution_id),
         jsonb_build_object('type', ev.type, 'provider', ev.provider, 'executionId', ev.execution_id,
           'stepId', ev.step_id, 'details', ev.data, 'replyClass', ev.reply_class, 'replyClassSource', ev.reply_class_source,
           'replyClassMachine', ev.reply_class_machine)
@@ -51,7 +70,7 @@ export async function timelinePage(
         and ($5::timestamptz is null or (ev.occurred_at, ev.id) < ($5, $6::uuid))
       order by ev.occurred_at desc, ev.id desc limit $7)
      union all
-     (select 'activity', a.id, a.occurred_at, null::uuid, a.channel,
+     (select 'activity', a.id, a.occurred_at, null::uuid, a.channel, null::text,
         jsonb_build_object('activityKind', a.kind, 'outcome', a.outcome, 'body', a.body, 'actor', a.actor)
       from activities a
       where a.lead_id = $1 and a.workspace_id = $2 and 'activity' = any($3::text[])
@@ -59,7 +78,7 @@ export async function timelinePage(
         and ($5::timestamptz is null or (a.occurred_at, a.id) < ($5, $6::uuid))
       order by a.occurred_at desc, a.id desc limit $7)
      union all
-     (select 'change', c.id, c.at, c.enrollment_id, null::text,
+     (select 'change', c.id, c.at, c.enrollment_id, null::text, null::text,
         jsonb_build_object('action', c.action, 'from', c.from_status, 'to', c.to_status, 'reason', c.reason, 'actor', c.actor,
           'sequenceName', (select s.name from enrollments e join sequences s on s.id = e.sequence_id where e.id = c.enrollment_id))
       from enrollment_changes c

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { InboundEvent } from '../core/events.ts';
 import { autoReplyReason, bounceOf, isBulkMail, isDeliveryReport, isSystemSender, parseDeliveryStatus, stripQuoted } from '../core/inboundMail.ts';
 import { returnDate } from '../core/returnDates.ts';
+import { judgeMailboxSender, trustedAuthenticationResults } from '../webhooks/authentication.ts';
 import { clip } from '../webhooks/parse.ts';
 import { firstHeader, messageIds, replyTargets } from '../webhooks/mailHeaders.ts';
 import type { InboundMail } from './parse.ts';
@@ -19,6 +20,11 @@ export interface MailboxRef {
   fromEmail: string;
   /** The zone a stated return day is read in. */
   zone: string;
+  /**
+   * The authserv-ids of the mailbox's own server (its `imap.authservId`, else its IMAP host):
+   * only an `Authentication-Results` header written by one of them is believed.
+   */
+  authservIds?: string[];
 }
 
 export interface AutoReplySettings {
@@ -51,7 +57,8 @@ export function translateInboundMail(
     occurredAt: mail.date && !Number.isNaN(mail.date.getTime()) && mail.date <= args.receivedAt ? mail.date : args.receivedAt,
     workspaceId: mailbox.workspaceId,
   };
-  const meta = { mailboxId: mailbox.id, messageId: mail.messageId, subject: mail.subject };
+  // `from`: who wrote it, for the thread on the timeline (a reply may come from a colleague of the lead's).
+  const meta = { mailboxId: mailbox.id, messageId: mail.messageId, subject: mail.subject, from: mail.from };
   if (mail.from && mail.from === mailbox.fromEmail.toLowerCase()) return { kind: 'skip', reason: 'sent by the mailbox itself' };
 
   if (isDeliveryReport(mail.contentType) || (isSystemSender(mail.from) && mail.deliveryStatus)) {
@@ -76,6 +83,8 @@ export function translateInboundMail(
   if (!mail.from) return { kind: 'skip', reason: 'no sender address' };
   const address = { channel: 'email' as const, value: mail.from };
   const inReplyTo = replyTargets(mail.headers);
+  // What the mailbox's server found of SPF, DKIM and DMARC for the From (docs/MAILBOXES.md, "Sender authentication").
+  const authentication = judgeMailboxSender(mail.from, trustedAuthenticationResults(mail.headers, mailbox.authservIds ?? []));
 
   const reason = autoReplyReason(mail.headers, mail.subject, mail.text);
   if (reason) {
@@ -89,14 +98,14 @@ export function translateInboundMail(
         address,
         inReplyTo,
         pauseUntil,
-        data: compact({ ...meta, detectedBy: reason, returnDate: stated?.date, pauseUntil: pauseUntil.toISOString(), text: clip(mail.text?.trim()) }),
+        data: compact({ ...meta, detectedBy: reason, returnDate: stated?.date, pauseUntil: pauseUntil.toISOString(), text: clip(mail.text?.trim()), authentication }),
       },
     };
   }
   if (isBulkMail(mail.headers)) return { kind: 'skip', reason: 'bulk or mailing-list mail' };
   return {
     kind: 'event',
-    event: { ...base, type: 'email.replied', address, inReplyTo, data: compact({ ...meta, text: clip(stripQuoted(mail.text ?? '')) }) },
+    event: { ...base, type: 'email.replied', address, inReplyTo, data: compact({ ...meta, text: clip(stripQuoted(mail.text ?? '')), authentication }) },
   };
 }
 

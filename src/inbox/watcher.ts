@@ -16,7 +16,8 @@ import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { retryDelayMs } from '../core/backoff.ts';
 import type { InboundEvent } from '../core/events.ts';
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
+import { namesOurEmail } from '../db/threads.ts';
 import { advanceCheckpoint, readCheckpoint, recordInboxCheck, type WatchedMailbox } from '../db/inbox.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { IngestResult } from '../engine/ingest.ts';
@@ -205,6 +206,10 @@ export class MailboxWatcher {
     return true;
   }
 
+  private unverifiedUnlessThreaded(event: InboundEvent): Promise<InboundEvent> {
+    return unverifiedUnless(this.deps.db, event);
+  }
+
   /**
    * One message: parsed, translated, ingested; answers the server's INTERNALDATE of it. A
    * message that cannot be parsed is skipped, logged.
@@ -222,7 +227,13 @@ export class MailboxWatcher {
       const mail = await parseInboundMail(message.source);
       translation = translateInboundMail(
         mail,
-        { id: this.mailbox.id, workspaceId: this.mailbox.workspaceId, fromEmail: this.mailbox.fromEmail, zone: this.mailbox.zone },
+        {
+          id: this.mailbox.id,
+          workspaceId: this.mailbox.workspaceId,
+          fromEmail: this.mailbox.fromEmail,
+          zone: this.mailbox.zone,
+          authservIds: [this.mailbox.imap.authservId ?? this.mailbox.imap.host],
+        },
         { raw: message.source, receivedAt: this.deps.clock.now(), settings: this.deps.settings },
       );
     } catch (error) {
@@ -236,13 +247,27 @@ export class MailboxWatcher {
       return internalDate;
     }
     // A failure here (the database away) ends the session: the message is read again after the reconnect.
-    const result = await this.deps.ingest(translation.event);
+    const result = await this.deps.ingest(await this.unverifiedUnlessThreaded(translation.event));
     if (result.status === 'duplicate') this.stats.duplicates += 1;
     else if (result.status === 'recorded') this.stats.recorded += 1;
     else this.stats.skipped += 1;
     this.deps.logger?.info({ mailboxId: this.mailbox.id, uid, type: translation.event.type, status: result.status }, 'INBOX message read');
     return internalDate;
   }
+}
+
+/**
+ * A reply whose sender the mailbox's server could not verify (SPF/DKIM/DMARC `fail`) stays a
+ * reply when it answers one of our emails by Message-ID — only the lead's side saw that id, and
+ * forwarding or a mailing list breaks SPF and DKIM of genuine answers — and is flagged. One that
+ * names none of ours would be matched by its From alone, which anyone can write: it becomes
+ * `email.reply_unverified`, as a provider's reply does (docs/MAILBOXES.md, "Sender authentication").
+ */
+async function unverifiedUnless(db: Queryable, event: InboundEvent): Promise<InboundEvent> {
+  const authentication = event.data.authentication as { verdict?: string } | undefined;
+  if (event.type !== 'email.replied' || authentication?.verdict !== 'fail' || !event.workspaceId) return event;
+  if (await namesOurEmail(db, event.workspaceId, event.inReplyTo ?? [])) return event;
+  return { ...event, type: 'email.reply_unverified' };
 }
 
 function oneLine(error: unknown, secret: string): string {

@@ -1,6 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { aligned, judgeSender, organisationalDomain, postmarkVerdicts, sendgridVerdicts } from './authentication.ts';
-import { headerMapFromList } from './mailHeaders.ts';
+import {
+  aligned,
+  judgeMailboxSender,
+  judgeSender,
+  organisationalDomain,
+  parseAuthenticationResults,
+  postmarkVerdicts,
+  sendgridVerdicts,
+  trustedAuthenticationResults,
+} from './authentication.ts';
+import { headerMapFromList, parseHeaderBlock } from './mailHeaders.ts';
 
 describe('organisational domains and alignment', () => {
   test.each([
@@ -71,5 +80,51 @@ describe('reading the providers’ verdicts', () => {
     expect(verdicts).toEqual({ spf: 'pass', dkim: [], dkimAuthorPass: true });
     expect(judgeSender('lee@acme.test', verdicts)).toMatchObject({ verdict: 'pass' });
     expect(postmarkVerdicts(headerMapFromList([]))).toEqual({ dkim: [] });
+  });
+});
+
+describe('Authentication-Results (RFC 8601) of the mailbox server', () => {
+  test('parses the authserv-id, each method, its result and properties, without comments', () => {
+    expect(
+      parseAuthenticationResults(
+        'mx.google.com;\r\n       dkim=pass header.i=@lead.test header.s=s1 header.b=abc;\r\n       spf=pass (google.com: domain of ann@lead.test designates 1.2.3.4 as permitted sender) smtp.mailfrom=ann@lead.test;\r\n       dmarc=pass (p=REJECT sp=REJECT dis=NONE) header.from=lead.test',
+      ),
+    ).toEqual({
+      authservId: 'mx.google.com',
+      results: [
+        { method: 'dkim', result: 'pass', props: { 'header.i': '@lead.test', 'header.s': 's1', 'header.b': 'abc' } },
+        { method: 'spf', result: 'pass', props: { 'smtp.mailfrom': 'ann@lead.test' } },
+        { method: 'dmarc', result: 'pass', props: { 'header.from': 'lead.test' } },
+      ],
+    });
+    expect(parseAuthenticationResults('mx.acme.test 1; none')).toEqual({ authservId: 'mx.acme.test', results: [] });
+    // Microsoft's form without an authserv-id is not one a server can be named by.
+    expect(parseAuthenticationResults('spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=lead.test; dkim=pass header.d=lead.test')).toBeUndefined();
+  });
+
+  test('believes only the topmost header of the mailbox’s own server', () => {
+    const headers = parseHeaderBlock(
+      [
+        'Authentication-Results: relay.elsewhere.test; dmarc=pass header.from=lead.test',
+        'Authentication-Results: MX.acme.test; spf=fail smtp.mailfrom=lead.test; dmarc=fail header.from=lead.test',
+        'Authentication-Results: mx.acme.test; spf=pass smtp.mailfrom=lead.test; dmarc=pass header.from=lead.test',
+        'From: ann@lead.test',
+      ].join('\r\n'),
+    );
+    const trusted = trustedAuthenticationResults(headers, ['mx.acme.test']);
+    expect(trusted?.results.find((r) => r.method === 'dmarc')?.result).toBe('fail');
+    expect(trustedAuthenticationResults(headers, ['imap.acme.test'])).toBeUndefined();
+  });
+
+  test('judges by DMARC when the server checked it, else by aligned SPF and DKIM; nothing believed is none', () => {
+    const judge = (value: string) => judgeMailboxSender('ann@lead.test', parseAuthenticationResults(value));
+    expect(judge('mx.acme.test; dmarc=fail header.from=lead.test; dkim=pass header.d=lead.test')).toMatchObject({ verdict: 'fail', dmarc: 'fail' });
+    expect(judge('mx.acme.test; spf=pass smtp.mailfrom=bounces.lead.test; dmarc=pass')).toMatchObject({ verdict: 'pass', spf: 'pass' });
+    expect(judge('mx.acme.test; dkim=pass header.d=lead.test').verdict).toBe('pass');
+    // SPF passes only for another domain: anyone can pass SPF for their own.
+    expect(judge('mx.acme.test; spf=pass smtp.mailfrom=forger.test').verdict).toBe('fail');
+    expect(judge('mx.acme.test; spf=softfail smtp.mailfrom=lead.test').verdict).toBe('fail');
+    expect(judge('mx.acme.test; spf=neutral smtp.mailfrom=lead.test').verdict).toBe('none');
+    expect(judgeMailboxSender('ann@lead.test', undefined)).toEqual({ verdict: 'none' });
   });
 });

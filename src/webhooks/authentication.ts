@@ -123,3 +123,82 @@ export function postmarkVerdicts(headers: HeaderMap): SenderVerdicts {
     ...(tests.has('DKIM_VALID_AU') ? { dkimAuthorPass: true } : {}),
   };
 }
+
+/** One `Authentication-Results` header (RFC 8601): who wrote it and each method's result. */
+export interface AuthenticationResults {
+  /** The authserv-id: the receiving server that did the checks, lower case. */
+  authservId: string;
+  results: Array<{ method: string; result: string; props: Record<string, string> }>;
+}
+
+/** Drops RFC 5322 comments (nested parentheses), as `spf=pass (sender IP is 1.2.3.4)` carries. */
+function withoutComments(value: string): string {
+  let text = value;
+  for (let i = 0; i < 10 && /\([^()]*\)/.test(text); i++) text = text.replace(/\([^()]*\)/g, ' ');
+  return text;
+}
+
+/** `mx.acme.test 1; spf=pass smtp.mailfrom=lead.test; dkim=pass header.d=lead.test; dmarc=pass header.from=lead.test`. */
+export function parseAuthenticationResults(value: string): AuthenticationResults | undefined {
+  const parts = withoutComments(value)
+    .replace(/\s+/g, ' ')
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const head = parts.shift();
+  const authservId = head?.split(' ')[0]?.replace(/^"|"$/g, '').toLowerCase();
+  if (!authservId || authservId.includes('=')) return undefined;
+  const results: AuthenticationResults['results'] = [];
+  for (const part of parts) {
+    const [first, ...rest] = part.split(' ');
+    const match = /^([a-z0-9-]+)(?:\/\d+)?\s*=\s*([a-z]+)$/i.exec(first ?? '');
+    if (!match) continue;
+    const props: Record<string, string> = {};
+    for (const token of rest) {
+      const eq = token.indexOf('=');
+      if (eq > 0) props[token.slice(0, eq).toLowerCase()] = token.slice(eq + 1).replace(/^"|"$/g, '');
+    }
+    results.push({ method: match[1]!.toLowerCase(), result: match[2]!.toLowerCase(), props });
+  }
+  return { authservId, results };
+}
+
+/**
+ * The receiving server's own `Authentication-Results`: the topmost one whose authserv-id is one
+ * of `authservIds` (the mailbox's server). Any other — one a sender wrote into the message
+ * itself, one of a server further along — is not believed (RFC 8601, section 5).
+ */
+export function trustedAuthenticationResults(headers: HeaderMap, authservIds: string[]): AuthenticationResults | undefined {
+  const ids = new Set(authservIds.map((id) => id.trim().toLowerCase()).filter((id) => id !== ''));
+  for (const value of headers.get('authentication-results') ?? []) {
+    const parsed = parseAuthenticationResults(value);
+    if (parsed && ids.has(parsed.authservId)) return parsed;
+  }
+  return undefined;
+}
+
+export interface MailboxSenderAuthentication extends SenderAuthentication {
+  dmarc?: string;
+  /** Whose verdicts these are; absent when the mailbox's server wrote none. */
+  authservId?: string;
+}
+
+/**
+ * Judges a reply read from a mailbox by its server's verdicts: DMARC's own result when the
+ * server checked it (pass or fail), else SPF and DKIM aligned with the From domain as
+ * `judgeSender` does. No trusted header: `none` (nothing to judge by).
+ */
+export function judgeMailboxSender(sender: string, results: AuthenticationResults | undefined): MailboxSenderAuthentication {
+  if (!results) return { verdict: 'none' };
+  const of = (method: string) => results.results.filter((r) => r.method === method);
+  const spf = of('spf')[0];
+  const mailFrom = spf?.props['smtp.mailfrom'];
+  const envelopeFrom = mailFrom ? (mailFrom.includes('@') ? mailFrom : `postmaster@${mailFrom}`) : undefined;
+  const dkim = of('dkim')
+    .map((r) => ({ domain: (r.props['header.d'] ?? r.props['header.i']?.replace(/^.*@/, '') ?? '').toLowerCase(), result: r.result }))
+    .filter((d) => d.domain !== '');
+  const judged = judgeSender(sender, { ...(spf ? { spf: spf.result } : {}), ...(envelopeFrom ? { envelopeFrom } : {}), dkim });
+  const dmarc = of('dmarc')[0]?.result;
+  const verdict: AuthenticationVerdict = dmarc === 'pass' ? 'pass' : dmarc === 'fail' ? 'fail' : judged.verdict;
+  return { ...judged, verdict, ...(dmarc ? { dmarc } : {}), authservId: results.authservId };
+}

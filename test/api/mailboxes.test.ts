@@ -135,6 +135,19 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
     for (const id of [plain.body.id, watched.body.id]) expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
   });
 
+  it('keeps the IMAP server’s authserv-id (for its Authentication-Results): default the host, kept by a PATCH that leaves it out', async () => {
+    const plain = await call('POST', '/api/mailboxes', newMailbox('authplain'));
+    expect(plain.body.imap.authservId).toBeNull();
+    const named = await call('POST', '/api/mailboxes', newMailbox('authnamed', { imap: { ...newMailbox('x').imap, authservId: 'mx.acme.test' } }));
+    expect(named.status).toBe(201);
+    expect(named.body.imap.authservId).toBe('mx.acme.test');
+    const patched = await call('PATCH', `/api/mailboxes/${named.body.id}`, { imap: { port: 2 } });
+    expect(patched.body.imap).toMatchObject({ port: 2, authservId: 'mx.acme.test', passwordSet: true });
+    const bad = await call('PATCH', `/api/mailboxes/${named.body.id}`, { imap: { authservId: 'mx acme; dmarc=pass' } });
+    expect(bad.status).toBe(400);
+    for (const id of [plain.body.id, named.body.id]) expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
+  });
+
   it('answers bad input and duplicates with a clear 4xx, and only admins may add one', async () => {
     expect((await call('POST', '/api/mailboxes', newMailbox('bad', { dailyLimit: -1 }))).status).toBe(400);
     expect((await call('POST', '/api/mailboxes', newMailbox('bad', { timezone: 'Mars/Olympus' }))).status).toBe(400);

@@ -1,9 +1,14 @@
 /**
  * Issue 16, item 7, in Debian's Chromium: an admin adds a mailbox (a refused field shown under
  * its field first), tests its login against an SMTP port that refuses (127.0.0.1:1) and reads
- * the server's sentence, changes its daily limit, picks it in a sequence's settings (the saved
+ * the server's sentence, changes its daily limit, edits its servers (an empty password field
+ * keeps the stored password, a typed one replaces it; IMAP on and off; the test offered after a
+ * save), picks it in a sequence's settings (the saved
  * definition names it) and deletes it after a confirmation. axe-core on the page and the dialog,
  * no page errors, and refused requests judged by their responses (the one expected 400 aside).
+ * Then the thread on the lead timeline: a sequence sends two emails through a mailbox (the second
+ * without a subject, so `Re:` in the same thread), the lead's reply comes back by In-Reply-To,
+ * and the lead's page shows them as one collapsible conversation (desktop and phone screenshots).
  * Waits are Playwright's auto-waiting on a visible state, never a fixed sleep.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +18,7 @@ import { parseConfig } from '../../src/config.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { seriousA11yViolations, untilOpaque } from './axe.ts';
 import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
 
@@ -27,6 +33,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
   let page: Page;
   let baseUrl: string;
   let token: string;
+  let workspaceId: string;
   const problems: string[] = [];
   /** Refusals a step provokes on purpose ("400 POST /api/mailboxes"), each allowed once. */
   const expectedRefusals: string[] = [];
@@ -44,6 +51,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     runtime = await createRuntime(config, { db, worker: true });
     baseUrl = await runtime.app.listen({ port: 0, host: '127.0.0.1' });
     const workspace = await ensureWorkspace(runtime.db, 'default');
+    workspaceId = workspace.id;
     token = (await createToken(runtime.db, workspace.id, 'admin', 'e2e mailboxes')).token;
     browser = await launchBrowser();
     page = await browser.context.newPage();
@@ -125,6 +133,58 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     await card.getByRole('button', { name: 'Save limits' }).waitFor({ state: 'detached' });
   }, 90_000);
 
+  it('edits the servers: an empty password keeps the stored one, a typed one replaces it, and the page offers the test', async () => {
+    const sealed = async () =>
+      (await runtime.db.query<{ smtp: { port: number }; smtpSealed: string; imapSealed: string | null }>(
+        `select smtp, smtp_password_sealed as "smtpSealed", imap_password_sealed as "imapSealed" from mailboxes where name = 'Ada’s mailbox'`,
+      ))[0]!;
+    const before = await sealed();
+    const card = page.getByTestId('mailbox').filter({ hasText: 'Ada’s mailbox' });
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    const form = card.getByRole('form', { name: 'Edit Ada’s mailbox' });
+    expect(await field(form, 'SMTP host').inputValue()).toBe('127.0.0.1');
+    expect(await field(form, 'SMTP password').inputValue()).toBe('');
+    await form.getByText('Leave empty to keep the stored password').first().waitFor();
+    await accessible('edit a mailbox');
+    await field(form, 'SMTP port').fill('2');
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByTestId('mailbox-limits').filter({ hasText: 'SMTP 127.0.0.1:2' }).waitFor();
+    const kept = await sealed();
+    expect(kept.smtp.port).toBe(2);
+    expect(kept.smtpSealed).toBe(before.smtpSealed);
+    // After a save the page offers the test, which tries the new port.
+    await card.getByTestId('mailbox-saved').getByRole('button', { name: 'Test now' }).click();
+    const verdict = card.getByTestId('mailbox-test');
+    await verdict.filter({ hasText: /127\.0\.0\.1:2/ }).waitFor({ timeout: 60_000 });
+    expect(await verdict.textContent()).toMatch(/The login failed.*SMTP.*refused/);
+
+    // IMAP on: a mailbox without IMAP needs its password; new passwords replace the stored ones.
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    await form.getByRole('switch', { name: 'Read replies and bounces over IMAP' }).click();
+    await field(form, 'IMAP host').fill('127.0.0.1');
+    await field(form, 'IMAP port').fill('1');
+    await field(form, 'IMAP user').fill('ada');
+    expect(await form.getByRole('button', { name: 'Save mailbox' }).isDisabled()).toBe(true);
+    await field(form, 'IMAP password').fill('imap-password-2');
+    await field(form, 'SMTP password').fill('app-password-2');
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByText('IMAP on').waitFor();
+    const replaced = await sealed();
+    expect(replaced.smtpSealed).not.toBe(before.smtpSealed);
+    expect(replaced.imapSealed).toBeTruthy();
+    expect(await page.content()).not.toMatch(/app-password-2|imap-password-2/);
+    expect(await (await api('/api/mailboxes')).text()).not.toMatch(/app-password-2|imap-password-2/);
+    await accessible('a saved mailbox');
+
+    // IMAP off again: its settings and password go.
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    expect(await field(form, 'IMAP password').inputValue()).toBe('');
+    await form.getByRole('switch', { name: 'Read replies and bounces over IMAP' }).click();
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await card.getByText('IMAP off').waitFor();
+    expect((await sealed()).imapSealed).toBeNull();
+  }, 120_000);
+
   it('picks the mailbox in a sequence’s settings; the saved definition names it', async () => {
     const mailboxes = ((await (await api('/api/mailboxes')).json()) as { items: { id: string }[] }).items;
     const created = await api('/api/sequences', {
@@ -158,4 +218,117 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     await page.getByText('No mailboxes yet').waitFor();
     expect(((await (await api('/api/mailboxes')).json()) as { items: unknown[] }).items).toEqual([]);
   }, 60_000);
+  it('shows an email thread on the lead’s timeline as one collapsible conversation', async () => {
+    // A mailbox without a gap between sends, so the thread's two emails go out one after the other.
+    const mailbox = await api('/api/mailboxes', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'Rita',
+        fromEmail: 'rita@acme.test',
+        fromName: 'Rita Rep',
+        smtp: { host: '127.0.0.1', port: 1, secure: false, user: 'rita', password: 'not-used-by-the-mock' },
+        dailyLimit: 50,
+        minGapSeconds: 0,
+      }),
+    });
+    expect(mailbox.status).toBe(201);
+    const mailboxId = ((await mailbox.json()) as { id: string }).id;
+    const lead = (await (await api('/api/leads', { method: 'POST', body: JSON.stringify({ email: 'ann@lead.test', firstName: 'Ann', lastName: 'Archer' }) })).json()) as { id: string };
+    const sequence = (await (
+      await api('/api/sequences', {
+        method: 'POST',
+        body: JSON.stringify({
+          name: 'Threaded follow-up',
+          schedule: ALL_DAY,
+          mailboxes: [mailboxId],
+          steps: [
+            { id: 'intro', type: 'email', subject: 'Quick question, {{ lead.firstName }}', body: 'Hi {{ lead.firstName }}, are you the right person for onboarding?' },
+            { id: 'nudge', type: 'email', body: 'Just bringing this to the top of your inbox.' },
+            { id: 'rest', type: 'wait', duration: 'P7D' },
+            { id: 'done', type: 'end' },
+          ],
+        }),
+      })
+    ).json()) as { id: string };
+    await api(`/api/sequences/${sequence.id}`, { method: 'PATCH', body: JSON.stringify({ status: 'active' }) });
+    await api(`/api/sequences/${sequence.id}/enrollments`, { method: 'POST', body: JSON.stringify({ leadIds: [lead.id] }) });
+    type Item = { id: string; kind: string; data: { stepId?: string; status?: string; rendered?: { messageId?: string } } };
+    const sends = await waitFor(async () => {
+      const items = ((await (await api(`/api/leads/${lead.id}/timeline?kind=execution`)).json()) as { items: Item[] }).items;
+      const done = items.filter((i) => i.data.status === 'succeeded' && (i.data.stepId === 'intro' || i.data.stepId === 'nudge'));
+      return done.length === 2 ? done : undefined;
+    }, 'both emails of the thread', 60_000);
+    const intro = sends.find((i) => i.data.stepId === 'intro')!;
+    const nudge = sends.find((i) => i.data.stepId === 'nudge')!;
+    // What the IMAP watcher and a provider's webhook record: a delivery, then the lead's reply to the second email.
+    await runtime.engine.ingest({ type: 'email.delivered', provider: 'mock', providerEventId: 'e2e-delivered', occurredAt: new Date(), executionId: intro.id, data: {} });
+    const replied = await runtime.engine.ingest({
+      type: 'email.replied',
+      provider: 'imap',
+      workspaceId,
+      providerEventId: `imap:${workspaceId}:mid:e2e-reply@lead.test`,
+      occurredAt: new Date(),
+      address: { channel: 'email', value: 'ann@lead.test' },
+      inReplyTo: [nudge.data.rendered!.messageId!],
+      data: { mailboxId, messageId: 'e2e-reply@lead.test', subject: 'Re: Quick question, Ann', from: 'ann@lead.test', text: 'Yes, that is me. Does Tuesday at 10 work?' },
+    });
+    expect(replied.status).toBe('recorded');
+    // A second answer that the mailbox's server could not verify (DMARC failed): still in the thread, flagged.
+    const flagged = await runtime.engine.ingest({
+      type: 'email.replied',
+      provider: 'imap',
+      workspaceId,
+      providerEventId: `imap:${workspaceId}:mid:e2e-unverified@lead.test`,
+      occurredAt: new Date(Date.now() + 1000),
+      address: { channel: 'email', value: 'ann@lead.test' },
+      inReplyTo: [intro.data.rendered!.messageId!],
+      data: {
+        mailboxId,
+        messageId: 'e2e-unverified@lead.test',
+        subject: 'Re: Quick question, Ann',
+        from: 'ann@lead.test',
+        text: 'Please also call me on my mobile.',
+        authentication: { verdict: 'fail', spf: 'softfail', dmarc: 'fail', authservId: 'mx.acme.test' },
+      },
+    });
+    expect(flagged.status).toBe('recorded');
+
+    await page.getByRole('link', { name: 'Leads' }).click();
+    await page.getByRole('link', { name: 'Ann Archer' }).click();
+    const thread = page.locator('[data-testid="timeline-item"][data-kind="thread"]');
+    await thread.getByTestId('thread-subject').filter({ hasText: /^Quick question, Ann$/ }).waitFor();
+    const messages = thread.getByTestId('thread-message');
+    await expect.poll(() => messages.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')))).toEqual(['out', 'out', 'in', 'in']);
+    await messages.nth(0).getByText('Sent by Rita Rep <rita@acme.test> · mailbox Rita').waitFor();
+    await messages.nth(0).getByTestId('thread-markers').getByText(/^delivered/).waitFor();
+    await messages.nth(1).getByTestId('thread-markers').getByText(/^replied/).waitFor();
+    await messages.nth(2).getByText('Reply from ann@lead.test').waitFor();
+    await messages.nth(2).getByText('Yes, that is me. Does Tuesday at 10 work?').waitFor();
+    expect(await messages.nth(2).getByTestId('sender-unverified').count()).toBe(0);
+    await messages.nth(3).getByTestId('sender-unverified').waitFor();
+    await messages.nth(3).getByText('Sender not verified by mx.acme.test: SPF softfail; DMARC fail').waitFor();
+    // The subject is said once: the second email's "Re:" is not repeated.
+    expect(await thread.getByText('Re: Quick question, Ann').count()).toBe(0);
+    // The emails and the reply are not listed again outside the thread; the status changes are.
+    expect(await page.locator('[data-testid="timeline-item"][data-kind="execution"]').count()).toBe(0);
+    await page.locator('[data-testid="timeline-item"][data-kind="change"]').filter({ hasText: /exited/ }).first().waitFor();
+    await accessible('lead with a thread');
+    await screenshot(page, 'lead-thread');
+
+    await thread.getByRole('button', { name: 'Collapse thread' }).click();
+    await messages.first().waitFor({ state: 'hidden' });
+    await thread.getByRole('button', { name: 'Show 4 messages' }).click();
+    await messages.nth(3).waitFor();
+    expect(await thread.getByRole('button', { name: 'Collapse thread' }).getAttribute('aria-expanded')).toBe('true');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await messages.nth(3).waitFor();
+      const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+      expect(overflow).toBeLessThanOrEqual(1);
+      await screenshot(page, 'phone-lead-thread');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  }, 120_000);
 });

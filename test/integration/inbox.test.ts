@@ -264,6 +264,68 @@ describe.skipIf(!available).each(kinds)('the mailbox INBOX over IMAP on %s', (ki
     expect(audit.map((a) => a.action)).toEqual(['pause', 'resume']);
   });
 
+  it('reads the mailbox server’s own Authentication-Results: a failed sender stays a reply on its thread, flagged; without a thread it is unverified', async () => {
+    // The watched IMAP host is 127.0.0.1, so that is the authserv-id believed; the topmost such header is the server's.
+    const message = (from: string, id: string, inReplyTo: string | null, results: string[], text: string) =>
+      [
+        ...results.map((r) => `Authentication-Results: ${r}`),
+        `From: ${from}`,
+        `To: ${rep.user}`,
+        `Subject: Re: Quick question`,
+        `Message-ID: <${id}>`,
+        ...(inReplyTo ? [`In-Reply-To: <${inReplyTo}>`] : []),
+        `Date: ${clock.now().toUTCString()}`,
+        ``,
+        text,
+        ``,
+      ].join('\r\n');
+    const failing = await emailLead('spoofed');
+    // The server's verdict on top; below it a "pass" the sender wrote into the message itself, not believed.
+    mail.imap.deliver(
+      rep.user,
+      message(failing.email, `fail-${kind}@lead.test`, failing.messageId, [
+        `127.0.0.1; spf=fail (sender IP is 203.0.113.9) smtp.mailfrom=${failing.email}; dkim=none; dmarc=fail header.from=lead.test`,
+        `127.0.0.1; spf=pass smtp.mailfrom=lead.test; dkim=pass header.d=lead.test; dmarc=pass header.from=lead.test`,
+      ], 'Threaded but failing'),
+    );
+    const [flagged] = await waitFor(async () => {
+      const found = await events('email.replied', failing.leadId);
+      return found.length > 0 ? found : undefined;
+    }, 'the failing but threaded reply', DEADLINE);
+    expect(flagged!.data.authentication).toMatchObject({ verdict: 'fail', spf: 'fail', dmarc: 'fail', authservId: '127.0.0.1' });
+    // Still a reply: it answers our Message-ID, so the exit rules apply.
+    expect(await enrollmentOf(failing.leadId)).toMatchObject({ status: 'exited' });
+
+    // The same failing verdicts on mail that names none of our emails: only its From ties it to a lead.
+    const unthreaded = await emailLead('forged');
+    mail.imap.deliver(
+      rep.user,
+      message(unthreaded.email, `forged-${kind}@lead.test`, null, [`127.0.0.1; spf=softfail smtp.mailfrom=${unthreaded.email}; dmarc=fail header.from=lead.test`], 'Stop emailing me'),
+    );
+    const [unverified] = await waitFor(async () => {
+      const found = await events('email.reply_unverified', unthreaded.leadId);
+      return found.length > 0 ? found : undefined;
+    }, 'the unverified reply', DEADLINE);
+    expect(unverified!.data.authentication).toMatchObject({ verdict: 'fail', dmarc: 'fail' });
+    expect(await events('email.replied', unthreaded.leadId)).toEqual([]);
+    expect((await enrollmentOf(unthreaded.leadId)).status).not.toBe('exited');
+
+    // Another server's header on top is skipped; the mailbox server's pass is recorded.
+    const genuine = await emailLead('genuine');
+    mail.imap.deliver(
+      rep.user,
+      message(genuine.email, `pass-${kind}@lead.test`, genuine.messageId, [
+        `mx.elsewhere.test; dmarc=fail header.from=lead.test`,
+        `127.0.0.1; spf=pass smtp.mailfrom=${genuine.email}; dkim=pass header.d=lead.test; dmarc=pass header.from=lead.test`,
+      ], 'Happy to talk'),
+    );
+    const [passed] = await waitFor(async () => {
+      const found = await events('email.replied', genuine.leadId);
+      return found.length > 0 ? found : undefined;
+    }, 'the verified reply', DEADLINE);
+    expect(passed!.data.authentication).toMatchObject({ verdict: 'pass', dmarc: 'pass', authservId: '127.0.0.1' });
+  });
+
   it('misses nothing and counts nothing twice across a server restart, a watcher restart and a renumbered INBOX', async () => {
     const leads: Array<Awaited<ReturnType<typeof emailLead>>> = [];
     for (const name of ['r1', 'r2', 'r3', 'r4', 'r5']) leads.push(await emailLead(name));

@@ -3044,6 +3044,8 @@ export interface paths {
                                 id: string;
                                 /** @enum {string} */
                                 kind: "execution" | "event" | "activity" | "change";
+                                /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+                                threadId: string | null;
                             }[];
                             lead: components["schemas"]["Lead"];
                         };
@@ -3409,6 +3411,8 @@ export interface paths {
                         fromEmail: string;
                         fromName?: string;
                         imap?: {
+                            /** @description The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed */
+                            authservId?: string;
                             host: string;
                             /** @description Stored sealed; never returned */
                             password: string;
@@ -3691,6 +3695,8 @@ export interface paths {
                         fromEmail?: string;
                         fromName?: string | null;
                         imap?: {
+                            /** @description The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed */
+                            authservId?: string;
                             host?: string;
                             /** @description Stored sealed; never returned */
                             password?: string;
@@ -10637,6 +10643,8 @@ export interface components {
             fromName: string | null;
             id: string;
             imap: {
+                /** @description null: the IMAP host */
+                authservId: string | null;
                 host: string;
                 passwordSet: boolean;
                 port: number;
@@ -10687,6 +10695,8 @@ export interface components {
             fromName: string | null;
             id: string;
             imap: {
+                /** @description null: the IMAP host */
+                authservId: string | null;
                 host: string;
                 passwordSet: boolean;
                 port: number;
@@ -11013,6 +11023,8 @@ export interface components {
             kind: "execution" | "event" | "activity" | "change";
             /** @description One line for a person to read */
             summary: string;
+            /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+            threadId: string | null;
         };
         TimelineItemInput: {
             /** Format: date-time */
@@ -11032,6 +11044,8 @@ export interface components {
             kind: "execution" | "event" | "activity" | "change";
             /** @description One line for a person to read */
             summary: string;
+            /** @description The Message-ID of the first email of the email thread this send or event belongs to (items with the same threadId are one conversation); null outside a thread */
+            threadId: string | null;
         };
         Token: {
             /** Format: date-time */

@@ -1,7 +1,8 @@
 /**
  * The lead's consolidated timeline, newest first: sends with their rendered content, provider
- * events, manual activities and status changes. It polls while the page is open, so a running
- * sequence fills it live.
+ * events, manual activities and status changes. An email thread (its emails, the replies and
+ * what happened to each) is one conversation where its newest item was (ThreadView). It polls
+ * while the page is open, so a running sequence fills it live.
  */
 import { Badge, Button, Chip, Group, Paper, SegmentedControl, Stack, Text, Timeline as MTimeline, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
@@ -13,6 +14,8 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
 import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
 import { ReplyClass } from './ReplyClass.tsx';
+import { groupThreads, unverifiedSender } from './threads.ts';
+import { ThreadView } from './ThreadView.tsx';
 
 const KINDS = [
   { value: 'execution', label: 'Sends & steps' },
@@ -85,6 +88,11 @@ function Item({ item, zone, leadId }: { item: TimelineItem; zone?: string | null
           {content}
         </Text>
       )}
+      {item.kind === 'event' && unverifiedSender(item) ? (
+        <Text size="xs" c="red.9" data-testid="sender-unverified">
+          {unverifiedSender(item)}
+        </Text>
+      ) : null}
       {item.kind === 'event' && item.data.replyClass ? <ReplyClass item={item} leadId={leadId} /> : null}
       <Text size="xs" c="dimmed">
         {formatAt(item.at, zone)}
@@ -94,7 +102,7 @@ function Item({ item, zone, leadId }: { item: TimelineItem; zone?: string | null
   );
 }
 
-export function LeadTimeline({ leadId, zone }: { leadId: string; zone?: string | null }) {
+export function LeadTimeline({ leadId, zone, leadEmail }: { leadId: string; zone?: string | null; leadEmail?: string | null }) {
   const [kinds, setKinds] = useState<string[]>([]);
   const [channel, setChannel] = useState('all');
   const timeline = useInfiniteQuery({
@@ -111,6 +119,7 @@ export function LeadTimeline({ leadId, zone }: { leadId: string; zone?: string |
     refetchInterval: 2_000,
   });
   const items = timeline.data?.pages.flatMap((p) => p.items) ?? [];
+  const entries = groupThreads(items);
   const filtered = kinds.length > 0 || channel !== 'all';
   return (
     <Stack>
@@ -146,11 +155,17 @@ export function LeadTimeline({ leadId, zone }: { leadId: string; zone?: string |
       {items.length > 0 && (
         <Paper withBorder p="md" radius="md">
           <MTimeline bulletSize={14} lineWidth={2} data-testid="timeline">
-            {items.map((item) => (
-              <MTimeline.Item key={`${item.kind}-${item.id}`} data-testid="timeline-item" data-kind={item.kind} color={KIND_COLOR[item.kind]}>
-                <Item item={item} zone={zone} leadId={leadId} />
-              </MTimeline.Item>
-            ))}
+            {entries.map((entry) =>
+              entry.type === 'item' ? (
+                <MTimeline.Item key={`${entry.item.kind}-${entry.item.id}`} data-testid="timeline-item" data-kind={entry.item.kind} color={KIND_COLOR[entry.item.kind]}>
+                  <Item item={entry.item} zone={zone} leadId={leadId} />
+                </MTimeline.Item>
+              ) : (
+                <MTimeline.Item key={`thread-${entry.thread.id}`} data-testid="timeline-item" data-kind="thread" color="indigo">
+                  <ThreadView thread={entry.thread} zone={zone} leadId={leadId} leadEmail={leadEmail} />
+                </MTimeline.Item>
+              ),
+            )}
           </MTimeline>
           {timeline.hasNextPage && (
             <Button variant="subtle" mt="sm" onClick={() => timeline.fetchNextPage()} loading={timeline.isFetchingNextPage}>

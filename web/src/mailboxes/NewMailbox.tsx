@@ -13,7 +13,7 @@ import type { Body, Mailbox } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { nestedFieldErrors } from './nestedErrors.ts';
 
-interface Server {
+export interface Server {
   host: string;
   port: number | string;
   secure: boolean;
@@ -21,7 +21,7 @@ interface Server {
   password: string;
 }
 
-const LABELS: Record<string, string> = {
+export const LABELS: Record<string, string> = {
   name: 'Name',
   fromEmail: 'From email',
   fromName: 'From name',
@@ -34,9 +34,25 @@ const LABELS: Record<string, string> = {
 };
 
 // The usual ports: implicit TLS or STARTTLS. Flipping "TLS from the start" moves a default port along.
-const PORTS = { smtp: { tls: 465, starttls: 587 }, imap: { tls: 993, starttls: 143 } };
+export const PORTS = { smtp: { tls: 465, starttls: 587 }, imap: { tls: 993, starttls: 143 } };
 
-function ServerFields({ kind, value, onChange, errors }: { kind: 'smtp' | 'imap'; value: Server; onChange: (v: Server) => void; errors: Record<string, string> }) {
+/**
+ * One server's fields. `keepsPassword`: editing a stored mailbox, where an empty password keeps
+ * the stored one (it is never shown, never sent back).
+ */
+export function ServerFields({
+  kind,
+  value,
+  onChange,
+  errors,
+  keepsPassword = false,
+}: {
+  kind: 'smtp' | 'imap';
+  value: Server;
+  onChange: (v: Server) => void;
+  errors: Record<string, string>;
+  keepsPassword?: boolean;
+}) {
   const name = kind.toUpperCase();
   const ports = PORTS[kind];
   return (
@@ -46,12 +62,13 @@ function ServerFields({ kind, value, onChange, errors }: { kind: 'smtp' | 'imap'
       <TextInput label={`${name} user`} autoComplete="off" value={value.user} onChange={(e) => onChange({ ...value, user: e.currentTarget.value })} error={errors[`${kind}.user`]} required />
       <PasswordInput
         label={`${name} password`}
-        description="Stored sealed; never shown again"
+        description={keepsPassword ? 'Leave empty to keep the stored password' : 'Stored sealed; never shown again'}
+        placeholder={keepsPassword ? 'unchanged' : undefined}
         autoComplete="new-password"
         value={value.password}
         onChange={(e) => onChange({ ...value, password: e.currentTarget.value })}
         error={errors[`${kind}.password`]}
-        required
+        required={!keepsPassword}
       />
       <Switch
         label="TLS from the start (off: STARTTLS, then required)"
@@ -66,8 +83,8 @@ function ServerFields({ kind, value, onChange, errors }: { kind: 'smtp' | 'imap'
   );
 }
 
-const blankServer = (kind: 'smtp' | 'imap'): Server => ({ host: '', port: PORTS[kind].starttls, secure: false, user: '', password: '' });
-const asNumber = (v: number | string) => (typeof v === 'number' ? v : Number.NaN);
+export const blankServer = (kind: 'smtp' | 'imap'): Server => ({ host: '', port: PORTS[kind].starttls, secure: false, user: '', password: '' });
+export const asNumber = (v: number | string) => (typeof v === 'number' ? v : Number.NaN);
 const wireServer = (s: Server) => ({ host: s.host.trim(), port: asNumber(s.port), secure: s.secure, user: s.user.trim(), password: s.password });
 
 export function NewMailbox() {

@@ -177,7 +177,7 @@ export function LeadDetailPage({ id }: { id: string }) {
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
-          <LeadTimeline leadId={id} zone={l.timezone} />
+          <LeadTimeline leadId={id} zone={l.timezone} leadEmail={l.email} />
         </Grid.Col>
       </Grid>
     </Stack>

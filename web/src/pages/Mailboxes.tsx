@@ -2,7 +2,8 @@
  * Mailboxes (docs/MAILBOXES.md): the reps' own SMTP accounts that sequences send from. Everyone
  * sees each one's sender, today's usage against today's limit (the warm-up ramp applied) and
  * whether IMAP reads its replies; admins add one, test its login (the server's one sentence),
- * change its limits and delete it.
+ * change its limits, its sender and servers (passwords write-only: empty keeps the stored one;
+ * after a save the page offers the test) and delete it.
  */
 import { Alert, Badge, Button, Group, NumberInput, Paper, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -15,6 +16,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { fieldErrors } from '../components/fieldErrors.ts';
 import { relative } from '../components/format.ts';
+import { EditMailbox } from '../mailboxes/EditMailbox.tsx';
 import { NewMailbox } from '../mailboxes/NewMailbox.tsx';
 
 const LIMIT_LABELS = { dailyLimit: 'Daily limit', minGapSeconds: 'Seconds between sends' };
@@ -54,6 +56,8 @@ function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
   const auth = useAuth();
   const client = useQueryClient();
   const [editing, setEditing] = useState(false);
+  const [editingServers, setEditingServers] = useState(false);
+  const [saved, setSaved] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const test = useMutation({ mutationFn: () => post<MailboxTest>(`/api/mailboxes/${mailbox.id}/test`) });
   const remove = useMutation({
@@ -98,14 +102,32 @@ function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
             Reading the inbox failed: {mailbox.inbox.lastError}
           </Text>
         )}
-        {auth.can('admin') && !editing && (
+        {auth.can('admin') && !editing && !editingServers && (
           <Group gap="xs">
-            <Button size="xs" variant="light" onClick={() => test.mutate()} loading={test.isPending}>Test</Button>
+            <Button size="xs" variant="light" onClick={() => (setSaved(false), test.mutate())} loading={test.isPending}>Test</Button>
             <Button size="xs" variant="light" onClick={() => setEditing(true)}>Edit limits</Button>
+            <Button size="xs" variant="light" onClick={() => (setSaved(false), test.reset(), setEditingServers(true))}>Edit mailbox</Button>
             <Button size="xs" variant="subtle" color="red" onClick={() => setConfirming(true)}>Delete</Button>
           </Group>
         )}
         {editing && <EditLimits mailbox={mailbox} onDone={() => setEditing(false)} />}
+        {editingServers && (
+          <EditMailbox
+            mailbox={mailbox}
+            onDone={(done) => {
+              setEditingServers(false);
+              setSaved(done);
+            }}
+          />
+        )}
+        {saved && !test.data && !test.isPending && (
+          <Alert color="blue" title="Saved" data-testid="mailbox-saved">
+            <Group gap="xs" justify="space-between" wrap="wrap">
+              <Text size="sm">The next send and the inbox watch use the new settings. Test the login now?</Text>
+              <Button size="xs" onClick={() => (setSaved(false), test.mutate())}>Test now</Button>
+            </Group>
+          </Alert>
+        )}
         {test.data && (
           <Alert color={test.data.ok ? 'green' : 'red'} title={test.data.ok ? 'The login works' : 'The login failed'} data-testid="mailbox-test">
             {test.data.sentence}
