@@ -22,9 +22,9 @@ const workspaceSchema = z
     id,
     name: z.string(),
     timezone: z.string(),
-    defaultSchedule: z.unknown().nullable().describe('The schedule a new sequence starts from (null: the built-in default)'),
-    defaultQuietHours: z.unknown().nullable().describe('The quiet hours a new sequence starts from'),
-    holidays: z.array(z.string()).describe('Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace'),
+    defaultSchedule: z.unknown().nullable().describe('The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs'),
+    defaultQuietHours: z.unknown().nullable().describe('The quiet hours a new sequence without them is created with; existing sequences keep theirs'),
+    holidays: z.array(z.string()).describe('Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs'),
     createdAt: isoTime,
   })
   .meta({ id: 'Workspace' });

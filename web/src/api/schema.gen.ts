@@ -4790,7 +4790,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a sequence (as a draft) from a definition */
+        /**
+         * Create a sequence (as a draft) from a definition
+         * @description A definition without `schedule` takes the workspace's default schedule, one without `quietHours` its default quiet hours, and a schedule without `holidays` the workspace's holidays (docs/SEQUENCES.md, "Workspace defaults"). The answer's `definition` is the stored one, with them.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -11232,11 +11235,11 @@ export interface components {
         Workspace: {
             /** Format: date-time */
             createdAt: string;
-            /** @description The quiet hours a new sequence starts from */
+            /** @description The quiet hours a new sequence without them is created with; existing sequences keep theirs */
             defaultQuietHours: unknown | null;
-            /** @description The schedule a new sequence starts from (null: the built-in default) */
+            /** @description The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs */
             defaultSchedule: unknown | null;
-            /** @description Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace */
+            /** @description Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs */
             holidays: string[];
             /**
              * Format: uuid
@@ -11249,11 +11252,11 @@ export interface components {
         WorkspaceInput: {
             /** Format: date-time */
             createdAt: string;
-            /** @description The quiet hours a new sequence starts from */
+            /** @description The quiet hours a new sequence without them is created with; existing sequences keep theirs */
             defaultQuietHours: unknown | null;
-            /** @description The schedule a new sequence starts from (null: the built-in default) */
+            /** @description The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs */
             defaultSchedule: unknown | null;
-            /** @description Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace */
+            /** @description Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs */
             holidays: string[];
             /**
              * Format: uuid
