@@ -735,7 +735,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Forgot password: e-mails a one-time link when an email provider is configured */
+        /** Forgot password: e-mails a one-time link through a mailbox of the account's workspace or an email provider, when one is configured */
         post: {
             parameters: {
                 query?: never;
@@ -1986,7 +1986,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Invite someone: answers a one-time link (shown once) that creates or attaches their account */
+        /**
+         * Invite someone: answers a one-time link (shown once) that creates or attaches their account
+         * @description With an `email`, the link is also e-mailed to it through the workspace's mailbox or an email provider when one is configured (docs/ACCOUNTS.md, "Account emails"); `emailed` says whether it went out, `emailProblem` why not.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2016,6 +2019,10 @@ export interface paths {
                             createdAt: string;
                             createdBy: string;
                             email: string | null;
+                            /** @description Whether the link was e-mailed to `email` */
+                            emailed: boolean;
+                            /** @description Why it was not, when an email was given */
+                            emailProblem?: string;
                             /** Format: date-time */
                             expiresAt: string;
                             /**
