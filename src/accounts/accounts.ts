@@ -14,6 +14,7 @@ import {
   findUser,
   findUserByEmail,
   loginFailures,
+  membershipsOf,
   recordLoginFailure,
   setPasswordHash,
   type User,
@@ -33,8 +34,24 @@ export interface AccountSettings {
   passwordLinkTtlMs?: number;
 }
 
-/** Sends an account email (a reset link); absent when no live email provider is configured. */
-export type AccountMailer = (message: { to: string; subject: string; text: string; key: string }) => Promise<void>;
+/** An account email (a reset link, an invite) and the workspaces whose mailbox or connection may send it, in order. */
+export interface AccountMail {
+  to: string;
+  subject: string;
+  text: string;
+  key: string;
+  workspaceIds: string[];
+}
+
+/** Sends account emails through a mailbox or a provider (src/app/accountMailer.ts). */
+export interface AccountMailer {
+  /** Whether any account email can go out on this deployment: the same answer for every address. */
+  canSend(): Promise<boolean>;
+  /** Whether one for these workspaces can. */
+  canSendFor(workspaceIds: string[]): Promise<boolean>;
+  /** Sends, answering how; undefined when nothing can send for these workspaces; throws when the send failed. */
+  send(mail: AccountMail): Promise<{ via: 'mailbox' | 'provider'; from: string } | undefined>;
+}
 
 export type LoginResult =
   | { ok: true; sessionToken: string; sessionId: string; user: User; expiresAt: Date }
@@ -179,22 +196,53 @@ export function createAccounts(db: Db, settings: AccountSettings, now: () => Dat
     passwordLink,
 
     /**
-     * "Forgot my password": e-mails a link when a mailer exists and the account does. Answers
-     * whether mail can be sent at all (never whether the account exists).
+     * "Forgot my password". Answers at once whether account email can go out on this deployment
+     * at all — never whether the account exists — and `delivery`, the lookup, link and send,
+     * which the caller lets run after answering: an unknown address and a known one answer alike
+     * and as fast (an SMTP session would otherwise tell them apart by time).
      */
-    async requestPasswordReset(email: string): Promise<{ mailed: boolean }> {
-      if (!mailer) return { mailed: false };
-      const user = await findUserByEmail(db, email.trim());
-      if (user) {
+    async requestPasswordReset(email: string): Promise<{ mailed: boolean; delivery: Promise<void> }> {
+      if (!mailer || !(await mailer.canSend())) return { mailed: false, delivery: Promise.resolve() };
+      const delivery = (async () => {
+        const user = await findUserByEmail(db, email.trim());
+        if (!user) return;
+        // Oldest membership first: that workspace's mailbox (or connection) sends.
+        const workspaceIds = (await membershipsOf(db, user.id)).map((m) => m.workspaceId);
+        // No route for this person: no link either (a new one would void a printed one for nothing).
+        if (!(await mailer.canSendFor(workspaceIds))) return;
         const { url } = await passwordLink(user.id, 'password reset');
-        await mailer({
+        await mailer.send({
           to: user.email,
           subject: 'Reset your Touchpoint password',
           text: `Someone (hopefully you) asked to reset the password of ${user.email}.\n\nSet a new one here within 24 hours:\n${url}\n\nIf it was not you, ignore this email.`,
           key: `password-reset:${user.id}:${now().getTime()}`,
+          workspaceIds,
         });
+      })();
+      return { mailed: true, delivery };
+    },
+
+    /**
+     * E-mails an invite's link to the address it is for, through the workspace's mailbox or a
+     * provider. Answers whether it went out, and why not in a sentence (never the link).
+     */
+    async mailInvite(args: { to: string; url: string; workspaceId: string; workspaceName: string; role: Role; invitedBy: string; expiresAt: Date; inviteId: string }): Promise<{ emailed: boolean; problem?: string }> {
+      if (!mailer) return { emailed: false, problem: 'This deployment sends no email: send the link yourself.' };
+      try {
+        const sent = await mailer.send({
+          to: args.to,
+          subject: `You are invited to ${args.workspaceName} on Touchpoint`,
+          text:
+            `${args.invitedBy} invites you to the workspace "${args.workspaceName}" on Touchpoint, as ${args.role}.\n\n` +
+            `Accept here (the link works once, until ${args.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC):\n${args.url}\n\n` +
+            'If you did not expect this, ignore this email.',
+          key: `invite:${args.inviteId}`,
+          workspaceIds: [args.workspaceId],
+        });
+        return sent ? { emailed: true } : { emailed: false, problem: 'No mailbox or email provider can send for this workspace: send the link yourself.' };
+      } catch (error) {
+        return { emailed: false, problem: `${(error as Error).message} Send the link yourself.` };
       }
-      return { mailed: true };
     },
 
     /** Sets a password through a link, once; every other session of the person ends. */

@@ -158,7 +158,7 @@ export function authRoutes(api: Api, options: AuthRouteOptions) {
     '/auth/password-reset',
     {
       schema: {
-        summary: 'Forgot password: e-mails a one-time link when an email provider is configured',
+        summary: 'Forgot password: e-mails a one-time link through a mailbox of the account\'s workspace or an email provider, when one is configured',
         tags: ['auth'],
         security: [],
         body: z.strictObject({ email }),
@@ -166,13 +166,12 @@ export function authRoutes(api: Api, options: AuthRouteOptions) {
       },
     },
     async (request, reply) => {
-      // A provider failure answers like a success: the answer must not tell which emails exist.
-      const { mailed } = await accounts.requestPasswordReset(request.body.email).catch((error: unknown) => {
-        request.log.error({ err: error }, 'password reset email not sent');
-        return { mailed: true };
-      });
+      // The send runs after the answer: its success, failure or absence (an unknown email) must
+      // not show in the answer or its timing. Failures are logged, never the link.
+      const { mailed, delivery } = await accounts.requestPasswordReset(request.body.email);
+      void delivery.catch((error: unknown) => request.log.error({ err: error }, 'password reset email not sent'));
       const message = mailed
-        ? 'If an account has this email, a link to set a new password is on its way (valid 24 hours).'
+        ? 'If an account has this email, a link to set a new password is on its way (valid 24 hours). Nothing after a few minutes? Ask an admin or whoever runs Touchpoint for a link.'
         : 'This deployment sends no email: ask whoever runs Touchpoint for a link: they print one with `npx touchpoint users reset-password --email …`.';
       return reply.status(202).send({ mailed, message });
     },

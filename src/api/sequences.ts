@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { validateDefinition } from '../core/validate.ts';
+import { withWorkspaceDefaults } from '../core/workspaceDefaults.ts';
 import { existingMailboxIds } from '../db/mailboxes.ts';
+import { getWorkspaceDetails } from '../db/workspaces.ts';
 import type { Db } from '../db/db.ts';
 import {
   countLiveEnrollments,
@@ -88,18 +90,24 @@ export function sequenceRoutes(api: Api, db: Db, engine: Engine) {
       config: { minRole: 'admin' },
       schema: {
         summary: 'Create a sequence (as a draft) from a definition',
+        description:
+          "A definition without `schedule` takes the workspace's default schedule, one without `quietHours` its default quiet hours, and a schedule without `holidays` the workspace's holidays (docs/SEQUENCES.md, \"Workspace defaults\"). The answer's `definition` is the stored one, with them.",
         tags: ['sequences'],
         body: definitionBody,
         response: { 201: sequenceWithDefinition, 422: errorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
-      const result = validateDefinition(request.body, { now: engine.deps.clock.now() });
+      const { workspaceId } = callerOf(request);
+      // What the definition leaves out comes from the workspace, once: the stored version carries it.
+      const workspace = await getWorkspaceDetails(db, workspaceId);
+      const body = workspace ? withWorkspaceDefaults(request.body, workspace) : request.body;
+      const result = validateDefinition(body, { now: engine.deps.clock.now() });
       if (!result.ok) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: result.problems, warnings: result.warnings });
-      const missing = await mailboxProblems(db, callerOf(request).workspaceId, result.definition.mailboxes);
+      const missing = await mailboxProblems(db, workspaceId, result.definition.mailboxes);
       if (missing.length > 0) return fail(reply, invalid, 'invalid_definition', 'The sequence definition has problems.', { problems: missing, warnings: result.warnings });
-      const sequence = await createSequence(db, callerOf(request).workspaceId, request.body as never, 'draft');
-      return reply.status(201).send({ ...sequenceToWire(sequence), definition: request.body, warnings: result.warnings });
+      const sequence = await createSequence(db, workspaceId, body as never, 'draft');
+      return reply.status(201).send({ ...sequenceToWire(sequence), definition: body, warnings: result.warnings });
     },
   );
 

@@ -22,9 +22,9 @@ const workspaceSchema = z
     id,
     name: z.string(),
     timezone: z.string(),
-    defaultSchedule: z.unknown().nullable().describe('The schedule a new sequence starts from (null: the built-in default)'),
-    defaultQuietHours: z.unknown().nullable().describe('The quiet hours a new sequence starts from'),
-    holidays: z.array(z.string()).describe('Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace'),
+    defaultSchedule: z.unknown().nullable().describe('The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs'),
+    defaultQuietHours: z.unknown().nullable().describe('The quiet hours a new sequence without them is created with; existing sequences keep theirs'),
+    holidays: z.array(z.string()).describe('Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs'),
     createdAt: isoTime,
   })
   .meta({ id: 'Workspace' });
@@ -146,13 +146,37 @@ export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () =>
           email: z.email().max(320).nullable().optional().describe('Only this address may accept; null or absent: whoever opens the link chooses'),
           role: z.enum(ROLES),
         }),
-        response: { 201: inviteSchema.extend({ url: z.string().describe('The link, shown this once') }), ...errors },
+        description:
+          "With an `email`, the link is also e-mailed to it through the workspace's mailbox or an email provider when one is configured (docs/ACCOUNTS.md, \"Account emails\"); `emailed` says whether it went out, `emailProblem` why not.",
+        response: {
+          201: inviteSchema.extend({
+            url: z.string().describe('The link, shown this once'),
+            emailed: z.boolean().describe('Whether the link was e-mailed to `email`'),
+            emailProblem: z.string().optional().describe('Why it was not, when an email was given'),
+          }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const created = await accounts.invite({ workspaceId: caller.workspaceId, role: request.body.role, email: request.body.email ?? null, createdBy: caller.actor });
       const at = now();
+      let mail: { emailed: boolean; problem?: string } = { emailed: false };
+      if (request.body.email) {
+        const workspace = await getWorkspaceDetails(db, caller.workspaceId);
+        mail = await accounts.mailInvite({
+          to: request.body.email,
+          url: created.url,
+          workspaceId: caller.workspaceId,
+          workspaceName: workspace?.name ?? 'a workspace',
+          role: request.body.role,
+          invitedBy: caller.actor,
+          expiresAt: created.expiresAt,
+          inviteId: created.id,
+        });
+        if (mail.problem) request.log.warn({ inviteId: created.id, problem: mail.problem }, 'invite not e-mailed');
+      }
       return reply.status(201).send({
         id: created.id,
         url: created.url,
@@ -161,6 +185,8 @@ export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () =>
         createdBy: caller.actor,
         createdAt: at.toISOString(),
         expiresAt: created.expiresAt.toISOString(),
+        emailed: mail.emailed,
+        ...(mail.problem ? { emailProblem: mail.problem } : {}),
       });
     },
   );

@@ -17,6 +17,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import { createAccounts, type Accounts } from '../accounts/accounts.ts';
 import { accountSettingsOf } from '../accounts/settings.ts';
 import { accountMailer } from './accountMailer.ts';
+import { SmtpMailboxSender } from '../delivery/email/smtp.ts';
 import { appParts, type PartsOptions } from './parts.ts';
 import { sealPlainEndpointSecrets } from './secretRotation.ts';
 import { inboxServiceFor } from './inbox.ts';
@@ -68,7 +69,10 @@ export async function createRuntime(
   const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
   parts.watch(db, clock);
   const now = () => clock.now();
-  const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
+  // Account emails (resets, invites) have their own SMTP pools: they must not queue behind a mailbox's sequence sends.
+  const accountSmtp = new SmtpMailboxSender({ ...options.parts?.smtp, now: () => clock.now().getTime() });
+  const mailer = accountMailer({ db, config, email: mock ? undefined : deps.adapters.email, smtp: accountSmtp, openSecret: parts.openSecret });
+  const accounts = createAccounts(db, accountSettingsOf(config), now, mailer);
   const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer });
@@ -92,6 +96,7 @@ export async function createRuntime(
       // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
       await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop(), inbox?.stop()]);
       await parts.close();
+      await accountSmtp.close();
       if (!options.db) await db.close();
     },
     releaseLeases: async () => (await engine.dispatcher.releaseHeld()) + (await deliverer.releaseHeld()),

@@ -293,3 +293,24 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
     return answers;
   });
 }
+
+/**
+ * The mailbox account emails go out through (docs/ACCOUNTS.md, "Account emails"): the oldest
+ * mailbox of the first workspace in `workspaceIds` (in that order) that has one.
+ */
+export async function accountMailbox(db: Queryable, workspaceIds: string[]): Promise<MailboxRecord | undefined> {
+  if (workspaceIds.length === 0) return undefined;
+  const [row] = await db.query<MailboxRecord>(
+    `select ${COLUMNS} from mailboxes where id = (
+       select m.id from mailboxes m join unnest($1::uuid[]) with ordinality as w(workspace_id, n) on w.workspace_id = m.workspace_id
+       order by w.n, m.created_at, m.id limit 1)`,
+    [workspaceIds],
+  );
+  return row;
+}
+
+/** Whether any workspace has a mailbox: then account emails may go out whatever the delivery mode. */
+export async function anyMailboxExists(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ found: boolean }>('select exists (select 1 from mailboxes) as found');
+  return row?.found ?? false;
+}

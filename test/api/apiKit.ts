@@ -10,6 +10,7 @@ import type { Db } from '../../src/db/db.ts';
 import { createToken, ensureWorkspace, type Role } from '../../src/db/workspaces.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import type { PartsOptions } from '../../src/app/parts.ts';
 
 export type Tokens = Record<Role, string>;
 
@@ -37,11 +38,11 @@ async function tokensFor(db: Db, workspace: string): Promise<Tokens> {
   return { viewer: viewer!, operator: operator!, admin: admin! };
 }
 
-export async function createApiKit(db: Db, options: { env?: Record<string, string>; start?: string; logger?: Logger } = {}): Promise<ApiKit> {
+export async function createApiKit(db: Db, options: { env?: Record<string, string>; start?: string; logger?: Logger; parts?: PartsOptions } = {}): Promise<ApiKit> {
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00Z');
   // A fixed key for stored credentials (mailboxes), so no key file is made in the working folder.
   const env = { LOG_LEVEL: 'silent', TOUCHPOINT_SECRET_KEY: 'ab'.repeat(32), ...options.env };
-  const runtime = await createRuntime(parseConfig(env), { db, clock, worker: false, logger: options.logger });
+  const runtime = await createRuntime(parseConfig(env), { db, clock, worker: false, logger: options.logger, parts: options.parts });
   await runtime.app.ready();
   const tokens = await tokensFor(db, `main-${Math.random().toString(36).slice(2, 8)}`);
   const other = await tokensFor(db, `other-${Math.random().toString(36).slice(2, 8)}`);

@@ -735,7 +735,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Forgot password: e-mails a one-time link when an email provider is configured */
+        /** Forgot password: e-mails a one-time link through a mailbox of the account's workspace or an email provider, when one is configured */
         post: {
             parameters: {
                 query?: never;
@@ -1986,7 +1986,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Invite someone: answers a one-time link (shown once) that creates or attaches their account */
+        /**
+         * Invite someone: answers a one-time link (shown once) that creates or attaches their account
+         * @description With an `email`, the link is also e-mailed to it through the workspace's mailbox or an email provider when one is configured (docs/ACCOUNTS.md, "Account emails"); `emailed` says whether it went out, `emailProblem` why not.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2016,6 +2019,10 @@ export interface paths {
                             createdAt: string;
                             createdBy: string;
                             email: string | null;
+                            /** @description Whether the link was e-mailed to `email` */
+                            emailed: boolean;
+                            /** @description Why it was not, when an email was given */
+                            emailProblem?: string;
                             /** Format: date-time */
                             expiresAt: string;
                             /**
@@ -4796,7 +4803,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a sequence (as a draft) from a definition */
+        /**
+         * Create a sequence (as a draft) from a definition
+         * @description A definition without `schedule` takes the workspace's default schedule, one without `quietHours` its default quiet hours, and a schedule without `holidays` the workspace's holidays (docs/SEQUENCES.md, "Workspace defaults"). The answer's `definition` is the stored one, with them.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -11252,11 +11262,11 @@ export interface components {
         Workspace: {
             /** Format: date-time */
             createdAt: string;
-            /** @description The quiet hours a new sequence starts from */
+            /** @description The quiet hours a new sequence without them is created with; existing sequences keep theirs */
             defaultQuietHours: unknown | null;
-            /** @description The schedule a new sequence starts from (null: the built-in default) */
+            /** @description The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs */
             defaultSchedule: unknown | null;
-            /** @description Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace */
+            /** @description Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs */
             holidays: string[];
             /**
              * Format: uuid
@@ -11269,11 +11279,11 @@ export interface components {
         WorkspaceInput: {
             /** Format: date-time */
             createdAt: string;
-            /** @description The quiet hours a new sequence starts from */
+            /** @description The quiet hours a new sequence without them is created with; existing sequences keep theirs */
             defaultQuietHours: unknown | null;
-            /** @description The schedule a new sequence starts from (null: the built-in default) */
+            /** @description The schedule a new sequence without one is created with (null: the built-in default); existing sequences keep theirs */
             defaultSchedule: unknown | null;
-            /** @description Dates ("YYYY-MM-DD") no step runs on, in every sequence of the workspace */
+            /** @description Dates ("YYYY-MM-DD") added to the schedule of each new sequence that does not list its own holidays; existing sequences keep theirs */
             holidays: string[];
             /**
              * Format: uuid

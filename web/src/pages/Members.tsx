@@ -30,10 +30,17 @@ function LinkOnce({ invite, onDone }: { invite: InviteCreated; onDone: () => voi
             Done
           </Button>
         </Group>
-        <Text size="xs">
-          Send it to {invite.email ?? 'the person'} yourself: it works once, as a {invite.role}, until {formatAt(invite.expiresAt)}.
-          {invite.email ? ' Only that address can accept it.' : ' Whoever opens it chooses their email.'}
-        </Text>
+        {invite.emailed ? (
+          <Text size="xs" data-testid="invite-emailed">
+            E-mailed to {invite.email}. It works once, as a {invite.role}, until {formatAt(invite.expiresAt)}; only that address can accept it.
+          </Text>
+        ) : (
+          <Text size="xs">
+            {invite.emailProblem ? `Not e-mailed: ${invite.emailProblem} It works once` : `Send it to ${invite.email ?? 'the person'} yourself: it works once`}, as a{' '}
+            {invite.role}, until {formatAt(invite.expiresAt)}.
+            {invite.email ? ' Only that address can accept it.' : ' Whoever opens it chooses their email.'}
+          </Text>
+        )}
       </Stack>
     </Alert>
   );

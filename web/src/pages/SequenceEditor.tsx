@@ -3,7 +3,8 @@ import { Badge, Button, Grid, Group, Loader, Select, Stack, Tabs, Text, TextInpu
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { get } from '../api/client.ts';
-import type { SequenceDefinition, SequenceDetail } from '../api/types.ts';
+import { startingDefinition } from '../../../src/core/workspaceDefaults.ts';
+import type { SequenceDefinition, SequenceDetail, Workspace } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { isNotFound, looksLikeId, NotFound } from '../components/NotFound.tsx';
@@ -25,8 +26,12 @@ export function SequenceEditorPage({ id }: { id: string }) {
   const isNew = id === 'new';
   const valid = isNew || looksLikeId(id);
   const sequence = useQuery({ queryKey: ['sequence', id], queryFn: () => get<SequenceDetail>(`/api/sequences/${id}`), enabled: !isNew && valid });
+  // A new sequence opens on the workspace's default window, quiet hours and holidays (docs/SEQUENCES.md, "Workspace defaults").
+  const workspaceId = useAuth().workspace?.id;
+  const workspace = useQuery({ queryKey: ['workspace', workspaceId], queryFn: () => get<Workspace>(`/api/workspaces/${workspaceId}`), enabled: isNew && Boolean(workspaceId), staleTime: 60_000 });
   if (!valid || isNotFound(sequence.error)) return <NotFound what="Sequence" back="/sequences" backLabel="Back to the sequences" />;
   if (!isNew && sequence.isLoading) return <Loader role="status" aria-label="Loading the sequence" />;
+  if (isNew && workspace.isLoading) return <Loader role="status" aria-label="Loading the workspace's defaults" />;
   if (!isNew && (sequence.error || !sequence.data)) {
     return (
       <Stack>
@@ -36,12 +41,14 @@ export function SequenceEditorPage({ id }: { id: string }) {
     );
   }
   const data = sequence.data;
-  const initial = (data?.definition as SequenceDefinition | undefined) ?? EMPTY_DEFINITION;
+  // Without the workspace (it could not be read) the server still fills what the draft leaves out.
+  const start = (template: SequenceDefinition) => (workspace.data ? startingDefinition(template, workspace.data) : template);
+  const initial = (data?.definition as SequenceDefinition | undefined) ?? start(EMPTY_DEFINITION);
   // Keyed by version so a save (a new version) starts a fresh draft from what the server stored.
-  return <Editor key={`${id}:${data?.currentVersion ?? 0}`} sequence={data} initial={initial} />;
+  return <Editor key={`${id}:${data?.currentVersion ?? 0}`} sequence={data} initial={initial} start={start} />;
 }
 
-function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; initial: SequenceDefinition }) {
+function Editor({ sequence, initial, start }: { sequence: SequenceDetail | undefined; initial: SequenceDefinition; start: (template: SequenceDefinition) => SequenceDefinition }) {
   const auth = useAuth();
   const readOnly = !auth.can('admin');
   const draft = useSequenceDraft(initial);
@@ -95,7 +102,7 @@ function Editor({ sequence, initial }: { sequence: SequenceDetail | undefined; i
               onChange={(key) => {
                 const template = TEMPLATES.find((t) => t.key === key);
                 if (!template) return;
-                draft.setDefinition(template.definition);
+                draft.setDefinition(start(template.definition));
                 setSelected(template.definition.steps[0]?.id ?? null);
               }}
               w={220}

@@ -6,6 +6,7 @@
 import { Alert, Anchor, Button, Code, Container, Divider, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
+import { ssoErrorMessage } from '../../../src/core/ssoErrors.ts';
 import { get, post } from '../api/client.ts';
 import type { AuthOptions } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
@@ -19,10 +20,15 @@ export function ssoStartUrl(options: AuthOptions | undefined): string | null {
   return (named?.[1] as string | undefined) ?? '/api/auth/oidc/start';
 }
 
-/** A message the SSO callback left in the address (`?error=…`, `?sso_error=…` or `?message=…`). */
+/**
+ * Why single sign-on came back without a session: the sentence for the `?sso_error=<code>` the
+ * callback left in the address. Only codes travel in the URL and only our own sentences are shown,
+ * so a crafted link cannot put words on the sign-in page; a code we do not know gets a plain one.
+ */
 function ssoMessage(): string | null {
-  const params = new URLSearchParams(window.location.search);
-  return params.get('message') ?? params.get('sso_error') ?? params.get('error');
+  const code = new URLSearchParams(window.location.search).get('sso_error');
+  if (code === null) return null;
+  return ssoErrorMessage(code) ?? 'Single sign-on did not sign you in. Start again from this page.';
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

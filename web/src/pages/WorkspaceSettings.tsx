@@ -1,7 +1,8 @@
 /**
  * The workspace's settings (`PATCH /api/workspaces/{id}`): name, time zone, the schedule and
- * quiet hours a new sequence starts from (or the built-in ones), and the holidays no step of any
- * sequence runs on. Everyone reads them; admins change them. Loaded lazily: the core's rules it
+ * quiet hours a new sequence starts from (or the built-in ones), and the holidays new sequences
+ * take. Existing sequences keep what they were created with (docs/SEQUENCES.md, "Workspace
+ * defaults"), and the page says so. Everyone reads them; admins change them. Loaded lazily: the core's rules it
  * imports bring zod, which the first page does without.
  */
 import { Badge, Button, Checkbox, CloseButton, Group, Paper, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
@@ -162,7 +163,7 @@ function SettingsForm({ workspace, readOnly }: { workspace: Workspace; readOnly:
               Holidays
             </Text>
             <Text size="xs" c="dimmed">
-              No step of any sequence in the workspace runs on these days.
+              New sequences take these days as holidays: no step of theirs runs on them.
             </Text>
             <Group gap="xs" data-testid="holidays">
               {holidays.length === 0 && <Text size="sm" c="dimmed">None.</Text>}
@@ -205,6 +206,10 @@ export function WorkspaceSettingsPage() {
     <Stack>
       <Title order={2}>Workspace settings</Title>
       {!auth.can('admin') && <Text size="sm" c="dimmed">Only admins change these.</Text>}
+      <Text size="sm" c="dimmed" data-testid="defaults-note">
+        The sending window, quiet hours and holidays below are copied into each new sequence when it is created. A sequence keeps what it was created
+        with: changing them here does not change existing sequences (edit a sequence's schedule for that).
+      </Text>
       <ErrorAlert error={workspace.error} title="The settings could not be loaded" />
       {workspace.data && <SettingsForm key={workspace.data.id} workspace={workspace.data} readOnly={!auth.can('admin')} />}
     </Stack>
