@@ -205,6 +205,20 @@ export function renderForReading(template: string, scope: TemplateScope): string
   }
 }
 
+/**
+ * For a preview of a draft: a variable the lead lacks prints empty (the caller lists it from
+ * `missingVariables`), while a template that does not parse or goes over a limit still throws
+ * `TemplateError`, as it would at send time.
+ */
+export function renderWithBlanks(template: string, scope: TemplateScope, mode: RenderMode = 'text'): string {
+  try {
+    printedVariables(template);
+  } catch (error) {
+    throw new TemplateError(`The template does not parse: ${(error as Error).message}`, []);
+  }
+  return renderBounded(template, scope, mode);
+}
+
 /** Renders within the limits; anything over one is a `TemplateError` that names the limit. */
 function renderBounded(template: string, scope: object, mode: RenderMode = 'text'): string {
   let output: string;
