@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderDraftContent } from './content.ts';
+import { renderDraftContent, renderStepContent } from './content.ts';
+import type { SequenceDefinition } from './definition.ts';
 import { customFieldPath, customFieldVariables, insertAt, LEAD_VARIABLES, SENDER_VARIABLES, SEQUENCE_VARIABLES, variableTag } from './templateVariables.ts';
 
 const lead = {
@@ -46,6 +47,13 @@ describe('the variable picker', () => {
       expect(missing, variable.path).toEqual([]);
       expect(content.text, variable.path).not.toBe('');
     }
+  });
+
+  it('checks a custom field whose name has a space like any other: listed as missing, never sent blank', () => {
+    const step = { id: 's', type: 'sms' as const, text: `Deal: ${variableTag(customFieldPath('Deal Size'))}`, useAiWriter: false };
+    expect(renderDraftContent(step, { lead }).missing).toEqual([]);
+    expect(renderDraftContent(step, { lead: { id: 'l2', customFields: { industry: 'x' } } }).missing).toEqual(['lead.custom["Deal Size"]']);
+    expect(() => renderStepContent(step, { lead: { id: 'l2' }, definition: { name: 'x' } as SequenceDefinition })).toThrow(/"lead.custom\["Deal Size"\]"/);
   });
 
   it('renders a fallback the picker wrote when the lead lacks the field', () => {
