@@ -178,6 +178,11 @@ export function StepPreview({ step, context }: { step: Step; context: PreviewCon
           Preview
         </Title>
         <LeadSelect chosen={chosen} onChoose={choose} />
+        {step.useAiWriter === true && (
+          <Text size="sm" c="dimmed">
+            The AI writer drafts this {step.type === 'sms' ? 'text' : 'body'} for each lead when it is sent; the preview shows the template it starts from.
+          </Text>
+        )}
         {!chosen && <Text size="sm" c="dimmed">Choose a lead to see this step as they will read it, rendered by the server from what is on screen (nothing is saved or sent).</Text>}
         {chosen && <ErrorAlert error={preview.error} title="This step cannot be previewed" />}
         {chosen && preview.data && !preview.error && variants.length === 1 && <Rendered rendered={variants[0]!} type={preview.data.type} lead={lead} />}
