@@ -43,6 +43,8 @@ describe.skipIf(!run)('the step editor in a browser', () => {
   let baseUrl: string;
   let sequenceId: string;
   const problems: string[] = [];
+  /** Refusals a step provokes on purpose ("400 POST /api/sequences/preview-step"), each allowed once. */
+  const expectedRefusals: string[] = [];
   /**
    * A full-page picture with the whole page inside the viewport: Chromium paints a sandboxed
    * frame (its own process) only within the viewport, so the email preview would come out blank.
@@ -83,9 +85,11 @@ describe.skipIf(!run)('the step editor in a browser', () => {
       if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
     });
     page.on('response', (response) => {
-      if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) {
-        problems.push(`HTTP ${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
-      }
+      if (response.status() < 400 || (response.status() === 401 && response.url().endsWith('/api/me'))) return;
+      const seen = `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`;
+      const expected = expectedRefusals.indexOf(seen);
+      if (expected >= 0) expectedRefusals.splice(expected, 1);
+      else problems.push(`HTTP ${seen}`);
     });
     await page.goto(baseUrl);
     await page.getByRole('button', { name: 'Use an API token instead' }).click();
@@ -96,6 +100,7 @@ describe.skipIf(!run)('the step editor in a browser', () => {
 
   afterEach(() => {
     expect(problems.splice(0)).toEqual([]);
+    expect(expectedRefusals.splice(0)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -172,6 +177,12 @@ describe.skipIf(!run)('the step editor in a browser', () => {
     await text.fill('Hi {{ lead.firstName }}, it is Bob. Any thoughts?');
     await preview.getByTestId('sms-segments').filter({ hasText: '34 characters · GSM-7 · 1 segment (160 per segment, 126 left)' }).waitFor();
     await accessible('sms preview');
+    // A template that does not parse: the server's sentence, no preview, until it is fixed.
+    expectedRefusals.push('400 POST /api/sequences/preview-step');
+    await text.fill('Hi {{ lead.firstName , it is Bob.');
+    await preview.getByRole('alert').filter({ hasText: 'This step cannot be previewed' }).filter({ hasText: /This step: The template does not parse/ }).waitFor();
+    await text.fill('Hi {{ lead.firstName }}, it is Bob. Any thoughts?');
+    await preview.getByTestId('sms-segments').filter({ hasText: '34 characters' }).waitFor();
 
     await page.getByRole('listitem').filter({ hasText: '4. call' }).click();
     const call = page.getByTestId('step-form-call').getByTestId('step-preview');

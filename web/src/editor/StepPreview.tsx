@@ -184,7 +184,7 @@ export function StepPreview({ step, context }: { step: Step; context: PreviewCon
           </Text>
         )}
         {!chosen && <Text size="sm" c="dimmed">Choose a lead to see this step as they will read it, rendered by the server from what is on screen (nothing is saved or sent).</Text>}
-        {chosen && <ErrorAlert error={preview.error} title="This step cannot be previewed" />}
+        {chosen && <ErrorAlert error={preview.error} title="This step cannot be previewed" labels={{ step: 'This step' }} />}
         {chosen && preview.data && !preview.error && variants.length === 1 && <Rendered rendered={variants[0]!} type={preview.data.type} lead={lead} />}
         {chosen && preview.data && !preview.error && variants.length > 1 && (
           <Tabs defaultValue={variants[0]!.variant ?? ''} keepMounted={false}>
