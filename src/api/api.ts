@@ -26,6 +26,7 @@ import { replyRoutes } from './replies.ts';
 import { reportRoutes } from './reports.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
+import { editorRoutes } from './editor.ts';
 import { leadRoutes } from './leads.ts';
 import { registerOpenApi } from './openapi.ts';
 import { sequenceToolRoutes } from './sequenceTools.ts';
@@ -135,6 +136,7 @@ export function restApi(deps: {
         leadImportRoutes(api, deps.db);
         sequenceRoutes(api, deps.db, deps.engine);
         sequenceToolRoutes(api, deps.db, deps.engine);
+        editorRoutes(api, deps.db);
         enrollmentRoutes(api, deps.db, deps.engine);
         timelineRoutes(api, deps.db, deps.engine);
         taskRoutes(api, deps.db);

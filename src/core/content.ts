@@ -1,7 +1,7 @@
 /** What a delivery step says to one lead: its templates rendered with the lead, sender, sequence. */
 import type { DeliveryStep, Lead, SequenceDefinition, TaskStep } from './definition.ts';
 import { htmlToText, markdownToHtmlTemplate } from './emailBody.ts';
-import { leadScope, missingVariables, renderForReading, renderTemplate, VariableScope, type TemplateScope } from './templates.ts';
+import { leadScope, missingVariables, renderForReading, renderTemplate, renderWithBlanks, VariableScope, type RenderMode, type TemplateScope } from './templates.ts';
 
 export interface StepContent {
   /** Email: absent when the step answers in the thread (the engine writes `Re: …`). */
@@ -39,30 +39,63 @@ export function templatesOf(step: DeliveryStep): string[] {
   }
 }
 
+type Render = (template: string, scope: TemplateScope, mode?: RenderMode) => string;
+
 /** Throws `TemplateError` when a variable without a default is empty for this lead. */
 export function renderStepContent(step: DeliveryStep, context: ContentContext): StepContent {
-  const scope = scopeOf(context);
+  return renderWith(step, scopeOf(context), renderTemplate);
+}
+
+/** What a draft step's preview needs besides the step: the lead, and the sequence's sender and name. */
+export interface DraftContext {
+  lead: Lead;
+  sender?: Record<string, unknown>;
+  sequence?: { name?: string; description?: string };
+}
+
+/**
+ * A draft step rendered for one lead, for the editor's preview: the variables the lead lacks
+ * (without a default) print empty and are listed in `missing`, where a send would refuse. A
+ * template that does not parse or goes over a limit still throws `TemplateError`.
+ */
+export function renderDraftContent(step: DeliveryStep, context: DraftContext): { content: StepContent; missing: string[] } {
+  const scope: TemplateScope = {
+    lead: leadScope(context.lead),
+    sender: { ...(context.sender ?? {}) },
+    sequence: { name: context.sequence?.name, description: context.sequence?.description },
+  };
+  const lookup = new VariableScope(scope);
+  const missing = new Set<string>();
+  const render: Render = (template, s, mode) => {
+    const content = renderWithBlanks(template, s, mode); // parses first: a bad template throws its own sentence
+    for (const name of missingVariables(template, lookup)) missing.add(name);
+    return content;
+  };
+  return { content: renderWith(step, scope, render), missing: [...missing] };
+}
+
+function renderWith(step: DeliveryStep, scope: TemplateScope, render: Render): StepContent {
   switch (step.type) {
     case 'email': {
-      const subject = step.subject?.trim() ? renderTemplate(step.subject, scope) : undefined;
+      const subject = step.subject?.trim() ? render(step.subject, scope) : undefined;
       switch (step.format) {
         case 'markdown':
           // The Markdown itself, rendered as text, is the plain part: Markdown reads as plain text.
-          return { subject, text: renderTemplate(step.body, scope), html: renderTemplate(markdownToHtmlTemplate(step.body), scope, 'html') };
+          return { subject, text: render(step.body, scope), html: render(markdownToHtmlTemplate(step.body), scope, 'html') };
         case 'html': {
-          const html = renderTemplate(step.body, scope, 'html');
+          const html = render(step.body, scope, 'html');
           return { subject, text: htmlToText(html), html };
         }
         default:
-          return { subject, text: renderTemplate(step.body, scope) };
+          return { subject, text: render(step.body, scope) };
       }
     }
     case 'sms':
-      return { text: renderTemplate(step.text, scope) };
+      return { text: render(step.text, scope) };
     case 'voice':
       return {
-        text: renderTemplate(step.script, scope),
-        voicemail: step.voicemail ? renderTemplate(step.voicemail, scope) : undefined,
+        text: render(step.script, scope),
+        voicemail: step.voicemail ? render(step.voicemail, scope) : undefined,
       };
   }
 }

@@ -130,6 +130,12 @@ function printedVariables(template: string): PrintedVariable[] {
   return parsed.variables;
 }
 
+/**
+ * A path with a quoted key that holds spaces, `lead.custom["Deal Size"]` (CSV headers keep theirs,
+ * and the step editor's picker writes them so): checked like any other variable, never sent blank.
+ */
+const QUOTED_KEY_PATH = /^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[(?:"[^"\\]*"|'[^'\\]*'|\d+)\])*$/;
+
 function parsePrintedVariables(template: string): PrintedVariable[] {
   const variables: PrintedVariable[] = [];
   for (const token of liquid.parse(template)) {
@@ -140,7 +146,7 @@ function parsePrintedVariables(template: string): PrintedVariable[] {
     if (!filters || !postfix || filters.some((f) => f.name === 'default')) continue;
     if (postfix.length !== 1) continue;
     const text = (postfix[0] as { getText?: () => string }).getText?.();
-    if (!text || !/^[A-Za-z_][\w.[\]'"-]*$/.test(text)) continue;
+    if (!text || !(/^[A-Za-z_][\w.[\]'"-]*$/.test(text) || QUOTED_KEY_PATH.test(text))) continue;
     variables.push({ text, value: new Value(text, liquid) });
   }
   return variables;
@@ -203,6 +209,20 @@ export function renderForReading(template: string, scope: TemplateScope): string
   } catch {
     return template;
   }
+}
+
+/**
+ * For a preview of a draft: a variable the lead lacks prints empty (the caller lists it from
+ * `missingVariables`), while a template that does not parse or goes over a limit still throws
+ * `TemplateError`, as it would at send time.
+ */
+export function renderWithBlanks(template: string, scope: TemplateScope, mode: RenderMode = 'text'): string {
+  try {
+    printedVariables(template);
+  } catch (error) {
+    throw new TemplateError(`The template does not parse: ${(error as Error).message}`, []);
+  }
+  return renderBounded(template, scope, mode);
 }
 
 /** Renders within the limits; anything over one is a `TemplateError` that names the limit. */

@@ -269,3 +269,24 @@ export async function insertLeadIfAbsent(
   );
   return row;
 }
+
+/** How many of the newest leads `customFieldKeys` reads: bounded, so the picker costs the same in any workspace. */
+export const CUSTOM_FIELD_SAMPLE = 5_000;
+
+/**
+ * The custom-field keys of the workspace's newest leads (`CUSTOM_FIELD_SAMPLE`, through the
+ * (workspace_id, created_at) index), most used first, with how many of those leads have each.
+ * A key only older leads carry is left out; the picker is a shortcut, not a schema.
+ */
+export async function customFieldKeys(db: Queryable, workspaceId: string, limit = 200): Promise<{ key: string; leads: number }[]> {
+  const rows = await db.query<{ key: string; leads: string | number }>(
+    `select key, count(*) as leads
+     from (select custom_fields from leads where workspace_id = $1 order by created_at desc, id desc limit $2) recent,
+          jsonb_object_keys(case when jsonb_typeof(recent.custom_fields) = 'object' then recent.custom_fields else '{}'::jsonb end) as key
+     group by key
+     order by count(*) desc, key
+     limit $3`,
+    [workspaceId, CUSTOM_FIELD_SAMPLE, limit],
+  );
+  return rows.map((r) => ({ key: r.key, leads: Number(r.leads) }));
+}

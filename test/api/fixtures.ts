@@ -96,6 +96,7 @@ export function validBody(route: string, world: World): unknown {
     'PATCH /api/sequences/:id': { status: 'active' },
     'POST /api/sequences/validate': taskSequence,
     'POST /api/sequences/:id/preview': { leadId: world.leadId },
+    'POST /api/sequences/preview-step': { leadId: world.leadId, step: { id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' } },
     'POST /api/sequences/:id/enrollments': { leadIds: [world.leadId] },
     'POST /api/events': { leadId: world.leadId, type: 'custom.demo_booked', properties: { plan: 'pro' } },
     'POST /api/events/batch': { events: [{ leadId: world.leadId, type: 'custom.trial_started' }] },

@@ -3,6 +3,7 @@
  * event_type, occurred_at, payload}, meta:{attempt, delivered_to}}`.
  */
 import { randomUUID } from 'node:crypto';
+import { smsSegments } from '../../core/smsSegments.ts';
 
 export type TelnyxMessageEventType = 'message.sent' | 'message.finalized' | 'message.received';
 
@@ -48,6 +49,7 @@ export function messagePayload(
   direction: 'outbound' | 'inbound',
   status: string,
 ): Record<string, unknown> {
+  const { encoding } = smsSegments(message.text);
   const parts = smsParts(message.text);
   return {
     record_type: 'message',
@@ -59,7 +61,7 @@ export function messagePayload(
     to: [{ phone_number: message.to, status, carrier: 'T-Mobile USA', line_type: 'Wireless' }],
     text: message.text,
     media: [],
-    encoding: 'GSM-7',
+    encoding,
     parts,
     tags: [],
     cost: null,
@@ -71,9 +73,9 @@ export function messagePayload(
   };
 }
 
-/** GSM-7 segments: 160 characters alone, 153 each once concatenated. */
+/** Parts as Telnyx counts them (GSM-7 160/153, UCS-2 70/67): the core's rule, at least one. */
 export function smsParts(text: string): number {
-  return text.length <= 160 ? 1 : Math.ceil(text.length / 153);
+  return Math.max(1, smsSegments(text).segments);
 }
 
 /** Keywords Telnyx acts on when they are the whole message (providers.md §7). */

@@ -3199,6 +3199,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/leads/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What templates may print: lead fields, the custom-field keys in use, sender and sequence fields */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Keys among the newest 5,000 leads, most used first (at most 200) */
+                            customFields: {
+                                key: string;
+                                leads: number;
+                            }[];
+                            variables: {
+                                /** @enum {string} */
+                                group: "Lead" | "Custom fields" | "Sender" | "Sequence";
+                                label: string;
+                                path: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/leads/import": {
         parameters: {
             query?: never;
@@ -6514,6 +6607,161 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sequences/preview-step": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Render a draft email, sms or voice step for one lead, each variant, with missing variables and hints */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A uuid
+                         */
+                        leadId: string;
+                        /** @description The definition's sender, as typed so far */
+                        sender?: {
+                            email?: string;
+                            name?: string;
+                            phone?: string;
+                        };
+                        sequence?: {
+                            description?: string;
+                            name?: string;
+                        };
+                        /** @description The email, sms or voice step as the editor holds it (unsaved); problems come back with paths under $.step */
+                        step: {
+                            [key: string]: unknown;
+                        };
+                        /** @description For an email without a subject: the subject template of the email it answers (the one before it); the preview shows "Re: …" */
+                        thread?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description A uuid
+                             */
+                            leadId: string;
+                            missing: string[];
+                            /** @enum {string} */
+                            type: "email" | "sms" | "voice";
+                            variants: {
+                                hints: {
+                                    email?: {
+                                        characters: number;
+                                        links: number;
+                                        spamWords: string[];
+                                        subjectCharacters: number;
+                                        words: number;
+                                    };
+                                    /** @description Sentences to show; empty when nothing reads badly */
+                                    notes: string[];
+                                    script?: {
+                                        seconds: number;
+                                        words: number;
+                                    };
+                                    sms?: {
+                                        characters: number;
+                                        /** @enum {string} */
+                                        encoding: "GSM-7" | "UCS-2";
+                                        nonGsm: string[];
+                                        perSegment: number;
+                                        remaining: number;
+                                        segments: number;
+                                        units: number;
+                                    };
+                                };
+                                /** @description Email with format markdown or html: the HTML part */
+                                html: string | null;
+                                /** @description Variables printed without a default that are empty for this lead (a send would be refused) */
+                                missing: string[];
+                                /** @description Email: the rendered subject ("Re: …" when it answers in the thread); null when there is nothing to answer */
+                                subject: string | null;
+                                /** @description The plain-text part (email), the message (sms) or the script (voice) */
+                                text: string;
+                                threaded: boolean;
+                                /** @description The A/B variant's id; null for a step without variants */
+                                variant: string | null;
+                                voicemail: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

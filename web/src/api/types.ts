@@ -122,3 +122,9 @@ export type ReplyClassCorrection = Answer<'/api/replies/{eventId}/class', 'put'>
 export type Mailbox = Schemas['Mailbox'];
 /** `POST /api/mailboxes/{id}/test`: `ok` and the server's one sentence. */
 export type MailboxTest = Schemas['MailboxTest'];
+
+/** `GET /api/leads/fields`: what a template may print, for the variable picker. */
+export type TemplateFields = Answer<'/api/leads/fields', 'get'>;
+/** `POST /api/sequences/preview-step`: a draft step rendered for one lead, each variant with its hints. */
+export type StepPreviewResult = Answer<'/api/sequences/preview-step', 'post'>;
+export type RenderedVariant = StepPreviewResult['variants'][number];

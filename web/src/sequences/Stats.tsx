@@ -62,7 +62,8 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
         </Text>
       )}
       {total === 0 && <Text c="dimmed" size="sm">No lead is enrolled yet: activate the sequence, then enroll leads from the Leads page.</Text>}
-      <ScrollArea>
+      {/* At phone width the table scrolls sideways: the region takes the focus so a keyboard can scroll it too. */}
+      <ScrollArea viewportProps={{ tabIndex: 0, role: 'region', 'aria-label': 'Per-step funnel, scrollable' } as React.ComponentPropsWithoutRef<'div'>}>
         <Table withTableBorder fz="sm" miw={600} aria-label="Per-step funnel">
           <Table.Thead>
             <Table.Tr>

@@ -2,6 +2,9 @@
 import { Alert, Button, Group, Paper, SegmentedControl, Select, Stack, Switch, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
 import { leadConditionSchema } from '../../../src/core/definition.ts';
 import type { Problem, Step } from '../api/types.ts';
+import { StepPreview, type PreviewContext } from '../editor/StepPreview.tsx';
+import { TemplateField } from '../editor/TemplateField.tsx';
+import { VariantFields } from '../editor/VariantFields.tsx';
 import type { PropertyCondition } from './customEvents.ts';
 import { EventConditionFields } from './EventConditionFields.tsx';
 
@@ -13,6 +16,8 @@ interface Props {
   stepIds: string[];
   problems: Problem[];
   readOnly: boolean;
+  /** What an email, SMS or call step's preview needs from the rest of the definition. */
+  preview: PreviewContext;
   onChange: (step: Step) => void;
   onRemove: () => void;
   onMove: (delta: -1 | 1) => void;
@@ -25,7 +30,7 @@ function text(step: Step, key: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove, onMove }: Props) {
+export function StepForm({ step, stepIds, problems, readOnly, preview, onChange, onRemove, onMove }: Props) {
   const set = (key: string, value: unknown) => {
     const copy: Step = { ...step, [key]: value };
     if (value === undefined || value === '') delete copy[key];
@@ -37,6 +42,10 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
     ) : (
       <TextInput label={label} value={text(step, key)} onChange={(e) => set(key, e.currentTarget.value)} readOnly={readOnly} />
     );
+  /** A template field, with the variable picker. */
+  const template = (key: string, label: string, multiline = false, extra: { description?: string; placeholder?: string } = {}) => (
+    <TemplateField label={label} value={text(step, key)} onChange={(value) => set(key, value)} multiline={multiline} readOnly={readOnly} {...extra} />
+  );
   const target = (key: string, label: string, clearable = false) => (
     <Select label={label} data={stepIds} value={text(step, key) || null} onChange={(v) => set(key, v ?? undefined)} clearable={clearable} readOnly={readOnly} />
   );
@@ -69,14 +78,10 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
         </Group>
         {step.type === 'email' && (
           <>
-            <TextInput
-              label="Subject (optional)"
-              description="Empty = reply in thread: sent as “Re: <previous subject>” in the thread of the lead's previous email."
-              placeholder="Reply in thread"
-              value={text(step, 'subject')}
-              onChange={(e) => set('subject', e.currentTarget.value)}
-              readOnly={readOnly}
-            />
+            {template('subject', 'Subject (optional)', false, {
+              description: 'Empty = reply in thread: sent as “Re: <previous subject>” in the thread of the lead\'s previous email.',
+              placeholder: 'Reply in thread',
+            })}
             <Select
               label="Body format"
               data={[
@@ -89,20 +94,22 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
               allowDeselect={false}
               readOnly={readOnly}
             />
-            {field('body', 'Body (Liquid: {{ lead.firstName }})', true)}
+            {template('body', 'Body', true)}
+            <VariantFields step={step} readOnly={readOnly} onChange={(variants) => set('variants', variants)} />
             <Switch label="Draft with the AI writer" checked={step.useAiWriter === true} onChange={(e) => set('useAiWriter', e.currentTarget.checked)} disabled={readOnly} />
           </>
         )}
         {step.type === 'sms' && (
           <>
-            {field('text', 'Text', true)}
+            {template('text', 'Text', true)}
+            <VariantFields step={step} readOnly={readOnly} onChange={(variants) => set('variants', variants)} />
             <Switch label="Draft with the AI writer" checked={step.useAiWriter === true} onChange={(e) => set('useAiWriter', e.currentTarget.checked)} disabled={readOnly} />
           </>
         )}
         {step.type === 'voice' && (
           <>
-            {field('script', 'Script spoken to a person', true)}
-            {field('voicemail', 'Voicemail (optional)', true)}
+            {template('script', 'Script spoken to a person', true)}
+            {template('voicemail', 'Voicemail (optional)', true)}
           </>
         )}
         {step.type === 'wait' && (
@@ -161,6 +168,7 @@ export function StepForm({ step, stepIds, problems, readOnly, onChange, onRemove
           </>
         )}
         {step.type !== 'branch' && step.type !== 'end' && target('next', 'Then jump to (default: the next step)', true)}
+        {(step.type === 'email' || step.type === 'sms' || step.type === 'voice') && <StepPreview step={step} context={preview} />}
       </Stack>
     </Paper>
   );

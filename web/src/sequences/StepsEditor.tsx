@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { Problem, SequenceDefinition, Step } from '../api/types.ts';
 import { insertStepAfter } from './builder.ts';
 import { STEP_TYPES } from './model.ts';
+import type { PreviewContext } from '../editor/StepPreview.tsx';
 import { StepForm } from './StepForm.tsx';
 
 interface Props {
@@ -13,6 +14,21 @@ interface Props {
   readOnly: boolean;
   onSelect: (id: string | null) => void;
   onChange: (definition: SequenceDefinition) => void;
+}
+
+/**
+ * The rest of the definition a step's preview reads: the sender, the sequence's name, and for an
+ * email without a subject the subject of the nearest email with one before it (the thread it
+ * most likely answers; the engine answers the enrollment's previous email along its path).
+ */
+function previewContext(definition: SequenceDefinition, index: number): PreviewContext {
+  const steps = Array.isArray(definition.steps) ? definition.steps : [];
+  const thread = steps
+    .slice(0, Math.max(0, index))
+    .reverse()
+    .find((s) => s.type === 'email' && typeof s.subject === 'string' && s.subject.trim() !== '')?.subject as string | undefined;
+  const sender = definition.sender && typeof definition.sender === 'object' ? (definition.sender as PreviewContext['sender']) : undefined;
+  return { sender, sequence: { name: definition.name, description: definition.description }, thread };
 }
 
 export function StepsEditor({ definition, byStep, selected, readOnly, onSelect, onChange }: Props) {
@@ -60,6 +76,7 @@ export function StepsEditor({ definition, byStep, selected, readOnly, onSelect, 
           stepIds={steps.map((s) => s.id)}
           problems={byStep.get(step.id) ?? []}
           readOnly={readOnly}
+          preview={previewContext(definition, index)}
           onChange={(updated) => {
             const next = steps.slice();
             next[index] = updated;
