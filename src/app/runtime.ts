@@ -69,7 +69,8 @@ export async function createRuntime(
   parts.watch(db, clock);
   const now = () => clock.now();
   const accounts = createAccounts(db, accountSettingsOf(config), now, config.USE_MOCK_SEQUENCE_DELIVERY ? undefined : accountMailer(deps.adapters.email, config));
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now, live: parts.live });
+  await parts.relayLive(db, { listen: true });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret });
   const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;

@@ -39,6 +39,7 @@ import type { EngineDeps } from './deps.ts';
 import { applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import type { ExecutionWrite, StepEnd, StepTransition } from '../db/stepEnds.ts';
 import { VariantPicker } from './variants.ts';
+import { enrollmentNotices } from './liveNotices.ts';
 
 /**
  * A send deferred by a limit at least this far out has its step's due backlog deferred behind it
@@ -233,6 +234,11 @@ export class Executor {
     const notes = endings.filter((e) => e.note && statuses.has(e.end.enrollmentId));
     await recordCapDeferrals(db, notes.map((e) => ({ ...e.note!, enrollmentId: e.end.enrollmentId, at: e.end.now })));
     await recordFailures(this.deps, failures);
+    // The round is committed: tell the dashboards (one in-memory call for the whole round).
+    this.deps.live?.publish([
+      ...endings.flatMap((e) => enrollmentNotices(contexts.get(e.end.enrollmentId)!.enrollment, statuses.get(e.end.enrollmentId))),
+      ...failures.flatMap((f) => enrollmentNotices(f.enrollment, undefined)),
+    ]);
     if (idle.length > 0) await letGoOfClaims(db, idle, clock.now());
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
   }
