@@ -13,6 +13,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, statusColor } from '../components/format.ts';
 import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
 import { ReplyClass } from './ReplyClass.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const KINDS = [
   { value: 'execution', label: 'Sends & steps' },
@@ -108,7 +109,7 @@ export function LeadTimeline({ leadId, zone }: { leadId: string; zone?: string |
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 2_000,
+    refetchInterval: useLiveInterval(2_000),
   });
   const items = timeline.data?.pages.flatMap((p) => p.items) ?? [];
   const filtered = kinds.length > 0 || channel !== 'all';
