@@ -144,7 +144,7 @@ export function streamRoutes(api: Api, options: StreamOptions) {
 
 /**
  * Writes the API makes itself, outside the engine (an activity logged, a lead edited or deleted,
- * a reply snoozed, demo data loaded): announced from the route's address once it answered 2xx,
+ * a reply snoozed, demo data loaded, an import): announced from the route's address once it answered 2xx,
  * in one place rather than in every module. The engine announces its own changes.
  */
 export function announceApiWrites(api: Api, bus: LiveBus) {
@@ -156,6 +156,8 @@ export function announceApiWrites(api: Api, bus: LiveBus) {
     const ok = (value: string | undefined) => value !== undefined && id.safeParse(value).success;
     if (url.startsWith('/api/leads/:id') && ok(params.id)) bus.publish([{ kind: 'lead', workspaceId, leadId: params.id! }]);
     else if (url.startsWith('/api/replies/:eventId') && ok(params.eventId)) bus.publish([{ kind: 'reply', workspaceId, eventId: params.eventId }]);
-    else if (url === '/api/demo' || url === '/api/leads' || url === '/api/leads/import') bus.publish([{ kind: 'workspace', workspaceId }]);
+    // Bulk writes: the lists are refetched once. (A single new lead is left to the lists' own
+    // refresh: an integration creating leads by the thousand must not refetch every dashboard.)
+    else if (url === '/api/demo' || url === '/api/leads/import') bus.publish([{ kind: 'workspace', workspaceId }]);
   });
 }
