@@ -242,6 +242,11 @@ export const configSchema = z.object({
   METRICS_TOKEN: optionalChecked((v) => v.length >= 16, 'must be at least 16 characters; generate one with `openssl rand -hex 16`'),
   /** A scrape reuses the store's counts (due, in flight) for this long. */
   METRICS_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  // ── Live updates (GET /api/stream; docs/DASHBOARD.md, "Live updates").
+  /** A comment on every open stream this often, so proxies keep it open. */
+  LIVE_HEARTBEAT_MS: z.coerce.number().int().min(10).max(300_000).default(15_000),
+  /** Open streams one token or session may hold at once (tabs); past it 429. */
+  LIVE_STREAMS_PER_CALLER: z.coerce.number().int().min(1).max(1000).default(16),
   /** SIGTERM: how long in-flight work may take before leases are given back and the process exits. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // ── Webhook intake (docs/PROVIDERS.md, "Webhooks"): body caps per route and the failure limit.

@@ -42,6 +42,8 @@ import { mailboxRoutes, type MailboxRouteDeps } from './mailboxes.ts';
 import { connectionRoutes, type ConnectionRouteDeps } from './connections.ts';
 import { metricsTokenMatches } from '../telemetry/metrics.ts';
 import { errorBody } from '../http/errors.ts';
+import type { LiveBus } from '../engine/liveBus.ts';
+import { announceApiWrites, streamRoutes } from './stream.ts';
 
 /** A JSON body larger than this is a mistake (10,000 lead ids are ~400 KB); the CSV import takes more. */
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -71,6 +73,8 @@ export function restApi(deps: {
   connections: Omit<ConnectionRouteDeps, 'db'>;
   accounts: Accounts;
   now: () => Date;
+  /** Where live notices are published and the streams subscribe (docs/DASHBOARD.md, "Live updates"). */
+  live: LiveBus;
 }) {
   return async (app: FastifyInstance) => {
     // One per-address count of failed authentications for the REST API and /metrics.
@@ -127,8 +131,10 @@ export function restApi(deps: {
         });
         // Before the per-token limiter and the lookup: failed authentications are limited per address.
         api.addHook('onRequest', authHook(deps.db, authenticate, sessions));
+        announceApiWrites(api, deps.live);
 
         meRoutes(api, deps.db);
+        streamRoutes(api, { bus: deps.live, heartbeatMs: deps.config.LIVE_HEARTBEAT_MS, streamsPerCaller: deps.config.LIVE_STREAMS_PER_CALLER });
         workspaceRoutes(api, deps.db, deps.accounts, deps.now);
         tokenRoutes(api, deps.db);
         exportRoutes(api, deps.db);

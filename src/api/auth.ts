@@ -43,6 +43,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route also serves a signed-in person who belongs to no workspace yet (no `caller` then). */
     personal?: boolean;
+    /**
+     * A cookie caller may name the workspace as `?workspace=` (GET /api/stream: a browser's
+     * EventSource sends no headers). Same checks as the header.
+     */
+    workspaceInQuery?: boolean;
   }
 }
 
@@ -219,7 +224,8 @@ async function sessionCaller(db: Db, sessions: SessionAuth, cookie: string, requ
   const forged = csrfProblem(request, sessions.publicUrl);
   if (forged) return fail(reply, 403, 'csrf', forged);
   request.person = { userId: session.userId, email: session.email, name: session.name, sessionId: session.id };
-  const chosen = request.headers[WORKSPACE_HEADER];
+  const inQuery = request.routeOptions.config.workspaceInQuery ? (request.query as { workspace?: unknown } | undefined)?.workspace : undefined;
+  const chosen = request.headers[WORKSPACE_HEADER] ?? inQuery;
   let membership;
   if (typeof chosen === 'string' && chosen !== '') {
     if (!UUID.test(chosen)) return fail(reply, 400, 'bad_request', `${WORKSPACE_HEADER} must be a workspace id (a uuid); GET /api/me lists yours.`);

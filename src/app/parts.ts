@@ -35,6 +35,8 @@ import { createMetrics, type Metrics } from '../telemetry/metrics.ts';
 import { startTracing, tracedAdapters } from '../telemetry/tracing.ts';
 import { linkSecret, publicBaseUrl, unsubscribeLinks, unsubscribeTokens } from '../webhooks/unsubscribe.ts';
 import { trackingLinks, TrackingTokens } from '../webhooks/tracking.ts';
+import { LiveBus } from '../engine/liveBus.ts';
+import { startLiveRelay, type LiveRelay } from './liveRelay.ts';
 
 /** Whose figures `/metrics` shows: this process's (Prometheus), or every process's (the dashboard). */
 export type MetricsScope = 'process' | 'cluster';
@@ -50,6 +52,13 @@ export interface PartsOptions {
 
 export interface AppParts {
   readonly metrics: Metrics;
+  /** This process's live notices: the engine and the API publish, the streams subscribe. */
+  readonly live: LiveBus;
+  /**
+   * On PostgreSQL, passes this process's live notices to the others (and, with `listen`, theirs
+   * to its streams): docs/DASHBOARD.md, "Live updates". Nothing on PGlite (one process).
+   */
+  relayLive(db: Db, options: { listen: boolean }): Promise<void>;
   /** What the mailbox routes need: the key ring, login checks, and closing a changed mailbox's pool. */
   readonly mailboxes: Omit<MailboxRouteDeps, 'db'>;
   /** What the connection routes need: the key ring, and forgetting a workspace's cached connections. */
@@ -85,6 +94,8 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
   const member = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const published = metricsRedis ? publishMetrics(metricsRedis, { prefix: config.REDIS_PREFIX, member, metrics, logger }) : undefined;
   const unwatch: Array<() => void> = [];
+  const live = new LiveBus((error) => logger?.warn({ err: error }, 'a live stream failed to take a notice'));
+  let relay: LiveRelay | undefined;
 
   // The rate limits are a gate the executor asks before a round's intents (docs/ENGINE.md,
   // "Limit-aware claims"): a send that must wait is deferred to its slot, never held in its round.
@@ -102,6 +113,11 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
 
   return {
     metrics,
+    live,
+    async relayLive(db, { listen }) {
+      if (db.kind !== 'postgres' || !config.DATABASE_URL || relay) return;
+      relay = await startLiveRelay({ db, connectionString: config.DATABASE_URL, bus: live, listen, logger });
+    },
     mailboxes: {
       keyRing,
       probes: { smtp: (login) => probeSmtp(login, options.probe), imap: (login) => probeImap(login, options.probe) },
@@ -166,6 +182,7 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
         observer: metrics.observer,
         frequencyCaps: frequencyCapsOf(config),
         openSecret: keyRing ? (sealed, context) => keyRing.open(sealed, context) : undefined,
+        live,
       };
       return { deps, mock };
     },
@@ -182,6 +199,7 @@ export function appParts(config: Config, logger?: Logger, options: PartsOptions 
     },
     async close() {
       for (const stop of unwatch) stop();
+      await relay?.close();
       await published?.stop();
       await mailboxSender?.close();
       await Promise.all([limiter?.close(), wakes?.close(), quit(metricsRedis)]);

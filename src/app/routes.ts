@@ -16,6 +16,7 @@ import { webhookRoutes } from '../webhooks/routes.ts';
 import type { MailboxRouteDeps } from '../api/mailboxes.ts';
 import type { ConnectionRouteDeps } from '../api/connections.ts';
 import type { MetricsScope } from './parts.ts';
+import type { LiveBus } from '../engine/liveBus.ts';
 
 export interface RouteDeps {
   config: Config;
@@ -32,6 +33,8 @@ export interface RouteDeps {
   connections: Omit<ConnectionRouteDeps, 'db'>;
   /** Opens a connection's sealed credentials for its webhook routes. */
   openSecret?: (sealed: string, context: string) => string;
+  /** The live notices' bus (GET /api/stream). */
+  live: LiveBus;
 }
 
 export function routePlugins(deps: RouteDeps): Array<(app: FastifyInstance) => Promise<void> | void> {

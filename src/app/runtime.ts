@@ -73,7 +73,8 @@ export async function createRuntime(
   const accountSmtp = new SmtpMailboxSender({ ...options.parts?.smtp, now: () => clock.now().getTime() });
   const mailer = accountMailer({ db, config, email: mock ? undefined : deps.adapters.email, smtp: accountSmtp, openSecret: parts.openSecret });
   const accounts = createAccounts(db, accountSettingsOf(config), now, mailer);
-  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now });
+  const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now, live: parts.live });
+  await parts.relayLive(db, { listen: true });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer });
   const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;

@@ -68,6 +68,8 @@ export async function createWorker(
   const inbox = inboxServiceFor(config, { deps, engine, logger });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());
   parts.watch(db, deps.clock, () => queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed'));
+  // What this worker's steps and inbox change reaches the API servers' live streams.
+  await parts.relayLive(db, { listen: false });
   const server = config.WORKER_METRICS_PORT ? await metricsServer(config, parts.metrics, () => dispatcher.isLeader) : undefined;
 
   return {

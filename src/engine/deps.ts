@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { FrequencyCaps } from '../core/limits.ts';
+import type { LiveSink } from '../core/live.ts';
 import type { Db } from '../db/db.ts';
 import type { DeliveryAdapters, SendGate } from '../delivery/types.ts';
 import type { AiWriter } from '../delivery/writer/types.ts';
@@ -49,4 +50,6 @@ export interface EngineDeps {
    * it defers is rescheduled to when its limit has room (docs/ENGINE.md, "Limit-aware claims").
    */
   sendGate?: SendGate;
+  /** Told what each commit changed (the dashboard's live updates); absent: nobody listens. */
+  live?: LiveSink;
 }

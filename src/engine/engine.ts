@@ -13,6 +13,8 @@ import { ingestEvent, type IngestResult } from './ingest.ts';
 import { ingestCustomEvents, type CustomEventInput, type CustomEventResult } from './customEvents.ts';
 import { correctReply, type CorrectedReply } from './replyClasses.ts';
 import type { ReplyClass } from '../core/sentiment.ts';
+import type { LiveNotice } from '../core/live.ts';
+import { enrollmentNotices } from './liveNotices.ts';
 
 export interface Engine<D extends Dispatcher = Dispatcher> {
   readonly deps: EngineDeps;
@@ -67,18 +69,54 @@ export function createEngine(
     dispatcher.wake();
     options.onWake?.();
   };
-  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs, replyClassifier: deps.replyClassifier, logger: deps.logger };
+  const io = { db: deps.db, clock: deps.clock, wake, inFlightTimeoutMs: options.inFlightTimeoutMs, replyClassifier: deps.replyClassifier, logger: deps.logger, live: deps.live };
+  // What each operation committed, told to the dashboards once it resolved (docs/DASHBOARD.md, "Live updates").
+  const announce = (notices: LiveNotice[]) => deps.live?.publish(notices);
+  const controlled = (result: ControlResult) => {
+    // An operator's action or outcome may start or end a wait for a person: the task inbox too.
+    if (result.ok) announce(enrollmentNotices(result.enrollment, undefined, { task: true }));
+    return result;
+  };
   return {
     deps,
     dispatcher,
-    enroll: (args) => enrollLeads(io, args),
-    act: (args) => applyOperatorAction(io, args),
-    undoCancel: (args) => undoCancel(io, args),
-    recordOutcome: (args) => recordOutcome(io, args),
-    convertLead: (args) => convertLead(io, args),
+    enroll: async (args) => {
+      const outcome = await enrollLeads(io, args);
+      if (outcome.ok) {
+        const { workspaceId, sequenceId } = args;
+        announce(outcome.enrolled.flatMap(({ leadId, enrollmentId }): LiveNotice[] => [
+          { kind: 'lead', workspaceId, leadId },
+          { kind: 'enrollment', workspaceId, leadId, enrollmentId, sequenceId },
+        ]));
+      }
+      return outcome;
+    },
+    act: async (args) => controlled(await applyOperatorAction(io, args)),
+    undoCancel: async (args) => controlled(await undoCancel(io, args)),
+    recordOutcome: async (args) => controlled(await recordOutcome(io, args)),
+    convertLead: async (args) => {
+      const result = await convertLead(io, args);
+      if (result.ok) {
+        const { workspaceId, leadId } = args;
+        announce([{ kind: 'lead', workspaceId, leadId }, ...result.exited.map((enrollmentId): LiveNotice => ({ kind: 'task', workspaceId, leadId, enrollmentId }))]);
+      }
+      return result;
+    },
     ingest: (event) => ingestEvent(io, event),
-    ingestCustom: (args) => ingestCustomEvents(io, args),
-    correctReply: (args) => correctReply(io, args),
+    ingestCustom: async (args) => {
+      const results = await ingestCustomEvents(io, args);
+      const { workspaceId } = args;
+      announce(results.flatMap((r): LiveNotice[] => {
+        if (r.status !== 'recorded') return [];
+        return [{ kind: 'lead', workspaceId, leadId: r.leadId }, ...r.exited.map((enrollmentId): LiveNotice => ({ kind: 'task', workspaceId, leadId: r.leadId, enrollmentId }))];
+      }));
+      return results;
+    },
+    correctReply: async (args) => {
+      const corrected = await correctReply(io, args);
+      if (corrected) announce([{ kind: 'reply', workspaceId: args.workspaceId, eventId: args.eventId }]);
+      return corrected;
+    },
     wake,
   };
 }

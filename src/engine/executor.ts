@@ -26,6 +26,7 @@ import { end, ending, identity, moveOn, type Ending, type Plan, type Visit } fro
 import { allOrEach, applyEndsResettingFailures, recordFailures, type Failure } from './failures.ts';
 import { settleInterrupted } from './interrupted.ts';
 import { SendPath } from './sendPath.ts';
+import { enrollmentNotices } from './liveNotices.ts';
 
 /** Steps one claim may run back to back before it lets others have a turn. */
 const MAX_STEPS_PER_CLAIM = 16;
@@ -172,6 +173,11 @@ export class Executor {
     const notes = endings.filter((e) => e.note && statuses.has(e.end.enrollmentId));
     await recordCapDeferrals(db, notes.map((e) => ({ ...e.note!, enrollmentId: e.end.enrollmentId, at: e.end.now })));
     await recordFailures(this.deps, failures);
+    // The round is committed: tell the dashboards (one in-memory call for the whole round).
+    this.deps.live?.publish([
+      ...endings.flatMap((e) => enrollmentNotices(contexts.get(e.end.enrollmentId)!.enrollment, statuses.get(e.end.enrollmentId))),
+      ...failures.flatMap((f) => enrollmentNotices(f.enrollment, undefined)),
+    ]);
     if (idle.length > 0) await letGoOfClaims(db, idle, clock.now());
     return endings.filter((e) => e.runNow && statuses.get(e.end.enrollmentId) === 'active').map((e) => e.claim);
   }

@@ -21,6 +21,7 @@ import { findExecutionByMessageId } from '../db/threads.ts';
 import { pauseForAutoReply } from '../db/autoReplyPauses.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
+import type { LiveNotice, LiveSink } from '../core/live.ts';
 
 export interface IngestDeps {
   db: Db;
@@ -29,6 +30,8 @@ export interface IngestDeps {
   /** A second opinion on a reply no rule recognised; absent: the rules' class stands. */
   replyClassifier?: ReplyClassifier;
   logger?: Logger;
+  /** Told which leads the event reached, once it is committed (live updates). */
+  live?: LiveSink;
 }
 
 export type IngestResult =
@@ -180,10 +183,12 @@ async function replyClassOf(deps: IngestDeps, event: InboundEvent): Promise<{ cl
 export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promise<IngestResult> {
   const now = deps.clock.now();
   const replyClass = await replyClassOf(deps, event);
+  let reached: Target[] = [];
   const result = await deps.db.transaction(async (tx): Promise<IngestResult> => {
     const routing = await route(tx, event);
     if (!routing) return { status: 'unmatched' };
     const { targets, address } = routing;
+    reached = targets;
     const accountWide = event.provider !== 'touchpoint' && !event.workspaceId;
     let first: string | undefined;
     for (const [index, target] of targets.entries()) {
@@ -244,8 +249,27 @@ export async function ingestEvent(deps: IngestDeps, event: InboundEvent): Promis
     if (!first) return { status: 'unmatched' };
     return { status: 'recorded', eventId: first, leadId: targets[0]?.leadId ?? null, exited };
   });
-  if (result.status === 'recorded') deps.wake();
+  if (result.status === 'recorded') {
+    deps.wake();
+    deps.live?.publish(eventNotices(reached, event.type, result));
+  }
   return result;
+}
+
+/**
+ * The leads an event reached (their timelines), the task inbox when it ended enrollments (a task
+ * of theirs is gone), and the replies inbox for a reply.
+ */
+function eventNotices(targets: readonly Target[], type: EventType, result: { eventId: string; exited: number }): LiveNotice[] {
+  const replied = type === 'email.replied' || type === 'sms.replied';
+  return targets.flatMap((t): LiveNotice[] => {
+    const { workspaceId, leadId, enrollmentId } = t;
+    if (!leadId) return [];
+    const notices: LiveNotice[] = [{ kind: 'lead', workspaceId, leadId }];
+    if (enrollmentId && result.exited > 0) notices.push({ kind: 'task', workspaceId, leadId, enrollmentId });
+    if (replied) notices.push({ kind: 'reply', workspaceId, leadId, ...(t === targets[0] ? { eventId: result.eventId } : {}) });
+    return notices;
+  });
 }
 
 /**

@@ -298,7 +298,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     const thread = page.locator('[data-testid="timeline-item"][data-kind="thread"]');
     await thread.getByTestId('thread-subject').filter({ hasText: /^Quick question, Ann$/ }).waitFor();
     const messages = thread.getByTestId('thread-message');
-    await expect.poll(() => messages.evaluateAll((els) => els.map((e) => e.getAttribute('data-direction')))).toEqual(['out', 'out', 'in', 'in']);
+    await expect.poll(async () => Promise.all((await messages.all()).map((m) => m.getAttribute('data-direction')))).toEqual(['out', 'out', 'in', 'in']);
     await messages.nth(0).getByText('Sent by Rita Rep <rita@acme.test> · mailbox Rita').waitFor();
     await messages.nth(0).getByTestId('thread-markers').getByText(/^delivered/).waitFor();
     await messages.nth(1).getByTestId('thread-markers').getByText(/^replied/).waitFor();

@@ -19,6 +19,7 @@ import { TokensPage } from './pages/Tokens.tsx';
 import { RepliesPage } from './pages/Replies.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
+import { LiveStatus, LiveUpdates } from './live/LiveUpdates.tsx';
 
 // The sequence editor (React Flow) and monitoring (Recharts) load on first visit, keeping the first page light.
 const SequenceEditorPage = lazy(() => import('./pages/SequenceEditor.tsx').then((m) => ({ default: m.SequenceEditorPage })));
@@ -85,6 +86,8 @@ export function App() {
   if (!auth.me) return <SignInPage />;
   if (!auth.workspace) return <NoWorkspacePage />;
   return (
+    // One live stream per signed-in page, reopened for another workspace.
+    <LiveUpdates key={`live-${auth.workspace.id}`}>
     <AppShell header={{ height: 56 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
@@ -96,6 +99,7 @@ export function App() {
             <WorkspaceSwitcher />
           </Group>
           <Group gap="xs" wrap="nowrap">
+            <LiveStatus />
             <Badge variant="light" data-testid="role" visibleFrom="xs">
               {auth.workspace.role}
             </Badge>
@@ -136,5 +140,6 @@ export function App() {
         </Suspense>
       </AppShell.Main>
     </AppShell>
+    </LiveUpdates>
   );
 }

@@ -66,11 +66,15 @@ export function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string; anyWorkspace?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+/** Who is asking: the pasted token, or the workspace a signed-in person acts in (their cookie goes by itself). */
+export function credentialHeaders(options: { anyWorkspace?: boolean } = {}): Record<string, string> {
   const token = storedToken();
-  if (token) headers.authorization = `Bearer ${token}`;
-  else if (activeWorkspace && !init.anyWorkspace) headers['x-touchpoint-workspace'] = activeWorkspace;
+  if (token) return { authorization: `Bearer ${token}` };
+  return activeWorkspace && !options.anyWorkspace ? { 'x-touchpoint-workspace': activeWorkspace } : {};
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, init: { raw?: string; contentType?: string; anyWorkspace?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', ...credentialHeaders(init) };
   let payload: string | undefined;
   if (init.raw !== undefined) {
     payload = init.raw;

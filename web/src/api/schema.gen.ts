@@ -6878,6 +6878,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live updates: server-sent events naming what changed in the workspace
+         * @description A `text/event-stream` that stays open. Each event is named by its kind and carries ids only; refetch what you show through the other routes.
+         *
+         *     `ready` {workspaceId, heartbeatMs}: the stream is open (after a reconnect, refetch everything: changes made meanwhile were not kept).
+         *
+         *     `lead` {leadId}: its timeline or profile changed. `enrollment` {enrollmentId, leadId, sequenceId}: its status or step. `task` {enrollmentId, leadId}: it started or stopped waiting for a person.
+         *
+         *     `reply` {leadId?, eventId?}: the replies inbox changed. `workspace` {}: too much changed to list; refetch everything. `metrics` {}: the monitoring figures moved.
+         *
+         *     A comment line every heartbeat keeps proxies from closing it. `?leadId=` keeps one lead's notices (and `workspace`); `?topics=lead,enrollment,task,reply,metrics` picks kinds.
+         *
+         *     A browser EventSource cannot send headers: with a session cookie it may name the workspace as `?workspace=<id>` instead of `X-Touchpoint-Workspace`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this lead's notices */
+                    leadId?: string;
+                    /** @description Comma-separated: lead, enrollment, task, reply, metrics (absent: all) */
+                    topics?: string;
+                    /** @description With a session cookie and no X-Touchpoint-Workspace header: the workspace to act in */
+                    workspace?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks": {
         parameters: {
             query?: never;

@@ -16,6 +16,7 @@ import { eventDetailLines, eventFamily, eventHeadline } from './eventText.ts';
 import { ReplyClass } from './ReplyClass.tsx';
 import { groupThreads, unverifiedSender } from './threads.ts';
 import { ThreadView } from './ThreadView.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const KINDS = [
   { value: 'execution', label: 'Sends & steps' },
@@ -116,7 +117,7 @@ export function LeadTimeline({ leadId, zone, leadEmail }: { leadId: string; zone
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 2_000,
+    refetchInterval: useLiveInterval(2_000),
   });
   const items = timeline.data?.pages.flatMap((p) => p.items) ?? [];
   const entries = groupThreads(items);

@@ -5,6 +5,7 @@ import { get } from '../api/client.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt } from '../components/format.ts';
 import { Link } from '../router.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 interface FailedExecution {
   id: string;
@@ -24,7 +25,7 @@ export function RecentFailures() {
   const failures = useQuery({
     queryKey: ['executions', 'failed'],
     queryFn: () => get<{ items: FailedExecution[] }>('/api/executions', { limit: 20 }),
-    refetchInterval: 5_000,
+    refetchInterval: useLiveInterval(5_000),
   });
   const items = failures.data?.items ?? [];
   return (

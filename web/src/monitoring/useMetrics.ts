@@ -7,6 +7,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { api } from '../api/client.ts';
 import { parsePrometheus, sum, type Sample } from './prometheus.ts';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 export interface Point {
   t: number;
@@ -28,7 +29,7 @@ export function useMetrics(intervalMs = 3_000) {
   const scrape = useQuery({
     queryKey: ['metrics'],
     queryFn: async () => parsePrometheus(await api<string>('GET', '/metrics?scope=cluster')),
-    refetchInterval: intervalMs,
+    refetchInterval: useLiveInterval(intervalMs),
   });
   const [history, setHistory] = useState<Point[]>(kept);
 

@@ -15,6 +15,7 @@ import { LeadTimeline } from '../lead/Timeline.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
 import { Link, navigate } from '../router.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 function Field({ label, value }: { label: string; value: unknown }) {
   return (
@@ -62,9 +63,10 @@ function LeadConsequences({ action, running, total }: { action: 'convert' | 'del
 export function LeadDetailPage({ id }: { id: string }) {
   const auth = useAuth();
   const client = useQueryClient();
-  // The status follows what happens (a send, a reply, a STOP), so it is polled like the enrollments.
+  // The status follows what happens (a send, a reply, a STOP): refreshed by live notices, polled while they are down.
   const valid = looksLikeId(id);
-  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: (q) => (q.state.error ? false : 2_000), enabled: valid });
+  const every = useLiveInterval(2_000);
+  const lead = useQuery({ queryKey: ['lead', id], queryFn: () => get<Lead>(`/api/leads/${id}`), refetchInterval: (q) => (q.state.error ? false : every), enabled: valid });
   const [confirming, setConfirming] = useState<'convert' | 'delete' | null>(null);
   const convert = useMutation({
     mutationFn: () => post<ConvertLeadResult>(`/api/leads/${id}/convert`),
@@ -85,7 +87,7 @@ export function LeadDetailPage({ id }: { id: string }) {
   const enrollments = useQuery({
     queryKey: ['lead', id, 'enrollments'],
     queryFn: async () => (await get<Answer<'/api/leads/{id}/sequences', 'get'>>(`/api/leads/${id}/sequences`)).items,
-    refetchInterval: 2_000,
+    refetchInterval: every,
     enabled: valid && lead.isSuccess,
   });
   if (!valid || isNotFound(lead.error)) return <NotFound what="Lead" back="/leads" backLabel="Back to the leads" />;

@@ -15,6 +15,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative } from '../components/format.ts';
 import { Link } from '../router.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 type Reply = Answer<'/api/replies', 'get'>['items'][number];
 type Sequences = Answer<'/api/sequences', 'get'>;
@@ -236,7 +237,7 @@ export function RepliesPage() {
   const replies = useQuery({
     queryKey: ['replies', snoozed],
     queryFn: () => get<Page<Reply>>('/api/replies', { snoozed, limit: 100 }),
-    refetchInterval: 5_000,
+    refetchInterval: useLiveInterval(5_000),
   });
   const items = replies.data?.items ?? [];
   return (

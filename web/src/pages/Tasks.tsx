@@ -16,6 +16,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative } from '../components/format.ts';
 import { recordOutcome } from '../lead/OutcomeModal.tsx';
 import { Link } from '../router.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const TASKS_KEY = ['tasks'];
 
@@ -136,7 +137,7 @@ export function TasksPage() {
   const fetched = useQuery({
     queryKey: TASKS_KEY,
     queryFn: async () => (await get<Page<Task>>('/api/tasks', { limit: 200 })).items,
-    refetchInterval: 3_000,
+    refetchInterval: useLiveInterval(3_000),
   });
   // Tasks answered here: the server lists one until the engine has moved it on (a moment after
   // the outcome), so it is hidden meanwhile rather than coming back under the person's keys.

@@ -11,6 +11,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative, statusColor } from '../components/format.ts';
 import { Link } from '../router.tsx';
 import { SequenceVersions } from './Versions.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const STATUSES = ['active', 'waiting', 'paused', 'completed', 'converted', 'exited', 'cancelled', 'failed'];
 
@@ -21,7 +22,7 @@ export function SequenceEnrollments({ sequence }: { sequence: Sequence }) {
     queryFn: ({ pageParam }) => get<Page<Enrollment>>(`/api/sequences/${sequence.id}/enrollments`, { status, cursor: pageParam, limit: 50 }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 5_000,
+    refetchInterval: useLiveInterval(5_000),
   });
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (

@@ -11,6 +11,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { statusColor } from '../components/format.ts';
 import { SequenceTrend } from './Trend.tsx';
 import { VariantComparison } from './Variants.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const COLUMNS = [
   'reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped',
@@ -38,7 +39,7 @@ export function SequenceStats({ sequenceId }: { sequenceId: string }) {
   const stats = useQuery({
     queryKey: ['sequence', sequenceId, 'stats'],
     queryFn: () => get<SequenceStatsAnswer>(`/api/sequences/${sequenceId}/stats`),
-    refetchInterval: 5_000,
+    refetchInterval: useLiveInterval(5_000),
   });
   if (stats.error) return <ErrorAlert error={stats.error} title="Stats are unavailable" />;
   if (!stats.data) return null;
