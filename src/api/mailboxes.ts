@@ -76,7 +76,10 @@ const authservId = z
   .regex(/^[A-Za-z0-9._-]+$/, 'must be a host name such as mx.google.com')
   .describe("The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed");
 const imapIn = serverIn.extend({ authservId: authservId.optional() });
-const imapPatch = imapIn.partial().describe('Only the fields given change; leave out password to keep it');
+const imapPatch = imapIn
+  .partial()
+  .extend({ authservId: authservId.nullable().optional().describe('null: back to the IMAP host') })
+  .describe('Only the fields given change; leave out password to keep it');
 const serverOut = z.object({ host: z.string(), port: z.number(), secure: z.boolean(), user: z.string(), passwordSet: z.boolean() });
 const imapOut = serverOut.extend({ authservId: z.string().nullable().describe('null: the IMAP host') });
 const warmup = z
@@ -304,7 +307,10 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         imap = null;
         imapPasswordSealed = null;
       } else if (body.imap) {
-        const merged = { ...(current.imap ?? {}), ...stripPassword(body.imap) };
+        const { authservId: newAuthservId, ...given } = stripPassword(body.imap);
+        const merged = { ...(current.imap ?? {}), ...given };
+        if (newAuthservId === null) delete merged.authservId;
+        else if (newAuthservId !== undefined) merged.authservId = newAuthservId;
         const parsed = z.object({ host: z.string(), port: z.number(), secure: z.boolean(), user: z.string(), authservId: z.string().optional() }).safeParse(merged);
         if (!parsed.success) return fail(reply, 422, 'incomplete_imap', 'This mailbox has no IMAP settings yet: give host, port, secure, user and password together.');
         imap = parsed.data;

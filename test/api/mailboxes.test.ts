@@ -145,6 +145,8 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
     expect(patched.body.imap).toMatchObject({ port: 2, authservId: 'mx.acme.test', passwordSet: true });
     const bad = await call('PATCH', `/api/mailboxes/${named.body.id}`, { imap: { authservId: 'mx acme; dmarc=pass' } });
     expect(bad.status).toBe(400);
+    const cleared = await call('PATCH', `/api/mailboxes/${named.body.id}`, { imap: { authservId: null } });
+    expect(cleared.body.imap).toMatchObject({ port: 2, authservId: null, passwordSet: true });
     for (const id of [plain.body.id, named.body.id]) expect((await call('DELETE', `/api/mailboxes/${id}`)).status).toBe(204);
   });
 

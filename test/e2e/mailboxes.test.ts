@@ -131,6 +131,22 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     await card.getByRole('button', { name: 'Save limits' }).click();
     await card.getByTestId('mailbox-usage').filter({ hasText: '0 / 20 today' }).waitFor();
     await card.getByRole('button', { name: 'Save limits' }).waitFor({ state: 'detached' });
+
+    // A warm-up ramp: today's limit is its first day's; the card says what it ramps to.
+    await card.getByRole('button', { name: 'Edit limits' }).click();
+    await card.getByLabel('Warm up: ramp from a small limit to the daily limit').check();
+    await field(card, 'First day’s limit').fill('5');
+    await field(card, 'Days to reach the daily limit').fill('10');
+    await card.getByText('Saving starts the ramp again from today.').waitFor();
+    await card.getByRole('button', { name: 'Save limits' }).click();
+    await card.getByText(/warming up from 5 over 10 days/).waitFor();
+    await card.getByTestId('mailbox-usage').filter({ hasText: '0 / 5 today' }).waitFor();
+    const [ramp] = await runtime.db.query<{ warmup: unknown; startedOn: string | null }>(
+      `select warmup, warmup_started_on::text as "startedOn" from mailboxes where name = 'Ada’s mailbox'`,
+    );
+    expect(ramp).toMatchObject({ warmup: { startLimit: 5, days: 10 } });
+    expect(ramp!.startedOn).not.toBeNull();
+    await accessible('mailboxes with a warm-up');
   }, 90_000);
 
   it('edits the servers: an empty password keeps the stored one, a typed one replaces it, and the page offers the test', async () => {
@@ -167,14 +183,32 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     expect(await form.getByRole('button', { name: 'Save mailbox' }).isDisabled()).toBe(true);
     await field(form, 'IMAP password').fill('imap-password-2');
     await field(form, 'SMTP password').fill('app-password-2');
+    // The server whose Authentication-Results are believed: refused under its field, then saved.
+    await field(form, 'Authentication-Results server').fill('not a host!');
+    const [adas] = await runtime.db.query<{ id: string }>(`select id from mailboxes where name = 'Ada’s mailbox'`);
+    expectedRefusals.push(`400 PATCH /api/mailboxes/${adas!.id}`);
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await form.getByText(/must be a host name/i).first().waitFor();
+    await field(form, 'Authentication-Results server').fill('mx.acme.test');
     await form.getByRole('button', { name: 'Save mailbox' }).click();
     await card.getByText('IMAP on').waitFor();
+    const imapOf = async () =>
+      (await runtime.db.query<{ imap: { authservId?: string } | null }>(`select imap from mailboxes where name = 'Ada’s mailbox'`))[0]!.imap;
+    expect((await imapOf())?.authservId).toBe('mx.acme.test');
     const replaced = await sealed();
     expect(replaced.smtpSealed).not.toBe(before.smtpSealed);
     expect(replaced.imapSealed).toBeTruthy();
     expect(await page.content()).not.toMatch(/app-password-2|imap-password-2/);
     expect(await (await api('/api/mailboxes')).text()).not.toMatch(/app-password-2|imap-password-2/);
     await accessible('a saved mailbox');
+
+    // Emptied, the Authentication-Results server is the IMAP host again.
+    await card.getByRole('button', { name: 'Edit mailbox' }).click();
+    expect(await field(form, 'Authentication-Results server').inputValue()).toBe('mx.acme.test');
+    await field(form, 'Authentication-Results server').fill('');
+    await form.getByRole('button', { name: 'Save mailbox' }).click();
+    await waitFor(async () => (await imapOf())?.authservId === undefined, 'the Authentication-Results server to be cleared');
+    await card.getByRole('button', { name: 'Edit mailbox' }).waitFor();
 
     // IMAP off again: its settings and password go.
     await card.getByRole('button', { name: 'Edit mailbox' }).click();

@@ -3795,8 +3795,8 @@ export interface paths {
                         fromEmail?: string;
                         fromName?: string | null;
                         imap?: {
-                            /** @description The authserv-id the server writes in Authentication-Results (RFC 8601), e.g. mx.google.com; default: the IMAP host. Only that server's verdicts on a reply's sender are believed */
-                            authservId?: string;
+                            /** @description null: back to the IMAP host */
+                            authservId?: string | null;
                             host?: string;
                             /** @description Stored sealed; never returned */
                             password?: string;

@@ -2,7 +2,9 @@
  * Editing a stored mailbox: its sender, SMTP and IMAP servers and day zone (limits have their own
  * small form). Passwords are write-only: the fields start empty, an empty one keeps the stored
  * password (it is left out of the PATCH), a typed one replaces it. Turning IMAP off removes its
- * settings and password; turning it on for a mailbox without IMAP needs a password.
+ * settings and password; turning it on for a mailbox without IMAP needs a password. The
+ * Authentication-Results server (MAILBOXES.md, "Sender authentication") is saved with IMAP; empty
+ * means the IMAP host.
  */
 import { Button, Group, Select, SimpleGrid, Stack, Switch, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
@@ -34,6 +36,7 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
   const [smtp, setSmtp] = useState<Server>(stored(mailbox.smtp));
   const [withImap, setWithImap] = useState(mailbox.imap !== null);
   const [imap, setImap] = useState<Server>(mailbox.imap ? stored(mailbox.imap) : blankServer('imap'));
+  const [authservId, setAuthservId] = useState(mailbox.imap?.authservId ?? '');
   const [timezone, setTimezone] = useState<string | null>(mailbox.timezone ?? null);
   const save = useMutation({
     mutationFn: () =>
@@ -43,7 +46,7 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
         fromName: fromName.trim() || null,
         smtp: patchServer(smtp),
         // Off: the IMAP settings and password go; untouched and off from the start: nothing is sent.
-        ...(withImap ? { imap: patchServer(imap) } : mailbox.imap ? { imap: null } : {}),
+        ...(withImap ? { imap: { ...patchServer(imap), authservId: authservId.trim() || null } } : mailbox.imap ? { imap: null } : {}),
         timezone,
       } satisfies Body<'/api/mailboxes/{id}', 'patch'>),
     onSuccess: async () => {
@@ -72,6 +75,15 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
       <ServerFields kind="smtp" value={smtp} onChange={setSmtp} errors={e} keepsPassword />
       <Switch label="Read replies and bounces over IMAP" checked={withImap} onChange={(ev) => setWithImap(ev.currentTarget.checked)} />
       {withImap && <ServerFields kind="imap" value={imap} onChange={setImap} errors={e} keepsPassword={!imapNeedsPassword} />}
+      {withImap && (
+        <TextInput
+          label="Authentication-Results server"
+          description="The server whose SPF/DKIM/DMARC verdicts on a reply's sender are believed (e.g. mx.google.com); empty: the IMAP host"
+          value={authservId}
+          onChange={(ev) => setAuthservId(ev.currentTarget.value)}
+          error={e['imap.authservId']}
+        />
+      )}
       <Select
         label="Time zone"
         description="Whose midnight starts its day; empty: the workspace's"

@@ -30,6 +30,7 @@ export const LABELS: Record<string, string> = {
   timezone: 'Time zone',
   smtp: 'SMTP',
   imap: 'IMAP',
+  'imap.authservId': 'Authentication-Results server',
   ...Object.fromEntries(['smtp', 'imap'].flatMap((s) => ['host', 'port', 'secure', 'user', 'password'].map((f) => [`${s}.${f}`, `${s.toUpperCase()} ${f}`]))),
 };
 

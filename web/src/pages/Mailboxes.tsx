@@ -5,7 +5,7 @@
  * change its limits, its sender and servers (passwords write-only: empty keeps the stored one;
  * after a save the page offers the test) and delete it.
  */
-import { Alert, Badge, Button, Group, NumberInput, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, NumberInput, Paper, Stack, Switch, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { del, get, patch, post } from '../api/client.ts';
@@ -19,17 +19,30 @@ import { relative } from '../components/format.ts';
 import { EditMailbox } from '../mailboxes/EditMailbox.tsx';
 import { NewMailbox } from '../mailboxes/NewMailbox.tsx';
 
-const LIMIT_LABELS = { dailyLimit: 'Daily limit', minGapSeconds: 'Seconds between sends' };
+const LIMIT_LABELS = {
+  dailyLimit: 'Daily limit',
+  minGapSeconds: 'Seconds between sends',
+  warmup: 'Warm-up',
+};
+
+const asNumber = (value: number | string) => (typeof value === 'number' ? value : Number.NaN);
 
 function EditLimits({ mailbox, onDone }: { mailbox: Mailbox; onDone: () => void }) {
   const client = useQueryClient();
   const [dailyLimit, setDailyLimit] = useState<number | string>(mailbox.dailyLimit);
   const [minGapSeconds, setMinGapSeconds] = useState<number | string>(mailbox.minGapSeconds);
+  const [warmingUp, setWarmingUp] = useState(mailbox.warmup !== null);
+  const [startLimit, setStartLimit] = useState<number | string>(mailbox.warmup?.startLimit ?? 10);
+  const [days, setDays] = useState<number | string>(mailbox.warmup?.days ?? 30);
+  // Sending `warmup` (again) restarts the ramp today, so it is sent only when it changed.
+  const warmup = warmingUp ? { startLimit: asNumber(startLimit), days: asNumber(days) } : null;
+  const warmupChanged = warmup === null ? mailbox.warmup !== null : warmup.startLimit !== mailbox.warmup?.startLimit || warmup.days !== mailbox.warmup?.days;
   const save = useMutation({
     mutationFn: () =>
       patch<Mailbox>(`/api/mailboxes/${mailbox.id}`, {
-        dailyLimit: typeof dailyLimit === 'number' ? dailyLimit : Number.NaN,
-        minGapSeconds: typeof minGapSeconds === 'number' ? minGapSeconds : Number.NaN,
+        dailyLimit: asNumber(dailyLimit),
+        minGapSeconds: asNumber(minGapSeconds),
+        ...(warmupChanged ? { warmup } : {}),
       } satisfies Body<'/api/mailboxes/{id}', 'patch'>),
     onSuccess: async () => {
       await client.invalidateQueries({ queryKey: ['mailboxes'] });
@@ -43,6 +56,19 @@ function EditLimits({ mailbox, onDone }: { mailbox: Mailbox; onDone: () => void 
         <NumberInput label="Daily limit" min={0} max={10_000} value={dailyLimit} onChange={setDailyLimit} error={errors.byField.dailyLimit} />
         <NumberInput label="Seconds between sends" min={0} max={86_400} value={minGapSeconds} onChange={setMinGapSeconds} error={errors.byField.minGapSeconds} />
       </Group>
+      <Switch
+        label="Warm up: ramp from a small limit to the daily limit"
+        description={warmupChanged && warmingUp ? 'Saving starts the ramp again from today.' : undefined}
+        checked={warmingUp}
+        error={errors.byField.warmup}
+        onChange={(e) => setWarmingUp(e.currentTarget.checked)}
+      />
+      {warmingUp && (
+        <Group align="flex-start" wrap="wrap">
+          <NumberInput label="First day’s limit" min={1} max={10_000} value={startLimit} onChange={setStartLimit} />
+          <NumberInput label="Days to reach the daily limit" min={1} max={365} value={days} onChange={setDays} />
+        </Group>
+      )}
       <Group gap="xs">
         <Button size="xs" onClick={() => save.mutate()} loading={save.isPending}>Save limits</Button>
         <Button size="xs" variant="default" onClick={onDone}>Cancel</Button>
