@@ -1,7 +1,7 @@
 /**
  * `GET /api/reports`: the workspace's message figures over time, grouped by day, week, sequence,
  * step, variant, channel or mailbox, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
- * come from the daily rollup (built on first use), the last two from the rows.
+ * come from the daily rollups (built by the worker's upkeep, or here on first use), today from the rows.
  */
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
@@ -10,7 +10,7 @@ import { buildReportDays, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRow
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
-import { messageRateFields } from './stats.ts';
+import { ratesOf, ratesSchema } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
 /** The longest period one report covers: two years of days. */
@@ -33,7 +33,6 @@ const reportQuery = z.object({
 
 const count = z.number().int();
 const counts = Object.fromEntries(REPORT_MEASURES.map((m) => [m, count])) as Record<ReportMeasure, typeof count>;
-const ratesSchema = z.object(messageRateFields).describe('Fractions from 0 to 1; null where the denominator is 0');
 
 const reportRowSchema = z.object({
   key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none'),
@@ -54,21 +53,6 @@ const reportSchema = z.object({
 });
 type ReportWire = z.infer<typeof reportSchema>;
 
-function ratio(a: number, b: number): number | null {
-  return b === 0 ? null : a / b;
-}
-
-function ratesOf(c: Record<ReportMeasure, number>): z.infer<typeof ratesSchema> {
-  return {
-    delivery: ratio(c.delivered, c.sent),
-    open: ratio(c.opened, c.delivered),
-    click: ratio(c.clicked, c.delivered),
-    reply: ratio(c.replied, c.delivered),
-    bounce: ratio(c.bounced, c.sent),
-    optOut: ratio(c.optedOut, c.delivered),
-  };
-}
-
 const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 const shift = (d: string, days: number) => utcDay(new Date(Date.parse(`${d}T00:00:00Z`) + days * DAY_MS));
 const zero = (): Record<ReportMeasure, number> => Object.fromEntries(REPORT_MEASURES.map((m) => [m, 0])) as Record<ReportMeasure, number>;
@@ -86,13 +70,13 @@ function withEmptyPeriods(rows: ReportRow[], groupBy: string, from: string, to: 
   return keys.map((key) => byKey.get(key) ?? { key, sequenceId: null, stepId: null, variant: null, ...zero() });
 }
 
-const CSV_COLUMNS = ['key', 'label', 'sequenceId', 'stepId', 'variant', ...REPORT_MEASURES, 'deliveryRate', 'openRate', 'clickRate', 'replyRate', 'bounceRate', 'optOutRate'] as const;
+const RATES = ['delivery', 'open', 'click', 'reply', 'bounce', 'optOut', 'conversion', 'meeting'] as const satisfies ReadonlyArray<keyof z.infer<typeof ratesSchema>>;
+const CSV_COLUMNS = ['key', 'label', 'sequenceId', 'stepId', 'variant', ...REPORT_MEASURES, ...RATES.map((r) => `${r}Rate`)];
 
 function toCsv(report: ReportWire): string {
   const lines = [csvRow(CSV_COLUMNS)];
   for (const row of report.rows) {
-    const r = row.rates;
-    lines.push(csvRow([row.key, row.label, row.sequenceId, row.stepId, row.variant, ...REPORT_MEASURES.map((m) => row[m]), r.delivery, r.open, r.click, r.reply, r.bounce, r.optOut]));
+    lines.push(csvRow([row.key, row.label, row.sequenceId, row.stepId, row.variant, ...REPORT_MEASURES.map((m) => row[m]), ...RATES.map((r) => row.rates[r])]));
   }
   return lines.join('');
 }
