@@ -6,15 +6,13 @@
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
-import { buildReportDays, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import { buildReportDays, MAX_REPORT_DAYS, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
 import { ratesOf, ratesSchema } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
-/** The longest period one report covers: two years of days. */
-export const MAX_REPORT_DAYS = 731;
 const DAY_MS = 86_400_000;
 
 const day = z

@@ -22,6 +22,9 @@ import { CREDITED_MESSAGE, EVENT_MEASURES, MESSAGE_STEP_TYPES, outcomesOf } from
  */
 export const CLOSE_AFTER_MS = 60 * 60 * 1000;
 
+/** The longest period one report covers, two years of days; the upkeep builds that far back. */
+export const MAX_REPORT_DAYS = 731;
+
 export const REPORT_MEASURES = [
   'reached', 'sent', 'failed', 'skipped', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked',
 ] as const;
@@ -112,6 +115,11 @@ function addDays(day: string, n: number): string {
   return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000));
 }
 
+/** Days from `first` to `last`, both counted. */
+function spanDays(first: string, last: string): number {
+  return (Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000 + 1;
+}
+
 /** The first day still read live at `now` (today, or yesterday within CLOSE_AFTER_MS of midnight). */
 export function firstLiveDay(now: Date): string {
   return utcDay(new Date(now.getTime() - CLOSE_AFTER_MS));
@@ -123,7 +131,11 @@ export function firstLiveDay(now: Date): string {
  * race: a pass deletes its days' marks and rows, writes them again and marks them built in one
  * transaction; a second builder's rows conflict and are dropped (they are the same figures).
  */
-export async function buildReportDays(db: Db, args: { workspaceId: string; from: string; to: string; now: Date }): Promise<number> {
+export async function buildReportDays(
+  db: Db,
+  args: { workspaceId: string; from: string; to: string; now: Date; /** Longest run of days built in one transaction. */ maxDaysPerPass?: number },
+): Promise<number> {
+  const maxDays = args.maxDaysPerPass ?? Infinity;
   const lastClosed = addDays(firstLiveDay(args.now), -1);
   const to = args.to < lastClosed ? args.to : lastClosed;
   if (args.from > to) return 0;
@@ -139,17 +151,19 @@ export async function buildReportDays(db: Db, args: { workspaceId: string; from:
   for (let day = args.from; day <= to; day = addDays(day, 1)) {
     if (fresh.has(day)) continue;
     const last = ranges[ranges.length - 1];
-    if (last && addDays(last[1], 1) === day) last[1] = day;
+    if (last && addDays(last[1], 1) === day && spanDays(last[0], day) <= maxDays) last[1] = day;
     else ranges.push([day, day]);
   }
+  let days = 0;
   for (const [first, last] of ranges) {
+    days += spanDays(first, last);
     await db.transaction(async (tx) => {
-      const days = [args.workspaceId, first, last];
+      const range = [args.workspaceId, first, last];
       // The marks go first: a change being written now either is seen by the aggregate below
       // (the delete waited for it) or marks the day again once this commits.
-      await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, days);
-      await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, days);
-      await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, days);
+      await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(
         `insert into report_days (${KEY}, ${ALL_COLUMNS})
          select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
@@ -162,25 +176,31 @@ export async function buildReportDays(db: Db, args: { workspaceId: string; from:
           where workspace_id = $1 and day between $2::date and $3::date
           group by ${TOTALS_KEY}
          on conflict do nothing`,
-        days,
+        range,
       );
       await tx.query(
         `insert into report_days_built (workspace_id, day, built_at)
          select $1, d::date, $4 from generate_series($2::date, $3::date, interval '1 day') d
          on conflict (workspace_id, day) do update set built_at = excluded.built_at`,
-        [...days, args.now],
+        [...range, args.now],
       );
     });
   }
+  // PGlite has no autovacuum: without statistics the planner takes the rollups for empty and
+  // groups a year's rows by sorting them. A month or more of new days is worth an analyze.
+  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals');
   return ranges.length;
 }
+
+const ANALYZE_AFTER_DAYS = 28;
 
 /**
  * The worker's upkeep: builds every workspace's closed days not built yet (or dirty) since its
  * first activity, at most `maxDays` back, so no report pays the build of a period nobody read
- * before. Answers the passes made.
+ * before; `maxDaysPerPass` bounds each transaction (the embedded engine waits for it). Answers
+ * the passes made.
  */
-export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: number }): Promise<number> {
+export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: number; maxDaysPerPass?: number }): Promise<number> {
   const oldest = addDays(utcDay(args.now), -(args.maxDays - 1));
   const workspaces = await db.query<{ id: string; first: string | null }>(
     `select w.id, to_char(least(
@@ -191,7 +211,7 @@ export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: 
   let passes = 0;
   for (const w of workspaces) {
     if (w.first === null) continue;
-    passes += await buildReportDays(db, { workspaceId: w.id, from: w.first > oldest ? w.first : oldest, to: utcDay(args.now), now: args.now });
+    passes += await buildReportDays(db, { workspaceId: w.id, from: w.first > oldest ? w.first : oldest, to: utcDay(args.now), now: args.now, maxDaysPerPass: args.maxDaysPerPass });
   }
   return passes;
 }

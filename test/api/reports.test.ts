@@ -204,7 +204,7 @@ describe.each(kinds)('reports on %s', (kind) => {
 
     // The worker's upkeep builds the closed days nobody asked for, from the workspace's first activity.
     kit.clock.set(new Date('2026-03-25T02:00:00Z'));
-    expect(await buildClosedReportDays(kit.db, { now: kit.clock.now(), maxDays: 731 })).toBe(1);
+    await kit.runtime.reports.tick();
     expect(await builtDays()).toEqual({ first: '2026-03-01', last: '2026-03-24', dirty: 0 });
     expect(await buildClosedReportDays(kit.db, { now: kit.clock.now(), maxDays: 731 })).toBe(0);
     expect(pick((await report('from=2026-03-01&to=2026-03-25')).totals)).toEqual({ ...totals, replied: 2 });
