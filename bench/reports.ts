@@ -51,11 +51,11 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
         args.slice(0, 3),
       );
       // Enrollment i starts at a point of the year spread evenly; its steps run 0, 2, 4 and 6 days
-      // later, the last ones today.
+      // later, up to now: every day, today included, has a day's share of all four steps.
       await tx.query(
         `insert into enrollments (id, workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id, step_entered_at, enrolled_at, updated_at)
          select md5('e' || i)::uuid, $1, ($4::uuid[])[1 + i % ${SEQUENCES}], 1, md5('l' || i)::uuid, 'completed', null, t, t, t
-         from (select i, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '359 days' as t from generate_series($2::int, $3::int) i) s`,
+         from (select i, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' as t from generate_series($2::int, $3::int) i) s`,
         args,
       );
       await tx.query(
@@ -64,22 +64,24 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
            (array['intro', 'follow', 'nudge', 'last'])[k], case when k = 3 then 'sms' else 'email' end, case when k = 3 then 'sms' else 'email' end,
            1, md5('e' || i) || ':' || k, case when i % 50 = 0 then 'failed' else 'succeeded' end, t, t,
            case when k = 1 then (array['a', 'b'])[1 + (i / 7) % 2] end
-         from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '359 days' + (k - 1) * interval '2 days' as t
-               from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s`,
-        args,
+         from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' + (k - 1) * interval '2 days' as t
+               from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s
+         where t <= $6`,
+        [...args, now],
       );
       // Events about those messages, a few minutes to a day after the send.
       await tx.query(
         `insert into events (workspace_id, lead_id, enrollment_id, execution_id, step_id, type, channel, provider, occurred_at, received_at)
          select $1, md5('l' || i)::uuid, md5('e' || i)::uuid, md5('x' || i || '-' || k)::uuid, (array['intro', 'follow', 'nudge', 'last'])[k],
            m.type, case when k = 3 then 'sms' else 'email' end, 'bench', t + m.after, t + m.after
-         from (select i, k, $4::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '359 days' + (k - 1) * interval '2 days' as t
+         from (select i, k, $4::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' + (k - 1) * interval '2 days' as t
                from generate_series($2::int, $3::int) i, generate_series(1, 4) k where i % 50 <> 0) s
          join (values ('email.delivered', 2, 0, interval '5 minutes'), ('email.opened', 20, 3, interval '3 hours'),
                       ('email.clicked', 100, 3, interval '4 hours'), ('email.replied', 100, 7, interval '1 day'),
                       ('email.bounced', 100, 11, interval '1 minute')) as m(type, every, offset_, after)
-           on (i * 4 + k) % m.every = m.offset_ and (k <> 3 or m.type in ('email.delivered', 'email.replied'))`,
-        [workspaceId, first, last, yearAgo],
+           on (i * 4 + k) % m.every = m.offset_ and (k <> 3 or m.type in ('email.delivered', 'email.replied'))
+         where t + m.after <= $5`,
+        [workspaceId, first, last, yearAgo, now],
       );
     });
     log(`seeded ${last.toLocaleString('en')} / ${ENROLLMENTS.toLocaleString('en')} enrollments`);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
-import { buildReportDays, MAX_REPORT_DAYS, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
@@ -14,6 +14,12 @@ import { ratesOf, ratesSchema } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
 const DAY_MS = 86_400_000;
+/**
+ * How long (on the engine's clock) a workspace's live aggregate — today's figures — answers
+ * reports before it is read again: the dashboard's charts, filters and groupings in a row cost
+ * one aggregate of today's rows, not one each. Today's figures may be this far behind.
+ */
+export const LIVE_CACHE_MS = 10_000;
 
 const day = z
   .string()
@@ -80,6 +86,18 @@ function toCsv(report: ReportWire): string {
 }
 
 export function reportRoutes(api: Api, db: Db, engine: Engine) {
+  const liveCache = new Map<string, { at: number; live: LiveReportRows }>();
+  const liveOf = async (workspaceId: string, period: { from: string; to: string }, now: Date): Promise<LiveReportRows> => {
+    const key = `${workspaceId}/${period.from}/${period.to}`;
+    const at = now.getTime();
+    const kept = liveCache.get(key);
+    if (kept && at >= kept.at && at - kept.at < LIVE_CACHE_MS) return kept.live;
+    const live = await liveReportRows(db, { workspaceId, ...period });
+    for (const [k, v] of liveCache) if (!(at >= v.at && at - v.at < LIVE_CACHE_MS)) liveCache.delete(k);
+    liveCache.set(key, { at, live });
+    return live;
+  };
+
   api.get(
     '/reports',
     {
@@ -104,8 +122,10 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
       if (span > MAX_REPORT_DAYS) return fail(reply, 400, 'invalid_request', `A report covers at most ${MAX_REPORT_DAYS} days; this one asks for ${span}. Narrow "from" and "to".`);
 
       await buildReportDays(db, { workspaceId, from, to, now });
+      const period = livePeriod({ from, to, now });
+      const live = period ? await liveOf(workspaceId, period, now) : null;
       const [rows, names] = await Promise.all([
-        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now }),
+        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now, live }),
         reportNames(db, workspaceId),
       ]);
       const totals = zero();

@@ -236,45 +236,61 @@ const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   mailbox: { select: `mailbox as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'mailbox' },
 };
 
+/** The live part of a report: the aggregate's rows (every dimension) of the days it reads live. */
+export type LiveReportRows = { from: string; to: string; json: string };
+
+/** The live period of a report over [from, to] at `now`: today (and yesterday in its first hour), within the period. */
+export function livePeriod(args: { from: string; to: string; now: Date }): { from: string; to: string } | null {
+  const liveFrom = firstLiveDay(args.now);
+  const from = args.from > liveFrom ? args.from : liveFrom;
+  return from <= args.to ? { from, to: args.to } : null;
+}
+
+/**
+ * Aggregates the live days [from, to] of a workspace from the rows, every dimension kept, as
+ * JSON for `reportRows`: a caller may keep it a few seconds and answer several reports with it
+ * (the API does, docs/ANALYTICS.md, "Reports").
+ */
+export async function liveReportRows(db: Queryable, args: { workspaceId: string; from: string; to: string }): Promise<LiveReportRows> {
+  const [row] = await db.query<{ json: string }>(
+    `select coalesce(json_agg(json_build_object(${[...KEY.split(', '), ...REPORT_MEASURES.map((m) => COLUMN[m])]
+      .map((c) => `'${c}', ${c === 'day' ? `to_char(day, 'YYYY-MM-DD')` : c}`)
+      .join(', ')}))::text, '[]') as json
+     from (${AGGREGATE}) a`,
+    [args.workspaceId, `${args.from}T00:00:00Z`, `${addDays(args.to, 1)}T00:00:00Z`],
+  );
+  return { from: args.from, to: args.to, json: row!.json };
+}
+
+const LIVE_RECORD = `${KEY.split(', ').map((c) => `${c} ${c === 'workspace_id' || c === 'sequence_id' ? 'uuid' : c === 'day' ? 'date' : 'text'}`).join(', ')}, ${REPORT_MEASURES.map((m) => `${COLUMN[m]} int`).join(', ')}`;
+
 /**
  * The report: closed days from a rollup (the coarse one when the grouping allows), the live
- * days from the rows, grouped. `from`/`to` are UTC days, inclusive. Call `buildReportDays`
- * first (the API does).
+ * days from `live` (liveReportRows over `livePeriod`; null when the period has no live day),
+ * grouped. `from`/`to` are UTC days, inclusive. Call `buildReportDays` first (the API does).
  */
 export async function reportRows(
   db: Queryable,
-  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date },
+  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date; live: LiveReportRows | null },
 ): Promise<ReportRow[]> {
   const liveFrom = firstLiveDay(args.now);
   const rollupTo = args.to < liveFrom ? args.to : addDays(liveFrom, -1);
-  const liveStart = args.from > liveFrom ? args.from : liveFrom;
   const { select, group } = GROUP_KEY[args.groupBy];
   const [rollup, key] = FROM_TOTALS.has(args.groupBy) ? ['report_day_totals', TOTALS_KEY] : ['report_days', KEY];
   const sums = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as "${m}"`).join(', ');
   return db.query<ReportRow>(
     `with rows as (
        select ${key}, ${ALL_COLUMNS} from ${rollup}
-        where workspace_id = $1 and day between $4::date and $5::date
+        where workspace_id = $1 and day between $2::date and $3::date
        union all
-       select ${key}, ${ALL_COLUMNS} from (${AGGREGATE}) live
-        where $6::date <= $7::date
+       select ${key}, ${ALL_COLUMNS} from jsonb_to_recordset($4::jsonb) as live(${LIVE_RECORD})
      )
      select ${select}, ${sums}
      from rows
-     where ($8::uuid is null or sequence_id = $8::uuid) and ($9::text is null or channel = $9::text)
+     where ($5::uuid is null or sequence_id = $5::uuid) and ($6::text is null or channel = $6::text)
      group by ${group}
      order by 1`,
-    [
-      args.workspaceId,
-      `${liveStart}T00:00:00Z`,
-      `${addDays(args.to, 1)}T00:00:00Z`,
-      args.from,
-      rollupTo,
-      liveStart,
-      args.to,
-      args.sequenceId ?? null,
-      args.channel ?? null,
-    ],
+    [args.workspaceId, args.from, rollupTo, args.live?.json ?? '[]', args.sequenceId ?? null, args.channel ?? null],
   );
 }
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventType, InboundEvent } from '../../src/core/events.ts';
 import { reconcileUnknown } from '../../src/db/executions.ts';
+import { LIVE_CACHE_MS } from '../../src/api/reports.ts';
 import { buildClosedReportDays } from '../../src/db/reports.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
@@ -208,6 +209,17 @@ describe.each(kinds)('reports on %s', (kind) => {
     expect(await builtDays()).toEqual({ first: '2026-03-01', last: '2026-03-24', dirty: 0 });
     expect(await buildClosedReportDays(kit.db, { now: kit.clock.now(), maxDays: 731 })).toBe(0);
     expect(pick((await report('from=2026-03-01&to=2026-03-25')).totals)).toEqual({ ...totals, replied: 2 });
+  });
+
+  it("answers today's figures from an aggregate kept ten seconds", async () => {
+    kit.clock.set(new Date('2026-03-26T09:00:00Z'));
+    const today = 'from=2026-03-26&to=2026-03-26';
+    expect(pick((await report(today)).totals)).toEqual(quiet);
+    await event('email.clicked', 3); // lead 3's first click, today
+    expect(pick((await report(today)).totals)).toEqual(quiet); // kept: up to LIVE_CACHE_MS behind
+    kit.clock.advance(LIVE_CACHE_MS);
+    expect(pick((await report(today)).totals)).toEqual({ ...quiet, clicked: 1 });
+    expect(pick((await report(`${today}&groupBy=step`)).rows[0])).toEqual({ ...quiet, clicked: 1 });
   });
 
   it('keeps workspaces apart and refuses bad input with a 400', async () => {
