@@ -5,14 +5,19 @@
  *
  * Seeds, in SQL, one workspace with 10 sequences, executions/4 leads and enrollments, 4 message
  * steps per enrollment (the first with variants a/b; three emails and one SMS) started over the
- * 365 days before now, and events about them: half delivered, 15 % opened, 3 % clicked, 3 %
- * replied, 1 % bounced. Then, through the real server assembly in-process (`app.inject`):
+ * 365 days to now, and events about them: half delivered, 15 % opened, 3 % clicked, 3 %
+ * replied, 1 % bounced. "Now" is today at 23:59 UTC (the runtime's clock), the worst moment of
+ * the day for a report: today, read live, holds a whole day of rows. Then, through the real
+ * server assembly in-process (`app.inject`):
  *
- * 1. the first report over the whole year, which builds the daily rollup (once per day, ever);
- * 2. `--queries` reports of seven shapes in turn (day over 30 and 365 days, week, step, variant,
+ * 1. the worker's upkeep builds the rollups of the closed days (a day per transaction), timed;
+ * 2. the first report over the whole year (nothing left to build);
+ * 3. `--queries` reports of seven shapes in turn (day over 30 and 365 days, week, step, variant,
  *    channel, one sequence by day), timed one by one: p50, p95, p99, max.
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { LIVE_CACHE_MS } from '../src/api/reports.ts';
 import { createRuntime } from '../src/app/runtime.ts';
 import { parseConfig } from '../src/config.ts';
 import type { Db } from '../src/db/db.ts';
@@ -20,7 +25,7 @@ import { createToken, ensureWorkspace } from '../src/db/workspaces.ts';
 import { openPgliteBench, openPostgresBench } from './lib/databases.ts';
 
 const { values } = parseArgs({
-  options: { executions: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'pglite,postgres' }, queries: { type: 'string', default: '70' } },
+  options: { uncached: { type: 'boolean', default: false }, executions: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'pglite,postgres' }, queries: { type: 'string', default: '70' } },
 });
 const EXECUTIONS = Number(values.executions);
 const ENROLLMENTS = Math.ceil(EXECUTIONS / 4);
@@ -46,11 +51,12 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
         `insert into leads (id, workspace_id, email) select md5('l' || i)::uuid, $1, 'lead' || i || '@bench.test' from generate_series($2::int, $3::int) i`,
         args.slice(0, 3),
       );
-      // Enrollment i starts at a point of the year spread evenly; its steps run 0, 2, 4 and 6 days later.
+      // Enrollment i starts at a point of the year spread evenly; its steps run 0, 2, 4 and 6 days
+      // later, up to now: every day, today included, has a day's share of all four steps.
       await tx.query(
         `insert into enrollments (id, workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id, step_entered_at, enrolled_at, updated_at)
          select md5('e' || i)::uuid, $1, ($4::uuid[])[1 + i % ${SEQUENCES}], 1, md5('l' || i)::uuid, 'completed', null, t, t, t
-         from (select i, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' as t from generate_series($2::int, $3::int) i) s`,
+         from (select i, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' as t from generate_series($2::int, $3::int) i) s`,
         args,
       );
       await tx.query(
@@ -59,22 +65,24 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
            (array['intro', 'follow', 'nudge', 'last'])[k], case when k = 3 then 'sms' else 'email' end, case when k = 3 then 'sms' else 'email' end,
            1, md5('e' || i) || ':' || k, case when i % 50 = 0 then 'failed' else 'succeeded' end, t, t,
            case when k = 1 then (array['a', 'b'])[1 + (i / 7) % 2] end
-         from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' + (k - 1) * interval '2 days' as t
-               from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s`,
-        args,
+         from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' + (k - 1) * interval '2 days' as t
+               from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s
+         where t <= $6`,
+        [...args, now],
       );
       // Events about those messages, a few minutes to a day after the send.
       await tx.query(
         `insert into events (workspace_id, lead_id, enrollment_id, execution_id, step_id, type, channel, provider, occurred_at, received_at)
          select $1, md5('l' || i)::uuid, md5('e' || i)::uuid, md5('x' || i || '-' || k)::uuid, (array['intro', 'follow', 'nudge', 'last'])[k],
            m.type, case when k = 3 then 'sms' else 'email' end, 'bench', t + m.after, t + m.after
-         from (select i, k, $4::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '358 days' + (k - 1) * interval '2 days' as t
+         from (select i, k, $4::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' + (k - 1) * interval '2 days' as t
                from generate_series($2::int, $3::int) i, generate_series(1, 4) k where i % 50 <> 0) s
          join (values ('email.delivered', 2, 0, interval '5 minutes'), ('email.opened', 20, 3, interval '3 hours'),
                       ('email.clicked', 100, 3, interval '4 hours'), ('email.replied', 100, 7, interval '1 day'),
                       ('email.bounced', 100, 11, interval '1 minute')) as m(type, every, offset_, after)
-           on (i * 4 + k) % m.every = m.offset_ and (k <> 3 or m.type in ('email.delivered', 'email.replied'))`,
-        [workspaceId, first, last, yearAgo],
+           on (i * 4 + k) % m.every = m.offset_ and (k <> 3 or m.type in ('email.delivered', 'email.replied'))
+         where t + m.after <= $5`,
+        [workspaceId, first, last, yearAgo, now],
       );
     });
     log(`seeded ${last.toLocaleString('en')} / ${ENROLLMENTS.toLocaleString('en')} enrollments`);
@@ -90,8 +98,11 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function run(store: string, db: Db): Promise<void> {
-  const now = new Date();
-  const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: false });
+  // --uncached: the clock moves on by the live aggregate's keeping time before each report, so
+  // every one reads today's rows (starting at 23:45 so that 80 reports stay within the day).
+  const now = new Date(`${new Date().toISOString().slice(0, 10)}T${values.uncached ? '23:45' : '23:59'}:00Z`);
+  let clockAt = now.getTime();
+  const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, worker: false, clock: { now: () => new Date(clockAt) } });
   await runtime.app.ready();
   const workspace = await ensureWorkspace(db, `bench-${Date.now()}`);
   const { token } = await createToken(db, workspace.id, 'viewer', 'bench');
@@ -105,6 +116,7 @@ async function run(store: string, db: Db): Promise<void> {
 
   const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
   const get = async (query: string) => {
+    if (values.uncached) clockAt += LIVE_CACHE_MS;
     const t0 = performance.now();
     const answer = await runtime.app.inject({ method: 'GET', url: `/api/reports?${query}`, headers: { authorization: `Bearer ${token}` } });
     const ms = performance.now() - t0;
@@ -112,9 +124,23 @@ async function run(store: string, db: Db): Promise<void> {
     return { ms, body: JSON.parse(answer.body) as { totals: { sent: number } } };
   };
 
+  const [live] = await db.query<{ executions: number }>(
+    `select count(*)::int as executions from sequence_executions where workspace_id = $1 and started_at >= $2`,
+    [workspace.id, `${day(0)}T00:00:00Z`],
+  );
+  const upkeepStarted = performance.now();
+  await runtime.reports.tick();
+  const [built] = await db.query<{ days: number; rows: number; totals: number }>(
+    `select (select count(*) from report_days_built where workspace_id = $1)::int as days, (select count(*) from report_days where workspace_id = $1)::int as rows,
+       (select count(*) from report_day_totals where workspace_id = $1)::int as totals`,
+    [workspace.id],
+  );
+  console.log(
+    `${store}: upkeep built ${built!.days} closed days (${built!.rows.toLocaleString('en')} rollup rows, ${built!.totals.toLocaleString('en')} coarse rows) in ${((performance.now() - upkeepStarted) / 1000).toFixed(1)} s; today (live) has ${live!.executions.toLocaleString('en')} executions`,
+  );
   const year = `from=${day(-364)}&to=${day(0)}`;
   const cold = await get(`${year}&groupBy=day`);
-  console.log(`${store}: first report over the year (builds the rollup of ${363} closed days): ${cold.ms.toFixed(0)} ms; ${cold.body.totals.sent.toLocaleString('en')} messages sent`);
+  console.log(`${store}: first report over the year: ${cold.ms.toFixed(0)} ms; ${cold.body.totals.sent.toLocaleString('en')} messages sent`);
 
   const shapes = [
     `from=${day(-29)}&to=${day(0)}&groupBy=day`,
@@ -135,6 +161,7 @@ async function run(store: string, db: Db): Promise<void> {
     perShape.set(shape, [...(perShape.get(shape) ?? []), ms]);
   }
   times.sort((a, b) => a - b);
+  console.log(`${store}: load average at the end of the timed reports: ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`);
   console.log(`${store}: ${QUERIES} reports: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms`);
   for (const [shape, ms] of perShape) {
     ms.sort((a, b) => a - b);

@@ -1,21 +1,25 @@
 /**
  * `GET /api/reports`: the workspace's message figures over time, grouped by day, week, sequence,
  * step, variant, channel or mailbox, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
- * come from the daily rollup (built on first use), the last two from the rows.
+ * come from the daily rollups (built by the worker's upkeep, or here on first use), today from the rows.
  */
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
-import { buildReportDays, REPORT_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
-import { messageRateFields } from './stats.ts';
+import { ratesOf, ratesSchema } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
-/** The longest period one report covers: two years of days. */
-export const MAX_REPORT_DAYS = 731;
 const DAY_MS = 86_400_000;
+/**
+ * How long (on the engine's clock) a workspace's live aggregate — today's figures — answers
+ * reports before it is read again: the dashboard's charts, filters and groupings in a row cost
+ * one aggregate of today's rows, not one each. Today's figures may be this far behind.
+ */
+export const LIVE_CACHE_MS = 10_000;
 
 const day = z
   .string()
@@ -33,7 +37,6 @@ const reportQuery = z.object({
 
 const count = z.number().int();
 const counts = Object.fromEntries(REPORT_MEASURES.map((m) => [m, count])) as Record<ReportMeasure, typeof count>;
-const ratesSchema = z.object(messageRateFields).describe('Fractions from 0 to 1; null where the denominator is 0');
 
 const reportRowSchema = z.object({
   key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none'),
@@ -54,21 +57,6 @@ const reportSchema = z.object({
 });
 type ReportWire = z.infer<typeof reportSchema>;
 
-function ratio(a: number, b: number): number | null {
-  return b === 0 ? null : a / b;
-}
-
-function ratesOf(c: Record<ReportMeasure, number>): z.infer<typeof ratesSchema> {
-  return {
-    delivery: ratio(c.delivered, c.sent),
-    open: ratio(c.opened, c.delivered),
-    click: ratio(c.clicked, c.delivered),
-    reply: ratio(c.replied, c.delivered),
-    bounce: ratio(c.bounced, c.sent),
-    optOut: ratio(c.optedOut, c.delivered),
-  };
-}
-
 const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 const shift = (d: string, days: number) => utcDay(new Date(Date.parse(`${d}T00:00:00Z`) + days * DAY_MS));
 const zero = (): Record<ReportMeasure, number> => Object.fromEntries(REPORT_MEASURES.map((m) => [m, 0])) as Record<ReportMeasure, number>;
@@ -86,18 +74,30 @@ function withEmptyPeriods(rows: ReportRow[], groupBy: string, from: string, to: 
   return keys.map((key) => byKey.get(key) ?? { key, sequenceId: null, stepId: null, variant: null, ...zero() });
 }
 
-const CSV_COLUMNS = ['key', 'label', 'sequenceId', 'stepId', 'variant', ...REPORT_MEASURES, 'deliveryRate', 'openRate', 'clickRate', 'replyRate', 'bounceRate', 'optOutRate'] as const;
+const RATES = ['delivery', 'open', 'click', 'reply', 'bounce', 'optOut', 'conversion', 'meeting'] as const satisfies ReadonlyArray<keyof z.infer<typeof ratesSchema>>;
+const CSV_COLUMNS = ['key', 'label', 'sequenceId', 'stepId', 'variant', ...REPORT_MEASURES, ...RATES.map((r) => `${r}Rate`)];
 
 function toCsv(report: ReportWire): string {
   const lines = [csvRow(CSV_COLUMNS)];
   for (const row of report.rows) {
-    const r = row.rates;
-    lines.push(csvRow([row.key, row.label, row.sequenceId, row.stepId, row.variant, ...REPORT_MEASURES.map((m) => row[m]), r.delivery, r.open, r.click, r.reply, r.bounce, r.optOut]));
+    lines.push(csvRow([row.key, row.label, row.sequenceId, row.stepId, row.variant, ...REPORT_MEASURES.map((m) => row[m]), ...RATES.map((r) => row.rates[r])]));
   }
   return lines.join('');
 }
 
 export function reportRoutes(api: Api, db: Db, engine: Engine) {
+  const liveCache = new Map<string, { at: number; live: LiveReportRows }>();
+  const liveOf = async (workspaceId: string, period: { from: string; to: string }, now: Date): Promise<LiveReportRows> => {
+    const key = `${workspaceId}/${period.from}/${period.to}`;
+    const at = now.getTime();
+    const kept = liveCache.get(key);
+    if (kept && at >= kept.at && at - kept.at < LIVE_CACHE_MS) return kept.live;
+    const live = await liveReportRows(db, { workspaceId, ...period });
+    for (const [k, v] of liveCache) if (!(at >= v.at && at - v.at < LIVE_CACHE_MS)) liveCache.delete(k);
+    liveCache.set(key, { at, live });
+    return live;
+  };
+
   api.get(
     '/reports',
     {
@@ -122,8 +122,10 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
       if (span > MAX_REPORT_DAYS) return fail(reply, 400, 'invalid_request', `A report covers at most ${MAX_REPORT_DAYS} days; this one asks for ${span}. Narrow "from" and "to".`);
 
       await buildReportDays(db, { workspaceId, from, to, now });
+      const period = livePeriod({ from, to, now });
+      const live = period ? await liveOf(workspaceId, period, now) : null;
       const [rows, names] = await Promise.all([
-        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now }),
+        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now, live }),
         reportNames(db, workspaceId),
       ]);
       const totals = zero();

@@ -26,23 +26,19 @@ const COUNT_COLUMNS = [
 ] as const;
 type CountColumn = (typeof COUNT_COLUMNS)[number];
 
-/** The message rates a salesperson reads (docs/ANALYTICS.md); the reports answer the same ones. */
-export const messageRateFields = {
+/** The rates a salesperson reads (docs/ANALYTICS.md); the reports answer the same ones. */
+export const rateFields = {
   delivery: rate.describe('delivered / sent'),
   open: rate.describe('opened / delivered'),
   click: rate.describe('clicked / delivered'),
   reply: rate.describe('replied / delivered'),
   bounce: rate.describe('bounced / sent'),
   optOut: rate.describe('optedOut / delivered'),
+  conversion: rate.describe('converted / sent'),
+  meeting: rate.describe('meetingBooked / sent'),
 };
 
-const ratesSchema = z
-  .object({
-    ...messageRateFields,
-    conversion: rate.describe('converted / sent'),
-    meeting: rate.describe('meetingBooked / sent'),
-  })
-  .describe('Fractions from 0 to 1; null where the denominator is 0');
+export const ratesSchema = z.object(rateFields).describe('Fractions from 0 to 1; null where the denominator is 0');
 
 const figures = {
   ...(Object.fromEntries(COUNT_COLUMNS.map((c) => [c, count])) as Record<CountColumn, typeof count>),
@@ -120,7 +116,8 @@ function ratio(part: number, whole: number): number | null {
   return whole > 0 ? part / whole : null;
 }
 
-export function ratesOf(c: Counts): z.infer<typeof ratesSchema> {
+/** The rates of a row's counts: the stats' and the reports' one definition. */
+export function ratesOf(c: Pick<Counts, 'sent' | 'delivered' | 'opened' | 'clicked' | 'replied' | 'bounced' | 'optedOut' | 'converted' | 'meetingBooked'>): z.infer<typeof ratesSchema> {
   return {
     delivery: ratio(c.delivered, c.sent),
     open: ratio(c.opened, c.delivered),

@@ -21,6 +21,7 @@ import { SmtpMailboxSender } from '../delivery/email/smtp.ts';
 import { appParts, type PartsOptions } from './parts.ts';
 import { sealPlainEndpointSecrets } from './secretRotation.ts';
 import { inboxServiceFor } from './inbox.ts';
+import { ReportUpkeep } from './reportUpkeep.ts';
 import type { InboxService } from '../inbox/service.ts';
 import { routePlugins } from './routes.ts';
 
@@ -36,6 +37,8 @@ export interface Runtime {
   mock?: MockDelivery;
   /** Watches the mailboxes' INBOXes (started with the worker; absent with IMAP_WATCH=false). */
   inbox?: InboxService;
+  /** Builds the reports' closed days (started with the worker; tests drive `tick()`). */
+  reports: ReportUpkeep;
   close(): Promise<void>;
   /** Gives back the leases of steps this process is still running (a shutdown past its deadline). */
   releaseLeases(): Promise<number>;
@@ -78,10 +81,12 @@ export async function createRuntime(
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
   const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer });
   const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;
+  const reports = new ReportUpkeep({ db, clock, logger });
   if (options.worker ?? true) {
     engine.dispatcher.start();
     deliverer.start();
     inbox?.start();
+    reports.start();
   }
   return {
     config,
@@ -93,9 +98,10 @@ export async function createRuntime(
     metrics: parts.metrics,
     mock,
     inbox,
+    reports,
     close: async () => {
       // Claiming stops at once, while the HTTP side lets its in-flight requests finish.
-      await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop(), inbox?.stop()]);
+      await Promise.all([app.close(), engine.dispatcher.stop(), deliverer.stop(), inbox?.stop(), reports.stop()]);
       await parts.close();
       await accountSmtp.close();
       if (!options.db) await db.close();

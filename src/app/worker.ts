@@ -20,6 +20,7 @@ import { WebhookDeliverer } from '../outbound/deliverer.ts';
 import { metricsPlugin, type Metrics } from '../telemetry/metrics.ts';
 import { appParts } from './parts.ts';
 import { inboxServiceFor } from './inbox.ts';
+import { ReportUpkeep } from './reportUpkeep.ts';
 import { openStore } from './runtime.ts';
 
 export interface WorkerRuntime {
@@ -43,6 +44,8 @@ export async function createWorker(
   const parts = appParts(config, logger);
   const { deps } = parts.engineDeps({ db, clock: systemClock, ingest: (event) => engine.ingest(event) });
 
+  // The leader builds the reports' closed days (any process could; one is enough), when it becomes leader and hourly.
+  const reports = new ReportUpkeep({ db, clock: deps.clock, logger, active: () => dispatcher.isLeader });
   const queue = new Queue(QUEUE_NAME, { connection: connectRedisFailFast(redisUrl), prefix: prefixes.queue });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   const dispatcher = new LeaderDispatcher(
@@ -52,7 +55,10 @@ export async function createWorker(
       applicationName: `touchpoint-dispatcher:${config.REDIS_PREFIX}:${process.pid}`,
       pollMs: Math.max(250, Math.min(2000, deps.leaseMs / 5)),
       logger,
-      onChange: (leader) => deps.observer?.leadership?.(leader),
+      onChange: (leader) => {
+        deps.observer?.leadership?.(leader);
+        if (leader) void reports.tick();
+      },
     },
     logger,
   );
@@ -79,6 +85,7 @@ export async function createWorker(
       dispatcher.start();
       deliverer.start();
       inbox?.start();
+      reports.start();
       logger.info({ concurrency, metricsPort: config.WORKER_METRICS_PORT || null, prefix: prefixes.queue }, 'worker started');
     },
     async stop() {
@@ -86,6 +93,7 @@ export async function createWorker(
       await steps.stop(); // waits for in-flight jobs; jobs fetched after this give their lease back
       await deliverer.stop(); // finishes the posts under way
       await inbox?.stop(); // gives the mailbox watches back to the other workers
+      await reports.stop(); // finishes the day it is building
       await Promise.all([unsubscribe(), jobWakes.close(), queue.close().catch(() => undefined), server?.close()]);
       await quit(workerRedis);
       await parts.close();

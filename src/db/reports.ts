@@ -1,8 +1,9 @@
 /**
  * Reports over time (docs/ANALYTICS.md, "Reports"): a workspace's message figures per UTC day,
- * grouped by a dimension. Days older than `LIVE_DAYS` are read from the rollup `report_days`,
- * built once per workspace and day by the same aggregate that answers the live days, so a report
- * over a year of a million executions reads a few thousand rollup rows plus two days of rows.
+ * grouped by a dimension. Closed days are read from the rollups — `report_days` (per sequence,
+ * step, variant, channel and mailbox) and its sums `report_day_totals` (per sequence and channel),
+ * built per workspace and day by the same aggregate that answers the live day — so a report over
+ * a year of a million executions reads a few hundred or thousand rollup rows plus today's rows.
  *
  * Every figure counts **messages** (an enrollment at a step), dated by when it happened: reached
  * and sent/failed/skipped by the execution's start, an event measure by when its first event of
@@ -10,12 +11,23 @@
  * summing days gives the same count as one long period).
  */
 import type { Db, Queryable } from './db.ts';
-import { EVENT_MEASURES, MESSAGE_STEP_TYPES } from './stats.ts';
+import { CREDITED_MESSAGE, EVENT_MEASURES, MESSAGE_STEP_TYPES, outcomesOf } from './stats.ts';
 
-/** Today and yesterday (UTC) are read live: a retry or a late completion may still change them. */
-export const LIVE_DAYS = 2;
+/**
+ * A UTC day closes (is built into the rollup, no longer read live) this long after its end:
+ * today is always live, and yesterday for the first hour of today, so the sends that started
+ * just before midnight finish before their day is built. A later change to a closed day's
+ * executions marks the day dirty (src/db/functions/report_days_touched.sql) and it is built
+ * again before it is read.
+ */
+export const CLOSE_AFTER_MS = 60 * 60 * 1000;
 
-export const REPORT_MEASURES = ['reached', 'sent', 'failed', 'skipped', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut'] as const;
+/** The longest period one report covers, two years of days; the upkeep builds that far back. */
+export const MAX_REPORT_DAYS = 731;
+
+export const REPORT_MEASURES = [
+  'reached', 'sent', 'failed', 'skipped', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked',
+] as const;
 export type ReportMeasure = (typeof REPORT_MEASURES)[number];
 
 export const REPORT_GROUPS = ['day', 'week', 'sequence', 'step', 'variant', 'channel', 'mailbox'] as const;
@@ -32,6 +44,7 @@ export type ReportRow = {
 const COLUMN: Record<ReportMeasure, string> = {
   reached: 'reached', sent: 'sent', failed: 'failed', skipped: 'skipped', delivered: 'delivered',
   opened: 'opened', clicked: 'clicked', replied: 'replied', bounced: 'bounced', optedOut: 'opted_out',
+  converted: 'converted', meetingBooked: 'meeting_booked',
 };
 
 const EVENT_MEASURE_COLUMNS = Object.keys(EVENT_MEASURES) as Array<keyof typeof EVENT_MEASURES>;
@@ -39,10 +52,14 @@ const MEASURED_TYPES = EVENT_MEASURE_COLUMNS.flatMap((m) => [...EVENT_MEASURES[m
 /** `(values ('delivered', array[…]), …)`: each measure with its event types; literals from our own table. */
 const MEASURE_TYPES_SQL = `(values ${EVENT_MEASURE_COLUMNS.map((m) => `('${m}', array[${EVENT_MEASURES[m].map((t) => `'${t}'`).join(', ')}])`).join(', ')}) as mt(measure, types)`;
 const KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox';
+/** The coarse rollup's key: what the day, week, sequence and channel reports group and filter by. */
+const TOTALS_KEY = 'workspace_id, day, sequence_id, channel';
 
 /**
  * The figures of one workspace (`$1`) in [`$2`, `$3`) per day and dimension key: executions by
- * `started_at`, events by `received_at`, each (enrollment, step, measure) once, on its first event.
+ * `started_at`, events by `received_at`, each (enrollment, step, measure) once, on its first
+ * event; conversions and meetings (the stats' definitions, src/db/stats.ts) on the day
+ * Touchpoint learned of them, under the message they are credited to.
  */
 const AGGREGATE = `
   with ex as (
@@ -68,16 +85,27 @@ const AGGREGATE = `
         select 1 from events p
         where p.enrollment_id = v.enrollment_id and p.type = any(mt.types) and p.step_id = v.step_id
           and (p.received_at, p.id) < (v.received_at, v.id))
+  ), outcomes as (${outcomesOf('e.workspace_id = $1', { from: '$2', to: '$3' })}
+  ), credited as (
+    -- An outcome before any message was sent has no message to count under: not in reports.
+    select en.workspace_id, (o.received_at at time zone 'UTC')::date as day, en.sequence_id, c.step_id,
+      coalesce(c.variant, '') as variant, coalesce(c.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox,
+      count(*) filter (where o.outcome = 'converted') as converted, count(*) filter (where o.outcome = 'meetingBooked') as meeting_booked
+    from outcomes o join enrollments en on en.id = o.enrollment_id
+    cross join lateral (${CREDITED_MESSAGE}) c
+    group by 1, 2, 3, 4, 5, 6, 7
   ), ev as (
     select ${KEY}, ${EVENT_MEASURE_COLUMNS.map((m) => `count(*) filter (where measure = '${m}') as ${COLUMN[m]}`).join(', ')}
     from firsts group by ${KEY}
   )
   select ${KEY},
     coalesce(ex.reached, 0)::int as reached, coalesce(ex.sent, 0)::int as sent, coalesce(ex.failed, 0)::int as failed, coalesce(ex.skipped, 0)::int as skipped,
-    ${EVENT_MEASURE_COLUMNS.map((m) => `coalesce(ev.${COLUMN[m]}, 0)::int as ${COLUMN[m]}`).join(', ')}
-  from ex full join ev using (workspace_id, day, sequence_id, step_id, variant, channel, mailbox)`;
+    ${EVENT_MEASURE_COLUMNS.map((m) => `coalesce(ev.${COLUMN[m]}, 0)::int as ${COLUMN[m]}`).join(', ')},
+    coalesce(credited.converted, 0)::int as converted, coalesce(credited.meeting_booked, 0)::int as meeting_booked
+  from ex full join ev using (${KEY}) full join credited using (${KEY})`;
 
 const ALL_COLUMNS = REPORT_MEASURES.map((m) => COLUMN[m]).join(', ');
+const SUM_COLUMNS = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as ${COLUMN[m]}`).join(', ');
 
 function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
@@ -87,30 +115,56 @@ function addDays(day: string, n: number): string {
   return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000));
 }
 
+/** Days from `first` to `last`, both counted. */
+function spanDays(first: string, last: string): number {
+  return (Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000 + 1;
+}
+
+/** The first day still read live at `now` (today, or yesterday within CLOSE_AFTER_MS of midnight). */
+export function firstLiveDay(now: Date): string {
+  return utcDay(new Date(now.getTime() - CLOSE_AFTER_MS));
+}
+
 /**
- * Builds the rollup of the closed days in [from, to] not built yet, in one pass per run of
- * missing days. Idempotent and safe to race: a day's rows and its marker commit together, and a
- * second builder's rows conflict and are dropped (they are the same figures).
+ * Builds the rollups of the closed days in [from, to] that are not built yet or were marked
+ * dirty since, in one pass per run of such days; answers how many passes. Idempotent and safe to
+ * race: a pass deletes its days' marks and rows, writes them again and marks them built in one
+ * transaction; a second builder's rows conflict and are dropped (they are the same figures).
  */
-export async function buildReportDays(db: Db, args: { workspaceId: string; from: string; to: string; now: Date }): Promise<number> {
-  const lastClosed = addDays(utcDay(args.now), -LIVE_DAYS);
+export async function buildReportDays(
+  db: Db,
+  args: { workspaceId: string; from: string; to: string; now: Date; /** Longest run of days built in one transaction. */ maxDaysPerPass?: number },
+): Promise<number> {
+  const maxDays = args.maxDaysPerPass ?? Infinity;
+  const lastClosed = addDays(firstLiveDay(args.now), -1);
   const to = args.to < lastClosed ? args.to : lastClosed;
   if (args.from > to) return 0;
-  const built = await db.query<{ day: string }>(
-    `select to_char(day, 'YYYY-MM-DD') as day from report_days_built where workspace_id = $1 and day between $2::date and $3::date`,
-    [args.workspaceId, args.from, to],
-  );
-  const done = new Set(built.map((b) => b.day));
+  const fresh = `from report_days_built b
+      where b.workspace_id = $1 and b.day between $2::date and $3::date
+        and not exists (select 1 from report_days_dirty d where d.workspace_id = b.workspace_id and d.day = b.day)`;
+  // The usual answer, every day built, in one number rather than a year of rows.
+  const [count] = await db.query<{ n: number }>(`select count(*)::int as n ${fresh}`, [args.workspaceId, args.from, to]);
+  if (count!.n === spanDays(args.from, to)) return 0;
+  const done = await db.query<{ day: string }>(`select to_char(b.day, 'YYYY-MM-DD') as day ${fresh}`, [args.workspaceId, args.from, to]);
+  const built = new Set(done.map((b) => b.day));
   // Consecutive missing days become one range: a year never built is one aggregate, not 365.
   const ranges: Array<[string, string]> = [];
   for (let day = args.from; day <= to; day = addDays(day, 1)) {
-    if (done.has(day)) continue;
+    if (built.has(day)) continue;
     const last = ranges[ranges.length - 1];
-    if (last && addDays(last[1], 1) === day) last[1] = day;
+    if (last && addDays(last[1], 1) === day && spanDays(last[0], day) <= maxDays) last[1] = day;
     else ranges.push([day, day]);
   }
+  let days = 0;
   for (const [first, last] of ranges) {
+    days += spanDays(first, last);
     await db.transaction(async (tx) => {
+      const range = [args.workspaceId, first, last];
+      // The marks go first: a change being written now either is seen by the aggregate below
+      // (the delete waited for it) or marks the day again once this commits.
+      await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(
         `insert into report_days (${KEY}, ${ALL_COLUMNS})
          select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
@@ -118,15 +172,53 @@ export async function buildReportDays(db: Db, args: { workspaceId: string; from:
         [args.workspaceId, `${first}T00:00:00Z`, `${addDays(last, 1)}T00:00:00Z`],
       );
       await tx.query(
+        `insert into report_day_totals (${TOTALS_KEY}, ${ALL_COLUMNS})
+         select ${TOTALS_KEY}, ${SUM_COLUMNS} from report_days
+          where workspace_id = $1 and day between $2::date and $3::date
+          group by ${TOTALS_KEY}
+         on conflict do nothing`,
+        range,
+      );
+      await tx.query(
         `insert into report_days_built (workspace_id, day, built_at)
          select $1, d::date, $4 from generate_series($2::date, $3::date, interval '1 day') d
-         on conflict do nothing`,
-        [args.workspaceId, first, last, args.now],
+         on conflict (workspace_id, day) do update set built_at = excluded.built_at`,
+        [...range, args.now],
       );
     });
   }
+  // PGlite has no autovacuum: without statistics the planner takes the rollups for empty and
+  // groups a year's rows by sorting them. A month or more of new days is worth an analyze.
+  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals');
   return ranges.length;
 }
+
+const ANALYZE_AFTER_DAYS = 28;
+
+/**
+ * The worker's upkeep: builds every workspace's closed days not built yet (or dirty) since its
+ * first activity, at most `maxDays` back, so no report pays the build of a period nobody read
+ * before; `maxDaysPerPass` bounds each transaction (the embedded engine waits for it). Answers
+ * the passes made.
+ */
+export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: number; maxDaysPerPass?: number }): Promise<number> {
+  const oldest = addDays(utcDay(args.now), -(args.maxDays - 1));
+  const workspaces = await db.query<{ id: string; first: string | null }>(
+    `select w.id, to_char(least(
+        (select min(x.started_at) from sequence_executions x where x.workspace_id = w.id),
+        (select min(v.received_at) from events v where v.workspace_id = w.id)) at time zone 'UTC', 'YYYY-MM-DD') as first
+     from workspaces w`,
+  );
+  let passes = 0;
+  for (const w of workspaces) {
+    if (w.first === null) continue;
+    passes += await buildReportDays(db, { workspaceId: w.id, from: w.first > oldest ? w.first : oldest, to: utcDay(args.now), now: args.now, maxDaysPerPass: args.maxDaysPerPass });
+  }
+  return passes;
+}
+
+/** Groupings the coarse rollup can answer (no step, variant or mailbox in their key or filters). */
+const FROM_TOTALS: ReadonlySet<ReportGroup> = new Set(['day', 'week', 'sequence', 'channel']);
 
 const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   day: { select: `to_char(day, 'YYYY-MM-DD') as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'day' },
@@ -144,43 +236,61 @@ const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   mailbox: { select: `mailbox as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'mailbox' },
 };
 
+/** The live part of a report: the aggregate's rows (every dimension) of the days it reads live. */
+export type LiveReportRows = { from: string; to: string; json: string };
+
+/** The live period of a report over [from, to] at `now`: today (and yesterday in its first hour), within the period. */
+export function livePeriod(args: { from: string; to: string; now: Date }): { from: string; to: string } | null {
+  const liveFrom = firstLiveDay(args.now);
+  const from = args.from > liveFrom ? args.from : liveFrom;
+  return from <= args.to ? { from, to: args.to } : null;
+}
+
 /**
- * The report: closed days from the rollup, the live days from the rows, grouped. `from`/`to`
- * are UTC days, inclusive. Call `buildReportDays` first (the API does).
+ * Aggregates the live days [from, to] of a workspace from the rows, every dimension kept, as
+ * JSON for `reportRows`: a caller may keep it a few seconds and answer several reports with it
+ * (the API does, docs/ANALYTICS.md, "Reports").
+ */
+export async function liveReportRows(db: Queryable, args: { workspaceId: string; from: string; to: string }): Promise<LiveReportRows> {
+  const [row] = await db.query<{ json: string }>(
+    `select coalesce(json_agg(json_build_object(${[...KEY.split(', '), ...REPORT_MEASURES.map((m) => COLUMN[m])]
+      .map((c) => `'${c}', ${c === 'day' ? `to_char(day, 'YYYY-MM-DD')` : c}`)
+      .join(', ')}))::text, '[]') as json
+     from (${AGGREGATE}) a`,
+    [args.workspaceId, `${args.from}T00:00:00Z`, `${addDays(args.to, 1)}T00:00:00Z`],
+  );
+  return { from: args.from, to: args.to, json: row!.json };
+}
+
+const LIVE_RECORD = `${KEY.split(', ').map((c) => `${c} ${c === 'workspace_id' || c === 'sequence_id' ? 'uuid' : c === 'day' ? 'date' : 'text'}`).join(', ')}, ${REPORT_MEASURES.map((m) => `${COLUMN[m]} int`).join(', ')}`;
+
+/**
+ * The report: closed days from a rollup (the coarse one when the grouping allows), the live
+ * days from `live` (liveReportRows over `livePeriod`; null when the period has no live day),
+ * grouped. `from`/`to` are UTC days, inclusive. Call `buildReportDays` first (the API does).
  */
 export async function reportRows(
   db: Queryable,
-  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date },
+  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date; live: LiveReportRows | null },
 ): Promise<ReportRow[]> {
-  const liveFrom = addDays(utcDay(args.now), -(LIVE_DAYS - 1));
+  const liveFrom = firstLiveDay(args.now);
   const rollupTo = args.to < liveFrom ? args.to : addDays(liveFrom, -1);
-  const liveStart = args.from > liveFrom ? args.from : liveFrom;
   const { select, group } = GROUP_KEY[args.groupBy];
+  const [rollup, key] = FROM_TOTALS.has(args.groupBy) ? ['report_day_totals', TOTALS_KEY] : ['report_days', KEY];
   const sums = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as "${m}"`).join(', ');
   return db.query<ReportRow>(
     `with rows as (
-       select ${KEY}, ${ALL_COLUMNS} from report_days
-        where workspace_id = $1 and day between $4::date and $5::date
+       select ${key}, ${ALL_COLUMNS} from ${rollup}
+        where workspace_id = $1 and day between $2::date and $3::date
        union all
-       select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) live
-        where $6::date <= $7::date
+       select ${key}, ${ALL_COLUMNS} from jsonb_to_recordset($4::jsonb) as live(${LIVE_RECORD})
      )
      select ${select}, ${sums}
      from rows
-     where ($8::uuid is null or sequence_id = $8::uuid) and ($9::text is null or channel = $9::text)
+     where ($5::uuid is null or sequence_id = $5::uuid) and ($6::text is null or channel = $6::text)
      group by ${group}
      order by 1`,
-    [
-      args.workspaceId,
-      `${liveStart}T00:00:00Z`,
-      `${addDays(args.to, 1)}T00:00:00Z`,
-      args.from,
-      rollupTo,
-      liveStart,
-      args.to,
-      args.sequenceId ?? null,
-      args.channel ?? null,
-    ],
+    [args.workspaceId, args.from, rollupTo, args.live?.json ?? '[]', args.sequenceId ?? null, args.channel ?? null],
   );
 }
 

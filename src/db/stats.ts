@@ -73,22 +73,47 @@ export async function eventFiguresByStep(
 }
 
 /**
- * The sequence's (`$1`) enrollments that converted or booked a meeting, and when: `enrollment_id,
- * outcome, at`. Shared by the per-step figures and the per-variant ones (src/db/variantStats.ts).
+ * The enrollments that converted or booked a meeting, and when: `enrollment_id, outcome, at,
+ * received_at`. `scope` is a condition on the enrollment `e` (`e.sequence_id = $1` for the
+ * stats); `window`, when given, keeps the outcomes Touchpoint learned of in [`from`, `to`)
+ * (parameters named by the caller) — the reports' period. `at` is the outcome's moment, the one
+ * its credit is decided by (see CREDITED_MESSAGE); `received_at` is when Touchpoint learned of
+ * it (a conversion: the same moment; a meeting: the first booking's arrival). The one
+ * definition of both measures: the stats, the variants' stats and the reports read it.
  */
-export const OUTCOMES_OF_SEQUENCE = `
-       select e.id as enrollment_id, 'converted' as outcome, coalesce(e.finished_at, e.updated_at) as at
+export function outcomesOf(scope: string, window?: { from: string; to: string }): string {
+  const converted = window ? `and coalesce(e.finished_at, e.updated_at) >= ${window.from} and coalesce(e.finished_at, e.updated_at) < ${window.to}` : '';
+  // A booking received after the period cannot be the first one received in it; its earlier ones count below.
+  const booked = window ? `and ev.workspace_id = e.workspace_id and ev.received_at < ${window.to}` : '';
+  const firstBooked = window ? `having min(ev.received_at) >= ${window.from}` : '';
+  return `
+       select e.id as enrollment_id, 'converted' as outcome, coalesce(e.finished_at, e.updated_at) as at, coalesce(e.finished_at, e.updated_at) as received_at
          from enrollments e
-        where e.sequence_id = $1 and (e.status = 'converted' or e.status_reason = 'converted')
+        where ${scope} and (e.status = 'converted' or e.status_reason = 'converted') ${converted}
        union all
        -- A booking is matched to the lead (its invitee's email), not an enrollment: it counts for
        -- each enrollment of the lead in this sequence that was running when it was booked.
-       select e.id, 'meetingBooked', min(ev.occurred_at)
+       select e.id, 'meetingBooked', min(ev.occurred_at), min(ev.received_at)
          from events ev join enrollments e
            on e.id = ev.enrollment_id or (ev.enrollment_id is null and ev.lead_id = e.lead_id)
-        where e.sequence_id = $1 and ev.type = 'meeting.booked'
+        where ${scope} and ev.type = 'meeting.booked' ${booked}
           and ev.occurred_at >= e.enrolled_at and (e.finished_at is null or ev.occurred_at <= e.finished_at)
-        group by e.id`;
+        group by e.id ${firstBooked}`;
+}
+
+/** The sequence's (`$1`) outcomes: shared by the per-step figures and the per-variant ones (src/db/variantStats.ts). */
+export const OUTCOMES_OF_SEQUENCE = outcomesOf('e.sequence_id = $1');
+
+/**
+ * The message an outcome `o` (`enrollment_id`, `at`) is credited to: the last one the
+ * enrollment was sent at or before that moment. A lateral subquery: `left join lateral
+ * (…CREDITED_MESSAGE…) c on true` (no row: nothing had been sent yet).
+ */
+export const CREDITED_MESSAGE = `
+         select x.step_id, x.variant, x.channel from sequence_executions x
+          where x.enrollment_id = o.enrollment_id and x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}
+            and coalesce(x.completed_at, x.started_at) <= o.at
+          order by coalesce(x.completed_at, x.started_at) desc limit 1`;
 
 /**
  * Outcomes that are about the lead rather than one message — converted (the enrollment ended
@@ -102,12 +127,8 @@ export async function outcomeFiguresByStep(
 ): Promise<Array<{ stepId: string | null; total: boolean; outcome: 'converted' | 'meetingBooked'; n: number }>> {
   return db.query(
     `with outcomes as (${OUTCOMES_OF_SEQUENCE}), credited as (
-       select o.enrollment_id, o.outcome,
-         (select x.step_id from sequence_executions x
-           where x.enrollment_id = o.enrollment_id and x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}
-             and coalesce(x.completed_at, x.started_at) <= o.at
-           order by coalesce(x.completed_at, x.started_at) desc limit 1) as step_id
-       from outcomes o
+       select o.enrollment_id, o.outcome, c.step_id
+       from outcomes o left join lateral (${CREDITED_MESSAGE}) c on true
      )
      select step_id as "stepId", grouping(step_id) = 1 as total, outcome, count(distinct enrollment_id)::int as n
      from credited group by grouping sets ((step_id, outcome), (outcome))`,

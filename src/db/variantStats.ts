@@ -4,7 +4,7 @@
  * execution: an enrollment counts under the variant it was sent at that step.
  */
 import type { Queryable } from './db.ts';
-import { EVENT_MEASURES, MESSAGE_STEP_TYPES, OUTCOMES_OF_SEQUENCE, type EventMeasure } from './stats.ts';
+import { CREDITED_MESSAGE, EVENT_MEASURES, MESSAGE_STEP_TYPES, OUTCOMES_OF_SEQUENCE, type EventMeasure } from './stats.ts';
 
 export interface VariantFigureRow {
   stepId: string;
@@ -62,11 +62,7 @@ export async function variantOutcomeFigures(
     `with outcomes as (${OUTCOMES_OF_SEQUENCE}), credited as (
        select o.enrollment_id, o.outcome, c.step_id, c.variant
        from outcomes o
-       cross join lateral (
-         select x.step_id, x.variant from sequence_executions x
-          where x.enrollment_id = o.enrollment_id and x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}
-            and coalesce(x.completed_at, x.started_at) <= o.at
-          order by coalesce(x.completed_at, x.started_at) desc limit 1) c
+       cross join lateral (${CREDITED_MESSAGE}) c
      )
      select step_id as "stepId", variant, outcome, count(distinct enrollment_id)::int as n
      from credited where variant is not null group by step_id, variant, outcome`,

@@ -1,11 +1,16 @@
 /**
  * `GET /api/reports` against hand-counted fixtures on both stores: figures per UTC day from the
- * rollup (closed days) and live (the last two), each message once per measure on its first
- * event, the same totals once the live days close, every grouping, CSV, tenancy, bad input.
+ * rollups (closed days) and live (today, and yesterday in its first hour), each message once per
+ * measure on its first event, conversions and meetings credited as in the stats, the same totals
+ * once the live day closes, late events and late changes to a closed day, the upkeep's build,
+ * every grouping, CSV, tenancy, bad input.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventType } from '../../src/core/events.ts';
+import type { EventType, InboundEvent } from '../../src/core/events.ts';
+import { reconcileUnknown } from '../../src/db/executions.ts';
+import { LIVE_CACHE_MS } from '../../src/api/reports.ts';
+import { buildClosedReportDays } from '../../src/db/reports.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
@@ -15,18 +20,22 @@ describe.each(kinds)('reports on %s', (kind) => {
   let database: TestDatabase;
   let kit: ApiKit;
   let sequenceId: string;
-  let sends: Array<{ id: string; variant: string }>;
+  let sends: Array<{ id: string; variant: string; enrollmentId: string }>;
 
-  const event = async (type: EventType, index: number) => {
-    const result = await kit.runtime.engine.ingest({ type, providerEventId: `test:${randomUUID()}`, provider: 'sendgrid', occurredAt: kit.clock.now(), executionId: sends[index]!.id, data: { text: 'Sounds good, call me?' } });
+  const ingest = async (event: Partial<InboundEvent> & Pick<InboundEvent, 'type'>) => {
+    const result = await kit.runtime.engine.ingest({ providerEventId: `test:${randomUUID()}`, provider: 'sendgrid', occurredAt: kit.clock.now(), data: { text: 'Sounds good, call me?' }, ...event });
     expect(result.status).toBe('recorded');
   };
+  const event = (type: EventType, index: number) => ingest({ type, executionId: sends[index]!.id });
   const report = async (query: string) => {
     const answer = await kit.call('GET', `/api/reports?${query}`, { token: kit.tokens.viewer });
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
     return answer.body;
   };
-  const pick = (row: Record<string, unknown>) => ({ reached: row.reached, sent: row.sent, delivered: row.delivered, opened: row.opened, clicked: row.clicked, replied: row.replied });
+  const pick = (row: Record<string, unknown>) => ({
+    reached: row.reached, sent: row.sent, delivered: row.delivered, opened: row.opened, clicked: row.clicked, replied: row.replied,
+    converted: row.converted, meetingBooked: row.meetingBooked,
+  });
 
   beforeAll(async () => {
     database = await openTestDatabase(kind);
@@ -50,7 +59,7 @@ describe.each(kinds)('reports on %s', (kind) => {
     await kit.call('POST', `/api/sequences/${sequenceId}/enrollments`, { body: { leadIds } });
     await kit.runtime.engine.dispatcher.drain();
     sends = await kit.db.query(
-      `select x.id, x.variant from sequence_executions x join enrollments e on e.id = x.enrollment_id join leads l on l.id = e.lead_id
+      `select x.id, x.variant, x.enrollment_id as "enrollmentId" from sequence_executions x join enrollments e on e.id = x.enrollment_id join leads l on l.id = e.lead_id
         where x.sequence_id = $1 and x.step_id = 'intro' order by l.email`,
       [sequenceId],
     );
@@ -59,37 +68,41 @@ describe.each(kinds)('reports on %s', (kind) => {
     // 1 March: four delivered, lead 0 opens.
     for (const i of [0, 1, 2, 3]) await event('email.delivered', i);
     await event('email.opened', 0);
-    // 2 March: lead 0 opens again (not a new opened message), lead 1 replies.
+    // 2 March: lead 0 opens again (not a new opened message), lead 1 replies and converts.
     kit.clock.set(new Date('2026-03-02T10:00:00Z'));
     await event('email.opened', 0);
     await event('email.replied', 1);
-    // 10 March (live): lead 2 clicks, lead 0 opens a third time, lead 3 opens for the first time.
+    const converted = await kit.call('PUT', `/api/sequences/enrollments/${sends[1]!.enrollmentId}`, { token: kit.tokens.operator, body: { action: 'convert' } });
+    expect(converted.status).toBe(200);
+    // 10 March (live): lead 2 clicks and books a meeting (twice: one meeting), lead 0 opens a
+    // third time, lead 3 opens for the first time.
     kit.clock.set(new Date('2026-03-10T12:00:00Z'));
     await event('email.clicked', 2);
     await event('email.opened', 0);
     await event('email.opened', 3);
+    for (const _ of [1, 2]) await ingest({ type: 'meeting.booked', provider: 'calcom', address: { channel: 'email', value: `r2-${kind}@acme.test` } });
   });
   afterAll(async () => {
     await kit?.close();
     await database?.close();
   });
 
+  const quiet = { reached: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, converted: 0, meetingBooked: 0 };
   const expectedDays = {
-    '2026-03-01': { reached: 4, sent: 4, delivered: 4, opened: 1, clicked: 0, replied: 0 },
-    '2026-03-02': { reached: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 1 },
-    '2026-03-10': { reached: 0, sent: 0, delivered: 0, opened: 1, clicked: 1, replied: 0 },
+    '2026-03-01': { ...quiet, reached: 4, sent: 4, delivered: 4, opened: 1 },
+    '2026-03-02': { ...quiet, replied: 1, converted: 1 },
+    '2026-03-10': { ...quiet, opened: 1, clicked: 1, meetingBooked: 1 },
   } as Record<string, ReturnType<typeof pick>>;
-  const quiet = { reached: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0 };
-  const totals = { reached: 4, sent: 4, delivered: 4, opened: 2, clicked: 1, replied: 1 };
+  const totals = { reached: 4, sent: 4, delivered: 4, opened: 2, clicked: 1, replied: 1, converted: 1, meetingBooked: 1 };
 
   it('counts each day by hand, from the rollup and live, with the same totals once the live days close', async () => {
     const byDay = await report('from=2026-03-01&to=2026-03-10');
     expect(byDay.rows.map((r: { key: string }) => r.key)).toEqual(['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'].map((d) => `2026-03-${d}`));
     for (const row of byDay.rows) expect(pick(row), row.key).toEqual(expectedDays[row.key] ?? quiet);
     expect(pick(byDay.totals)).toEqual(totals);
-    expect(byDay.totals.rates).toMatchObject({ delivery: 1, open: 0.5, click: 0.25, reply: 0.25 });
+    expect(byDay.totals.rates).toMatchObject({ delivery: 1, open: 0.5, click: 0.25, reply: 0.25, conversion: 0.25, meeting: 0.25 });
     const [built] = await kit.db.query<{ n: number }>(`select count(*)::int as n from report_days_built where day between '2026-03-01' and '2026-03-10'`);
-    expect(built!.n).toBe(8); // the 9th and 10th are live
+    expect(built!.n).toBe(9); // the 10th (today) is live
 
     expect(await report('from=2026-03-01&to=2026-03-10')).toEqual(byDay);
     kit.clock.set(new Date('2026-03-13T09:00:00Z'));
@@ -108,9 +121,10 @@ describe.each(kinds)('reports on %s', (kind) => {
 
     const steps = await report('from=2026-03-01&to=2026-03-10&groupBy=step');
     // A wait writes no execution: it is the enrollment sleeping, so it has no row here.
-    expect(steps.rows.map((r: Record<string, unknown>) => [r.stepId, r.label, pick(r)])).toEqual([
-      ['intro', 'Reported / intro', { reached: 4, sent: 4, delivered: 4, opened: 2, clicked: 1, replied: 1 }],
-    ]);
+    expect(steps.rows.map((r: Record<string, unknown>) => [r.stepId, r.label, pick(r)])).toEqual([['intro', 'Reported / intro', totals]]);
+    // The same counts as the sequence's stats (no step was visited twice).
+    const stats = await kit.call('GET', `/api/sequences/${sequenceId}/stats`, { token: kit.tokens.viewer });
+    expect(pick(stats.body.steps.find((s: { stepId: string }) => s.stepId === 'intro'))).toEqual(totals);
 
     const variants = await report('from=2026-03-01&to=2026-03-10&groupBy=variant');
     const sentPerVariant = Object.fromEntries(variants.rows.filter((r: { variant: string }) => r.variant !== '').map((r: { variant: string; sent: number }) => [r.variant, r.sent]));
@@ -138,9 +152,74 @@ describe.each(kinds)('reports on %s', (kind) => {
     expect(answer.status).toBe(200);
     expect(String(answer.headers['content-type'])).toContain('text/csv');
     const lines = (answer.body as string).trim().split('\r\n');
-    expect(lines[0]).toBe('key,label,sequenceId,stepId,variant,reached,sent,failed,skipped,delivered,opened,clicked,replied,bounced,optedOut,deliveryRate,openRate,clickRate,replyRate,bounceRate,optOutRate');
+    expect(lines[0]).toBe(
+      'key,label,sequenceId,stepId,variant,reached,sent,failed,skipped,delivered,opened,clicked,replied,bounced,optedOut,converted,meetingBooked,' +
+        'deliveryRate,openRate,clickRate,replyRate,bounceRate,optOutRate,conversionRate,meetingRate',
+    );
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toBe(`${sequenceId}/intro,Reported / intro,${sequenceId},intro,,4,4,0,0,4,2,1,1,0,0,1,0.5,0.25,0.25,0,0`);
+    expect(lines[1]).toBe(`${sequenceId}/intro,Reported / intro,${sequenceId},intro,,4,4,0,0,4,2,1,1,0,0,1,1,1,0.5,0.25,0.25,0,0,0.25,0.25`);
+  });
+
+  it('reads a day live until an hour after its end, counts a late event on the day it lands and rebuilds a closed day a late change touched', async () => {
+    const period = 'from=2026-03-01&to=2026-03-21';
+    const builtDays = async () =>
+      (
+        await kit.db.query<{ first: string; last: string; dirty: number }>(
+          `select to_char(min(day), 'YYYY-MM-DD') as first, to_char(max(day), 'YYYY-MM-DD') as last,
+             (select count(*)::int from report_days_dirty d where d.workspace_id = b.workspace_id) as dirty
+           from report_days_built b where workspace_id = (select workspace_id from sequences where id = $1) group by workspace_id`,
+          [sequenceId],
+        )
+      )[0]!;
+    const day = (report: { rows: Array<{ key: string }> }, key: string) => pick(report.rows.find((r) => r.key === key)!);
+
+    // Lead 3 answers the 1 March email just before midnight on the 20th: it counts on the 20th.
+    kit.clock.set(new Date('2026-03-20T23:30:00Z'));
+    await event('email.replied', 3);
+    // Half an hour after midnight the 20th is still live (a send started at 23:59 may be finishing)…
+    kit.clock.set(new Date('2026-03-21T00:30:00Z'));
+    const live = await report(period);
+    expect(await builtDays()).toMatchObject({ first: '2026-03-01', last: '2026-03-19', dirty: 0 });
+    expect(day(live, '2026-03-20')).toEqual({ ...quiet, replied: 1 });
+    expect(day(live, '2026-03-01')).toEqual(expectedDays['2026-03-01']);
+    expect(pick(live.totals)).toEqual({ ...totals, replied: 2 });
+    // …and an hour after it, built: the same figures from the rollup.
+    kit.clock.set(new Date('2026-03-21T01:30:00Z'));
+    const closed = await report(period);
+    expect(await builtDays()).toMatchObject({ last: '2026-03-20' });
+    expect(closed).toEqual(live);
+    const closedSteps = await report(`${period}&groupBy=step`);
+
+    // A closed, built day's execution changes status (as a send left `unknown` by a crash, then
+    // reconciled by its provider's event): the day is marked, built again, and reads the change.
+    const intro = sends[0]!.id;
+    await kit.db.query(`update sequence_executions set status = 'unknown' where id = $1`, [intro]);
+    expect(await builtDays()).toMatchObject({ dirty: 1 });
+    const unknown = await report(period);
+    expect(await builtDays()).toMatchObject({ last: '2026-03-20', dirty: 0 });
+    expect(day(unknown, '2026-03-01')).toEqual({ ...expectedDays['2026-03-01'], sent: 3 });
+    expect((await report(`${period}&groupBy=step`)).rows[0].sent).toBe(3);
+    await reconcileUnknown(kit.db, intro, undefined, kit.clock.now());
+    expect(await report(period)).toEqual(closed);
+    expect(await report(`${period}&groupBy=step`)).toEqual(closedSteps);
+
+    // The worker's upkeep builds the closed days nobody asked for, from the workspace's first activity.
+    kit.clock.set(new Date('2026-03-25T02:00:00Z'));
+    await kit.runtime.reports.tick();
+    expect(await builtDays()).toEqual({ first: '2026-03-01', last: '2026-03-24', dirty: 0 });
+    expect(await buildClosedReportDays(kit.db, { now: kit.clock.now(), maxDays: 731 })).toBe(0);
+    expect(pick((await report('from=2026-03-01&to=2026-03-25')).totals)).toEqual({ ...totals, replied: 2 });
+  });
+
+  it("answers today's figures from an aggregate kept ten seconds", async () => {
+    kit.clock.set(new Date('2026-03-26T09:00:00Z'));
+    const today = 'from=2026-03-26&to=2026-03-26';
+    expect(pick((await report(today)).totals)).toEqual(quiet);
+    await event('email.clicked', 3); // lead 3's first click, today
+    expect(pick((await report(today)).totals)).toEqual(quiet); // kept: up to LIVE_CACHE_MS behind
+    kit.clock.advance(LIVE_CACHE_MS);
+    expect(pick((await report(today)).totals)).toEqual({ ...quiet, clicked: 1 });
+    expect(pick((await report(`${today}&groupBy=step`)).rows[0])).toEqual({ ...quiet, clicked: 1 });
   });
 
   it('keeps workspaces apart and refuses bad input with a 400', async () => {

@@ -4697,12 +4697,14 @@ export interface paths {
                             rows: {
                                 bounced: number;
                                 clicked: number;
+                                converted: number;
                                 delivered: number;
                                 failed: number;
                                 /** @description The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none */
                                 key: string;
                                 /** @description The key for a person: a sequence or mailbox name, "(none)" */
                                 label: string;
+                                meetingBooked: number;
                                 opened: number;
                                 optedOut: number;
                                 /** @description Fractions from 0 to 1; null where the denominator is 0 */
@@ -4711,8 +4713,12 @@ export interface paths {
                                     bounce: number | null;
                                     /** @description clicked / delivered */
                                     click: number | null;
+                                    /** @description converted / sent */
+                                    conversion: number | null;
                                     /** @description delivered / sent */
                                     delivery: number | null;
+                                    /** @description meetingBooked / sent */
+                                    meeting: number | null;
                                     /** @description opened / delivered */
                                     open: number | null;
                                     /** @description optedOut / delivered */
@@ -4732,8 +4738,10 @@ export interface paths {
                             totals: {
                                 bounced: number;
                                 clicked: number;
+                                converted: number;
                                 delivered: number;
                                 failed: number;
+                                meetingBooked: number;
                                 opened: number;
                                 optedOut: number;
                                 /** @description Fractions from 0 to 1; null where the denominator is 0 */
@@ -4742,8 +4750,12 @@ export interface paths {
                                     bounce: number | null;
                                     /** @description clicked / delivered */
                                     click: number | null;
+                                    /** @description converted / sent */
+                                    conversion: number | null;
                                     /** @description delivered / sent */
                                     delivery: number | null;
+                                    /** @description meetingBooked / sent */
+                                    meeting: number | null;
                                     /** @description opened / delivered */
                                     open: number | null;
                                     /** @description optedOut / delivered */

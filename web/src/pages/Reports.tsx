@@ -21,7 +21,7 @@ const GROUPS = [
   { value: 'channel', label: 'Channel' },
   { value: 'mailbox', label: 'Mailbox' },
 ];
-const COUNTS = ['reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'failed', 'skipped'] as const;
+const COUNTS = ['reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped'] as const;
 const RATES = [
   ['delivery', 'delivery'],
   ['open', 'open'],
@@ -29,6 +29,8 @@ const RATES = [
   ['reply', 'reply'],
   ['bounce', 'bounce'],
   ['optOut', 'opt-out'],
+  ['conversion', 'conversion'],
+  ['meeting', 'meeting'],
 ] as const;
 
 const utcDay = (date: Date) => date.toISOString().slice(0, 10);
