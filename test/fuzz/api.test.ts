@@ -88,6 +88,9 @@ describe.each(await databaseKinds())('fuzz: every API route on %s', (kind) => {
     const routes = kit.runtime.app.apiRoutes;
     expect(routes.length).toBeGreaterThan(10);
     for (const route of routes) {
+      // GET /api/stream stays open when it accepts a request, so an in-process request never ends;
+      // its refusals (bad topics, auth, other workspaces) are test/api/live.test.ts's.
+      if (route.url === '/api/stream') continue;
       const key = `${route.method} ${route.url}`;
       const sendsBody = route.method !== 'GET' && route.method !== 'DELETE';
       await fc.assert(
