@@ -7,24 +7,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSuppression } from '../../src/db/events.ts';
 import { listSuppressionChanges } from '../../src/db/suppressions.ts';
-import { openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
+const kinds = await databaseKinds();
 let database: TestDatabase;
 let kit: ApiKit;
-
-beforeAll(async () => {
-  database = await openTestDatabase('pglite');
-  kit = await createApiKit(database.db);
-});
-afterAll(async () => {
-  await kit?.close();
-  await database?.close();
-});
-
 const csv = { 'content-type': 'text/csv' };
 
-describe('suppression list', () => {
+describe.each(kinds)('suppression list on %s', (kind) => {
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    kit = await createApiKit(database.db);
+  });
+  afterAll(async () => {
+    await kit?.close();
+    await database?.close();
+  });
+
   it('adds an email, a phone on both its channels and a domain, naming who added them; a second add is 200 with the same rows', async () => {
     const email = await kit.call('POST', '/api/suppressions', { token: kit.tokens.operator, body: { email: '  Ada@Example.TEST ', reason: 'Asked by phone' } });
     expect(email.status).toBe(201);
