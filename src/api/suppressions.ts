@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { normaliseDomain, normaliseEmail, normalisePhone } from '../core/contact.ts';
 import type { Db } from '../db/db.ts';
 import {
+  addSuppressionRows,
   addSuppressions,
   deleteSuppression,
   listSuppressions,
@@ -198,7 +199,7 @@ export function suppressionRoutes(api: Api, db: Db, now: () => Date) {
           200: z.object({
             rows: z.number().int().describe('Data rows read (the header excluded)'),
             added: z.number().int().describe('Suppressions made (one per channel)'),
-            existing: z.number().int().describe('Suppressions the workspace already had; kept as they were'),
+            existing: z.number().int().describe('Suppressions the workspace already had (or the file repeated); kept as they were'),
             failed: z.number().int(),
             errors: z.array(z.object({ line: z.number().int(), message: z.string() })),
           }),
@@ -291,16 +292,10 @@ export function suppressionRoutes(api: Api, db: Db, now: () => Date) {
       if (columns.address < 0) return refuse(400, 'invalid_csv', `The header row (${headerText}) has no address column; the columns are address,channel,reason.`);
 
       const { workspaceId, actor } = callerOf(request);
-      const at = now();
-      let added = 0;
-      let existing = 0;
-      await db.transaction(async (tx) => {
-        for (const row of wanted) {
-          const result = await addSuppressions(tx, { workspaceId, channels: row.channels, address: row.address, reason: row.reason, source: 'import', actor, now: at });
-          for (const r of result) r.created ? added++ : existing++;
-        }
-      });
-      return { rows, added, existing, failed, errors };
+      // One statement for the whole file (at most 5,000 rows × 2 channels).
+      const entries = wanted.flatMap((w) => w.channels.map((channel) => ({ channel, address: w.address, reason: w.reason })));
+      const added = await addSuppressionRows(db, { workspaceId, rows: entries, source: 'import', actor, now: now() });
+      return { rows, added, existing: entries.length - added, failed, errors };
     },
   );
 }

@@ -111,3 +111,30 @@ export async function listSuppressionChanges(db: Queryable, workspaceId: string,
     [workspaceId, limit],
   );
 }
+
+/**
+ * Suppresses many (channel, address, reason) rows in one statement (the CSV import): addresses
+ * as given, normalised here by the same rule. Rows already there (or repeated in `rows`) are
+ * left as they are; the answer counts the rows added.
+ */
+export async function addSuppressionRows(
+  db: Queryable,
+  args: { workspaceId: string; rows: Array<{ channel: SuppressionChannel; address: string; reason: string }>; source: string; actor: string; now: Date },
+): Promise<number> {
+  if (args.rows.length === 0) return 0;
+  const [row] = await db.query<{ added: number }>(
+    `with added as (
+       insert into suppressions (workspace_id, channel, address, reason, source, added_by, created_at)
+       select $1, u.channel, ${normalisedAddress('u.channel', 'u.address')}, u.reason, $5, $6, $7
+       from unnest($2::text[], $3::text[], $4::text[]) with ordinality as u(channel, address, reason, ord)
+       order by u.ord
+       on conflict (workspace_id, channel, address) do nothing
+       returning *),
+     logged as (
+       insert into suppression_changes (workspace_id, action, channel, address, reason, source, actor, at)
+       select workspace_id, 'added', channel, address, reason, source, $6, $7 from added)
+     select count(*)::int as added from added`,
+    [args.workspaceId, args.rows.map((r) => r.channel), args.rows.map((r) => r.address), args.rows.map((r) => r.reason), args.source, args.actor, args.now],
+  );
+  return row?.added ?? 0;
+}

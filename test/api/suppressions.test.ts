@@ -123,16 +123,19 @@ describe.each(kinds)('suppression list on %s', (kind) => {
       'new2@import.test,voice,',
       'x@y.test,fax,',
       ',,',
+      'NEW1@import.test,email,repeated',
     ].join('\n');
     const imported = await kit.call('POST', '/api/suppressions/import', { token: kit.tokens.operator, body: file, headers: csv });
     expect(imported.status).toBe(200);
-    expect(imported.body).toMatchObject({ rows: 7, added: 3, existing: 0, failed: 4 });
+    expect(imported.body).toMatchObject({ rows: 8, added: 3, existing: 1, failed: 4 });
     expect(imported.body.errors.map((e: { line: number }) => e.line)).toEqual([5, 6, 7, 8]);
     expect(imported.body.errors[2].message).toContain('"fax" is not a channel');
     const round = await kit.call('POST', '/api/suppressions/import', { body: exported.body, headers: csv });
     expect(round.body).toMatchObject({ added: 0, existing: 1, failed: 0 });
     const sms = (await kit.call('GET', '/api/suppressions?q=5550177')).body.items;
     expect(sms).toEqual([expect.objectContaining({ channel: 'sms', reason: 'Imported', source: 'import' })]);
+    // The first of a repeated address wins.
+    expect((await kit.call('GET', '/api/suppressions?q=new1@import')).body.items).toEqual([expect.objectContaining({ reason: 'From the CRM' })]);
     expect((await kit.call('GET', '/api/suppressions?q=imported.test')).body.items[0]).toMatchObject({ kind: 'domain', reason: 'Whole company' });
 
     const noAddress = await kit.call('POST', '/api/suppressions/import', { body: 'email,reason\na@b.test,x\n', headers: csv });

@@ -7356,7 +7356,7 @@ export interface paths {
                                 line: number;
                                 message: string;
                             }[];
-                            /** @description Suppressions the workspace already had; kept as they were */
+                            /** @description Suppressions the workspace already had (or the file repeated); kept as they were */
                             existing: number;
                             failed: number;
                             /** @description Data rows read (the header excluded) */
