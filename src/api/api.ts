@@ -37,6 +37,7 @@ import { timelineRoutes } from './timeline.ts';
 import { tokenRoutes } from './tokens.ts';
 import { exportRoutes } from './exports.ts';
 import { webhookEndpointRoutes } from './webhookEndpoints.ts';
+import { suppressionRoutes } from './suppressions.ts';
 import { workspaceSettingsRoutes } from './workspaceSettings.ts';
 import { mailboxRoutes, type MailboxRouteDeps } from './mailboxes.ts';
 import { connectionRoutes, type ConnectionRouteDeps } from './connections.ts';
@@ -155,6 +156,7 @@ export function restApi(deps: {
         workspaceSettingsRoutes(api, deps.db, frequencyCapsOf(deps.config));
         mailboxRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.mailboxes });
         connectionRoutes(api, { db: deps.db, now: () => deps.engine.deps.clock.now(), ...deps.connections });
+        suppressionRoutes(api, deps.db, () => deps.engine.deps.clock.now());
         webhookEndpointRoutes(api, deps.db, deps.engine, { allowPrivate: deps.config.WEBHOOKS_ALLOW_PRIVATE, keyRing: deps.connections.keyRing });
       },
       { prefix: '/api' },

@@ -42,7 +42,7 @@ export function csvRow(cells: readonly unknown[]): string {
 }
 
 /** Keyset pages until one comes back short; each page becomes one chunk. */
-async function* pages<T extends { id: string }>(
+export async function* pages<T extends { id: string }>(
   fetchPage: (after: { at: Date; id: string } | undefined) => Promise<T[]>,
   atOf: (row: T) => Date,
 ): AsyncGenerator<T[]> {
@@ -62,9 +62,9 @@ const ENROLLMENT_COLUMNS = [
   'currentStepId', 'waitingFor', 'sequenceVersion', 'enrolledAt', 'nextRunAt', 'finishedAt',
 ] as const;
 
-const csvAnswer = z.string().describe(`text/csv (UTF-8, CRLF, RFC 4180), streamed; cells starting with = + - @ are prefixed with '`);
+export const csvAnswer = z.string().describe(`text/csv (UTF-8, CRLF, RFC 4180), streamed; cells starting with = + - @ are prefixed with '`);
 
-function stamp(): string {
+export function stamp(): string {
   return new Date().toISOString().slice(0, 10);
 }
 

@@ -31,6 +31,11 @@ class BodyTooLarge extends Error {}
  */
 const csvStreams = new WeakMap<FastifyRequest, Readable>();
 
+/** The request's CSV body as a stream (for the other CSV imports: the suppression list's). */
+export function csvStreamOf(request: FastifyRequest): Readable | undefined {
+  return csvStreams.get(request);
+}
+
 export function csvStreamParser(request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void {
   csvStreams.set(request, payload);
   done(null, '');

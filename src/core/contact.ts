@@ -36,6 +36,18 @@ export function normaliseEmail(value: string): string | undefined {
   return regexes.email.test(email) && email.length <= 320 ? email : undefined;
 }
 
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+
+/**
+ * A whole email domain as the suppression list stores it: `@example.com`, lower-cased (written
+ * with or without the `@`), or undefined when it is no host name. Stored so that the lead's
+ * `'@' || split_part(lower(email), '@', 2)` finds it with the same index probe as an address.
+ */
+export function normaliseDomain(value: string): string | undefined {
+  const domain = value.trim().toLowerCase().replace(/^@/, '');
+  return DOMAIN.test(domain) ? `@${domain}` : undefined;
+}
+
 /** The number in E.164 (libphonenumber-js), or undefined when it is no valid number. */
 export function normalisePhone(value: string, country: CountryCode = DEFAULT_COUNTRY): string | undefined {
   const phone = parsePhoneNumberFromString(value.trim(), country);

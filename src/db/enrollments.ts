@@ -51,7 +51,8 @@ export interface LeadToEnroll extends Lead {
  * one value costs far less than parsing thousands of rows. The leads are found by primary key
  * (the materialised CTE keeps the planner from scanning the workspace's leads instead, which
  * it picks on a store without statistics), and each suppression check is an index probe on
- * (workspace, channel, address).
+ * (workspace, channel, address) — for an email, its address and its whole domain ('@domain',
+ * the suppression list's domain entries).
  */
 export async function getLeadsToEnroll(
   db: Queryable,
@@ -65,7 +66,7 @@ export async function getLeadsToEnroll(
          'lastName', l.last_name, 'company', l.company, 'title', l.title, 'customFields', l.custom_fields,
          'suppressed',
            exists (select 1 from suppressions s where s.workspace_id = l.workspace_id and 'email' = any($3::text[])
-                     and s.channel = 'email' and s.address = lower(l.email))
+                     and s.channel = 'email' and s.address in (lower(l.email), '@' || split_part(lower(l.email), '@', 2)))
            or exists (select 1 from suppressions s where s.workspace_id = l.workspace_id
                      and s.channel = any(array_remove($3::text[], 'email')) and s.address = l.phone))), '[]') as leads
      from found l

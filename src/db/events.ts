@@ -71,9 +71,11 @@ type SuppressionChannel = 'email' | 'sms' | 'voice';
  * (the one owner of the rule: every match — engine_run_contexts, getLeadsToEnroll,
  * lead_status_from_history, leadsHoldingAddress — compares with `lower(email)`; JavaScript's
  * toLowerCase differs from it on a dotted capital I or a final sigma), a phone as given.
- * `$1` is the channel, `$2` the address.
+ * `$1` is the channel, `$2` the address. A whole email domain (the suppression list,
+ * src/db/suppressions.ts) is the address `@domain`, normalised by the same rule.
  */
-const NORMALISED = `case when $1 = 'email' then lower($2) else $2 end`;
+export const normalisedAddress = (channel: string, address: string) => `case when ${channel} = 'email' then lower(${address}) else ${address} end`;
+const NORMALISED = normalisedAddress('$1', '$2');
 
 /**
  * Suppresses an address in one workspace (our own unsubscribe page: the workspace whose message
@@ -102,19 +104,23 @@ export async function addSuppression(
   );
 }
 
-/** Lifts a suppression in one workspace, or (`'account'`) wherever the provider account's opt-out put it. */
+/**
+ * Lifts a suppression in one workspace, or (`'account'`) wherever the provider account's opt-out
+ * put it. A suppression a person added (`added_by`, the suppression list) stays: a START or a
+ * resubscribe does not overrule a person's decision; only a person deletes it.
+ */
 export async function removeSuppression(
   tx: Queryable,
   s: { workspaceId: string | 'account'; channel: SuppressionChannel; address: string },
 ): Promise<void> {
   if (s.workspaceId === 'account') {
-    await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and source <> 'touchpoint'`, [
+    await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and source <> 'touchpoint' and added_by is null`, [
       s.channel,
       s.address,
     ]);
     return;
   }
-  await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and workspace_id = $3`, [
+  await tx.query(`delete from suppressions where channel = $1 and address = ${NORMALISED} and workspace_id = $3 and added_by is null`, [
     s.channel,
     s.address,
     s.workspaceId,

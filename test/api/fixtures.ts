@@ -30,6 +30,7 @@ export interface World {
   /** A person who is a member of the workspace (a viewer), and an open invite. */
   memberId: string;
   inviteId: string;
+  suppressionId: string;
 }
 
 /** A mailbox whose servers are not there (port 1 refuses at once): enough for the route tests. */
@@ -53,6 +54,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   const me = await kit.call('GET', '/api/me', { token });
   const member = await kit.runtime.accounts.createUser({ email: `member-${Math.random().toString(36).slice(2)}@team.test`, workspace: me.body.workspace.name, role: 'viewer', password: 'a long enough password' });
   const invite = await kit.call('POST', '/api/invites', { token, body: { role: 'viewer' } });
+  const suppression = await kit.call('POST', '/api/suppressions', { token, body: { domain: `w${Math.random().toString(36).slice(2, 8)}.test`, reason: 'world' } });
   const world = {
     leadId: lead.body.id,
     sequenceId: sequence.body.id,
@@ -64,6 +66,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
     workspaceId: me.body.workspace.id,
     memberId: member.user.id,
     inviteId: invite.body.id,
+    suppressionId: suppression.body.items?.[0]?.id,
   };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
@@ -81,6 +84,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/workspaces/')) return world.workspaceId;
   if (url.startsWith('/api/members/')) return world.memberId;
   if (url.startsWith('/api/invites/')) return world.inviteId;
+  if (url.startsWith('/api/suppressions/')) return world.suppressionId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -124,6 +128,8 @@ export function validBody(route: string, world: World): unknown {
     // One connection per provider and workspace: the world holds Telnyx, so this one is free.
     'POST /api/connections': { provider: 'postmark', serverToken: 'not-a-real-token' },
     'PATCH /api/connections/:id': { messagingProfileId: 'mp-2' },
+    'POST /api/suppressions': { email: `s${Math.random().toString(36).slice(2)}@acme.test`, reason: 'asked' },
+    'POST /api/suppressions/import': 'address\nimp@acme.test\n',
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];
@@ -134,5 +140,5 @@ export function takesBody(method: string): boolean {
 }
 
 export function contentTypeFor(route: string): Record<string, string> {
-  return route === 'POST /api/leads/import' ? { 'content-type': 'text/csv' } : {};
+  return route === 'POST /api/leads/import' || route === 'POST /api/suppressions/import' ? { 'content-type': 'text/csv' } : {};
 }

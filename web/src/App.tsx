@@ -18,6 +18,7 @@ import { TasksPage } from './pages/Tasks.tsx';
 import { TokensPage } from './pages/Tokens.tsx';
 import { RepliesPage } from './pages/Replies.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
+import { SuppressionsPage } from './pages/Suppressions.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { LiveStatus, LiveUpdates } from './live/LiveUpdates.tsx';
 
@@ -36,6 +37,7 @@ const NAV = [
   { to: '/monitoring', label: 'Monitoring' },
   { to: '/mailboxes', label: 'Mailboxes' },
   { to: '/webhooks', label: 'Webhooks' },
+  { to: '/suppressions', label: 'Suppressions' },
   { to: '/members', label: 'Members' },
   { to: '/tokens', label: 'API tokens', admin: true },
   { to: '/settings', label: 'Settings' },
@@ -55,6 +57,7 @@ function Page({ path }: { path: string }) {
   if (path === '/reports') return <ReportsPage />;
   if (path === '/mailboxes') return <MailboxesPage />;
   if (path === '/webhooks') return <WebhooksPage />;
+  if (path === '/suppressions') return <SuppressionsPage />;
   if (path === '/members') return <MembersPage />;
   if (path === '/tokens') return <TokensPage />;
   if (path === '/settings') return <WorkspaceSettingsPage />;

@@ -4,7 +4,7 @@
 -- `Lead` shape, built field by field here), its workspace's zone, the facts (its events and
 -- lead-level events since it enrolled, custom events' properties and replies' current classes
 -- with them), the channels the lead's addresses are suppressed on
--- (the suppression match: email lower-cased, phone as stored, as src/db/enrollments.ts
+-- (the suppression match: email lower-cased or its '@domain', phone as stored, as src/db/enrollments.ts
 -- getLeadsToEnroll), and the execution row of the current step's current visit, if written.
 create or replace function engine_run_contexts(p_ids uuid[]) returns setof json
 language plpgsql stable as $$
@@ -31,7 +31,10 @@ begin
       select coalesce(json_agg(s.channel), '[]')
       from suppressions s
       where s.workspace_id = e.workspace_id
-        and ((s.channel = 'email' and s.address = lower(l.email)) or (s.channel in ('sms', 'voice') and s.address = l.phone))),
+        -- An email's suppression, or its whole domain's ('@domain', the suppression list): two
+        -- probes of the unique index (workspace_id, channel, address).
+        and ((s.channel = 'email' and s.address in (lower(l.email), '@' || split_part(lower(l.email), '@', 2)))
+          or (s.channel in ('sms', 'voice') and s.address = l.phone))),
     'execution', (
       select row_to_json(x)
       from sequence_executions x

@@ -128,3 +128,7 @@ export type TemplateFields = Answer<'/api/leads/fields', 'get'>;
 /** `POST /api/sequences/preview-step`: a draft step rendered for one lead, each variant with its hints. */
 export type StepPreviewResult = Answer<'/api/sequences/preview-step', 'post'>;
 export type RenderedVariant = StepPreviewResult['variants'][number];
+
+/** One entry of the suppression list (an email, a phone number on one channel, or an email domain "@domain"). */
+export type Suppression = Schemas['Suppression'];
+export type SuppressionImportResult = Answer<'/api/suppressions/import', 'post'>;
