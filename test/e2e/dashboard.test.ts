@@ -7,6 +7,7 @@
  * Playwright's auto-waiting on a visible state, or expect.poll.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -715,6 +716,13 @@ describe.skipIf(!run)('people in the dashboard', () => {
     await page.getByTestId('settings-saved').waitFor();
     await screenshot(page, 'workspace-settings');
     expect((await runtime.db.query<{ holidays: string[] }>(`select holidays from workspaces where name = 'default'`))[0]?.holidays).toEqual(['2030-12-25']);
+
+    // The report's CSV with a session (no pasted token): the download carries the cookie's workspace.
+    await nav('Reports');
+    const csv = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const file = await (await csv).path();
+    expect((await readFile(file!, 'utf8')).split('\n')[0]).toMatch(/^key,label,/);
 
     // An API token: shown once, works, revoked.
     await nav('API tokens');

@@ -7,7 +7,7 @@ import { Button, Group, Paper, ScrollArea, Select, Stack, Table, Text, TextInput
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { ApiError, get, storedToken, withQuery } from '../api/client.ts';
+import { ApiError, credentialHeaders, get, withQuery } from '../api/client.ts';
 import type { Page, Report, ReportRow, Sequence } from '../api/types.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -36,9 +36,9 @@ const RATES = [
 const utcDay = (date: Date) => date.toISOString().slice(0, 10);
 const percent = (rate: number | null) => (rate === null ? '–' : `${(rate * 100).toFixed(1)} %`);
 
-/** The CSV goes through fetch (the token is a header, not a cookie), then to the browser as a file. */
+/** The CSV goes through fetch with the caller's credentials (a pasted token, or the signed-in person's workspace), then to the browser as a file. */
 async function downloadCsv(query: Record<string, string | undefined>): Promise<void> {
-  const response = await fetch(withQuery('/api/reports', { ...query, format: 'csv' }), { headers: { authorization: `Bearer ${storedToken() ?? ''}` } });
+  const response = await fetch(withQuery('/api/reports', { ...query, format: 'csv' }), { headers: credentialHeaders() });
   if (!response.ok) throw new ApiError(response.status, String(response.status), `The CSV could not be made (HTTP ${response.status}).`);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement('a');
