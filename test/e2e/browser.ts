@@ -59,3 +59,32 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate('window.scrollTo(0, 0)'); // a full-page picture of a scrolled page draws the fixed header mid-page
   await page.screenshot({ path: join(ROOT, 'docs/screenshots', `${name}.png`), fullPage: true });
 }
+
+/**
+ * Collects what must not happen on a page into `problems`: uncaught errors, console errors, and
+ * refused requests (status ≥ 400) other than the signed-out probe of /api/me and those a test
+ * provokes on purpose, listed beforehand in `expectedRefusals` as "400 POST /api/path" (each
+ * allowed once). The browser logs every refused request as a console error too, so refusals are
+ * judged by their responses instead.
+ */
+export function watchPage(page: Page, problems: string[], expectedRefusals: string[] = []): void {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() < 400 || (response.status() === 401 && response.url().endsWith('/api/me'))) return;
+    const seen = `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`;
+    const expected = expectedRefusals.indexOf(seen);
+    if (expected >= 0) expectedRefusals.splice(expected, 1);
+    else problems.push(`HTTP ${seen}`);
+  });
+}
+
+/** Opens the dashboard and signs in with a pasted API token (the automation door). */
+export async function signInWithToken(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.getByRole('button', { name: 'Use an API token instead' }).click();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -12,7 +12,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { seriousA11yViolations, untilOpaque } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
+import { browserAvailable, buildDashboard, launchBrowser, screenshot, signInWithToken, watchPage, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 
@@ -37,17 +37,7 @@ describe.skipIf(!run)('demo data and the replies inbox in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    // The browser logs every refused request as a console error; the signed-out page's probe of
-    // /api/me is refused on purpose, so refused requests are judged by their responses instead.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) {
-        problems.push(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`);
-      }
-    });
+    watchPage(page, problems);
   }, 180_000);
 
   afterEach(() => {
@@ -62,10 +52,7 @@ describe.skipIf(!run)('demo data and the replies inbox in a browser', () => {
   });
 
   it('loads demo data: a send, a reply and a task within a minute, under a banner', async () => {
-    await page.goto(baseUrl);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInWithToken(page, baseUrl, token);
     await page.getByText('No leads yet').waitFor();
     const started = Date.now();
     await page.getByRole('button', { name: 'Load demo data' }).click();

@@ -12,7 +12,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { seriousA11yViolations } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+import { browserAvailable, buildDashboard, launchBrowser, signInWithToken, watchPage, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 
@@ -45,15 +45,7 @@ describe.skipIf(!run)('live updates in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) {
-        problems.push(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`);
-      }
-    });
+    watchPage(page, problems);
     page.on('request', (request) => {
       if (/\/api\/leads\/[^/]+\/timeline/.test(request.url())) timelineReads.push(Date.now());
     });
@@ -72,10 +64,7 @@ describe.skipIf(!run)('live updates in a browser', () => {
 
   it('shows an event posted through the API on the open lead page within seconds', async () => {
     const lead = await call('POST', '/api/leads', { email: 'ada@live.test', firstName: 'Ada', lastName: 'Lovelace' });
-    await page.goto(baseUrl);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInWithToken(page, baseUrl, token);
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
     await page.getByRole('heading', { name: /Ada Lovelace/ }).waitFor();
     await page.locator('[data-testid="live-status"][data-live="on"]').waitFor();

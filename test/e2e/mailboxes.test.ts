@@ -20,7 +20,7 @@ import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 import { seriousA11yViolations, untilOpaque } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
+import { browserAvailable, buildDashboard, launchBrowser, screenshot, signInWithToken, watchPage, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 /** A field by its label, exactly, whether or not Mantine marks it required (" *"). */
@@ -56,18 +56,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    // The browser logs every refused request as a console error; refused requests are judged by their responses.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() < 400 || (response.status() === 401 && response.url().endsWith('/api/me'))) return;
-      const seen = `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`;
-      const expected = expectedRefusals.indexOf(seen);
-      if (expected >= 0) expectedRefusals.splice(expected, 1);
-      else problems.push(`HTTP ${seen}`);
-    });
+    watchPage(page, problems, expectedRefusals);
   }, 180_000);
 
   afterEach(() => {
@@ -83,10 +72,7 @@ describe.skipIf(!run)('the Mailboxes page in a browser', () => {
   });
 
   it('adds a mailbox, showing a refused field under it, and lists it with its usage', async () => {
-    await page.goto(baseUrl);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInWithToken(page, baseUrl, token);
     await page.getByRole('link', { name: 'Mailboxes' }).click();
     await page.getByText('No mailboxes yet').waitFor();
     await accessible('empty mailboxes');

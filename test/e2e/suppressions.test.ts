@@ -14,7 +14,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { seriousA11yViolations, untilOpaque } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, screenshot, type Browser } from './browser.ts';
+import { browserAvailable, buildDashboard, launchBrowser, screenshot, signInWithToken, watchPage, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 /** A field by its label, exactly, whether or not Mantine marks it required (" *"). */
@@ -51,17 +51,7 @@ describe.skipIf(!run)('the Suppressions page in a browser', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text())) problems.push(`console error: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() < 400 || (response.status() === 401 && response.url().endsWith('/api/me'))) return;
-      const seen = `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`;
-      const expected = expectedRefusals.indexOf(seen);
-      if (expected >= 0) expectedRefusals.splice(expected, 1);
-      else problems.push(`HTTP ${seen}`);
-    });
+    watchPage(page, problems, expectedRefusals);
   }, 180_000);
 
   afterEach(() => {
@@ -77,10 +67,7 @@ describe.skipIf(!run)('the Suppressions page in a browser', () => {
   });
 
   it('adds an email, a phone on calls only and a domain (a refused address shown first), and filters the list', async () => {
-    await page.goto(baseUrl);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInWithToken(page, baseUrl, token);
     await page.getByRole('link', { name: 'Suppressions' }).click();
     await page.getByText('No suppressions yet.').waitFor();
     await accessible('empty list');

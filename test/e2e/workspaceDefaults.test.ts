@@ -13,7 +13,7 @@ import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { seriousA11yViolations } from './axe.ts';
-import { browserAvailable, buildDashboard, launchBrowser, type Browser } from './browser.ts';
+import { browserAvailable, buildDashboard, launchBrowser, signInWithToken, watchPage, type Browser } from './browser.ts';
 
 const run = browserAvailable();
 const SCHEDULE = { timezone: 'Europe/Berlin', days: ['tue', 'thu'], start: '10:00', end: '15:00', holidays: [] };
@@ -43,15 +43,7 @@ describe.skipIf(!run)('workspace defaults in the new-sequence editor', () => {
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    // Chromium logs every refused request as "Failed to load resource": the responses are checked
-    // instead, where the one expected refusal (who am I, before signing in) can be told apart.
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400 && !(response.status() === 401 && response.url().endsWith('/api/me'))) problems.push(`HTTP ${response.status()} ${response.url()}`);
-    });
+    watchPage(page, problems);
   }, 180_000);
 
   afterEach(() => {
@@ -79,10 +71,7 @@ describe.skipIf(!run)('workspace defaults in the new-sequence editor', () => {
       await page.screenshot({ path, fullPage: true }).catch(() => undefined);
       console.error(`The page at the failure: ${path}`);
     });
-    await page.goto(baseUrl);
-    await page.getByRole('button', { name: 'Use an API token instead' }).click();
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInWithToken(page, baseUrl, token);
     await page.getByTestId('workspace-name').filter({ hasText: 'Defaults Inc' }).waitFor();
 
     await page.goto(`${baseUrl}/settings`);
