@@ -163,7 +163,11 @@ describe('touchpoint command', () => {
     try {
       const asked = Date.now();
       child.kill('SIGTERM');
-      await waitFor(() => child.exitCode !== null, 'the server to give up waiting and exit', 30_000);
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'the server to give up waiting and exit', 60_000).catch((error: Error) => {
+        // Say what the server was doing: a timeout alone hides whether it hung, or died of the signal.
+        throw new Error(`${error.message} (signal: ${child.signalCode ?? 'none'}); its output:\n${output()}`);
+      });
+      expect(child.signalCode, output()).toBeNull();
       expect(Date.now() - asked).toBeGreaterThanOrEqual(900);
       expect(child.exitCode).toBe(1);
       expect(output()).toContain('shutdown deadline');
