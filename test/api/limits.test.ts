@@ -76,7 +76,9 @@ describe('limits and client errors', () => {
 });
 
 describe('an outcome on the real worker', () => {
-  it('moves a waiting branch within a second, not at a later poll', async () => {
+  // The engine's idle sleep is a minute (nothing else is due): an answer well inside it can only
+  // come from the wake-up the outcome sends. Ten seconds leaves room for a loaded machine.
+  it('moves a waiting branch at once, not at a later poll', async () => {
     const db = (await openTestDatabase('pglite')).db;
     const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, clock: systemClock, worker: true });
     try {
@@ -94,8 +96,8 @@ describe('an outcome on the real worker', () => {
       await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'waiting', 'the branch to wait');
       const asked = Date.now();
       await call('POST', `/api/sequences/enrollments/${enrollmentId}/outcomes`, { outcome: 'connected' });
-      await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'completed', 'the branch to move', 1000);
-      expect(Date.now() - asked).toBeLessThan(1000);
+      await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'completed', 'the branch to move', 10_000);
+      expect(Date.now() - asked).toBeLessThan(10_000);
     } finally {
       await runtime.close();
       await db.close();
@@ -268,7 +270,7 @@ describe('CSV import limits', () => {
     expect(result.body.error.code).toBe('too_many_rows');
     expect(result.body.error.message).toMatch(/up to 50000 rows/);
     expect(result.body.error.message).toMatch(/stopped reading at line 50002/);
-    expect(took).toBeLessThan(3000);
+    expect(took).toBeLessThan(15_000); // a loose bound against a hang, not a speed test: the heap bound below is the check
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(300 * 1024 * 1024);
   });
 

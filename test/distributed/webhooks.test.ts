@@ -140,7 +140,8 @@ describe.skipIf(!available)('custom events wake a waiting branch in distributed 
       latencies.push(Date.now() - started);
     }
     latencies.sort((a, b) => a - b);
-    // The median of three: one slow turn on a loaded machine does not decide it.
-    expect(latencies[1], `wake latencies ${latencies.join(', ')} ms`).toBeLessThan(1000);
+    // The median of three, against a third of the leader's 30 s idle sleep: only the wake-up
+    // explains it, and a loaded machine's slow turn does not fail it.
+    expect(latencies[1], `wake latencies ${latencies.join(', ')} ms`).toBeLessThan(10_000);
   }, 60_000);
 });
