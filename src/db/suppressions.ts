@@ -68,7 +68,7 @@ export async function addSuppressions(
   args: { workspaceId: string; channels: SuppressionChannel[]; address: string; reason: string; source: string; actor: string; now: Date },
 ): Promise<Array<Suppression & { created: boolean }>> {
   const normalised = normalisedAddress('w.channel', '$2');
-  return db.query<Suppression & { created: boolean }>(
+  const rows = await db.query<Suppression & { created: boolean }>(
     `with wanted as (select distinct unnest($3::text[]) as channel),
      added as (
        insert into suppressions (workspace_id, channel, address, reason, source, added_by, created_at)
@@ -86,6 +86,17 @@ export async function addSuppressions(
      order by channel`,
     [args.workspaceId, args.address, args.channels, args.reason, args.source, args.actor, args.now],
   );
+  if (rows.length >= new Set(args.channels).size) return rows;
+  // A concurrent call inserted a channel after this statement's snapshot: its insert did nothing
+  // and the snapshot cannot show the row. A new statement (a new snapshot) reads it.
+  const late = await db.query<Suppression & { created: boolean }>(
+    `select ${COLUMNS}, false as created from suppressions
+     where workspace_id = $1 and (channel, address) in (select w.channel, ${normalised} from (select distinct unnest($3::text[]) as channel) w)
+     order by channel`,
+    [args.workspaceId, args.address, args.channels],
+  );
+  const created = new Set(rows.filter((r) => r.created).map((r) => r.id));
+  return late.map((r) => ({ ...r, created: created.has(r.id) }));
 }
 
 /** Deletes one suppression of the workspace (whoever made it), with a change row naming the actor. */

@@ -182,6 +182,18 @@ describe.each(kinds)('suppression list on %s', (kind) => {
     });
     expect((await kit.call('GET', `/api/suppressions?q=5550166`)).body.items.map((s: { channel: string }) => s.channel).sort()).toEqual(['sms', 'voice']);
   });
+
+  it('concurrent adds of one phone each answer both channels (a row another call inserted is read back, not left out)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => kit.call('POST', '/api/suppressions', { token: kit.tokens.operator, body: { phone: '+1 415 555 0177', reason: `race ${i}` } })),
+    );
+    for (const answer of answers) {
+      expect([200, 201]).toContain(answer.status);
+      expect(answer.body.items.map((s: { channel: string }) => s.channel)).toEqual(['sms', 'voice']);
+    }
+    const ids = new Set(answers.flatMap((a) => a.body.items.map((s: { id: string }) => s.id)));
+    expect(ids.size).toBe(2);
+  });
 });
 
 async function workspaceName(): Promise<string> {
