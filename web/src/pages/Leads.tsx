@@ -214,7 +214,13 @@ export function LeadsPage() {
         </ScrollArea>
       )}
       {(pageIndex > 0 || next) && (
-        <Pagination total={next ? pageIndex + 2 : pageIndex + 1} value={pageIndex + 1} onChange={goTo} aria-label="Pages" />
+        <Pagination
+          total={next ? pageIndex + 2 : pageIndex + 1}
+          value={pageIndex + 1}
+          onChange={goTo}
+          aria-label="Pages"
+          getControlProps={(control) => ({ 'aria-label': `${control[0]!.toUpperCase()}${control.slice(1)} page` })}
+        />
       )}
       <ImportCsv opened={importing} onClose={() => setImporting(false)} />
       <NewLead opened={adding} onClose={() => setAdding(false)} />
