@@ -113,13 +113,10 @@ describe.skipIf(!run)('bulk actions over a filter, and saved filters, in a brows
     await field(dialog, 'Reason \\(optional, kept on the timeline\\)').fill('Conference week');
     await dialog.getByRole('button', { name: 'Pause' }).click();
 
-    const done = page.getByRole('dialog', { name: 'Done' });
-    await done.getByText(`${MATCHING} leads: ${MATCHING} running sequences of ${MATCHING} leads paused.`).waitFor();
-    await untilOpaque(done);
+    await page.getByTestId('bulk-result').getByText(`${MATCHING} leads: ${MATCHING} running sequences of ${MATCHING} leads paused.`).waitFor();
     await accessible('the result');
     expect(await statusesOf('bulkco')).toEqual(Array(MATCHING).fill('paused'));
     expect(await statusesOf('elsewhere')).toEqual(['active', 'active', 'active']);
-    await done.getByRole('button', { name: 'Close' }).click();
     await page.getByText('Select leads to act on them:').waitFor();
   }, 120_000);
 

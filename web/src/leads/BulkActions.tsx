@@ -4,7 +4,7 @@
  * running sequences of 30 leads will stop…"), then the action, reported with the leads it
  * skipped and why.
  */
-import { Button, Group, Modal } from '@mantine/core';
+import { Button, Group } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../api/client.ts';
@@ -63,11 +63,7 @@ export function BulkActions({ scope, leads, count, onDone }: { scope: BulkScope;
         </Button>
       </Group>
       <ErrorAlert error={preview.error} title="The action could not be previewed" />
-      {act.data && (
-        <Modal opened onClose={() => act.reset()} title="Done" size="lg">
-          <BulkReport result={act.data} />
-        </Modal>
-      )}
+      {act.data && <BulkReport result={act.data} />}
       {confirming && (
         <ConfirmDialog
           opened

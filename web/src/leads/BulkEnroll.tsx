@@ -5,12 +5,12 @@
  * Over every lead matching a filter (`filter`) it goes through POST /api/leads/bulk: a dry run's
  * sentence first ("412 leads: 380 will be enrolled; 32 skipped (…)"), then the enrollment.
  */
-import { Alert, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
+import { Alert, Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post } from '../api/client.ts';
 import type { Body, BulkBody, BulkResult, EnrollResult, LeadFilter, Page, Sequence } from '../api/types.ts';
-import { BulkReport } from './BulkReport.tsx';
+import { BulkReport, SkippedLeads } from './BulkReport.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Link } from '../router.tsx';
 
@@ -100,26 +100,7 @@ export function BulkEnroll({
                 {partial.map((e) => `${nameOf(e.leadId)} skips the ${e.skipsChannels.map((c) => CHANNEL_NOUN[c] ?? c).join(' and ')} steps (no ${e.skipsChannels.includes('email') ? 'email address' : 'phone number'})`).join('; ')}.
               </Text>
             )}
-            {enroll.data.skipped.length > 0 && (
-              <Table fz="sm" withTableBorder aria-label="Skipped leads">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Lead</Table.Th>
-                    <Table.Th>Why it was skipped</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {enroll.data.skipped.map((s) => (
-                    <Table.Tr key={s.leadId}>
-                      <Table.Td>
-                        <Link to={`/leads/${s.leadId}`}>{nameOf(s.leadId)}</Link>
-                      </Table.Td>
-                      <Table.Td>{s.message || s.reason.replace(/_/g, ' ')}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            )}
+            <SkippedLeads rows={enroll.data.skipped.map((s) => ({ leadId: s.leadId, name: nameOf(s.leadId), message: s.message || s.reason.replace(/_/g, ' ') }))} />
           </Stack>
         )}
         <Group justify="flex-end">

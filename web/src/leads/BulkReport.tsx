@@ -10,29 +10,37 @@ export function BulkReport({ result }: { result: BulkResult }) {
   return (
     <Stack gap="xs" data-testid="bulk-result">
       <Text size="sm">{result.sentence}</Text>
-      {result.skipped.length > 0 && (
-        <Table fz="sm" withTableBorder aria-label="Skipped leads">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Lead</Table.Th>
-              <Table.Th>Why it was skipped</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {result.skipped.map((s) => (
-              <Table.Tr key={s.leadId}>
-                <Table.Td>{s.name ? <Link to={`/leads/${s.leadId}`}>{s.name}</Link> : `Lead ${s.leadId.slice(0, 8)}…`}</Table.Td>
-                <Table.Td>{s.message}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <SkippedLeads rows={result.skipped} />
       {result.skippedCount > result.skipped.length && (
         <Text size="xs" c="dimmed">
           The first {result.skipped.length} of {result.skippedCount.toLocaleString()} skipped leads are listed.
         </Text>
       )}
     </Stack>
+  );
+}
+
+/** Skipped leads by name (a link to each), with why; nothing when none was skipped. */
+export function SkippedLeads({ rows }: { rows: Array<{ leadId: string; name: string | null; message: string }> }) {
+  if (rows.length === 0) return null;
+  return (
+    <Table fz="sm" withTableBorder aria-label="Skipped leads">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Lead</Table.Th>
+          <Table.Th>Why it was skipped</Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {rows.map((s) => (
+          <Table.Tr key={s.leadId}>
+            <Table.Td>
+              <Link to={`/leads/${s.leadId}`}>{s.name ?? `Lead ${s.leadId.slice(0, 8)}…`}</Link>
+            </Table.Td>
+            <Table.Td>{s.message}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
   );
 }
