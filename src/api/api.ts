@@ -28,6 +28,8 @@ import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
 import { editorRoutes } from './editor.ts';
 import { leadRoutes } from './leads.ts';
+import { bulkRoutes } from './bulk.ts';
+import { savedFilterRoutes } from './savedFilters.ts';
 import { registerOpenApi } from './openapi.ts';
 import { sequenceToolRoutes } from './sequenceTools.ts';
 import { historyRoutes } from './history.ts';
@@ -140,6 +142,8 @@ export function restApi(deps: {
         tokenRoutes(api, deps.db);
         exportRoutes(api, deps.db);
         leadRoutes(api, deps.db, deps.engine);
+        bulkRoutes(api, deps.db, deps.engine);
+        savedFilterRoutes(api, deps.db, deps.now);
         leadImportRoutes(api, deps.db);
         sequenceRoutes(api, deps.db, deps.engine);
         sequenceToolRoutes(api, deps.db, deps.engine);

@@ -15,7 +15,8 @@ import { getSequence } from '../db/sequences.ts';
 import { TIMELINE_KINDS, timelinePage } from '../db/timeline.ts';
 import { callerOf } from './auth.ts';
 import { enrollmentToWire } from './enrollmentWire.ts';
-import { leadSchema, leadStatusField, leadToWire } from './leadFields.ts';
+import { leadSchema, leadToWire } from './leadFields.ts';
+import { leadFilterFields, leadMatchOf } from './leadFilter.ts';
 import { timelineItemSchema } from './timeline.ts';
 import { commonErrors, fail, idParams, iso, isoTime, type Api } from './wire.ts';
 
@@ -76,19 +77,16 @@ export function exportRoutes(api: Api, db: Db) {
       schema: {
         summary: 'Export leads as CSV (streamed), filtered like the list',
         tags: ['leads'],
-        querystring: z.object({
-          q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
-          status: leadStatusField.optional(),
-        }),
+        querystring: z.object(leadFilterFields),
         response: { 200: csvAnswer, ...commonErrors },
       },
     },
     async (request, reply) => {
       const { workspaceId } = callerOf(request);
-      const { q, status } = request.query;
+      const match = leadMatchOf(request.query);
       async function* csv() {
         yield csvRow(LEAD_COLUMNS);
-        for await (const rows of pages((after) => listLeads(db, { workspaceId, search: q, status, after, limit: EXPORT_PAGE }), (l) => l.createdAt)) {
+        for await (const rows of pages((after) => listLeads(db, { workspaceId, ...match, after, limit: EXPORT_PAGE }), (l) => l.createdAt)) {
           yield rows.map((lead) => { const wire = leadToWire(lead); return csvRow(LEAD_COLUMNS.map((c) => wire[c])); }).join('');
         }
       }

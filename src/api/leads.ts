@@ -8,7 +8,8 @@ import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
 import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
-import { leadListItemSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
+import { leadListItemSchema, leadPatchSchema, leadSchema, leadToWire, newLeadSchema } from './leadFields.ts';
+import { leadFilterFields, leadMatchOf } from './leadFilter.ts';
 import { listLiveEnrollmentsOfLeads } from '../db/enrollmentLists.ts';
 import { commonErrors, decodeCursor, errorSchema, fail, idParams, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
 
@@ -53,11 +54,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
       schema: {
         summary: 'List leads, newest first',
         tags: ['leads'],
-        querystring: z.object({
-          ...pageQuery,
-          q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
-          status: leadStatusField.optional(),
-        }),
+        querystring: z.object({ ...pageQuery, ...leadFilterFields }),
         response: { 200: page(leadListItemSchema), ...commonErrors },
       },
     },
@@ -66,8 +63,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
       if (after === 'invalid') return fail(reply, 400, 'invalid_cursor', 'The cursor is not one this API gave out.');
       const rows = await listLeads(db, {
         workspaceId: callerOf(request).workspaceId,
-        search: request.query.q,
-        status: request.query.status,
+        ...leadMatchOf(request.query),
         after,
         limit: request.query.limit + 1,
       });

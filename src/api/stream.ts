@@ -159,5 +159,6 @@ export function announceApiWrites(api: Api, bus: LiveBus) {
     // Bulk writes: the lists are refetched once. (A single new lead is left to the lists' own
     // refresh: an integration creating leads by the thousand must not refetch every dashboard.)
     else if (url === '/api/demo' || url === '/api/leads/import') bus.publish([{ kind: 'workspace', workspaceId }]);
+    else if (url === '/api/leads/bulk' && (request.body as { dryRun?: boolean } | undefined)?.dryRun !== true) bus.publish([{ kind: 'workspace', workspaceId }]);
   });
 }

@@ -75,14 +75,38 @@ export async function applyOperatorChange(
     skipTo?: string | null;
   },
 ): Promise<EnrollmentRecord> {
-  const { current, action, to, now } = args;
-  const [updated] = await tx.query<EnrollmentRecord>(
-    `update enrollments set status = $2, status_reason = $3, updated_at = $4, ${OPERATOR_COLUMNS[action]}
-     where id = $1 returning ${ENROLLMENT_COLUMNS}`,
-    [current.id, to, args.reason ?? null, now, ...(action === 'skip' ? [args.skipTo ?? null] : [])],
-  );
-  await recordChange(tx, { enrollment: current, actor: args.actor, action, from: current.status, to, reason: args.reason, at: now });
+  const [updated] = await applyOperatorChanges(tx, { ...args, changes: [{ current: args.current, to: args.to }] });
   return updated!;
+}
+
+/**
+ * One operator action on many locked enrollments (a bulk pause or cancel), each to the status
+ * the state machine gave it: one update and one insert of audit rows for the batch.
+ */
+export async function applyOperatorChanges(
+  tx: Queryable,
+  args: {
+    changes: ReadonlyArray<{ current: EnrollmentRecord; to: EnrollmentStatus }>;
+    action: OperatorAction;
+    actor: string;
+    reason?: string | null;
+    now: Date;
+    skipTo?: string | null;
+  },
+): Promise<EnrollmentRecord[]> {
+  const { changes, action, now } = args;
+  if (changes.length === 0) return [];
+  const updated = await tx.query<EnrollmentRecord>(
+    `update enrollments set status = c.change_to, status_reason = $3, updated_at = $4, ${OPERATOR_COLUMNS[action]}
+     from unnest($1::uuid[], $2::text[]) as c(change_id, change_to)
+     where enrollments.id = c.change_id returning ${ENROLLMENT_COLUMNS.split(',').map((c) => `enrollments.${c.trim()}`).join(', ')}`,
+    [changes.map((c) => c.current.id), changes.map((c) => c.to), args.reason ?? null, now, ...(action === 'skip' ? [args.skipTo ?? null] : [])],
+  );
+  await recordChanges(
+    tx,
+    changes.map(({ current, to }) => ({ enrollment: current, actor: args.actor, action, from: current.status, to, reason: args.reason, at: now })),
+  );
+  return updated;
 }
 
 /**
@@ -114,6 +138,25 @@ export async function lockLiveEnrollmentsOfLead(tx: Queryable, leadId: string, e
      where e.lead_id = $1 and e.status in ${LIVE_SQL} and e.id is distinct from $2::uuid
      order by e.id for update of e`,
     [leadId, except ?? null],
+  );
+}
+
+/**
+ * Locks the live enrollments of many leads of a workspace, in id order (the executor's lock
+ * order): what a bulk pause or cancel acts on. `lock: false` (a dry run) only reads them.
+ */
+export async function lockLiveEnrollmentsOfLeads(
+  tx: Queryable,
+  workspaceId: string,
+  leadIds: readonly string[],
+  options: { lock: boolean } = { lock: true },
+): Promise<EnrollmentRecord[]> {
+  if (leadIds.length === 0) return [];
+  return tx.query<EnrollmentRecord>(
+    `select ${ENROLLMENT_COLUMNS} from enrollments
+     where workspace_id = $1 and lead_id = any($2::uuid[]) and status in ${LIVE_SQL}
+     order by id${options.lock ? ' for update' : ''}`,
+    [workspaceId, leadIds],
   );
 }
 
@@ -171,31 +214,37 @@ export async function liveTwinOf(tx: Queryable, enrollment: EnrollmentRecord): P
   return row?.id;
 }
 
-export async function recordChange(
-  tx: Queryable,
-  change: {
-    enrollment: Pick<EnrollmentRecord, 'id' | 'workspaceId' | 'leadId'>;
-    actor: string;
-    action: string;
-    from: EnrollmentStatus | null;
-    to: EnrollmentStatus;
-    reason?: string | null;
-    at: Date;
-  },
-): Promise<void> {
+export interface EnrollmentChange {
+  enrollment: Pick<EnrollmentRecord, 'id' | 'workspaceId' | 'leadId'>;
+  actor: string;
+  action: string;
+  from: EnrollmentStatus | null;
+  to: EnrollmentStatus;
+  reason?: string | null;
+  at: Date;
+}
+
+export async function recordChange(tx: Queryable, change: EnrollmentChange): Promise<void> {
+  await recordChanges(tx, [change]);
+}
+
+/** The audit rows of many changes, one statement. */
+export async function recordChanges(tx: Queryable, changes: readonly EnrollmentChange[]): Promise<void> {
+  if (changes.length === 0) return;
+  const column = <T>(pick: (c: EnrollmentChange) => T) => changes.map(pick);
   await tx.query(
     `insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, reason, at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+     select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])`,
     [
-      change.enrollment.workspaceId,
-      change.enrollment.id,
-      change.enrollment.leadId,
-      change.actor,
-      change.action,
-      change.from,
-      change.to,
-      change.reason ?? null,
-      change.at,
+      column((c) => c.enrollment.workspaceId),
+      column((c) => c.enrollment.id),
+      column((c) => c.enrollment.leadId),
+      column((c) => c.actor),
+      column((c) => c.action),
+      column((c) => c.from),
+      column((c) => c.to),
+      column((c) => c.reason ?? null),
+      column((c) => c.at),
     ],
   );
 }

@@ -242,11 +242,13 @@ export async function reconcileUnknown(tx: Queryable, id: string, providerMessag
   );
 }
 
-/** How many executions of an enrollment are between intent and outcome (a control waits for none). */
-export async function countSendsInFlightOf(db: Queryable, enrollmentId: string): Promise<number> {
+/** How many executions of these enrollments are between intent and outcome (a control waits for none). */
+export async function countSendsInFlightOf(db: Queryable, enrollmentId: string | readonly string[]): Promise<number> {
+  const ids = typeof enrollmentId === 'string' ? [enrollmentId] : enrollmentId;
+  if (ids.length === 0) return 0;
   const [row] = await db.query<{ n: number }>(
-    `select count(*)::int as n from sequence_executions where enrollment_id = $1 and status = 'started'`,
-    [enrollmentId],
+    `select count(*)::int as n from sequence_executions where enrollment_id = any($1::uuid[]) and status = 'started'`,
+    [ids],
   );
   return row?.n ?? 0;
 }

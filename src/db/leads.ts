@@ -108,28 +108,73 @@ export async function insertNewLeads(
   return rows.map((row) => ({ ...row, index: indexOf.get(row.id)! }));
 }
 
-export interface LeadFilter {
-  workspaceId: string;
+/** What the lead list is filtered by (GET /api/leads, the export, bulk actions, saved filters). */
+export interface LeadMatch {
   /** Matched against name, email and company, case-insensitively. */
   search?: string;
   status?: string;
+}
+
+export interface LeadFilter extends LeadMatch {
+  workspaceId: string;
   after?: { at: Date; id: string };
   limit: number;
 }
 
-/** A page of leads, newest first, keyset-paged on (created_at, id). */
-export async function listLeads(db: Queryable, filter: LeadFilter): Promise<LeadRecord[]> {
-  const pattern = filter.search ? `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return db.query<LeadRecord>(
-    `select ${LEAD_COLUMNS} from leads
-     where workspace_id = $1
+/**
+ * The filter's conditions on `leads`, written once for every reader (the list, the count, the
+ * ids a bulk action takes): `$1` is the workspace; the filter's values follow from `$2`.
+ * A new filter key is one more line here.
+ */
+function matchWhere(workspaceId: string, match: LeadMatch): { where: string; params: unknown[] } {
+  const pattern = match.search ? `%${match.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  return {
+    where: `workspace_id = $1
        and ($2::text is null or status = $2)
        and ($3::text is null or email ilike $3 or company ilike $3
-            or concat_ws(' ', first_name, last_name) ilike $3)
+            or concat_ws(' ', first_name, last_name) ilike $3)`,
+    params: [workspaceId, match.status ?? null, pattern],
+  };
+}
+
+/** A page of leads, newest first, keyset-paged on (created_at, id). */
+export async function listLeads(db: Queryable, filter: LeadFilter): Promise<LeadRecord[]> {
+  const { where, params } = matchWhere(filter.workspaceId, filter);
+  return db.query<LeadRecord>(
+    `select ${LEAD_COLUMNS} from leads
+     where ${where}
        and ($4::timestamptz is null or (created_at, id) < ($4, $5::uuid))
      order by created_at desc, id desc
      limit $6`,
-    [filter.workspaceId, filter.status ?? null, pattern, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit],
+    [...params, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit],
+  );
+}
+
+/** How many leads match, counted up to `upTo` (a bulk action's cap: past it the exact number does not matter). */
+export async function countLeadsMatching(db: Queryable, workspaceId: string, match: LeadMatch, upTo: number): Promise<number> {
+  const { where, params } = matchWhere(workspaceId, match);
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from (select 1 from leads where ${where} limit $4) m`, [...params, upTo]);
+  return row?.n ?? 0;
+}
+
+/** The ids of the leads that match now, in id order, at most `limit` (a bulk action's snapshot). */
+export async function listLeadIdsMatching(db: Queryable, workspaceId: string, match: LeadMatch, limit: number): Promise<string[]> {
+  const { where, params } = matchWhere(workspaceId, match);
+  const rows = await db.query<{ id: string }>(`select id from leads where ${where} order by id limit $4`, [...params, limit]);
+  return rows.map((r) => r.id);
+}
+
+/** Of these ids, the leads of the workspace, with the names a report shows (id order). */
+export async function leadNamesOf(
+  db: Queryable,
+  workspaceId: string,
+  ids: readonly string[],
+): Promise<Array<{ id: string; firstName: string | null; lastName: string | null; email: string | null; phone: string | null }>> {
+  if (ids.length === 0) return [];
+  return db.query(
+    `select id, first_name as "firstName", last_name as "lastName", email, phone from leads
+     where workspace_id = $1 and id = any($2::uuid[]) order by id`,
+    [workspaceId, ids],
   );
 }
 
@@ -180,9 +225,16 @@ export async function updateLead(
   }
 }
 
+/** Deletes a lead with its enrollments and timeline (cascade). */
 export async function deleteLead(db: Queryable, workspaceId: string, id: string): Promise<boolean> {
-  const rows = await db.query('delete from leads where workspace_id = $1 and id = $2 returning id', [workspaceId, id]);
-  return rows.length > 0;
+  return (await deleteLeads(db, workspaceId, [id])).length > 0;
+}
+
+/** Deletes the workspace's leads among `ids` in one statement; answers the ids deleted. */
+export async function deleteLeads(db: Queryable, workspaceId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{ id: string }>('delete from leads where workspace_id = $1 and id = any($2::uuid[]) returning id', [workspaceId, ids]);
+  return rows.map((r) => r.id);
 }
 
 /**

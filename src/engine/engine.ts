@@ -9,6 +9,7 @@ import { applyOperatorAction, convertLead, recordOutcome, undoCancel, type Contr
 import type { EngineDeps } from './deps.ts';
 import { InlineDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { enrollLeads, type EnrollOutcome } from './enroll.ts';
+import { actOnLeads, deleteLeadChunk, type ChunkResult } from './bulk.ts';
 import { ingestEvent, type IngestResult } from './ingest.ts';
 import { ingestCustomEvents, type CustomEventInput, type CustomEventResult } from './customEvents.ts';
 import { correctReply, type CorrectedReply } from './replyClasses.ts';
@@ -19,7 +20,12 @@ import { enrollmentNotices } from './liveNotices.ts';
 export interface Engine<D extends Dispatcher = Dispatcher> {
   readonly deps: EngineDeps;
   readonly dispatcher: D;
-  enroll(args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string }): Promise<EnrollOutcome>;
+  /** `dryRun`: the same rules and skips, rolled back. */
+  enroll(args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string; dryRun?: boolean }): Promise<EnrollOutcome>;
+  /** A bulk pause or cancel over one chunk of leads (POST /api/leads/bulk). */
+  actOnLeads(args: Parameters<typeof actOnLeads>[1]): Promise<ChunkResult>;
+  /** A bulk delete of one chunk of leads. */
+  deleteLeads(args: Parameters<typeof deleteLeadChunk>[1]): Promise<ChunkResult>;
   act(args: {
     enrollmentId: string;
     workspaceId?: string;
@@ -82,7 +88,7 @@ export function createEngine(
     dispatcher,
     enroll: async (args) => {
       const outcome = await enrollLeads(io, args);
-      if (outcome.ok) {
+      if (outcome.ok && !args.dryRun) {
         const { workspaceId, sequenceId } = args;
         announce(outcome.enrolled.flatMap(({ leadId, enrollmentId }): LiveNotice[] => [
           { kind: 'lead', workspaceId, leadId },
@@ -92,6 +98,12 @@ export function createEngine(
       return outcome;
     },
     act: async (args) => controlled(await applyOperatorAction(io, args)),
+    actOnLeads: async (args) => {
+      const result = await actOnLeads(io, args);
+      announce(result.changed.flatMap((e) => enrollmentNotices(e, undefined, { task: true })));
+      return result;
+    },
+    deleteLeads: (args) => deleteLeadChunk(io, args),
     undoCancel: async (args) => controlled(await undoCancel(io, args)),
     recordOutcome: async (args) => controlled(await recordOutcome(io, args)),
     convertLead: async (args) => {

@@ -8,7 +8,7 @@ import { firstDueAt } from '../core/decide.ts';
 import { isDeliveryStep, type Channel } from '../core/definition.ts';
 import { resolveZone } from '../core/time.ts';
 import { runTimeProblems } from '../core/validate.ts';
-import type { Db } from '../db/db.ts';
+import type { Db, Queryable } from '../db/db.ts';
 import { getLeadsToEnroll, insertEnrollments, type NewEnrollment } from '../db/enrollments.ts';
 import { getDefinition, getSequence } from '../db/sequences.ts';
 import { getWorkspace } from '../db/workspaces.ts';
@@ -29,10 +29,10 @@ export type EnrollOutcome =
 
 export async function enrollLeads(
   deps: { db: Db; clock: Clock; wake: () => void },
-  args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string },
+  args: { workspaceId: string; sequenceId: string; leadIds: string[]; actor: string; dryRun?: boolean },
 ): Promise<EnrollOutcome> {
   const now = deps.clock.now();
-  const outcome = await deps.db.transaction(async (tx): Promise<EnrollOutcome> => {
+  const outcome = await rolledBackIf(args.dryRun === true, deps.db, async (tx): Promise<EnrollOutcome> => {
     const sequence = await getSequence(tx, args.workspaceId, args.sequenceId);
     if (!sequence) return { ok: false, code: 'not_found', message: `Sequence ${args.sequenceId} does not exist.` };
     if (sequence.status !== 'active') {
@@ -123,6 +123,31 @@ export async function enrollLeads(
     }
     return { ok: true, ...result };
   });
-  if (outcome.ok && outcome.enrolled.length > 0) deps.wake();
+  if (outcome.ok && outcome.enrolled.length > 0 && !args.dryRun) deps.wake();
   return outcome;
+}
+
+/** What a dry run computed, carried out of its transaction by the throw that rolls it back. */
+class RolledBack<T> extends Error {
+  constructor(readonly value: T) {
+    super('dry run: rolled back');
+  }
+}
+
+/**
+ * Runs `fn` in a transaction that commits, or (`dryRun`) that is rolled back once `fn` answered:
+ * a dry run takes exactly the real path — every skip rule, the unique index that finds a lead
+ * already enrolled — and leaves nothing behind.
+ */
+async function rolledBackIf<T>(dryRun: boolean, db: Db, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  if (!dryRun) return db.transaction(fn);
+  try {
+    await db.transaction(async (tx) => {
+      throw new RolledBack(await fn(tx));
+    });
+  } catch (error) {
+    if (error instanceof RolledBack) return error.value as T;
+    throw error;
+  }
+  throw new Error('unreachable: a dry run always rolls back');
 }

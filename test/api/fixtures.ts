@@ -31,6 +31,7 @@ export interface World {
   memberId: string;
   inviteId: string;
   suppressionId: string;
+  savedFilterId: string;
 }
 
 /** A mailbox whose servers are not there (port 1 refuses at once): enough for the route tests. */
@@ -55,6 +56,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
   const member = await kit.runtime.accounts.createUser({ email: `member-${Math.random().toString(36).slice(2)}@team.test`, workspace: me.body.workspace.name, role: 'viewer', password: 'a long enough password' });
   const invite = await kit.call('POST', '/api/invites', { token, body: { role: 'viewer' } });
   const suppression = await kit.call('POST', '/api/suppressions', { token, body: { domain: `w${Math.random().toString(36).slice(2, 8)}.test`, reason: 'world' } });
+  const savedFilter = await kit.call('POST', '/api/saved-filters', { token, body: { name: `w${Math.random().toString(36).slice(2, 8)}`, filter: { status: 'new' }, shared: true } });
   const world = {
     leadId: lead.body.id,
     sequenceId: sequence.body.id,
@@ -67,6 +69,7 @@ export async function buildWorld(kit: ApiKit, token = kit.tokens.admin): Promise
     memberId: member.user.id,
     inviteId: invite.body.id,
     suppressionId: suppression.body.items?.[0]?.id,
+    savedFilterId: savedFilter.body.id,
   };
   for (const [key, value] of Object.entries(world)) if (!value) throw new Error(`buildWorld could not make ${key}`);
   return world;
@@ -85,6 +88,7 @@ export function idFor(url: string, world: World): string {
   if (url.startsWith('/api/members/')) return world.memberId;
   if (url.startsWith('/api/invites/')) return world.inviteId;
   if (url.startsWith('/api/suppressions/')) return world.suppressionId;
+  if (url.startsWith('/api/saved-filters/')) return world.savedFilterId;
   throw new Error(`No id kind known for ${url}; teach idFor about it.`);
 }
 
@@ -130,6 +134,9 @@ export function validBody(route: string, world: World): unknown {
     'PATCH /api/connections/:id': { messagingProfileId: 'mp-2' },
     'POST /api/suppressions': { email: `s${Math.random().toString(36).slice(2)}@acme.test`, reason: 'asked' },
     'POST /api/suppressions/import': 'address\nimp@acme.test\n',
+    'POST /api/leads/bulk': { action: 'pause', leadIds: [world.leadId], dryRun: true },
+    'POST /api/saved-filters': { name: `f${Math.random().toString(36).slice(2, 8)}`, filter: { q: 'acme' } },
+    'PATCH /api/saved-filters/:id': { shared: true },
   };
   if (!(route in bodies)) throw new Error(`No sample body for ${route}; add one to validBody.`);
   return bodies[route];

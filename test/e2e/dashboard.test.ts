@@ -539,9 +539,9 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.getByLabel('Select Grace Hopper').check();
     await page.getByLabel(/^Select Linus/).check();
     await page.getByTestId('bulk-actions').getByRole('button', { name: 'Cancel sequences' }).click();
-    await page.getByTestId('confirm-consequences').filter({ hasText: '2 running sequences of 2 leads stop' }).waitFor();
+    await page.getByTestId('confirm-consequences').filter({ hasText: '2 leads: 2 running sequences of 2 leads will stop' }).waitFor();
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel sequences' }).click();
-    await page.getByTestId('bulk-result').filter({ hasText: 'Done: 2' }).waitFor();
+    await page.getByTestId('bulk-result').filter({ hasText: '2 leads: 2 running sequences of 2 leads stopped.' }).waitFor();
     await page.getByRole('row', { name: /Grace Hopper/ }).getByTestId('lead-sequences').filter({ hasText: '—' }).waitFor();
     await page.getByRole('link', { name: 'Monitoring' }).click();
   }, 90_000);

@@ -3113,6 +3113,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/leads/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enroll, pause, cancel or delete up to 10000 leads, by id or by filter, 1000 per transaction
+         * @description Give `leadIds`, or `filter` (the lead list's: every lead matching it when the call starts). `enroll` needs `sequenceId` and skips leads by the same rules as POST /api/sequences/{id}/enrollments; `pause` and `cancel` act on every running sequence of each lead the state machine allows, as PUT /api/sequences/enrollments/{id} does, and take a `reason`; `delete` deletes the leads with their enrollments and timelines. `dryRun: true` answers what would happen and changes nothing. A filter matching more than the cap is a 422 that says how to narrow it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "enroll" | "pause" | "cancel" | "delete";
+                        /** @description Answer what would happen, change nothing */
+                        dryRun?: boolean;
+                        filter?: components["schemas"]["LeadFilterInput"];
+                        /** @description The leads, by id (at most 10000); or give `filter` */
+                        leadIds?: string[];
+                        /** @description For `pause` and `cancel`: kept on each enrollment and its audit row */
+                        reason?: string;
+                        /**
+                         * Format: uuid
+                         * @description For `enroll`: the active sequence
+                         */
+                        sequenceId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BulkResult"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/leads/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many leads match the list's filter (counted up to 10001) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Search in name, email and company */
+                    q?: string;
+                    /** @description new < contacted < replied < bounced < opted_out < converted */
+                    status?: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description true: more than 10000 match; count is 10001 */
+                            atLeast: boolean;
+                            count: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/leads/export": {
         parameters: {
             query?: never;
@@ -4824,6 +5035,339 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/saved-filters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's saved filters and those shared with the workspace, by name */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["SavedFilter"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a filter of the Leads page under a name (unique per owner); `shared` shows it to the whole workspace */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        filter: components["schemas"]["LeadFilterInput"];
+                        name: string;
+                        /** @default false */
+                        shared?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedFilter"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/saved-filters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a saved filter (its owner, or an admin for a shared one) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename a saved filter, change its filter, or share or unshare it (its owner, or an admin for a shared one) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        filter?: components["schemas"]["LeadFilterInput"];
+                        name?: string;
+                        shared?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SavedFilter"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/sequences": {
@@ -11040,6 +11584,62 @@ export interface components {
                 message: string;
             };
         };
+        BulkResult: {
+            /** @enum {string} */
+            action: "enroll" | "pause" | "cancel" | "delete";
+            /** @description Transactions of at most 1000 leads */
+            chunks: number;
+            /** @description Leads changed (in a dry run: that would be) */
+            done: number;
+            dryRun: boolean;
+            /** @description Enrollments paused, cancelled, stopped by deleting their lead, or created */
+            enrollments: number;
+            /** @description Leads the call covered (found by id, or matching the filter when it started) */
+            matched: number;
+            /** @description What happened (or would), in a sentence the confirm dialog shows */
+            sentence: string;
+            /** @description The first 100 leads skipped, each with why */
+            skipped: {
+                leadId: string;
+                message: string;
+                name: string | null;
+                reason: string;
+            }[];
+            skippedByReason: {
+                [key: string]: number;
+            };
+            skippedCount: number;
+            /** @description Set when the call stopped part-way (the sequence stopped taking enrollments): what happened */
+            stopped: string | null;
+        };
+        BulkResultInput: {
+            /** @enum {string} */
+            action: "enroll" | "pause" | "cancel" | "delete";
+            /** @description Transactions of at most 1000 leads */
+            chunks: number;
+            /** @description Leads changed (in a dry run: that would be) */
+            done: number;
+            dryRun: boolean;
+            /** @description Enrollments paused, cancelled, stopped by deleting their lead, or created */
+            enrollments: number;
+            /** @description Leads the call covered (found by id, or matching the filter when it started) */
+            matched: number;
+            /** @description What happened (or would), in a sentence the confirm dialog shows */
+            sentence: string;
+            /** @description The first 100 leads skipped, each with why */
+            skipped: {
+                leadId: string;
+                message: string;
+                name: string | null;
+                reason: string;
+            }[];
+            skippedByReason: {
+                [key: string]: number;
+            };
+            skippedCount: number;
+            /** @description Set when the call stopped part-way (the sequence stopped taking enrollments): what happened */
+            stopped: string | null;
+        };
         Connection: {
             /** Format: date-time */
             createdAt: string;
@@ -11344,6 +11944,24 @@ export interface components {
             title: string | null;
             /** Format: date-time */
             updatedAt: string;
+        };
+        LeadFilter: {
+            /** @description Search in name, email and company */
+            q?: string;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status?: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
+        };
+        LeadFilterInput: {
+            /** @description Search in name, email and company */
+            q?: string;
+            /**
+             * @description new < contacted < replied < bounced < opted_out < converted
+             * @enum {string}
+             */
+            status?: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
         };
         LeadInput: {
             company: string | null;
@@ -11787,6 +12405,40 @@ export interface components {
             text: string;
             /** @enum {string} */
             type: "email.replied" | "sms.replied";
+        };
+        SavedFilter: {
+            /** @description The caller may rename, change, share or delete it (its owner, or an admin for a shared one) */
+            canEdit: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            filter: components["schemas"]["LeadFilter"];
+            /** Format: uuid */
+            id: string;
+            /** @description The caller's own */
+            mine: boolean;
+            name: string;
+            /** @description Who saved it (an email, or a token name) */
+            owner: string;
+            shared: boolean;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        SavedFilterInput: {
+            /** @description The caller may rename, change, share or delete it (its owner, or an admin for a shared one) */
+            canEdit: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            filter: components["schemas"]["LeadFilterInput"];
+            /** Format: uuid */
+            id: string;
+            /** @description The caller's own */
+            mine: boolean;
+            name: string;
+            /** @description Who saved it (an email, or a token name) */
+            owner: string;
+            shared: boolean;
+            /** Format: date-time */
+            updatedAt: string;
         };
         Sequence: {
             /** Format: date-time */

@@ -49,6 +49,13 @@ export type Enrollment = Schemas['Enrollment'];
 export type EnrollmentStatus = Enrollment['status'];
 export type LeadSummary = Enrollment['lead'];
 export type EnrollResult = Answer<'/api/sequences/{id}/enrollments', 'post'>;
+/** The lead list's filter, as the list, the export, bulk actions and saved filters take it. */
+export type LeadFilter = Schemas['LeadFilter'];
+/** `POST /api/leads/bulk`: what happened (or, for a dry run, would), with a sentence. */
+export type BulkResult = Schemas['BulkResult'];
+export type BulkBody = Body<'/api/leads/bulk', 'post'>;
+export type LeadCount = Answer<'/api/leads/count', 'get'>;
+export type SavedFilter = Schemas['SavedFilter'];
 
 /** `data` holds the kind's own fields. */
 export type TimelineItem = Schemas['TimelineItem'];

@@ -1,103 +1,82 @@
 /**
- * Pause, cancel or delete over the selected leads, each asked first with what will happen
- * ("4 running sequences stop: their scheduled steps will not run"), then done one call at a time
- * and reported: how many, and each refusal with its reason.
+ * Pause, cancel or delete over the selected leads or over every lead matching the filter, through
+ * POST /api/leads/bulk: a dry run first, whose sentence the confirm dialog shows ("412 leads: 37
+ * running sequences of 30 leads will stop…"), then the action, reported with the leads it
+ * skipped and why.
  */
-import { Button, Group, List, Text } from '@mantine/core';
+import { Button, Group } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { del, put } from '../api/client.ts';
-import type { LeadListItem } from '../api/types.ts';
+import { post } from '../api/client.ts';
+import type { BulkBody, BulkResult, LeadFilter, LeadListItem } from '../api/types.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
-import { leadName } from '../components/format.ts';
+import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { BulkReport } from './BulkReport.tsx';
 
 type BulkAction = 'pause' | 'cancel' | 'delete';
 
 const PAUSABLE = new Set(['active', 'waiting']);
 
-interface Outcome {
-  done: number;
-  refused: string[];
-}
+/** What a bulk action covers: leads by id, or every lead matching a filter. */
+export type BulkScope = { leadIds: string[] } | { filter: LeadFilter };
 
-async function run(action: BulkAction, leads: LeadListItem[], reason: string | undefined): Promise<Outcome> {
-  const outcome: Outcome = { done: 0, refused: [] };
-  for (const lead of leads) {
-    try {
-      if (action === 'delete') {
-        await del(`/api/leads/${lead.id}`);
-        outcome.done += 1;
-        continue;
-      }
-      for (const e of lead.liveEnrollments) {
-        if (action === 'pause' && !PAUSABLE.has(e.status)) continue;
-        await put(`/api/sequences/enrollments/${e.id}`, { action, reason });
-        outcome.done += 1;
-      }
-    } catch (error) {
-      outcome.refused.push(`${leadName(lead)}: ${(error as Error).message}`);
-    }
-  }
-  return outcome;
-}
+const TITLES: Record<BulkAction, string> = { pause: 'Pause the sequences of', cancel: 'Cancel the sequences of', delete: 'Delete' };
+const LABELS: Record<BulkAction, string> = { pause: 'Pause', cancel: 'Cancel sequences', delete: 'Delete leads' };
 
-export function BulkActions({ leads, onDone }: { leads: LeadListItem[]; onDone: () => void }) {
+export function BulkActions({ scope, leads, count, onDone }: { scope: BulkScope; leads: LeadListItem[]; count: number; onDone: () => void }) {
   const client = useQueryClient();
-  const [confirming, setConfirming] = useState<BulkAction | null>(null);
+  const [confirming, setConfirming] = useState<{ action: BulkAction; preview: BulkResult } | null>(null);
+  const call = (action: BulkAction, extra: Partial<BulkBody>) => post<BulkResult>('/api/leads/bulk', { action, ...scope, ...extra } satisfies BulkBody);
+  const preview = useMutation({
+    mutationFn: async (action: BulkAction) => ({ action, preview: await call(action, { dryRun: true }) }),
+    onSuccess: setConfirming,
+  });
   const act = useMutation({
-    mutationFn: ({ action, reason }: { action: BulkAction; reason?: string }) => run(action, leads, reason),
+    mutationFn: ({ action, reason }: { action: BulkAction; reason?: string }) => call(action, { reason }),
     onSuccess: () => {
       setConfirming(null);
       onDone();
       return client.invalidateQueries();
     },
   });
+  // Over a selection the buttons say whether there is anything to do; over a filter the dry run says it.
+  const byFilter = 'filter' in scope;
   const live = leads.flatMap((l) => l.liveEnrollments);
-  const pausable = live.filter((e) => PAUSABLE.has(e.status));
-  const n = leads.length;
-  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
-  const consequences: Record<BulkAction, string> = {
-    pause: `${plural(pausable.length, 'running sequence')} of ${plural(n, 'lead')} pause: nothing is sent until someone resumes them.`,
-    cancel: `${plural(live.length, 'running sequence')} of ${plural(n, 'lead')} stop: their scheduled steps will not run. Each cancel can be undone from the lead's page for 60 seconds.`,
-    delete: `${plural(n, 'lead')} ${n === 1 ? 'is' : 'are'} deleted with their enrollments, timelines and activities; ${plural(live.length, 'running sequence')} stop at once. Opt-outs stay. A deletion cannot be undone.`,
+  const canPause = byFilter || live.some((e) => PAUSABLE.has(e.status));
+  const canCancel = byFilter || live.length > 0;
+  const leadsWord = `${count.toLocaleString()} lead${count === 1 ? '' : 's'}`;
+  const ask = (action: BulkAction) => {
+    act.reset();
+    preview.mutate(action);
   };
   return (
     <>
       <Group gap="xs" data-testid="bulk-actions">
-        <Button size="xs" variant="default" disabled={pausable.length === 0} onClick={() => setConfirming('pause')}>
+        <Button size="xs" variant="default" disabled={!canPause || count === 0} loading={preview.isPending && preview.variables === 'pause'} onClick={() => ask('pause')}>
           Pause
         </Button>
-        <Button size="xs" variant="default" color="red" disabled={live.length === 0} onClick={() => setConfirming('cancel')}>
+        <Button size="xs" variant="default" color="red" disabled={!canCancel || count === 0} loading={preview.isPending && preview.variables === 'cancel'} onClick={() => ask('cancel')}>
           Cancel sequences
         </Button>
-        <Button size="xs" variant="light" color="red" disabled={n === 0} onClick={() => setConfirming('delete')}>
+        <Button size="xs" variant="light" color="red" disabled={count === 0} loading={preview.isPending && preview.variables === 'delete'} onClick={() => ask('delete')}>
           Delete
         </Button>
       </Group>
-      {act.data && (
-        <Text size="sm" data-testid="bulk-result">
-          Done: {act.data.done}.{' '}
-          {act.data.refused.length > 0 && (
-            <List size="sm">
-              {act.data.refused.map((r) => (
-                <List.Item key={r}>{r}</List.Item>
-              ))}
-            </List>
-          )}
-        </Text>
-      )}
+      <ErrorAlert error={preview.error} title="The action could not be previewed" />
+      {act.data && <BulkReport result={act.data} />}
       {confirming && (
         <ConfirmDialog
           opened
-          title={confirming === 'pause' ? `Pause ${plural(n, 'lead')}?` : confirming === 'cancel' ? `Cancel the sequences of ${plural(n, 'lead')}?` : `Delete ${plural(n, 'lead')}?`}
-          confirmLabel={confirming === 'pause' ? 'Pause' : confirming === 'cancel' ? 'Cancel sequences' : 'Delete leads'}
-          withReason={confirming !== 'delete'}
+          title={`${TITLES[confirming.action]} ${leadsWord}?`}
+          confirmLabel={LABELS[confirming.action]}
+          withReason={confirming.action !== 'delete'}
           pending={act.isPending}
           error={act.error}
-          onConfirm={(reason) => act.mutate({ action: confirming, reason })}
+          onConfirm={(reason) => act.mutate({ action: confirming.action, reason })}
           onClose={() => setConfirming(null)}
         >
-          {consequences[confirming]}
+          {confirming.preview.sentence}
+          {confirming.action === 'cancel' ? " Each cancel can be undone from the lead's page for 60 seconds." : ''}
         </ConfirmDialog>
       )}
     </>

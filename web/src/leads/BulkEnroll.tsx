@@ -2,19 +2,37 @@
  * Enroll the selected leads in an active sequence; shows who was enrolled (and which channels a
  * lead will skip for want of an address) and, by name, why others were skipped. The chosen
  * sequence is kept while the dialog is open and remembered for the next time (this browser).
+ * Over every lead matching a filter (`filter`) it goes through POST /api/leads/bulk: a dry run's
+ * sentence first ("412 leads: 380 will be enrolled; 32 skipped (…)"), then the enrollment.
  */
-import { Alert, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
+import { Alert, Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post } from '../api/client.ts';
-import type { Body, EnrollResult, Page, Sequence } from '../api/types.ts';
+import type { Body, BulkBody, BulkResult, EnrollResult, LeadFilter, Page, Sequence } from '../api/types.ts';
+import { BulkReport, SkippedLeads } from './BulkReport.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Link } from '../router.tsx';
 
 const LAST_SEQUENCE = 'touchpoint.enroll.sequence';
 const CHANNEL_NOUN: Record<string, string> = { email: 'email', sms: 'SMS', voice: 'call' };
 
-export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: string[]; names: Record<string, string>; opened: boolean; onClose: () => void }) {
+export function BulkEnroll({
+  leadIds,
+  filter,
+  count,
+  names,
+  opened,
+  onClose,
+}: {
+  leadIds: string[];
+  /** Set: enroll every lead matching it (`count` of them) instead of `leadIds`. */
+  filter?: LeadFilter;
+  count: number;
+  names: Record<string, string>;
+  opened: boolean;
+  onClose: () => void;
+}) {
   const client = useQueryClient();
   const [sequenceId, setSequenceIdState] = useState<string | null>(() => localStorage.getItem(LAST_SEQUENCE));
   const setSequenceId = (id: string | null) => {
@@ -30,6 +48,9 @@ export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: strin
     mutationFn: () => post<EnrollResult>(`/api/sequences/${chosen}/enrollments`, { leadIds } satisfies Body<'/api/sequences/{id}/enrollments', 'post'>),
     onSuccess: () => client.invalidateQueries(),
   });
+  const overFilter = (dryRun: boolean) => post<BulkResult>('/api/leads/bulk', { action: 'enroll', sequenceId: chosen!, filter: filter!, dryRun } satisfies BulkBody);
+  const preview = useMutation({ mutationFn: () => overFilter(true) });
+  const enrollAll = useMutation({ mutationFn: () => overFilter(false), onSuccess: () => client.invalidateQueries() });
   const active = (sequences.data?.items ?? []).filter((s) => s.status === 'active');
   // A remembered sequence that is no longer active is not offered; the choice stays otherwise, even while the list reloads.
   const chosen = sequences.isSuccess && sequenceId && !active.some((s) => s.id === sequenceId) ? null : sequenceId;
@@ -37,7 +58,13 @@ export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: strin
   const partial = (enroll.data?.enrolled ?? []).filter((e) => e.skipsChannels.length > 0);
   const close = () => onClose();
   return (
-    <Modal opened={opened} onClose={close} onExitTransitionEnd={() => enroll.reset()} title={`Enroll ${leadIds.length} lead${leadIds.length === 1 ? '' : 's'}`} size="lg">
+    <Modal
+      opened={opened}
+      onClose={close}
+      onExitTransitionEnd={() => [enroll, preview, enrollAll].forEach((m) => m.reset())}
+      title={`Enroll ${count.toLocaleString()} lead${count === 1 ? '' : 's'}${filter ? ' matching the filter' : ''}`}
+      size="lg"
+    >
       <Stack>
         {sequences.isSuccess && active.length === 0 && (
           <Alert color="yellow">
@@ -49,11 +76,20 @@ export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: strin
           placeholder="Choose an active sequence"
           data={active.map((s) => ({ value: s.id, label: s.name }))}
           value={chosen}
-          onChange={setSequenceId}
+          onChange={(id) => {
+            setSequenceId(id);
+            preview.reset();
+          }}
           allowDeselect={false}
           searchable
         />
-        <ErrorAlert error={sequences.error ?? enroll.error} />
+        <ErrorAlert error={sequences.error ?? enroll.error ?? preview.error ?? enrollAll.error} />
+        {filter && preview.data && !enrollAll.data && (
+          <Text size="sm" data-testid="enroll-preview">
+            {preview.data.sentence}
+          </Text>
+        )}
+        {enrollAll.data && <BulkReport result={enrollAll.data} />}
         {enroll.data && (
           <Stack gap="xs" data-testid="enroll-result">
             <Text>
@@ -64,33 +100,23 @@ export function BulkEnroll({ leadIds, names, opened, onClose }: { leadIds: strin
                 {partial.map((e) => `${nameOf(e.leadId)} skips the ${e.skipsChannels.map((c) => CHANNEL_NOUN[c] ?? c).join(' and ')} steps (no ${e.skipsChannels.includes('email') ? 'email address' : 'phone number'})`).join('; ')}.
               </Text>
             )}
-            {enroll.data.skipped.length > 0 && (
-              <Table fz="sm" withTableBorder aria-label="Skipped leads">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Lead</Table.Th>
-                    <Table.Th>Why it was skipped</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {enroll.data.skipped.map((s) => (
-                    <Table.Tr key={s.leadId}>
-                      <Table.Td>
-                        <Link to={`/leads/${s.leadId}`}>{nameOf(s.leadId)}</Link>
-                      </Table.Td>
-                      <Table.Td>{s.message || s.reason.replace(/_/g, ' ')}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            )}
+            <SkippedLeads rows={enroll.data.skipped.map((s) => ({ leadId: s.leadId, name: nameOf(s.leadId), message: s.message || s.reason.replace(/_/g, ' ') }))} />
           </Stack>
         )}
         <Group justify="flex-end">
           <Button variant="default" onClick={close}>
-            {enroll.data ? 'Done' : 'Cancel'}
+            {enroll.data || enrollAll.data ? 'Done' : 'Cancel'}
           </Button>
-          {!enroll.data && (
+          {filter && !enrollAll.data && (
+            <Button
+              disabled={!chosen}
+              loading={preview.isPending || enrollAll.isPending}
+              onClick={() => (preview.data ? enrollAll.mutate() : preview.mutate())}
+            >
+              {preview.data ? `Enroll ${preview.data.done.toLocaleString()}` : 'Preview'}
+            </Button>
+          )}
+          {!filter && !enroll.data && (
             <Button disabled={!chosen} loading={enroll.isPending} onClick={() => enroll.mutate()}>
               Enroll
             </Button>

@@ -3,7 +3,7 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { get } from '../api/client.ts';
-import type { LeadListItem, Page } from '../api/types.ts';
+import type { LeadFilter, LeadListItem, Page } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { LoadDemoButton } from '../demo/DemoData.tsx';
@@ -15,6 +15,8 @@ import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { ImportCsv } from '../leads/ImportCsv.tsx';
 import { LEAD_STATUSES, LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
 import { NewLead } from '../leads/NewLead.tsx';
+import { SavedFilters } from '../leads/SavedFilters.tsx';
+import { SelectAllMatching } from '../leads/SelectAllMatching.tsx';
 import { Link } from '../router.tsx';
 
 const PAGE_SIZE = 25;
@@ -28,7 +30,14 @@ export function LeadsPage() {
   // Cursor paging: cursors[i] opens page i + 1.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [pageIndex, setPageIndex] = useState(0);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selected, setSelectedRows] = useState<Set<string>>(new Set());
+  // "Select all N matching this filter": the bulk actions then cover the filter, not the rows.
+  const [allMatching, setAllMatching] = useState<{ count: number } | null>(null);
+  const setSelected = (rows: Set<string>) => {
+    setSelectedRows(rows);
+    setAllMatching(null);
+  };
+  const filter: LeadFilter = { ...(q ? { q } : {}), ...(status ? { status: status as LeadFilter['status'] } : {}) };
   const [importing, setImporting] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
   const [adding, setAdding] = useState(false);
@@ -50,6 +59,7 @@ export function LeadsPage() {
   const resetPaging = () => {
     setCursors([undefined]);
     setPageIndex(0);
+    setAllMatching(null);
   };
   const goTo = (page: number) => {
     const index = page - 1;
@@ -72,7 +82,7 @@ export function LeadsPage() {
         <Group gap="xs">
           {auth.can('operator') && (
             <Button variant="light" disabled={selected.size === 0} onClick={() => setEnrolling(true)}>
-              Enroll {selected.size || ''} in a sequence
+              Enroll {(allMatching?.count ?? selected.size) || ''} in a sequence
             </Button>
           )}
           {auth.can('operator') && (
@@ -104,11 +114,25 @@ export function LeadsPage() {
             resetPaging();
           }}
         />
+        <SavedFilters
+          filter={filter}
+          onApply={(f) => {
+            setSearch(f.q ?? '');
+            setStatus(f.status ?? null);
+            resetPaging();
+          }}
+        />
       </Group>
       {auth.can('operator') && items.length > 0 && (
         <Group gap="xs">
-          <Text size="sm">{selected.size > 0 ? `${selected.size} selected:` : 'Select leads to act on them:'}</Text>
-          <BulkActions leads={selectedLeads} onDone={() => setSelected(new Set())} />
+          <Text size="sm">{allMatching ? `${allMatching.count.toLocaleString()} selected:` : selected.size > 0 ? `${selected.size} selected:` : 'Select leads to act on them:'}</Text>
+          <BulkActions
+            scope={allMatching ? { filter } : { leadIds: [...selected] }}
+            leads={selectedLeads}
+            count={allMatching?.count ?? selected.size}
+            onDone={() => setSelected(new Set())}
+          />
+          {selected.size > 0 && <SelectAllMatching filter={filter} active={allMatching !== null} onChange={(all, count) => setAllMatching(all ? { count } : null)} />}
         </Group>
       )}
       <ErrorAlert error={leads.error} title="The leads could not be loaded" />
@@ -190,12 +214,20 @@ export function LeadsPage() {
         </ScrollArea>
       )}
       {(pageIndex > 0 || next) && (
-        <Pagination total={next ? pageIndex + 2 : pageIndex + 1} value={pageIndex + 1} onChange={goTo} aria-label="Pages" />
+        <Pagination
+          total={next ? pageIndex + 2 : pageIndex + 1}
+          value={pageIndex + 1}
+          onChange={goTo}
+          aria-label="Pages"
+          getControlProps={(control) => ({ 'aria-label': `${control[0]!.toUpperCase()}${control.slice(1)} page` })}
+        />
       )}
       <ImportCsv opened={importing} onClose={() => setImporting(false)} />
       <NewLead opened={adding} onClose={() => setAdding(false)} />
       <BulkEnroll
         leadIds={[...selected]}
+        filter={allMatching ? filter : undefined}
+        count={allMatching?.count ?? selected.size}
         names={names}
         opened={enrolling}
         onClose={() => {
