@@ -23,6 +23,7 @@ import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
 import { demoRoutes } from './demo.ts';
 import { replyRoutes } from './replies.ts';
+import { replyRespondRoutes } from './replyRespond.ts';
 import { reportRoutes } from './reports.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
@@ -150,6 +151,7 @@ export function restApi(deps: {
         eventRoutes(api, deps.engine);
         replyClassRoutes(api, deps.engine);
         replyRoutes(api, deps.db, deps.engine);
+        replyRespondRoutes(api, deps.db, deps.engine);
         demoRoutes(api, deps.db, deps.engine, { mockDelivery: deps.config.USE_MOCK_SEQUENCE_DELIVERY });
         reportRoutes(api, deps.db, deps.engine);
         historyRoutes(api, deps.db);

@@ -4556,6 +4556,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replies/{eventId}/respond": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a lead's email reply through the mailbox that sent the thread
+         * @description Sent over SMTP from the enrollment's own mailbox, as `Re: <subject>` with In-Reply-To and References naming the lead's reply, counted against the mailbox's daily limit; then kept on the lead's timeline as a manual email in the thread.
+         *
+         *     409 `no_mailbox`: an SMS reply, or a thread sent by the email provider (no mailbox) — write from your own mail client. 409 `suppressed`: the address is on the suppression list. 409 `mailbox_limit`: the mailbox sent its daily limit. 409 `in_progress`: the same answer is being sent. 502 `send_failed`: the mail server refused or could not be reached; nothing was sent (the sentence says why).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One per answer written (the dashboard makes one per draft): a repeat answers what the first did and sends nothing. Absent: the same text to the same reply within 10 minutes is one answer */
+                        idempotencyKey?: string;
+                        /** @description Absent: `Re: ` and the subject of the lead's reply (or of the email it answers) */
+                        subject?: string;
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ManualReply"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ManualReply"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/replies/{eventId}/snooze": {
         parameters: {
             query?: never;
@@ -11595,6 +11721,100 @@ export interface components {
                 sentence: string;
                 stage?: string;
             };
+        };
+        ManualReply: {
+            /**
+             * Format: uuid
+             * @description The manual email on the lead timeline
+             */
+            activityId: string;
+            actor: string;
+            /**
+             * Format: uuid
+             * @description The reply it answers
+             */
+            eventId: string;
+            from: {
+                email: string;
+                name: string | null;
+            };
+            /**
+             * Format: uuid
+             * @description The answer's id (its audit row)
+             */
+            id: string;
+            /** @description The lead's reply's Message-ID (or, when the reply carried none, the email it answered) */
+            inReplyTo: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId: string;
+            mailbox: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            };
+            /** @description Its Message-ID, without angle brackets */
+            messageId: string;
+            references: string[];
+            /** Format: date-time */
+            sentAt: string;
+            subject: string;
+            text: string;
+            /** @description The thread's root Message-ID (the timeline's threadId) */
+            threadId: string | null;
+            to: string;
+        };
+        ManualReplyInput: {
+            /**
+             * Format: uuid
+             * @description The manual email on the lead timeline
+             */
+            activityId: string;
+            actor: string;
+            /**
+             * Format: uuid
+             * @description The reply it answers
+             */
+            eventId: string;
+            from: {
+                email: string;
+                name: string | null;
+            };
+            /**
+             * Format: uuid
+             * @description The answer's id (its audit row)
+             */
+            id: string;
+            /** @description The lead's reply's Message-ID (or, when the reply carried none, the email it answered) */
+            inReplyTo: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId: string;
+            mailbox: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            };
+            /** @description Its Message-ID, without angle brackets */
+            messageId: string;
+            references: string[];
+            /** Format: date-time */
+            sentAt: string;
+            subject: string;
+            text: string;
+            /** @description The thread's root Message-ID (the timeline's threadId) */
+            threadId: string | null;
+            to: string;
         };
         Me: {
             role: ("viewer" | "operator" | "admin") | null;
