@@ -90,6 +90,9 @@ describe.each(kinds)('answering a reply through the thread’s mailbox on %s', (
   });
 
   it('sends through the mailbox with the threading headers, and shows it in the thread on the timeline', async () => {
+    // The inbox names the mailbox an answer goes through.
+    const listed = (await kit.call('GET', '/api/replies')).body.items.find((r: { id: string }) => r.id === replies.ann);
+    expect(listed.mailbox).toEqual({ id: mailboxId, name: 'Rita', fromEmail: 'rita@acme.test' });
     const before = server.received.length;
     const sent = await respond('ann', { text: 'Happy to. Does Tuesday at 10 work?', idempotencyKey: 'draft-ann-0001' });
     expect(sent.status).toBe(201);
@@ -174,6 +177,7 @@ describe.each(kinds)('answering a reply through the thread’s mailbox on %s', (
     });
     expect(sms.status).toBe('recorded');
     const smsReply = (await kit.call('GET', '/api/replies')).body.items.find((r: { channel: string }) => r.channel === 'sms');
+    expect(smsReply.mailbox).toBeNull();
     const refused = await kit.call('POST', `/api/replies/${smsReply.id}/respond`, { token: kit.tokens.operator, body: { text: 'Hi' } });
     expect(refused.status).toBe(409);
     expect(refused.body.error).toMatchObject({ code: 'no_mailbox', message: expect.stringContaining('SMS') });

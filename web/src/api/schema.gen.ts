@@ -11933,6 +11933,16 @@ export interface components {
                 status: string;
                 timezone: string | null;
             } | null;
+            /** @description The mailbox that sent the thread, which `POST /api/replies/{eventId}/respond` answers through; null for an SMS reply or a thread the email provider sent */
+            mailbox: {
+                fromEmail: string;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            } | null;
             /** Format: date-time */
             receivedAt: string;
             sequence: {
@@ -11989,6 +11999,16 @@ export interface components {
                 phone: string | null;
                 status: string;
                 timezone: string | null;
+            } | null;
+            /** @description The mailbox that sent the thread, which `POST /api/replies/{eventId}/respond` answers through; null for an SMS reply or a thread the email provider sent */
+            mailbox: {
+                fromEmail: string;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
             } | null;
             /** Format: date-time */
             receivedAt: string;
