@@ -136,7 +136,12 @@ export function restApi(deps: {
         announceApiWrites(api, deps.live);
 
         meRoutes(api, deps.db);
-        streamRoutes(api, { bus: deps.live, heartbeatMs: deps.config.LIVE_HEARTBEAT_MS, streamsPerCaller: deps.config.LIVE_STREAMS_PER_CALLER });
+        streamRoutes(api, {
+          bus: deps.live,
+          heartbeatMs: deps.config.LIVE_HEARTBEAT_MS,
+          streamsPerCaller: deps.config.LIVE_STREAMS_PER_CALLER,
+          credentials: { db: deps.db, accounts: deps.accounts },
+        });
         workspaceRoutes(api, deps.db, deps.accounts, deps.now);
         tokenRoutes(api, deps.db);
         exportRoutes(api, deps.db);

@@ -222,6 +222,7 @@ export function replyRespondRoutes(api: Api, db: Db, engine: Engine) {
       engine.deps.live?.publish([
         { kind: 'lead', workspaceId: caller.workspaceId, leadId: thread.leadId },
         { kind: 'reply', workspaceId: caller.workspaceId, leadId: thread.leadId, eventId },
+        { kind: 'mailbox', workspaceId: caller.workspaceId, mailboxId: mailbox.id },
       ]);
       return reply.status(201).send(answer as ManualReply);
     },

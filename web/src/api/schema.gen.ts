@@ -7031,9 +7031,11 @@ export interface paths {
          *
          *     `lead` {leadId}: its timeline or profile changed. `enrollment` {enrollmentId, leadId, sequenceId}: its status or step. `task` {enrollmentId, leadId}: it started or stopped waiting for a person.
          *
-         *     `reply` {leadId?, eventId?}: the replies inbox changed. `workspace` {}: too much changed to list; refetch everything. `metrics` {}: the monitoring figures moved.
+         *     `reply` {leadId?, eventId?}: the replies inbox changed. `mailbox` {mailboxId?}: a mailbox's count for today or its settings. `webhook` {endpointId?}: a webhook delivery was attempted or an endpoint changed. `workspace` {}: too much changed to list; refetch everything. `metrics` {}: the monitoring figures moved.
          *
-         *     A comment line every heartbeat keeps proxies from closing it. `?leadId=` keeps one lead's notices (and `workspace`); `?topics=lead,enrollment,task,reply,metrics` picks kinds.
+         *     A comment line every heartbeat keeps proxies from closing it. `?leadId=` keeps one lead's notices (and `workspace`); `?topics=lead,enrollment,task,reply,mailbox,webhook,metrics` picks kinds.
+         *
+         *     `ended` {reason}: the credential was looked at again (each heartbeat) and is no longer good — the session was signed out, revoked or expired, the person left the workspace, or the token was revoked; the stream then closes, and reconnecting answers 401 (or 403).
          *
          *     A browser EventSource cannot send headers: with a session cookie it may name the workspace as `?workspace=<id>` instead of `X-Touchpoint-Workspace`.
          */
@@ -7042,7 +7044,7 @@ export interface paths {
                 query?: {
                     /** @description Only this lead's notices */
                     leadId?: string;
-                    /** @description Comma-separated: lead, enrollment, task, reply, metrics (absent: all) */
+                    /** @description Comma-separated: lead, enrollment, task, reply, mailbox, webhook, metrics (absent: all) */
                     topics?: string;
                     /** @description With a session cookie and no X-Touchpoint-Workspace header: the workspace to act in */
                     workspace?: string;
