@@ -154,7 +154,7 @@ function AnswerBox({ reply, onClose }: { reply: Reply; onClose: () => void }) {
         />
         <ErrorAlert error={send.error} title="Not sent" />
         {sent && (
-          <Text size="sm" c="green.9" role="status" data-testid="answer-sent">
+          <Text size="sm" fw={500} role="status" data-testid="answer-sent">
             Sent from {sent.from.email} at {formatAt(sent.sentAt)}: it shows in the thread on {name}’s timeline.
           </Text>
         )}
@@ -177,7 +177,7 @@ function MailtoLink({ reply }: { reply: Reply }) {
   if (reply.channel !== 'email' || !email) return null;
   const subject = encodeURIComponent(reSubject(reply.subject ?? reply.answered?.subject));
   return (
-    <Anchor size="xs" href={`mailto:${email}?subject=${subject}`} aria-label={`Email ${leadName(reply.lead ?? undefined)} from your own mail client`}>
+    <Anchor size="xs" href={`mailto:${email}?subject=${subject}`} aria-label={`Email from your mail client: ${leadName(reply.lead ?? undefined)}`}>
       Email from your mail client
     </Anchor>
   );
