@@ -14,7 +14,6 @@ import type { Db } from '../db/db.ts';
 import { dropManualReply, markManualReplyUnknown, recordManualReply, replyThread, reserveManualReply, type ReplyThread } from '../db/manualReplies.ts';
 import { sendThroughMailbox } from '../engine/delivery.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { DeliveryResult } from '../delivery/types.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, errorSchema, fail, id, isoTime, type Api } from './wire.ts';
 
@@ -152,7 +151,8 @@ export function replyRespondRoutes(api: Api, db: Db, engine: Engine) {
       const { mailbox } = reservation;
       const messageId = newMessageId(rowId, mailbox.fromEmail);
       await db.query('update manual_replies set message_id = $2 where id = $1', [rowId, messageId]);
-      let result: DeliveryResult;
+      // The adapter's answer (the api room reaches delivery only through the engine).
+      let result: Awaited<ReturnType<typeof sendThroughMailbox>>;
       try {
         result = await sendThroughMailbox(engine.deps, mailbox, {
           // Not an execution of any step: fresh ids, so no provider event can match a step.
