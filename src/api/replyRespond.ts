@@ -118,6 +118,7 @@ export function replyRespondRoutes(api: Api, db: Db, engine: Engine) {
         key,
         derived,
         derivedWindowMs: DERIVED_DEDUPE_MS,
+        sendingStaleMs: SEND_DEADLINE_MS + 60_000,
         actor: caller.actor,
         // Filled with the mailbox's domain below; the unique part is fixed now.
         messageId: rowId,

@@ -82,6 +82,8 @@ export async function reserveManualReply(
     key: string;
     derived: boolean;
     derivedWindowMs: number;
+    /** A `sending` row older than this (the send's deadline and a margin) was left by a crash. */
+    sendingStaleMs: number;
     actor: string;
     messageId: string;
     workspaceZone: string;
@@ -102,9 +104,11 @@ export async function reserveManualReply(
       [args.workspaceId, args.key],
     );
     if (earlier) {
-      const fresh = !args.derived || args.now.getTime() - earlier.createdAt.getTime() < args.derivedWindowMs;
+      const age = args.now.getTime() - earlier.createdAt.getTime();
+      const fresh = !args.derived || age < args.derivedWindowMs;
       if (fresh && earlier.status === 'sent' && earlier.answer) return { kind: 'repeat', answer: earlier.answer };
-      if (fresh && earlier.status !== 'sent') return { kind: 'busy', status: earlier.status };
+      // Still `sending` long past the send's deadline: its process died mid-send, so the outcome is unknown.
+      if (fresh && earlier.status !== 'sent') return { kind: 'busy', status: earlier.status === 'sending' && age > args.sendingStaleMs ? 'unknown' : earlier.status };
       // An older answer with the same words: kept for the record under a key of its own.
       await tx.query(`update manual_replies set idempotency_key = idempotency_key || ':' || id::text where id = $1`, [earlier.id]);
     }
