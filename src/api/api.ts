@@ -23,6 +23,7 @@ import { eventRoutes } from './events.ts';
 import { replyClassRoutes } from './replyClasses.ts';
 import { demoRoutes } from './demo.ts';
 import { replyRoutes } from './replies.ts';
+import { replyRespondRoutes } from './replyRespond.ts';
 import { reportRoutes } from './reports.ts';
 import { apiErrorHandler } from './errors.ts';
 import { csvStreamParser, leadImportRoutes } from './leadImport.ts';
@@ -137,7 +138,12 @@ export function restApi(deps: {
         announceApiWrites(api, deps.live);
 
         meRoutes(api, deps.db);
-        streamRoutes(api, { bus: deps.live, heartbeatMs: deps.config.LIVE_HEARTBEAT_MS, streamsPerCaller: deps.config.LIVE_STREAMS_PER_CALLER });
+        streamRoutes(api, {
+          bus: deps.live,
+          heartbeatMs: deps.config.LIVE_HEARTBEAT_MS,
+          streamsPerCaller: deps.config.LIVE_STREAMS_PER_CALLER,
+          credentials: { db: deps.db, accounts: deps.accounts },
+        });
         workspaceRoutes(api, deps.db, deps.accounts, deps.now);
         tokenRoutes(api, deps.db);
         exportRoutes(api, deps.db);
@@ -154,6 +160,7 @@ export function restApi(deps: {
         eventRoutes(api, deps.engine);
         replyClassRoutes(api, deps.engine);
         replyRoutes(api, deps.db, deps.engine);
+        replyRespondRoutes(api, deps.db, deps.engine);
         demoRoutes(api, deps.db, deps.engine, { mockDelivery: deps.config.USE_MOCK_SEQUENCE_DELIVERY });
         reportRoutes(api, deps.db, deps.engine);
         historyRoutes(api, deps.db);

@@ -2,7 +2,8 @@
  * The replies inbox (docs/DASHBOARD.md, "Replies"): `GET /api/replies` lists every reply of the
  * workspace newest first with its thread (what we sent and what they answered), lead, sequence,
  * step and class; `PUT /api/replies/{eventId}/snooze` hides one until a time. The one-click
- * actions on a reply are the existing routes (convert, log an activity, pause, enroll).
+ * actions on a reply are the existing routes (convert, log an activity, pause, enroll), and the
+ * answer through the thread's mailbox is `replyRespond.ts`.
  */
 import { z } from 'zod';
 import { REPLY_CLASSES } from '../core/sentiment.ts';
@@ -44,6 +45,10 @@ const replySchema = z
       .nullable()
       .describe('The message the reply answers, as we sent it (rendered), when known'),
     snoozedUntil: isoTime.nullable(),
+    mailbox: z
+      .object({ id, name: z.string(), fromEmail: z.string() })
+      .nullable()
+      .describe('The mailbox that sent the thread, which `POST /api/replies/{eventId}/respond` answers through; null for an SMS reply or a thread the email provider sent'),
   })
   .meta({ id: 'Reply' });
 
@@ -75,6 +80,7 @@ function replyToWire(row: ReplyRow): z.infer<typeof replySchema> {
     stepId: row.stepId,
     answered: answered ? { subject: text(answered.subject), text: text(answered.text), sentAt: iso(row.answeredAt) } : null,
     snoozedUntil: iso(row.snoozedUntil),
+    mailbox: row.mailboxId ? { id: row.mailboxId, name: row.mailboxName ?? '', fromEmail: row.mailboxFromEmail ?? '' } : null,
   };
 }
 

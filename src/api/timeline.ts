@@ -59,8 +59,12 @@ function summarise(row: TimelineRow): string {
       }
       return `${d.type} (${d.provider})${d.replyClass ? ` — ${String(d.replyClass).replace('_', ' ')}${d.replyClassSource === 'operator' ? ' (corrected)' : ''}` : ''}`;
     }
-    case 'activity':
+    case 'activity': {
+      const mailbox = ((d.details ?? {}) as { mailbox?: { name?: string } }).mailbox;
+      // An answer to a reply, sent from the inbox through the thread's mailbox.
+      if (mailbox) return `Email sent by ${d.actor} through mailbox ${String(mailbox.name)}`;
       return `${d.activityKind} logged by ${d.actor}${d.outcome ? ` — ${d.outcome}` : ''}`;
+    }
     case 'change':
       return `${d.action}: ${d.from ?? 'new'} → ${d.to} by ${d.actor}${d.reason ? ` (${d.reason})` : ''}`;
   }

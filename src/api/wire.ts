@@ -36,7 +36,7 @@ export const commonErrors = {
   429: errorSchema,
 } as const;
 
-export function fail(reply: FastifyReply, status: 400 | 401 | 403 | 404 | 409 | 410 | 422 | 423 | 429, code: string, message: string, details?: unknown) {
+export function fail(reply: FastifyReply, status: 400 | 401 | 403 | 404 | 409 | 410 | 422 | 423 | 429 | 502, code: string, message: string, details?: unknown) {
   return reply
     .status(status)
     .send({ error: details === undefined ? { code, message } : { code, message, details } } as never);

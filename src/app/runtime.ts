@@ -79,7 +79,7 @@ export async function createRuntime(
   const plugins = routePlugins({ config, db, engine, logger, metrics: parts.metrics, metricsText: parts.metricsText, mailboxes: parts.mailboxes, connections: parts.connections, openSecret: parts.openSecret, accounts, now, live: parts.live });
   await parts.relayLive(db, { listen: true });
   const app = await buildApp({ db, engine, logger, trustProxy: config.TRUST_PROXY, plugins });
-  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer });
+  const deliverer = new WebhookDeliverer({ db, clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: parts.metrics.observer, live: parts.live });
   const inbox = (options.worker ?? true) ? inboxServiceFor(config, { deps, engine, logger, tls: options.parts?.imapTls }) : undefined;
   const reports = new ReportUpkeep({ db, clock, logger });
   if (options.worker ?? true) {

@@ -69,7 +69,7 @@ export async function createWorker(
   const jobWakes = createWakePublisher(redisUrl, prefixes.wakeChannel, logger, 250);
   const steps = new StepWorker(deps, { connection: workerRedis, prefix: prefixes.queue, concurrency, onJobDone: () => jobWakes.publish() });
   // Outbound webhooks: every worker claims due deliveries from the database (no queue between).
-  const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: deps.observer });
+  const deliverer = new WebhookDeliverer({ db, clock: deps.clock, logger, settings: webhookSettingsOf(config), openSecret: parts.openSecret, observer: deps.observer, live: parts.live });
   // Every worker runs the inbox service; the leases give each mailbox one watcher cluster-wide.
   const inbox = inboxServiceFor(config, { deps, engine, logger });
   const unsubscribe = await subscribeWakeUps(redisUrl, prefixes.wakeChannel, () => dispatcher.wake());

@@ -12,9 +12,11 @@ import { z } from 'zod';
  * - `enrollment`: an enrollment's status or step (a send, a move, an operator's action).
  * - `task`: an enrollment started or stopped waiting for a person (the Tasks page).
  * - `reply`: a reply arrived or was acted on (the Replies inbox).
+ * - `mailbox`: a mailbox's day count moved (a send counted) or its settings changed (the Mailboxes page).
+ * - `webhook`: an outbound webhook delivery was attempted, or an endpoint changed (the webhook log).
  * - `workspace`: too much changed to list (a bulk enrollment, demo data): refetch everything.
  */
-export const NOTICE_KINDS = ['lead', 'enrollment', 'task', 'reply', 'workspace'] as const;
+export const NOTICE_KINDS = ['lead', 'enrollment', 'task', 'reply', 'mailbox', 'webhook', 'workspace'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** What a stream may ask for: the notice kinds, and `metrics` (the monitoring page's tick). */
@@ -28,6 +30,8 @@ export const liveNoticeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('enrollment'), workspaceId: uuid, leadId: uuid, enrollmentId: uuid, sequenceId: uuid }),
   z.object({ kind: z.literal('task'), workspaceId: uuid, leadId: uuid, enrollmentId: uuid }),
   z.object({ kind: z.literal('reply'), workspaceId: uuid, leadId: uuid.optional(), eventId: uuid.optional() }),
+  z.object({ kind: z.literal('mailbox'), workspaceId: uuid, mailboxId: uuid.optional() }),
+  z.object({ kind: z.literal('webhook'), workspaceId: uuid, endpointId: uuid.optional() }),
   z.object({ kind: z.literal('workspace'), workspaceId: uuid }),
 ]);
 export type LiveNotice = z.infer<typeof liveNoticeSchema>;
@@ -44,7 +48,8 @@ export function noticeMatches(filter: LiveFilter, notice: LiveNotice): boolean {
   if (notice.workspaceId !== filter.workspaceId) return false;
   if (notice.kind === 'workspace') return true;
   if (filter.topics && !filter.topics.has(notice.kind)) return false;
-  if (filter.leadId && notice.leadId !== filter.leadId) return false;
+  // A lead's stream hears of that lead only: mailbox and webhook notices name none.
+  if (filter.leadId && !('leadId' in notice && notice.leadId === filter.leadId)) return false;
   return true;
 }
 
@@ -58,6 +63,10 @@ export function noticeKey(notice: LiveNotice): string {
       return `${notice.kind}:${notice.enrollmentId}`;
     case 'reply':
       return `reply:${notice.eventId ?? notice.leadId ?? ''}`;
+    case 'mailbox':
+      return `mailbox:${notice.mailboxId ?? ''}`;
+    case 'webhook':
+      return `webhook:${notice.endpointId ?? ''}`;
     case 'workspace':
       return 'workspace';
   }

@@ -29,6 +29,10 @@ export interface ReplyRow {
   answered: Record<string, unknown> | null;
   answeredAt: Date | null;
   snoozedUntil: Date | null;
+  /** The mailbox an answer goes through (the enrollment's, else the answered email's); null: none. */
+  mailboxId: string | null;
+  mailboxName: string | null;
+  mailboxFromEmail: string | null;
 }
 
 export async function listReplies(
@@ -42,13 +46,16 @@ export async function listReplies(
             l.phone as "leadPhone", l.company as "leadCompany", l.status as "leadStatus", l.timezone as "leadTimezone",
             en.id as "enrollmentId", en.status as "enrollmentStatus", s.id as "sequenceId", s.name as "sequenceName",
             e.step_id as "stepId", x.rendered as answered, x.started_at as "answeredAt",
-            case when z.until > $2 then z.until end as "snoozedUntil"
+            case when z.until > $2 then z.until end as "snoozedUntil",
+            m.id as "mailboxId", m.name as "mailboxName", m.from_email as "mailboxFromEmail"
      from events e
      left join leads l on l.id = e.lead_id
      left join enrollments en on en.id = e.enrollment_id
      left join sequences s on s.id = en.sequence_id
      left join sequence_executions x on x.id = e.execution_id
      left join reply_snoozes z on z.event_id = e.id
+     left join mailboxes m on e.type = 'email.replied' and m.workspace_id = e.workspace_id
+       and m.id = coalesce(en.mailbox_id, case when x.metadata ? 'mailboxId' then (x.metadata ->> 'mailboxId')::uuid end)
      where e.workspace_id = $1 and e.type in ('email.replied', 'sms.replied')
        and ($3 = 'all' or ($3 = 'hide' and (z.until is null or z.until <= $2)) or ($3 = 'only' and z.until > $2))
        and ($4::text is null or e.reply_class = $4)

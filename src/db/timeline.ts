@@ -7,7 +7,8 @@
  * Email threads (docs/DASHBOARD.md, "The thread on the lead timeline"): every email execution
  * and every event about one carries `threadId`, the Message-ID of the thread's first email (the
  * root of its References, else its own id), so the dashboard can show a conversation as one.
- * An event's thread is its execution's, read by primary key: no extra index, no extra pass.
+ * An event's thread is its execution's, read by primary key: no extra index, no extra pass. A
+ * manual email answering a reply (src/db/manualReplies.ts) is an activity that keeps its thread.
  */
 import type { Queryable } from './db.ts';
 
@@ -70,8 +71,8 @@ export async function timelinePage(
         and ($5::timestamptz is null or (ev.occurred_at, ev.id) < ($5, $6::uuid))
       order by ev.occurred_at desc, ev.id desc limit $7)
      union all
-     (select 'activity', a.id, a.occurred_at, null::uuid, a.channel, null::text,
-        jsonb_build_object('activityKind', a.kind, 'outcome', a.outcome, 'body', a.body, 'actor', a.actor)
+     (select 'activity', a.id, a.occurred_at, null::uuid, a.channel, a.thread_id,
+        jsonb_build_object('activityKind', a.kind, 'outcome', a.outcome, 'body', a.body, 'actor', a.actor, 'details', a.details)
       from activities a
       where a.lead_id = $1 and a.workspace_id = $2 and 'activity' = any($3::text[])
         and ($4::text is null or a.channel = $4)

@@ -69,6 +69,12 @@ export async function findToken(db: Queryable, token: string): Promise<TokenInfo
   return row;
 }
 
+/** Whether a token is still live (not revoked): an open live stream asks on each heartbeat. */
+export async function tokenIsLive(db: Queryable, tokenId: string): Promise<boolean> {
+  const rows = await db.query('select 1 from api_tokens where id = $1 and revoked_at is null', [tokenId]);
+  return rows.length > 0;
+}
+
 export async function listTokens(db: Queryable, workspaceId?: string): Promise<TokenInfo[]> {
   return db.query<TokenInfo>(
     `select ${TOKEN_COLUMNS} from api_tokens t join workspaces w on w.id = t.workspace_id

@@ -175,7 +175,7 @@ function withUnsubscribeFooter(html: string, url: string): string {
 }
 
 /** The rep's own mailbox sends, as its own From; its password is opened only for this call. */
-async function sendThroughMailbox(deps: EngineDeps, mailbox: MailboxRecord, message: EmailMessage): Promise<DeliveryResult> {
+export async function sendThroughMailbox(deps: EngineDeps, mailbox: MailboxRecord, message: EmailMessage): Promise<DeliveryResult> {
   const sender = deps.adapters.mailbox;
   if (!sender) return { kind: 'failed', retryable: false, code: 'no_mailbox_sender', message: 'This process has no mailbox sender configured; not sent.' };
   let password: string;

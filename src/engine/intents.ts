@@ -74,6 +74,12 @@ async function mailboxIntents(
     (rs) => writeMailboxIntents(deps.db, rs),
     (r, error) => failed(byEnrollment.get(r.intent.identity.enrollmentId)!.visit, error),
   );
+  // The sends are counted (committed): the Mailboxes page's "sent today" moved.
+  deps.live?.publish(
+    [...answers.entries()].flatMap(([enrollmentId, answer]) =>
+      answer.kind === 'intent' ? [{ kind: 'mailbox' as const, workspaceId: byEnrollment.get(enrollmentId)!.visit.context.enrollment.workspaceId, mailboxId: answer.mailbox.id }] : [],
+    ),
+  );
   for (const [enrollmentId, answer] of answers) {
     const { visit, step, request } = byEnrollment.get(enrollmentId)!;
     if (answer.kind === 'intent') {

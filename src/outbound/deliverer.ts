@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { LiveSink } from '../core/live.ts';
 import type { Db } from '../db/db.ts';
 import {
   claimDueDeliveries,
@@ -52,6 +53,8 @@ export interface DelivererDeps {
   openSecret?: (sealed: string, context: string) => string;
   /** Counts each recorded attempt and each endpoint it disables (Prometheus, docs/OPERATIONS.md). */
   observer?: EngineObserver;
+  /** Told of each round's recorded attempts (the dashboard's webhook log, docs/DASHBOARD.md "Live updates"). */
+  live?: LiveSink;
 }
 
 export class WebhookDeliverer {
@@ -120,7 +123,11 @@ export class WebhookDeliverer {
     this.held.add(leaseId);
     try {
       await this.completePayloads(claimed, leaseId);
-      await Promise.all(claimed.map((delivery) => this.deliverOne(delivery)));
+      const recorded = await Promise.all(claimed.map((delivery) => this.deliverOne(delivery)));
+      // One call per round, after the commits: each endpoint whose log moved.
+      this.deps.live?.publish(
+        claimed.filter((_, i) => recorded[i]).map((d) => ({ kind: 'webhook' as const, workspaceId: d.workspaceId, endpointId: d.endpointId })),
+      );
     } finally {
       this.held.delete(leaseId);
     }
@@ -157,7 +164,8 @@ export class WebhookDeliverer {
     }
   }
 
-  private async deliverOne(delivery: ClaimedDelivery): Promise<void> {
+  /** Posts one delivery and records its verdict; answers whether it was recorded (the lease held). */
+  private async deliverOne(delivery: ClaimedDelivery): Promise<boolean> {
     const { db, clock, settings, logger, observer } = this.deps;
     const body = JSON.stringify(delivery.payload);
     const secrets = this.secretsOf(delivery);
@@ -208,9 +216,10 @@ export class WebhookDeliverer {
       return undefined;
     });
     // Counted once committed, and only when recorded: a post whose lease was lost is another's to count.
-    if (disabled === false) return;
+    if (disabled === false) return false;
     const counted = verdict.status === 'pending' ? 'retry' : disabled === 'gone' ? 'gone' : verdict.status;
     observer?.webhookDelivery?.(counted, result.latencyMs / 1000);
     if (disabled) observer?.webhookEndpointDisabled?.(disabled);
+    return true;
   }
 }

@@ -115,6 +115,7 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/leads/:id/convert': {},
     'PUT /api/replies/:eventId/class': { class: 'not_now' },
     'PUT /api/replies/:eventId/snooze': { until: '2099-01-01T00:00:00Z' },
+    'POST /api/replies/:eventId/respond': { text: 'Thanks, talk soon.' },
     'POST /api/demo': {},
     'POST /api/mailboxes': sampleMailbox(`m${Math.random().toString(36).slice(2, 8)}`),
     'PATCH /api/mailboxes/:id': { dailyLimit: 30 },

@@ -3,7 +3,9 @@
  * 127.0.0.1 — refused without credentials, opened with `retry` and `ready`, heartbeats, a
  * timeline change announced within a deadline and only to its workspace, the lead filter, the
  * engine's steps, the API's own writes, the per-caller cap, a cookie naming its workspace in the
- * query, and the streams ended by the app's close. On PostgreSQL, a change made through another
+ * query, a signed-out, revoked or expired credential ending its stream at the next heartbeat,
+ * the mailbox and webhook notices (a counted send, a delivery attempt), and the streams ended by
+ * the app's close. On PostgreSQL, a change made through another
  * server process (another connection) reaches this one's stream through LISTEN/NOTIFY.
  * Every wait is for an event, never a duration.
  */
@@ -14,6 +16,7 @@ import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { person, signIn, workspaceOf } from '../accounts/kit.ts';
 import { openTestDatabase, postgresReachable, type TestDatabase } from '../helpers/databases.ts';
 import { openEventStream, type EventStreamClient, type StreamEvent } from '../helpers/eventStream.ts';
+import { startReceiver, type Receiver } from '../helpers/webhookReceiver.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
 /** How soon a change must be on the stream (the server gathers notices for 100 ms). */
@@ -149,6 +152,99 @@ describe('GET /api/stream on PGlite', () => {
     const foreign = await fetch(`${base}/api/stream?workspace=${other.id}`, { headers: { cookie: `tp_session=${session}` } });
     expect(foreign.status).toBe(403);
     closeAll();
+  });
+
+  it('ends a stream whose session is signed out, and one whose token is revoked, at the next heartbeat', async () => {
+    const main = await workspaceOf(kit, kit.tokens.admin);
+    const session = await signIn(kit, await person(kit, main.name, 'viewer'));
+    const cookie = await openEventStream(`${base}/api/stream?workspace=${main.id}`, { cookie: `tp_session=${session}` });
+    streams.push(cookie);
+    await cookie.next((e) => e.event === 'ready', 'ready');
+    await cookie.next((e) => e.event === 'comment' && e.data === 'heartbeat', 'a heartbeat while signed in');
+    expect((await kit.call('POST', '/api/auth/logout', { session })).status).toBeLessThan(300);
+    expect((await cookie.next((e) => e.event === 'ended', 'ended after the sign-out')).data.reason).toContain('session ended');
+    await cookie.ended;
+    expect((await fetch(`${base}/api/stream?workspace=${main.id}`, { headers: { cookie: `tp_session=${session}` } })).status).toBe(401);
+
+    const created = await kit.call('POST', '/api/tokens', { body: { name: 'a dashboard on the wall', role: 'viewer' } });
+    const token = await open(created.body.token);
+    await token.next((e) => e.event === 'ready', 'ready');
+    expect((await kit.call('DELETE', `/api/tokens/${created.body.id}`)).status).toBeLessThan(300);
+    expect((await token.next((e) => e.event === 'ended', 'ended after the revocation')).data.reason).toContain('revoked');
+    await token.ended;
+    closeAll();
+  });
+
+  it('ends a stream whose session expired (idle past SESSION_IDLE_HOURS on the clock)', async () => {
+    const main = await workspaceOf(kit, kit.tokens.admin);
+    const session = await signIn(kit, await person(kit, main.name, 'viewer'));
+    const stream = await openEventStream(`${base}/api/stream?workspace=${main.id}`, { cookie: `tp_session=${session}` });
+    streams.push(stream);
+    await stream.next((e) => e.event === 'ready', 'ready');
+    kit.clock.advance(73 * 3_600_000);
+    expect((await stream.next((e) => e.event === 'ended', 'ended after the expiry')).data.reason).toContain('expired');
+    await stream.ended;
+    closeAll();
+  });
+});
+
+describe('mailbox and webhook notices on PGlite', () => {
+  let database: TestDatabase;
+  let kit: ApiKit;
+  let base: string;
+  let receiver: Receiver;
+  const streams: EventStreamClient[] = [];
+  const open = async () => {
+    const stream = await openEventStream(`${base}/api/stream?topics=mailbox,webhook`, bearer(kit.tokens.viewer));
+    streams.push(stream);
+    await stream.next((e) => e.event === 'ready', 'ready');
+    return stream;
+  };
+
+  beforeAll(async () => {
+    database = await openTestDatabase('pglite');
+    kit = await createApiKit(database.db, { env: { WEBHOOKS_ALLOW_PRIVATE: 'true' }, start: new Date().toISOString() });
+    base = await kit.runtime.app.listen({ port: 0, host: '127.0.0.1' });
+    receiver = await startReceiver({ verifySignatures: false });
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    await receiver?.close();
+    await kit?.close();
+    await database?.close();
+  });
+
+  it('announces a mailbox changed through the API, and each send the engine counts against it', async () => {
+    const edits = await open();
+    const created = await kit.call('POST', '/api/mailboxes', { body: { name: 'Live', fromEmail: 'live@acme.test', smtp: { host: '127.0.0.1', port: 1, secure: false, user: 'u', password: 'not-real' }, dailyLimit: 20 } });
+    expect(created.status).toBe(201);
+    const mailboxId = created.body.id as string;
+    // A new one is not named yet (the list refetches); an edit names its mailbox.
+    await edits.next((e) => e.event === 'mailbox', 'the new mailbox');
+    expect((await kit.call('PATCH', `/api/mailboxes/${mailboxId}`, { body: { dailyLimit: 25 } })).status).toBe(200);
+    await edits.next((e) => e.event === 'mailbox' && e.data.mailboxId === mailboxId, 'the edited mailbox', DEADLINE_MS);
+
+    const sends = await open();
+    const lead = (await kit.call('POST', '/api/leads', { body: { email: 'counted@live.test' } })).body.id;
+    const sequence = await kit.call('POST', '/api/sequences', {
+      body: { name: 'Through a mailbox', ...OPEN_ALL_DAY, mailboxes: [mailboxId], steps: [{ id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' }, { id: 'w', type: 'wait', duration: 'P7D' }] },
+    });
+    await kit.call('PATCH', `/api/sequences/${sequence.body.id}`, { body: { status: 'active' } });
+    await kit.call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { body: { leadIds: [lead] } });
+    await kit.runtime.engine.dispatcher.drain();
+    await sends.next((e) => e.event === 'mailbox' && e.data.mailboxId === mailboxId, 'the counted send', DEADLINE_MS);
+    expect((await kit.call('GET', `/api/mailboxes/${mailboxId}`)).body.today.sent).toBe(1);
+  });
+
+  it('announces each webhook delivery attempt with its endpoint', async () => {
+    const created = await kit.call('POST', '/api/webhook-endpoints', { body: { url: receiver.url, events: ['*'] } });
+    expect(created.status).toBe(201);
+    const attempts = await open();
+    const lead = (await kit.call('POST', '/api/leads', { body: { email: 'hooked@live.test' } })).body.id;
+    expect((await kit.call('POST', '/api/events', { body: { leadId: lead, type: 'custom.visited_pricing' } })).status).toBe(201);
+    expect(await kit.runtime.deliverer.drain()).toBeGreaterThan(0);
+    await attempts.next((e) => e.event === 'webhook' && e.data.endpointId === created.body.id, 'the delivery attempt', DEADLINE_MS);
+    expect(receiver.posts.length).toBeGreaterThan(0);
   });
 });
 

@@ -37,6 +37,13 @@ describe('the dashboard reading the stream', () => {
     expect(staleKeys({ event: 'reply', data: '{}' })).toContainEqual({ key: ['replies'] });
     expect(staleKeys({ event: 'workspace', data: '{}' })).toEqual([{ everything: true }]);
     expect(staleKeys({ event: 'lead', data: 'not json' })).toEqual([]);
+    // The Mailboxes page's "sent today", and an endpoint's health and delivery log.
+    expect(staleKeys({ event: 'mailbox', data: '{"mailboxId":"m"}' })).toEqual([{ key: ['mailboxes'] }]);
+    expect(staleKeys({ event: 'webhook', data: '{"endpointId":"w"}' })).toEqual([{ key: ['webhook-endpoints'] }, { key: ['webhook-deliveries', 'w'] }]);
+    expect(staleKeys({ event: 'webhook', data: '{}' })).toEqual([{ key: ['webhook-endpoints'] }, { key: ['webhook-deliveries'] }]);
+    expect(staleKeys({ event: 'ended', data: '{"reason":"x"}' })).toEqual([]);
+    expect(isLiveQuery(['mailboxes'])).toBe(true);
+    expect(isLiveQuery(['webhook-deliveries', 'w'])).toBe(true);
     expect(isLiveQuery(['lead', 'a', 'timeline'])).toBe(true);
     expect(isLiveQuery(['sequence', 's', 'stats'])).toBe(true);
     expect(isLiveQuery(['sequence', 's'])).toBe(false);
@@ -54,6 +61,13 @@ describe('notices in the core', () => {
     expect('topics' in topics && noticeMatches({ workspaceId: W, ...topics }, notice)).toBe(false);
     expect(noticeMatches({ workspaceId: W, leadId: lead(2), topics: new Set(['task'] as const) }, { kind: 'workspace', workspaceId: W })).toBe(true);
     expect(parseTopics('lead,nope')).toEqual({ unknown: ['nope'] });
+    // Mailbox and webhook notices name no lead: a lead's stream does not hear them.
+    const mailbox: LiveNotice = { kind: 'mailbox', workspaceId: W, mailboxId: lead(3) };
+    expect(noticeMatches({ workspaceId: W }, mailbox)).toBe(true);
+    expect(noticeMatches({ workspaceId: W, leadId: lead(1) }, mailbox)).toBe(false);
+    const picked = parseTopics('mailbox,webhook');
+    expect('topics' in picked && noticeMatches({ workspaceId: W, ...picked }, { kind: 'webhook', workspaceId: W, endpointId: lead(4) })).toBe(true);
+    expect('topics' in picked && noticeMatches({ workspaceId: W, ...picked }, notice)).toBe(false);
   });
 
   it('folds duplicates, and a large burst into one `workspace` notice', () => {

@@ -46,6 +46,23 @@ describe('the thread on the lead timeline', () => {
     expect(thread!.messages[1]!.markers.map((m) => m.label)).toEqual(['replied']);
   });
 
+  it('puts an answer sent by hand from the inbox (an activity with the thread id) in the thread as a message we sent', () => {
+    const answer = item(
+      { id: 'a1', kind: 'activity', enrollmentId: null, threadId: 'root@acme.test', data: { activityKind: 'email', body: 'Tuesday?', actor: 'ana@acme.test', details: { subject: 'Re: Hello', text: 'Tuesday?' } } },
+      40,
+    );
+    const note = item({ id: 'n1', kind: 'activity', enrollmentId: null, data: { activityKind: 'note', body: 'called' } }, 41);
+    const entries = groupThreads([note, answer, event('r1', 31, 'email.replied', 'x1', { text: 'Yes' }), send('x1', 10, 'Hello')]);
+    expect(entries.map((e) => (e.type === 'item' ? e.item.id : `thread:${e.thread.id}`))).toEqual(['n1', 'thread:root@acme.test']);
+    const thread = entries[1]!.type === 'thread' ? entries[1]!.thread : undefined;
+    expect(thread!.subject).toBe('Hello');
+    expect(thread!.messages.map((m) => [m.item.id, m.direction])).toEqual([
+      ['x1', 'out'],
+      ['r1', 'in'],
+      ['a1', 'out'],
+    ]);
+  });
+
   it('leaves a lone email a plain item, and shows an event whose email is on an older page as its own line', () => {
     expect(groupThreads([send('x1', 10, 'Hello'), change('c1', 5)]).map((e) => e.type)).toEqual(['item', 'item']);
     const entries = groupThreads([event('r1', 31, 'email.replied', 'x9', { subject: 'Re: Re: Hello' }), event('o1', 20, 'email.opened', 'x9')]);

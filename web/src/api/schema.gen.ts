@@ -4767,6 +4767,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/replies/{eventId}/respond": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a lead's email reply through the mailbox that sent the thread
+         * @description Sent over SMTP from the enrollment's own mailbox, as `Re: <subject>` with In-Reply-To and References naming the lead's reply, counted against the mailbox's daily limit; then kept on the lead's timeline as a manual email in the thread.
+         *
+         *     409 `no_mailbox`: an SMS reply, or a thread sent by the email provider (no mailbox) — write from your own mail client. 409 `suppressed`: the address is on the suppression list. 409 `mailbox_limit`: the mailbox sent its daily limit. 409 `in_progress`: the same answer is being sent. 502 `send_failed`: the mail server refused or could not be reached; nothing was sent (the sentence says why).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    eventId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One per answer written (the dashboard makes one per draft): a repeat answers what the first did and sends nothing. Absent: the same text to the same reply within 10 minutes is one answer */
+                        idempotencyKey?: string;
+                        /** @description Absent: `Re: ` and the subject of the lead's reply (or of the email it answers) */
+                        subject?: string;
+                        text: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ManualReply"];
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ManualReply"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/replies/{eventId}/snooze": {
         parameters: {
             query?: never;
@@ -7449,9 +7575,11 @@ export interface paths {
          *
          *     `lead` {leadId}: its timeline or profile changed. `enrollment` {enrollmentId, leadId, sequenceId}: its status or step. `task` {enrollmentId, leadId}: it started or stopped waiting for a person.
          *
-         *     `reply` {leadId?, eventId?}: the replies inbox changed. `workspace` {}: too much changed to list; refetch everything. `metrics` {}: the monitoring figures moved.
+         *     `reply` {leadId?, eventId?}: the replies inbox changed. `mailbox` {mailboxId?}: a mailbox's count for today or its settings. `webhook` {endpointId?}: a webhook delivery was attempted or an endpoint changed. `workspace` {}: too much changed to list; refetch everything. `metrics` {}: the monitoring figures moved.
          *
-         *     A comment line every heartbeat keeps proxies from closing it. `?leadId=` keeps one lead's notices (and `workspace`); `?topics=lead,enrollment,task,reply,metrics` picks kinds.
+         *     A comment line every heartbeat keeps proxies from closing it. `?leadId=` keeps one lead's notices (and `workspace`); `?topics=lead,enrollment,task,reply,mailbox,webhook,metrics` picks kinds.
+         *
+         *     `ended` {reason}: the credential was looked at again (each heartbeat) and is no longer good — the session was signed out, revoked or expired, the person left the workspace, or the token was revoked; the stream then closes, and reconnecting answers 401 (or 403).
          *
          *     A browser EventSource cannot send headers: with a session cookie it may name the workspace as `?workspace=<id>` instead of `X-Touchpoint-Workspace`.
          */
@@ -7460,7 +7588,7 @@ export interface paths {
                 query?: {
                     /** @description Only this lead's notices */
                     leadId?: string;
-                    /** @description Comma-separated: lead, enrollment, task, reply, metrics (absent: all) */
+                    /** @description Comma-separated: lead, enrollment, task, reply, mailbox, webhook, metrics (absent: all) */
                     topics?: string;
                     /** @description With a session cookie and no X-Touchpoint-Workspace header: the workspace to act in */
                     workspace?: string;
@@ -12214,6 +12342,100 @@ export interface components {
                 stage?: string;
             };
         };
+        ManualReply: {
+            /**
+             * Format: uuid
+             * @description The manual email on the lead timeline
+             */
+            activityId: string;
+            actor: string;
+            /**
+             * Format: uuid
+             * @description The reply it answers
+             */
+            eventId: string;
+            from: {
+                email: string;
+                name: string | null;
+            };
+            /**
+             * Format: uuid
+             * @description The answer's id (its audit row)
+             */
+            id: string;
+            /** @description The lead's reply's Message-ID (or, when the reply carried none, the email it answered) */
+            inReplyTo: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId: string;
+            mailbox: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            };
+            /** @description Its Message-ID, without angle brackets */
+            messageId: string;
+            references: string[];
+            /** Format: date-time */
+            sentAt: string;
+            subject: string;
+            text: string;
+            /** @description The thread's root Message-ID (the timeline's threadId) */
+            threadId: string | null;
+            to: string;
+        };
+        ManualReplyInput: {
+            /**
+             * Format: uuid
+             * @description The manual email on the lead timeline
+             */
+            activityId: string;
+            actor: string;
+            /**
+             * Format: uuid
+             * @description The reply it answers
+             */
+            eventId: string;
+            from: {
+                email: string;
+                name: string | null;
+            };
+            /**
+             * Format: uuid
+             * @description The answer's id (its audit row)
+             */
+            id: string;
+            /** @description The lead's reply's Message-ID (or, when the reply carried none, the email it answered) */
+            inReplyTo: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            leadId: string;
+            mailbox: {
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            };
+            /** @description Its Message-ID, without angle brackets */
+            messageId: string;
+            references: string[];
+            /** Format: date-time */
+            sentAt: string;
+            subject: string;
+            text: string;
+            /** @description The thread's root Message-ID (the timeline's threadId) */
+            threadId: string | null;
+            to: string;
+        };
         Me: {
             role: ("viewer" | "operator" | "admin") | null;
             /** @description For a token caller */
@@ -12331,6 +12553,16 @@ export interface components {
                 status: string;
                 timezone: string | null;
             } | null;
+            /** @description The mailbox that sent the thread, which `POST /api/replies/{eventId}/respond` answers through; null for an SMS reply or a thread the email provider sent */
+            mailbox: {
+                fromEmail: string;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
+            } | null;
             /** Format: date-time */
             receivedAt: string;
             sequence: {
@@ -12387,6 +12619,16 @@ export interface components {
                 phone: string | null;
                 status: string;
                 timezone: string | null;
+            } | null;
+            /** @description The mailbox that sent the thread, which `POST /api/replies/{eventId}/respond` answers through; null for an SMS reply or a thread the email provider sent */
+            mailbox: {
+                fromEmail: string;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                name: string;
             } | null;
             /** Format: date-time */
             receivedAt: string;

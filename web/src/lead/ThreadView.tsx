@@ -2,7 +2,8 @@
  * One email thread on the lead timeline, as a mail client shows a conversation: the subject
  * once, then each message oldest first — who sent it (the rep's mailbox, or the deployment's
  * provider), when, what happened to it (delivered, opened, replied, bounced) and its words; a
- * reply or auto-reply with its text and class. Collapsible to its subject line.
+ * reply or auto-reply with its text and class; an answer an operator sent from the inbox, with
+ * who wrote it. Collapsible to its subject line.
  */
 import { Badge, Box, Button, Collapse, Group, Stack, Text } from '@mantine/core';
 import { useId, useState } from 'react';
@@ -32,6 +33,12 @@ function senderOf(item: TimelineItem, leadEmail?: string | null): string {
     return `the workspace's sender, via ${String(item.data.adapter ?? 'the email provider')}`;
   }
   const details = (item.data.details ?? {}) as Record<string, unknown>;
+  if (item.kind === 'activity') {
+    // An answer sent by hand from the inbox, through the thread's mailbox.
+    const mailbox = (details.mailbox ?? {}) as { name?: string; fromEmail?: string; fromName?: string | null };
+    const address = mailbox.fromName ? `${mailbox.fromName} <${mailbox.fromEmail}>` : String(mailbox.fromEmail ?? 'a mailbox');
+    return `${address}${mailbox.name ? ` · mailbox ${mailbox.name}` : ''} · written by ${String(item.data.actor)}`;
+  }
   const from = typeof details.from === 'string' ? details.from : leadEmail;
   return from ?? 'the lead';
 }
@@ -44,6 +51,7 @@ function bodyOf(message: ThreadMessage): string | null {
     return [r.text ?? r.body ?? r.html, error].filter(Boolean).map(String).join('\n\n') || null;
   }
   const details = (item.data.details ?? {}) as Record<string, unknown>;
+  if (item.kind === 'activity') return typeof details.text === 'string' ? details.text : typeof item.data.body === 'string' ? item.data.body : null;
   if (item.data.type === 'email.auto_replied') {
     const back = typeof details.returnDate === 'string' ? `Back on ${details.returnDate}. ` : '';
     return `${back}${typeof details.text === 'string' ? details.text : ''}`.trim() || null;
@@ -73,7 +81,7 @@ function Message({ message, thread, zone, leadId, leadEmail }: { message: Thread
   const subject = item.kind === 'execution' ? rendered.subject : details.subject;
   // The subject is said once, at the top; a message shows its own only when it changed it.
   const ownSubject = typeof subject === 'string' && bareSubject(subject) !== thread.subject ? subject : null;
-  const status = item.kind === 'execution' ? String(item.data.status) : null;
+  const status = item.kind === 'execution' ? String(item.data.status) : item.kind === 'activity' ? 'sent by hand' : null;
   const what =
     direction === 'out'
       ? `Sent by ${senderOf(item, leadEmail)}`

@@ -24,7 +24,7 @@ export interface ThreadMarker {
 
 export interface ThreadMessage {
   item: TimelineItem;
-  /** `out`: an email we sent; `in`: a reply or auto-reply; `event`: an event whose email is not loaded. */
+  /** `out`: an email we sent (a step's, or an answer sent by hand); `in`: a reply or auto-reply; `event`: an event whose email is not loaded. */
   direction: 'out' | 'in' | 'event';
   markers: ThreadMarker[];
 }
@@ -71,7 +71,8 @@ function buildThread(id: string, items: TimelineItem[]): Thread {
   const sent = new Map<string, ThreadMessage>();
   const messages: ThreadMessage[] = [];
   for (const item of oldestFirst) {
-    if (item.kind === 'execution') {
+    // An email we sent: a step's, or an operator's answer from the inbox (an activity in the thread).
+    if (item.kind === 'execution' || item.kind === 'activity') {
       const message: ThreadMessage = { item, direction: 'out', markers: [] };
       sent.set(item.id, message);
       messages.push(message);
@@ -89,7 +90,7 @@ function buildThread(id: string, items: TimelineItem[]): Thread {
     else messages.push({ item, direction: 'event', markers: [] });
   }
   messages.sort((a, b) => (a.item.at < b.item.at ? -1 : a.item.at > b.item.at ? 1 : 0));
-  const firstSent = messages.find((m) => m.direction === 'out' && typeof renderedOf(m.item).subject === 'string');
+  const firstSent = messages.find((m) => m.direction === 'out' && m.item.kind === 'execution' && typeof renderedOf(m.item).subject === 'string');
   const anySubject = firstSent ? renderedOf(firstSent.item).subject : messages.map((m) => detailsOf(m.item).subject).find((s) => typeof s === 'string');
   return { id, subject: bareSubject(String(anySubject ?? '')) || '(no subject)', messages, at: oldestFirst[oldestFirst.length - 1]!.at };
 }

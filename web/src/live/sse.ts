@@ -39,7 +39,7 @@ export type Stale = { key: QueryKey } | { everything: true } | { sequenceStats: 
 /** The per-sequence lists a change of its enrollments moves (never the definition an editor holds). */
 const SEQUENCE_LISTS = new Set(['enrollments', 'stats', 'trend']);
 /** The first parts of the keys live notices refresh; the rest (the signed-in person, drafts, settings) stay. */
-const LIVE_ROOTS = new Set(['lead', 'leads', 'tasks', 'replies', 'metrics', 'executions']);
+const LIVE_ROOTS = new Set(['lead', 'leads', 'tasks', 'replies', 'metrics', 'executions', 'mailboxes', 'webhook-endpoints', 'webhook-deliveries']);
 
 /** Whether a query shows something a notice can change (what `everything` refreshes). */
 export function isLiveQuery(key: QueryKey): boolean {
@@ -48,7 +48,7 @@ export function isLiveQuery(key: QueryKey): boolean {
 }
 
 export function staleKeys(event: SseEvent): Stale[] {
-  let data: { leadId?: string; sequenceId?: string } = {};
+  let data: { leadId?: string; sequenceId?: string; endpointId?: string } = {};
   try {
     data = JSON.parse(event.data) as typeof data;
   } catch {
@@ -65,6 +65,11 @@ export function staleKeys(event: SseEvent): Stale[] {
       return [...lead(), { key: ['tasks'] }];
     case 'reply':
       return [...lead(), { key: ['replies'] }];
+    case 'mailbox':
+      return [{ key: ['mailboxes'] }];
+    case 'webhook':
+      // The endpoint's health and its delivery log (every endpoint's when the notice names none).
+      return [{ key: ['webhook-endpoints'] }, { key: data.endpointId ? ['webhook-deliveries', data.endpointId] : ['webhook-deliveries'] }];
     case 'metrics':
       return [{ key: ['metrics'] }, { key: ['executions'] }];
     case 'workspace':

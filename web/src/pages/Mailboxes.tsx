@@ -18,6 +18,7 @@ import { fieldErrors } from '../components/fieldErrors.ts';
 import { relative } from '../components/format.ts';
 import { EditMailbox } from '../mailboxes/EditMailbox.tsx';
 import { NewMailbox } from '../mailboxes/NewMailbox.tsx';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const LIMIT_LABELS = {
   dailyLimit: 'Daily limit',
@@ -182,7 +183,8 @@ export function MailboxesPage() {
   const mailboxes = useQuery({
     queryKey: ['mailboxes'],
     queryFn: async () => (await get<{ items: Mailbox[] }>('/api/mailboxes')).items,
-    refetchInterval: 30_000,
+    // "Sent today" follows the live stream (a counted send is a `mailbox` notice); polling only while it is down.
+    refetchInterval: useLiveInterval(30_000),
   });
   return (
     <Stack>

@@ -2,9 +2,11 @@
  * The replies inbox (docs/DASHBOARD.md, "Replies"): every reply across sequences, newest first,
  * as a thread — what we sent, then what they answered — with the lead, the sequence and step,
  * and the class. One click each: mark converted, log a meeting, pause the lead's running
- * sequence, move the lead to another sequence, snooze until tomorrow. Refreshed every 5 seconds.
+ * sequence, move the lead to another sequence, snooze until tomorrow, and answer through the
+ * mailbox that sent the thread (or, without one, from the person's own mail client). Refreshed as
+ * things happen (live updates), polling every 5 seconds only while the stream is down.
  */
-import { Badge, Button, Group, Menu, Modal, Paper, SegmentedControl, Select, Stack, Text, Textarea, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Menu, Modal, Paper, SegmentedControl, Select, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, post, put } from '../api/client.ts';
@@ -18,6 +20,7 @@ import { Link } from '../router.tsx';
 import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 type Reply = Answer<'/api/replies', 'get'>['items'][number];
+type Sent = Answer<'/api/replies/{eventId}/respond', 'post'>;
 type Sequences = Answer<'/api/sequences', 'get'>;
 
 const CLASS_COLORS: Record<string, string> = { interested: 'green', positive: 'green', meeting: 'green', not_now: 'yellow', objection: 'orange', not_interested: 'red', unsubscribe: 'red', out_of_office: 'gray', wrong_person: 'gray' };
@@ -98,10 +101,93 @@ function MeetingDialog({ reply, onClose }: { reply: Reply; onClose: () => void }
   );
 }
 
+/** A fresh key per draft: a double click sends once; a changed draft is a new answer. */
+const draftKey = () => (globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`).toString();
+
+/** `Re: <subject>` as the server makes it, shown before sending. */
+const reSubject = (subject: string | null | undefined) => `Re: ${(subject ?? '').replace(/^\s*(?:re\s*:\s*)+/i, '').trim()}`;
+
+/**
+ * The answer box: written here, sent through the thread's mailbox (`POST /api/replies/{id}/respond`),
+ * then shown on the lead's thread. Without a mailbox (an SMS reply, a provider thread) a mailto link.
+ */
+function AnswerBox({ reply, onClose }: { reply: Reply; onClose: () => void }) {
+  const client = useQueryClient();
+  const name = leadName(reply.lead ?? undefined);
+  const defaultSubject = reSubject(reply.subject ?? reply.answered?.subject);
+  const [text, setText] = useState('');
+  const [subject, setSubject] = useState(defaultSubject);
+  const [key, setKey] = useState(draftKey);
+  const [sent, setSent] = useState<Sent | null>(null);
+  const send = useMutation({
+    mutationFn: () =>
+      post<Sent>(`/api/replies/${reply.id}/respond`, {
+        text,
+        ...(subject.trim() && subject.trim() !== defaultSubject ? { subject: subject.trim() } : {}),
+        idempotencyKey: key,
+      } satisfies Body<'/api/replies/{eventId}/respond', 'post'>),
+    onSuccess: (answer) => {
+      setSent(answer);
+      setText('');
+      setKey(draftKey());
+      void client.invalidateQueries({ queryKey: ['lead', reply.lead?.id] });
+    },
+  });
+  const mailbox = reply.mailbox!;
+  return (
+    <Paper withBorder p="sm" radius="sm" data-testid="answer-box">
+      <Stack gap="xs">
+        <Text size="sm">
+          From <b>{mailbox.fromEmail}</b> (mailbox {mailbox.name}) to <b>{reply.lead?.email}</b>, in the same thread
+        </Text>
+        <TextInput size="sm" label="Subject" value={subject} onChange={(e) => { setSubject(e.currentTarget.value); setKey(draftKey()); }} />
+        <Textarea
+          label={`Your answer to ${name}`}
+          autosize
+          minRows={3}
+          value={text}
+          onChange={(e) => {
+            setText(e.currentTarget.value);
+            setKey(draftKey());
+            setSent(null);
+          }}
+        />
+        <ErrorAlert error={send.error} title="Not sent" />
+        {sent && (
+          <Text size="sm" fw={500} role="status" data-testid="answer-sent">
+            Sent from {sent.from.email} at {formatAt(sent.sentAt)}: it shows in the thread on {name}’s timeline.
+          </Text>
+        )}
+        <Group justify="flex-end" gap="xs">
+          <Button size="xs" variant="default" onClick={onClose}>
+            Close
+          </Button>
+          <Button size="xs" disabled={text.trim() === ''} loading={send.isPending} onClick={() => send.mutate()}>
+            Send answer
+          </Button>
+        </Group>
+      </Stack>
+    </Paper>
+  );
+}
+
+/** Where there is no mailbox to answer from: the person's own mail client, with the subject filled in. */
+function MailtoLink({ reply }: { reply: Reply }) {
+  const email = reply.lead?.email;
+  if (reply.channel !== 'email' || !email) return null;
+  const subject = encodeURIComponent(reSubject(reply.subject ?? reply.answered?.subject));
+  return (
+    <Anchor size="xs" href={`mailto:${email}?subject=${subject}`} aria-label={`Email from your mail client: ${leadName(reply.lead ?? undefined)}`}>
+      Email from your mail client
+    </Anchor>
+  );
+}
+
 function ReplyCard({ reply }: { reply: Reply }) {
   const auth = useAuth();
   const client = useQueryClient();
   const [dialog, setDialog] = useState<'move' | 'meeting' | 'convert' | null>(null);
+  const [answering, setAnswering] = useState(false);
   const act = useMutation({
     mutationFn: async (action: 'convert' | 'pause' | 'snooze' | 'unsnooze') => {
       if (action === 'convert') return post(`/api/leads/${reply.lead!.id}/convert`);
@@ -181,6 +267,13 @@ function ReplyCard({ reply }: { reply: Reply }) {
         {reply.snoozedUntil && <Text size="sm">Snoozed until {formatAt(reply.snoozedUntil)}</Text>}
         {auth.can('operator') && lead && (
           <Group gap="xs" wrap="wrap">
+            {reply.mailbox ? (
+              <Button size="xs" variant={answering ? 'filled' : 'light'} aria-expanded={answering} onClick={() => setAnswering((a) => !a)}>
+                Answer
+              </Button>
+            ) : (
+              <MailtoLink reply={reply} />
+            )}
             <Button size="xs" onClick={() => setDialog('convert')} disabled={lead.status === 'converted'}>
               {lead.status === 'converted' ? 'Converted' : 'Mark converted'}
             </Button>
@@ -213,6 +306,7 @@ function ReplyCard({ reply }: { reply: Reply }) {
             )}
           </Group>
         )}
+        {answering && reply.mailbox && lead && <AnswerBox reply={reply} onClose={() => setAnswering(false)} />}
         <ErrorAlert error={act.error} title="The server refused" />
       </Stack>
       {dialog === 'move' && <MoveDialog reply={reply} onClose={() => setDialog(null)} />}

@@ -13,6 +13,7 @@ import { useAuth } from '../auth.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative } from '../components/format.ts';
+import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const FAMILIES = ['enrollment.*', 'email.*', 'sms.*', 'call.*', 'task.*', 'lead.*', 'meeting.*', 'custom.*'];
 const EVENT_CHOICES = ['*', ...FAMILIES, ...SUBSCRIBABLE_EVENTS];
@@ -77,7 +78,8 @@ function DeliveryLog({ endpoint }: { endpoint: WebhookEndpoint }) {
   const log = useQuery({
     queryKey: ['webhook-deliveries', endpoint.id],
     queryFn: async () => (await get<Page<WebhookDelivery>>(`/api/webhook-endpoints/${endpoint.id}/deliveries`, { limit: 50 })).items,
-    refetchInterval: 3_000,
+    // Each attempt is a `webhook` notice on the live stream; polling only while it is down.
+    refetchInterval: useLiveInterval(3_000),
   });
   const replay = useMutation({
     mutationFn: (id: string) => post(`/api/webhook-endpoints/${endpoint.id}/deliveries/${id}/replay`),
@@ -193,7 +195,7 @@ export function WebhooksPage() {
   const endpoints = useQuery({
     queryKey: ['webhook-endpoints'],
     queryFn: async () => (await get<{ items: WebhookEndpoint[] }>('/api/webhook-endpoints')).items,
-    refetchInterval: 5_000,
+    refetchInterval: useLiveInterval(5_000),
   });
   const disabled = endpoints.data?.filter((e) => !e.enabled && e.disabledReason !== 'operator') ?? [];
   return (
