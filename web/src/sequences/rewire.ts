@@ -22,9 +22,8 @@ export function waysOf(step: Step): Way[] {
   if (step.type === 'end') return [];
   if (step.type === 'branch') return ['then', 'else'];
   if (step.type !== 'task') return ['next'];
-  const outcomes = Array.isArray(step.outcomes) ? step.outcomes.filter((o): o is string => typeof o === 'string' && o !== '') : [];
   const routed = Object.keys(routesOf(step));
-  return [...[...new Set([...outcomes, ...routed])].map((o): Way => `${ROUTE}${o}`), 'next'];
+  return [...[...new Set([...outcomesOf(step), ...routed])].map((o): Way => `${ROUTE}${o}`), 'next'];
 }
 
 /** The way an edge of src/core/graph.ts leaves its step by. */
@@ -39,7 +38,13 @@ export function wayLabel(way: Way): string {
   return way.startsWith(ROUTE) ? way.slice(ROUTE.length) : way;
 }
 
-function routesOf(step: Step): Record<string, string> {
+/** A task's outcomes as written, without blanks. */
+export function outcomesOf(step: Step): string[] {
+  return Array.isArray(step.outcomes) ? step.outcomes.filter((o): o is string => typeof o === 'string' && o !== '') : [];
+}
+
+/** A task's jumps per outcome, those that name a step. */
+export function routesOf(step: Step): Record<string, string> {
   const routes = step.routes;
   if (!routes || typeof routes !== 'object' || Array.isArray(routes)) return {};
   return Object.fromEntries(Object.entries(routes).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
