@@ -18,7 +18,7 @@ import {
   type NodeChange,
   type NodeProps,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Problem, SequenceDefinition } from '../api/types.ts';
 import { edgesOf, layout } from './model.ts';
 import { wayLabel, wayOfEdge, waysOf, type Way } from './rewire.ts';
@@ -153,9 +153,14 @@ export function SequenceGraph({
     return { nodes, edges };
   }, [definition, problems, selected, editable]);
 
-  // Nodes move while dragged; every change of the definition puts them back where the layout says.
+  // Nodes move while dragged; every change of the definition puts them back where the layout
+  // says, except the one in the hand (a validation answer arriving mid-drag must not drop it).
   const [nodes, setNodes] = useState(computed.nodes);
-  useEffect(() => setNodes(computed.nodes), [computed.nodes]);
+  const dragging = useRef<string | null>(null);
+  useEffect(
+    () => setNodes((current) => computed.nodes.map((n) => (n.id === dragging.current ? { ...n, position: current.find((c) => c.id === n.id)?.position ?? n.position } : n))),
+    [computed.nodes],
+  );
   const onNodesChange = useCallback((changes: NodeChange<StepNode>[]) => setNodes((current) => applyNodeChanges(changes, current)), []);
   // The edge a dragged step would land on, drawn thicker.
   const [target, setTarget] = useState<string | null>(null);
@@ -183,9 +188,11 @@ export function SequenceGraph({
         nodesConnectable={editable}
         edgesReconnectable={false}
         onConnectEnd={onConnectEnd}
+        onNodeDragStart={(_, node) => (dragging.current = node.id)}
         onNodeDrag={(event, node) => setTarget(edgeAt(event, computed.edges, node.id)?.id ?? null)}
         onNodeDragStop={(event, node) => {
           const edge = edgeAt(event, computed.edges, node.id);
+          dragging.current = null;
           setTarget(null);
           setNodes(computed.nodes);
           if (edge) onMove?.(node.id, edge.source, edge.sourceHandle as Way);
