@@ -162,8 +162,8 @@ function Editor({ sequence, initial, start }: { sequence: SequenceDetail | undef
             problems={draft.byStep}
             selected={selected}
             onSelect={(s) => (setSelected(s), setTab('form'))}
-            onRelink={readOnly ? undefined : (from, way, to) => draft.setDefinition(relink(definition, from, way, to))}
-            onMove={readOnly ? undefined : (step, after, way) => (draft.setDefinition(moveStep(definition, step, { after, way })), setSelected(step))}
+            onRelink={readOnly ? undefined : (from, way, to) => draft.setDefinition(relink(definition, from, way, to), { now: true })}
+            onMove={readOnly ? undefined : (step, after, way) => (draft.setDefinition(moveStep(definition, step, { after, way }), { now: true }), setSelected(step))}
           />
         </Grid.Col>
       </Grid>
