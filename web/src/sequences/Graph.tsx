@@ -161,7 +161,11 @@ export function SequenceGraph({
     () => setNodes((current) => computed.nodes.map((n) => (n.id === dragging.current ? { ...n, position: current.find((c) => c.id === n.id)?.position ?? n.position } : n))),
     [computed.nodes],
   );
-  const onNodesChange = useCallback((changes: NodeChange<StepNode>[]) => setNodes((current) => applyNodeChanges(changes, current)), []);
+  // Only a drag moves a node: arrow keys on a focused node would leave it off its place for good.
+  const onNodesChange = useCallback(
+    (changes: NodeChange<StepNode>[]) => setNodes((current) => applyNodeChanges(changes.filter((c) => c.type !== 'position' || dragging.current !== null), current)),
+    [],
+  );
   // The edge a dragged step would land on, drawn thicker.
   const [target, setTarget] = useState<string | null>(null);
   const edges = useMemo(() => computed.edges.map((e) => (e.id === target ? { ...e, style: { ...e.style, strokeWidth: 5 } } : e)), [computed.edges, target]);
@@ -170,8 +174,8 @@ export function SequenceGraph({
     const from = connection.fromNode?.id;
     const way = connection.fromHandle?.id as Way | undefined;
     const to = connection.toNode?.id ?? nodeAt(event);
-    // Let go over empty canvas: nothing changes.
-    if (from && way && to && connection.fromHandle?.type === 'source') onRelink?.(from, way, to);
+    // Let go over empty canvas, or back on the step it started from (a click on a handle): nothing changes.
+    if (from && way && to && to !== from && connection.fromHandle?.type === 'source') onRelink?.(from, way, to);
   };
 
   return (
