@@ -75,6 +75,12 @@ describe("moveStep by index: the list's ↑/↓", () => {
     );
   });
 
+  it('moves an end without losing what led into it', () => {
+    const moved = moveStep(BRANCHED, 'done', { index: 3 });
+    expect(ids(moved)).toEqual(['intro', 'check', 'wait', 'done', 'nudge', 'call']);
+    expect(ways(moved)).toEqual(expect.arrayContaining(['wait:next→done', 'nudge:next→done', 'call:route:connected→done', 'call:next→done']));
+  });
+
   it('does nothing past either end of the list', () => {
     expect(moveStep(EMPTY_DEFINITION, 'intro', { index: -1 })).toBe(EMPTY_DEFINITION);
     expect(moveStep(EMPTY_DEFINITION, 'done', { index: 4 })).toBe(EMPTY_DEFINITION);
@@ -127,6 +133,8 @@ describe('moveStep onto an edge: a drag in the graph', () => {
         const before = ways(BRANCHED).filter((w) => !w.includes(moving) && !w.startsWith(`${place.after}:${place.way}→`));
         const after = ways(moveStep(BRANCHED, moving, place));
         for (const way of before) expect(after).toContain(way);
+        // …and the way it landed on leads into it.
+        if (place.after !== moving) expect(after).toContain(`${place.after}:${place.way}→${moving}`);
       }),
     );
   });
