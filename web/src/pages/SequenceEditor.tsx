@@ -13,6 +13,7 @@ import { Link } from '../router.tsx';
 import { TEMPLATES } from '../sequences/builder.ts';
 import { SequenceGraph } from '../sequences/Graph.tsx';
 import { ProblemList } from '../sequences/ProblemList.tsx';
+import { moveStep, relink } from '../sequences/rewire.ts';
 import { EMPTY_DEFINITION } from '../sequences/model.ts';
 import { SequenceActions } from '../sequences/SequenceActions.tsx';
 import { SequenceEnrollments } from '../sequences/Enrollments.tsx';
@@ -156,7 +157,14 @@ function Editor({ sequence, initial, start }: { sequence: SequenceDetail | undef
           </Tabs>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <SequenceGraph definition={definition} problems={draft.byStep} selected={selected} onSelect={(s) => (setSelected(s), setTab('form'))} />
+          <SequenceGraph
+            definition={definition}
+            problems={draft.byStep}
+            selected={selected}
+            onSelect={(s) => (setSelected(s), setTab('form'))}
+            onRelink={readOnly ? undefined : (from, way, to) => draft.setDefinition(relink(definition, from, way, to), { now: true })}
+            onMove={readOnly ? undefined : (step, after, way) => (draft.setDefinition(moveStep(definition, step, { after, way }), { now: true }), setSelected(step))}
+          />
         </Grid.Col>
       </Grid>
       {sequence && (

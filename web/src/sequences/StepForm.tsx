@@ -7,6 +7,7 @@ import { TemplateField } from '../editor/TemplateField.tsx';
 import { VariantFields } from '../editor/VariantFields.tsx';
 import type { PropertyCondition } from './customEvents.ts';
 import { EventConditionFields } from './EventConditionFields.tsx';
+import { outcomesOf, routesOf } from './rewire.ts';
 
 /** How a lead condition compares, from the core's schema. */
 const CONDITION_OPS = leadConditionSchema.shape.op.options;
@@ -28,6 +29,14 @@ type When = { event?: string; step?: string; where?: PropertyCondition; outcome?
 function text(step: Step, key: string): string {
   const v = step[key];
   return typeof v === 'string' ? v : '';
+}
+
+/** A task's routes with one outcome's jump set or, cleared, removed (no routes left: none written). */
+function withRoute(routes: Record<string, string>, outcome: string, to: string | null): Record<string, string> | undefined {
+  const next = { ...routes };
+  if (to) next[outcome] = to;
+  else delete next[outcome];
+  return Object.keys(next).length > 0 ? next : undefined;
 }
 
 export function StepForm({ step, stepIds, problems, readOnly, preview, onChange, onRemove, onMove }: Props) {
@@ -165,6 +174,20 @@ export function StepForm({ step, stepIds, problems, readOnly, preview, onChange,
               onChange={(v) => set('outcomes', v)}
               readOnly={readOnly}
             />
+            <Group grow preventGrowOverflow={false} wrap="wrap">
+              {outcomesOf(step).map((outcome) => (
+                <Select
+                  key={outcome}
+                  label={`When “${outcome}”, go to`}
+                  placeholder="The next step"
+                  data={stepIds}
+                  value={routesOf(step)[outcome] ?? null}
+                  onChange={(v) => set('routes', withRoute(routesOf(step), outcome, v))}
+                  clearable
+                  readOnly={readOnly}
+                />
+              ))}
+            </Group>
           </>
         )}
         {step.type !== 'branch' && step.type !== 'end' && target('next', 'Then jump to (default: the next step)', true)}

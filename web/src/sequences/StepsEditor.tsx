@@ -3,6 +3,7 @@ import { Badge, Button, Group, Select, Stack } from '@mantine/core';
 import { useState } from 'react';
 import type { Problem, SequenceDefinition, Step } from '../api/types.ts';
 import { insertStepAfter } from './builder.ts';
+import { moveStep } from './rewire.ts';
 import { STEP_TYPES } from './model.ts';
 import type { PreviewContext } from '../editor/StepPreview.tsx';
 import { StepForm } from './StepForm.tsx';
@@ -87,13 +88,7 @@ export function StepsEditor({ definition, byStep, selected, readOnly, onSelect, 
             setSteps(steps.filter((_, i) => i !== index));
             onSelect(steps[index + 1]?.id ?? steps[index - 1]?.id ?? null);
           }}
-          onMove={(delta) => {
-            const to = index + delta;
-            if (to < 0 || to >= steps.length) return;
-            const next = steps.slice();
-            [next[index], next[to]] = [next[to]!, next[index]!];
-            setSteps(next);
-          }}
+          onMove={(delta) => onChange(moveStep(definition, step.id, { index: index + delta }))}
         />
       )}
     </Stack>

@@ -14,7 +14,11 @@ export function useSequenceDraft(initial: SequenceDefinition) {
   const [jsonText, setJsonText] = useState(() => JSON.stringify(initial, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
 
-  const setDefinition = (next: SequenceDefinition) => {
+  // A structural edit (a drag in the graph, undo, redo) is validated at once; typing waits for a pause.
+  const [unhurried, setUnhurried] = useState<SequenceDefinition | null>(null);
+  /** `now`: validate without waiting for a pause in typing (a drag in the graph). */
+  const setDefinition = (next: SequenceDefinition, { now = false }: { now?: boolean } = {}) => {
+    if (now) setUnhurried(next);
     setDefinitionState(next);
     setJsonText(JSON.stringify(next, null, 2));
     setJsonError(null);
@@ -24,6 +28,7 @@ export function useSequenceDraft(initial: SequenceDefinition) {
     const next = move(history);
     if (next === history) return;
     setHistory(next);
+    setUnhurried(next.present);
     setJsonText(JSON.stringify(next.present, null, 2));
     setJsonError(null);
   };
@@ -42,9 +47,10 @@ export function useSequenceDraft(initial: SequenceDefinition) {
   };
 
   const [debounced] = useDebouncedValue(definition, 400);
+  const checked = unhurried === definition ? definition : debounced;
   const validation = useQuery({
-    queryKey: ['validate', debounced],
-    queryFn: () => post<Validation>('/api/sequences/validate', debounced),
+    queryKey: ['validate', checked],
+    queryFn: () => post<Validation>('/api/sequences/validate', checked),
     staleTime: Infinity,
   });
   const byStep = useMemo(() => problemsByStep(definition, validation.data?.problems ?? []), [definition, validation.data]);
