@@ -6,7 +6,7 @@ import { pgliteLoopThroughput } from '../peers/pgliteLoop.ts';
 import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dormant.ts';
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
-import { fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
+import { distributedFairnessSession, fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
 import { limitedRun, SMS_LIMIT_PER_SECOND, type LimitedRun } from '../workloads/limited.ts';
 import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
@@ -71,6 +71,7 @@ async function measureSession<T>(
   log: (m: string) => void,
   workers: Workers,
   open: (workers: Workers) => Promise<Session<T>>,
+  options: { keepWorkers?: boolean } = {},
 ): Promise<T[]> {
   try {
     const session = await open(workers);
@@ -80,7 +81,7 @@ async function measureSession<T>(
       await session.close();
     }
   } finally {
-    await workers.close();
+    if (!options.keepWorkers) await workers.close();
   }
 }
 
@@ -120,7 +121,7 @@ export async function runWorkloads(args: {
   // loaded) while the embedded store opens. Nothing is measured until all are up; each set is
   // closed when its workload is done.
   const multi = only.has('A') && hasPostgres;
-  const distributed = multi && hasRedis && (await distributedAvailable());
+  const distributed = hasPostgres && hasRedis && (only.has('A') || only.has('F')) && (await distributedAvailable());
   const workers = {
     graphile: multi ? startWorkers(sizes.workerProcesses, 'graphile') : null,
     engine: multi ? startWorkers(sizes.workerProcesses, 'engine') : null,
@@ -201,8 +202,14 @@ export async function runWorkloads(args: {
           }),
         );
         if (workers.distributed) {
-          const distributedRuns = await measureSession(n, `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`, log, workers.distributed, (w) =>
-            distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
+          // F distributed runs in the same (warm) processes afterwards.
+          const distributedRuns = await measureSession(
+            n,
+            `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`,
+            log,
+            workers.distributed,
+            (w) => distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
+            { keepWorkers: only.has('F') },
           );
           const r = withPeer(
             row('A', `distributed, PostgreSQL + BullMQ ×${sizes.workerProcesses} workers`, 'steps/s', distributedRuns.map((x) => x.stepsPerSecond)),
@@ -377,6 +384,7 @@ export async function runWorkloads(args: {
       rows.push(row('F', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
       const rate = withPeer(row('F', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
       rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
+      if (workers.distributed) rows.push(...(await fairnessDistributed(sizes, workers.distributed, { warm: multi }, log)));
     }
 
     if (only.has('G')) {
@@ -413,6 +421,40 @@ export async function runWorkloads(args: {
     await loopStore.close();
     await embedded.close();
   }
+  return rows;
+}
+
+/** F distributed: the same runs on PostgreSQL + BullMQ, in worker processes of their own. */
+async function fairnessDistributed(sizes: Sizes, workers: Workers, processes: { warm: boolean }, log: (message: string) => void): Promise<Row[]> {
+  log(`F. fairness, distributed (PostgreSQL + BullMQ ×${sizes.workerProcesses} workers): workspace A ${sizes.fairA.toLocaleString('en-US')} due at once`);
+  const solo: FairnessRun[] = [];
+  const mixed: FairnessRun[] = [];
+  try {
+    await workers.ready();
+    const session = await distributedFairnessSession(workers);
+    try {
+      const warmUp = sizes.mode === 'full' || !processes.warm; // fresh processes: their pools, their JIT
+      await measure(sizes.runs, 'F distributed', log, async (run) => {
+        const alone = await session.run({ a: sizes.fairA, bSeconds: null, timeoutMs: sizes.timeoutMs });
+        const beside = await session.run({ a: sizes.fairA, bSeconds: alone.aDrainSeconds, timeoutMs: sizes.timeoutMs });
+        if (run >= 0) {
+          solo.push(alone);
+          mixed.push(beside);
+        }
+        return { solo: Math.round(alone.aStepsPerSecond), beside: Math.round(beside.aStepsPerSecond), bP99: beside.bLagMs!.p99.toFixed(1) };
+      }, { warmUp });
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await workers.close();
+  }
+  const rows: Row[] = [row('F dist.', "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50))];
+  const p99 = row('F dist.', "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
+  rows.push({ ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` });
+  rows.push(row('F dist.', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
+  const rate = withPeer(row('F dist.', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
+  rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
   return rows;
 }
 
