@@ -7,6 +7,7 @@ import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dor
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
 import { distributedFairnessSession, fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
+import { morningRun, ZONES, type MorningRun } from '../workloads/morning.ts';
 import { limitedRun, SMS_LIMIT_PER_SECOND, type LimitedRun } from '../workloads/limited.ts';
 import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
@@ -17,6 +18,7 @@ import type { MachineFacts } from './machine.ts';
 import type { Sizes } from './plan.ts';
 import { startWorkers, type Session, type Workers } from './processes.ts';
 import { resetStore } from './reset.ts';
+import { STEPS_PER_ENROLLMENT } from './fixture.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface Row {
@@ -416,6 +418,7 @@ export async function runWorkloads(args: {
       const claims = row('G', 'claims per step', 'claims', mixed.map((r) => r.claimsPerStep));
       rows.push({ ...claims, target: '≤ 1.1', met: claims.median <= 1.1 });
     }
+    if (only.has('H')) rows.push(...(await morning(sizes, embedded, embeddedRate, log)));
   } finally {
     await Promise.all(allWorkers.map((w) => w.close()));
     await loopStore.close();
@@ -455,6 +458,55 @@ async function fairnessDistributed(sizes: Sizes, workers: Workers, processes: { 
   rows.push(row('F dist.', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
   const rate = withPeer(row('F dist.', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
   rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
+  return rows;
+}
+
+/**
+ * H: one measured run at `--quick` (3,000 enrollments; the budget of 60 s), warm-up and the
+ * usual runs at full size. Each zone's drain against its steps ÷ A's embedded rate (A's median
+ * when A ran in this invocation, else A's runs now: a warm-up and the usual count).
+ */
+async function morning(sizes: Sizes, embedded: ReturnType<typeof embeddedStore>, aRate: number | undefined, log: (message: string) => void): Promise<Row[]> {
+  if (aRate === undefined) {
+    const db = await embedded.get();
+    const rates = await measure(sizes.runs, "H's reference: A embedded", log, async () => {
+      await resetStore(db);
+      return (await engineThroughput(db, sizes.throughputLeads)).stepsPerSecond;
+    });
+    aRate = summarize(rates).median;
+    log(`H. A's embedded rate for the bound, measured now (A did not run): ${Math.round(aRate)} steps/s`);
+  }
+  const rate = aRate;
+  log(`H. morning in three zones: ${sizes.morning.toLocaleString('en-US')} enrollments opening at 09:00 in ${ZONES.map((z) => z.name).join(', ')}`);
+  const quick = sizes.mode === 'quick';
+  const runs: MorningRun[] = await measure(
+    quick ? 1 : sizes.runs,
+    'H',
+    log,
+    async () => {
+      // Each on a fresh store, as B's burst and F (same reason).
+      await embedded.close();
+      return morningRun(await embedded.get(), { enrollments: sizes.morning, timeoutMs: sizes.timeoutMs });
+    },
+    { warmUp: !quick },
+  );
+  const rows: Row[] = [row('H', 'first visits deferring all to 09:00 (wall)', 's', runs.map((r) => r.deferSeconds))];
+  for (const [i, zone] of ZONES.entries()) {
+    const drains = runs.map((r) => r.zones[i]!);
+    const steps = drains[0]!.enrollments * STEPS_PER_ENROLLMENT;
+    const bound = steps / rate;
+    const drain = row('H', `${zone.name}: ${steps.toLocaleString('en-US')} steps drained from 09:00`, 's', drains.map((d) => d.drainSeconds));
+    rows.push({
+      ...drain,
+      peer: { name: "steps ÷ A's rate", median: bound, min: bound, max: bound },
+      ratio: drain.median / bound,
+      target: "≤ 1.2× steps ÷ A's rate",
+      met: drain.median <= bound * 1.2,
+      note: i === 0 ? `A's rate: ${Math.round(rate)} steps/s` : undefined,
+    });
+  }
+  const outside = row('H', 'sends outside their window', 'sends', runs.map((r) => r.outsideWindow + r.early));
+  rows.push({ ...outside, target: '0', met: runs.every((r) => r.outsideWindow + r.early === 0) });
   return rows;
 }
 
