@@ -380,12 +380,7 @@ export async function runWorkloads(args: {
         },
         { warmUp: sizes.mode === 'full' },
       );
-      rows.push(row('F', "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50)));
-      const p99 = row('F', "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
-      rows.push({ ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` });
-      rows.push(row('F', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
-      const rate = withPeer(row('F', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
-      rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
+      rows.push(...fairnessRows('F', solo, mixed));
       if (workers.distributed) rows.push(...(await fairnessDistributed(sizes, workers.distributed, { warm: multi }, log)));
     }
 
@@ -452,13 +447,19 @@ async function fairnessDistributed(sizes: Sizes, workers: Workers, processes: { 
   } finally {
     await workers.close();
   }
-  const rows: Row[] = [row('F dist.', "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50))];
-  const p99 = row('F dist.', "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
-  rows.push({ ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` });
-  rows.push(row('F dist.', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
-  const rate = withPeer(row('F dist.', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
-  rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
-  return rows;
+  return fairnessRows('F dist.', solo, mixed);
+}
+
+/** F's figures: B's lag beside A, and A's drain rate beside B against A solo. */
+function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Row[] {
+  const p99 = row(id, "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
+  const rate = withPeer(row(id, "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
+  return [
+    row(id, "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50)),
+    { ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` },
+    row(id, "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)),
+    { ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 },
+  ];
 }
 
 /**
