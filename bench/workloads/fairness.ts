@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/db.ts';
 import { latency, sleep, type Latency } from '../lib/stats.ts';
 import { openPostgresBench, REDIS_URL } from '../lib/databases.ts';
-import { benchEngine, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
+import { benchEngine, createFixture, enrollSql, insertLeadsSql, leadInMs, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
 import type { Workers } from '../lib/processes.ts';
 import { resetStore } from '../lib/reset.ts';
 import { deleteKeys, DISTRIBUTED_CONCURRENCY } from './distributed.ts';
@@ -83,7 +83,9 @@ export async function distributedFairnessSession(workers: Workers): Promise<{ ru
 
 async function fairness(db: Db, args: FairnessArgs, runner: Runner): Promise<FairnessRun> {
   const a = await createFixture(db, 'workspace-a');
+  const inserting = performance.now();
   const aLeads = await insertLeadsSql(db, a, args.a);
+  const insertMs = performance.now() - inserting;
   let b: { fixture: Fixture; leads: string[] } | undefined;
   const bCount = args.bSeconds === null ? 0 : B_FIRST + Math.ceil(args.bSeconds * B_PER_SECOND);
   if (bCount > 0) {
@@ -93,7 +95,7 @@ async function fairness(db: Db, args: FairnessArgs, runner: Runner): Promise<Fai
   await runner.ready();
   let stopped = false;
   try {
-    const dueAt = new Date(Date.now() + 300 + Math.ceil(args.a / 4));
+    const dueAt = new Date(Date.now() + leadInMs(args.a, insertMs));
     await enrollSql(db, a, aLeads, dueAt);
     if (b) {
       await enrollSql(db, b.fixture, b.leads.slice(0, B_FIRST), dueAt);
