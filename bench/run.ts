@@ -5,7 +5,7 @@
  *   npm run bench -- --quick       small sizes, same shape
  *   npm run bench -- --json        one JSON object on stdout (progress goes to stderr)
  *   npm run bench -- --markdown    the table as Markdown (for docs/BENCHMARKS.md)
- *   npm run bench -- --only A,E    some workloads: A B C D E F G (peers and solo runs go with their workload)
+ *   npm run bench -- --only A,E    some workloads: A B C D E F G H (peers and solo runs go with their workload)
  *   npm run bench -- --runs 5      measured runs per figure (default 3; each after one warm-up)
  *   npm run bench -- --size burst=20000,dormant=200000   override sizes (keys: bench/lib/plan.ts)
  *
@@ -47,7 +47,7 @@ const log = (message: string) =>
 async function main(): Promise<void> {
   const started = startedAt;
   const sizes: Sizes = withOverrides(plan(values.quick ? 'quick' : 'full', values.runs ? Number(values.runs) : undefined), values.size);
-  const only = new Set((values.only ?? 'A,B,C,D,E,F,G').split(',').map((s) => s.trim().toUpperCase()));
+  const only = new Set((values.only ?? 'A,B,C,D,E,F,G,H').split(',').map((s) => s.trim().toUpperCase()));
   const pgliteVersion = (
     JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }
   ).version;

@@ -52,6 +52,16 @@ export async function insertLeadsSql(db: Db, fixture: Fixture, count: number, fr
 }
 
 /**
+ * How far ahead enrollments inserted now must be due, so the insert commits before the due time
+ * (else the lag would count time the engine could not see them): 300 ms + 0.25 ms a row, or
+ * three times what inserting their leads just took, whichever is longer — on a loaded machine
+ * the fixed figure is not enough (at load 15–20 on 2 cores 200 rows outlasted 350 ms).
+ */
+export function leadInMs(rows: number, leadsInsertMs: number): number {
+  return Math.max(300 + Math.ceil(rows / 4), Math.ceil(3 * leadsInsertMs) + 100);
+}
+
+/**
  * Enrolls leads straight in SQL at the first step, due at `dueAt` (or spread over
  * `[dueAt, dueAt + spreadMs)` in lead order). Used where enrolling is set-up, not the thing
  * measured. `enrolled_at` is the due time, so lag = first execution's start − enrolled_at.

@@ -41,6 +41,8 @@ export interface Sizes {
   fairA: number;
   /** G: texts, and as many emails, due at one instant (texts limited to 50/s). */
   limitedEach: number;
+  /** H: enrollments opening at 09:00 local, a third each in Tokyo, London and New York. */
+  morning: number;
   timeoutMs: number;
 }
 
@@ -69,6 +71,7 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       timelineWalks: 2,
       fairA: 300,
       limitedEach: 150,
+      morning: 3_000,
       timeoutMs: 120_000,
     };
   }
@@ -95,6 +98,7 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
     timelineWalks: 10,
     fairA: 100_000,
     limitedEach: 5_000,
+    morning: 1_000_000,
     timeoutMs: 3_600_000,
   };
 }

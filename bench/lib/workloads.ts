@@ -6,7 +6,8 @@ import { pgliteLoopThroughput } from '../peers/pgliteLoop.ts';
 import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dormant.ts';
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
-import { fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
+import { distributedFairnessSession, fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
+import { morningRun, ZONES, type MorningRun } from '../workloads/morning.ts';
 import { limitedRun, SMS_LIMIT_PER_SECOND, type LimitedRun } from '../workloads/limited.ts';
 import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
@@ -17,6 +18,7 @@ import type { MachineFacts } from './machine.ts';
 import type { Sizes } from './plan.ts';
 import { startWorkers, type Session, type Workers } from './processes.ts';
 import { resetStore } from './reset.ts';
+import { STEPS_PER_ENROLLMENT } from './fixture.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface Row {
@@ -71,6 +73,7 @@ async function measureSession<T>(
   log: (m: string) => void,
   workers: Workers,
   open: (workers: Workers) => Promise<Session<T>>,
+  options: { keepWorkers?: boolean } = {},
 ): Promise<T[]> {
   try {
     const session = await open(workers);
@@ -80,7 +83,7 @@ async function measureSession<T>(
       await session.close();
     }
   } finally {
-    await workers.close();
+    if (!options.keepWorkers) await workers.close();
   }
 }
 
@@ -120,7 +123,7 @@ export async function runWorkloads(args: {
   // loaded) while the embedded store opens. Nothing is measured until all are up; each set is
   // closed when its workload is done.
   const multi = only.has('A') && hasPostgres;
-  const distributed = multi && hasRedis && (await distributedAvailable());
+  const distributed = hasPostgres && hasRedis && (only.has('A') || only.has('F')) && (await distributedAvailable());
   const workers = {
     graphile: multi ? startWorkers(sizes.workerProcesses, 'graphile') : null,
     engine: multi ? startWorkers(sizes.workerProcesses, 'engine') : null,
@@ -201,8 +204,14 @@ export async function runWorkloads(args: {
           }),
         );
         if (workers.distributed) {
-          const distributedRuns = await measureSession(n, `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`, log, workers.distributed, (w) =>
-            distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
+          // F distributed runs in the same (warm) processes afterwards.
+          const distributedRuns = await measureSession(
+            n,
+            `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`,
+            log,
+            workers.distributed,
+            (w) => distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
+            { keepWorkers: only.has('F') },
           );
           const r = withPeer(
             row('A', `distributed, PostgreSQL + BullMQ ×${sizes.workerProcesses} workers`, 'steps/s', distributedRuns.map((x) => x.stepsPerSecond)),
@@ -371,12 +380,8 @@ export async function runWorkloads(args: {
         },
         { warmUp: sizes.mode === 'full' },
       );
-      rows.push(row('F', "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50)));
-      const p99 = row('F', "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
-      rows.push({ ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` });
-      rows.push(row('F', "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)));
-      const rate = withPeer(row('F', "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
-      rows.push({ ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 });
+      rows.push(...fairnessRows('F', solo, mixed));
+      if (workers.distributed) rows.push(...(await fairnessDistributed(sizes, workers.distributed, { warm: multi }, log)));
     }
 
     if (only.has('G')) {
@@ -408,11 +413,101 @@ export async function runWorkloads(args: {
       const claims = row('G', 'claims per step', 'claims', mixed.map((r) => r.claimsPerStep));
       rows.push({ ...claims, target: '≤ 1.1', met: claims.median <= 1.1 });
     }
+    if (only.has('H')) rows.push(...(await morning(sizes, embedded, embeddedRate, log)));
   } finally {
     await Promise.all(allWorkers.map((w) => w.close()));
     await loopStore.close();
     await embedded.close();
   }
+  return rows;
+}
+
+/** F distributed: the same runs on PostgreSQL + BullMQ, in worker processes of their own. */
+async function fairnessDistributed(sizes: Sizes, workers: Workers, processes: { warm: boolean }, log: (message: string) => void): Promise<Row[]> {
+  log(`F. fairness, distributed (PostgreSQL + BullMQ ×${sizes.workerProcesses} workers): workspace A ${sizes.fairA.toLocaleString('en-US')} due at once`);
+  const solo: FairnessRun[] = [];
+  const mixed: FairnessRun[] = [];
+  try {
+    await workers.ready();
+    const session = await distributedFairnessSession(workers);
+    try {
+      const warmUp = sizes.mode === 'full' || !processes.warm; // fresh processes: their pools, their JIT
+      await measure(sizes.runs, 'F distributed', log, async (run) => {
+        const alone = await session.run({ a: sizes.fairA, bSeconds: null, timeoutMs: sizes.timeoutMs });
+        const beside = await session.run({ a: sizes.fairA, bSeconds: alone.aDrainSeconds, timeoutMs: sizes.timeoutMs });
+        if (run >= 0) {
+          solo.push(alone);
+          mixed.push(beside);
+        }
+        return { solo: Math.round(alone.aStepsPerSecond), beside: Math.round(beside.aStepsPerSecond), bP99: beside.bLagMs!.p99.toFixed(1) };
+      }, { warmUp });
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await workers.close();
+  }
+  return fairnessRows('F dist.', solo, mixed);
+}
+
+/** F's figures: B's lag beside A, and A's drain rate beside B against A solo. */
+function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Row[] {
+  const p99 = row(id, "B's lag p99", 'ms', mixed.map((r) => r.bLagMs!.p99));
+  const rate = withPeer(row(id, "A's drain rate beside B", 'steps/s', mixed.map((r) => r.aStepsPerSecond)), 'A solo', summarize(solo.map((r) => r.aStepsPerSecond)));
+  return [
+    row(id, "B's lag p50", 'ms', mixed.map((r) => r.bLagMs!.p50)),
+    { ...p99, target: '≤ 1,000 ms', met: p99.median <= 1000, note: `B: ${mixed[0]?.bEnrollments} enrollments per run` },
+    row(id, "B's lag max", 'ms', mixed.map((r) => r.bLagMs!.max)),
+    { ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 },
+  ];
+}
+
+/**
+ * H: one measured run at `--quick` (3,000 enrollments; the budget of 60 s), warm-up and the
+ * usual runs at full size. Each zone's drain against its steps ÷ A's embedded rate (A's median
+ * when A ran in this invocation, else A's runs now: a warm-up and the usual count).
+ */
+async function morning(sizes: Sizes, embedded: ReturnType<typeof embeddedStore>, aRate: number | undefined, log: (message: string) => void): Promise<Row[]> {
+  if (aRate === undefined) {
+    const db = await embedded.get();
+    const rates = await measure(sizes.runs, "H's reference: A embedded", log, async () => {
+      await resetStore(db);
+      return (await engineThroughput(db, sizes.throughputLeads)).stepsPerSecond;
+    });
+    aRate = summarize(rates).median;
+    log(`H. A's embedded rate for the bound, measured now (A did not run): ${Math.round(aRate)} steps/s`);
+  }
+  const rate = aRate;
+  log(`H. morning in three zones: ${sizes.morning.toLocaleString('en-US')} enrollments opening at 09:00 in ${ZONES.map((z) => z.name).join(', ')}`);
+  const quick = sizes.mode === 'quick';
+  const runs: MorningRun[] = await measure(
+    quick ? 1 : sizes.runs,
+    'H',
+    log,
+    async () => {
+      // Each on a fresh store, as B's burst and F (same reason).
+      await embedded.close();
+      return morningRun(await embedded.get(), { enrollments: sizes.morning, timeoutMs: sizes.timeoutMs });
+    },
+    { warmUp: !quick },
+  );
+  const rows: Row[] = [row('H', 'first visits deferring all to 09:00 (wall)', 's', runs.map((r) => r.deferSeconds))];
+  for (const [i, zone] of ZONES.entries()) {
+    const drains = runs.map((r) => r.zones[i]!);
+    const steps = drains[0]!.enrollments * STEPS_PER_ENROLLMENT;
+    const bound = steps / rate;
+    const drain = row('H', `${zone.name}: ${steps.toLocaleString('en-US')} steps drained from 09:00`, 's', drains.map((d) => d.drainSeconds));
+    rows.push({
+      ...drain,
+      peer: { name: "steps ÷ A's rate", median: bound, min: bound, max: bound },
+      ratio: drain.median / bound,
+      target: "≤ 1.2× steps ÷ A's rate",
+      met: drain.median <= bound * 1.2,
+      note: i === 0 ? `A's rate: ${Math.round(rate)} steps/s` : undefined,
+    });
+  }
+  const outside = row('H', 'sends outside their window', 'sends', runs.map((r) => r.outsideWindow + r.early));
+  rows.push({ ...outside, target: '0', met: runs.every((r) => r.outsideWindow + r.early === 0) });
   return rows;
 }
 

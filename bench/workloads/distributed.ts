@@ -67,7 +67,7 @@ export async function distributedSession(args: { leads: number; workers: Workers
   };
 }
 
-async function deleteKeys(pattern: string): Promise<void> {
+export async function deleteKeys(pattern: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';

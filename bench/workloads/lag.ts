@@ -5,7 +5,7 @@
  */
 import type { Db } from '../../src/db/db.ts';
 import { latency, sleep, type Latency } from '../lib/stats.ts';
-import { benchEngine, countCompleted, createFixture, enrollSql, insertLeadsSql, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
+import { benchEngine, countCompleted, createFixture, enrollSql, insertLeadsSql, leadInMs, STEPS_PER_ENROLLMENT } from '../lib/fixture.ts';
 
 export interface LagRun {
   enrollments: number;
@@ -17,24 +17,17 @@ export interface LagRun {
   stepsPerSecond: number;
 }
 
-/**
- * How far ahead the enrollments are due when they are inserted: the insert must commit before
- * the due time, or the lag would count time the engine could not see them (100,000 rows take
- * a few seconds).
- */
-function leadInMs(enrollments: number): number {
-  return 300 + Math.ceil(enrollments / 4);
-}
-
 export async function lagRun(db: Db, args: { enrollments: number; spreadMs: number; timeoutMs: number }): Promise<LagRun> {
   const fixture = await createFixture(db);
+  const inserting = performance.now();
   const ids = await insertLeadsSql(db, fixture, args.enrollments);
+  const insertMs = performance.now() - inserting;
   const { engine } = benchEngine(db, { batchSize: 100 });
   engine.dispatcher.start();
   await sleep(50); // the loop has looked, found nothing, and sleeps
-  const dueAt = new Date(Date.now() + leadInMs(args.enrollments));
+  const dueAt = new Date(Date.now() + leadInMs(args.enrollments, insertMs));
   await enrollSql(db, fixture, ids, dueAt, args.spreadMs);
-  if (Date.now() >= dueAt.getTime()) throw new Error(`lag run: inserting ${args.enrollments} enrollments outlasted the lead-in; lengthen leadInMs`);
+  if (Date.now() >= dueAt.getTime()) throw new Error(`lag run: inserting ${args.enrollments} enrollments outlasted the lead-in (bench/lib/fixture.ts, leadInMs)`);
   engine.wake(); // as the engine's own enroll() does: the earliest due time changed
   const deadline = Date.now() + args.timeoutMs;
   for (;;) {

@@ -7,7 +7,7 @@
 import type { Db } from '../../src/db/db.ts';
 import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
 import { sleep } from '../lib/stats.ts';
-import { benchEngine, createFixture, enrollSql, insertLeadsSql } from '../lib/fixture.ts';
+import { benchEngine, createFixture, enrollSql, insertLeadsSql, leadInMs } from '../lib/fixture.ts';
 
 export const SMS_LIMIT_PER_SECOND = 50;
 
@@ -29,8 +29,10 @@ export interface LimitedRun {
 export async function limitedRun(db: Db, args: { emails: number; texts: number; timeoutMs: number }): Promise<LimitedRun> {
   const email = await createFixture(db, 'limited', ONE_EMAIL);
   const text = args.texts > 0 ? await createFixture(db, 'limited', ONE_TEXT) : undefined;
+  const inserting = performance.now();
   const emailLeads = await insertLeadsSql(db, email, args.emails);
   const textLeads = text ? await insertLeadsSql(db, text, args.texts, 10_000_000) : [];
+  const insertMs = performance.now() - inserting;
   const limits = {
     email: { perSecond: 0, perSenderPerSecond: 0 },
     sms: { perSecond: 0, perSenderPerSecond: SMS_LIMIT_PER_SECOND },
@@ -40,7 +42,7 @@ export async function limitedRun(db: Db, args: { emails: number; texts: number; 
   const { engine } = benchEngine(db, { batchSize: 100, sendGate: rateLimitGate(new MemoryLimiter(), limits) });
   engine.dispatcher.start();
   await sleep(50);
-  const dueAt = new Date(Date.now() + 300 + Math.ceil((args.emails + args.texts) / 4));
+  const dueAt = new Date(Date.now() + leadInMs(args.emails + args.texts, insertMs));
   // Interleaved in due order: both kinds share every batch.
   await enrollSql(db, email, emailLeads, dueAt, 1);
   if (text) await enrollSql(db, text, textLeads, dueAt, 1);

@@ -2,7 +2,10 @@
  * The distributed dispatcher: runs only on the leader. It claims due enrollments in batches
  * (claimDue: the lease is taken at dispatch) and turns each claim into one
  * `sequence.execute_node` job. Waits stay in the database; the queue only ever holds work that
- * is due now, and no more of it than the workers drain well within a lease (`maxQueued`).
+ * is due now, and no more of it than the workers drain in the next moment (`aheadMs`, by the
+ * rate they drained it lately): the queue is first in, first out, so what waits in it is what a
+ * newly due step of another workspace waits behind, however fairly the claim interleaved them.
+ * The rest stays in the database and is claimed, fairly again, on a later round.
  * It sleeps until the earliest due time or a wake-up, like the inline dispatcher.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,7 +19,13 @@ import { jobs, type ExecuteNodePayload } from './jobs.ts';
 
 export interface BullMqDispatcherOptions {
   batchSize?: number;
-  /** Bounds on the jobs left waiting in the queue; between them it follows the workers' pace. */
+  /**
+   * How much work may wait in the queue, in milliseconds of the workers' measured drain rate
+   * (default 200, at most a quarter of the lease). A small workspace's newly due step waits
+   * behind this much of a large one's backlog.
+   */
+  aheadMs?: number;
+  /** Bounds on the jobs left waiting in the queue; between them it follows `aheadMs` of the workers' pace. */
   maxQueued?: number;
   minQueued?: number;
   maxIdleMs?: number;
@@ -29,6 +38,7 @@ export class BullMqDispatcher {
   private readonly maxQueued: number;
   private readonly backlogPollMs: number;
   private readonly minQueued: number;
+  private readonly aheadMs: number;
   private drainRate = 0;
   private sample?: { at: number; queued: number };
   private enqueuedSinceSample = 0;
@@ -41,10 +51,13 @@ export class BullMqDispatcher {
   ) {
     this.batchSize = options.batchSize ?? 200;
     this.maxQueued = options.maxQueued ?? 2000;
-    // One claim's worth: enough for workers' batches (up to 100 jobs each) from the first round,
-    // before the drain rate is known (after an idle spell it has decayed towards nothing).
+    // One claim's worth: enough for workers' batches (up to 100 jobs each) between the leader's
+    // rounds, from the first round, before the drain rate is known (after an idle spell it has
+    // decayed towards nothing). Each worker also holds its own jobs in flight (its concurrency).
     this.minQueued = options.minQueued ?? this.batchSize;
-    this.backlogPollMs = options.backlogPollMs ?? 100;
+    this.aheadMs = Math.min(options.aheadMs ?? 200, deps.leaseMs / 4);
+    // A quarter of what the queue holds drains between two looks at it.
+    this.backlogPollMs = options.backlogPollMs ?? Math.max(10, Math.round(this.aheadMs / 4));
     this.loop = new WakeableLoop({
       clock: deps.clock,
       maxIdleMs: options.maxIdleMs ?? 30_000,
@@ -102,9 +115,9 @@ export class BullMqDispatcher {
   }
 
   /**
-   * How many jobs may wait in the queue: what the workers drain in a quarter of a lease, by the
-   * rate they drained it lately. A job that waits longer than its lease is wasted work (its
-   * lease runs out, the enrollment is claimed again and the old job becomes a no-op).
+   * How many jobs may wait in the queue: what the workers drain in `aheadMs`, by the rate they
+   * drained it lately. Deeper would not run anything sooner (the workers hold their own jobs in
+   * flight), it would only make a newly due step of another workspace wait longer behind it.
    */
   private backlogLimit(queued: number): number {
     const now = Date.now();
@@ -118,7 +131,7 @@ export class BullMqDispatcher {
       this.sample = { at: now, queued };
       this.enqueuedSinceSample = 0;
     }
-    const byRate = Math.floor((this.drainRate * this.deps.leaseMs) / 4000);
+    const byRate = Math.floor((this.drainRate * this.aheadMs) / 1000);
     return Math.min(this.maxQueued, Math.max(this.minQueued, byRate));
   }
 
