@@ -3,14 +3,36 @@
  * unique per workspace (case-insensitively): a second lead with the same email is a 409; so is a
  * second lead with the same `externalId` (the CRM's id).
  */
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
 import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
+import { membersAmong, recordInitialOwners, setLeadOwners } from '../db/leadOwners.ts';
 import { callerOf } from './auth.ts';
 import { leadListItemSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
 import { listLiveEnrollmentsOfLeads } from '../db/enrollmentLists.ts';
-import { commonErrors, decodeCursor, errorSchema, fail, idParams, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
+import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
+
+/** The owner filter: a member's id, `me` (the signed-in person) or `none`. */
+export const ownerFilter = z
+  .union([z.literal('me'), z.literal('none'), id])
+  .describe("A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned)");
+
+/** What `?owner=` means for this caller: an id, `none`, or a refusal for `me` from a token. */
+export function resolveOwnerFilter(request: FastifyRequest, owner: string | undefined): string | undefined | 'token_me' {
+  if (owner !== 'me') return owner;
+  return request.person?.userId ?? 'token_me';
+}
+
+export const tokenHasNoMe = 'A token is nobody: `me` needs a signed-in person; pass a member\'s user id (GET /api/members) instead.';
+
+export const notAMember = (ownerId: string) =>
+  `The owner ${ownerId} is not a member of this workspace: choose one from GET /api/members, or send null to leave the lead unowned.`;
+
+const BULK_OWNER_LIMIT = 10_000;
+
+class UnreachablePatch extends Error {}
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
@@ -31,12 +53,18 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         summary: 'Create a lead',
         tags: ['leads'],
         body: newLeadSchema,
-        response: { 201: leadSchema, 409: errorSchema, ...commonErrors },
+        response: { 201: leadSchema, 409: errorSchema, 422: errorSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
-      const workspaceId = callerOf(request).workspaceId;
-      const [lead] = await insertNewLeads(db, workspaceId, [request.body]);
+      const { workspaceId, actor } = callerOf(request);
+      const ownerId = request.body.ownerId ?? null;
+      if (ownerId && !(await membersAmong(db, workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
+      const lead = await db.transaction(async (tx) => {
+        const [row] = await insertNewLeads(tx, workspaceId, [request.body]);
+        if (row) await recordInitialOwners(tx, { workspaceId, leads: [row], actor, at: engine.deps.clock.now() });
+        return row;
+      });
       const { externalId } = request.body;
       if (!lead && externalId && (await findLeadByKey(db, workspaceId, { externalId }))) {
         return fail(reply, 409, 'duplicate_external_id', `A lead with the externalId ${externalId} already exists.`);
@@ -57,6 +85,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
           ...pageQuery,
           q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
           status: leadStatusField.optional(),
+          owner: ownerFilter.optional(),
         }),
         response: { 200: page(leadListItemSchema), ...commonErrors },
       },
@@ -64,10 +93,13 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const after = decodeCursor(request.query.cursor);
       if (after === 'invalid') return fail(reply, 400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+      const owner = resolveOwnerFilter(request, request.query.owner);
+      if (owner === 'token_me') return fail(reply, 400, 'bad_request', tokenHasNoMe);
       const rows = await listLeads(db, {
         workspaceId: callerOf(request).workspaceId,
         search: request.query.q,
         status: request.query.status,
+        owner,
         after,
         limit: request.query.limit + 1,
       });
@@ -119,8 +151,26 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
     },
     async (request, reply) => {
       const caller = callerOf(request);
+      const { ownerId, ...fields } = request.body;
+      if (ownerId && !(await membersAmong(db, caller.workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
       try {
-        const lead = await updateLead(db, caller.workspaceId, request.params.id, request.body);
+        // The owner and the fields change together or not at all; a refused field (a failed
+        // statement ends the transaction) is thrown out of it and answered below.
+        const lead =
+          ownerId === undefined
+            ? await updateLead(db, caller.workspaceId, request.params.id, fields)
+            : await db
+                .transaction(async (tx) => {
+                  const at = engine.deps.clock.now();
+                  await setLeadOwners(tx, { workspaceId: caller.workspaceId, leadIds: [request.params.id], ownerId, actor: caller.actor, at });
+                  const row = await updateLead(tx, caller.workspaceId, request.params.id, fields);
+                  if (row === 'unreachable') throw new UnreachablePatch();
+                  return row;
+                })
+                .catch((error: unknown) => {
+                  if (error instanceof UnreachablePatch) return 'unreachable' as const;
+                  throw error;
+                });
         if (!lead) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
         if (lead === 'unreachable') {
           return fail(
@@ -138,6 +188,32 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         }
         throw error;
       }
+    },
+  );
+
+  api.post(
+    '/leads/owner',
+    {
+      config: { minRole: 'operator' },
+      schema: {
+        summary: 'Set the owner of many leads at once (one transaction)',
+        description: `Up to ${BULK_OWNER_LIMIT.toLocaleString('en')} lead ids; ids of other workspaces and leads that already have the owner are left alone. Each change is audited with the caller.`,
+        tags: ['leads'],
+        body: z.strictObject({
+          leadIds: z.array(id).min(1).max(BULK_OWNER_LIMIT).describe(`The leads (at most ${BULK_OWNER_LIMIT})`),
+          ownerId: id.nullable().describe('A member (GET /api/members); null leaves the leads unowned'),
+        }),
+        response: { 200: z.object({ changed: z.number().int().describe('Leads whose owner this changed') }), 422: errorSchema, ...commonErrors },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId, actor } = callerOf(request);
+      const { ownerId, leadIds } = request.body;
+      if (ownerId && !(await membersAmong(db, workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
+      const changed = await db.transaction((tx) =>
+        setLeadOwners(tx, { workspaceId, leadIds: [...new Set(leadIds)], ownerId, actor, at: engine.deps.clock.now() }),
+      );
+      return { changed };
     },
   );
 

@@ -24,9 +24,11 @@ export interface WorkingHours {
 export const DEFAULT_WORKING_SCHEDULE: Schedule = scheduleSchema.parse({ days: WEEKDAYS.slice(0, 5), start: '09:00', end: '17:00' });
 
 /** A member's schedule as stored or sent: the definition's shape, without a zone of its own (the member's `timezone` says it). */
-export const memberScheduleSchema = scheduleSchema.refine((s) => s.timezone === 'lead' && s.fallbackTimezone === undefined, {
-  message: "a member's schedule takes no timezone: set the member's zone in `timezone` beside it",
-});
+export const memberScheduleSchema = scheduleSchema
+  .refine((s) => s.timezone === 'lead' && s.fallbackTimezone === undefined, {
+    message: "a member's schedule takes no timezone: set the member's zone in `timezone` beside it",
+  })
+  .transform(({ days, start, end, holidays }) => ({ days, start, end, holidays }));
 
 /**
  * The hours a member works in: their own zone and schedule where set, else the workspace's zone
