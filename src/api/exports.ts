@@ -16,6 +16,7 @@ import { TIMELINE_KINDS, timelinePage } from '../db/timeline.ts';
 import { callerOf } from './auth.ts';
 import { enrollmentToWire } from './enrollmentWire.ts';
 import { leadSchema, leadStatusField, leadToWire } from './leadFields.ts';
+import { ownerFilter, resolveOwnerFilter, tokenHasNoMe } from './leads.ts';
 import { timelineItemSchema } from './timeline.ts';
 import { commonErrors, fail, idParams, iso, isoTime, type Api } from './wire.ts';
 
@@ -56,7 +57,7 @@ export async function* pages<T extends { id: string }>(
   }
 }
 
-const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId'] as const;
+const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId', 'owner'] as const;
 const ENROLLMENT_COLUMNS = [
   'id', 'leadId', 'leadEmail', 'leadPhone', 'leadFirstName', 'leadLastName', 'leadCompany', 'status', 'statusReason',
   'currentStepId', 'waitingFor', 'sequenceVersion', 'enrolledAt', 'nextRunAt', 'finishedAt',
@@ -79,6 +80,7 @@ export function exportRoutes(api: Api, db: Db) {
         querystring: z.object({
           q: z.string().trim().min(1).max(200).optional().describe('Search in name, email and company'),
           status: leadStatusField.optional(),
+          owner: ownerFilter.optional(),
         }),
         response: { 200: csvAnswer, ...commonErrors },
       },
@@ -86,10 +88,12 @@ export function exportRoutes(api: Api, db: Db) {
     async (request, reply) => {
       const { workspaceId } = callerOf(request);
       const { q, status } = request.query;
+      const owner = resolveOwnerFilter(request, request.query.owner);
+      if (owner === 'token_me') return fail(reply, 400, 'bad_request', tokenHasNoMe);
       async function* csv() {
         yield csvRow(LEAD_COLUMNS);
-        for await (const rows of pages((after) => listLeads(db, { workspaceId, search: q, status, after, limit: EXPORT_PAGE }), (l) => l.createdAt)) {
-          yield rows.map((lead) => { const wire = leadToWire(lead); return csvRow(LEAD_COLUMNS.map((c) => wire[c])); }).join('');
+        for await (const rows of pages((after) => listLeads(db, { workspaceId, search: q, status, owner, after, limit: EXPORT_PAGE }), (l) => l.createdAt)) {
+          yield rows.map((lead) => { const wire = leadToWire(lead); return csvRow(LEAD_COLUMNS.map((c) => (c === 'owner' ? wire.owner?.email : wire[c]))); }).join('');
         }
       }
       return reply

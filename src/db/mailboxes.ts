@@ -34,6 +34,8 @@ export interface MailboxRecord {
   warmup: Warmup | null;
   warmupStartedOn: string | null;
   timezone: string | null;
+  /** The member it belongs to (migration 029); null: the team's. */
+  ownerId: string | null;
   lastSendAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -42,7 +44,7 @@ export interface MailboxRecord {
 const COLUMNS = `id, workspace_id as "workspaceId", name, from_email as "fromEmail", from_name as "fromName", smtp, imap,
   smtp_password_sealed as "smtpPasswordSealed", imap_password_sealed as "imapPasswordSealed", daily_limit as "dailyLimit",
   min_gap_seconds as "minGapSeconds", warmup, to_char(warmup_started_on, 'YYYY-MM-DD') as "warmupStartedOn", timezone,
-  last_send_at as "lastSendAt", created_at as "createdAt", updated_at as "updatedAt"`;
+  owner_id as "ownerId", last_send_at as "lastSendAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 export interface NewMailbox {
   id: string;
@@ -58,6 +60,7 @@ export interface NewMailbox {
   warmup?: Warmup | null;
   warmupStartedOn?: string | null;
   timezone?: string | null;
+  ownerId?: string | null;
 }
 
 export class DuplicateMailboxError extends Error {}
@@ -71,13 +74,13 @@ export async function createMailbox(db: Queryable, workspaceId: string, m: NewMa
   try {
     const [row] = await db.query<MailboxRecord>(
       `insert into mailboxes (id, workspace_id, name, from_email, from_name, smtp, smtp_password_sealed, imap, imap_password_sealed,
-         daily_limit, min_gap_seconds, warmup, warmup_started_on, timezone, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         daily_limit, min_gap_seconds, warmup, warmup_started_on, timezone, created_at, updated_at, owner_id)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
        returning ${COLUMNS}`,
       [
         m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
         m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
-        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(), m.ownerId ?? null,
       ],
     );
     return row!;
@@ -109,13 +112,13 @@ export async function updateMailbox(db: Queryable, workspaceId: string, m: NewMa
     const [row] = await db.query<MailboxRecord>(
       `update mailboxes set name = $3, from_email = $4, from_name = $5, smtp = $6, smtp_password_sealed = $7, imap = $8,
          imap_password_sealed = $9, daily_limit = $10, min_gap_seconds = $11, warmup = $12, warmup_started_on = $13, timezone = $14,
-         updated_at = $15
+         updated_at = $15, owner_id = $16
        where workspace_id = $2 and id = $1
        returning ${COLUMNS}`,
       [
         m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
         m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
-        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(), m.ownerId ?? null,
       ],
     );
     return row;
