@@ -10,6 +10,7 @@ import { del, put } from '../api/client.ts';
 import type { LeadListItem } from '../api/types.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { leadName } from '../components/format.ts';
+import { SetOwnerButton } from './OwnerSelect.tsx';
 
 type BulkAction = 'pause' | 'cancel' | 'delete';
 
@@ -73,6 +74,7 @@ export function BulkActions({ leads, onDone }: { leads: LeadListItem[]; onDone: 
         <Button size="xs" variant="light" color="red" disabled={n === 0} onClick={() => setConfirming('delete')}>
           Delete
         </Button>
+        <SetOwnerButton leadIds={leads.map((l) => l.id)} onDone={onDone} />
       </Group>
       {act.data && (
         <Text size="sm" data-testid="bulk-result">
