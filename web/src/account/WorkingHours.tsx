@@ -43,7 +43,7 @@ export function WorkingHoursButton({ member }: { member: Member }) {
   });
   return (
     <>
-      <Button size="compact-xs" variant="default" onClick={() => setOpen(true)} aria-label={`Edit the working hours of ${member.email}`}>
+      <Button size="compact-xs" variant="default" onClick={() => setOpen(true)} aria-label={`Edit hours of ${member.email}`}>
         Edit hours
       </Button>
       <Modal opened={open} onClose={() => setOpen(false)} title={`Working hours of ${member.name ?? member.email}`}>

@@ -60,7 +60,10 @@ export function SetOwnerButton({ leadIds, onDone }: { leadIds: string[]; onDone:
   const [open, setOpen] = useState(false);
   const [ownerId, setOwnerId] = useState<string | null>(null);
   const save = useMutation({
-    mutationFn: () => post<{ changed: number }>('/api/leads/owner', { leadIds, ownerId } satisfies Body<'/api/leads/owner', 'post'>),
+    mutationFn: async () => ({
+      ...(await post<{ changed: number }>('/api/leads/owner', { leadIds, ownerId } satisfies Body<'/api/leads/owner', 'post'>)),
+      of: leadIds.length,
+    }),
     onSuccess: () => {
       setOpen(false);
       onDone();
@@ -75,7 +78,7 @@ export function SetOwnerButton({ leadIds, onDone }: { leadIds: string[]; onDone:
       </Button>
       {save.data && (
         <Text size="sm" data-testid="owner-result">
-          Owner changed on {save.data.changed} of {n === 0 ? save.data.changed : n} lead{n === 1 ? '' : 's'}.
+          Owner changed on {save.data.changed} of {save.data.of} lead{save.data.of === 1 ? '' : 's'}.
         </Text>
       )}
       <Modal opened={open} onClose={() => setOpen(false)} title={`Set the owner of ${n} lead${n === 1 ? '' : 's'}`}>
