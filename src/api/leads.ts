@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
 import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
-import { membersAmong, recordInitialOwners, setLeadOwners } from '../db/leadOwners.ts';
+import { isMember, recordInitialOwners, setLeadOwners } from '../db/leadOwners.ts';
 import { callerOf } from './auth.ts';
 import { leadListItemSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
 import { listLiveEnrollmentsOfLeads } from '../db/enrollmentLists.ts';
@@ -59,7 +59,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const { workspaceId, actor } = callerOf(request);
       const ownerId = request.body.ownerId ?? null;
-      if (ownerId && !(await membersAmong(db, workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
+      if (ownerId && !(await isMember(db, workspaceId, ownerId))) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
       const lead = await db.transaction(async (tx) => {
         const [row] = await insertNewLeads(tx, workspaceId, [request.body]);
         if (row) await recordInitialOwners(tx, { workspaceId, leads: [row], actor, at: engine.deps.clock.now() });
@@ -152,7 +152,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const caller = callerOf(request);
       const { ownerId, ...fields } = request.body;
-      if (ownerId && !(await membersAmong(db, caller.workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
+      if (ownerId && !(await isMember(db, caller.workspaceId, ownerId))) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
       try {
         // The owner and the fields change together or not at all; a refused field (a failed
         // statement ends the transaction) is thrown out of it and answered below.
@@ -209,7 +209,7 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const { workspaceId, actor } = callerOf(request);
       const { ownerId, leadIds } = request.body;
-      if (ownerId && !(await membersAmong(db, workspaceId, [ownerId])).has(ownerId)) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
+      if (ownerId && !(await isMember(db, workspaceId, ownerId))) return fail(reply, 422, 'not_a_member', notAMember(ownerId));
       const changed = await db.transaction((tx) =>
         setLeadOwners(tx, { workspaceId, leadIds: [...new Set(leadIds)], ownerId, actor, at: engine.deps.clock.now() }),
       );

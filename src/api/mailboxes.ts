@@ -24,7 +24,7 @@ import {
   type NewMailbox,
 } from '../db/mailboxes.ts';
 import { inboxHealth } from '../db/inbox.ts';
-import { membersAmong } from '../db/leadOwners.ts';
+import { isMember } from '../db/leadOwners.ts';
 import { listMembers, type Member } from '../db/users.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { KeyRing } from '../secrets/keyRing.ts';
@@ -233,7 +233,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
       if (!keyRing) return fail(reply, 409, 'secret_key_missing', noKey);
       const { workspaceId } = callerOf(request);
       const body = request.body;
-      if (body.ownerId && !(await membersAmong(db, workspaceId, [body.ownerId])).has(body.ownerId)) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
+      if (body.ownerId && !(await isMember(db, workspaceId, body.ownerId))) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
       const id = randomUUID();
       const at = now();
       const wsZone = await workspaceZone(workspaceId);
@@ -353,7 +353,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         timezone,
         ownerId: body.ownerId !== undefined ? body.ownerId : current.ownerId,
       };
-      if (body.ownerId && !(await membersAmong(db, workspaceId, [body.ownerId])).has(body.ownerId)) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
+      if (body.ownerId && !(await isMember(db, workspaceId, body.ownerId))) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
       try {
         const updated = await updateMailbox(db, workspaceId, next, at);
         if (!updated) return fail(reply, 404, 'not_found', `No mailbox ${id} in this workspace.`);

@@ -15,6 +15,11 @@ export async function membersAmong(db: Queryable, workspaceId: string, userIds: 
   return new Set(rows.map((r) => r.id));
 }
 
+/** Whether the user may own something here: a member of the workspace. */
+export async function isMember(db: Queryable, workspaceId: string, userId: string): Promise<boolean> {
+  return (await membersAmong(db, workspaceId, [userId])).has(userId);
+}
+
 /** The workspace's members by lower-cased email (the CSV import's `owner` column names them so). */
 export async function memberIdsByEmail(db: Queryable, workspaceId: string): Promise<Map<string, string>> {
   const rows = await db.query<{ id: string; email: string }>(
