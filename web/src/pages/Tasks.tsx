@@ -214,7 +214,8 @@ export function TasksPage() {
       <ErrorAlert error={tasks.error} title="The inbox could not be loaded" />
       {tasks.isSuccess && count === 0 && (
         <EmptyState title="Inbox zero">
-          Nothing waits for you. Sequences with a <code>task</code> step (e.g. “Connect on LinkedIn”) or a branch on an{' '}
+          {scope === 'me' ? 'Nothing waits for you: tasks follow the owner of their lead (see All and Unassigned). ' : 'Nothing waits here. '}
+          Sequences with a <code>task</code> step (e.g. “Connect on LinkedIn”) or a branch on an{' '}
           <code>outcome</code> (e.g. after a call) put their work here.
         </EmptyState>
       )}
