@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { Db } from '../db/db.ts';
 import type { Engine } from '../engine/engine.ts';
 import { deleteLead, findLeadByKey, getLead, insertNewLeads, listLeads, updateLead } from '../db/leads.ts';
-import { isMember, recordInitialOwners, setLeadOwners } from '../db/leadOwners.ts';
+import { isMember, listOwnerChanges, recordInitialOwners, setLeadOwners } from '../db/leadOwners.ts';
 import { callerOf } from './auth.ts';
-import { leadListItemSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
+import { leadListItemSchema, leadOwnerSchema, leadPatchSchema, leadSchema, leadStatusField, leadToWire, newLeadSchema } from './leadFields.ts';
 import { listLiveEnrollmentsOfLeads } from '../db/enrollmentLists.ts';
-import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, page, pageOf, pageQuery, type Api } from './wire.ts';
+import { commonErrors, decodeCursor, errorSchema, fail, id, idParams, iso, isoTime, page, pageOf, pageQuery, type Api } from './wire.ts';
 
 /** The owner filter: a member's id, `me` (the signed-in person) or `none`. */
 export const ownerFilter = z
@@ -214,6 +214,32 @@ export function leadRoutes(api: Api, db: Db, engine: Engine) {
         setLeadOwners(tx, { workspaceId, leadIds: [...new Set(leadIds)], ownerId, actor, at: engine.deps.clock.now() }),
       );
       return { changed };
+    },
+  );
+
+  api.get(
+    '/leads/:id/owner-changes',
+    {
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: "Who changed a lead's owner, from whom to whom, and when (newest first, the last 100)",
+        tags: ['leads'],
+        params: idParams,
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({ id, from: leadOwnerSchema.nullable(), to: leadOwnerSchema.nullable(), actor: z.string().describe("A person's email or a token's name and prefix"), at: isoTime }),
+            ),
+          }),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { workspaceId } = callerOf(request);
+      if (!(await getLead(db, workspaceId, request.params.id))) return fail(reply, 404, 'not_found', `Lead ${request.params.id} does not exist.`);
+      const changes = await listOwnerChanges(db, workspaceId, request.params.id);
+      return { items: changes.map((c) => ({ id: c.id, from: c.from, to: c.to, actor: c.actor, at: iso(c.at)! })) };
     },
   );
 

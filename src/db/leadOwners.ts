@@ -81,6 +81,9 @@ export interface OwnerChangeRecord {
   id: string;
   fromOwnerId: string | null;
   toOwnerId: string | null;
+  /** The accounts as they are now (null: unowned, or the account is gone). */
+  from: { id: string; name: string | null; email: string } | null;
+  to: { id: string; name: string | null; email: string } | null;
   actor: string;
   at: Date;
 }
@@ -88,8 +91,11 @@ export interface OwnerChangeRecord {
 /** A lead's owner changes, newest first. */
 export async function listOwnerChanges(db: Queryable, workspaceId: string, leadId: string, limit = 100): Promise<OwnerChangeRecord[]> {
   return db.query<OwnerChangeRecord>(
-    `select id, from_owner_id as "fromOwnerId", to_owner_id as "toOwnerId", actor, at from lead_owner_changes
-     where workspace_id = $1 and lead_id = $2 order by at desc, id desc limit $3`,
+    `select c.id, c.from_owner_id as "fromOwnerId", c.to_owner_id as "toOwnerId", c.actor, c.at,
+       (select json_build_object('id', u.id, 'name', u.name, 'email', u.email) from users u where u.id = c.from_owner_id) as "from",
+       (select json_build_object('id', u.id, 'name', u.name, 'email', u.email) from users u where u.id = c.to_owner_id) as "to"
+     from lead_owner_changes c
+     where c.workspace_id = $1 and c.lead_id = $2 order by c.at desc, c.id desc limit $3`,
     [workspaceId, leadId, limit],
   );
 }

@@ -74,6 +74,12 @@ describe.each(kinds)('owners on %s', (kind) => {
     kit.clock.advance(1000);
     const cleared = await kit.call('PATCH', `/api/leads/${created.body.id}`, { body: { ownerId: null } });
     expect(cleared.body.owner).toBeNull();
+    const history = await kit.call('GET', `/api/leads/${created.body.id}/owner-changes`, { token: kit.tokens.viewer });
+    expect(history.body.items.map((c: { from: { email: string } | null; to: { email: string } | null }) => [c.from?.email ?? null, c.to?.email ?? null])).toEqual([
+      [bob.email, null],
+      [ada.email, bob.email],
+      [null, ada.email],
+    ]);
     const changes = await listOwnerChanges(kit.db, workspace.id, created.body.id);
     expect(changes.map((c) => [c.fromOwnerId, c.toOwnerId, c.actor])).toEqual([
       [bob.id, null, expect.stringContaining('admin of')],
