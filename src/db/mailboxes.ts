@@ -175,7 +175,8 @@ export type MailboxIntentAnswer =
 
 /**
  * For each request, in order: the mailbox that sends (the enrollment's own once it has one;
- * else, rotating, the one with the fewest sends today that has room and whose gap has passed),
+ * else the lead owner's mailbox when it may send now; else, rotating, the one with the fewest
+ * sends today that has room and whose gap has passed),
  * its intent, its count for its local day, its last send and the enrollment's stickiness — all
  * in one transaction under the mailbox rows' locks (taken in id order). An enrollment missing
  * from the answer must not be sent to (a pause, a cancel, a take-over came first), and its send
@@ -194,11 +195,14 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
         )
       ).map((m) => [m.id, m]),
     );
-    const stuck = new Map(
-      (
-        await tx.query<{ id: string; mailboxId: string | null }>('select id, mailbox_id as "mailboxId" from enrollments where id = any($1::uuid[])', [enrollmentIds])
-      ).map((r) => [r.id, r.mailboxId]),
+    // The enrollment's own mailbox, and its lead's owner (whose mailbox a first email prefers):
+    // one read by primary keys, as before the owner was asked.
+    const enrollmentRows = await tx.query<{ id: string; mailboxId: string | null; ownerId: string | null }>(
+      `select e.id, e.mailbox_id as "mailboxId", l.owner_id as "ownerId" from enrollments e left join leads l on l.id = e.lead_id where e.id = any($1::uuid[])`,
+      [enrollmentIds],
     );
+    const stuck = new Map(enrollmentRows.map((r) => [r.id, r.mailboxId]));
+    const leadOwner = new Map(enrollmentRows.map((r) => [r.id, r.ownerId]));
     // Each mailbox's day as of each request's `now` (a batch shares one now in practice).
     const standings = new Map<string, MailboxStanding & { day: string }>();
     const now = requests[0]!.intent.now;
@@ -234,7 +238,12 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
         answers.set(enrollmentId, { kind: 'no_mailbox' });
         continue;
       }
-      const choice = chooseMailbox(ids.map((id) => standings.get(id)!), request.intent.now);
+      // A first email goes from the lead owner's mailbox among the sequence's when it may send
+      // now (Outreach and Salesloft send as the lead's owner); else the rotation decides.
+      const ownerId = own ? null : leadOwner.get(enrollmentId);
+      const theirs = ownerId ? ids.filter((id) => mailboxes.get(id)!.ownerId === ownerId) : [];
+      const preferred = theirs.length > 0 ? chooseMailbox(theirs.map((id) => standings.get(id)!), request.intent.now) : undefined;
+      const choice = preferred?.kind === 'send' ? preferred : chooseMailbox(ids.map((id) => standings.get(id)!), request.intent.now);
       if (choice.kind === 'wait') {
         if (choice.cause === 'gap') {
           const ahead = queued.get(choice.mailboxId) ?? 0;
