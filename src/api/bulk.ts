@@ -11,7 +11,7 @@ import { countLeadsMatching, leadNamesOf, listLeadIdsMatching } from '../db/lead
 import type { LeadSkip } from '../engine/bulk.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
-import { leadFilterFields, leadFilterSchema, leadMatchOf } from './leadFilter.ts';
+import { leadFilterFields, leadFilterSchema, leadMatchOf, tokenHasNoMe } from './leadFilter.ts';
 import { commonErrors, errorSchema, fail, id, type Api } from './wire.ts';
 
 /** The most leads one call acts on; a filter matching more is refused with a sentence. */
@@ -93,8 +93,10 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
         response: { 200: z.object({ count: z.number().int(), atLeast: z.boolean().describe(`true: more than ${MAX_BULK} match; count is ${MAX_BULK + 1}`) }), ...commonErrors },
       },
     },
-    async (request) => {
-      const count = await countLeadsMatching(db, callerOf(request).workspaceId, leadMatchOf(request.query), MAX_BULK + 1);
+    async (request, reply) => {
+      const match = leadMatchOf(request.query, request);
+      if (match === 'token_me') return fail(reply, 400, 'bad_request', tokenHasNoMe);
+      const count = await countLeadsMatching(db, callerOf(request).workspaceId, match, MAX_BULK + 1);
       return { count, atLeast: count > MAX_BULK };
     },
   );
@@ -120,13 +122,15 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
       const skips: LeadSkip[] = [];
       let leadIds: string[];
       if (body.filter) {
-        leadIds = await listLeadIdsMatching(db, workspaceId, leadMatchOf(body.filter), MAX_BULK + 1);
+        const match = leadMatchOf(body.filter, request);
+        if (match === 'token_me') return fail(reply, 400, 'bad_request', tokenHasNoMe);
+        leadIds = await listLeadIdsMatching(db, workspaceId, match, MAX_BULK + 1);
         if (leadIds.length > MAX_BULK) {
           return fail(
             reply,
             422,
             'too_many_leads',
-            `The filter matches more than ${MAX_BULK.toLocaleString('en-US')} leads, and one bulk action takes at most ${MAX_BULK.toLocaleString('en-US')}: narrow it (a search or a status), or run it in parts.`,
+            `The filter matches more than ${MAX_BULK.toLocaleString('en-US')} leads, and one bulk action takes at most ${MAX_BULK.toLocaleString('en-US')}: narrow it (a search, a status or an owner), or run it in parts.`,
           );
         }
       } else {

@@ -16,7 +16,7 @@ import { TIMELINE_KINDS, timelinePage } from '../db/timeline.ts';
 import { callerOf } from './auth.ts';
 import { enrollmentToWire } from './enrollmentWire.ts';
 import { leadSchema, leadToWire } from './leadFields.ts';
-import { leadFilterFields, leadMatchOf } from './leadFilter.ts';
+import { leadFilterFields, leadMatchOf, tokenHasNoMe } from './leadFilter.ts';
 import { timelineItemSchema } from './timeline.ts';
 import { commonErrors, fail, idParams, iso, isoTime, type Api } from './wire.ts';
 
@@ -57,7 +57,7 @@ export async function* pages<T extends { id: string }>(
   }
 }
 
-const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId'] as const;
+const LEAD_COLUMNS = ['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId', 'owner'] as const;
 const ENROLLMENT_COLUMNS = [
   'id', 'leadId', 'leadEmail', 'leadPhone', 'leadFirstName', 'leadLastName', 'leadCompany', 'status', 'statusReason',
   'currentStepId', 'waitingFor', 'sequenceVersion', 'enrolledAt', 'nextRunAt', 'finishedAt',
@@ -83,11 +83,13 @@ export function exportRoutes(api: Api, db: Db) {
     },
     async (request, reply) => {
       const { workspaceId } = callerOf(request);
-      const match = leadMatchOf(request.query);
+      const resolved = leadMatchOf(request.query, request);
+      if (resolved === 'token_me') return fail(reply, 400, 'bad_request', tokenHasNoMe);
+      const match = resolved;
       async function* csv() {
         yield csvRow(LEAD_COLUMNS);
         for await (const rows of pages((after) => listLeads(db, { workspaceId, ...match, after, limit: EXPORT_PAGE }), (l) => l.createdAt)) {
-          yield rows.map((lead) => { const wire = leadToWire(lead); return csvRow(LEAD_COLUMNS.map((c) => wire[c])); }).join('');
+          yield rows.map((lead) => { const wire = leadToWire(lead); return csvRow(LEAD_COLUMNS.map((c) => (c === 'owner' ? wire.owner?.email : wire[c]))); }).join('');
         }
       }
       return reply

@@ -63,7 +63,11 @@ const leadFields = {
   title: text(200).nullable(),
   customFields,
   externalId: text(200).min(1).nullable().describe("The lead's id in your CRM; unique per workspace"),
+  ownerId: id.nullable().describe('The member who owns the lead (a user id from GET /api/members); null: unowned'),
 };
+
+/** A lead's owner on the wire: the member's account, or null. */
+export const leadOwnerSchema = z.object({ id, name: z.string().nullable(), email: z.string() }).meta({ id: 'LeadOwner' });
 
 export const newLeadSchema = z
   .strictObject({
@@ -77,6 +81,7 @@ export const newLeadSchema = z
     status: statusRefused,
     customFields: customFields.optional(),
     externalId: leadFields.externalId.optional(),
+    ownerId: leadFields.ownerId.optional(),
   })
   .refine((lead) => lead.email || lead.phone, { message: 'A lead needs an email or a phone number.' });
 
@@ -92,6 +97,7 @@ export const leadPatchSchema = z.strictObject({
   status: statusRefused,
   customFields: customFields.optional().describe('Replaces the whole object'),
   externalId: leadFields.externalId.optional(),
+  ownerId: leadFields.ownerId.optional(),
 });
 
 export const leadSchema = z
@@ -107,6 +113,7 @@ export const leadSchema = z
     title: z.string().nullable(),
     status: leadStatusField,
     customFields: z.record(z.string(), z.unknown()),
+    owner: leadOwnerSchema.nullable().describe('The member who owns the lead; null: unowned'),
     createdAt: isoTime,
     updatedAt: isoTime,
   })
@@ -143,6 +150,7 @@ export function leadToWire(lead: LeadRecord): z.infer<typeof leadSchema> {
     title: lead.title ?? null,
     status: lead.status,
     customFields: lead.customFields ?? {},
+    owner: lead.owner ?? null,
     createdAt: iso(lead.createdAt)!,
     updatedAt: iso(lead.updatedAt)!,
   };

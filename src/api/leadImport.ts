@@ -11,6 +11,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { isValidZone } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
+import { memberIdsByEmail, recordInitialOwners } from '../db/leadOwners.ts';
 import { insertNewLeads, type NewLead } from '../db/leads.ts';
 import { callerOf } from './auth.ts';
 import { COUNTRIES, DEFAULT_COUNTRY, customFields, normaliseEmail, normalisePhone } from './leadFields.ts';
@@ -66,7 +67,7 @@ function tooLarge(reply: FastifyReply, stream: Readable) {
 }
 
 // No `status`: a lead's status follows what happens to it; a `status` column is a custom field.
-type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title' | 'externalId';
+type Field = 'email' | 'phone' | 'timezone' | 'firstName' | 'lastName' | 'company' | 'title' | 'externalId' | 'owner';
 
 /** Header spellings, compared without case, spaces, dashes or underscores. */
 const ALIASES: Record<string, Field> = {
@@ -95,6 +96,10 @@ const ALIASES: Record<string, Field> = {
   // The CRM's id for the lead (unique per workspace: a second row with it is a duplicate).
   externalid: 'externalId',
   crmid: 'externalId',
+  // The lead's owner: a member's email (docs/ACCOUNTS.md, "Owners and working hours").
+  owner: 'owner',
+  owneremail: 'owner',
+  leadowner: 'owner',
 };
 
 export function fieldForHeader(header: string): Field | undefined {
@@ -108,7 +113,12 @@ interface RowError {
 }
 
 /** One CSV record → a lead, or the reasons it is not one. */
-function toLead(headers: string[], record: string[], country: CountryCode): { lead?: NewLead; problems: Omit<RowError, 'line'>[] } {
+function toLead(
+  headers: string[],
+  record: string[],
+  country: CountryCode,
+  members: ReadonlyMap<string, string>,
+): { lead?: NewLead; problems: Omit<RowError, 'line'>[] } {
   const lead: NewLead = { customFields: {} };
   const problems: Omit<RowError, 'line'>[] = [];
   headers.forEach((header, i) => {
@@ -130,6 +140,12 @@ function toLead(headers: string[], record: string[], country: CountryCode): { le
         const phone = normalisePhone(value, country);
         if (phone) lead.phone = phone;
         else problems.push({ field: header, message: `"${value}" is not a valid phone number (default country ${country}).` });
+        return;
+      }
+      case 'owner': {
+        const ownerId = members.get(value.toLowerCase());
+        if (ownerId) lead.ownerId = ownerId;
+        else problems.push({ field: header, message: `"${value}" is not the email of a member of this workspace; owners are members (see Members), or leave the cell empty.` });
         return;
       }
       case 'timezone':
@@ -205,6 +221,7 @@ export function leadImportRoutes(api: Api, db: Db) {
       counter.on('error', (error) => parser.destroy(error));
       stream.pipe(counter).pipe(parser);
 
+      const members = await memberIdsByEmail(db, callerOf(request).workspaceId);
       let headers: string[] | undefined;
       let rows = 0;
       let overCapAt: number | undefined;
@@ -225,7 +242,7 @@ export function leadImportRoutes(api: Api, db: Db) {
             break;
           }
           const line = info.lines;
-          const { lead, problems } = toLead(headers, record, request.query.defaultCountry);
+          const { lead, problems } = toLead(headers, record, request.query.defaultCountry, members);
           if (!lead) {
             failed++;
             if (errors.length < MAX_REPORTED_ERRORS) errors.push(...problems.map((p) => ({ line, ...p })));
@@ -257,10 +274,13 @@ export function leadImportRoutes(api: Api, db: Db) {
       }
       const leadIds: string[] = [];
       if (!request.query.dryRun) {
+        const { workspaceId, actor } = callerOf(request);
+        const at = new Date();
         await db.transaction(async (tx) => {
           for (let start = 0; start < candidates.length; start += INSERT_BATCH) {
             const batch = candidates.slice(start, start + INSERT_BATCH);
-            const inserted = await insertNewLeads(tx, callerOf(request).workspaceId, batch.map((c) => c.lead));
+            const inserted = await insertNewLeads(tx, workspaceId, batch.map((c) => c.lead));
+            await recordInitialOwners(tx, { workspaceId, leads: inserted, actor, at });
             duplicates += batch.length - inserted.length;
             leadIds.push(...inserted.sort((a, b) => a.index - b.index).map((r) => r.id));
           }

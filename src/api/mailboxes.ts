@@ -24,10 +24,16 @@ import {
   type NewMailbox,
 } from '../db/mailboxes.ts';
 import { inboxHealth } from '../db/inbox.ts';
+import { isMember } from '../db/leadOwners.ts';
+import { listMembers, type Member } from '../db/users.ts';
 import { getWorkspace } from '../db/workspaces.ts';
 import type { KeyRing } from '../secrets/keyRing.ts';
 import { callerOf } from './auth.ts';
-import { commonErrors, errorSchema, fail, idParams, iso, isoTime, type Api } from './wire.ts';
+import { leadOwnerSchema } from './leadFields.ts';
+import { commonErrors, errorSchema, fail, id, idParams, iso, isoTime, type Api } from './wire.ts';
+
+const notAMember = (ownerId: string) =>
+  `The owner ${ownerId} is not a member of this workspace: choose one from GET /api/members, or send null for a mailbox of the team.`;
 
 /** What a login check answers; the assembly hands in the implementation (src/delivery/mailboxProbe.ts). */
 export interface ProbeResult {
@@ -97,6 +103,7 @@ const createBody = z.strictObject({
   minGapSeconds: z.number().int().min(0).max(86_400).default(60).describe('Seconds at least between two sends of this mailbox (default 60)'),
   warmup: warmup.nullable().optional(),
   timezone: zone.nullable().optional().describe("The day boundary's zone; absent: the workspace's"),
+  ownerId: id.nullable().optional().describe('The member it belongs to (a user id from GET /api/members); absent or null: the team\'s'),
 });
 const patchBody = z.strictObject({
   name: oneLine(200).pipe(z.string().min(1)).optional(),
@@ -108,6 +115,7 @@ const patchBody = z.strictObject({
   minGapSeconds: z.number().int().min(0).max(86_400).optional(),
   warmup: warmup.nullable().optional().describe('Setting it (again) starts the ramp today'),
   timezone: zone.nullable().optional(),
+  ownerId: id.nullable().optional().describe('The member it belongs to; null: the team\'s'),
 });
 
 const mailboxSchema = z
@@ -123,6 +131,7 @@ const mailboxSchema = z
     warmup: z.object({ startLimit: z.number(), days: z.number() }).nullable(),
     warmupStartedOn: z.string().nullable(),
     timezone: z.string().nullable().describe("null: the workspace's zone"),
+    owner: leadOwnerSchema.nullable().describe('The member it belongs to; null: the team\'s'),
     today: z.object({
       date: z.string().describe("The mailbox's local date"),
       limit: z.number().describe('Today’s limit (the warm-up ramp applied)'),
@@ -167,6 +176,11 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
     const days = mailboxes.map((m) => ({ mailboxId: m.id, day: mailboxDay(at, mailboxZone(m, wsZone)).day }));
     const sent = await sentOn(db, days);
     const health = new Map((await inboxHealth(db, mailboxes.filter((m) => m.imap).map((m) => m.id))).map((h) => [h.mailboxId, h]));
+    const owners = mailboxes.some((m) => m.ownerId) ? new Map((await listMembers(db, workspaceId)).map((u) => [u.userId, u])) : new Map<string, Member>();
+    const ownerOf = (ownerId: string | null) => {
+      const member = ownerId ? owners.get(ownerId) : undefined;
+      return member ? { id: member.userId, name: member.name, email: member.email } : null;
+    };
     return mailboxes.map((m, i) => {
       const watch = health.get(m.id);
       const day = days[i]!.day;
@@ -184,6 +198,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         warmup: m.warmup,
         warmupStartedOn: m.warmupStartedOn,
         timezone: m.timezone,
+        owner: ownerOf(m.ownerId),
         today: { date: day, limit: limitOn(m.dailyLimit, day, m.warmup, m.warmupStartedOn), sent: sent.get(m.id) ?? 0 },
         lastSendAt: iso(m.lastSendAt),
         inbox: m.imap
@@ -218,6 +233,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
       if (!keyRing) return fail(reply, 409, 'secret_key_missing', noKey);
       const { workspaceId } = callerOf(request);
       const body = request.body;
+      if (body.ownerId && !(await isMember(db, workspaceId, body.ownerId))) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
       const id = randomUUID();
       const at = now();
       const wsZone = await workspaceZone(workspaceId);
@@ -236,6 +252,7 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         warmup: body.warmup ?? null,
         warmupStartedOn: body.warmup ? localDate(at, body.timezone ?? wsZone) : null,
         timezone: body.timezone ?? null,
+        ownerId: body.ownerId ?? null,
       };
       try {
         const created = await createMailbox(db, workspaceId, record, at);
@@ -334,7 +351,9 @@ export function mailboxRoutes(api: Api, deps: MailboxRouteDeps) {
         warmup: warmupChanged ? (body.warmup ?? null) : current.warmup,
         warmupStartedOn: warmupChanged ? (body.warmup ? localDate(at, timezone ?? wsZone) : null) : current.warmupStartedOn,
         timezone,
+        ownerId: body.ownerId !== undefined ? body.ownerId : current.ownerId,
       };
+      if (body.ownerId && !(await isMember(db, workspaceId, body.ownerId))) return fail(reply, 422, 'not_a_member', notAMember(body.ownerId));
       try {
         const updated = await updateMailbox(db, workspaceId, next, at);
         if (!updated) return fail(reply, 404, 'not_found', `No mailbox ${id} in this workspace.`);

@@ -8,7 +8,8 @@ import type { Accounts } from '../accounts/accounts.ts';
 import { LOCAL_DATE_PATTERN, isValidZone, quietHoursSchema, scheduleSchema } from '../core/definition.ts';
 import { listOpenInvites, revokeInvite, type AccountLink } from '../db/accountLinks.ts';
 import type { Db } from '../db/db.ts';
-import { addMembership, changeMembership, listMembers, type Member } from '../db/users.ts';
+import { addMembership, changeMembership, getMember, listMembers, setMemberHours, type Member } from '../db/users.ts';
+import { memberScheduleSchema, workingHoursOf } from '../core/workingHours.ts';
 import { ROLES, createWorkspace, getWorkspaceDetails, updateWorkspace, type WorkspaceDetails } from '../db/workspaces.ts';
 import { callerOf } from './auth.ts';
 import { commonErrors, errorSchema, fail, id, idParams, iso, isoTime, type Api } from './wire.ts';
@@ -28,13 +29,29 @@ const workspaceSchema = z
     createdAt: isoTime,
   })
   .meta({ id: 'Workspace' });
-const memberSchema = z.object({ userId: id, email: z.string(), name: z.string().nullable(), role: z.enum(ROLES), joinedAt: isoTime }).meta({ id: 'Member' });
+const hoursSchema = z.object({ timezone: z.string(), schedule: z.object({ days: z.array(z.string()), start: z.string(), end: z.string(), holidays: z.array(z.string()) }) });
+const memberSchema = z
+  .object({
+    userId: id,
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.enum(ROLES),
+    joinedAt: isoTime,
+    timezone: z.string().nullable().describe("The member's own zone; null: the workspace's"),
+    schedule: z.unknown().nullable().describe("The member's own working schedule (days, start, end, holidays); null: the workspace's default schedule"),
+    workingHours: hoursSchema.describe('The hours in force: their own where set, else the workspace\'s zone and default schedule, else Monday–Friday 09:00–17:00'),
+  })
+  .meta({ id: 'Member' });
 const inviteSchema = z
   .object({ id, email: z.string().nullable(), role: z.enum(ROLES), createdBy: z.string(), createdAt: isoTime, expiresAt: isoTime })
   .meta({ id: 'Invite' });
 
 const workspaceWire = (w: WorkspaceDetails) => ({ ...w, holidays: w.holidays ?? [], createdAt: iso(w.createdAt)! });
-const memberWire = (m: Member) => ({ ...m, joinedAt: iso(m.joinedAt)! });
+const memberWire = (m: Member, workspace: WorkspaceDetails | undefined) => {
+  const hours = workingHoursOf(m, { timezone: workspace?.timezone ?? 'UTC', defaultSchedule: workspace?.defaultSchedule });
+  const { days, start, end, holidays } = hours.schedule;
+  return { ...m, joinedAt: iso(m.joinedAt)!, workingHours: { timezone: hours.zone, schedule: { days, start, end, holidays } } };
+};
 const inviteWire = (l: AccountLink) => ({ id: l.id, email: l.email, role: l.role!, createdBy: l.createdBy, createdAt: iso(l.createdAt)!, expiresAt: iso(l.expiresAt)! });
 
 export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () => Date) {
@@ -102,7 +119,11 @@ export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () =>
   api.get(
     '/members',
     { config: { minRole: 'viewer' }, schema: { summary: "The workspace's people and their roles", tags: ['workspaces'], response: { 200: z.object({ items: z.array(memberSchema) }), ...errors } } },
-    async (request) => ({ items: (await listMembers(db, callerOf(request).workspaceId)).map(memberWire) }),
+    async (request) => {
+      const { workspaceId } = callerOf(request);
+      const workspace = await getWorkspaceDetails(db, workspaceId);
+      return { items: (await listMembers(db, workspaceId)).map((m) => memberWire(m, workspace)) };
+    },
   );
 
   const lastAdmin = 'A workspace always keeps one admin: make someone else admin first.';
@@ -110,14 +131,39 @@ export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () =>
   api.patch(
     '/members/:id',
     {
-      config: { minRole: 'admin' },
-      schema: { summary: "Change a member's role", tags: ['workspaces'], params: idParams, body: z.strictObject({ role: z.enum(ROLES) }), response: { 200: memberSchema, ...errors } },
+      config: { minRole: 'viewer' },
+      schema: {
+        summary: "Change a member's role (admin) or working hours (admin, or the member themself)",
+        tags: ['workspaces'],
+        params: idParams,
+        body: z
+          .strictObject({
+            role: z.enum(ROLES).optional(),
+            timezone: zone.nullable().optional().describe("The member's zone; null: the workspace's"),
+            schedule: memberScheduleSchema.nullable().optional().describe("Days, start, end and holidays as in a sequence's schedule; null: the workspace's default"),
+          })
+          .refine((b) => Object.keys(b).length > 0, { message: 'Send at least one of role, timezone, schedule.' }),
+        response: { 200: memberSchema, ...errors },
+      },
     },
     async (request, reply) => {
-      const workspaceId = callerOf(request).workspaceId;
-      const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role: request.body.role }));
-      if (!result.ok) return result.reason === 'last_admin' ? fail(reply, 409, 'last_admin', lastAdmin) : fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
-      return memberWire(result.member);
+      const caller = callerOf(request);
+      const { workspaceId } = caller;
+      const { role, timezone, schedule } = request.body;
+      const self = request.person?.userId === request.params.id;
+      if (caller.role !== 'admin' && (role !== undefined || !self)) {
+        return fail(reply, 403, 'forbidden', role !== undefined ? "Changing a role needs the admin role." : "Only an admin changes another member's working hours; you may change your own.");
+      }
+      if (role !== undefined) {
+        const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role }));
+        if (!result.ok) return result.reason === 'last_admin' ? fail(reply, 409, 'last_admin', lastAdmin) : fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
+      }
+      const member =
+        timezone !== undefined || schedule !== undefined
+          ? await setMemberHours(db, { workspaceId, userId: request.params.id, timezone, schedule })
+          : await getMember(db, workspaceId, request.params.id);
+      if (!member) return fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
+      return memberWire(member, await getWorkspaceDetails(db, workspaceId));
     },
   );
 
@@ -129,7 +175,7 @@ export function workspaceRoutes(api: Api, db: Db, accounts: Accounts, now: () =>
     },
     async (request, reply) => {
       const workspaceId = callerOf(request).workspaceId;
-      const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role: null }));
+      const result = await db.transaction((tx) => changeMembership(tx, { workspaceId, userId: request.params.id, role: null, actor: callerOf(request).actor, at: now() }));
       if (!result.ok) return result.reason === 'last_admin' ? fail(reply, 409, 'last_admin', lastAdmin) : fail(reply, 404, 'not_found', `No member ${request.params.id} in this workspace.`);
       return reply.status(204).send(null);
     },

@@ -249,6 +249,15 @@ export const taskStepSchema = z.strictObject({
   outcomes: z.array(z.string().min(1)).min(1).default(['done', 'skipped']),
   /** Optional jumps per recorded outcome; an outcome without a route continues in order. */
   routes: z.record(z.string(), stepId).optional(),
+  /**
+   * Who the task is for (docs/SEQUENCES.md, "Who a task is for"): `owner` (absent: the same), the
+   * lead's owner when the task is read; or a member's email, that member whoever owns the lead.
+   */
+  assignee: z
+    .union([z.literal('owner'), z.email({ message: 'must be "owner" or a member\'s email address' }).max(320)])
+    .optional(),
+  /** How long the assignee has, in their working time, counted from the task's first working moment. */
+  dueWithin: isoDuration.optional(),
 });
 export const endStepSchema = z.strictObject({ ...common, type: z.literal('end') });
 

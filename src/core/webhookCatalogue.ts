@@ -89,6 +89,10 @@ const CATALOGUE = {
       sequenceVersion: z.number().int().describe('The version of the sequence the enrollment runs'),
       title: z.string().describe("The task's title rendered for the lead, as the task inbox shows it"),
       description: z.string().nullable().describe("The task's description rendered for the lead; null when the step has none"),
+      assignee: z
+        .object({ id: uuid, name: z.string().nullable(), email: z.string() })
+        .nullable()
+        .describe("Who the task is for: the member the step names, else the lead's owner; null: unassigned"),
     }),
     'An enrollment arrived at a task step, which now waits for an operator (once per visit of the step).',
   ],

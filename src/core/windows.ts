@@ -221,6 +221,16 @@ export function isInsideWindow(at: Date, opts: WindowOptions): boolean {
   return window !== null && window.start <= instant && quietPeriodAt(instant, opts) === null;
 }
 
+/**
+ * The window that holds `at`, else the next one: its start and end as instants (quiet hours
+ * aside). Null when the schedule opens no window within the search horizon.
+ */
+export function windowAtOrAfter(at: Date, opts: WindowOptions): { start: Date; end: Date } | null {
+  zoneOf(opts.zone);
+  const window = windowEndingAfter(at.getTime(), opts, SEARCH_HORIZON_DAYS);
+  return window && { start: new Date(window.start), end: new Date(window.end) };
+}
+
 /** The earliest opening at or after `at`; `at` itself when it is inside. */
 export function nextOpening(at: Date, opts: WindowOptions): Date {
   zoneOf(opts.zone);

@@ -20,7 +20,7 @@ export interface LeadSummary {
 }
 
 // `enrolledBy`: the actor of the enrollment's first change (the enroll row), the one person the
-// data names as responsible for it — Touchpoint has no lead owner (yet).
+// data names as responsible for it (the lead's owner is the lead's: GET /api/leads/{id}).
 const LEAD_SUMMARY = `json_build_object('id', l.id, 'email', l.email, 'phone', l.phone, 'firstName', l.first_name,
   'lastName', l.last_name, 'company', l.company, 'title', l.title, 'timezone', l.timezone, 'customFields', l.custom_fields) as lead,
   (select c.actor from enrollment_changes c where c.enrollment_id = e.id and c.action = 'enroll' order by c.at limit 1) as "enrolledBy"`;
@@ -73,22 +73,54 @@ export async function getEnrollmentDetail(db: Queryable, workspaceId: string, id
   return row;
 }
 
-/** Waiting enrollments (a task or a branch), oldest wait first, keyset-paged on (waiting_since, id). */
+/** Who a waiting task is for (docs/SEQUENCES.md, "Who a task is for"), with their working hours here. */
+export interface TaskAssignee {
+  id: string;
+  name: string | null;
+  email: string;
+  timezone: string | null;
+  schedule: unknown | null;
+}
+
+export type WaitingEnrollmentRow = EnrollmentListRow & { assignee: TaskAssignee | null };
+
+/**
+ * Waiting enrollments (a task or a branch), oldest wait first, keyset-paged on (waiting_since, id),
+ * each with its assignee: the member the task step names by email, else the lead's owner (a branch
+ * waiting for an outcome names nobody: the owner). `assignee`: a user id, `none` (unassigned), or
+ * absent for everyone's.
+ */
 export async function listWaitingEnrollments(
   db: Queryable,
-  args: { workspaceId: string; waitingFor?: 'task' | 'branch'; sequenceId?: string; after?: { at: Date; id: string }; limit: number },
-): Promise<EnrollmentListRow[]> {
-  return db.query<EnrollmentListRow>(
-    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition
+  args: { workspaceId: string; waitingFor?: 'task' | 'branch'; sequenceId?: string; assignee?: string; after?: { at: Date; id: string }; limit: number },
+): Promise<WaitingEnrollmentRow[]> {
+  const unassigned = args.assignee === 'none';
+  return db.query<WaitingEnrollmentRow>(
+    `select ${E_COLUMNS}, ${LEAD_SUMMARY}, s.name as "sequenceName", v.definition,
+       case when au.id is null then null else json_build_object('id', au.id, 'name', au.name, 'email', au.email,
+         'timezone', am.timezone, 'schedule', am.schedule) end as assignee
      from enrollments e
      join leads l on l.id = e.lead_id
      join sequences s on s.id = e.sequence_id
      join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
+     left join memberships am on am.workspace_id = e.workspace_id
+       and am.user_id = task_assignee(e.workspace_id, v.definition, e.current_step_id, l.owner_id)
+     left join users au on au.id = am.user_id
      where e.workspace_id = $1 and e.status = 'waiting' and e.waiting_for is not null
        and ($2::text is null or e.waiting_for = $2) and ($3::uuid is null or e.sequence_id = $3)
        and ($4::timestamptz is null or (e.waiting_since, e.id) > ($4, $5::uuid))
+       and (not $7 or au.id is null) and ($8::uuid is null or au.id = $8)
      order by e.waiting_since, e.id limit $6`,
-    [args.workspaceId, args.waitingFor ?? null, args.sequenceId ?? null, args.after?.at ?? null, args.after?.id ?? null, args.limit],
+    [
+      args.workspaceId,
+      args.waitingFor ?? null,
+      args.sequenceId ?? null,
+      args.after?.at ?? null,
+      args.after?.id ?? null,
+      args.limit,
+      unassigned,
+      args.assignee && !unassigned ? args.assignee : null,
+    ],
   );
 }
 

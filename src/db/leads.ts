@@ -9,11 +9,21 @@ export interface LeadRecord extends Lead {
   externalId?: string | null;
   status: LeadStatus;
   customFields: Record<string, unknown>;
+  /** The member who owns the lead (migration 029); null = unowned. */
+  ownerId: string | null;
+  owner: LeadOwner | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewLead = Omit<Lead, 'id'> & { status?: LeadStatus; externalId?: string | null };
+/** A lead's owner as the API shows it: the member's account. */
+export interface LeadOwner {
+  id: string;
+  name: string | null;
+  email: string;
+}
+
+export type NewLead = Omit<Lead, 'id'> & { status?: LeadStatus; externalId?: string | null; ownerId?: string | null };
 
 /**
  * A new lead starts as what the workspace already knows of its addresses: `opted_out` or
@@ -30,7 +40,9 @@ const INITIAL_STATUS = `coalesce(u.status, (
 
 export const LEAD_COLUMNS = `id, workspace_id as "workspaceId", external_id as "externalId", email, phone, timezone,
   first_name as "firstName", last_name as "lastName", company, title, status,
-  custom_fields as "customFields", created_at as "createdAt", updated_at as "updatedAt"`;
+  custom_fields as "customFields", owner_id as "ownerId",
+  (select json_build_object('id', ou.id, 'name', ou.name, 'email', ou.email) from users ou where ou.id = leads.owner_id) as owner,
+  created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** The leads as one array per column, in the order the bulk inserts' `unnest` takes them. */
 function leadColumnArrays(leads: NewLead[]): unknown[][] {
@@ -46,6 +58,7 @@ function leadColumnArrays(leads: NewLead[]): unknown[][] {
     column('status'),
     leads.map((l) => JSON.stringify(l.customFields ?? {})),
     column('externalId'),
+    column('ownerId'),
   ];
 }
 
@@ -53,11 +66,11 @@ function leadColumnArrays(leads: NewLead[]): unknown[][] {
 export async function insertLeads(db: Queryable, workspaceId: string, leads: NewLead[]): Promise<LeadRecord[]> {
   if (leads.length === 0) return [];
   return db.query<LeadRecord>(
-    `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id)
+    `insert into leads (workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, owner_id)
      select $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id
-     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
-       with ordinality as u(email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, ord)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id, u.owner_id
+     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::uuid[])
+       with ordinality as u(email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, owner_id, ord)
      order by u.ord
      returning ${LEAD_COLUMNS}`,
     [
@@ -90,11 +103,11 @@ export async function insertNewLeads(
   // table's default (migration 006), on every server.
   const ids: string[] = leads.map(() => uuidv7());
   const rows = await db.query<LeadRecord>(
-    `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id)
+    `insert into leads (id, workspace_id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, owner_id)
      select u.id, $1, u.email, u.phone, u.timezone, u.first_name, u.last_name, u.company, u.title,
-            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id
-     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])
-       with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, ord)
+            ${INITIAL_STATUS}, coalesce(u.custom_fields, '{}'::jsonb), u.external_id, u.owner_id
+     from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[], $13::uuid[])
+       with ordinality as u(id, email, phone, timezone, first_name, last_name, company, title, status, custom_fields, external_id, owner_id, ord)
      order by u.ord
      on conflict do nothing
      returning ${LEAD_COLUMNS}`,
@@ -113,6 +126,8 @@ export interface LeadMatch {
   /** Matched against name, email and company, case-insensitively. */
   search?: string;
   status?: string;
+  /** A member's id, or `none` for the unowned leads. */
+  owner?: string;
 }
 
 export interface LeadFilter extends LeadMatch {
@@ -132,8 +147,9 @@ function matchWhere(workspaceId: string, match: LeadMatch): { where: string; par
     where: `workspace_id = $1
        and ($2::text is null or status = $2)
        and ($3::text is null or email ilike $3 or company ilike $3
-            or concat_ws(' ', first_name, last_name) ilike $3)`,
-    params: [workspaceId, match.status ?? null, pattern],
+            or concat_ws(' ', first_name, last_name) ilike $3)
+       and (not $4 or owner_id is null) and ($5::uuid is null or owner_id = $5)`,
+    params: [workspaceId, match.status ?? null, pattern, match.owner === 'none', match.owner && match.owner !== 'none' ? match.owner : null],
   };
 }
 
@@ -143,9 +159,9 @@ export async function listLeads(db: Queryable, filter: LeadFilter): Promise<Lead
   return db.query<LeadRecord>(
     `select ${LEAD_COLUMNS} from leads
      where ${where}
-       and ($4::timestamptz is null or (created_at, id) < ($4, $5::uuid))
+       and ($6::timestamptz is null or (created_at, id) < ($6, $7::uuid))
      order by created_at desc, id desc
-     limit $6`,
+     limit $8`,
     [...params, filter.after?.at ?? null, filter.after?.id ?? null, filter.limit],
   );
 }
@@ -153,14 +169,14 @@ export async function listLeads(db: Queryable, filter: LeadFilter): Promise<Lead
 /** How many leads match, counted up to `upTo` (a bulk action's cap: past it the exact number does not matter). */
 export async function countLeadsMatching(db: Queryable, workspaceId: string, match: LeadMatch, upTo: number): Promise<number> {
   const { where, params } = matchWhere(workspaceId, match);
-  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from (select 1 from leads where ${where} limit $4) m`, [...params, upTo]);
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from (select 1 from leads where ${where} limit $6) m`, [...params, upTo]);
   return row?.n ?? 0;
 }
 
 /** The ids of the leads that match now, in id order, at most `limit` (a bulk action's snapshot). */
 export async function listLeadIdsMatching(db: Queryable, workspaceId: string, match: LeadMatch, limit: number): Promise<string[]> {
   const { where, params } = matchWhere(workspaceId, match);
-  const rows = await db.query<{ id: string }>(`select id from leads where ${where} order by id limit $4`, [...params, limit]);
+  const rows = await db.query<{ id: string }>(`select id from leads where ${where} order by id limit $6`, [...params, limit]);
   return rows.map((r) => r.id);
 }
 

@@ -34,6 +34,8 @@ export interface MailboxRecord {
   warmup: Warmup | null;
   warmupStartedOn: string | null;
   timezone: string | null;
+  /** The member it belongs to (migration 029); null: the team's. */
+  ownerId: string | null;
   lastSendAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -42,7 +44,7 @@ export interface MailboxRecord {
 const COLUMNS = `id, workspace_id as "workspaceId", name, from_email as "fromEmail", from_name as "fromName", smtp, imap,
   smtp_password_sealed as "smtpPasswordSealed", imap_password_sealed as "imapPasswordSealed", daily_limit as "dailyLimit",
   min_gap_seconds as "minGapSeconds", warmup, to_char(warmup_started_on, 'YYYY-MM-DD') as "warmupStartedOn", timezone,
-  last_send_at as "lastSendAt", created_at as "createdAt", updated_at as "updatedAt"`;
+  owner_id as "ownerId", last_send_at as "lastSendAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
 export interface NewMailbox {
   id: string;
@@ -58,6 +60,7 @@ export interface NewMailbox {
   warmup?: Warmup | null;
   warmupStartedOn?: string | null;
   timezone?: string | null;
+  ownerId?: string | null;
 }
 
 export class DuplicateMailboxError extends Error {}
@@ -71,13 +74,13 @@ export async function createMailbox(db: Queryable, workspaceId: string, m: NewMa
   try {
     const [row] = await db.query<MailboxRecord>(
       `insert into mailboxes (id, workspace_id, name, from_email, from_name, smtp, smtp_password_sealed, imap, imap_password_sealed,
-         daily_limit, min_gap_seconds, warmup, warmup_started_on, timezone, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         daily_limit, min_gap_seconds, warmup, warmup_started_on, timezone, created_at, updated_at, owner_id)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)
        returning ${COLUMNS}`,
       [
         m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
         m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
-        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(), m.ownerId ?? null,
       ],
     );
     return row!;
@@ -109,13 +112,13 @@ export async function updateMailbox(db: Queryable, workspaceId: string, m: NewMa
     const [row] = await db.query<MailboxRecord>(
       `update mailboxes set name = $3, from_email = $4, from_name = $5, smtp = $6, smtp_password_sealed = $7, imap = $8,
          imap_password_sealed = $9, daily_limit = $10, min_gap_seconds = $11, warmup = $12, warmup_started_on = $13, timezone = $14,
-         updated_at = $15
+         updated_at = $15, owner_id = $16
        where workspace_id = $2 and id = $1
        returning ${COLUMNS}`,
       [
         m.id, workspaceId, m.name, m.fromEmail, m.fromName ?? null, JSON.stringify(m.smtp), m.smtpPasswordSealed,
         m.imap ? JSON.stringify(m.imap) : null, m.imapPasswordSealed ?? null, m.dailyLimit, m.minGapSeconds,
-        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(),
+        m.warmup ? JSON.stringify(m.warmup) : null, m.warmupStartedOn ?? null, m.timezone ?? null, now.toISOString(), m.ownerId ?? null,
       ],
     );
     return row;
@@ -172,7 +175,8 @@ export type MailboxIntentAnswer =
 
 /**
  * For each request, in order: the mailbox that sends (the enrollment's own once it has one;
- * else, rotating, the one with the fewest sends today that has room and whose gap has passed),
+ * else the lead owner's mailbox when it may send now; else, rotating, the one with the fewest
+ * sends today that has room and whose gap has passed),
  * its intent, its count for its local day, its last send and the enrollment's stickiness — all
  * in one transaction under the mailbox rows' locks (taken in id order). An enrollment missing
  * from the answer must not be sent to (a pause, a cancel, a take-over came first), and its send
@@ -191,11 +195,14 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
         )
       ).map((m) => [m.id, m]),
     );
-    const stuck = new Map(
-      (
-        await tx.query<{ id: string; mailboxId: string | null }>('select id, mailbox_id as "mailboxId" from enrollments where id = any($1::uuid[])', [enrollmentIds])
-      ).map((r) => [r.id, r.mailboxId]),
+    // The enrollment's own mailbox, and its lead's owner (whose mailbox a first email prefers):
+    // one read by primary keys, as before the owner was asked.
+    const enrollmentRows = await tx.query<{ id: string; mailboxId: string | null; ownerId: string | null }>(
+      `select e.id, e.mailbox_id as "mailboxId", l.owner_id as "ownerId" from enrollments e left join leads l on l.id = e.lead_id where e.id = any($1::uuid[])`,
+      [enrollmentIds],
     );
+    const stuck = new Map(enrollmentRows.map((r) => [r.id, r.mailboxId]));
+    const leadOwner = new Map(enrollmentRows.map((r) => [r.id, r.ownerId]));
     // Each mailbox's day as of each request's `now` (a batch shares one now in practice).
     const standings = new Map<string, MailboxStanding & { day: string }>();
     const now = requests[0]!.intent.now;
@@ -231,7 +238,12 @@ export async function writeMailboxIntents(db: Db, requests: MailboxIntentRequest
         answers.set(enrollmentId, { kind: 'no_mailbox' });
         continue;
       }
-      const choice = chooseMailbox(ids.map((id) => standings.get(id)!), request.intent.now);
+      // A first email goes from the lead owner's mailbox among the sequence's when it may send
+      // now (Outreach and Salesloft send as the lead's owner); else the rotation decides.
+      const ownerId = own ? null : leadOwner.get(enrollmentId);
+      const theirs = ownerId ? ids.filter((id) => mailboxes.get(id)!.ownerId === ownerId) : [];
+      const preferred = theirs.length > 0 ? chooseMailbox(theirs.map((id) => standings.get(id)!), request.intent.now) : undefined;
+      const choice = preferred?.kind === 'send' ? preferred : chooseMailbox(ids.map((id) => standings.get(id)!), request.intent.now);
       if (choice.kind === 'wait') {
         if (choice.cause === 'gap') {
           const ahead = queued.get(choice.mailboxId) ?? 0;

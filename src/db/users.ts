@@ -3,6 +3,7 @@
  * per-email count of failed sign-ins behind the lockout. Emails match case-insensitively.
  */
 import type { Queryable } from './db.ts';
+import { setLeadOwners } from './leadOwners.ts';
 import type { Role } from './workspaces.ts';
 
 export interface User {
@@ -25,6 +26,9 @@ export interface Member {
   name: string | null;
   role: Role;
   joinedAt: Date;
+  /** Their working hours here (migration 029); null = the workspace's zone and default schedule. */
+  timezone: string | null;
+  schedule: unknown | null;
 }
 
 const USER_COLUMNS = `id, email, name, password_hash as "passwordHash", created_at as "createdAt"`;
@@ -79,9 +83,11 @@ export async function membershipIn(db: Queryable, userId: string, workspaceId: s
   return row;
 }
 
+const MEMBER_COLUMNS = `u.id as "userId", u.email, u.name, m.role, m.created_at as "joinedAt", m.timezone, m.schedule`;
+
 export async function listMembers(db: Queryable, workspaceId: string): Promise<Member[]> {
   return db.query<Member>(
-    `select u.id as "userId", u.email, u.name, m.role, m.created_at as "joinedAt"
+    `select ${MEMBER_COLUMNS}
      from memberships m join users u on u.id = m.user_id
      where m.workspace_id = $1 order by m.created_at, u.email`,
     [workspaceId],
@@ -106,6 +112,37 @@ export async function addMembership(db: Queryable, workspaceId: string, userId: 
 
 export type MembershipChange = { ok: true; member: Member } | { ok: false; reason: 'not_found' | 'last_admin' };
 
+/** One member of the workspace, or nothing. */
+export async function getMember(db: Queryable, workspaceId: string, userId: string): Promise<Member | undefined> {
+  const [row] = await db.query<Member>(
+    `select ${MEMBER_COLUMNS} from memberships m join users u on u.id = m.user_id where m.workspace_id = $1 and m.user_id = $2`,
+    [workspaceId, userId],
+  );
+  return row;
+}
+
+/** Sets a member's working hours (a field absent stays; null goes back to the workspace's). */
+export async function setMemberHours(
+  db: Queryable,
+  args: { workspaceId: string; userId: string; timezone?: string | null; schedule?: unknown | null },
+): Promise<Member | undefined> {
+  const [row] = await db.query<{ userId: string }>(
+    `update memberships set
+       timezone = case when $3 then $4 else timezone end,
+       schedule = case when $5 then $6::jsonb else schedule end
+     where workspace_id = $1 and user_id = $2 returning user_id as "userId"`,
+    [
+      args.workspaceId,
+      args.userId,
+      args.timezone !== undefined,
+      args.timezone ?? null,
+      args.schedule !== undefined,
+      args.schedule == null ? null : JSON.stringify(args.schedule),
+    ],
+  );
+  return row && getMember(db, args.workspaceId, args.userId);
+}
+
 /**
  * Changes a member's role (or removes them when `role` is null) in one transaction that holds
  * the workspace's row lock, so two admins demoting each other at once cannot leave it with
@@ -113,11 +150,11 @@ export type MembershipChange = { ok: true; member: Member } | { ok: false; reaso
  */
 export async function changeMembership(
   tx: Queryable,
-  args: { workspaceId: string; userId: string; role: Role | null },
+  args: { workspaceId: string; userId: string; role: Role | null; actor?: string; at?: Date },
 ): Promise<MembershipChange> {
   await tx.query('select id from workspaces where id = $1 for update', [args.workspaceId]);
   const [before] = await tx.query<Member>(
-    `select u.id as "userId", u.email, u.name, m.role, m.created_at as "joinedAt"
+    `select ${MEMBER_COLUMNS}
      from memberships m join users u on u.id = m.user_id where m.workspace_id = $1 and m.user_id = $2`,
     [args.workspaceId, args.userId],
   );
@@ -131,6 +168,10 @@ export async function changeMembership(
   }
   if (args.role === null) {
     await tx.query('delete from memberships where workspace_id = $1 and user_id = $2', [args.workspaceId, args.userId]);
+    // What they owned here is nobody's now: their leads (audited) and mailboxes.
+    const at = args.at ?? new Date();
+    await setLeadOwners(tx, { workspaceId: args.workspaceId, ownedBy: args.userId, ownerId: null, actor: args.actor ?? 'system', at });
+    await tx.query('update mailboxes set owner_id = null where workspace_id = $1 and owner_id = $2', [args.workspaceId, args.userId]);
     return { ok: true, member: before };
   }
   await tx.query('update memberships set role = $3 where workspace_id = $1 and user_id = $2', [args.workspaceId, args.userId, args.role]);

@@ -81,12 +81,24 @@ export function claimDueDeliveries(
  * the sequence version the payload names and the lead as it stands, shaped as the task inbox
  * reads them (src/db/enrollmentLists.ts). Either is null when it is gone.
  */
-export function taskRenderContexts(db: Queryable, ids: readonly string[]): Promise<Array<{ id: string; definition: unknown; lead: LeadSummary | null }>> {
+export interface TaskRenderContext {
+  id: string;
+  definition: unknown;
+  lead: LeadSummary | null;
+  /** Who the task is for (task_assignee), as the payload names them. */
+  assignee: { id: string; name: string | null; email: string } | null;
+}
+
+export function taskRenderContexts(db: Queryable, ids: readonly string[]): Promise<TaskRenderContext[]> {
   return db.query(
     `select d.id, v.definition,
        case when l.id is null then null else json_build_object('id', l.id, 'email', l.email, 'phone', l.phone,
          'firstName', l.first_name, 'lastName', l.last_name, 'company', l.company, 'title', l.title,
-         'timezone', l.timezone, 'customFields', l.custom_fields) end as lead
+         'timezone', l.timezone, 'customFields', l.custom_fields) end as lead,
+       (select json_build_object('id', u.id, 'name', u.name, 'email', u.email)
+          from memberships m join users u on u.id = m.user_id
+          where m.workspace_id = d.workspace_id
+            and m.user_id = task_assignee(d.workspace_id, v.definition, d.payload #>> '{data,stepId}', l.owner_id)) as assignee
      from webhook_deliveries d
      left join sequence_versions v on v.sequence_id = (d.payload #>> '{data,sequenceId}')::uuid
        and v.version = (d.payload #>> '{data,sequenceVersion}')::int

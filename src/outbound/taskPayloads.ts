@@ -4,7 +4,8 @@
  * (src/api/enrollmentWire.ts, renderTaskText). The outbox trigger writes the payload with
  * `title` null; the deliverer renders it right after claiming, before the first post, and
  * stores it, so every retry and replay posts the same bytes and the delivery log shows what
- * was sent. The lead is read as it stands at that moment (as the inbox reads it).
+ * was sent. The lead is read as it stands at that moment (as the inbox reads it), and so is
+ * the task's assignee (`assignee`: the member the step names, else the lead's owner).
  */
 import { renderTaskText } from '../core/content.ts';
 import type { Lead } from '../core/definition.ts';
@@ -22,7 +23,10 @@ export function needsTaskTitle(eventType: string, payload: Payload): boolean {
  * The payload with `title` and `description` rendered. A sequence version or step that cannot
  * be found (deleted since) leaves the step id as the title, as an empty rendering does.
  */
-export function completeTaskPayload(payload: Payload, context: { definition: unknown; lead: LeadSummary | null }): Payload {
+export function completeTaskPayload(
+  payload: Payload,
+  context: { definition: unknown; lead: LeadSummary | null; assignee?: { id: string; name: string | null; email: string } | null },
+): Payload {
   const data = payload.data ?? {};
   const stepId = String(data.stepId ?? '');
   let title = stepId;
@@ -39,5 +43,5 @@ export function completeTaskPayload(payload: Payload, context: { definition: unk
   } catch {
     // A stored definition that no longer parses: the step id, as above, rather than no event.
   }
-  return { ...payload, data: { ...data, title, description } };
+  return { ...payload, data: { ...data, title, description, assignee: context.assignee ?? null } };
 }

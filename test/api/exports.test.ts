@@ -72,7 +72,7 @@ describe.each(await databaseKinds())('exports on %s', (kind) => {
     expect(answer.headers['content-type']).toMatch(/^text\/csv/);
     expect(answer.headers['content-disposition']).toMatch(/attachment; filename="leads-/);
     const rows = parseCsv(answer.body);
-    expect(rows[0]).toEqual(['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId']);
+    expect(rows[0]).toEqual(['id', 'email', 'phone', 'firstName', 'lastName', 'company', 'title', 'timezone', 'status', 'customFields', 'createdAt', 'updatedAt', 'externalId', 'owner']);
     const formula = rows.find((r) => r[1] === 'formula@acme.test')!;
     expect(formula.slice(2, 7)).toEqual(['+14155550199', `'=HYPERLINK("http://evil","x")`, '', "'@SUM(1)", "'-2+3"]);
     expect(answer.body).not.toContain('stranger@other.test');

@@ -99,6 +99,7 @@ export function validBody(route: string, world: World): unknown {
     'POST /api/leads': { email: `b${Math.random().toString(36).slice(2)}@acme.test` },
     'PATCH /api/leads/:id': { company: 'Acme' },
     'POST /api/leads/import': 'email\nimp@acme.test\n',
+    'POST /api/leads/owner': { leadIds: [world.leadId], ownerId: null },
     'POST /api/sequences': taskSequence,
     'PUT /api/sequences/:id': taskSequence,
     'PATCH /api/sequences/:id': { status: 'active' },

@@ -108,7 +108,9 @@ describe.each(kinds)('task.created on %s', (kind) => {
     ]);
     for (const post of created) {
       expect(webhookPayloadSchema(catalogueEntryOf('task.created')!).safeParse(post.payload).success).toBe(true);
-      expect(post.payload.data).toMatchObject({ sequenceId, sequenceVersion: 1, status: 'waiting', lead: { firstName: 'Ana' } });
+      // The lead has no owner: the task is for nobody yet, as the inbox says (test/api/owners.test.ts sets owners).
+      expect(post.payload.data).toMatchObject({ sequenceId, sequenceVersion: 1, status: 'waiting', lead: { firstName: 'Ana' }, assignee: inbox.assignee });
+      expect(post.payload.data.assignee).toBeNull();
     }
     // The delivery log shows the payload as posted (rendered once, stored before the post).
     const [row] = await kit.db.query<{ title: string }>(

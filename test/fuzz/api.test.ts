@@ -25,7 +25,7 @@ function pathSegment(value: string): string {
 
 const query = fc
   .dictionary(
-    fc.constantFrom('limit', 'cursor', 'q', 'status', 'kind', 'channel', 'dryRun', 'defaultCountry', 'waitingFor', 'sequenceId', 'includeRevoked', 'before', 'after', 'x'),
+    fc.constantFrom('limit', 'cursor', 'q', 'status', 'kind', 'channel', 'dryRun', 'defaultCountry', 'waitingFor', 'sequenceId', 'includeRevoked', 'before', 'after', 'owner', 'assignee', 'x'),
     text.map((s) => s.slice(0, 300).replace(/\p{Cs}/gu, '')),
     { maxKeys: 4 },
   )

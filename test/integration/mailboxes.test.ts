@@ -185,6 +185,24 @@ describe.each(kinds)('mailboxes on %s', (kind) => {
     ]);
   }, 60_000);
 
+  it("sends a first email from the lead owner's mailbox among the sequence's, and rotates when it is full", async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const owner = (await kit.db.query<{ id: string }>(`insert into users (email) values ($1) returning id`, [`owner-${kind}@acme.test`]))[0]!.id;
+    await kit.db.query(`insert into memberships (workspace_id, user_id, role) values ($1, $2, 'operator')`, [kit.workspaceId, owner]);
+    const a = await kit.mailbox(`oa${kind}`, { dailyLimit: 5 });
+    const b = await kit.mailbox(`ob${kind}`, { dailyLimit: 1 });
+    await kit.db.query('update mailboxes set owner_id = $2 where id = $1', [b, owner]);
+    const seq = await kit.sequence([a, b]);
+    const emails = ['o1', 'o2', 'o3'].map((n) => `${n}-${kind}@lead.test`);
+    // o1 and o2 belong to the owner, o3 to nobody: o1 takes b (its owner's), o2 finds b full and rotates to a.
+    await kit.enroll(seq, [lead(emails[0]!, { ownerId: owner }), lead(emails[1]!, { ownerId: owner }), lead(emails[2]!)]);
+    await kit.engine.dispatcher.drain();
+    const fromOf = (email: string) => sentTo(server, email).map((m) => m.from);
+    expect(fromOf(emails[0]!)).toEqual([`ob${kind}@acme.test`]);
+    expect(fromOf(emails[1]!)).toEqual([`oa${kind}@acme.test`]);
+    expect(fromOf(emails[2]!)).toEqual([`oa${kind}@acme.test`]);
+  }, 60_000);
+
   it("counts the day in the mailbox's zone across a DST change (a 23-hour day)", async () => {
     // Saturday 2026-03-28, 23:30 in Berlin (CET); Berlin moves to CEST on Sunday the 29th.
     const kit = await kitAt('2026-03-28T22:30:00Z');

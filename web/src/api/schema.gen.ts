@@ -2204,6 +2204,8 @@ export interface paths {
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;
                     limit?: number;
+                    /** @description A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned) */
+                    owner?: "me" | "none" | string;
                     /** @description Search in name, email and company */
                     q?: string;
                     /** @description new < contacted < replied < bounced < opted_out < converted */
@@ -2295,6 +2297,8 @@ export interface paths {
                         externalId?: string | null;
                         firstName?: string | null;
                         lastName?: string | null;
+                        /** @description The member who owns the lead (a user id from GET /api/members); null: unowned */
+                        ownerId?: string | null;
                         phone?: string | null;
                         /** @description Read-only: refused when sent */
                         status?: unknown;
@@ -2351,6 +2355,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2546,6 +2559,8 @@ export interface paths {
                         externalId?: string | null;
                         firstName?: string | null;
                         lastName?: string | null;
+                        /** @description The member who owns the lead (a user id from GET /api/members); null: unowned */
+                        ownerId?: string | null;
                         phone?: string | null;
                         /** @description Read-only: refused when sent */
                         status?: unknown;
@@ -2816,6 +2831,104 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/leads/{id}/owner-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who changed a lead's owner, from whom to whom, and when (newest first, the last 100) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A uuid */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description A person's email or a token's name and prefix */
+                                actor: string;
+                                /** Format: date-time */
+                                at: string;
+                                from: components["schemas"]["LeadOwner"] | null;
+                                /**
+                                 * Format: uuid
+                                 * @description A uuid
+                                 */
+                                id: string;
+                                to: components["schemas"]["LeadOwner"] | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3245,6 +3358,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned) */
+                    owner?: "me" | "none" | string;
                     /** @description Search in name, email and company */
                     q?: string;
                     /** @description new < contacted < replied < bounced < opted_out < converted */
@@ -3335,6 +3450,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned) */
+                    owner?: "me" | "none" | string;
                     /** @description Search in name, email and company */
                     q?: string;
                     /** @description new < contacted < replied < bounced < opted_out < converted */
@@ -3627,6 +3744,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/leads/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the owner of many leads at once (one transaction)
+         * @description Up to 10,000 lead ids; ids of other workspaces and leads that already have the owner are left alone. Each change is audited with the caller.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The leads (at most 10000) */
+                        leadIds: string[];
+                        /** @description A member (GET /api/members); null leaves the leads unowned */
+                        ownerId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Leads whose owner this changed */
+                            changed: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiError"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mailboxes": {
         parameters: {
             query?: never;
@@ -3738,6 +3960,8 @@ export interface paths {
                          */
                         minGapSeconds?: number;
                         name: string;
+                        /** @description The member it belongs to (a user id from GET /api/members); absent or null: the team's */
+                        ownerId?: string | null;
                         smtp: {
                             host: string;
                             /** @description Stored sealed; never returned */
@@ -4018,6 +4242,8 @@ export interface paths {
                         } | null;
                         minGapSeconds?: number;
                         name?: string;
+                        /** @description The member it belongs to; null: the team's */
+                        ownerId?: string | null;
                         /** @description Only the fields given change; leave out password to keep it */
                         smtp?: {
                             host?: string;
@@ -4480,7 +4706,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a member's role */
+        /** Change a member's role (admin) or working hours (admin, or the member themself) */
         patch: {
             parameters: {
                 query?: never;
@@ -4495,7 +4721,33 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        role: "viewer" | "operator" | "admin";
+                        role?: "viewer" | "operator" | "admin";
+                        /** @description Days, start, end and holidays as in a sequence's schedule; null: the workspace's default */
+                        schedule?: {
+                            /**
+                             * @default [
+                             *       "mon",
+                             *       "tue",
+                             *       "wed",
+                             *       "thu",
+                             *       "fri",
+                             *       "sat",
+                             *       "sun"
+                             *     ]
+                             */
+                            days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+                            /** @default 21:00 */
+                            end?: string;
+                            fallbackTimezone?: string;
+                            /** @default [] */
+                            holidays?: string[];
+                            /** @default 08:00 */
+                            start?: string;
+                            /** @default lead */
+                            timezone?: "lead" | string;
+                        } | null;
+                        /** @description The member's zone; null: the workspace's */
+                        timezone?: string | null;
                     };
                 };
             };
@@ -8133,6 +8385,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description `me` (a signed-in person's), a member's user id, `none` (unassigned) or `all` (the default) */
+                    assignee?: ("me" | "all" | "none") | string;
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;
                     limit?: number;
@@ -8153,7 +8407,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Enrollment"][];
+                            items: components["schemas"]["Task"][];
                             nextCursor: string | null;
                         };
                     };
@@ -11577,6 +11831,13 @@ export interface webhooks {
                         data: {
                             /** @description `system`, `engine`, or who acted (a token name) */
                             actor: string;
+                            /** @description Who the task is for: the member the step names, else the lead's owner; null: unassigned */
+                            assignee: {
+                                email: string;
+                                /** @description A uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
                             /** @description The task's description rendered for the lead; null when the step has none */
                             description: string | null;
                             /** @description A uuid */
@@ -12062,6 +12323,8 @@ export interface components {
              */
             id: string;
             lastName: string | null;
+            /** @description The member who owns the lead; null: unowned */
+            owner: components["schemas"]["LeadOwner"] | null;
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted
@@ -12074,6 +12337,8 @@ export interface components {
             updatedAt: string;
         };
         LeadFilter: {
+            /** @description A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned) */
+            owner?: "me" | "none" | string;
             /** @description Search in name, email and company */
             q?: string;
             /**
@@ -12083,6 +12348,8 @@ export interface components {
             status?: "new" | "contacted" | "replied" | "bounced" | "opted_out" | "converted";
         };
         LeadFilterInput: {
+            /** @description A member's user id, `me` (a signed-in person; a token has no leads of its own) or `none` (unowned) */
+            owner?: "me" | "none" | string;
             /** @description Search in name, email and company */
             q?: string;
             /**
@@ -12107,6 +12374,8 @@ export interface components {
              */
             id: string;
             lastName: string | null;
+            /** @description The member who owns the lead; null: unowned */
+            owner: components["schemas"]["LeadOwnerInput"] | null;
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted
@@ -12152,6 +12421,8 @@ export interface components {
                 sequenceName: string;
                 status: string;
             }[];
+            /** @description The member who owns the lead; null: unowned */
+            owner: components["schemas"]["LeadOwner"] | null;
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted
@@ -12197,6 +12468,8 @@ export interface components {
                 sequenceName: string;
                 status: string;
             }[];
+            /** @description The member who owns the lead; null: unowned */
+            owner: components["schemas"]["LeadOwnerInput"] | null;
             phone: string | null;
             /**
              * @description new < contacted < replied < bounced < opted_out < converted
@@ -12207,6 +12480,24 @@ export interface components {
             title: string | null;
             /** Format: date-time */
             updatedAt: string;
+        };
+        LeadOwner: {
+            email: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            name: string | null;
+        };
+        LeadOwnerInput: {
+            email: string;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            name: string | null;
         };
         Mailbox: {
             /** Format: date-time */
@@ -12236,6 +12527,8 @@ export interface components {
             lastSendAt: string | null;
             minGapSeconds: number;
             name: string;
+            /** @description The member it belongs to; null: the team's */
+            owner: components["schemas"]["LeadOwner"] | null;
             smtp: {
                 host: string;
                 passwordSet: boolean;
@@ -12288,6 +12581,8 @@ export interface components {
             lastSendAt: string | null;
             minGapSeconds: number;
             name: string;
+            /** @description The member it belongs to; null: the team's */
+            owner: components["schemas"]["LeadOwnerInput"] | null;
             smtp: {
                 host: string;
                 passwordSet: boolean;
@@ -12495,11 +12790,25 @@ export interface components {
             name: string | null;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
+            /** @description The member's own working schedule (days, start, end, holidays); null: the workspace's default schedule */
+            schedule: unknown | null;
+            /** @description The member's own zone; null: the workspace's */
+            timezone: string | null;
             /**
              * Format: uuid
              * @description A uuid
              */
             userId: string;
+            /** @description The hours in force: their own where set, else the workspace's zone and default schedule, else Monday–Friday 09:00–17:00 */
+            workingHours: {
+                schedule: {
+                    days: string[];
+                    end: string;
+                    holidays: string[];
+                    start: string;
+                };
+                timezone: string;
+            };
         };
         MemberInput: {
             email: string;
@@ -12508,11 +12817,25 @@ export interface components {
             name: string | null;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
+            /** @description The member's own working schedule (days, start, end, holidays); null: the workspace's default schedule */
+            schedule: unknown | null;
+            /** @description The member's own zone; null: the workspace's */
+            timezone: string | null;
             /**
              * Format: uuid
              * @description A uuid
              */
             userId: string;
+            /** @description The hours in force: their own where set, else the workspace's zone and default schedule, else Monday–Friday 09:00–17:00 */
+            workingHours: {
+                schedule: {
+                    days: string[];
+                    end: string;
+                    holidays: string[];
+                    start: string;
+                };
+                timezone: string;
+            };
         };
         Reply: {
             /** @description The message the reply answers, as we sent it (rendered), when known */
@@ -12771,6 +13094,120 @@ export interface components {
             reason: string;
             /** @description "manual" (the API or the dashboard), "import" (CSV), or the provider that reported it */
             source: string;
+        };
+        Task: {
+            /** @description Who the task is for: the member the step names, else the lead's owner; null: unassigned */
+            assignee: components["schemas"]["LeadOwner"] | null;
+            currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
+                id: string;
+                name: string | null;
+                /** @description The outcomes an operator may record to move it on */
+                outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
+                title: string | null;
+                type: string;
+            } | null;
+            /** @description When it is due: the first working moment of the assignee (or, unassigned, the workspace) at or after the task opened, plus the step's dueWithin in working time */
+            dueAt: string | null;
+            /** Format: date-time */
+            enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
+            finishedAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lead: {
+                company: string | null;
+                email: string | null;
+                firstName: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                lastName: string | null;
+                phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
+            };
+            /** @description When the engine next looks at it; null when paused or finished */
+            nextRunAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            sequenceId: string;
+            sequenceName: string;
+            sequenceVersion: number;
+            /** @enum {string} */
+            status: "active" | "paused" | "waiting" | "completed" | "cancelled" | "converted" | "exited" | "failed";
+            statusReason: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            waitingFor: ("task" | "branch") | null;
+        };
+        TaskInput: {
+            /** @description Who the task is for: the member the step names, else the lead's owner; null: unassigned */
+            assignee: components["schemas"]["LeadOwnerInput"] | null;
+            currentStep: {
+                /** @description A task's description rendered for this lead (a variable the lead lacks prints empty) */
+                description: string | null;
+                id: string;
+                name: string | null;
+                /** @description The outcomes an operator may record to move it on */
+                outcomes: string[] | null;
+                /** @description A task's title rendered for this lead, or what a branch waits for */
+                title: string | null;
+                type: string;
+            } | null;
+            /** @description When it is due: the first working moment of the assignee (or, unassigned, the workspace) at or after the task opened, plus the step's dueWithin in working time */
+            dueAt: string | null;
+            /** Format: date-time */
+            enrolledAt: string;
+            /** @description Who enrolled the lead (the token or the trigger that did) */
+            enrolledBy: string | null;
+            finishedAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            id: string;
+            lead: {
+                company: string | null;
+                email: string | null;
+                firstName: string | null;
+                /**
+                 * Format: uuid
+                 * @description A uuid
+                 */
+                id: string;
+                lastName: string | null;
+                phone: string | null;
+                timezone: string | null;
+                /** @description The lead's job title */
+                title: string | null;
+            };
+            /** @description When the engine next looks at it; null when paused or finished */
+            nextRunAt: string | null;
+            /**
+             * Format: uuid
+             * @description A uuid
+             */
+            sequenceId: string;
+            sequenceName: string;
+            sequenceVersion: number;
+            /** @enum {string} */
+            status: "active" | "paused" | "waiting" | "completed" | "cancelled" | "converted" | "exited" | "failed";
+            statusReason: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            waitingFor: ("task" | "branch") | null;
         };
         TimelineItem: {
             /** Format: date-time */

@@ -91,8 +91,10 @@ export type PreviewEntry = Preview['entries'][number];
 /** `GET /api/executions`: recent executions with their lead and sequence (the Monitoring page's failures). */
 export type RecentExecution = Answer<'/api/executions', 'get'>['items'][number];
 
-/** The tasks inbox lists enrollments waiting for an operator. */
-export type Task = Enrollment;
+/** The tasks inbox lists enrollments waiting for an operator, each with its assignee and due time. */
+export type Task = Schemas['Task'];
+/** A lead's owner (and a task's assignee): a member's account. */
+export type LeadOwner = Schemas['LeadOwner'];
 
 /** Fails to compile when a paged route stops answering `Page<its item>`. */
 type Holds<T extends true> = T;

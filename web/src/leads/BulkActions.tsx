@@ -12,6 +12,7 @@ import type { BulkBody, BulkResult, LeadFilter, LeadListItem } from '../api/type
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { BulkReport } from './BulkReport.tsx';
+import { SetOwnerButton } from './OwnerSelect.tsx';
 
 type BulkAction = 'pause' | 'cancel' | 'delete';
 
@@ -61,6 +62,8 @@ export function BulkActions({ scope, leads, count, onDone }: { scope: BulkScope;
         <Button size="xs" variant="light" color="red" disabled={count === 0} loading={preview.isPending && preview.variables === 'delete'} onClick={() => ask('delete')}>
           Delete
         </Button>
+        {/* Owners are set by id (POST /api/leads/owner): over a whole filter, select the rows. */}
+        {'leadIds' in scope && <SetOwnerButton leadIds={scope.leadIds} onDone={onDone} />}
       </Group>
       <ErrorAlert error={preview.error} title="The action could not be previewed" />
       {act.data && <BulkReport result={act.data} />}

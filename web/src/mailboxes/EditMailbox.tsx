@@ -10,6 +10,7 @@ import { Button, Group, Select, SimpleGrid, Stack, Switch, TextInput } from '@ma
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { timeZones } from '../account/zones.ts';
+import { OwnerSelect } from '../leads/OwnerSelect.tsx';
 import { patch, problemsOf } from '../api/client.ts';
 import type { Body, Mailbox } from '../api/types.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
@@ -38,6 +39,7 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
   const [imap, setImap] = useState<Server>(mailbox.imap ? stored(mailbox.imap) : blankServer('imap'));
   const [authservId, setAuthservId] = useState(mailbox.imap?.authservId ?? '');
   const [timezone, setTimezone] = useState<string | null>(mailbox.timezone ?? null);
+  const [ownerId, setOwnerId] = useState<string | null>(mailbox.owner?.id ?? null);
   const save = useMutation({
     mutationFn: () =>
       patch<Mailbox>(`/api/mailboxes/${mailbox.id}`, {
@@ -48,6 +50,7 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
         // Off: the IMAP settings and password go; untouched and off from the start: nothing is sent.
         ...(withImap ? { imap: { ...patchServer(imap), authservId: authservId.trim() || null } } : mailbox.imap ? { imap: null } : {}),
         timezone,
+        ownerId,
       } satisfies Body<'/api/mailboxes/{id}', 'patch'>),
     onSuccess: async () => {
       await client.invalidateQueries({ queryKey: ['mailboxes'] });
@@ -94,6 +97,7 @@ export function EditMailbox({ mailbox, onDone }: { mailbox: Mailbox; onDone: (sa
         searchable
         clearable
       />
+      <OwnerSelect value={ownerId} onChange={setOwnerId} label="Belongs to (a member; unowned: the team's)" />
       {errors.general.length > 0 && <ErrorAlert error={problemsOf(save.error).length ? new Error(errors.general.join(' ')) : save.error} title="The changes were refused" />}
       <Group gap="xs">
         <Button type="submit" size="xs" loading={save.isPending} disabled={!name.trim() || !fromEmail.trim() || !smtp.host.trim() || !smtp.user.trim() || (imapNeedsPassword && !imap.password)}>

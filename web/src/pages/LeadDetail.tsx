@@ -14,6 +14,7 @@ import { LogActivity } from '../lead/LogActivity.tsx';
 import { LeadTimeline } from '../lead/Timeline.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { LeadStatusBadge } from '../leads/LeadStatusBadge.tsx';
+import { LeadOwnerField } from '../leads/OwnerSelect.tsx';
 import { Link, navigate } from '../router.tsx';
 import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
@@ -162,6 +163,7 @@ export function LeadDetailPage({ id }: { id: string }) {
                 <Field label="Email" value={l.email} />
                 <Field label="Phone" value={l.phone} />
                 <Field label="Time zone" value={l.timezone} />
+                <LeadOwnerField leadId={l.id} owner={l.owner} />
                 {custom.map(([key, value]) => (
                   <Field key={key} label={key} value={typeof value === 'object' ? JSON.stringify(value) : value} />
                 ))}

@@ -10,6 +10,7 @@ import { LoadDemoButton } from '../demo/DemoData.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, leadName, relative } from '../components/format.ts';
 import { BulkActions } from '../leads/BulkActions.tsx';
+import { OwnerFilter, ownerName } from '../leads/OwnerSelect.tsx';
 import { BulkEnroll } from '../leads/BulkEnroll.tsx';
 import { CompletenessBadge } from '../leads/CompletenessBadge.tsx';
 import { ImportCsv } from '../leads/ImportCsv.tsx';
@@ -27,6 +28,7 @@ export function LeadsPage() {
   const [search, setSearch] = useState('');
   const [q] = useDebouncedValue(search.trim(), 250);
   const [status, setStatus] = useState<string | null>(null);
+  const [owner, setOwner] = useState<string | null>(null);
   // Cursor paging: cursors[i] opens page i + 1.
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [pageIndex, setPageIndex] = useState(0);
@@ -37,7 +39,7 @@ export function LeadsPage() {
     setSelectedRows(rows);
     setAllMatching(null);
   };
-  const filter: LeadFilter = { ...(q ? { q } : {}), ...(status ? { status: status as LeadFilter['status'] } : {}) };
+  const filter: LeadFilter = { ...(q ? { q } : {}), ...(status ? { status: status as LeadFilter['status'] } : {}), ...(owner ? { owner } : {}) };
   const [importing, setImporting] = useState(false);
   const [enrolling, setEnrolling] = useState(false);
   const [adding, setAdding] = useState(false);
@@ -45,8 +47,8 @@ export function LeadsPage() {
   const [known, setKnown] = useState<Record<string, LeadListItem>>({});
 
   const leads = useQuery({
-    queryKey: ['leads', q, status, cursors[pageIndex]],
-    queryFn: () => get<Page<LeadListItem>>('/api/leads', { q, status, cursor: cursors[pageIndex], limit: PAGE_SIZE }),
+    queryKey: ['leads', q, status, owner, cursors[pageIndex]],
+    queryFn: () => get<Page<LeadListItem>>('/api/leads', { q, status, owner, cursor: cursors[pageIndex], limit: PAGE_SIZE }),
     placeholderData: keepPreviousData,
   });
   const items = leads.data?.items ?? [];
@@ -73,7 +75,7 @@ export function LeadsPage() {
     setSelected(copy);
   };
   const allShown = items.length > 0 && items.every((l) => selected.has(l.id));
-  const filtered = q !== '' || status !== null;
+  const filtered = q !== '' || status !== null || owner !== null;
 
   return (
     <Stack>
@@ -114,11 +116,19 @@ export function LeadsPage() {
             resetPaging();
           }}
         />
+        <OwnerFilter
+          value={owner}
+          onChange={(v) => {
+            setOwner(v);
+            resetPaging();
+          }}
+        />
         <SavedFilters
           filter={filter}
           onApply={(f) => {
             setSearch(f.q ?? '');
             setStatus(f.status ?? null);
+            setOwner(f.owner ?? null);
             resetPaging();
           }}
         />
@@ -169,6 +179,7 @@ export function LeadsPage() {
                 <Table.Th>Email</Table.Th>
                 <Table.Th>Company</Table.Th>
                 <Table.Th>Status</Table.Th>
+                <Table.Th>Owner</Table.Th>
                 <Table.Th>Sequence · step</Table.Th>
                 <Table.Th>Next touch (lead’s time)</Table.Th>
                 <Table.Th>Data</Table.Th>
@@ -188,6 +199,7 @@ export function LeadsPage() {
                   <Table.Td>
                     <LeadStatusBadge status={lead.status} />
                   </Table.Td>
+                  <Table.Td data-testid="lead-owner">{lead.owner ? ownerName(lead.owner) : <Text span c="dimmed" size="sm">Unowned</Text>}</Table.Td>
                   <Table.Td data-testid="lead-sequences">
                     {lead.liveEnrollments.length === 0
                       ? '—'

@@ -120,7 +120,8 @@ function MailboxCard({ mailbox }: { mailbox: Mailbox }) {
           Daily limit {mailbox.dailyLimit}
           {mailbox.warmup ? ` (warming up from ${mailbox.warmup.startLimit} over ${mailbox.warmup.days} days)` : ''} · at least {mailbox.minGapSeconds} s between sends · SMTP{' '}
           {mailbox.smtp.host}:{mailbox.smtp.port}
-          {mailbox.imap ? ` · IMAP ${mailbox.imap.host}:${mailbox.imap.port}` : ''} · day in {mailbox.timezone ?? "the workspace's zone"}
+          {mailbox.imap ? ` · IMAP ${mailbox.imap.host}:${mailbox.imap.port}` : ''} · day in {mailbox.timezone ?? "the workspace's zone"} ·{' '}
+          {mailbox.owner ? `belongs to ${mailbox.owner.name ?? mailbox.owner.email}` : "the team's"}
           {mailbox.lastSendAt ? ` · last sent ${relative(mailbox.lastSendAt)}` : ''}
           {mailbox.inbox?.checkedAt ? ` · inbox read ${relative(mailbox.inbox.checkedAt)}` : ''}
         </Text>

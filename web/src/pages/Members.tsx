@@ -11,6 +11,7 @@ import type { Body, Invite, InviteCreated, Member, Role } from '../api/types.ts'
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative } from '../components/format.ts';
+import { hoursText, WorkingHoursButton } from '../account/WorkingHours.tsx';
 
 const ROLES: { value: Role; label: string }[] = [
   { value: 'viewer', label: 'viewer — reads everything' },
@@ -165,6 +166,7 @@ export function MembersPage() {
             <Table.Tr>
               <Table.Th>Person</Table.Th>
               <Table.Th>Role</Table.Th>
+              <Table.Th>Working hours</Table.Th>
               <Table.Th>Joined</Table.Th>
               {admin && <Table.Th />}
             </Table.Tr>
@@ -191,6 +193,12 @@ export function MembersPage() {
                   ) : (
                     m.role
                   )}
+                </Table.Td>
+                <Table.Td data-testid="member-hours">
+                  <Group gap="xs" wrap="nowrap">
+                    <Text size="xs">{hoursText(m)}</Text>
+                    {(admin || m.userId === me) && <WorkingHoursButton member={m} />}
+                  </Group>
                 </Table.Td>
                 <Table.Td>{formatAt(m.joinedAt)}</Table.Td>
                 {admin && (

@@ -5,7 +5,7 @@
  * the lead. Keyboard: ↑/↓ (or k/j) move between cards, 1–9 record the card's nth outcome, and
  * after an outcome the focus lands on the next task, so a queue is worked without the mouse.
  */
-import { Anchor, Badge, Button, Group, Kbd, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Kbd, Paper, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { get } from '../api/client.ts';
@@ -19,6 +19,9 @@ import { Link } from '../router.tsx';
 import { useLiveInterval } from '../live/LiveUpdates.tsx';
 
 const TASKS_KEY = ['tasks'];
+
+/** Whose tasks the inbox lists: a signed-in person starts on their own; a token (nobody) on all. */
+type Scope = 'me' | 'all' | 'none';
 
 function LeadContact({ lead }: { lead: Task['lead'] }) {
   return (
@@ -104,9 +107,14 @@ function TaskCard({ task, index, selected, onSelect, onDone }: { task: Task; ind
           {task.lead.company ? ` at ${task.lead.company}` : ''} · {task.sequenceName} · step {step?.name ?? step?.id}
         </Text>
         <LeadContact lead={task.lead} />
+        <Text size="xs" c="dimmed" data-testid="task-assignee">
+          {task.assignee ? `For ${task.assignee.name ?? task.assignee.email}` : 'Unassigned (the lead has no owner)'}
+        </Text>
         <Text size="xs" c="dimmed" data-testid="task-due">
           {isTask
-            ? `Due now — waiting since ${formatAt(task.updatedAt)} (${relative(task.updatedAt)})`
+            ? task.dueAt
+              ? `Due ${formatAt(task.dueAt)} (${relative(task.dueAt)}) — waiting since ${formatAt(task.updatedAt)}`
+              : `Due now — waiting since ${formatAt(task.updatedAt)} (${relative(task.updatedAt)})`
             : task.nextRunAt
               ? `Due by ${formatAt(task.nextRunAt)} (${relative(task.nextRunAt)}); without an outcome the sequence goes the “else” way then`
               : `Waiting since ${formatAt(task.updatedAt)}`}
@@ -134,9 +142,13 @@ function TaskCard({ task, index, selected, onSelect, onDone }: { task: Task; ind
 }
 
 export function TasksPage() {
+  const auth = useAuth();
+  const person = Boolean(auth.me?.user);
+  const [chosen, setScope] = useState<Scope | null>(null);
+  const scope: Scope = chosen ?? (person ? 'me' : 'all');
   const fetched = useQuery({
-    queryKey: TASKS_KEY,
-    queryFn: async () => (await get<Page<Task>>('/api/tasks', { limit: 200 })).items,
+    queryKey: [...TASKS_KEY, scope],
+    queryFn: async () => (await get<Page<Task>>('/api/tasks', { limit: 200, assignee: scope })).items,
     refetchInterval: useLiveInterval(3_000),
   });
   // Tasks answered here: the server lists one until the engine has moved it on (a moment after
@@ -185,6 +197,14 @@ export function TasksPage() {
       <Text c="dimmed" size="sm">
         Manual tasks and calls waiting for what a person did. One click (or key) records the outcome and moves the sequence on.
       </Text>
+      <SegmentedControl
+        aria-label="Whose tasks"
+        data-testid="task-scope"
+        value={scope}
+        onChange={(v) => setScope(v as Scope)}
+        data={[...(person ? [{ value: 'me', label: 'My tasks' }] : []), { value: 'all', label: 'All' }, { value: 'none', label: 'Unassigned' }]}
+        style={{ alignSelf: 'flex-start' }}
+      />
       {count > 0 && (
         <Text size="xs" c="dimmed" data-testid="task-keys">
           Keys: <Kbd size="xs">↑</Kbd>/<Kbd size="xs">↓</Kbd> or <Kbd size="xs">k</Kbd>/<Kbd size="xs">j</Kbd> move between tasks,{' '}
@@ -194,7 +214,8 @@ export function TasksPage() {
       <ErrorAlert error={tasks.error} title="The inbox could not be loaded" />
       {tasks.isSuccess && count === 0 && (
         <EmptyState title="Inbox zero">
-          Nothing waits for you. Sequences with a <code>task</code> step (e.g. “Connect on LinkedIn”) or a branch on an{' '}
+          {scope === 'me' ? 'Nothing waits for you: tasks follow the owner of their lead (see All and Unassigned). ' : 'Nothing waits here. '}
+          Sequences with a <code>task</code> step (e.g. “Connect on LinkedIn”) or a branch on an{' '}
           <code>outcome</code> (e.g. after a call) put their work here.
         </EmptyState>
       )}
