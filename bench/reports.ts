@@ -21,7 +21,7 @@ import { LIVE_CACHE_MS } from '../src/api/reports.ts';
 import { createRuntime } from '../src/app/runtime.ts';
 import { parseConfig } from '../src/config.ts';
 import type { Db } from '../src/db/db.ts';
-import { explainLiveReport } from '../src/db/reports.ts';
+import { explainLiveReport, PREFIX_CLOSE_AFTER_MS } from '../src/db/reports.ts';
 import { createToken, ensureWorkspace } from '../src/db/workspaces.ts';
 import { openPgliteBench, openPostgresBench } from './lib/databases.ts';
 
@@ -141,9 +141,12 @@ async function run(store: string, db: Db): Promise<void> {
   );
   if (values.explain) {
     // The live aggregate's plan, timed (the third run, so caches are warm).
-    let plan = '';
-    for (let i = 0; i < 3; i += 1) plan = await explainLiveReport(db, { workspaceId: workspace.id, from: day(0), to: day(0) });
-    console.log(`${store}: the live aggregate of today, EXPLAIN ANALYZE (load ${loadavg()[0]!.toFixed(1)}):\n${plan}`);
+    // Over the whole day (what every live report read before the kept hours), then over the last hour.
+    for (const [what, since] of [['the whole of today', Date.parse(`${day(0)}T00:00:00Z`)], ['the rows since the last kept hour', Math.floor((now.getTime() - PREFIX_CLOSE_AFTER_MS) / 3_600_000) * 3_600_000]] as const) {
+      let plan = '';
+      for (let i = 0; i < 3; i += 1) plan = await explainLiveReport(db, { workspaceId: workspace.id, to: day(0), since });
+      console.log(`${store}: the live aggregate over ${what}, EXPLAIN ANALYZE (load ${loadavg()[0]!.toFixed(1)}):\n${plan}`);
+    }
   }
   const year = `from=${day(-364)}&to=${day(0)}`;
   const cold = await get(`${year}&groupBy=day`);
