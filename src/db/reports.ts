@@ -25,8 +25,9 @@ export const CLOSE_AFTER_MS = 60 * 60 * 1000;
 /**
  * An hour of a live day is kept aggregated (`report_day_prefixes`) once it ended this long ago, so
  * a report reads live only the rows since the last such hour (at most an hour and five minutes of
- * them). The trigger that marks late changes (src/db/functions/report_days_touched.sql) uses the
- * same five minutes: a change to an execution that started before them marks its day.
+ * them). The trigger that marks late changes (src/db/functions/report_days_touched.sql) marks the
+ * day of a change to an execution that started before the last whole hour that ended four minutes
+ * ago (one less, for a database clock a little behind), so every kept hour is covered.
  */
 export const PREFIX_CLOSE_AFTER_MS = 5 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;

@@ -2,7 +2,8 @@
 -- After each update of `sequence_executions`: an execution whose status or start changed on a
 -- day that is closed (before today, UTC) or already rolled up, or in an hour of today that a
 -- report may have kept aggregated (report_day_prefixes: the hours that ended five minutes ago
--- or more, src/db/reports.ts PREFIX_CLOSE_AFTER_MS), marks that day (and the day it moved from)
+-- or more, src/db/reports.ts PREFIX_CLOSE_AFTER_MS; four here, so a database clock up to a
+-- minute behind the servers' still marks them), marks that day (and the day it moved from)
 -- dirty in `report_days_dirty`, so the reports build it, or its prefix, again before reading it.
 -- Ordinary completions, within minutes of their start, leave nothing behind. The hour test reads
 -- the wall clock, not whether a prefix exists, so a prefix being extended right now cannot miss
@@ -23,7 +24,7 @@ begin
      where n.started_at is distinct from o.started_at
   ) t
   where (t.at at time zone 'UTC')::date < (now() at time zone 'UTC')::date
-     or t.at < date_trunc('hour', (clock_timestamp() at time zone 'UTC') - interval '5 minutes') at time zone 'UTC'
+     or t.at < date_trunc('hour', (clock_timestamp() at time zone 'UTC') - interval '4 minutes') at time zone 'UTC'
      or exists (select 1 from report_days_built b where b.workspace_id = t.workspace_id and b.day = (t.at at time zone 'UTC')::date)
   on conflict (workspace_id, day) do update set marked_at = excluded.marked_at;
   return null;
