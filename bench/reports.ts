@@ -21,11 +21,12 @@ import { LIVE_CACHE_MS } from '../src/api/reports.ts';
 import { createRuntime } from '../src/app/runtime.ts';
 import { parseConfig } from '../src/config.ts';
 import type { Db } from '../src/db/db.ts';
+import { explainLiveReport, PREFIX_CLOSE_AFTER_MS } from '../src/db/reports.ts';
 import { createToken, ensureWorkspace } from '../src/db/workspaces.ts';
 import { openPgliteBench, openPostgresBench } from './lib/databases.ts';
 
 const { values } = parseArgs({
-  options: { uncached: { type: 'boolean', default: false }, executions: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'pglite,postgres' }, queries: { type: 'string', default: '70' } },
+  options: { uncached: { type: 'boolean', default: false }, explain: { type: 'boolean', default: false }, executions: { type: 'string', default: '1000000' }, store: { type: 'string', default: 'pglite,postgres' }, queries: { type: 'string', default: '70' } },
 });
 const EXECUTIONS = Number(values.executions);
 const ENROLLMENTS = Math.ceil(EXECUTIONS / 4);
@@ -138,6 +139,15 @@ async function run(store: string, db: Db): Promise<void> {
   console.log(
     `${store}: upkeep built ${built!.days} closed days (${built!.rows.toLocaleString('en')} rollup rows, ${built!.totals.toLocaleString('en')} coarse rows) in ${((performance.now() - upkeepStarted) / 1000).toFixed(1)} s; today (live) has ${live!.executions.toLocaleString('en')} executions`,
   );
+  if (values.explain) {
+    // The live aggregate's plan, timed (the third run, so caches are warm).
+    // Over the whole day (what every live report read before the kept hours), then over the last hour.
+    for (const [what, since] of [['the whole of today', Date.parse(`${day(0)}T00:00:00Z`)], ['the rows since the last kept hour', Math.floor((now.getTime() - PREFIX_CLOSE_AFTER_MS) / 3_600_000) * 3_600_000]] as const) {
+      let plan = '';
+      for (let i = 0; i < 3; i += 1) plan = await explainLiveReport(db, { workspaceId: workspace.id, to: day(0), since });
+      console.log(`${store}: the live aggregate over ${what}, EXPLAIN ANALYZE (load ${loadavg()[0]!.toFixed(1)}):\n${plan}`);
+    }
+  }
   const year = `from=${day(-364)}&to=${day(0)}`;
   const cold = await get(`${year}&groupBy=day`);
   console.log(`${store}: first report over the year: ${cold.ms.toFixed(0)} ms; ${cold.body.totals.sent.toLocaleString('en')} messages sent`);

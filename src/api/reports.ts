@@ -1,7 +1,8 @@
 /**
  * `GET /api/reports`: the workspace's message figures over time, grouped by day, week, sequence,
  * step, variant, channel or mailbox, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
- * come from the daily rollups (built by the worker's upkeep, or here on first use), today from the rows.
+ * come from the daily rollups (built by the worker's upkeep, or here on first use), today from its
+ * kept closed hours and the rows since.
  */
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
@@ -92,7 +93,7 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
     const at = now.getTime();
     const kept = liveCache.get(key);
     if (kept && at >= kept.at && at - kept.at < LIVE_CACHE_MS) return kept.live;
-    const live = await liveReportRows(db, { workspaceId, ...period });
+    const live = await liveReportRows(db, { workspaceId, ...period, now });
     for (const [k, v] of liveCache) if (!(at >= v.at && at - v.at < LIVE_CACHE_MS)) liveCache.delete(k);
     liveCache.set(key, { at, live });
     return live;

@@ -22,6 +22,17 @@ import { CREDITED_MESSAGE, EVENT_MEASURES, MESSAGE_STEP_TYPES, outcomesOf } from
  */
 export const CLOSE_AFTER_MS = 60 * 60 * 1000;
 
+/**
+ * An hour of a live day is kept aggregated (`report_day_prefixes`) once it ended this long ago, so
+ * a report reads live only the rows since the last such hour (at most an hour and five minutes of
+ * them). The trigger that marks late changes (src/db/functions/report_days_touched.sql) marks the
+ * day of a change to an execution that started before the last whole hour that ended four minutes
+ * ago (one less, for a database clock a little behind), so every kept hour is covered.
+ */
+export const PREFIX_CLOSE_AFTER_MS = 5 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
 /** The longest period one report covers, two years of days; the upkeep builds that far back. */
 export const MAX_REPORT_DAYS = 731;
 
@@ -64,12 +75,15 @@ const TOTALS_KEY = 'workspace_id, day, sequence_id, channel';
 const AGGREGATE = `
   with ex as (
     select x.workspace_id, (x.started_at at time zone 'UTC')::date as day, x.sequence_id, x.step_id,
-      coalesce(x.variant, '') as variant, coalesce(x.channel, '') as channel, coalesce(e.mailbox_id::text, '') as mailbox,
+      coalesce(x.variant, '') as variant, coalesce(x.channel, '') as channel,
+      -- A subquery per execution, not a join: the planner joined a day's few thousand rows to a
+      -- hash of every enrollment of the workspace (a scan of 250,000 rows on every live report).
+      coalesce((select e.mailbox_id::text from enrollments e where e.id = x.enrollment_id), '') as mailbox,
       count(*) filter (where x.visit = 1) as reached,
       count(*) filter (where x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}) as sent,
       count(*) filter (where x.status = 'failed') as failed,
       count(*) filter (where x.status = 'skipped') as skipped
-    from sequence_executions x join enrollments e on e.id = x.enrollment_id
+    from sequence_executions x
     where x.workspace_id = $1 and x.started_at >= $2 and x.started_at < $3
     group by 1, 2, 3, 4, 5, 6, 7
   ), firsts as (
@@ -77,7 +91,8 @@ const AGGREGATE = `
       coalesce(x.variant, '') as variant, coalesce(v.channel, x.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox, mt.measure
     from events v
     join ${MEASURE_TYPES_SQL} on v.type = any(mt.types)
-    join enrollments en on en.id = v.enrollment_id
+    -- Not flattened into a join (offset 0), for the same reason as above: one probe per event.
+    join lateral (select en.sequence_id, en.mailbox_id from enrollments en where en.id = v.enrollment_id offset 0) en on true
     left join sequence_executions x on x.id = v.execution_id
     where v.workspace_id = $1 and v.received_at >= $2 and v.received_at < $3 and v.step_id is not null
       and v.type = any(array[${MEASURED_TYPES.map((t) => `'${t}'`).join(', ')}])
@@ -165,6 +180,9 @@ export async function buildReportDays(
       await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, range);
+      // A built day is read from the rollups: its kept hours are no longer needed.
+      await tx.query(`delete from report_day_prefixes where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_day_prefixes_built where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(
         `insert into report_days (${KEY}, ${ALL_COLUMNS})
          select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
@@ -236,7 +254,7 @@ const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   mailbox: { select: `mailbox as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'mailbox' },
 };
 
-/** The live part of a report: the aggregate's rows (every dimension) of the days it reads live. */
+/** The live part of a report: the rows (every dimension) of the days it reads live, as JSON. */
 export type LiveReportRows = { from: string; to: string; json: string };
 
 /** The live period of a report over [from, to] at `now`: today (and yesterday in its first hour), within the period. */
@@ -246,21 +264,110 @@ export function livePeriod(args: { from: string; to: string; now: Date }): { fro
   return from <= args.to ? { from, to: args.to } : null;
 }
 
+const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`);
+const iso = (ms: number) => new Date(ms).toISOString();
+const clamp = (ms: number, low: number, high: number) => Math.min(high, Math.max(low, ms));
+
 /**
- * Aggregates the live days [from, to] of a workspace from the rows, every dimension kept, as
- * JSON for `reportRows`: a caller may keep it a few seconds and answer several reports with it
- * (the API does, docs/ANALYTICS.md, "Reports").
+ * Extends the kept aggregate of the live days [from, to] (`report_day_prefixes`) to the last hour
+ * that closed `PREFIX_CLOSE_AFTER_MS` ago, adding the hours since it was last extended (usually
+ * none, or one), or building it again from midnight when a late change marked the day dirty.
+ * Answers the moment the live days are kept to: the rows from then on are read live.
  */
-export async function liveReportRows(db: Queryable, args: { workspaceId: string; from: string; to: string }): Promise<LiveReportRows> {
-  const [row] = await db.query<{ json: string }>(
-    `select coalesce(json_agg(json_build_object(${[...KEY.split(', '), ...REPORT_MEASURES.map((m) => COLUMN[m])]
+export async function buildReportPrefixes(db: Db, args: { workspaceId: string; from: string; to: string; now: Date }): Promise<number> {
+  const closed = args.now.getTime() - PREFIX_CLOSE_AFTER_MS;
+  const end = closed - (closed % HOUR_MS);
+  const days = await db.query<{ day: string; until: number | null; dirty: boolean }>(
+    `select to_char(d, 'YYYY-MM-DD') as day, (extract(epoch from p.until) * 1000)::float8 as until,
+       exists (select 1 from report_days_dirty x where x.workspace_id = $1 and x.day = d::date) as dirty
+     from generate_series($2::date, $3::date, interval '1 day') d
+     left join report_day_prefixes_built p on p.workspace_id = $1 and p.day = d::date
+     order by d`,
+    [args.workspaceId, args.from, args.to],
+  );
+  let since = dayStart(args.from);
+  for (const { day, until, dirty } of days) {
+    const target = clamp(end, dayStart(day), dayStart(day) + DAY_MS);
+    const reach = !dirty && until !== null && until >= target ? until : target > dayStart(day) || until !== null ? await extendPrefix(db, args.workspaceId, day, target) : null;
+    if (reach !== null && reach > since) since = reach;
+  }
+  return since;
+}
+
+/** One live day's prefix to `target` (or beyond, if it already reaches further), in one transaction; answers its reach. */
+function extendPrefix(db: Db, workspaceId: string, day: string, target: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const key = [workspaceId, day];
+    // The marker's row lock makes two builders take turns: the second finds the hours added.
+    await tx.query(`insert into report_day_prefixes_built (workspace_id, day, until) values ($1, $2::date, $3) on conflict do nothing`, [...key, iso(dayStart(day))]);
+    const [marker] = await tx.query<{ until: number }>(
+      `select (extract(epoch from until) * 1000)::float8 as until from report_day_prefixes_built where workspace_id = $1 and day = $2::date for update`,
+      key,
+    );
+    // The mark goes first, as in buildReportDays: a change being written now is either seen below or marks the day again.
+    const [mark] = await tx.query<{ dirty: boolean }>(`select exists (select 1 from report_days_dirty where workspace_id = $1 and day = $2::date) as dirty`, key);
+    let from = marker!.until;
+    if (mark!.dirty) {
+      // A day already built keeps its mark for the rollup's rebuild (only a clock moved back reads a built day live).
+      await tx.query(
+        `delete from report_days_dirty d where workspace_id = $1 and day = $2::date
+           and not exists (select 1 from report_days_built b where b.workspace_id = d.workspace_id and b.day = d.day)`,
+        key,
+      );
+      await tx.query(`delete from report_day_prefixes where workspace_id = $1 and day = $2::date`, key);
+      from = dayStart(day);
+    }
+    if (from >= target) {
+      if (from !== marker!.until) await tx.query(`update report_day_prefixes_built set until = $3 where workspace_id = $1 and day = $2::date`, [...key, iso(from)]);
+      return from;
+    }
+    // The aggregate is additive over time (each message counts once per measure, on the moment
+    // of its first event), so the new hours' figures add to the kept ones.
+    await tx.query(
+      `insert into report_day_prefixes (${KEY}, ${ALL_COLUMNS})
+       select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
+       on conflict (${KEY}) do update set ${ALL_COLUMNS.split(', ').map((c) => `${c} = report_day_prefixes.${c} + excluded.${c}`).join(', ')}`,
+      [workspaceId, iso(from), iso(target)],
+    );
+    await tx.query(`update report_day_prefixes_built set until = $3 where workspace_id = $1 and day = $2::date`, [...key, iso(target)]);
+    return target;
+  });
+}
+
+/**
+ * The live days [from, to] of a workspace, every dimension kept, as JSON for `reportRows`: their
+ * kept hours (`buildReportPrefixes`, extended first) plus the rows since, aggregated — in one
+ * statement, which also checks the prefix still reaches where this report starts reading rows
+ * (another report may have extended it in between; then it is read again). A caller may keep the
+ * answer a few seconds and answer several reports with it (the API does, docs/ANALYTICS.md, "Reports").
+ */
+export async function liveReportRows(db: Db, args: { workspaceId: string; from: string; to: string; now: Date }): Promise<LiveReportRows> {
+  for (let attempt = 1; ; attempt += 1) {
+    const since = await buildReportPrefixes(db, args);
+    const [row] = await db.query<{ json: string; kept: boolean }>(LIVE_SQL, [...liveParams({ ...args, since }), args.from, args.to]);
+    if (row!.kept || attempt === 3) return { from: args.from, to: args.to, json: row!.json };
+  }
+}
+
+const liveParams = (args: { workspaceId: string; to: string; since: number }) => [args.workspaceId, iso(args.since), `${addDays(args.to, 1)}T00:00:00Z`];
+
+/** The plan of the live rows' aggregate over [since, the end of `to`), timed (EXPLAIN ANALYZE), for the benchmark's `--explain`. */
+export async function explainLiveReport(db: Queryable, args: { workspaceId: string; to: string; since: number }): Promise<string> {
+  const rows = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) select count(*) from (${AGGREGATE}) a`, liveParams(args));
+  return rows.map((r) => r['QUERY PLAN']).join('\n');
+}
+
+const LIVE_SQL = `with kept as (
+       select ${KEY}, ${ALL_COLUMNS} from report_day_prefixes where workspace_id = $1 and day between $4::date and $5::date
+     ), reach as (
+       select coalesce(max(until), $4::date::timestamp at time zone 'UTC') as until
+       from report_day_prefixes_built where workspace_id = $1 and day between $4::date and $5::date
+     )
+     select (select until from reach) = $2::timestamptz as kept,
+       coalesce(json_agg(json_build_object(${[...KEY.split(', '), ...REPORT_MEASURES.map((m) => COLUMN[m])]
       .map((c) => `'${c}', ${c === 'day' ? `to_char(day, 'YYYY-MM-DD')` : c}`)
       .join(', ')}))::text, '[]') as json
-     from (${AGGREGATE}) a`,
-    [args.workspaceId, `${args.from}T00:00:00Z`, `${addDays(args.to, 1)}T00:00:00Z`],
-  );
-  return { from: args.from, to: args.to, json: row!.json };
-}
+     from (select * from kept union all select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a) r`;
 
 const LIVE_RECORD = `${KEY.split(', ').map((c) => `${c} ${c === 'workspace_id' || c === 'sequence_id' ? 'uuid' : c === 'day' ? 'date' : 'text'}`).join(', ')}, ${REPORT_MEASURES.map((m) => `${COLUMN[m]} int`).join(', ')}`;
 

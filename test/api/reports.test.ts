@@ -2,7 +2,8 @@
  * `GET /api/reports` against hand-counted fixtures on both stores: figures per UTC day from the
  * rollups (closed days) and live (today, and yesterday in its first hour), each message once per
  * measure on its first event, conversions and meetings credited as in the stats, the same totals
- * once the live day closes, late events and late changes to a closed day, the upkeep's build,
+ * once the live day closes, late events and late changes to a closed day, today's kept closed
+ * hours against the same day built from its rows, the upkeep's build,
  * every grouping, CSV, tenancy, bad input.
  */
 import { randomUUID } from 'node:crypto';
@@ -220,6 +221,54 @@ describe.each(kinds)('reports on %s', (kind) => {
     kit.clock.advance(LIVE_CACHE_MS);
     expect(pick((await report(today)).totals)).toEqual({ ...quiet, clicked: 1 });
     expect(pick((await report(`${today}&groupBy=step`)).rows[0])).toEqual({ ...quiet, clicked: 1 });
+  });
+
+  it("keeps today's closed hours aggregated, and a report across the hour boundary equals the same day computed from the rows", async () => {
+    const today = 'from=2026-03-27&to=2026-03-27';
+    const prefixUntil = async () =>
+      (await kit.db.query<{ until: string }>(`select to_char(until at time zone 'UTC', 'HH24:MI') as until from report_day_prefixes_built where day = '2026-03-27'`))[0]?.until;
+    // 08:30: a new lead is enrolled and sent the intro, delivered; lead 2 opens for the first time.
+    kit.clock.set(new Date('2026-03-27T08:30:00Z'));
+    const [leadId] = (await kit.call('POST', '/api/leads/import', { body: `email\nr4-${kind}@acme.test`, headers: { 'content-type': 'text/csv' } })).body.leadIds;
+    await kit.call('POST', `/api/sequences/${sequenceId}/enrollments`, { body: { leadIds: [leadId] } });
+    await kit.runtime.engine.dispatcher.drain();
+    const [send] = await kit.db.query<{ id: string }>(`select x.id from sequence_executions x join enrollments e on e.id = x.enrollment_id where e.lead_id = $1`, [leadId]);
+    await ingest({ type: 'email.delivered', executionId: send!.id });
+    await event('email.opened', 2);
+    // 09:10: hour 8 ended more than five minutes ago: kept; the rows since 09:00 are read live.
+    kit.clock.set(new Date('2026-03-27T09:10:00Z'));
+    const morning = { ...quiet, reached: 1, sent: 1, delivered: 1, opened: 1 };
+    expect(pick((await report(today)).totals)).toEqual(morning);
+    expect(await prefixUntil()).toBe('09:00');
+    // 09:50, in the live hour: the new lead replies; lead 0 opens again (not a new opened message).
+    kit.clock.set(new Date('2026-03-27T09:50:00Z'));
+    await ingest({ type: 'email.replied', executionId: send!.id });
+    await event('email.opened', 0);
+    expect(pick((await report(today)).totals)).toEqual({ ...morning, replied: 1 });
+    // 10:10: hour 9 is added to the kept hours; 10:20, live: the new lead clicks.
+    kit.clock.set(new Date('2026-03-27T10:10:00Z'));
+    expect(pick((await report(today)).totals)).toEqual({ ...morning, replied: 1 });
+    expect(await prefixUntil()).toBe('10:00');
+    kit.clock.set(new Date('2026-03-27T10:20:00Z'));
+    await ingest({ type: 'email.clicked', executionId: send!.id });
+    const day = { ...morning, replied: 1, clicked: 1 };
+    const live = { byDay: await report(today), bySteps: await report(`${today}&groupBy=variant`) };
+    expect(pick(live.byDay.totals)).toEqual(day);
+
+    // A late change to an execution of a kept hour (a send left `unknown`) marks the day: the kept
+    // hours are built again from the rows, and read the change; then reconciled, the same figures.
+    await kit.db.query(`update sequence_executions set status = 'unknown' where id = $1`, [send!.id]);
+    kit.clock.advance(LIVE_CACHE_MS);
+    expect(pick((await report(today)).totals)).toEqual({ ...day, sent: 0 });
+    await reconcileUnknown(kit.db, send!.id, undefined, kit.clock.now());
+    kit.clock.advance(LIVE_CACHE_MS);
+    expect(await report(today)).toEqual(live.byDay);
+
+    // The next day, once the 27th is built from its rows in one aggregate: the same report.
+    kit.clock.set(new Date('2026-03-28T01:30:00Z'));
+    expect(await report(today)).toEqual(live.byDay);
+    expect(await report(`${today}&groupBy=variant`)).toEqual(live.bySteps);
+    expect(await prefixUntil()).toBeUndefined(); // a built day's kept hours are dropped
   });
 
   it('keeps workspaces apart and refuses bad input with a 400', async () => {
