@@ -120,13 +120,17 @@ describe.each(kinds)('bulk actions on %s', (kind) => {
       [{ action: 'pause', filter: {}, leadIds: ['00000000-0000-4000-8000-000000000000'] }, '$.filter'],
       [{ action: 'enroll', filter: {} }, '$.sequenceId'],
       [{ action: 'delete', filter: {}, reason: 'x' }, '$.reason'],
-      [{ action: 'pause', filter: { owner: 'me', q: 'x' } }, '$.filter'],
+      [{ action: 'pause', filter: { tag: 'vip', q: 'x' } }, '$.filter'],
       [{ action: 'archive', filter: {} }, '$.action'],
     ] as const) {
       const response = await bulk(body);
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.details.problems.map((p: { path: string }) => p.path), JSON.stringify(response.body)).toContain(path);
     }
+    // `owner: "me"` is the signed-in person: a token is nobody, and is told so.
+    const tokenMe = await bulk({ action: 'pause', filter: { owner: 'me' } });
+    expect(tokenMe.status).toBe(400);
+    expect(tokenMe.body.error.message).toMatch(/A token is nobody/);
     const draft = (await kit.call('POST', '/api/sequences', { body: { ...taskSequence, name: 'Draft' } })).body.id;
     const notActive = await bulk({ action: 'enroll', sequenceId: draft, filter: {} });
     expect(notActive.status).toBe(409);

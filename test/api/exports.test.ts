@@ -117,7 +117,7 @@ describe.each(await databaseKinds())('exports on %s', (kind) => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     db.query = (async (sql: string, params?: readonly unknown[]) => {
-      if (/from leads\s+where workspace_id = \$1/.test(sql) && /limit \$6/.test(sql)) {
+      if (/from leads\s+where workspace_id = \$1/.test(sql) && /order by created_at desc, id desc/.test(sql)) {
         leadPages += 1;
         if (leadPages === 2) await gate;
       }
