@@ -1,8 +1,6 @@
 /**
- * Runs many seeds: over child processes (one PGlite store each, both cores busy) that take the
- * seeds in small batches as they finish the last (a child that drew slow histories does not
- * hold up the end), each reporting one JSON line per history; the parent adds them up and
- * shrinks the first failure.
+ * Runs many seeds: split over child processes (one PGlite store each, both cores busy), each
+ * reporting one JSON line per history; the parent adds them up and shrinks the first failure.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -55,20 +53,12 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
   const stopAll = () => {
     for (const child of children) if (child.exitCode === null) child.kill();
   };
-  // Seeds handed out in order, a batch at a time: small enough that the children finish
-  // together, large enough that asking costs nothing.
-  let next = options.from;
-  const end = options.from + options.count;
-  const batch = Math.max(1, Math.min(25, Math.ceil(options.count / (processes * 8))));
-  const take = () => {
-    const seeds = [];
-    for (; seeds.length < batch && next < end; next++) seeds.push(next);
-    return seeds;
-  };
   await Promise.all(
-    Array.from({ length: processes }, () => {
+    Array.from({ length: processes }, (_, k) => {
+      const seeds = [];
+      for (let s = options.from + k; s < options.from + options.count; s += processes) seeds.push(s);
       return runChild(
-        take,
+        seeds,
         options,
         (result) => {
           add(result);
@@ -85,7 +75,7 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
 }
 
 function runChild(
-  take: () => number[],
+  seeds: number[],
   options: RunOptions,
   add: (r: HistoryResult) => void,
   addCpu: (seconds: number) => void,
@@ -93,10 +83,7 @@ function runChild(
 ): Promise<void> {
   const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
-  child.send({ quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
-  child.on('message', () => {
-    if (child.connected) child.send({ seeds: take() });
-  });
+  child.send({ seeds, quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (!line.startsWith('{')) return;
@@ -116,20 +103,18 @@ function runChild(
   });
 }
 
-/** A child's work: batches of seeds until an empty one, one store, one line each. */
+/** A child's work: its seeds, one store, one line each. */
 export async function runInProcess(
-  nextBatch: () => Promise<number[]>,
+  seeds: number[],
   options: Omit<HistoryOptions, 'seed'> & { stopAtFirst?: boolean },
   emit: (result: HistoryResult) => void,
 ): Promise<void> {
   const store = await SimStore.open({ breakage: options.breakage });
   try {
-    for (let seeds = await nextBatch(); seeds.length > 0; seeds = await nextBatch()) {
-      for (const seed of seeds) {
-        const result = await runHistory(store, { ...options, seed });
-        emit(result);
-        if (result.violation && options.stopAtFirst) return;
-      }
+    for (const seed of seeds) {
+      const result = await runHistory(store, { ...options, seed });
+      emit(result);
+      if (result.violation && options.stopAtFirst) break;
     }
   } finally {
     await store.close();
