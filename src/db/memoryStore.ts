@@ -37,7 +37,7 @@ export function templatePath(dir = TEMPLATE_DIR): string {
 }
 
 /** A brand-new, migrated, in-memory PGlite store. */
-export async function openMemoryDatabase(options: { templateDir?: string } = {}): Promise<Db> {
+export async function openMemoryDatabase(options: { templateDir?: string } = {}): Promise<PgliteDb> {
   wasmModule ??= WebAssembly.compile(readFileSync(join(PGLITE_DIST, 'pglite.wasm')));
   const module = await wasmModule;
   const path = templatePath(options.templateDir);

@@ -15,6 +15,8 @@ export interface OpenPgliteOptions {
 export interface PgliteDb extends Db {
   /** The whole data directory as one uncompressed tarball (a template for `loadDataDir`). */
   dumpDataDir(): Promise<Blob>;
+  /** The PGlite underneath (the simulator speaks its wire protocol directly: src/db/simulation.ts). */
+  readonly pglite: PGlite;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function openPglite(dataDir?: string, options: OpenPgliteOptions = 
       }
     },
     dumpDataDir: async () => (await pg.dumpDataDir('none')) as Blob,
+    pglite: pg,
     close: () => pg.close(),
   };
   return db;

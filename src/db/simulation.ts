@@ -4,7 +4,140 @@
  * statement, the questions its scheduler asks, and the reads of its final checks. Nothing here
  * runs in production.
  */
+import { protocol, types, type PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db.ts';
+
+const wire = protocol.serialize;
+
+/** A statement prepared once per store: its name, its parameters' types, its result's columns. */
+interface Prepared {
+  name: string;
+  paramTypes: number[];
+  fields: Array<{ name: string; dataTypeID: number }>;
+}
+
+interface WireMessage {
+  name: string;
+  dataTypeIDs?: number[];
+  fields?: Array<{ name: string; dataTypeID: number }> | Array<string | null>;
+  text?: string;
+}
+
+/**
+ * The simulator's port to its PGlite: the same SQL as `openPglite`'s, run as named prepared
+ * statements, each in one round trip. PGlite's `query` makes six (parse, describe, bind,
+ * describe, execute, sync) and parses, analyses and plans the statement every time; a history
+ * runs a few hundred statements from a few dozen texts, so each text is parsed and described
+ * once per store (`prepare`), and every later run is one bind-execute-sync. Parameters are
+ * serialized and rows parsed exactly as PGlite's `query` does (by the types Postgres inferred).
+ *
+ * One connection: a transaction holds `gate` from BEGIN to COMMIT or ROLLBACK, and a statement
+ * outside it waits for the gate (as PGlite's own transaction mutex makes it).
+ */
+export function preparedStatementsDb(pg: PGlite): Db & { statementsPrepared(): number } {
+  const statements = new Map<string, Prepared>();
+  let gate: Promise<void> = Promise.resolve();
+  const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const previous = gate;
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  const send = async (...messages: Uint8Array[]): Promise<WireMessage[]> => {
+    let length = 0;
+    for (const m of messages) length += m.length;
+    const buffer = new Uint8Array(length);
+    let offset = 0;
+    for (const m of messages) buffer.set(m, (offset += m.length) - m.length);
+    // In memory: nothing to sync to a file system. Throws the statement's DatabaseError (after the sync).
+    return (await pg.execProtocol(buffer, { syncToFs: false })).messages as WireMessage[];
+  };
+  const prepare = async (sql: string): Promise<Prepared> => {
+    const known = statements.get(sql);
+    if (known) return known;
+    const name = `sim_${statements.size + 1}`;
+    const answer = await send(wire.parse({ name, text: sql }), wire.describe({ type: 'S', name }), wire.sync());
+    const params = answer.find((m) => m.name === 'parameterDescription');
+    const row = answer.find((m) => m.name === 'rowDescription');
+    const prepared: Prepared = {
+      name,
+      paramTypes: params?.dataTypeIDs ?? [],
+      fields: ((row?.fields ?? []) as Array<{ name: string; dataTypeID: number }>).map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+    };
+    statements.set(sql, prepared);
+    return prepared;
+  };
+  const run = async <Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> => {
+    const statement = await prepare(sql);
+    const values = params.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serializer = pg.serializers[statement.paramTypes[i]!];
+      return serializer ? serializer(value) : String(value);
+    });
+    const answer = await send(wire.bind({ statement: statement.name, values }), wire.execute({}), wire.sync());
+    const rows: Row[] = [];
+    for (const m of answer) {
+      if (m.name !== 'dataRow') continue;
+      const row: Record<string, unknown> = {};
+      (m.fields as Array<string | null>).forEach((value, i) => {
+        const field = statement.fields[i]!;
+        row[field.name] = types.parseType(value, field.dataTypeID, pg.parsers);
+      });
+      rows.push(row as Row);
+    }
+    return rows;
+  };
+  const script = async (sql: string): Promise<string | undefined> => {
+    const answer = await send(wire.query(sql));
+    return answer.filter((m) => m.name === 'commandComplete').at(-1)?.text;
+  };
+  const db = {
+    kind: 'pglite' as const,
+    query: <Row>(sql: string, params?: readonly unknown[]) => exclusive(() => run<Row>(sql, params)),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      exclusive(async () => {
+        await script('begin');
+        let closed = false;
+        const tx: Queryable = {
+          query: <Row>(sql: string, params?: readonly unknown[]) => {
+            if (closed) throw new Error('Transaction is closed');
+            return run<Row>(sql, params);
+          },
+        };
+        try {
+          const result = await fn(tx);
+          closed = true;
+          // A failed statement whose error the code swallowed leaves the transaction aborted: COMMIT rolls back.
+          if ((await script('commit')) === 'ROLLBACK') throw new Error('the transaction was aborted by an earlier error and rolled back');
+          return result;
+        } catch (error) {
+          if (!closed) {
+            closed = true;
+            await script('rollback');
+          }
+          throw error;
+        }
+      }),
+    exec: (sql: string) => exclusive(async () => void (await script(sql))),
+    // One connection: the lock is trivially held by us; take it anyway so the SQL is the same.
+    withAdvisoryLock: async <T>(key: number, fn: (conn: Queryable) => Promise<T>) => {
+      await db.query('select pg_advisory_lock($1)', [key]);
+      try {
+        return await fn(db);
+      } finally {
+        await db.query('select pg_advisory_unlock($1)', [key]);
+      }
+    },
+    close: () => pg.close(),
+    statementsPrepared: () => statements.size,
+  };
+  return db;
+}
 
 /**
  * Sees every statement one simulated process runs. `before`/`after` may throw to cut the
@@ -52,6 +185,17 @@ export function observedDb(base: Db, observer: StatementObserver): Db {
     close: async () => undefined,
   };
   return db;
+}
+
+/**
+ * Session settings for a throwaway store: each statement (and each statement inside the
+ * engine's PL/pgSQL functions) is planned once per store rather than on every run (a plan built
+ * for one history's parameters serves every other: the tables stay a few dozen rows), and a
+ * commit does not wait for its WAL to be flushed (nothing survives the process anyway). The
+ * SQL and its results are the same; only the work of getting them is less.
+ */
+export async function tuneForSimulation(db: Db): Promise<void> {
+  await db.exec(`set plan_cache_mode = force_generic_plan; set synchronous_commit = off`);
 }
 
 /** The tables a history writes: all but the migrations' bookkeeping, quoted, in a stable order. */

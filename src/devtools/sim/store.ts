@@ -14,7 +14,7 @@
  */
 import type { Db } from '../../db/db.ts';
 import { openMemoryDatabase } from '../../db/memoryStore.ts';
-import { emptyTables, functionDefinition, makeTablesUnlogged, observedDb, replaceFunction, simulationTables, vacuumTables } from '../../db/simulation.ts';
+import { emptyTables, functionDefinition, makeTablesUnlogged, observedDb, preparedStatementsDb, replaceFunction, simulationTables, tuneForSimulation, vacuumTables } from '../../db/simulation.ts';
 
 /** Histories between two vacuums of the store (see `reset`). */
 const VACUUM_EVERY = 25;
@@ -57,7 +57,8 @@ export class SimStore {
   ) {}
 
   static async open(options: { breakage?: Breakage } = {}): Promise<SimStore> {
-    const db = await openMemoryDatabase();
+    const db = preparedStatementsDb((await openMemoryDatabase()).pglite);
+    await tuneForSimulation(db);
     if (options.breakage === 'no-lease-fence') await removeLeaseFence(db);
     const tables = await simulationTables(db);
     await makeTablesUnlogged(db, tables);
