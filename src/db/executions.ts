@@ -243,6 +243,15 @@ export async function reconcileUnknown(tx: Queryable, id: string, providerMessag
 }
 
 /** How many executions of these enrollments are between intent and outcome (a control waits for none). */
+/** The status of one visit's execution (key: enrollment, step, visit), or undefined when it has none. */
+export async function executionStatusOfVisit(db: Queryable, enrollmentId: string, stepId: string, visit: number): Promise<ExecutionStatus | undefined> {
+  const [row] = await db.query<{ status: ExecutionStatus }>(
+    `select status from sequence_executions where enrollment_id = $1 and step_id = $2 and visit = $3`,
+    [enrollmentId, stepId, visit],
+  );
+  return row?.status;
+}
+
 export async function countSendsInFlightOf(db: Queryable, enrollmentId: string | readonly string[]): Promise<number> {
   const ids = typeof enrollmentId === 'string' ? [enrollmentId] : enrollmentId;
   if (ids.length === 0) return 0;

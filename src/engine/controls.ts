@@ -14,7 +14,7 @@ import { applyOperatorChange, lastCancelOf, liveTwinOf, restoreCancelled, wakeEn
 import { lockEnrollment, type EnrollmentRecord } from '../db/enrollments.ts';
 import { insertEvent } from '../db/events.ts';
 import { advanceLeadStatus, getLead } from '../db/leads.ts';
-import { countSendsInFlightOf, recordFinishedExecution } from '../db/executions.ts';
+import { countSendsInFlightOf, executionStatusOfVisit, recordFinishedExecution } from '../db/executions.ts';
 import { getDefinition } from '../db/sequences.ts';
 import type { Clock } from './clock.ts';
 import { parseStoredDefinition } from '../core/storedDefinitions.ts';
@@ -52,6 +52,10 @@ export async function applyOperatorAction(
     if (args.action === 'retry') {
       const other = await liveTwinOf(tx, current);
       if (other) return { ok: false, code: 'conflict', message: `Cannot retry this enrollment: the lead is enrolled in this sequence again (enrollment ${other}); cancel that one first.` };
+    }
+    if (args.action === 'skip') {
+      const inFlight = await skipInFlight(tx, current);
+      if (inFlight) return { ok: false, code: 'conflict', message: inFlight };
     }
     const skipTo = args.action === 'skip' ? await skipTarget(tx, current, args.actor, now) : null;
     const to = skipTo?.done ? (current.status === 'paused' ? 'paused' : 'completed') : transition.to;
@@ -124,6 +128,22 @@ export async function convertLead(
   });
   if (result.ok) for (const id of result.exited) await waitForInFlight(deps, id);
   return result;
+}
+
+/**
+ * Why the current step cannot be skipped yet, if its send is in flight: the visit's execution
+ * is `started` (an intent without an answer). Skipping would record nothing (the row exists)
+ * and move the enrollment on, and a worker settles an interrupted send only when it runs that
+ * visit again — so a row whose worker died would stay `started` for ever, even when the message
+ * went out (docs/SIMULATION.md, finding 5). Once the send is settled (answered, or found
+ * interrupted and resolved by the next claim, within a lease), the skip goes through.
+ */
+async function skipInFlight(tx: Queryable, current: EnrollmentRecord): Promise<string | undefined> {
+  if (!current.currentStepId) return undefined;
+  const status = await executionStatusOfVisit(tx, current.id, current.currentStepId, current.stepSeq);
+  if (status !== 'started') return undefined;
+  const after = current.status === 'paused' ? 'resume the enrollment so a worker settles it, then skip' : 'try again in a minute';
+  return `Cannot skip step ${current.currentStepId} yet: its message is being sent and the provider's answer is not recorded. Wait until it is settled (${after}).`;
 }
 
 /** Records the skipped step and answers where the enrollment goes next (`done`: past the end). */

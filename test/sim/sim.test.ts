@@ -38,6 +38,11 @@ const REGRESSIONS: Record<number, { was: string; quick: boolean }> = {
   // put attempt 3 (unknown, in fact delivered) back to retry_scheduled. Fixed the same way in
   // engine_complete_execution (Findings 4). A full history.
   178: { was: 'timeline-ledger', quick: false },
+  // An operator skipped a step whose send was in flight (its worker died after the provider
+  // took the message): the skip recorded nothing over the `started` row and moved on, and no
+  // worker ever ran that visit again to settle it. Fixed: a skip waits until the send is
+  // settled (docs/SIMULATION.md, Findings 5). A full history.
+  190: { was: 'timeline-ledger', quick: false },
 };
 
 describe('deterministic simulation', () => {
