@@ -243,6 +243,37 @@ describe.each(kinds)('engine on %s', (kind) => {
     expect(after!.status).toBe('unknown');
   });
 
+  it('skip waits until the step\'s send is settled: a started row is never left behind a live enrollment that moved on', async () => {
+    kit = await createEngineKit(database.db, { workspace: `skip-in-flight-${kind}` });
+    const [leadId] = await kit.addLeads([lead(14)]);
+    const sequenceId = await kit.addSequence(fourSteps);
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    const adapters = kit.engine.deps.adapters;
+    let called!: () => void;
+    const inFlight = new Promise<void>((resolve) => (called = resolve));
+    adapters.email.send = async () => {
+      // The worker's call is on its way; it never answers (as if the worker died here).
+      called();
+      return new Promise(() => undefined);
+    };
+    void kit.engine.dispatcher.tick();
+    await inFlight;
+
+    const refused = await kit.engine.act({ enrollmentId: enrollmentId!, action: 'skip', actor: 'test' });
+    expect(refused).toMatchObject({ ok: false, code: 'conflict' });
+    expect(refused.ok ? '' : refused.message).toContain('Cannot skip step intro yet');
+    const [still] = await kit.db.query<{ step: string; status: string }>(
+      `select e.current_step_id as step, x.status from enrollments e join sequence_executions x on x.enrollment_id = e.id where e.id = $1`,
+      [enrollmentId],
+    );
+    expect(still).toEqual({ step: 'intro', status: 'started' });
+
+    // Once the send is settled (here: its answer recorded), the skip goes through.
+    await kit.db.query(`update sequence_executions set status = 'succeeded', completed_at = now() where enrollment_id = $1`, [enrollmentId]);
+    const skipped = await kit.engine.act({ enrollmentId: enrollmentId!, action: 'skip', actor: 'test' });
+    expect(skipped.ok && skipped.enrollment.currentStepId).toBe('text');
+  });
+
   it('pause during a running step lets it finish and runs nothing more; resume continues', async () => {
     kit = await createEngineKit(database.db, { workspace: `pause-${kind}` });
     const [leadId] = await kit.addLeads([lead(2)]);
