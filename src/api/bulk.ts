@@ -1,5 +1,5 @@
 /**
- * Bulk actions (docs/API.md, "Bulk actions"): enroll, pause, cancel or delete many leads in one
+ * Bulk actions (docs/API.md, "Bulk actions"): enroll, pause, cancel, delete or set the owner of many leads in one
  * call, named by id or by the lead list's filter. Synchronous up to MAX_BULK leads: the leads a
  * filter matches are taken once, when the call starts (in id order), then acted on BULK_CHUNK
  * leads per transaction, so no transaction holds more than a chunk's rows. A dry run answers what
@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '../db/db.ts';
+import { isMember, setLeadOwners } from '../db/leadOwners.ts';
 import { countLeadsMatching, leadNamesOf, listLeadIdsMatching } from '../db/leads.ts';
 import type { LeadSkip } from '../engine/bulk.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -21,7 +22,7 @@ export const BULK_CHUNK = 1_000;
 /** Skipped leads named in the answer; the rest are counted by reason. */
 export const MAX_SKIPPED_LISTED = 100;
 
-const BULK_ACTIONS = ['enroll', 'pause', 'cancel', 'delete'] as const;
+const BULK_ACTIONS = ['enroll', 'pause', 'cancel', 'delete', 'owner'] as const;
 type BulkAction = (typeof BULK_ACTIONS)[number];
 
 const bulkBody = z
@@ -30,6 +31,7 @@ const bulkBody = z
     leadIds: z.array(id).min(1).max(MAX_BULK).optional().describe(`The leads, by id (at most ${MAX_BULK}); or give \`filter\``),
     filter: leadFilterSchema.optional().describe("Every lead matching the list's filter when the call starts; `{}` is every lead"),
     sequenceId: id.optional().describe('For `enroll`: the active sequence'),
+    ownerId: id.nullable().optional().describe('For `owner`: the member (GET /api/members) to own the leads; null leaves them unowned'),
     reason: z.string().trim().min(1).max(500).optional().describe('For `pause` and `cancel`: kept on each enrollment and its audit row'),
     dryRun: z.boolean().optional().describe('Answer what would happen, change nothing'),
   })
@@ -38,6 +40,8 @@ const bulkBody = z
       ctx.addIssue({ code: 'custom', path: ['filter'], message: 'give either leadIds (the leads by id) or filter (every lead matching it), not both and not neither' });
     }
     if (body.action === 'enroll' && !body.sequenceId) ctx.addIssue({ code: 'custom', path: ['sequenceId'], message: 'enroll needs the sequence to enroll the leads in' });
+    if (body.action === 'owner' && body.ownerId === undefined) ctx.addIssue({ code: 'custom', path: ['ownerId'], message: 'owner needs the member to own the leads (or null for unowned)' });
+    if (body.action !== 'owner' && body.ownerId !== undefined) ctx.addIssue({ code: 'custom', path: ['ownerId'], message: `only owner takes an ownerId; remove it for ${body.action}` });
     if (body.action !== 'enroll' && body.sequenceId) ctx.addIssue({ code: 'custom', path: ['sequenceId'], message: `only enroll takes a sequence; remove it for ${body.action}` });
     if (body.reason && body.action !== 'pause' && body.action !== 'cancel') {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: `only pause and cancel keep a reason; remove it for ${body.action}` });
@@ -74,6 +78,7 @@ export function bulkSentence(r: Omit<BulkResult, 'sentence'>): string {
     enroll: `${r.done.toLocaleString('en-US')} ${will ? 'will be enrolled' : 'enrolled'}`,
     pause: `${running} of ${plural(r.done, 'lead')} ${will ? 'will pause (nothing is sent until someone resumes them)' : 'paused'}`,
     cancel: `${running} of ${plural(r.done, 'lead')} ${will ? 'will stop: their scheduled steps will not run' : 'stopped'}`,
+    owner: `${r.done.toLocaleString('en-US')} ${will ? 'will change owner' : 'changed owner'} (the others have that owner already)`,
     delete: `${r.done.toLocaleString('en-US')} ${will ? 'will be deleted' : 'deleted'} with their enrollments, timelines and activities; ${running} ${will ? 'will stop' : 'stopped'}${will ? '. A deletion cannot be undone' : ''}`,
   };
   const reasons = Object.entries(r.skippedByReason).map(([reason, n]) => `${n.toLocaleString('en-US')} ${reason.replace(/_/g, ' ')}`);
@@ -106,9 +111,9 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
     {
       config: { minRole: 'operator' },
       schema: {
-        summary: `Enroll, pause, cancel or delete up to ${MAX_BULK} leads, by id or by filter, ${BULK_CHUNK} per transaction`,
+        summary: `Enroll, pause, cancel, delete or set the owner of up to ${MAX_BULK} leads, by id or by filter, ${BULK_CHUNK} per transaction`,
         description:
-          'Give `leadIds`, or `filter` (the lead list\'s: every lead matching it when the call starts). `enroll` needs `sequenceId` and skips leads by the same rules as POST /api/sequences/{id}/enrollments; `pause` and `cancel` act on every running sequence of each lead the state machine allows, as PUT /api/sequences/enrollments/{id} does, and take a `reason`; `delete` deletes the leads with their enrollments and timelines. `dryRun: true` answers what would happen and changes nothing. A filter matching more than the cap is a 422 that says how to narrow it.',
+          'Give `leadIds`, or `filter` (the lead list\'s: every lead matching it when the call starts). `enroll` needs `sequenceId` and skips leads by the same rules as POST /api/sequences/{id}/enrollments; `pause` and `cancel` act on every running sequence of each lead the state machine allows, as PUT /api/sequences/enrollments/{id} does, and take a `reason`; `delete` deletes the leads with their enrollments and timelines; `owner` sets `ownerId` (a member, or null) as POST /api/leads/owner does. `dryRun: true` answers what would happen and changes nothing. A filter matching more than the cap is a 422 that says how to narrow it.',
         tags: ['leads'],
         body: bulkBody,
         response: { 200: bulkResult, 409: errorSchema, 422: errorSchema, ...commonErrors },
@@ -143,6 +148,9 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
         for (const leadId of asked) if (!found.has(leadId)) skips.push({ leadId, reason: 'not_found', message: 'No lead with this id in the workspace.' });
       }
 
+      if (body.action === 'owner' && body.ownerId && !(await isMember(db, workspaceId, body.ownerId))) {
+        return fail(reply, 422, 'not_a_member', `The owner ${body.ownerId} is not a member of this workspace: choose one from GET /api/members, or send null to leave the leads unowned.`);
+      }
       let done = 0;
       let enrollments = 0;
       let chunks = 0;
@@ -161,6 +169,10 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
           done += outcome.enrolled.length;
           enrollments += outcome.enrolled.length;
           skips.push(...outcome.skipped);
+          continue;
+        }
+        if (body.action === 'owner') {
+          done += await setOwnersOfChunk(db, { workspaceId, leadIds: chunk, ownerId: body.ownerId ?? null, actor, at: engine.deps.clock.now() }, dryRun);
           continue;
         }
         const result =
@@ -198,3 +210,24 @@ export function bulkRoutes(api: Api, db: Db, engine: Engine) {
   );
 }
 
+
+/** A dry run's transaction is rolled back with the count it would have changed. */
+class RolledBack extends Error {
+  constructor(readonly changed: number) {
+    super('dry run');
+  }
+}
+
+/** Sets the owner of one chunk of leads (the same audited statement as POST /api/leads/owner); a dry run counts and rolls back. */
+async function setOwnersOfChunk(db: Db, change: Parameters<typeof setLeadOwners>[1] & { leadIds: readonly string[] }, dryRun: boolean): Promise<number> {
+  try {
+    return await db.transaction(async (tx) => {
+      const changed = await setLeadOwners(tx, change);
+      if (dryRun) throw new RolledBack(changed);
+      return changed;
+    });
+  } catch (error) {
+    if (error instanceof RolledBack) return error.changed;
+    throw error;
+  }
+}

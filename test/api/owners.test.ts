@@ -104,6 +104,30 @@ describe.each(kinds)('owners on %s', (kind) => {
     expect(tooMany.status).toBe(400);
   });
 
+  it('sets the owner over a whole filter through the bulk route (dry run first, audited), and filters by it', async () => {
+    for (let i = 0; i < 3; i++) await kit.call('POST', '/api/leads', { body: { email: `filtered${i}@owners-filter.test` } });
+    const filter = { q: 'owners-filter' };
+    const dry = await kit.call('POST', '/api/leads/bulk', { token: kit.tokens.operator, body: { action: 'owner', ownerId: bob.id, filter, dryRun: true } });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ matched: 3, done: 3, dryRun: true });
+    expect(dry.body.sentence).toContain('3 will change owner');
+    expect((await kit.call('GET', `/api/leads?q=owners-filter&owner=${bob.id}`)).body.items).toHaveLength(0);
+    const done = await kit.call('POST', '/api/leads/bulk', { token: kit.tokens.operator, body: { action: 'owner', ownerId: bob.id, filter } });
+    expect(done.body).toMatchObject({ matched: 3, done: 3, dryRun: false });
+    const owned = (await kit.call('GET', `/api/leads?q=owners-filter&owner=${bob.id}`)).body.items;
+    expect(owned).toHaveLength(3);
+    const changes = (await kit.call('GET', `/api/leads/${owned[0].id}/owner-changes`)).body.items;
+    expect(changes[0]).toMatchObject({ to: { id: bob.id }, actor: expect.stringContaining('operator') });
+    // Over the filter again: nothing left to change. Then the same filter by owner, back to unowned.
+    expect((await kit.call('POST', '/api/leads/bulk', { body: { action: 'owner', ownerId: bob.id, filter } })).body.done).toBe(0);
+    const unowned = await kit.call('POST', '/api/leads/bulk', { body: { action: 'owner', ownerId: null, filter: { owner: bob.id, q: 'owners-filter' } } });
+    expect(unowned.body).toMatchObject({ matched: 3, done: 3 });
+    expect((await kit.call('POST', '/api/leads/bulk', { body: { action: 'owner', ownerId: stranger, filter } })).status).toBe(422);
+    const noOwner = await kit.call('POST', '/api/leads/bulk', { body: { action: 'owner', filter } });
+    expect(noOwner.status).toBe(400);
+    expect(noOwner.body.error.details.problems.map((p: { path: string }) => p.path)).toContain('$.ownerId');
+  });
+
   it('exports the owner’s email and imports an owner column of members’ emails', async () => {
     const exported = await kit.call('GET', `/api/leads/export?owner=${ada.id}`);
     const [header, ...lines] = String(exported.body).trim().split('\r\n');

@@ -3236,8 +3236,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Enroll, pause, cancel or delete up to 10000 leads, by id or by filter, 1000 per transaction
-         * @description Give `leadIds`, or `filter` (the lead list's: every lead matching it when the call starts). `enroll` needs `sequenceId` and skips leads by the same rules as POST /api/sequences/{id}/enrollments; `pause` and `cancel` act on every running sequence of each lead the state machine allows, as PUT /api/sequences/enrollments/{id} does, and take a `reason`; `delete` deletes the leads with their enrollments and timelines. `dryRun: true` answers what would happen and changes nothing. A filter matching more than the cap is a 422 that says how to narrow it.
+         * Enroll, pause, cancel, delete or set the owner of up to 10000 leads, by id or by filter, 1000 per transaction
+         * @description Give `leadIds`, or `filter` (the lead list's: every lead matching it when the call starts). `enroll` needs `sequenceId` and skips leads by the same rules as POST /api/sequences/{id}/enrollments; `pause` and `cancel` act on every running sequence of each lead the state machine allows, as PUT /api/sequences/enrollments/{id} does, and take a `reason`; `delete` deletes the leads with their enrollments and timelines; `owner` sets `ownerId` (a member, or null) as POST /api/leads/owner does. `dryRun: true` answers what would happen and changes nothing. A filter matching more than the cap is a 422 that says how to narrow it.
          */
         post: {
             parameters: {
@@ -3250,12 +3250,14 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        action: "enroll" | "pause" | "cancel" | "delete";
+                        action: "enroll" | "pause" | "cancel" | "delete" | "owner";
                         /** @description Answer what would happen, change nothing */
                         dryRun?: boolean;
                         filter?: components["schemas"]["LeadFilterInput"];
                         /** @description The leads, by id (at most 10000); or give `filter` */
                         leadIds?: string[];
+                        /** @description For `owner`: the member (GET /api/members) to own the leads; null leaves them unowned */
+                        ownerId?: string | null;
                         /** @description For `pause` and `cancel`: kept on each enrollment and its audit row */
                         reason?: string;
                         /**
@@ -11975,7 +11977,7 @@ export interface components {
         };
         BulkResult: {
             /** @enum {string} */
-            action: "enroll" | "pause" | "cancel" | "delete";
+            action: "enroll" | "pause" | "cancel" | "delete" | "owner";
             /** @description Transactions of at most 1000 leads */
             chunks: number;
             /** @description Leads changed (in a dry run: that would be) */
@@ -12003,7 +12005,7 @@ export interface components {
         };
         BulkResultInput: {
             /** @enum {string} */
-            action: "enroll" | "pause" | "cancel" | "delete";
+            action: "enroll" | "pause" | "cancel" | "delete" | "owner";
             /** @description Transactions of at most 1000 leads */
             chunks: number;
             /** @description Leads changed (in a dry run: that would be) */

@@ -62,8 +62,7 @@ export function BulkActions({ scope, leads, count, onDone }: { scope: BulkScope;
         <Button size="xs" variant="light" color="red" disabled={count === 0} loading={preview.isPending && preview.variables === 'delete'} onClick={() => ask('delete')}>
           Delete
         </Button>
-        {/* Owners are set by id (POST /api/leads/owner): over a whole filter, select the rows. */}
-        {'leadIds' in scope && <SetOwnerButton leadIds={scope.leadIds} onDone={onDone} />}
+        <SetOwnerButton scope={scope} count={count} onDone={onDone} />
       </Group>
       <ErrorAlert error={preview.error} title="The action could not be previewed" />
       {act.data && <BulkReport result={act.data} />}

@@ -7,9 +7,10 @@ import { Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, patch, post } from '../api/client.ts';
-import type { Body, LeadOwner, Member } from '../api/types.ts';
+import type { Body, BulkBody, BulkResult, LeadOwner, Member } from '../api/types.ts';
 import { useAuth } from '../auth.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import type { BulkScope } from './BulkActions.tsx';
 
 const UNOWNED = 'none';
 
@@ -54,23 +55,23 @@ export function OwnerFilter({ value, onChange }: { value: string | null; onChang
   return <Select label="Owner" placeholder="Any owner" data={data} value={value} onChange={onChange} clearable searchable data-testid="owner-filter" />;
 }
 
-/** "Set owner" over the selected leads: one call (POST /api/leads/owner), then how many changed. */
-export function SetOwnerButton({ leadIds, onDone }: { leadIds: string[]; onDone: () => void }) {
+/** "Set owner" over the selected leads or every lead matching the filter: one call (POST /api/leads/bulk, action `owner`), then how many changed. */
+export function SetOwnerButton({ scope, count, onDone }: { scope: BulkScope; count: number; onDone: () => void }) {
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
   const [ownerId, setOwnerId] = useState<string | null>(null);
   const save = useMutation({
-    mutationFn: async () => ({
-      ...(await post<{ changed: number }>('/api/leads/owner', { leadIds, ownerId } satisfies Body<'/api/leads/owner', 'post'>)),
-      of: leadIds.length,
-    }),
+    mutationFn: async () => {
+      const result = await post<BulkResult>('/api/leads/bulk', { action: 'owner', ownerId, ...scope } satisfies BulkBody);
+      return { changed: result.done, of: result.matched };
+    },
     onSuccess: () => {
       setOpen(false);
       onDone();
       return client.invalidateQueries({ queryKey: ['leads'] });
     },
   });
-  const n = leadIds.length;
+  const n = count;
   return (
     <>
       <Button size="xs" variant="default" disabled={n === 0} onClick={() => setOpen(true)}>
