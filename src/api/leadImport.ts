@@ -203,6 +203,10 @@ export function leadImportRoutes(api: Api, db: Db) {
       const declared = Number(request.headers['content-length']);
       if (declared > MAX_IMPORT_BYTES) return tooLarge(reply, stream);
 
+      // Before the body flows: an await between piping into the parser and iterating it would leave
+      // a parse error with no listener (an uncaught exception: the process would die of a bad CSV).
+      const members = await memberIdsByEmail(db, callerOf(request).workspaceId);
+
       // Read record by record and stop at the cap: a file of tiny rows costs at most the cap's
       // worth of parsing, never the whole body in memory.
       let bytes = 0;
@@ -221,7 +225,6 @@ export function leadImportRoutes(api: Api, db: Db) {
       counter.on('error', (error) => parser.destroy(error));
       stream.pipe(counter).pipe(parser);
 
-      const members = await memberIdsByEmail(db, callerOf(request).workspaceId);
       let headers: string[] | undefined;
       let rows = 0;
       let overCapAt: number | undefined;

@@ -74,6 +74,11 @@ describe('leads', () => {
     const broken = await kit.call('POST', '/api/leads/import', { body: 'email\n"unclosed', headers: { 'content-type': 'text/csv' } });
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('invalid_csv');
+    // A quote the parser refuses on the first line (while the route still reads the workspace's
+    // members): a 400, never an uncaught parser error.
+    const badQuote = await kit.call('POST', '/api/leads/import', { body: '"email"R,phone\nx@acme.test,1\n', headers: { 'content-type': 'text/csv' } });
+    expect(badQuote.status).toBe(400);
+    expect(badQuote.body.error.message).toMatch(/Invalid Closing Quote/);
     const noAddress = await kit.call('POST', '/api/leads/import', { body: 'name,company\nA,B', headers: { 'content-type': 'text/csv' } });
     expect(noAddress.body.error.message).toContain('no email or phone column');
   });
