@@ -102,6 +102,13 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   USE_MOCK_SEQUENCE_DELIVERY: bool.default(true),
   LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /**
+   * The longest the dispatcher sleeps with nothing due before it looks at the database again
+   * (a safety net for a lost wake-up or a clock jump; every change that makes work due wakes it
+   * at once). Unset: 60 s embedded, min(30 s, LEASE_SECONDS) on a distributed leader. The
+   * wake-up tests set it to minutes, so only a wake-up explains a prompt step.
+   */
+  DISPATCHER_MAX_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).optional(),
   /** Attempts in a row whose step throws before an enrollment is `failed` (an operator can retry it). */
   MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   /** Watch the INBOX of every mailbox with IMAP settings (docs/MAILBOXES.md, "Replies, bounces and auto-replies"). */

@@ -69,7 +69,8 @@ export async function createRuntime(
     );
   }
   const { deps, mock } = parts.engineDeps({ db, clock, ingest: (event) => engine.ingest(event) });
-  const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake });
+  const maxIdleMs = config.DISPATCHER_MAX_IDLE_SECONDS === undefined ? undefined : config.DISPATCHER_MAX_IDLE_SECONDS * 1000;
+  const engine: InlineEngine = createEngine(deps, { onWake: parts.onWake, maxIdleMs });
   parts.watch(db, clock);
   const now = () => clock.now();
   // Account emails (resets, invites) have their own SMTP pools: they must not queue behind a mailbox's sequence sends.

@@ -49,7 +49,7 @@ export async function createWorker(
   const queue = new Queue(QUEUE_NAME, { connection: connectRedisFailFast(redisUrl), prefix: prefixes.queue });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   const dispatcher = new LeaderDispatcher(
-    new BullMqDispatcher(deps, queue, { maxIdleMs: Math.min(30_000, deps.leaseMs) }),
+    new BullMqDispatcher(deps, queue, { maxIdleMs: config.DISPATCHER_MAX_IDLE_SECONDS === undefined ? Math.min(30_000, deps.leaseMs) : config.DISPATCHER_MAX_IDLE_SECONDS * 1000 }),
     {
       connectionString: config.DATABASE_URL,
       applicationName: `touchpoint-dispatcher:${config.REDIS_PREFIX}:${process.pid}`,

@@ -11,7 +11,7 @@
 import { Duration } from 'luxon';
 import { z } from 'zod';
 import { isValidZone } from './contact.ts';
-import { CUSTOM_EVENT_PATTERN, EVENT_TYPES, isCustomEventType, type EventType } from './events.ts';
+import { canonicalEventName, CUSTOM_EVENT_PATTERN, EVENT_TYPES, isCustomEventType, type EventType } from './events.ts';
 import { EMAIL_FORMATS } from './emailFormats.ts';
 import { REPLY_CLASSES, type ReplyClass } from './sentiment.ts';
 import { closest, listOf } from './validateFormat.ts';
@@ -47,10 +47,12 @@ export type ExitTrigger = (typeof EXIT_TRIGGERS)[number] | EventType;
  * A name from a closed list, or a custom event (`custom.<name>`, docs/SEQUENCES.md, "Custom
  * events"); the message keeps the "did you mean" of an enum for a typo of a catalogue name.
  */
-function eventName<T extends string>(known: readonly T[]) {
+function eventName<T extends string>(known: readonly T[], options: { aliases?: boolean } = {}) {
   const allowed = [...known, 'custom.<name>'];
-  return z
-    .string()
+  // In a sequence's rules `meeting_booked` reads as `meeting.booked` (EVENT_ALIASES); the stored
+  // definition keeps what was written, and every parse of it gives the engine the dotted name.
+  const text = options.aliases ? z.string().transform(canonicalEventName) : z.string();
+  return text
     .refine((value) => (known as readonly string[]).includes(value) || isCustomEventType(value), {
       error: (issue) => {
         const value = String(issue.input);
@@ -118,6 +120,8 @@ export const leadConditionSchema = z.strictObject({
 
 /** An event type of the catalogue or a custom one, with the sentences validation gives. */
 export const eventTypeSchema = eventName(EVENT_TYPES);
+/** The same in a sequence's rules (a branch's `when.event`, `exitOn`): underscore spellings read as their event. */
+const ruleEventSchema = eventName(EVENT_TYPES, { aliases: true });
 
 /** A test on one property of a custom event (`where` of an event condition). */
 export const propertyConditionSchema = z.strictObject({
@@ -127,7 +131,7 @@ export const propertyConditionSchema = z.strictObject({
 });
 
 export const eventConditionSchema = z
-  .strictObject({ event: eventTypeSchema, step: stepId.optional(), where: propertyConditionSchema.optional() })
+  .strictObject({ event: ruleEventSchema, step: stepId.optional(), where: propertyConditionSchema.optional() })
   .superRefine((condition, ctx) => {
     // Custom events are about the lead, never one of our messages; only they carry properties.
     const custom = isCustomEventType(condition.event);
@@ -303,7 +307,7 @@ export const sequenceDefinitionSchema = z.strictObject({
   /** Absent: every day 08:00–21:00 in the lead's zone, so nothing goes out at 3 a.m. */
   schedule: scheduleSchema.default(() => scheduleSchema.parse({})),
   quietHours: quietHoursSchema.default(() => quietHoursSchema.parse({})),
-  exitOn: z.array(eventName(EXIT_TRIGGERS)).default(DEFAULT_EXIT_ON),
+  exitOn: z.array(eventName(EXIT_TRIGGERS, { aliases: true })).default(DEFAULT_EXIT_ON),
   /** After a permanent delivery failure: go on with the next step, or exit the enrollment. */
   onError: z.enum(['continue', 'exit']).default('continue'),
   /** After a crash left a send's outcome unknown: never resend; go on, or pause for an operator. */

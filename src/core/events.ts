@@ -36,6 +36,20 @@ export const EVENT_TYPES = [
 ] as const;
 export type CatalogueEventType = (typeof EVENT_TYPES)[number];
 
+/**
+ * The underscore spelling of every catalogue event — its name with `_` for the dot
+ * (`meeting_booked` for `meeting.booked`, `sms_opted_out` for `sms.opted_out`) — as the rules of a
+ * sequence accept it (`exitOn`, a branch's `when.event`; docs/SEQUENCES.md, "Underscore spellings"). Each
+ * names exactly one event (no catalogue name holds a `_` before its dot), and none is a name of
+ * its own: the schema reads it as the dotted event, which is what the engine matches.
+ */
+export const EVENT_ALIASES: ReadonlyMap<string, CatalogueEventType> = new Map(EVENT_TYPES.map((type) => [type.replace('.', '_'), type]));
+
+/** The catalogue event an underscore spelling stands for; any other name as it is. */
+export function canonicalEventName(name: string): string {
+  return EVENT_ALIASES.get(name) ?? name;
+}
+
 // Custom events (docs/INTEGRATIONS.md, "Custom events in"): other systems' facts about a lead
 // (a demo booked, a trial started), posted to /api/events. Their names are open, so they are a
 // prefix and a pattern rather than entries of the catalogue.

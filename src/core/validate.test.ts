@@ -55,6 +55,31 @@ describe('validateDefinition: the document', () => {
     expectProblem(problems, '$.schedule.days[0]', 'Day "monday" is not known', 'mon, tue, wed, thu, fri, sat, sun');
   });
 
+  it('reads the underscore spelling of a catalogue event in exitOn as the event (meeting_booked)', () => {
+    const exitOn = ['meeting_booked', 'meeting_cancelled', 'sms_opted_out', 'email.replied', 'converted'];
+    const result = validateDefinition(withSteps([email('a')], { exitOn }));
+    expect(result).toMatchObject({ ok: true, warnings: [] });
+    if (!result.ok) return;
+    // What the engine matches is the dotted event; the document as written is left alone.
+    expect(result.definition.exitOn).toEqual(['meeting.booked', 'meeting.cancelled', 'sms.opted_out', 'email.replied', 'converted']);
+    expect(exitOn).toEqual(['meeting_booked', 'meeting_cancelled', 'sms_opted_out', 'email.replied', 'converted']);
+    // Only a catalogue event's own spelling: no alias for converted, reply classes or custom events, and typos still get a guess.
+    const problems = problemsOf(withSteps([email('a')], { exitOn: ['meeting_boked', 'custom_churned', 'reply_interested'] }));
+    expectProblem(problems, '$.exitOn[0]', 'Exit trigger "meeting_boked" is not known');
+    expectProblem(problems, '$.exitOn[1]', 'Exit trigger "custom_churned" is not known');
+    expectProblem(problems, '$.exitOn[2]', 'Exit trigger "reply_interested" is not known');
+  });
+
+  it('counts an exit trigger and its underscore spelling as one (a duplicate, and a branch it shadows)', () => {
+    const steps = [email('a'), branch('b', 'c', 'a', { when: { event: 'meeting_booked' } }), email('c')];
+    const result = validateDefinition(withSteps(steps, { exitOn: ['meeting.booked', 'meeting_booked'] }));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.definition.steps[1]).toMatchObject({ when: { event: 'meeting.booked' } });
+    expect(result.warnings.map((w) => w.message).join('\n')).toContain('Exit trigger "meeting_booked" is already listed at exitOn[0]');
+    expect(result.warnings.map((w) => w.message).join('\n')).toContain('but "exitOn" ends the enrollment on that event');
+  });
+
   it('prefixes the schema messages for times, zones, dates and e-mail addresses with field and value', () => {
     const problems = problemsOf(
       withSteps([email('a')], {

@@ -13,6 +13,7 @@ import {
   type StepType,
 } from './definition.ts';
 import { isRecord, listOf, own, problem, quote, type Problem } from './validateFormat.ts';
+import { canonicalEventName } from './events.ts';
 import type { StepNode } from './validateGraph.ts';
 import { nextOpening, NoOpeningError } from './windows.ts';
 
@@ -72,7 +73,7 @@ export function stepRules(nodes: readonly StepNode[], rawSteps: readonly unknown
   const warnings: Problem[] = [];
   const byId = new Map<string, StepNode>();
   for (const node of nodes) if (!byId.has(node.id)) byId.set(node.id, node);
-  const exitTriggers = new Set(stringList(exitOn) ?? (exitOn === undefined ? DEFAULT_EXIT_ON : []));
+  const exitTriggers = new Set((stringList(exitOn) ?? (exitOn === undefined ? DEFAULT_EXIT_ON : [])).map(canonicalEventName));
 
   for (const node of nodes) {
     const at = (...rest: Array<string | number>) => ['steps', node.index, ...rest];
@@ -89,7 +90,7 @@ export function stepRules(nodes: readonly StepNode[], rawSteps: readonly unknown
       const target = node.eventStep === undefined ? undefined : byId.get(node.eventStep);
       const message = target && conditionStepProblem(node, target);
       if (message) errors.push(problem(at('when', 'step'), message));
-      if (node.event !== undefined && exitTriggers.has(node.event)) {
+      if (node.event !== undefined && exitTriggers.has(canonicalEventName(node.event))) {
         warnings.push(problem(at('when', 'event'), `The branch waits for ${quote(node.event)}, but "exitOn" ends the enrollment on that event, so "then" is never taken; remove it from "exitOn" or wait for another event.`));
       }
       const replyWarning = node.replyClasses && replyConditionShadowed(node.replyClasses, exitTriggers);
@@ -220,8 +221,10 @@ export function settingsRules(input: Record<string, unknown>, rawSteps: readonly
   }
 
   const exitOn = stringList(own(input, 'exitOn')) ?? [];
+  // `meeting_booked` and `meeting.booked` are one trigger (EVENT_ALIASES).
+  const canonical = exitOn.map(canonicalEventName);
   exitOn.forEach((trigger, i) => {
-    const first = exitOn.indexOf(trigger);
+    const first = canonical.indexOf(canonical[i]!);
     if (first !== i) warnings.push(problem(['exitOn', i], `Exit trigger ${quote(trigger)} is already listed at exitOn[${first}]; remove the duplicate.`));
   });
 

@@ -1,11 +1,15 @@
 /**
  * Custom events in (docs/INTEGRATIONS.md): POST /api/events and /api/events/batch on both
  * stores — idempotency keys, a waiting branch woken in the same drain on a manual clock (its
- * `where` on a property), exitOn naming a custom event, a batch of 1,000, leads' externalId
+ * `where` on a property) and by the event's wake-up alone with the embedded worker running, exitOn naming a custom event, a batch of 1,000, leads' externalId
  * (unique per workspace, a way to name the lead) and upsertLead.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
+import { parseConfig } from '../../src/config.ts';
+import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
 const kinds = await databaseKinds();
@@ -208,4 +212,72 @@ describe.each(kinds)('custom events on %s', (kind) => {
       expect(JSON.stringify(response.body)).toContain(text);
     }
   });
+});
+
+/**
+ * The embedded mode with its real worker (the inline dispatcher's own loop, the system clock):
+ * the dispatcher's idle sleep is ten minutes and the branch's deadline a week away, so a branch
+ * that takes `then` before the 60 s deadline below was woken by the event's push (engine.wake on
+ * the API's path), not by a poll. How fast that is, is measured in bench/events.ts.
+ */
+describe('custom events wake a waiting branch with the embedded worker running', () => {
+  const IDLE_SECONDS = 600;
+  let database: TestDatabase;
+  let runtime: Runtime;
+  let token: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase('pglite');
+    runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent', DISPATCHER_MAX_IDLE_SECONDS: String(IDLE_SECONDS) }), { db: database.db, worker: true });
+    await runtime.app.ready();
+    const workspace = await ensureWorkspace(database.db, 'wake-embedded');
+    token = (await createToken(database.db, workspace.id, 'admin', 'wake')).token;
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await database?.close();
+  });
+
+  const call = async (method: 'POST' | 'PATCH', url: string, body: unknown) => {
+    const answer = await runtime.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    return { status: answer.statusCode, body: answer.json() };
+  };
+  const count = async (sql: string, params: unknown[]) => (await database.db.query<{ n: number }>(sql, params))[0]!.n;
+
+  it('a branch waiting for custom.demo_booked takes `then` by the wake-up alone, the idle poll ten minutes away', async () => {
+    const sequence = await call('POST', '/api/sequences', {
+      name: 'Wake embedded',
+      ...OPEN_ALL_DAY,
+      steps: [
+        { id: 'hold', type: 'branch', when: { event: 'custom.demo_booked' }, within: 'P7D', then: 'booked', else: 'done' },
+        { id: 'booked', type: 'email', subject: 'See you', body: 'Great', next: 'done' },
+        { id: 'done', type: 'end' },
+      ],
+    });
+    expect(sequence.status).toBe(201);
+    expect((await call('PATCH', `/api/sequences/${sequence.body.id}`, { status: 'active' })).status).toBe(200);
+    const leadIds: string[] = [];
+    for (const n of [1, 2, 3]) leadIds.push((await call('POST', '/api/leads', { email: `wake${n}@acme.test` })).body.id);
+    expect((await call('POST', `/api/sequences/${sequence.body.id}/enrollments`, { leadIds })).body.enrolled).toHaveLength(3);
+    await waitFor(
+      async () => (await count(`select count(*)::int as n from enrollments where sequence_id = $1 and status = 'waiting'`, [sequence.body.id])) === 3,
+      'all three enrollments waiting at the branch',
+      30_000,
+    );
+    for (const leadId of leadIds) {
+      // Asleep: the next look of its own is a week (bounded by ten minutes) away.
+      await waitFor(() => runtime.engine.dispatcher.asleep, 'the dispatcher asleep', 30_000);
+      expect((await call('POST', '/api/events', { leadId, type: 'custom.demo_booked' })).status).toBe(201);
+      await waitFor(
+        async () => (await count(`select count(*)::int as n from sequence_executions where lead_id = $1 and step_id = 'booked' and status = 'succeeded'`, [leadId])) === 1,
+        'the branch to take then (60 s, a tenth of the idle sleep)',
+        60_000,
+      );
+    }
+    await waitFor(
+      async () => (await count(`select count(*)::int as n from enrollments where sequence_id = $1 and status = 'completed'`, [sequence.body.id])) === 3,
+      'all three enrollments completed',
+      60_000,
+    );
+  }, 120_000);
 });

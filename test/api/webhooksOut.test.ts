@@ -232,6 +232,10 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
     await customEvent(leadId, 'replayed');
     await deliver();
     const [original] = (await kit.call('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items;
+    // The log says how long the receiver took: present, a number, never negative.
+    expect(original).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
+    expect(typeof original.lastLatencyMs).toBe('number');
+    expect(original.lastLatencyMs).toBeGreaterThanOrEqual(0);
     const replay = await kit.call('POST', `/api/webhook-endpoints/${id}/deliveries/${original.id}/replay`);
     expect(replay.status).toBe(202);
     expect(replay.body).toMatchObject({ replayOf: original.id, messageId: original.messageId, status: 'pending' });
@@ -244,6 +248,10 @@ describe.each(kinds)('outbound webhooks on %s', (kind) => {
       ['custom.replayed', original.messageId],
       ['webhook.test', test.body.messageId],
     ]);
+    const replayed = (await kit.call('GET', `/api/webhook-endpoints/${id}/deliveries`)).body.items.find((d: { id: string }) => d.id === replay.body.id);
+    expect(replayed).toMatchObject({ status: 'delivered', replayOf: original.id });
+    expect(typeof replayed.lastLatencyMs).toBe('number');
+    expect(replayed.lastLatencyMs).toBeGreaterThanOrEqual(0);
     const testPost = receiver.posts.find((p) => p.payload.type === 'webhook.test')!;
     expect(webhookPayloadSchema('webhook.test').safeParse(testPost.payload).success).toBe(true);
     const missing = await kit.call('POST', `/api/webhook-endpoints/${id}/deliveries/00000000-0000-4000-8000-000000000000/replay`);

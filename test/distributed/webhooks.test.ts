@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
  * Events in and out in distributed mode (issue 18): `touchpoint worker` processes deliver
  * outbound webhooks from the database outbox — a worker SIGKILLed while a receiver holds its
  * posts open loses nothing (another worker delivers every event once its lease runs out); and a
- * custom event posted to the API (serve --no-worker) wakes a branch waiting for it within a
- * second, through the leader's wake-up channel.
+ * custom event posted to the API (serve --no-worker) wakes a branch waiting for it through the
+ * leader's wake-up channel: with the leader's idle sleep set to ten minutes, a branch that moves
+ * before the test's deadline (a tenth of that) can only have been woken by the push. How fast
+ * the wake-up is, is measured in bench/events.ts (docs/BENCHMARKS.md), not asserted here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/app/runtime.ts';
@@ -82,14 +84,16 @@ describe.skipIf(!available)('outbound webhooks in distributed mode', () => {
 });
 
 describe.skipIf(!available)('custom events wake a waiting branch in distributed mode', () => {
+  const IDLE_SECONDS = '600';
   let cluster: Cluster;
   let api: Runtime;
 
   beforeAll(async () => {
-    // A long lease keeps the leader's idle sleep long: only the wake-up explains a quick turn.
-    cluster = await startCluster({ env: { LEASE_SECONDS: '60' } });
+    // The leader sleeps up to ten minutes with nothing due (the branch's own deadline is a week
+    // away): only the wake-up explains a turn within the test's deadline.
+    cluster = await startCluster({ env: { LEASE_SECONDS: '60', DISPATCHER_MAX_IDLE_SECONDS: IDLE_SECONDS } });
     api = await createRuntime(
-      parseConfig({ DATABASE_URL: cluster.databaseUrl, REDIS_URL: cluster.redisUrl, REDIS_PREFIX: cluster.prefix, LEASE_SECONDS: '60', MOCK_CALL_OUTCOME: 'none', LOG_LEVEL: 'silent' }),
+      parseConfig({ DATABASE_URL: cluster.databaseUrl, REDIS_URL: cluster.redisUrl, REDIS_PREFIX: cluster.prefix, LEASE_SECONDS: '60', DISPATCHER_MAX_IDLE_SECONDS: IDLE_SECONDS, MOCK_CALL_OUTCOME: 'none', LOG_LEVEL: 'silent' }),
       { worker: false, db: cluster.db },
     );
     await api.app.ready();
@@ -99,7 +103,7 @@ describe.skipIf(!available)('custom events wake a waiting branch in distributed 
     await cluster?.close();
   }, 30_000);
 
-  it('a branch waiting for custom.demo_booked takes `then` within a second of the event', async () => {
+  it('a branch waiting for custom.demo_booked takes `then` by the wake-up alone, the leader\'s idle poll ten minutes away', async () => {
     await cluster.spawnWorker();
     const { token } = await createToken(cluster.db, cluster.kit.workspaceId, 'operator', 'events');
     const sequenceId = await cluster.kit.addSequence({
@@ -120,8 +124,7 @@ describe.skipIf(!available)('custom events wake a waiting branch in distributed 
       'all three enrollments waiting at the branch',
       20_000,
     );
-    // One at a time, each timed from the API's answer to the branch's `then` step having run.
-    const latencies: number[] = [];
+    // One at a time: each event's wake-up alone must bring its enrollment round.
     for (const leadId of leadIds) {
       const posted = await api.app.inject({
         method: 'POST',
@@ -130,18 +133,17 @@ describe.skipIf(!available)('custom events wake a waiting branch in distributed 
         payload: JSON.stringify({ leadId, type: 'custom.demo_booked' }),
       });
       expect(posted.statusCode).toBe(201);
-      const started = Date.now();
       await waitFor(
         async () =>
-          (await count(cluster.db, `select count(*)::int as n from sequence_executions where lead_id = $1 and step_id = 'booked'`, [leadId])) === 1,
-        'the branch to take then',
-        10_000,
+          (await count(cluster.db, `select count(*)::int as n from sequence_executions where lead_id = $1 and step_id = 'booked' and status = 'succeeded'`, [leadId])) === 1,
+        'the branch to take then (60 s, a tenth of the idle sleep)',
+        60_000,
       );
-      latencies.push(Date.now() - started);
     }
-    latencies.sort((a, b) => a - b);
-    // The median of three, against a third of the leader's 30 s idle sleep: only the wake-up
-    // explains it, and a loaded machine's slow turn does not fail it.
-    expect(latencies[1], `wake latencies ${latencies.join(', ')} ms`).toBeLessThan(10_000);
-  }, 60_000);
+    await waitFor(
+      async () => (await count(cluster.db, `select count(*)::int as n from enrollments where sequence_id = $1 and status = 'completed'`, [sequenceId])) === 3,
+      'all three enrollments completed',
+      60_000,
+    );
+  }, 240_000);
 });

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createToken } from '../../src/db/workspaces.ts';
 import { calcomBooking, calendlyInvitee, CALCOM_SECRET, CALENDLY_KEY, signCalcom, signCalendly } from '../helpers/meetingSigners.ts';
 import { OPEN, startLiveKit, type LiveKit } from './liveKit.ts';
 
@@ -49,6 +50,26 @@ describe('Cal.com', () => {
     const cancel = calcomBooking('BOOKING_CANCELLED', uid, email);
     expect(await post('/webhooks/calcom', cancel, signCalcom(cancel))).toMatchObject({ status: 200, body: { recorded: 1 } });
     expect((await kit.events(leadId)).map((e) => `${e.type}/${e.provider}`)).toEqual(['meeting.booked/calcom', 'meeting.cancelled/calcom']);
+  });
+
+  test('exitOn as the issue spells it, ["meeting_booked"], through the API: kept as written, exits on a booking', async () => {
+    const { token } = await createToken(kit.db, kit.workspaceId, 'admin', 'meetings');
+    const api = (method: string, url: string, body?: unknown) =>
+      fetch(`${kit.url}${url}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const created = await api('POST', '/api/sequences', { name: 'Underscore exit', ...OPEN, exitOn: ['meeting_booked'], steps: [{ id: 'pause', type: 'wait', duration: 'P3D' }, { id: 'done', type: 'end' }] });
+    expect(created.status).toBe(201);
+    const sequence = (await created.json()) as { id: string; definition: { exitOn: string[] }; warnings: unknown[] };
+    expect(sequence).toMatchObject({ definition: { exitOn: ['meeting_booked'] } });
+    expect(JSON.stringify(sequence.warnings)).not.toContain('exitOn');
+    expect((await api('PATCH', `/api/sequences/${sequence.id}`, { status: 'active' })).status).toBe(200);
+    const email = `alias-${randomUUID().slice(0, 8)}@acme.test`;
+    const leadId = await kit.addLead({ email, firstName: 'Cy' });
+    const enrollmentId = await kit.enroll(sequence.id, leadId);
+    await kit.drain();
+    expect(await kit.enrollment(enrollmentId)).toMatchObject({ status: 'active', currentStepId: 'pause' });
+    const raw = calcomBooking('BOOKING_CREATED', randomUUID(), email);
+    expect(await post('/webhooks/calcom', raw, signCalcom(raw))).toMatchObject({ status: 200, body: { recorded: 1 } });
+    expect(await kit.enrollment(enrollmentId)).toMatchObject({ status: 'exited', statusReason: 'meeting_booked' });
   });
 
   test('a sequence whose exitOn does not list it keeps running; an unknown email is an unmatched 200', async () => {

@@ -21,6 +21,7 @@ import { WebhooksPage } from './pages/Webhooks.tsx';
 import { SuppressionsPage } from './pages/Suppressions.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { LiveStatus, LiveUpdates } from './live/LiveUpdates.tsx';
+import { DisabledEndpointsBanner, DisabledEndpointsCount } from './webhooks/DisabledEndpoints.tsx';
 
 // The sequence editor (React Flow) and monitoring (Recharts) load on first visit, keeping the first page light.
 const SequenceEditorPage = lazy(() => import('./pages/SequenceEditor.tsx').then((m) => ({ default: m.SequenceEditorPage })));
@@ -123,6 +124,7 @@ export function App() {
             key={item.to}
             label={item.label}
             href={item.to}
+            rightSection={item.to === '/webhooks' ? <DisabledEndpointsCount /> : undefined}
             active={path === item.to || path.startsWith(`${item.to}/`) || (item.to === '/leads' && path === '/')}
             onClick={(event) => {
               event.preventDefault();
@@ -137,6 +139,7 @@ export function App() {
       </AppShell.Navbar>
       <AppShell.Main>
         <DemoBanner key={`demo-${auth.workspace.id}`} />
+        <DisabledEndpointsBanner key={`webhooks-${auth.workspace.id}`} path={path} />
         {/* A switch of workspace starts every page afresh: nothing from the other one lingers. */}
         <Suspense fallback={<Loader role="status" aria-label="Loading the page" />}>
           <Page key={auth.workspace.id} path={path} />

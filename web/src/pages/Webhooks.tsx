@@ -1,5 +1,6 @@
 /**
- * Outbound webhooks: the workspace's endpoints (a banner for each one the deliverer disabled),
+ * Outbound webhooks: the workspace's endpoints (a banner for each one the deliverer disabled;
+ * the navigation's count and the notice on other pages are webhooks/DisabledEndpoints.tsx),
  * creating one (its secret shown once), rotating a secret, turning one off and on, sending a
  * test event, and each endpoint's delivery log with replay. Admins change things; operators read.
  */
@@ -14,6 +15,7 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { formatAt, relative } from '../components/format.ts';
 import { useLiveInterval } from '../live/LiveUpdates.tsx';
+import { fetchWebhookEndpoints, WEBHOOK_ENDPOINTS_KEY } from '../webhooks/DisabledEndpoints.tsx';
 
 const FAMILIES = ['enrollment.*', 'email.*', 'sms.*', 'call.*', 'task.*', 'lead.*', 'meeting.*', 'custom.*'];
 const EVENT_CHOICES = ['*', ...FAMILIES, ...SUBSCRIBABLE_EVENTS];
@@ -192,9 +194,10 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpoint; onSec
 export function WebhooksPage() {
   const auth = useAuth();
   const [secret, setSecret] = useState<string | null>(null);
+  // The same query as the notice on every page (webhooks/DisabledEndpoints.tsx): one key, one fetch.
   const endpoints = useQuery({
-    queryKey: ['webhook-endpoints'],
-    queryFn: async () => (await get<{ items: WebhookEndpoint[] }>('/api/webhook-endpoints')).items,
+    queryKey: WEBHOOK_ENDPOINTS_KEY,
+    queryFn: fetchWebhookEndpoints,
     refetchInterval: useLiveInterval(5_000),
   });
   const disabled = endpoints.data?.filter((e) => !e.enabled && e.disabledReason !== 'operator') ?? [];
