@@ -76,11 +76,12 @@ describe('limits and client errors', () => {
 });
 
 describe('an outcome on the real worker', () => {
-  // The engine's idle sleep is a minute (nothing else is due): an answer well inside it can only
-  // come from the wake-up the outcome sends. Ten seconds leaves room for a loaded machine.
+  // The engine's idle sleep is ten minutes here (nothing else is due): a branch that moves within
+  // a minute can only have been woken by the outcome, never by a poll. No duration is asserted;
+  // the minute is room for a loaded machine.
   it('moves a waiting branch at once, not at a later poll', async () => {
     const db = (await openTestDatabase('pglite')).db;
-    const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent' }), { db, clock: systemClock, worker: true });
+    const runtime = await createRuntime(parseConfig({ LOG_LEVEL: 'silent', DISPATCHER_MAX_IDLE_SECONDS: '600' }), { db, clock: systemClock, worker: true });
     try {
       const workspace = await ensureWorkspace(db, 'live');
       const { token } = await createToken(db, workspace.id, 'admin');
@@ -94,10 +95,8 @@ describe('an outcome on the real worker', () => {
       const enrolled = await call('POST', `/api/sequences/${sequence.id}/enrollments`, { leadIds: [lead.id] });
       const enrollmentId = enrolled.enrolled[0].enrollmentId;
       await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'waiting', 'the branch to wait');
-      const asked = Date.now();
       await call('POST', `/api/sequences/enrollments/${enrollmentId}/outcomes`, { outcome: 'connected' });
-      await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'completed', 'the branch to move', 10_000);
-      expect(Date.now() - asked).toBeLessThan(10_000);
+      await waitFor(async () => (await call('GET', `/api/sequences/enrollments/${enrollmentId}`)).status === 'completed', 'the branch to move', 60_000);
     } finally {
       await runtime.close();
       await db.close();
@@ -260,17 +259,14 @@ describe('CSV import limits', () => {
   const csv = (text: string, query = '') =>
     kit.call('POST', `/api/leads/import${query}`, { token: kit.tokens.admin, body: text, headers: { 'content-type': 'text/csv' } });
 
-  it('10 MB of one-character rows is refused at the row cap, quickly and without reading the rest', async () => {
+  it('10 MB of one-character rows is refused at the row cap, without reading the rest', async () => {
     const body = 'email\n' + 'a\n'.repeat(5 * 1024 * 1024 - 4);
     const heapBefore = process.memoryUsage().heapUsed;
-    const started = Date.now();
     const result = await csv(body);
-    const took = Date.now() - started;
     expect(result.status).toBe(400);
     expect(result.body.error.code).toBe('too_many_rows');
     expect(result.body.error.message).toMatch(/up to 50000 rows/);
     expect(result.body.error.message).toMatch(/stopped reading at line 50002/);
-    expect(took).toBeLessThan(15_000); // a loose bound against a hang, not a speed test: the heap bound below is the check
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(300 * 1024 * 1024);
   });
 

@@ -148,21 +148,19 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
 
   it('touchpoint worker: a poison enrollment never delays healthy ones of two workspaces; it is failed after exactly 3 attempts, counted in /metrics, and retry puts it back', async () => {
     const port = 20_000 + Math.floor(Math.random() * 5_000);
-    cluster = await startCluster({ env: { LEASE_SECONDS: '60', MAX_CONSECUTIVE_FAILURES: '3' } });
+    // A ten-minute lease: the healthy enrollments completing within two minutes of the worker's
+    // start cannot have waited for a failed batch's lease to run out (no duration is asserted).
+    cluster = await startCluster({ env: { LEASE_SECONDS: '600', MAX_CONSECUTIVE_FAILURES: '3' } });
     const c = cluster;
     api = await apiRuntime(c);
     const { poison, healthySequences } = await poisonAndHealthy(c);
 
     // Everything is due before the worker starts: its first claim holds them all, poison included.
-    // Timed from the worker's start (spawnWorker returns once it logs so): starting a process
-    // under load is not what this bounds.
+    // The deadline runs from the worker's start (spawnWorker returns once it logs so).
     await c.spawnWorker({ WORKER_METRICS_PORT: String(port) });
-    const startedAt = Date.now();
     const completed = () =>
       count(c.db, `select count(*)::int as n from enrollments where sequence_id = any($1::uuid[]) and status = 'completed'`, [healthySequences]);
-    await waitFor(async () => (await completed()) === 40, 'the healthy enrollments of both workspaces to complete', 20_000);
-    // Well within the 60 s lease: nothing waited for a failed batch's lease to run out.
-    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    await waitFor(async () => (await completed()) === 40, 'the healthy enrollments of both workspaces to complete', 120_000);
 
     await waitFor(async () => (await enrollmentRow(c, poison)).status === 'failed', 'the poison enrollment to fail', 40_000);
     const failed = await enrollmentRow(c, poison);
@@ -181,14 +179,17 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
     expect(retried.ok).toBe(true);
     await waitFor(async () => (await enrollmentRow(c, poison)).failures === 1, 'the retried enrollment to run again', 5_000);
     expect((await enrollmentRow(c, poison)).status).toBe('active');
-  }, 120_000);
+  }, 300_000);
 
-  // With a 60 s lease the leader's idle sleep is 30 s: acting well inside it can only come from
-  // the wake-up each control sends. Ten seconds leaves room for a loaded machine.
-  const WOKEN_MS = 10_000;
-  it('with a 60 s lease, resume of an enrollment paused while its job was queued, skip and an outcome act at once, not at the next poll', async () => {
+  // The leader's idle sleep is ten minutes here (DISPATCHER_MAX_IDLE_SECONDS), and the claim this
+  // test takes holds its lease as long: a step that runs within a minute of its control can only
+  // have been woken by that control, never by a poll or a lease running out. No duration is
+  // asserted; the minute is room for a loaded machine.
+  const IDLE_SECONDS = 600;
+  const WOKEN_MS = 60_000;
+  it('resume of an enrollment paused while its job was queued, skip and an outcome are woken by the control, not by a poll or a lease', async () => {
     const port = 20_000 + Math.floor(Math.random() * 5_000);
-    cluster = await startCluster({ env: { LEASE_SECONDS: '60' } });
+    cluster = await startCluster({ env: { LEASE_SECONDS: '60', DISPATCHER_MAX_IDLE_SECONDS: String(IDLE_SECONDS) } });
     const c = cluster;
     api = await apiRuntime(c);
     const sequenceId = await c.kit.addSequence(withTask);
@@ -199,7 +200,7 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
     // this test takes the claim itself and queues its job as the dispatcher does, after a pause.
     const [paused] = await c.kit.enrollAll(sequenceId, await c.kit.addLeads([lead(950_000 + leads++)]));
     const now = new Date();
-    const claims = await claimDue(c.db, { now, limit: 100, leaseUntil: new Date(now.getTime() + 60_000), leaseId: randomUUID() });
+    const claims = await claimDue(c.db, { now, limit: 100, leaseUntil: new Date(now.getTime() + IDLE_SECONDS * 1000), leaseId: randomUUID() });
     const claim = claims.find((cl) => cl.enrollmentId === paused);
     expect(claim, 'the claim (the leader was asleep)').toBeDefined();
     expect((await api.engine.act({ enrollmentId: paused!, action: 'pause', actor: 'op' })).ok).toBe(true);
@@ -208,10 +209,8 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
     const job = await queue.add(jobs.executeNode.name, data, { ...jobs.executeNode.options, jobId: jobs.executeNode.jobId(data) });
     await waitFor(async () => (await job.getState()) === 'completed', 'the worker to take the queued job (a no-op: paused)', 10_000);
     expect(await sentSteps(c, paused!)).toEqual([]);
-    const resumedAt = Date.now();
     expect((await api.engine.act({ enrollmentId: paused!, action: 'resume', actor: 'op' })).ok).toBe(true);
     await waitFor(async () => (await sentSteps(c, paused!)).length === 1, 'the resumed step to run', WOKEN_MS);
-    expect(Date.now() - resumedAt).toBeLessThan(WOKEN_MS);
 
     // Skip and an outcome, each on an enrollment waiting on its task.
     const enrolled = await api.engine.enroll({ workspaceId: c.kit.workspaceId, sequenceId, leadIds: await c.kit.addLeads([lead(950_000 + leads++), lead(950_000 + leads++)]), actor: 'op' });
@@ -220,14 +219,10 @@ describe.skipIf(!available)('distributed isolation and controls', () => {
     for (const id of [skipped!, outcome!, paused!]) {
       await waitFor(async () => (await enrollmentRow(c, id)).status === 'waiting', 'the task to wait', 5_000);
     }
-    const skippedAt = Date.now();
     expect((await api.engine.act({ enrollmentId: skipped!, action: 'skip', actor: 'op' })).ok).toBe(true);
     await waitFor(async () => (await sentSteps(c, skipped!)).includes('bye'), 'the step after the skipped task', WOKEN_MS);
-    expect(Date.now() - skippedAt).toBeLessThan(WOKEN_MS);
 
-    const recordedAt = Date.now();
     expect((await api.engine.recordOutcome({ enrollmentId: outcome!, outcome: 'done', actor: 'op' })).ok).toBe(true);
     await waitFor(async () => (await sentSteps(c, outcome!)).includes('bye'), 'the step after the task done', WOKEN_MS);
-    expect(Date.now() - recordedAt).toBeLessThan(WOKEN_MS);
-  }, 120_000);
+  }, 300_000);
 });
