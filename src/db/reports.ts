@@ -79,7 +79,11 @@ const AGGREGATE = `
       -- A subquery per execution, not a join: the planner joined a day's few thousand rows to a
       -- hash of every enrollment of the workspace (a scan of 250,000 rows on every live report).
       coalesce((select e.mailbox_id::text from enrollments e where e.id = x.enrollment_id), '') as mailbox,
-      count(*) filter (where x.visit = 1) as reached,
+      -- The enrollment's first visit of the step: visit counts every step the enrollment entered
+      -- (waits included), so only the first step's first visit is 1; a later step's first visit
+      -- is the one with no earlier visit of that step (one probe of (enrollment, step, visit)).
+      count(*) filter (where x.visit = 1 or not exists (
+        select 1 from sequence_executions p where p.enrollment_id = x.enrollment_id and p.step_id = x.step_id and p.visit < x.visit)) as reached,
       count(*) filter (where x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}) as sent,
       count(*) filter (where x.status = 'failed') as failed,
       count(*) filter (where x.status = 'skipped') as skipped
