@@ -1,7 +1,8 @@
 /**
  * Reports (docs/ANALYTICS.md, "Reports"): the workspace's message figures over a period, grouped
- * by day, week, sequence, step, variant, channel or mailbox, as a chart and a table, with a CSV
- * download of the same report.
+ * by day, week, sequence, step, variant, channel, mailbox or owner (the lead's owner when each
+ * message was written), as a chart and a table, filtered by channel, sequence and owner, with a
+ * CSV download of the same report.
  */
 import { Button, Group, Paper, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
@@ -11,6 +12,7 @@ import { ApiError, credentialHeaders, get, withQuery } from '../api/client.ts';
 import type { Page, Report, ReportRow, Sequence } from '../api/types.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { OwnerFilter } from '../leads/OwnerSelect.tsx';
 
 const GROUPS = [
   { value: 'day', label: 'Day' },
@@ -20,6 +22,7 @@ const GROUPS = [
   { value: 'variant', label: 'Variant' },
   { value: 'channel', label: 'Channel' },
   { value: 'mailbox', label: 'Mailbox' },
+  { value: 'owner', label: 'Owner' },
 ];
 const COUNTS = ['reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped'] as const;
 const RATES = [
@@ -90,8 +93,9 @@ export function ReportsPage() {
   const [groupBy, setGroupBy] = useState('day');
   const [channel, setChannel] = useState<string | null>(null);
   const [sequenceId, setSequenceId] = useState<string | null>(null);
+  const [owner, setOwner] = useState<string | null>(null);
   const [csvError, setCsvError] = useState<unknown>(null);
-  const query = { from, to, groupBy, channel: channel ?? undefined, sequenceId: sequenceId ?? undefined };
+  const query = { from, to, groupBy, channel: channel ?? undefined, sequenceId: sequenceId ?? undefined, owner: owner ?? undefined };
   const sequences = useQuery({ queryKey: ['sequences', 'all'], queryFn: () => get<Page<Sequence>>('/api/sequences', { limit: 100 }) });
   const report = useQuery({ queryKey: ['reports', query], queryFn: () => get<Report>('/api/reports', query), placeholderData: (previous) => previous });
   const data = report.data;
@@ -116,6 +120,7 @@ export function ReportsPage() {
           onChange={setSequenceId}
           w={220}
         />
+        <OwnerFilter value={owner} onChange={setOwner} mine="Mine" w={220} />
         <Button variant="light" onClick={() => downloadCsv(query).then(() => setCsvError(null), setCsvError)}>
           Download CSV
         </Button>
