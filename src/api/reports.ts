@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
-import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, ownerNames, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, ownerNames, OWNER_FILTER_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
@@ -34,7 +34,9 @@ const reportQuery = z.object({
   groupBy: z.enum(REPORT_GROUPS).default('day'),
   sequenceId: id.optional().describe('Only this sequence'),
   channel: z.enum(CHANNELS).optional().describe('Only messages on this channel'),
-  owner: ownerFilter.optional().describe("Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads)"),
+  owner: ownerFilter
+    .optional()
+    .describe("Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads). With groupBy day, week, sequence, channel or owner"),
   format: z.enum(['json', 'csv']).default('json'),
 });
 
@@ -128,6 +130,9 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
       const to = query.to ?? utcDay(now);
       const from = query.from ?? shift(to, -29);
       if (from > to) return fail(reply, 400, 'invalid_request', `"from" (${from}) is after "to" (${to}).`);
+      if (owner !== undefined && !OWNER_FILTER_GROUPS.has(query.groupBy)) {
+        return fail(reply, 400, 'invalid_request', `"owner" filters reports grouped by ${[...OWNER_FILTER_GROUPS].join(', ')}, not by ${query.groupBy} (docs/ANALYTICS.md, "Reports").`);
+      }
       const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
       if (span > MAX_REPORT_DAYS) return fail(reply, 400, 'invalid_request', `A report covers at most ${MAX_REPORT_DAYS} days; this one asks for ${span}. Narrow "from" and "to".`);
 

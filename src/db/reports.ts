@@ -1,8 +1,9 @@
 /**
  * Reports over time (docs/ANALYTICS.md, "Reports"): a workspace's message figures per UTC day,
  * grouped by a dimension. Closed days are read from the rollups — `report_days` (per sequence,
- * step, variant, channel, mailbox and owner) and its sums `report_day_totals` (per sequence and channel),
- * built per workspace and day by the same aggregate that answers the live day — so a report over
+ * step, variant, channel and mailbox), its sums `report_day_totals` (per sequence and channel) and
+ * `report_day_owners` (per sequence, channel and owner), built per workspace and day by the same
+ * aggregate that answers the live day — so a report over
  * a year of a million executions reads a few hundred or thousand rollup rows plus today's rows.
  *
  * Every figure counts **messages** (an enrollment at a step), dated by when it happened: reached
@@ -62,9 +63,14 @@ const EVENT_MEASURE_COLUMNS = Object.keys(EVENT_MEASURES) as Array<keyof typeof 
 const MEASURED_TYPES = EVENT_MEASURE_COLUMNS.flatMap((m) => [...EVENT_MEASURES[m]]);
 /** `(values ('delivered', array[…]), …)`: each measure with its event types; literals from our own table. */
 const MEASURE_TYPES_SQL = `(values ${EVENT_MEASURE_COLUMNS.map((m) => `('${m}', array[${EVENT_MEASURES[m].map((t) => `'${t}'`).join(', ')}])`).join(', ')}) as mt(measure, types)`;
+/** The aggregate's key, every dimension: today's kept hours (`report_day_prefixes`) and the live rows. */
 const KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox, owner';
+/** The fine rollup's key: every dimension but the owner (the owner would multiply its rows by the reps who sent that day). */
+const FINE_KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox';
 /** The coarse rollup's key: what the day, week, sequence and channel reports group and filter by. */
 const TOTALS_KEY = 'workspace_id, day, sequence_id, channel';
+/** The owners' rollup's key: what owner reports, and reports filtered by owner, group and filter by. */
+const OWNERS_KEY = 'workspace_id, day, sequence_id, channel, owner';
 
 /**
  * The figures of one workspace (`$1`) in [`$2`, `$3`) per day and dimension key: executions by
@@ -193,12 +199,20 @@ export async function buildReportDays(
       await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_day_owners where workspace_id = $1 and day between $2::date and $3::date`, range);
       // A built day is read from the rollups: its kept hours are no longer needed.
       await tx.query(`delete from report_day_prefixes where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_day_prefixes_built where workspace_id = $1 and day between $2::date and $3::date`, range);
+      // One aggregate, summed into the fine rollup (over owners) and the owners' (over step,
+      // variant and mailbox) in one statement.
       await tx.query(
-        `insert into report_days (${KEY}, ${ALL_COLUMNS})
-         select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
+        `with a as materialized (${AGGREGATE}),
+         fine as (
+           insert into report_days (${FINE_KEY}, ${ALL_COLUMNS})
+           select ${FINE_KEY}, ${SUM_COLUMNS} from a group by ${FINE_KEY}
+           on conflict do nothing)
+         insert into report_day_owners (${OWNERS_KEY}, ${ALL_COLUMNS})
+         select ${OWNERS_KEY}, ${SUM_COLUMNS} from a group by ${OWNERS_KEY}
          on conflict do nothing`,
         [args.workspaceId, `${first}T00:00:00Z`, `${addDays(last, 1)}T00:00:00Z`],
       );
@@ -220,7 +234,7 @@ export async function buildReportDays(
   }
   // PGlite has no autovacuum: without statistics the planner takes the rollups for empty and
   // groups a year's rows by sorting them. A month or more of new days is worth an analyze.
-  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals');
+  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals, report_day_owners');
   return ranges.length;
 }
 
@@ -248,8 +262,10 @@ export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: 
   return passes;
 }
 
-/** Groupings the coarse rollup can answer (no step, variant, mailbox or owner in their key; an owner filter reads the fine rollup). */
+/** Groupings the coarse rollup can answer (no step, variant, mailbox or owner in their key). */
 const FROM_TOTALS: ReadonlySet<ReportGroup> = new Set(['day', 'week', 'sequence', 'channel']);
+/** Groupings the owners' rollup can answer, and so the ones an owner filter goes with. */
+export const OWNER_FILTER_GROUPS: ReadonlySet<ReportGroup> = new Set(['day', 'week', 'sequence', 'channel', 'owner']);
 
 const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   day: { select: `to_char(day, 'YYYY-MM-DD') as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'day' },
@@ -389,7 +405,7 @@ const LIVE_RECORD = `${KEY.split(', ').map((c) => `${c} ${c === 'workspace_id' |
  * The report: closed days from a rollup (the coarse one when the grouping allows), the live
  * days from `live` (liveReportRows over `livePeriod`; null when the period has no live day),
  * grouped. `from`/`to` are UTC days, inclusive. `owner`: a user id, or '' for the messages of
- * unowned leads. Call `buildReportDays` first (the API does).
+ * unowned leads; only with the groupings of OWNER_FILTER_GROUPS. Call `buildReportDays` first (the API does).
  */
 export async function reportRows(
   db: Queryable,
@@ -398,7 +414,13 @@ export async function reportRows(
   const liveFrom = firstLiveDay(args.now);
   const rollupTo = args.to < liveFrom ? args.to : addDays(liveFrom, -1);
   const { select, group } = GROUP_KEY[args.groupBy];
-  const [rollup, key] = FROM_TOTALS.has(args.groupBy) && args.owner === undefined ? ['report_day_totals', TOTALS_KEY] : ['report_days', KEY];
+  if (args.owner !== undefined && !OWNER_FILTER_GROUPS.has(args.groupBy)) throw new Error(`An owner filter does not go with groupBy=${args.groupBy}.`);
+  const [rollup, key] =
+    args.groupBy === 'owner' || args.owner !== undefined
+      ? ['report_day_owners', OWNERS_KEY]
+      : FROM_TOTALS.has(args.groupBy)
+        ? ['report_day_totals', TOTALS_KEY]
+        : ['report_days', FINE_KEY];
   const sums = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as "${m}"`).join(', ');
   return db.query<ReportRow>(
     `with rows as (

@@ -434,7 +434,7 @@ describe.each(kinds)('reports by owner on %s', (kind) => {
     expect(byLabel(await report(`${period}&groupBy=owner`))).toEqual(expected());
   });
 
-  it('filters by owner: a member, me, none; the coarse groupings too', async () => {
+  it('filters by owner: a member, me, none; with the day, week, sequence, channel and owner groupings', async () => {
     kit.clock.set(new Date('2026-04-03T02:00:00Z'));
     const ofAda = await report(`${period}&owner=${ada.id}`);
     expect(pick(ofAda.totals)).toEqual(expected()[adaLabel()]);
@@ -442,7 +442,13 @@ describe.each(kinds)('reports by owner on %s', (kind) => {
       ['2026-04-01', 2],
       ['2026-04-02', 1],
     ]);
-    expect(pick((await report(`${period}&groupBy=step&owner=none`)).totals)).toEqual(expected()['(no owner)']);
+    expect(pick((await report(`${period}&groupBy=channel&owner=none`)).totals)).toEqual(expected()['(no owner)']);
+    // The owners' rollup has no step, variant or mailbox: those groupings take no owner filter.
+    for (const groupBy of ['step', 'variant', 'mailbox']) {
+      const refused = await kit.call('GET', `/api/reports?${period}&groupBy=${groupBy}&owner=none`, { token: kit.tokens.viewer });
+      expect(refused.status, groupBy).toBe(400);
+      expect(refused.body.error.message).toContain('"owner" filters reports grouped by day, week, sequence, channel, owner');
+    }
     const mine = await report(`${period}&groupBy=owner&owner=me`, { session: bob.session });
     expect(byLabel(mine)).toEqual({ [bob.email]: expected()[bob.email] });
     const tokenMe = await kit.call('GET', `/api/reports?${period}&owner=me`, { token: kit.tokens.viewer });

@@ -1,7 +1,7 @@
 /**
  * Migration 034 on a store that already has history: executions written before it take their
  * lead's owner of the moment of the upgrade (unowned leads' stay null), and the rollups are
- * emptied and keyed by owner, to be built again. On PGlite and PostgreSQL.
+ * emptied, to be built again with the owners' rollup. On PGlite and PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/db.ts';
@@ -67,9 +67,9 @@ describe.each(kinds)('migration 034 on %s', (kind) => {
       [w],
     );
     expect(left).toEqual({ days: 0, built: 0 });
-    // The owner is part of the key: two owners of one day and step are two rows.
+    // The owners' rollup keys by owner, and today's kept hours too: two owners of one day are two rows.
     for (const owner of ['', rep]) {
-      await db.query(`insert into report_days (workspace_id, day, sequence_id, step_id, variant, channel, mailbox, owner, sent) values (${key}, $3, 1)`, [w, seq!.id, owner]);
+      await db.query(`insert into report_day_owners (workspace_id, day, sequence_id, channel, owner, sent) values ($1, current_date - 3, $2, 'email', $3, 1)`, [w, seq!.id, owner]);
       await db.query(`insert into report_day_prefixes (workspace_id, day, sequence_id, step_id, variant, channel, mailbox, owner, sent) values (${key}, $3, 1)`, [w, seq!.id, owner]);
     }
   });

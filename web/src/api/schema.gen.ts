@@ -5264,7 +5264,7 @@ export interface paths {
                     /** @description First UTC day, inclusive; default 29 days before `to` */
                     from?: string;
                     groupBy?: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox" | "owner";
-                    /** @description Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads) */
+                    /** @description Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads). With groupBy day, week, sequence, channel or owner */
                     owner?: "me" | "none" | string;
                     /** @description Only this sequence */
                     sequenceId?: string;

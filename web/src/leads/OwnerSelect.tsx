@@ -43,7 +43,19 @@ export function OwnerSelect({ value, onChange, label = 'Owner', disabled }: { va
 }
 
 /** The Leads list's filter (and the Reports page's): any owner (null), `me` (a signed-in person), `none`, or a member's id. */
-export function OwnerFilter({ value, onChange, mine = 'My leads', w }: { value: string | null; onChange: (owner: string | null) => void; mine?: string; w?: number }) {
+export function OwnerFilter({
+  value,
+  onChange,
+  mine = 'My leads',
+  w,
+  disabled,
+}: {
+  value: string | null;
+  onChange: (owner: string | null) => void;
+  mine?: string;
+  w?: number;
+  disabled?: boolean;
+}) {
   const members = useMembers();
   const auth = useAuth();
   const person = Boolean(auth.me?.user);
@@ -52,7 +64,7 @@ export function OwnerFilter({ value, onChange, mine = 'My leads', w }: { value: 
     { value: UNOWNED, label: 'Unowned' },
     ...(members.data ?? []).map((m) => ({ value: m.userId, label: memberLabel(m) })),
   ];
-  return <Select label="Owner" placeholder="Any owner" data={data} value={value} onChange={onChange} clearable searchable w={w} data-testid="owner-filter" />;
+  return <Select label="Owner" placeholder="Any owner" data={data} value={value} onChange={onChange} clearable searchable w={w} disabled={disabled} data-testid="owner-filter" />;
 }
 
 /** "Set owner" over the selected leads or every lead matching the filter: one call (POST /api/leads/bulk, action `owner`), then how many changed. */

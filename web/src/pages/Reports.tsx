@@ -24,6 +24,8 @@ const GROUPS = [
   { value: 'mailbox', label: 'Mailbox' },
   { value: 'owner', label: 'Owner' },
 ];
+/** The groupings an owner filter goes with (the owners' rollup has no step, variant or mailbox). */
+const OWNER_FILTER_GROUPS = ['day', 'week', 'sequence', 'channel', 'owner'];
 const COUNTS = ['reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped'] as const;
 const RATES = [
   ['delivery', 'delivery'],
@@ -108,7 +110,14 @@ export function ReportsPage() {
       <Group align="end" wrap="wrap" role="group" aria-label="Report filters">
         <TextInput type="date" label="From" value={from} max={to} onChange={(e) => setFrom(e.currentTarget.value)} w={160} />
         <TextInput type="date" label="To" value={to} min={from} onChange={(e) => setTo(e.currentTarget.value)} w={160} />
-        <Select label="Group by" data={GROUPS} value={groupBy} allowDeselect={false} onChange={(v) => v && setGroupBy(v)} w={140} />
+        <Select
+          label="Group by"
+          data={GROUPS.map((g) => ({ ...g, disabled: owner !== null && !OWNER_FILTER_GROUPS.includes(g.value) }))}
+          value={groupBy}
+          allowDeselect={false}
+          onChange={(v) => v && setGroupBy(v)}
+          w={140}
+        />
         <Select label="Channel" placeholder="All" clearable data={['email', 'sms', 'voice']} value={channel} onChange={setChannel} w={120} />
         <Select
           label="Sequence"
@@ -120,7 +129,7 @@ export function ReportsPage() {
           onChange={setSequenceId}
           w={220}
         />
-        <OwnerFilter value={owner} onChange={setOwner} mine="Mine" w={220} />
+        <OwnerFilter value={owner} onChange={setOwner} mine="Mine" w={220} disabled={!OWNER_FILTER_GROUPS.includes(groupBy)} />
         <Button variant="light" onClick={() => downloadCsv(query).then(() => setCsvError(null), setCsvError)}>
           Download CSV
         </Button>
