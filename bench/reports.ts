@@ -3,7 +3,8 @@
  * — `GET /api/reports` on a workspace with a million executions (issue 19; figures in
  * docs/BENCHMARKS.md, "Reports").
  *
- * Seeds, in SQL, one workspace with 10 sequences, executions/4 leads and enrollments, 4 message
+ * Seeds, in SQL, one workspace with 10 sequences, executions/4 leads and enrollments (five in six
+ * owned by one of 5 members, each execution stamped with its lead's owner), 4 message
  * steps per enrollment (the first with variants a/b; three emails and one SMS) started over the
  * 365 days to now, and events about them: half delivered, 15 % opened, 3 % clicked, 3 %
  * replied, 1 % bounced. "Now" is today at 23:59 UTC (the runtime's clock), the worst moment of
@@ -12,8 +13,9 @@
  *
  * 1. the worker's upkeep builds the rollups of the closed days (a day per transaction), timed;
  * 2. the first report over the whole year (nothing left to build);
- * 3. `--queries` reports of seven shapes in turn (day over 30 and 365 days, week, step, variant,
- *    channel, one sequence by day), timed one by one: p50, p95, p99, max.
+ * 3. `--queries` reports of nine shapes in turn (day over 30 and 365 days, week, step, variant,
+ *    channel, one sequence by day, owner over the year, one owner by day over 30 days), timed one
+ *    by one: p50, p95, p99, max.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,13 +34,22 @@ const EXECUTIONS = Number(values.executions);
 const ENROLLMENTS = Math.ceil(EXECUTIONS / 4);
 const QUERIES = Number(values.queries);
 const SEQUENCES = 10;
+const OWNERS = 5;
+/** The owner of lead `i` (and of its executions): one of the members, none for one lead in six. */
+const OWNER_OF_I = `case when i % 6 = 0 then null else ($7::uuid[])[1 + i % ${OWNERS}] end`;
 const CHUNK = 50_000;
 
 const log = (message: string) => console.error(`[${(performance.now() / 1000).toFixed(0)} s] ${message}`);
 
 /** Deterministic ids (md5 of a tag and a number) so the rows can name each other without lookups. */
-async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
+async function seed(db: Db, workspaceId: string, now: Date): Promise<{ sequenceIds: string[]; ownerIds: string[] }> {
   const sequenceIds: string[] = [];
+  const ownerIds: string[] = [];
+  for (let o = 0; o < OWNERS; o += 1) {
+    const [user] = await db.query<{ id: string }>(`insert into users (email, name) values ($1, $2) returning id`, [`rep${o + 1}-${workspaceId}@bench.test`, `Rep ${o + 1}`]);
+    await db.query(`insert into memberships (workspace_id, user_id, role) values ($1, $2, 'operator')`, [workspaceId, user!.id]);
+    ownerIds.push(user!.id);
+  }
   for (let s = 0; s < SEQUENCES; s += 1) {
     const [row] = await db.query<{ id: string }>(`insert into sequences (workspace_id, name, status) values ($1, $2, 'active') returning id`, [workspaceId, `Bench sequence ${s + 1}`]);
     sequenceIds.push(row!.id);
@@ -49,8 +60,9 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
     const args = [workspaceId, first, last, sequenceIds, yearAgo];
     await db.transaction(async (tx) => {
       await tx.query(
-        `insert into leads (id, workspace_id, email) select md5('l' || i)::uuid, $1, 'lead' || i || '@bench.test' from generate_series($2::int, $3::int) i`,
-        args.slice(0, 3),
+        `insert into leads (id, workspace_id, email, owner_id) select md5('l' || i)::uuid, $1, 'lead' || i || '@bench.test', ${OWNER_OF_I.replace('$7', '$4')}
+         from generate_series($2::int, $3::int) i`,
+        [...args.slice(0, 3), ownerIds],
       );
       // Enrollment i starts at a point of the year spread evenly; its steps run 0, 2, 4 and 6 days
       // later, up to now: every day, today included, has a day's share of all four steps.
@@ -61,15 +73,15 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
         args,
       );
       await tx.query(
-        `insert into sequence_executions (id, workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel, visit, idempotency_key, status, started_at, completed_at, variant)
+        `insert into sequence_executions (id, workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel, visit, idempotency_key, status, started_at, completed_at, variant, owner_id)
          select md5('x' || i || '-' || k)::uuid, $1, md5('e' || i)::uuid, md5('l' || i)::uuid, ($4::uuid[])[1 + i % ${SEQUENCES}],
            (array['intro', 'follow', 'nudge', 'last'])[k], case when k = 3 then 'sms' else 'email' end, case when k = 3 then 'sms' else 'email' end,
            1, md5('e' || i) || ':' || k, case when i % 50 = 0 then 'failed' else 'succeeded' end, t, t,
-           case when k = 1 then (array['a', 'b'])[1 + (i / 7) % 2] end
+           case when k = 1 then (array['a', 'b'])[1 + (i / 7) % 2] end, ${OWNER_OF_I}
          from (select i, k, $5::timestamptz + (i::float8 / ${ENROLLMENTS}) * interval '365 days' + (k - 1) * interval '2 days' as t
                from generate_series($2::int, $3::int) i, generate_series(1, 4) k) s
          where t <= $6`,
-        [...args, now],
+        [...args, now, ownerIds],
       );
       // Events about those messages, a few minutes to a day after the send.
       await tx.query(
@@ -91,7 +103,7 @@ async function seed(db: Db, workspaceId: string, now: Date): Promise<string[]> {
   // Delivered/replied on the SMS step are named as SMS events.
   await db.query(`update events set type = replace(type, 'email.', 'sms.') where workspace_id = $1 and channel = 'sms'`, [workspaceId]);
   await db.query('analyze');
-  return sequenceIds;
+  return { sequenceIds, ownerIds };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -108,7 +120,7 @@ async function run(store: string, db: Db): Promise<void> {
   const workspace = await ensureWorkspace(db, `bench-${Date.now()}`);
   const { token } = await createToken(db, workspace.id, 'viewer', 'bench');
   const started = performance.now();
-  const sequenceIds = await seed(db, workspace.id, now);
+  const { sequenceIds, ownerIds } = await seed(db, workspace.id, now);
   const [counts] = await db.query<{ executions: number; events: number }>(
     `select (select count(*) from sequence_executions where workspace_id = $1)::int as executions, (select count(*) from events where workspace_id = $1)::int as events`,
     [workspace.id],
@@ -131,13 +143,13 @@ async function run(store: string, db: Db): Promise<void> {
   );
   const upkeepStarted = performance.now();
   await runtime.reports.tick();
-  const [built] = await db.query<{ days: number; rows: number; totals: number }>(
+  const [built] = await db.query<{ days: number; rows: number; totals: number; owners: number }>(
     `select (select count(*) from report_days_built where workspace_id = $1)::int as days, (select count(*) from report_days where workspace_id = $1)::int as rows,
-       (select count(*) from report_day_totals where workspace_id = $1)::int as totals`,
+       (select count(*) from report_day_totals where workspace_id = $1)::int as totals, (select count(*) from report_day_owners where workspace_id = $1)::int as owners`,
     [workspace.id],
   );
   console.log(
-    `${store}: upkeep built ${built!.days} closed days (${built!.rows.toLocaleString('en')} rollup rows, ${built!.totals.toLocaleString('en')} coarse rows) in ${((performance.now() - upkeepStarted) / 1000).toFixed(1)} s; today (live) has ${live!.executions.toLocaleString('en')} executions`,
+    `${store}: upkeep built ${built!.days} closed days (${built!.rows.toLocaleString('en')} rollup rows, ${built!.totals.toLocaleString('en')} coarse rows, ${built!.owners.toLocaleString('en')} owner rows) in ${((performance.now() - upkeepStarted) / 1000).toFixed(1)} s; today (live) has ${live!.executions.toLocaleString('en')} executions`,
   );
   if (values.explain) {
     // The live aggregate's plan, timed (the third run, so caches are warm).
@@ -160,6 +172,8 @@ async function run(store: string, db: Db): Promise<void> {
     `from=${day(-89)}&to=${day(0)}&groupBy=variant`,
     `${year}&groupBy=channel`,
     `${year}&groupBy=day&sequenceId=${sequenceIds[3]}`,
+    `${year}&groupBy=owner`,
+    `from=${day(-29)}&to=${day(0)}&groupBy=day&owner=${ownerIds[1]}`,
   ];
   for (const shape of shapes) await get(shape); // warm-up: one of each
   const times: number[] = [];

@@ -1,16 +1,17 @@
 /**
  * `GET /api/reports`: the workspace's message figures over time, grouped by day, week, sequence,
- * step, variant, channel or mailbox, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
+ * step, variant, channel, mailbox or owner, as JSON or CSV (docs/ANALYTICS.md, "Reports"). Closed days
  * come from the daily rollups (built by the worker's upkeep, or here on first use), today from its
  * kept closed hours and the rows since.
  */
 import { z } from 'zod';
 import { CHANNELS } from '../core/definition.ts';
 import type { Db } from '../db/db.ts';
-import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
+import { buildReportDays, livePeriod, liveReportRows, MAX_REPORT_DAYS, REPORT_GROUPS, type LiveReportRows, ownerNames, OWNER_FILTER_GROUPS, REPORT_MEASURES, reportNames, reportRows, type ReportMeasure, type ReportRow } from '../db/reports.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
 import { csvRow } from './exports.ts';
+import { ownerFilter, tokenHasNoMe } from './leadFilter.ts';
 import { ratesOf, ratesSchema } from './stats.ts';
 import { commonErrors, fail, id, type Api } from './wire.ts';
 
@@ -33,6 +34,9 @@ const reportQuery = z.object({
   groupBy: z.enum(REPORT_GROUPS).default('day'),
   sequenceId: id.optional().describe('Only this sequence'),
   channel: z.enum(CHANNELS).optional().describe('Only messages on this channel'),
+  owner: ownerFilter
+    .optional()
+    .describe("Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads). With groupBy day, week, sequence, channel or owner"),
   format: z.enum(['json', 'csv']).default('json'),
 });
 
@@ -40,8 +44,8 @@ const count = z.number().int();
 const counts = Object.fromEntries(REPORT_MEASURES.map((m) => [m, count])) as Record<ReportMeasure, typeof count>;
 
 const reportRowSchema = z.object({
-  key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none'),
-  label: z.string().describe('The key for a person: a sequence or mailbox name, "(none)"'),
+  key: z.string().describe('The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id, an owner\'s user id; "" = none'),
+  label: z.string().describe('The key for a person: a sequence or mailbox name, an owner as "Name <email>" (or the email), "(none)", "(no owner)"'),
   sequenceId: id.nullable(),
   stepId: z.string().nullable(),
   variant: z.string().nullable(),
@@ -104,7 +108,7 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
     {
       config: { minRole: 'viewer' },
       schema: {
-        summary: 'Message figures over time, grouped by day, week, sequence, step, variant, channel or mailbox (JSON or CSV)',
+        summary: 'Message figures over time, grouped by day, week, sequence, step, variant, channel, mailbox or owner (JSON or CSV)',
         description:
           'Counts messages (an enrollment at a step), each dated by when it happened, in UTC days. `format=csv` answers text/csv with one row per group. Definitions: docs/ANALYTICS.md, "Reports".',
         tags: ['sequences'],
@@ -115,10 +119,20 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
     async (request, reply) => {
       const { workspaceId } = callerOf(request);
       const query = request.query;
+      // The owner filter as the rollup keys it: a user id, '' for unowned leads (docs/ANALYTICS.md, "Reports").
+      let owner: string | undefined;
+      if (query.owner === 'me') {
+        owner = request.person?.userId;
+        if (!owner) return fail(reply, 400, 'invalid_request', tokenHasNoMe);
+      } else if (query.owner === 'none') owner = '';
+      else owner = query.owner?.toLowerCase();
       const now = engine.deps.clock.now();
       const to = query.to ?? utcDay(now);
       const from = query.from ?? shift(to, -29);
       if (from > to) return fail(reply, 400, 'invalid_request', `"from" (${from}) is after "to" (${to}).`);
+      if (owner !== undefined && !OWNER_FILTER_GROUPS.has(query.groupBy)) {
+        return fail(reply, 400, 'invalid_request', `"owner" filters reports grouped by ${[...OWNER_FILTER_GROUPS].join(', ')}, not by ${query.groupBy} (docs/ANALYTICS.md, "Reports").`);
+      }
       const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
       if (span > MAX_REPORT_DAYS) return fail(reply, 400, 'invalid_request', `A report covers at most ${MAX_REPORT_DAYS} days; this one asks for ${span}. Narrow "from" and "to".`);
 
@@ -126,14 +140,17 @@ export function reportRoutes(api: Api, db: Db, engine: Engine) {
       const period = livePeriod({ from, to, now });
       const live = period ? await liveOf(workspaceId, period, now) : null;
       const [rows, names] = await Promise.all([
-        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, now, live }),
+        reportRows(db, { workspaceId, from, to, groupBy: query.groupBy, sequenceId: query.sequenceId, channel: query.channel, owner, now, live }),
         reportNames(db, workspaceId),
       ]);
+      const owners = query.groupBy === 'owner' ? await ownerNames(db, rows.flatMap((r) => (r.key === '' ? [] : [r.key]))) : new Map<string, string>();
       const totals = zero();
       for (const row of rows) for (const m of REPORT_MEASURES) totals[m] += row[m];
       const labelOf = (row: ReportRow): string => {
         if (query.groupBy === 'mailbox') return row.key === '' ? '(no mailbox: the deployment’s provider)' : (names.mailboxes.get(row.key) ?? row.key);
         if (query.groupBy === 'channel') return row.key === '' ? '(none)' : row.key;
+        // An account deleted since keeps its messages, labelled by its id.
+        if (query.groupBy === 'owner') return row.key === '' ? '(no owner)' : (owners.get(row.key) ?? row.key);
         if (row.sequenceId) {
           const name = names.sequences.get(row.sequenceId) ?? row.sequenceId;
           return [name, row.stepId, row.variant === '' ? '(no variant)' : row.variant].filter((p) => p !== null && p !== undefined).join(' / ');

@@ -135,8 +135,10 @@ export async function recordFinishedExecution(
 ): Promise<void> {
   await tx.query(
     `insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
-       visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $16)
+       visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at, owner_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $16, $16,
+       -- The lead's owner at this moment (docs/ANALYTICS.md, "Owner: who gets the credit").
+       (select l.owner_id from leads l where l.id = $3::uuid))
      on conflict (enrollment_id, step_id, visit) do nothing`,
     [
       ...identityParams(identity),

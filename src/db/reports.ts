@@ -1,8 +1,9 @@
 /**
  * Reports over time (docs/ANALYTICS.md, "Reports"): a workspace's message figures per UTC day,
  * grouped by a dimension. Closed days are read from the rollups — `report_days` (per sequence,
- * step, variant, channel and mailbox) and its sums `report_day_totals` (per sequence and channel),
- * built per workspace and day by the same aggregate that answers the live day — so a report over
+ * step, variant, channel and mailbox), its sums `report_day_totals` (per sequence and channel) and
+ * `report_day_owners` (per sequence, channel and owner), built per workspace and day by the same
+ * aggregate that answers the live day — so a report over
  * a year of a million executions reads a few hundred or thousand rollup rows plus today's rows.
  *
  * Every figure counts **messages** (an enrollment at a step), dated by when it happened: reached
@@ -41,11 +42,11 @@ export const REPORT_MEASURES = [
 ] as const;
 export type ReportMeasure = (typeof REPORT_MEASURES)[number];
 
-export const REPORT_GROUPS = ['day', 'week', 'sequence', 'step', 'variant', 'channel', 'mailbox'] as const;
+export const REPORT_GROUPS = ['day', 'week', 'sequence', 'step', 'variant', 'channel', 'mailbox', 'owner'] as const;
 export type ReportGroup = (typeof REPORT_GROUPS)[number];
 
 export type ReportRow = {
-  /** The group: a day or a week's Monday (YYYY-MM-DD), a sequence id, a channel, a mailbox id or ''. */
+  /** The group: a day or a week's Monday (YYYY-MM-DD), a sequence id, a channel, a mailbox id, an owner's user id or ''. */
   key: string;
   sequenceId: string | null;
   stepId: string | null;
@@ -62,15 +63,21 @@ const EVENT_MEASURE_COLUMNS = Object.keys(EVENT_MEASURES) as Array<keyof typeof 
 const MEASURED_TYPES = EVENT_MEASURE_COLUMNS.flatMap((m) => [...EVENT_MEASURES[m]]);
 /** `(values ('delivered', array[…]), …)`: each measure with its event types; literals from our own table. */
 const MEASURE_TYPES_SQL = `(values ${EVENT_MEASURE_COLUMNS.map((m) => `('${m}', array[${EVENT_MEASURES[m].map((t) => `'${t}'`).join(', ')}])`).join(', ')}) as mt(measure, types)`;
-const KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox';
+/** The aggregate's key, every dimension: today's kept hours (`report_day_prefixes`) and the live rows. */
+const KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox, owner';
+/** The fine rollup's key: every dimension but the owner (the owner would multiply its rows by the reps who sent that day). */
+const FINE_KEY = 'workspace_id, day, sequence_id, step_id, variant, channel, mailbox';
 /** The coarse rollup's key: what the day, week, sequence and channel reports group and filter by. */
 const TOTALS_KEY = 'workspace_id, day, sequence_id, channel';
+/** The owners' rollup's key: what owner reports, and reports filtered by owner, group and filter by. */
+const OWNERS_KEY = 'workspace_id, day, sequence_id, channel, owner';
 
 /**
  * The figures of one workspace (`$1`) in [`$2`, `$3`) per day and dimension key: executions by
  * `started_at`, events by `received_at`, each (enrollment, step, measure) once, on its first
  * event; conversions and meetings (the stats' definitions, src/db/stats.ts) on the day
- * Touchpoint learned of them, under the message they are credited to.
+ * Touchpoint learned of them, under the message they are credited to. The owner is the one
+ * stamped on the execution when it was written (migration 034): an event's is its message's.
  */
 const AGGREGATE = `
   with ex as (
@@ -79,16 +86,27 @@ const AGGREGATE = `
       -- A subquery per execution, not a join: the planner joined a day's few thousand rows to a
       -- hash of every enrollment of the workspace (a scan of 250,000 rows on every live report).
       coalesce((select e.mailbox_id::text from enrollments e where e.id = x.enrollment_id), '') as mailbox,
-      count(*) filter (where x.visit = 1) as reached,
+      coalesce(x.owner_id::text, '') as owner,
+      -- The enrollment's first visit of the step: visit counts every step the enrollment entered
+      -- (waits included), so only the first step's first visit is 1; a later step's first visit
+      -- is the one with no earlier visit of that step (one probe of (enrollment, step, visit)).
+      count(*) filter (where x.visit = 1 or not exists (
+        select 1 from sequence_executions p where p.enrollment_id = x.enrollment_id and p.step_id = x.step_id and p.visit < x.visit)) as reached,
       count(*) filter (where x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}) as sent,
       count(*) filter (where x.status = 'failed') as failed,
       count(*) filter (where x.status = 'skipped') as skipped
     from sequence_executions x
     where x.workspace_id = $1 and x.started_at >= $2 and x.started_at < $3
-    group by 1, 2, 3, 4, 5, 6, 7
+    group by 1, 2, 3, 4, 5, 6, 7, 8
   ), firsts as (
     select v.workspace_id, (v.received_at at time zone 'UTC')::date as day, en.sequence_id, v.step_id,
-      coalesce(x.variant, '') as variant, coalesce(v.channel, x.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox, mt.measure
+      coalesce(x.variant, '') as variant, coalesce(v.channel, x.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox,
+      -- The owner stamped on the message the event is about; an event that names its step but not
+      -- its execution (none the engine writes today) takes the step's last visit's.
+      coalesce(case when v.execution_id is null
+        then (select y.owner_id from sequence_executions y where y.enrollment_id = v.enrollment_id and y.step_id = v.step_id order by y.visit desc limit 1)
+        else x.owner_id end::text, '') as owner,
+      mt.measure
     from events v
     join ${MEASURE_TYPES_SQL} on v.type = any(mt.types)
     -- Not flattened into a join (offset 0), for the same reason as above: one probe per event.
@@ -105,10 +123,11 @@ const AGGREGATE = `
     -- An outcome before any message was sent has no message to count under: not in reports.
     select en.workspace_id, (o.received_at at time zone 'UTC')::date as day, en.sequence_id, c.step_id,
       coalesce(c.variant, '') as variant, coalesce(c.channel, '') as channel, coalesce(en.mailbox_id::text, '') as mailbox,
+      coalesce(c.owner_id::text, '') as owner,
       count(*) filter (where o.outcome = 'converted') as converted, count(*) filter (where o.outcome = 'meetingBooked') as meeting_booked
     from outcomes o join enrollments en on en.id = o.enrollment_id
     cross join lateral (${CREDITED_MESSAGE}) c
-    group by 1, 2, 3, 4, 5, 6, 7
+    group by 1, 2, 3, 4, 5, 6, 7, 8
   ), ev as (
     select ${KEY}, ${EVENT_MEASURE_COLUMNS.map((m) => `count(*) filter (where measure = '${m}') as ${COLUMN[m]}`).join(', ')}
     from firsts group by ${KEY}
@@ -180,12 +199,20 @@ export async function buildReportDays(
       await tx.query(`delete from report_days_dirty where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_days where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_day_totals where workspace_id = $1 and day between $2::date and $3::date`, range);
+      await tx.query(`delete from report_day_owners where workspace_id = $1 and day between $2::date and $3::date`, range);
       // A built day is read from the rollups: its kept hours are no longer needed.
       await tx.query(`delete from report_day_prefixes where workspace_id = $1 and day between $2::date and $3::date`, range);
       await tx.query(`delete from report_day_prefixes_built where workspace_id = $1 and day between $2::date and $3::date`, range);
+      // One aggregate, summed into the fine rollup (over owners) and the owners' (over step,
+      // variant and mailbox) in one statement.
       await tx.query(
-        `insert into report_days (${KEY}, ${ALL_COLUMNS})
-         select ${KEY}, ${ALL_COLUMNS} from (${AGGREGATE}) a
+        `with a as materialized (${AGGREGATE}),
+         fine as (
+           insert into report_days (${FINE_KEY}, ${ALL_COLUMNS})
+           select ${FINE_KEY}, ${SUM_COLUMNS} from a group by ${FINE_KEY}
+           on conflict do nothing)
+         insert into report_day_owners (${OWNERS_KEY}, ${ALL_COLUMNS})
+         select ${OWNERS_KEY}, ${SUM_COLUMNS} from a group by ${OWNERS_KEY}
          on conflict do nothing`,
         [args.workspaceId, `${first}T00:00:00Z`, `${addDays(last, 1)}T00:00:00Z`],
       );
@@ -207,7 +234,7 @@ export async function buildReportDays(
   }
   // PGlite has no autovacuum: without statistics the planner takes the rollups for empty and
   // groups a year's rows by sorting them. A month or more of new days is worth an analyze.
-  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals');
+  if (days >= ANALYZE_AFTER_DAYS) await db.query('analyze report_days, report_day_totals, report_day_owners');
   return ranges.length;
 }
 
@@ -235,8 +262,10 @@ export async function buildClosedReportDays(db: Db, args: { now: Date; maxDays: 
   return passes;
 }
 
-/** Groupings the coarse rollup can answer (no step, variant or mailbox in their key or filters). */
+/** Groupings the coarse rollup can answer (no step, variant, mailbox or owner in their key). */
 const FROM_TOTALS: ReadonlySet<ReportGroup> = new Set(['day', 'week', 'sequence', 'channel']);
+/** Groupings the owners' rollup can answer, and so the ones an owner filter goes with. */
+export const OWNER_FILTER_GROUPS: ReadonlySet<ReportGroup> = new Set(['day', 'week', 'sequence', 'channel', 'owner']);
 
 const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   day: { select: `to_char(day, 'YYYY-MM-DD') as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'day' },
@@ -252,6 +281,7 @@ const GROUP_KEY: Record<ReportGroup, { select: string; group: string }> = {
   },
   channel: { select: `channel as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'channel' },
   mailbox: { select: `mailbox as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'mailbox' },
+  owner: { select: `owner as key, null::uuid as "sequenceId", null::text as "stepId", null::text as variant`, group: 'owner' },
 };
 
 /** The live part of a report: the rows (every dimension) of the days it reads live, as JSON. */
@@ -374,16 +404,23 @@ const LIVE_RECORD = `${KEY.split(', ').map((c) => `${c} ${c === 'workspace_id' |
 /**
  * The report: closed days from a rollup (the coarse one when the grouping allows), the live
  * days from `live` (liveReportRows over `livePeriod`; null when the period has no live day),
- * grouped. `from`/`to` are UTC days, inclusive. Call `buildReportDays` first (the API does).
+ * grouped. `from`/`to` are UTC days, inclusive. `owner`: a user id, or '' for the messages of
+ * unowned leads; only with the groupings of OWNER_FILTER_GROUPS. Call `buildReportDays` first (the API does).
  */
 export async function reportRows(
   db: Queryable,
-  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; now: Date; live: LiveReportRows | null },
+  args: { workspaceId: string; from: string; to: string; groupBy: ReportGroup; sequenceId?: string; channel?: string; owner?: string; now: Date; live: LiveReportRows | null },
 ): Promise<ReportRow[]> {
   const liveFrom = firstLiveDay(args.now);
   const rollupTo = args.to < liveFrom ? args.to : addDays(liveFrom, -1);
   const { select, group } = GROUP_KEY[args.groupBy];
-  const [rollup, key] = FROM_TOTALS.has(args.groupBy) ? ['report_day_totals', TOTALS_KEY] : ['report_days', KEY];
+  if (args.owner !== undefined && !OWNER_FILTER_GROUPS.has(args.groupBy)) throw new Error(`An owner filter does not go with groupBy=${args.groupBy}.`);
+  const [rollup, key] =
+    args.groupBy === 'owner' || args.owner !== undefined
+      ? ['report_day_owners', OWNERS_KEY]
+      : FROM_TOTALS.has(args.groupBy)
+        ? ['report_day_totals', TOTALS_KEY]
+        : ['report_days', FINE_KEY];
   const sums = REPORT_MEASURES.map((m) => `sum(${COLUMN[m]})::int as "${m}"`).join(', ');
   return db.query<ReportRow>(
     `with rows as (
@@ -394,10 +431,10 @@ export async function reportRows(
      )
      select ${select}, ${sums}
      from rows
-     where ($5::uuid is null or sequence_id = $5::uuid) and ($6::text is null or channel = $6::text)
+     where ($5::uuid is null or sequence_id = $5::uuid) and ($6::text is null or channel = $6::text)${args.owner === undefined ? '' : ' and owner = $7::text'}
      group by ${group}
      order by 1`,
-    [args.workspaceId, args.from, rollupTo, args.live?.json ?? '[]', args.sequenceId ?? null, args.channel ?? null],
+    [args.workspaceId, args.from, rollupTo, args.live?.json ?? '[]', args.sequenceId ?? null, args.channel ?? null, ...(args.owner === undefined ? [] : [args.owner])],
   );
 }
 
@@ -408,4 +445,18 @@ export async function reportNames(db: Queryable, workspaceId: string): Promise<{
     db.query<{ id: string; name: string }>(`select id::text as id, from_email as name from mailboxes where workspace_id = $1`, [workspaceId]),
   ]);
   return { sequences: new Map(sequences.map((s) => [s.id, s.name])), mailboxes: new Map(mailboxes.map((m) => [m.id, m.name])) };
+}
+
+/**
+ * Names for an owner report's keys (user ids stamped on the workspace's own messages: members
+ * then, perhaps not now), as "Name <email>", or the email when the person has no name. An id
+ * whose account is gone has no name here.
+ */
+export async function ownerNames(db: Queryable, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; name: string }>(
+    `select id::text as id, case when coalesce(name, '') = '' then email else name || ' <' || email || '>' end as name from users where id = any($1::uuid[])`,
+    [userIds],
+  );
+  return new Map(rows.map((o) => [o.id, o.name]));
 }

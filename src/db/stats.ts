@@ -110,7 +110,7 @@ export const OUTCOMES_OF_SEQUENCE = outcomesOf('e.sequence_id = $1');
  * (…CREDITED_MESSAGE…) c on true` (no row: nothing had been sent yet).
  */
 export const CREDITED_MESSAGE = `
-         select x.step_id, x.variant, x.channel from sequence_executions x
+         select x.step_id, x.variant, x.channel, x.owner_id from sequence_executions x
           where x.enrollment_id = o.enrollment_id and x.status = 'succeeded' and x.step_type in ${MESSAGE_STEP_TYPES}
             and coalesce(x.completed_at, x.started_at) <= o.at
           order by coalesce(x.completed_at, x.started_at) desc limit 1`;

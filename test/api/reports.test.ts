@@ -4,7 +4,9 @@
  * measure on its first event, conversions and meetings credited as in the stats, the same totals
  * once the live day closes, late events and late changes to a closed day, today's kept closed
  * hours against the same day built from its rows, the upkeep's build,
- * every grouping, CSV, tenancy, bad input.
+ * every grouping, CSV, tenancy, bad input; and the owner grouping on its own fixture: each message
+ * credited to the lead's owner when it was written (a reassignment after the sends moves nothing),
+ * unowned leads under "(no owner)", the owner filter, tenancy.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import type { EventType, InboundEvent } from '../../src/core/events.ts';
 import { reconcileUnknown } from '../../src/db/executions.ts';
 import { LIVE_CACHE_MS } from '../../src/api/reports.ts';
 import { buildClosedReportDays } from '../../src/db/reports.ts';
+import { PASSWORD, person, signIn, workspaceOf } from '../accounts/kit.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createApiKit, OPEN_ALL_DAY, type ApiKit } from './apiKit.ts';
 
@@ -276,10 +279,201 @@ describe.each(kinds)('reports on %s', (kind) => {
     expect(other.status).toBe(200);
     expect(pick(other.body.totals)).toEqual(quiet);
     expect((await kit.call('GET', '/api/reports', { token: null })).status).toBe(401);
-    for (const query of ['from=2026-03-10&to=2026-03-01', 'groupBy=owner', 'from=2026-02-30', 'from=yesterday', 'from=2020-01-01&to=2026-03-01', 'format=xml', 'sequenceId=nope']) {
+    for (const query of ['from=2026-03-10&to=2026-03-01', 'groupBy=mailbox2', 'owner=nobody', 'owner=me', 'from=2026-02-30', 'from=yesterday', 'from=2020-01-01&to=2026-03-01', 'format=xml', 'sequenceId=nope']) {
       const answer = await kit.call('GET', `/api/reports?${query}`, { token: kit.tokens.viewer });
       expect(answer.status, query).toBe(400);
       expect(answer.body.error.code, query).toBeTypeOf('string');
     }
+  });
+});
+
+describe.each(kinds)('reports by owner on %s', (kind) => {
+  let database: TestDatabase;
+  let kit: ApiKit;
+  let ada: { id: string; email: string };
+  let bob: { id: string; email: string; session: string };
+  let outsider: string;
+  let leads: string[];
+  let enrollments: string[];
+  let sequenceId: string;
+
+  const report = async (query: string, auth: { token?: string; session?: string } = { token: kit.tokens.viewer }) => {
+    const answer = await kit.call('GET', `/api/reports?${query}`, auth);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body;
+  };
+  const pick = (row: Record<string, unknown>) => ({ reached: row.reached, sent: row.sent, delivered: row.delivered, replied: row.replied, converted: row.converted });
+  const byLabel = (body: { rows: Array<Record<string, unknown>> }) => Object.fromEntries(body.rows.map((r) => [r.label as string, pick(r)]));
+  const sendOf = async (lead: number, step: string) =>
+    (await kit.db.query<{ id: string }>(`select id from sequence_executions where lead_id = $1 and step_id = $2`, [leads[lead], step]))[0]!.id;
+  const ingest = async (type: EventType, executionId: string) => {
+    const result = await kit.runtime.engine.ingest({ providerEventId: `test:${randomUUID()}`, provider: 'sendgrid', occurredAt: kit.clock.now(), data: { text: 'Tell me more' }, type, executionId });
+    expect(result.status).toBe('recorded');
+  };
+  const setOwner = async (lead: number, ownerId: string | null) => {
+    const moved = await kit.call('PATCH', `/api/leads/${leads[lead]}`, { body: { ownerId } });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+  };
+
+  beforeAll(async () => {
+    database = await openTestDatabase(kind);
+    kit = await createApiKit(database.db, { start: '2026-04-01T10:00:00Z' });
+    const workspace = await workspaceOf(kit, kit.tokens.admin);
+    const adaEmail = await person(kit, workspace.name, 'operator', `ada-${kind}@owners.test`);
+    ada = { id: (await kit.call('GET', '/api/me', { session: await signIn(kit, adaEmail, PASSWORD) })).body.user.id, email: adaEmail };
+    await kit.db.query(`update users set name = 'Ada Lovelace' where id = $1`, [ada.id]);
+    const bobEmail = await person(kit, workspace.name, 'viewer', `bob-${kind}@owners.test`);
+    const bobSession = await signIn(kit, bobEmail, PASSWORD);
+    bob = { id: (await kit.call('GET', '/api/me', { session: bobSession })).body.user.id, email: bobEmail, session: bobSession };
+    const otherWorkspace = await workspaceOf(kit, kit.other.admin);
+    const outsiderEmail = await person(kit, otherWorkspace.name, 'admin', `outsider-${kind}@owners.test`);
+    outsider = (await kit.call('GET', '/api/me', { session: await signIn(kit, outsiderEmail, PASSWORD) })).body.user.id;
+
+    // Leads 0 and 1 Ada's, 2 Bob's, 3 nobody's.
+    leads = [];
+    for (const [i, ownerId] of [ada.id, ada.id, bob.id, null].entries()) {
+      const created = await kit.call('POST', '/api/leads', { body: { email: `o${i}-${kind}@acme.test`, ownerId } });
+      expect(created.status).toBe(201);
+      leads.push(created.body.id);
+    }
+    sequenceId = (
+      await kit.call('POST', '/api/sequences', {
+        body: {
+          name: 'Owned',
+          ...OPEN_ALL_DAY,
+          exitOn: [],
+          steps: [
+            { id: 'intro', type: 'email', subject: 'Hi', body: 'hi' },
+            { id: 'gap', type: 'wait', duration: 'P1D' },
+            { id: 'follow', type: 'email', subject: 'Again', body: 'again' },
+            { id: 'hold', type: 'wait', duration: 'P60D' },
+          ],
+        },
+      })
+    ).body.id;
+    await kit.call('PATCH', `/api/sequences/${sequenceId}`, { body: { status: 'active' } });
+    await kit.call('POST', `/api/sequences/${sequenceId}/enrollments`, { body: { leadIds: leads } });
+    await kit.runtime.engine.dispatcher.drain();
+    enrollments = [];
+    for (const lead of leads) enrollments.push((await kit.db.query<{ id: string }>(`select id from enrollments where lead_id = $1`, [lead]))[0]!.id);
+
+    // 1 April: the four intros, delivered. Then lead 0 goes to Bob and lead 2 to nobody.
+    for (const i of [0, 1, 2, 3]) await ingest('email.delivered', await sendOf(i, 'intro'));
+    kit.clock.set(new Date('2026-04-01T12:00:00Z'));
+    await setOwner(0, bob.id);
+    await setOwner(2, null);
+    // 2 April: the follow-ups go out under the new owners, delivered; lead 0 answers the intro
+    // (Ada's message), lead 1 the follow-up (Ada's); lead 0 converts (credited to its last
+    // message, the follow-up: Bob's).
+    kit.clock.set(new Date('2026-04-02T11:00:00Z'));
+    await kit.runtime.engine.dispatcher.drain();
+    for (const i of [0, 1, 2, 3]) await ingest('email.delivered', await sendOf(i, 'follow'));
+    await ingest('email.replied', await sendOf(0, 'intro'));
+    await ingest('email.replied', await sendOf(1, 'follow'));
+    kit.clock.set(new Date('2026-04-02T11:30:00Z'));
+    const converted = await kit.call('PUT', `/api/sequences/enrollments/${enrollments[0]}`, { token: kit.tokens.operator, body: { action: 'convert' } });
+    expect(converted.status).toBe(200);
+    // Noon on the 2nd: the 1st is closed (built into the rollup), the 2nd is live.
+    kit.clock.set(new Date('2026-04-02T12:00:00Z'));
+  });
+  afterAll(async () => {
+    await kit?.close();
+    await database?.close();
+  });
+
+  const period = 'from=2026-04-01&to=2026-04-02';
+  const adaLabel = () => `Ada Lovelace <${ada.email}>`;
+  // Counted by hand: Ada wrote the intros of leads 0 and 1 and lead 1's follow-up; Bob lead 2's
+  // intro and lead 0's follow-up; nobody lead 3's intro and the follow-ups of leads 2 and 3. The
+  // wait between them is reached too (its row is written when it ends, on the 2nd, next to the
+  // follow-up's, under the same owner).
+  const expected = () => ({
+    [adaLabel()]: { reached: 4, sent: 3, delivered: 3, replied: 2, converted: 0 },
+    [bob.email]: { reached: 3, sent: 2, delivered: 2, replied: 0, converted: 1 },
+    '(no owner)': { reached: 5, sent: 3, delivered: 3, replied: 0, converted: 0 },
+  });
+
+  it("credits each message to the lead's owner when it was written, closed days and live alike, unowned leads under (no owner)", async () => {
+    const owners = await report(`${period}&groupBy=owner`);
+    expect(byLabel(owners)).toEqual(expected());
+    expect(owners.rows.map((r: { key: string; label: string }) => [r.label, r.key])).toEqual(
+      expect.arrayContaining([['(no owner)', ''], [adaLabel(), ada.id], [bob.email, bob.id]]),
+    );
+    expect(pick(owners.totals)).toEqual({ reached: 12, sent: 8, delivered: 8, replied: 2, converted: 1 });
+    // The closed 1st from the rollup alone: the intros under the owners of that morning.
+    const first = await report('from=2026-04-01&to=2026-04-01&groupBy=owner');
+    expect(byLabel(first)).toEqual({
+      [adaLabel()]: { reached: 2, sent: 2, delivered: 2, replied: 0, converted: 0 },
+      [bob.email]: { reached: 1, sent: 1, delivered: 1, replied: 0, converted: 0 },
+      '(no owner)': { reached: 1, sent: 1, delivered: 1, replied: 0, converted: 0 },
+    });
+    // The same totals as the day grouping; per step, the sequence stats' counts (every step
+    // reached by its first visit, not only the first step).
+    expect((await report(period)).totals).toEqual(owners.totals);
+    const steps = await report(`${period}&groupBy=step`);
+    const stats = await kit.call('GET', `/api/sequences/${sequenceId}/stats`, { token: kit.tokens.viewer });
+    expect(steps.rows.map((r: Record<string, unknown>) => [r.stepId, pick(r)])).toEqual(
+      ['follow', 'gap', 'intro'].map((stepId) => [stepId, pick(stats.body.steps.find((s: { stepId: string }) => s.stepId === stepId))]),
+    );
+    expect(steps.rows.map((r: Record<string, unknown>) => [r.stepId, r.reached])).toEqual([['follow', 4], ['gap', 4], ['intro', 4]]);
+
+    // Once both days are closed and built: the same report.
+    kit.clock.set(new Date('2026-04-03T02:00:00Z'));
+    expect(await report(`${period}&groupBy=owner`)).toEqual(owners);
+  });
+
+  it('keeps past figures where they were when leads are reassigned later, even when the days are built again from the rows', async () => {
+    kit.clock.set(new Date('2026-04-03T02:00:00Z'));
+    const before = await report(`${period}&groupBy=owner`);
+    await setOwner(1, bob.id);
+    await setOwner(3, ada.id);
+    await setOwner(0, null);
+    expect(await report(`${period}&groupBy=owner`)).toEqual(before);
+    // Dropping the rollups makes the next report aggregate the rows again: the stamps, not the leads' owners now.
+    await kit.db.query(`delete from report_days_built where workspace_id = (select workspace_id from leads where id = $1)`, [leads[0]]);
+    expect(byLabel(await report(`${period}&groupBy=owner`))).toEqual(expected());
+  });
+
+  it('filters by owner: a member, me, none; with the day, week, sequence, channel and owner groupings', async () => {
+    kit.clock.set(new Date('2026-04-03T02:00:00Z'));
+    const ofAda = await report(`${period}&owner=${ada.id}`);
+    expect(pick(ofAda.totals)).toEqual(expected()[adaLabel()]);
+    expect(ofAda.rows.map((r: Record<string, unknown>) => [r.key, r.sent])).toEqual([
+      ['2026-04-01', 2],
+      ['2026-04-02', 1],
+    ]);
+    expect(pick((await report(`${period}&groupBy=channel&owner=none`)).totals)).toEqual(expected()['(no owner)']);
+    // The owners' rollup has no step, variant or mailbox: those groupings take no owner filter.
+    for (const groupBy of ['step', 'variant', 'mailbox']) {
+      const refused = await kit.call('GET', `/api/reports?${period}&groupBy=${groupBy}&owner=none`, { token: kit.tokens.viewer });
+      expect(refused.status, groupBy).toBe(400);
+      expect(refused.body.error.message).toContain('"owner" filters reports grouped by day, week, sequence, channel, owner');
+    }
+    const mine = await report(`${period}&groupBy=owner&owner=me`, { session: bob.session });
+    expect(byLabel(mine)).toEqual({ [bob.email]: expected()[bob.email] });
+    const tokenMe = await kit.call('GET', `/api/reports?${period}&owner=me`, { token: kit.tokens.viewer });
+    expect(tokenMe.status).toBe(400);
+    expect(tokenMe.body.error.message).toContain('signed-in person');
+    // Upper-case ids name the same member.
+    expect(pick((await report(`${period}&groupBy=sequence&owner=${ada.id.toUpperCase()}`)).totals)).toEqual(expected()[adaLabel()]);
+  });
+
+  it('answers CSV with the owner labels', async () => {
+    const answer = await kit.call('GET', `/api/reports?${period}&groupBy=owner&format=csv`, { token: kit.tokens.viewer });
+    expect(answer.status).toBe(200);
+    const lines = (answer.body as string).trim().split('\r\n');
+    expect(lines).toHaveLength(4);
+    expect(lines.some((l) => l.startsWith(`${ada.id},Ada Lovelace <${ada.email}>,,,,4,3,0,0,3,0,0,2,0,0,0,0,1,`))).toBe(true);
+    expect(lines.some((l) => l.startsWith(',(no owner),,,,5,3,'))).toBe(true);
+  });
+
+  it('keeps workspaces apart', async () => {
+    const other = await kit.call('GET', `/api/reports?${period}&groupBy=owner`, { token: kit.other.viewer });
+    expect(other.status).toBe(200);
+    expect(other.body.rows).toEqual([]);
+    expect(pick(other.body.totals)).toEqual({ reached: 0, sent: 0, delivered: 0, replied: 0, converted: 0 });
+    // Another workspace asking for Ada's figures, and this one for its outsider's: nothing.
+    expect((await kit.call('GET', `/api/reports?${period}&owner=${ada.id}`, { token: kit.other.viewer })).body.totals.sent).toBe(0);
+    expect((await report(`${period}&owner=${outsider}`)).totals.sent).toBe(0);
   });
 });

@@ -877,6 +877,13 @@ describe.skipIf(!run)('dashboard in a browser: reply classes and reports', () =>
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV' }).click();
     expect((await download).suggestedFilename()).toMatch(/^report-step-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+    // By owner: the lead has none, so its message is under "(no owner)"; filtered to that owner, the same.
+    await page.getByRole('combobox', { name: 'Group by' }).click();
+    await page.getByRole('option', { name: 'Owner', exact: true }).click();
+    await page.getByTestId('report-row').filter({ hasText: '(no owner)' }).waitFor();
+    await page.getByTestId('owner-filter').click();
+    await page.getByRole('option', { name: 'Unowned' }).click();
+    await page.getByTestId('report-totals').filter({ hasText: '1 sent' }).waitFor();
 
     // The sequence's analytics: funnel, variants side by side with the verdict, the trend.
     await page.getByRole('link', { name: 'Sequences' }).click();

@@ -44,10 +44,12 @@ begin
   ), recorded as (
     -- A step that ran without an adapter call, or failed before one (as recordFinishedExecution).
     insert into sequence_executions (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
-      visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at)
+      visit, idempotency_key, status, attempts, adapter, rendered, metadata, error_code, error_message, started_at, completed_at, owner_id)
     select i.workspace_id, i.enrollment_id, i.lead_id, i.sequence_id, i.step_id, i.step_type, i.channel,
       i.visit, i.enrollment_id::text || ':' || i.step_id || ':' || i.visit::text, i.exec_status, 1, i.adapter, i.rendered,
-      coalesce(i.exec_metadata, '{}'), i.error_code, i.error_message, i.now, i.now
+      coalesce(i.exec_metadata, '{}'), i.error_code, i.error_message, i.now, i.now,
+      -- The lead's owner at this moment (docs/ANALYTICS.md, "Owner: who gets the credit").
+      (select l.owner_id from leads l where l.id = i.lead_id)
     from input i
     where i.exec_kind = 'record'
     on conflict (enrollment_id, step_id, visit) do nothing

@@ -25,10 +25,12 @@ begin
     for update of e
   )
   insert into sequence_executions as x (workspace_id, enrollment_id, lead_id, sequence_id, step_id, step_type, channel,
-    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at, variant)
+    visit, idempotency_key, status, attempts, adapter, rendered, metadata, started_at, variant, owner_id)
   select i.workspace_id, i.enrollment_id, i.lead_id, i.sequence_id, i.step_id, i.step_type, i.channel,
     i.visit, i.enrollment_id::text || ':' || i.step_id || ':' || i.visit::text, 'started', 1, i.adapter, i.rendered,
-    coalesce(i.metadata, '{}'), i.now, i.variant
+    coalesce(i.metadata, '{}'), i.now, i.variant,
+    -- The lead's owner as the message is written (docs/ANALYTICS.md, "Owner: who gets the credit").
+    (select l.owner_id from leads l where l.id = i.lead_id)
   from input i join live on live.id = i.enrollment_id
   on conflict (enrollment_id, step_id, visit) do update set status = 'started', attempts = x.attempts + 1,
     adapter = excluded.adapter, rendered = excluded.rendered, started_at = excluded.started_at,
@@ -37,6 +39,7 @@ begin
     error_code = null, error_message = null,
     -- A retry sends the variant its first attempt was assigned (docs/SEQUENCES.md, "A/B variants").
     variant = coalesce(x.variant, excluded.variant)
+    -- …and stays its first attempt's owner's (owner_id is not updated), like its variant.
   where x.status = 'retry_scheduled'
   returning x.enrollment_id, x.id, x.attempts;
 end

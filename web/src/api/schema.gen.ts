@@ -5252,7 +5252,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Message figures over time, grouped by day, week, sequence, step, variant, channel or mailbox (JSON or CSV)
+         * Message figures over time, grouped by day, week, sequence, step, variant, channel, mailbox or owner (JSON or CSV)
          * @description Counts messages (an enrollment at a step), each dated by when it happened, in UTC days. `format=csv` answers text/csv with one row per group. Definitions: docs/ANALYTICS.md, "Reports".
          */
         get: {
@@ -5263,7 +5263,9 @@ export interface paths {
                     format?: "json" | "csv";
                     /** @description First UTC day, inclusive; default 29 days before `to` */
                     from?: string;
-                    groupBy?: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox";
+                    groupBy?: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox" | "owner";
+                    /** @description Only the messages credited to this owner (the lead's owner when the message was written): a member's user id, `me` (a signed-in person) or `none` (unowned leads). With groupBy day, week, sequence, channel or owner */
+                    owner?: "me" | "none" | string;
                     /** @description Only this sequence */
                     sequenceId?: string;
                     /** @description Last UTC day, inclusive; default today */
@@ -5284,16 +5286,16 @@ export interface paths {
                         "application/json": {
                             from: string;
                             /** @enum {string} */
-                            groupBy: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox";
+                            groupBy: "day" | "week" | "sequence" | "step" | "variant" | "channel" | "mailbox" | "owner";
                             rows: {
                                 bounced: number;
                                 clicked: number;
                                 converted: number;
                                 delivered: number;
                                 failed: number;
-                                /** @description The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id; "" = none */
+                                /** @description The group: a day, a week (its Monday), a sequence id, "sequence/step", "sequence/step/variant", a channel, a mailbox id, an owner's user id; "" = none */
                                 key: string;
-                                /** @description The key for a person: a sequence or mailbox name, "(none)" */
+                                /** @description The key for a person: a sequence or mailbox name, an owner as "Name <email>" (or the email), "(none)", "(no owner)" */
                                 label: string;
                                 meetingBooked: number;
                                 opened: number;

@@ -42,17 +42,29 @@ export function OwnerSelect({ value, onChange, label = 'Owner', disabled }: { va
   );
 }
 
-/** The Leads list's filter: any owner (null), `me` (a signed-in person), `none`, or a member's id. */
-export function OwnerFilter({ value, onChange }: { value: string | null; onChange: (owner: string | null) => void }) {
+/** The Leads list's filter (and the Reports page's): any owner (null), `me` (a signed-in person), `none`, or a member's id. */
+export function OwnerFilter({
+  value,
+  onChange,
+  mine = 'My leads',
+  w,
+  disabled,
+}: {
+  value: string | null;
+  onChange: (owner: string | null) => void;
+  mine?: string;
+  w?: number;
+  disabled?: boolean;
+}) {
   const members = useMembers();
   const auth = useAuth();
   const person = Boolean(auth.me?.user);
   const data = [
-    ...(person ? [{ value: 'me', label: 'My leads' }] : []),
+    ...(person ? [{ value: 'me', label: mine }] : []),
     { value: UNOWNED, label: 'Unowned' },
     ...(members.data ?? []).map((m) => ({ value: m.userId, label: memberLabel(m) })),
   ];
-  return <Select label="Owner" placeholder="Any owner" data={data} value={value} onChange={onChange} clearable searchable data-testid="owner-filter" />;
+  return <Select label="Owner" placeholder="Any owner" data={data} value={value} onChange={onChange} clearable searchable w={w} disabled={disabled} data-testid="owner-filter" />;
 }
 
 /** "Set owner" over the selected leads or every lead matching the filter: one call (POST /api/leads/bulk, action `owner`), then how many changed. */

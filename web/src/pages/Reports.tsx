@@ -1,7 +1,8 @@
 /**
  * Reports (docs/ANALYTICS.md, "Reports"): the workspace's message figures over a period, grouped
- * by day, week, sequence, step, variant, channel or mailbox, as a chart and a table, with a CSV
- * download of the same report.
+ * by day, week, sequence, step, variant, channel, mailbox or owner (the lead's owner when each
+ * message was written), as a chart and a table, filtered by channel, sequence and owner, with a
+ * CSV download of the same report.
  */
 import { Button, Group, Paper, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
@@ -11,6 +12,7 @@ import { ApiError, credentialHeaders, get, withQuery } from '../api/client.ts';
 import type { Page, Report, ReportRow, Sequence } from '../api/types.ts';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
+import { OwnerFilter } from '../leads/OwnerSelect.tsx';
 
 const GROUPS = [
   { value: 'day', label: 'Day' },
@@ -20,7 +22,10 @@ const GROUPS = [
   { value: 'variant', label: 'Variant' },
   { value: 'channel', label: 'Channel' },
   { value: 'mailbox', label: 'Mailbox' },
+  { value: 'owner', label: 'Owner' },
 ];
+/** The groupings an owner filter goes with (the owners' rollup has no step, variant or mailbox). */
+const OWNER_FILTER_GROUPS = ['day', 'week', 'sequence', 'channel', 'owner'];
 const COUNTS = ['reached', 'sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'optedOut', 'converted', 'meetingBooked', 'failed', 'skipped'] as const;
 const RATES = [
   ['delivery', 'delivery'],
@@ -90,8 +95,9 @@ export function ReportsPage() {
   const [groupBy, setGroupBy] = useState('day');
   const [channel, setChannel] = useState<string | null>(null);
   const [sequenceId, setSequenceId] = useState<string | null>(null);
+  const [owner, setOwner] = useState<string | null>(null);
   const [csvError, setCsvError] = useState<unknown>(null);
-  const query = { from, to, groupBy, channel: channel ?? undefined, sequenceId: sequenceId ?? undefined };
+  const query = { from, to, groupBy, channel: channel ?? undefined, sequenceId: sequenceId ?? undefined, owner: owner ?? undefined };
   const sequences = useQuery({ queryKey: ['sequences', 'all'], queryFn: () => get<Page<Sequence>>('/api/sequences', { limit: 100 }) });
   const report = useQuery({ queryKey: ['reports', query], queryFn: () => get<Report>('/api/reports', query), placeholderData: (previous) => previous });
   const data = report.data;
@@ -104,7 +110,14 @@ export function ReportsPage() {
       <Group align="end" wrap="wrap" role="group" aria-label="Report filters">
         <TextInput type="date" label="From" value={from} max={to} onChange={(e) => setFrom(e.currentTarget.value)} w={160} />
         <TextInput type="date" label="To" value={to} min={from} onChange={(e) => setTo(e.currentTarget.value)} w={160} />
-        <Select label="Group by" data={GROUPS} value={groupBy} allowDeselect={false} onChange={(v) => v && setGroupBy(v)} w={140} />
+        <Select
+          label="Group by"
+          data={GROUPS.map((g) => ({ ...g, disabled: owner !== null && !OWNER_FILTER_GROUPS.includes(g.value) }))}
+          value={groupBy}
+          allowDeselect={false}
+          onChange={(v) => v && setGroupBy(v)}
+          w={140}
+        />
         <Select label="Channel" placeholder="All" clearable data={['email', 'sms', 'voice']} value={channel} onChange={setChannel} w={120} />
         <Select
           label="Sequence"
@@ -116,6 +129,7 @@ export function ReportsPage() {
           onChange={setSequenceId}
           w={220}
         />
+        <OwnerFilter value={owner} onChange={setOwner} mine="Mine" w={220} disabled={!OWNER_FILTER_GROUPS.includes(groupBy)} />
         <Button variant="light" onClick={() => downloadCsv(query).then(() => setCsvError(null), setCsvError)}>
           Download CSV
         </Button>
