@@ -13,6 +13,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
+import { textToHtml } from '../../core/emailBody.ts';
 import type { DeliveryResult, EmailMessage, MailboxAccount, MailboxSender } from '../types.ts';
 
 export interface SmtpSenderOptions {
@@ -86,7 +87,8 @@ export class SmtpMailboxSender implements MailboxSender {
       to: message.to,
       subject: message.subject,
       text: message.text,
-      ...(message.html !== undefined ? { html: message.html } : {}),
+      // multipart/alternative always: a message without HTML gets the plain-looking HTML of its text.
+      html: message.html ?? textToHtml(message.text),
       // Touchpoint's own Message-ID, so a reply (and a later step in the thread) can name it.
       ...(message.messageId ? { messageId: `<${message.messageId}>` } : {}),
       ...(message.inReplyTo ? { inReplyTo: `<${message.inReplyTo}>` } : {}),
