@@ -3,10 +3,12 @@
  * with a self-signed certificate): the From of each mailbox arrives; new enrollments rotate
  * across mailboxes with room and stick to the first one; a mailbox's daily limit defers sends
  * to its next local day (reason on the timeline), across a DST change in its zone; the minimum
- * gap spreads a queue; SMTP 4xx retries, 5xx fails, a dropped session after DATA is unknown;
+ * gap spreads a queue; a plain-text and a Markdown body each arrive as multipart/alternative
+ * text + HTML; SMTP 4xx retries, 5xx fails, a dropped session after DATA is unknown;
  * and two workers racing on PostgreSQL never send one over the limit.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateDefinition } from '../../src/core/validate.ts';
 import type { Db } from '../../src/db/db.ts';
@@ -283,6 +285,44 @@ describe.each(kinds)('mailboxes on %s', (kind) => {
       [seq],
     );
     expect(stored.map((r) => `<${r.messageId}>`)).toEqual([firstId, header(second!, 'Message-ID')]);
+  }, 60_000);
+
+  it('a plain-text body arrives as multipart/alternative: the text as written, and its HTML escaped with the URL a link', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`text${kind}`, { dailyLimit: 10 });
+    const body = 'Hi {{ lead.firstName }},\n\nThe deck: https://us.test/deck?a=1&b=2.\nTalk soon';
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body }] });
+    const to = `txt-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(to, { firstName: '<script>alert(1)</script>' })]);
+    await kit.engine.dispatcher.drain();
+    const [mail] = sentTo(server, to);
+    expect(mail!.raw).toMatch(/^Content-Type: multipart\/alternative;/m);
+    const parsed = await simpleParser(mail!.raw);
+    expect(parsed.text).toContain('Hi <script>alert(1)</script>,\n\nThe deck: https://us.test/deck?a=1&b=2.\nTalk soon');
+    const html = String(parsed.html);
+    expect(html).toContain('<p>Hi &lt;script&gt;alert(1)&lt;/script&gt;,</p>');
+    expect(html).toContain('The deck: <a href="https://us.test/deck?a=1&amp;b=2">https://us.test/deck?a=1&amp;b=2</a>.<br>');
+    expect(html).not.toContain('<script>');
+    // Tracking is off by default: no pixel, the link as written.
+    expect(html).not.toMatch(/<img|\/t\/c\//);
+  }, 60_000);
+
+  it('a Markdown body sent through a mailbox arrives as multipart/alternative with the rendered HTML', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`md${kind}`, { dailyLimit: 10 });
+    const body = 'Hi **{{ lead.firstName }}** from {{ lead.company }},\n\n- one\n- two\n\n[Book a demo](https://us.test/demo?x=1&y=2)';
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', format: 'markdown', body }] });
+    const to = `md-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(to, { firstName: 'Bo <b>', company: 'A&B' })]);
+    await kit.engine.dispatcher.drain();
+    const [mail] = sentTo(server, to);
+    expect(mail!.raw).toMatch(/^Content-Type: multipart\/alternative;/m);
+    const parsed = await simpleParser(mail!.raw);
+    expect(parsed.text).toContain('Hi **Bo <b>** from A&B');
+    const html = String(parsed.html);
+    expect(html).toContain('<p>Hi <strong>Bo &lt;b&gt;</strong> from A&amp;B,</p>');
+    expect(html).toMatch(/<ul>\s*<li>one<\/li>\s*<li>two<\/li>\s*<\/ul>/);
+    expect(html).toContain('<a href="https://us.test/demo?x=1&amp;y=2">Book a demo</a>');
   }, 60_000);
 
   it('classifies SMTP replies: 4xx retried, 5xx failed, a session lost after DATA unknown and never resent', async () => {
