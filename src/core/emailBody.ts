@@ -127,3 +127,57 @@ export function withOpenPixel(html: string, url: string): string {
   const close = html.search(/<\/body\s*>/i);
   return close >= 0 ? `${html.slice(0, close)}${pixel}${html.slice(close)}` : `${html}${pixel}`;
 }
+
+/** Bare http(s) URLs in plain text; trailing punctuation of the sentence is not part of one. */
+const BARE_URL = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = '.,;:!?\'")]}';
+
+/** A URL found in text without the sentence's punctuation after it; a `)` it opened itself stays (`…/Foo_(bar)`). */
+function trimUrl(url: string): string {
+  let end = url.length;
+  while (end > 0 && TRAILING.includes(url[end - 1]!)) {
+    if (url[end - 1] === ')') {
+      const head = url.slice(0, end);
+      const opened = head.split('(').length - 1;
+      const closed = head.split(')').length - 1;
+      if (opened >= closed) break;
+    }
+    end--;
+  }
+  return url.slice(0, end);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** One line of plain text as HTML: escaped, its bare http(s) URLs made links. */
+function lineToHtml(line: string): string {
+  let out = '';
+  let at = 0;
+  for (const match of line.matchAll(BARE_URL)) {
+    const url = trimUrl(match[0]);
+    if (/^https?:\/\/$/i.test(url)) continue;
+    const start = match.index!;
+    out += escapeHtml(line.slice(at, start));
+    out += `<a href="${encodeAttribute(url)}">${escapeHtml(url)}</a>`;
+    at = start + url.length;
+  }
+  return out + escapeHtml(line.slice(at));
+}
+
+/**
+ * The HTML part of a plain-text email (docs/SEQUENCES.md, "HTML and Markdown"): every character
+ * escaped (the text is data, never markup), blank lines as paragraphs, single line breaks as
+ * `<br>`, bare http(s) URLs as links (so click tracking can rewrite them), nothing styled: it
+ * reads like the text it came from.
+ */
+export function textToHtml(text: string): string {
+  const paragraphs = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n+/)
+    .map((p) => p.replace(/^\n+|\n+$/g, ''))
+    .filter((p) => p.trim() !== '');
+  const body = paragraphs.map((p) => `<p>${p.split('\n').map(lineToHtml).join('<br>\n')}</p>`).join('\n');
+  return `<div dir="auto">\n${body}\n</div>`;
+}

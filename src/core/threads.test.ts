@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderStepContent } from './content.ts';
 import { sequenceDefinitionSchema } from './definition.ts';
-import { linkProblems, rewriteLinks, withOpenPixel } from './emailBody.ts';
+import { linkProblems, linksOf, rewriteLinks, textToHtml, withOpenPixel } from './emailBody.ts';
 import { simulate } from './simulate.ts';
 import { newMessageId, replySubject, withSenderDomain, replyThreading, threadingHeaders } from './threads.ts';
 import { validateDefinition } from './validate.ts';
@@ -55,10 +55,10 @@ describe('validation of subject-less emails', () => {
     expect(linkProblems('<a href="https://x.test">x</a><a href="{{ lead.site }}">s</a>')).toEqual([]);
   });
 
-  it('warns when tracking is on and no email has an HTML part', () => {
-    const result = validateDefinition({ ...withSteps([email('a')]), tracking: { opens: true } });
+  it('tracking on plain-text emails is no warning: every email has an HTML part', () => {
+    const result = validateDefinition({ ...withSteps([email('a')]), tracking: { opens: true, clicks: true } });
     expect(result.ok).toBe(true);
-    expect(result.warnings.map((w) => w.path)).toContain('$.tracking');
+    expect(result.warnings.map((w) => w.path)).not.toContain('$.tracking');
   });
 });
 
@@ -83,6 +83,21 @@ describe('HTML and Markdown bodies', () => {
     const content = renderStepContent(step, { lead, definition });
     expect(content.html).toContain('Hello A&amp;B,');
     expect(content.text).toBe('Hello A&B,\n\nBook a demo [https://us.test/demo]');
+  });
+
+  it('makes the HTML part of a plain-text body: escaped, paragraphs and line breaks kept, bare URLs linked, no styling', () => {
+    const text = 'Hi Ann <script>alert(1)</script> & co,\nsecond line.\n\nSee https://us.test/a?b=1&c=2. Or (https://us.test/Foo_(bar)), mailto:x@y.test\n\n\nThanks';
+    const html = textToHtml(text);
+    expect(html).toBe(
+      '<div dir="auto">\n<p>Hi Ann &lt;script&gt;alert(1)&lt;/script&gt; &amp; co,<br>\nsecond line.</p>\n' +
+        '<p>See <a href="https://us.test/a?b=1&amp;c=2">https://us.test/a?b=1&amp;c=2</a>. Or (<a href="https://us.test/Foo_(bar)">https://us.test/Foo_(bar)</a>), mailto:x@y.test</p>\n' +
+        '<p>Thanks</p>\n</div>',
+    );
+    expect(html).not.toMatch(/style=|<script/);
+    expect(linksOf(html)).toEqual(['https://us.test/a?b=1&c=2', 'https://us.test/Foo_(bar)']);
+    // A URL with a quote or an angle bracket after it stops there; a javascript: "link" stays text.
+    expect(linksOf(textToHtml('x https://a.test/"onmouseover="y <https://b.test/> javascript:alert(1)'))).toEqual(['https://a.test/', 'https://b.test/']);
+    expect(textToHtml('bare https:// only')).not.toContain('<a ');
   });
 
   it('rewrites only http(s) links and adds the pixel before </body>', () => {

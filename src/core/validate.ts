@@ -71,7 +71,6 @@ function validate(input: unknown, options: ValidationOptions): ValidationResult 
       ...checkAbTest(step, index),
     ),
   );
-  warnings.push(...trackingWarnings(input, detailed));
 
   const nodes = detailed.map((step, index) => toStepNode(step, index));
   const usable = rawSteps !== undefined && rawSteps.length > 0 && rawSteps.length <= STEP_DETAIL_LIMIT && nodes.every(Boolean);
@@ -127,15 +126,6 @@ export function runTimeProblems(input: unknown, now: Date): Problem[] {
     const reason = error instanceof Error ? error.message.replace(/\s+/g, ' ').slice(0, 200) : 'unknown error';
     return [problem([], `The definition could not be checked (${reason}).`)];
   }
-}
-
-/** Tracking asked for where nothing can carry it: only an HTML part holds a pixel or a tracked link. */
-function trackingWarnings(input: Record<string, unknown>, steps: readonly unknown[]): Problem[] {
-  const tracking = own(input, 'tracking');
-  if (!isRecord(tracking) || (own(tracking, 'opens') !== true && own(tracking, 'clicks') !== true)) return [];
-  const html = steps.some((s) => isRecord(s) && own(s, 'type') === 'email' && (own(s, 'format') === 'html' || own(s, 'format') === 'markdown'));
-  if (html) return [];
-  return [problem(['tracking'], 'Tracking is on, but no email step has an HTML part to carry it; set "format": "markdown" or "html" on the emails to track, or turn tracking off.')];
 }
 
 /** One line per problem, `$.path: message`, for the CLI. */

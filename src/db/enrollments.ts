@@ -165,7 +165,10 @@ export async function claimDue(
      from engine_claim_due($1, $2, $3, $4)`,
     [args.now, args.limit, args.leaseUntil, args.leaseId],
   );
-  return rows.map((r) => ({ ...r, leaseUntil: args.leaseUntil }));
+  // Oldest due first (a stable sort: ties keep the order they were claimed in): a batch's sends
+  // meet their limits (a mailbox's day, a rate) in the order they came due, so sends deferred to
+  // a new day go before ones that came due after them.
+  return rows.map((r) => ({ ...r, leaseUntil: args.leaseUntil })).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
 }
 
 /**

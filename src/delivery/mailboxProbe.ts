@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { smtpSentence, transportOptions } from './email/smtp.ts';
+import { smtpSentence, tlsDetail, transportOptions } from './email/smtp.ts';
 
 export interface ProbeTarget {
   host: string;
@@ -110,7 +110,7 @@ export async function probeImap(target: ProbeTarget, options: ProbeOptions = {})
     } else if (/TIMEOUT|ETIMEDOUT/i.test(text)) {
       result = { ok: false, stage: 'timeout', sentence: `IMAP: ${where} did not answer in time (timeout).` };
     } else if (/certificate|SSL|TLS|self.signed|wrong version|STARTTLS/i.test(text)) {
-      result = { ok: false, stage: 'tls', sentence: `IMAP: the TLS handshake with ${where} failed: ${oneLine(e.message)}.` };
+      result = { ok: false, stage: 'tls', sentence: `IMAP: the TLS handshake with ${where} failed: ${tlsDetail(e.message)}.` };
     } else {
       result = { ok: false, stage: 'connection', sentence: `IMAP: the session with ${where} failed: ${oneLine(e.message)}.` };
     }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { renderStepContent, type StepContent } from '../core/content.ts';
 import type { DeliveryStep } from '../core/definition.ts';
-import { isHttpLink, rewriteLinks, withOpenPixel } from '../core/emailBody.ts';
+import { isHttpLink, rewriteLinks, textToHtml, withOpenPixel } from '../core/emailBody.ts';
 import { TemplateError } from '../core/templates.ts';
 import { newMessageId, repliesInThread, replySubject, replyThreading, type ThreadParent, type Threading } from '../core/threads.ts';
 import { mailboxSecretContext, type MailboxRecord } from '../db/mailboxes.ts';
@@ -102,12 +102,12 @@ export async function prepareContent(
 /**
  * The HTML as it goes out: the open pixel and click redirects when the sequence tracks and a
  * public link base is configured (`deps.tracking`). What the execution row stores is the HTML
- * before this, as the author wrote it.
+ * before this, as the author wrote it (none for a plain-text body, whose HTML part is made here).
  */
-function trackedHtml(deps: EngineDeps, context: RunContext, html: string | undefined, executionId: string): string | undefined {
+function trackedHtml(deps: EngineDeps, context: RunContext, html: string, executionId: string): string {
   const tracking = context.definition.tracking;
   const links = deps.tracking;
-  if (html === undefined || !tracking || !links) return html;
+  if (!tracking || !links) return html;
   let out = html;
   if (tracking.clicks) out = rewriteLinks(out, (url) => (isHttpLink(url) ? links.clickUrl(executionId, url) : url));
   if (tracking.opens) out = withOpenPixel(out, links.openUrl(executionId));
@@ -132,8 +132,10 @@ export async function send(
         leadId: context.lead.id,
         executionId: envelope.executionId,
       });
-      const html = trackedHtml(deps, context, content.html, envelope.executionId);
-      const tracked = html !== content.html;
+      // Every email is multipart: a plain-text body (and an AI draft) gets its plain-looking HTML part here.
+      const authored = content.html ?? textToHtml(content.text);
+      const html = trackedHtml(deps, context, authored, envelope.executionId);
+      const tracked = html !== authored;
       const { threading } = content;
       const message: EmailMessage = {
         ...envelope,
@@ -142,7 +144,7 @@ export async function send(
         subject: content.subject ?? '',
         // The visible link next to the List-Unsubscribe header: not every client shows the header.
         text: unsubscribeUrl ? `${content.text}\n\n--\nUnsubscribe: ${unsubscribeUrl}` : content.text,
-        ...(html !== undefined ? { html: unsubscribeUrl ? withUnsubscribeFooter(html, unsubscribeUrl) : html } : {}),
+        html: unsubscribeUrl ? withUnsubscribeFooter(html, unsubscribeUrl) : html,
         unsubscribeUrl,
         ...(threading
           ? { messageId: threading.messageId, inReplyTo: threading.inReplyTo, references: threading.references }

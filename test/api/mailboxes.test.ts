@@ -1,8 +1,8 @@
 /**
  * The mailboxes API (issue 16): create, list, get, patch, delete, workspace-scoped; a password
  * is never returned nor written to a log line (captured at debug level); `POST …/test` logs in
- * to a real SMTP server and names what failed in one sentence — DNS, connection, TLS,
- * authentication; sequences may name only their workspace's mailboxes.
+ * to a real SMTP server and a real IMAP server (Dovecot) and names what failed in one sentence —
+ * DNS, connection, TLS, authentication; sequences may name only their workspace's mailboxes.
  */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -14,15 +14,19 @@ import { releaseInboxLeases, recordInboxCheck, takeInboxLeases } from '../../src
 import { ManualClock } from '../../src/engine/clock.ts';
 import { KeyRing } from '../../src/secrets/keyRing.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { dovecotAvailable, startMailServers, type MailServers } from '../helpers/mailServers.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtpServer.ts';
 import { OPEN_ALL_DAY } from './apiKit.ts';
 
 const kinds = await databaseKinds();
 const IMAP_PASSWORD = 'imap-secret-Vb71#q';
+/** A real IMAP server for the IMAP sentences; under CI=true a missing Dovecot fails the run. */
+const dovecot = dovecotAvailable();
 
 describe.each(kinds)('mailboxes API on %s', (kind) => {
   let database: TestDatabase;
   let server: TestSmtpServer;
+  let mail: MailServers | undefined;
   let runtime: Runtime;
   const lines: string[] = [];
   let admin: string;
@@ -32,6 +36,7 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
   beforeAll(async () => {
     database = await openTestDatabase(kind);
     server = await startSmtpServer();
+    if (dovecot) mail = await startMailServers([{ user: 'rep@acme.test', password: IMAP_PASSWORD }]);
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
     runtime = await createRuntime(parseConfig({}), {
       db: database.db,
@@ -41,11 +46,13 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
       parts: {
         keyRing: new KeyRing(randomBytes(32)),
         probe: {
-          tls: { ca: server.ca },
+          // The test SMTP server's certificate and Dovecot's (each its own self-signed one).
+          tls: { ca: mail ? [server.ca, mail.ca] : server.ca },
           timeoutMs: 5_000,
-          // No network: one name resolves, every other is unknown to DNS.
+          // No network: these names resolve (imap.acme.test to a server whose certificate is not
+          // for that name), every other is unknown to DNS.
           lookup: async (host) => {
-            if (host === 'localhost' || host === '127.0.0.1') return '127.0.0.1';
+            if (host === 'localhost' || host === '127.0.0.1' || host === 'imap.acme.test') return '127.0.0.1';
             throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
           },
         },
@@ -61,6 +68,7 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
   afterAll(async () => {
     await runtime?.close();
     await server?.close();
+    await mail?.close();
     await database?.close();
   });
 
@@ -183,7 +191,7 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
     // Implicit TLS against a STARTTLS port: the handshake fails.
     const tls = await test('tls', { secure: true });
     expect(tls).toMatchObject({ ok: false, smtp: { stage: 'tls' } });
-    expect(tls.sentence).toMatch(/^SMTP: the TLS handshake with localhost:\d+ failed/);
+    expect(tls.sentence).toMatch(/^SMTP: the TLS handshake with localhost:\d+ failed: the server did not answer in TLS \(a plain or STARTTLS port\? then set "secure": false\)\.$/);
     // An IMAP server that is not there: named as IMAP's failure.
     const both = await call('POST', '/api/mailboxes', newMailbox('imapdown'));
     const answer = (await call('POST', `/api/mailboxes/${both.body.id}/test`)).body;
@@ -191,6 +199,42 @@ describe.each(kinds)('mailboxes API on %s', (kind) => {
     expect(answer.smtp.ok).toBe(true);
     expect(answer.sentence).toMatch(/^IMAP: the connection to 127\.0\.0\.1:1 was refused/);
     expect(lines.join('\n')).not.toContain(server.password);
+  }, 60_000);
+
+  it.skipIf(!dovecot)('tests the IMAP login against a real Dovecot: authentication, TLS and DNS failures each in one sentence', async () => {
+    const imapOf = (over: Record<string, unknown> = {}) => ({ host: 'localhost', port: mail!.imap.port, secure: false, user: 'rep@acme.test', password: IMAP_PASSWORD, ...over });
+    const test = async (name: string, over: Record<string, unknown>) => {
+      const created = await call('POST', '/api/mailboxes', newMailbox(name, { imap: imapOf(over) }));
+      expect(created.status).toBe(201);
+      const answer = await call('POST', `/api/mailboxes/${created.body.id}/test`);
+      expect(answer.status).toBe(200);
+      expect(answer.text).not.toContain(IMAP_PASSWORD);
+      expect(answer.body.smtp.ok).toBe(true);
+      return answer.body as { ok: boolean; sentence: string; imap: { ok: boolean; stage?: string; sentence: string } };
+    };
+    const where = `localhost:${mail!.imap.port}`;
+    expect(await test('imapok', {})).toMatchObject({ ok: true, sentence: 'SMTP and IMAP logins succeeded.', imap: { ok: true, sentence: `IMAP: logged in to ${where} as rep@acme.test.` } });
+
+    const auth = await test('imapauth', { password: 'wrong-password' });
+    expect(auth).toMatchObject({ ok: false, imap: { ok: false, stage: 'authentication' } });
+    expect(auth.sentence).toBe(`IMAP: ${where} refused the user name or password (authentication failed).`);
+
+    // Implicit TLS against Dovecot's STARTTLS port: the server greets in plain text, the handshake fails.
+    const plainPort = await test('imaptls', { secure: true });
+    expect(plainPort).toMatchObject({ ok: false, imap: { ok: false, stage: 'tls' } });
+    expect(plainPort.sentence).toBe(`IMAP: the TLS handshake with ${where} failed: the server did not answer in TLS (a plain or STARTTLS port? then set "secure": false).`);
+
+    // A certificate that is not for the host name asked for (it names localhost and 127.0.0.1).
+    const wrongName = await test('imapcert', { host: 'imap.acme.test' });
+    expect(wrongName).toMatchObject({ ok: false, imap: { ok: false, stage: 'tls' } });
+    expect(wrongName.sentence).toMatch(new RegExp(`^IMAP: the TLS handshake with imap\\.acme\\.test:${mail!.imap.port} failed: .*imap\\.acme\\.test`));
+
+    const dns = await test('imapdns', { host: 'imap.invalid' });
+    expect(dns).toMatchObject({ ok: false, imap: { ok: false, stage: 'dns' } });
+    expect(dns.sentence).toBe('IMAP: the host name imap.invalid could not be resolved (DNS: ENOTFOUND).');
+
+    for (const answer of [auth, plainPort, wrongName, dns]) expect(answer.sentence.split(/(?<=\.)\s+(?=[A-Z])/).length, answer.sentence).toBe(1);
+    expect(lines.join('\n')).not.toContain(IMAP_PASSWORD);
   }, 60_000);
 
   it('lets a sequence name only its workspace’s mailboxes', async () => {

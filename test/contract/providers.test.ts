@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { textToHtml } from '../../src/core/emailBody.ts';
 import { formatAddress, PostmarkEmailSender } from '../../src/delivery/email/postmark.ts';
 import { SendGridEmailSender } from '../../src/delivery/email/sendgrid.ts';
 import { classifyFailure, postJson, retryDelay, SENDGRID_PROFILE, TELNYX_PROFILE } from '../../src/delivery/http.ts';
@@ -24,11 +25,14 @@ beforeEach(() => fakes.reset());
 describe('SendGrid', () => {
   const sender = () => new SendGridEmailSender({ apiKey: fakes.sendgrid.apiKey, baseUrl: `${fakes.sendgrid.baseUrl}/` });
 
-  test('plain text only, no unsubscribe URL: one content block and no headers', async () => {
+  test('plain text only, no unsubscribe URL: both parts (the HTML made from the text) and no headers', async () => {
     const { html: _html, unsubscribeUrl: _url, headers: _headers, ...message } = emailMessage();
     expect((await sender().send(message)).kind).toBe('sent');
     const body = fakes.sendgrid.lastRequest().body as Record<string, unknown>;
-    expect(body.content).toEqual([{ type: 'text/plain', value: message.text }]);
+    expect(body.content).toEqual([
+      { type: 'text/plain', value: message.text },
+      { type: 'text/html', value: textToHtml(message.text) },
+    ]);
     expect(body).not.toHaveProperty('headers');
   });
 
@@ -61,6 +65,13 @@ describe('Postmark', () => {
     expect(formatAddress('a@us.test', 'Dana "D" Ray')).toBe('"Dana \\"D\\" Ray" <a@us.test>');
     expect(formatAddress('a@us.test', 'José Núñez')).toBe('José Núñez <a@us.test>');
     expect(formatAddress('a@us.test')).toBe('a@us.test');
+  });
+
+  test('plain text only: TextBody and an HtmlBody made from it', async () => {
+    const { html: _html, ...message } = emailMessage();
+    const sent = await new PostmarkEmailSender({ serverToken: fakes.postmark.serverToken, baseUrl: fakes.postmark.baseUrl }).send(message);
+    expect(sent.kind).toBe('sent');
+    expect(fakes.postmark.lastRequest().body).toMatchObject({ TextBody: message.text, HtmlBody: textToHtml(message.text) });
   });
 
   test('a configured message stream is sent; an unknown one is refused permanently', async () => {

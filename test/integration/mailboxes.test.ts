@@ -2,11 +2,14 @@
  * Sending through mailboxes (issue 16) against a real SMTP server on 127.0.0.1 (AUTH, STARTTLS
  * with a self-signed certificate): the From of each mailbox arrives; new enrollments rotate
  * across mailboxes with room and stick to the first one; a mailbox's daily limit defers sends
- * to its next local day (reason on the timeline), across a DST change in its zone; the minimum
- * gap spreads a queue; SMTP 4xx retries, 5xx fails, a dropped session after DATA is unknown;
+ * to its next local day (reason on the timeline), across both DST changes in its zone (a 23- and
+ * a 25-hour day), and deferred sends keep their order; the minimum
+ * gap spreads a queue; a plain-text and a Markdown body each arrive as multipart/alternative
+ * text + HTML; SMTP 4xx retries, 5xx fails, a dropped session after DATA is unknown;
  * and two workers racing on PostgreSQL never send one over the limit.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateDefinition } from '../../src/core/validate.ts';
 import type { Db } from '../../src/db/db.ts';
@@ -227,6 +230,74 @@ describe.each(kinds)('mailboxes on %s', (kind) => {
     expect(await due()).toEqual([new Date('2026-03-29T22:00:00Z')]);
   }, 60_000);
 
+  it("counts the day in the mailbox's zone across the autumn DST change (a 25-hour day)", async () => {
+    // Saturday 2026-10-24, 23:30 in Berlin (CEST); Berlin moves back to CET on Sunday the 25th,
+    // whose day runs from 22:00 UTC on the 24th to 23:00 UTC on the 25th: 25 hours.
+    const kit = await kitAt('2026-10-24T21:30:00Z');
+    const box = await kit.mailbox(`dst25${kind}`, { dailyLimit: 1, timezone: 'Europe/Berlin' });
+    const seq = await kit.sequence([box], { schedule: { days: ALL_DAYS, start: '00:00', end: '00:00' }, steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    const berlin = (email: string) => lead(email, { timezone: 'Europe/Berlin' });
+    const due = async () =>
+      (await kit.db.query<{ due: Date }>(`select next_execution_at as due from enrollments where sequence_id = $1 and status = 'active'`, [seq])).map((r) => r.due);
+    await kit.enroll(seq, [berlin(`a1-${kind}@lead.test`), berlin(`a2-${kind}@lead.test`)]);
+    await kit.engine.dispatcher.drain();
+    // One sent on Saturday; the other waits for Berlin's midnight (22:00 UTC in CEST).
+    expect(await due()).toEqual([new Date('2026-10-24T22:00:00Z')]);
+    kit.clock.set(new Date('2026-10-24T22:00:00Z'));
+    await kit.engine.dispatcher.drain();
+    expect(await due()).toEqual([]);
+
+    // 02:30 Berlin, twice: in CEST (00:30 UTC) and again in CET (01:30 UTC); both are still the 25th.
+    for (const at of ['2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z']) {
+      kit.clock.set(new Date(at));
+      await kit.enroll(seq, [berlin(`a-${at.slice(11, 13)}-${kind}@lead.test`)]);
+      await kit.engine.dispatcher.drain();
+    }
+    // Sunday 23:59 CET (22:59 UTC): still the 25th, 25 hours after it began; the 26th begins at 23:00 UTC.
+    kit.clock.set(new Date('2026-10-25T22:59:00Z'));
+    await kit.enroll(seq, [berlin(`a3-${kind}@lead.test`)]);
+    await kit.engine.dispatcher.drain();
+    const next = new Date('2026-10-25T23:00:00Z');
+    expect(await due()).toEqual([next, next, next]);
+    const counts = await kit.db.query<{ day: string; sent: number }>(
+      `select to_char(day, 'YYYY-MM-DD') as day, sent from mailbox_day_counts where mailbox_id = $1 order by day`,
+      [box],
+    );
+    expect(counts).toEqual([
+      { day: '2026-10-24', sent: 1 },
+      { day: '2026-10-25', sent: 1 },
+    ]);
+  }, 60_000);
+
+  it('sends deferred by a spent limit keep their order: on the new day they go before sends that came due after them', async () => {
+    // Wednesday 10:00 in New York; the window is 09:00–17:00.
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`order${kind}`, { dailyLimit: 2 });
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body: 'Hi' }] });
+    const first = [1, 2, 3, 4].map((n) => `q${n}-${kind}@lead.test`);
+    await kit.enroll(seq, first.map((e) => lead(e)));
+    await kit.engine.dispatcher.drain();
+    const waiting = first.filter((e) => sentTo(server, e).length === 0);
+    expect(waiting).toHaveLength(2);
+
+    // Thursday 09:30: a new lead comes due, half an hour after the deferred two (due at 09:00);
+    // the worker only now gets to the queue. The two that waited go first; the newcomer waits.
+    kit.clock.set(new Date('2026-03-05T14:30:00Z'));
+    const late = `q5-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(late)]);
+    await kit.engine.dispatcher.drain();
+    expect(waiting.map((e) => sentTo(server, e).length)).toEqual([1, 1]);
+    expect(sentTo(server, late)).toHaveLength(0);
+    const [lateDue] = await kit.db.query<{ due: Date }>(
+      `select e.next_execution_at as due from enrollments e join leads l on l.id = e.lead_id where l.email = $1`,
+      [late],
+    );
+    expect(lateDue!.due).toEqual(new Date('2026-03-06T14:00:00Z'));
+    kit.clock.set(new Date('2026-03-06T14:00:00Z'));
+    await kit.engine.dispatcher.drain();
+    expect(sentTo(server, late)).toHaveLength(1);
+  }, 60_000);
+
   it('spreads a queue by the minimum gap instead of sending it at once', async () => {
     const kit = await kitAt('2026-03-04T15:00:00Z');
     const box = await kit.mailbox(`gap${kind}`, { dailyLimit: 50, minGapSeconds: 300 });
@@ -283,6 +354,44 @@ describe.each(kinds)('mailboxes on %s', (kind) => {
       [seq],
     );
     expect(stored.map((r) => `<${r.messageId}>`)).toEqual([firstId, header(second!, 'Message-ID')]);
+  }, 60_000);
+
+  it('a plain-text body arrives as multipart/alternative: the text as written, and its HTML escaped with the URL a link', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`text${kind}`, { dailyLimit: 10 });
+    const body = 'Hi {{ lead.firstName }},\n\nThe deck: https://us.test/deck?a=1&b=2.\nTalk soon';
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', body }] });
+    const to = `txt-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(to, { firstName: '<script>alert(1)</script>' })]);
+    await kit.engine.dispatcher.drain();
+    const [mail] = sentTo(server, to);
+    expect(mail!.raw).toMatch(/^Content-Type: multipart\/alternative;/m);
+    const parsed = await simpleParser(mail!.raw);
+    expect(parsed.text).toContain('Hi <script>alert(1)</script>,\n\nThe deck: https://us.test/deck?a=1&b=2.\nTalk soon');
+    const html = String(parsed.html);
+    expect(html).toContain('<p>Hi &lt;script&gt;alert(1)&lt;/script&gt;,</p>');
+    expect(html).toContain('The deck: <a href="https://us.test/deck?a=1&amp;b=2">https://us.test/deck?a=1&amp;b=2</a>.<br>');
+    expect(html).not.toContain('<script>');
+    // Tracking is off by default: no pixel, the link as written.
+    expect(html).not.toMatch(/<img|\/t\/c\//);
+  }, 60_000);
+
+  it('a Markdown body sent through a mailbox arrives as multipart/alternative with the rendered HTML', async () => {
+    const kit = await kitAt('2026-03-04T15:00:00Z');
+    const box = await kit.mailbox(`md${kind}`, { dailyLimit: 10 });
+    const body = 'Hi **{{ lead.firstName }}** from {{ lead.company }},\n\n- one\n- two\n\n[Book a demo](https://us.test/demo?x=1&y=2)';
+    const seq = await kit.sequence([box], { steps: [{ id: 'only', type: 'email', subject: 'Hi', format: 'markdown', body }] });
+    const to = `md-${kind}@lead.test`;
+    await kit.enroll(seq, [lead(to, { firstName: 'Bo <b>', company: 'A&B' })]);
+    await kit.engine.dispatcher.drain();
+    const [mail] = sentTo(server, to);
+    expect(mail!.raw).toMatch(/^Content-Type: multipart\/alternative;/m);
+    const parsed = await simpleParser(mail!.raw);
+    expect(parsed.text).toContain('Hi **Bo <b>** from A&B');
+    const html = String(parsed.html);
+    expect(html).toContain('<p>Hi <strong>Bo &lt;b&gt;</strong> from A&amp;B,</p>');
+    expect(html).toMatch(/<ul>\s*<li>one<\/li>\s*<li>two<\/li>\s*<\/ul>/);
+    expect(html).toContain('<a href="https://us.test/demo?x=1&amp;y=2">Book a demo</a>');
   }, 60_000);
 
   it('classifies SMTP replies: 4xx retried, 5xx failed, a session lost after DATA unknown and never resent', async () => {

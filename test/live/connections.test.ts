@@ -1,8 +1,9 @@
 /**
  * Per-workspace provider connections (issue 16): the API stores credentials sealed and never
- * answers them (nor logs them); a workspace with its own SendGrid account sends through it,
- * one without through the deployment's default; a changed connection's adapter is rebuilt; the
- * connection's webhook URL is verified with the connection's own key and reaches only its
+ * answers them (nor logs them); a workspace with its own SendGrid, Postmark or Telnyx account
+ * sends through it, one without through the deployment's default; a changed connection's adapter
+ * is rebuilt; the connection's webhook URL is verified with the connection's own key or
+ * credentials (the deployment's and another workspace's are refused) and reaches only its
  * workspace's leads. Live adapters against the fake providers, on both stores.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,12 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, ensureWorkspace } from '../../src/db/workspaces.ts';
 import { insertLeads } from '../../src/db/leads.ts';
 import { FakeSendGrid } from '../../src/devtools/fakes/sendgrid.ts';
+import { FakeTelnyx } from '../../src/devtools/fakes/telnyx.ts';
 import { KeyRing } from '../../src/secrets/keyRing.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { OPEN, startLiveKit, type LiveKit } from './liveKit.ts';
 
 const kinds = await databaseKinds();
 const OWN_KEY = `SG.own-account-${randomBytes(6).toString('hex')}`;
+const OWN_POSTMARK = `pm-own-${randomBytes(6).toString('hex')}`;
+const OWN_TELNYX = `KEYown-${randomBytes(6).toString('hex')}`;
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 describe.each(kinds)('provider connections on %s', (kind) => {
   let database: TestDatabase;
@@ -163,5 +168,93 @@ describe.each(kinds)('provider connections on %s', (kind) => {
     await kit.enroll(sequenceId, await kit.addLead({ email: after }));
     await kit.drain();
     expect(keyOfSend(after)).toBe(`Bearer ${kit.fakes.sendgrid.apiKey}`);
+  });
+
+  it("sends through the workspace's own Postmark server; its webhooks open only with its own credentials", async () => {
+    // The other workspace has a Postmark connection too, with credentials of its own.
+    const theirs = await call('POST', '/api/connections', { provider: 'postmark', serverToken: 'pm-theirs', webhookUser: 'their-hooks', webhookPassword: 'their-hook-password' }, otherAdmin);
+    expect(theirs.status).toBe(201);
+    const created = await call('POST', '/api/connections', { provider: 'postmark', serverToken: OWN_POSTMARK, webhookUser: 'own-hooks', webhookPassword: 'own-hook-password' });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain(OWN_POSTMARK);
+    expect(created.text).not.toContain('own-hook-password');
+    expect(created.body).toMatchObject({ provider: 'postmark', secretsSet: ['serverToken', 'webhookPassword'], settings: { webhookUser: 'own-hooks' } });
+    expect(created.body.webhooks).toEqual({
+      events: `https://touchpoint.test/webhooks/postmark/${created.body.id}`,
+      inbound: `https://touchpoint.test/webhooks/postmark/${created.body.id}/inbound`,
+    });
+    kit.fakes.postmark.otherServerTokens.add(OWN_POSTMARK);
+
+    // The deployment's EMAIL_PROVIDER is SendGrid; this workspace's only email account is Postmark.
+    const email = `pm-own-${kind}@lead.test`;
+    const sequenceId = await kit.addSequence({ name: `pm conn ${kind}`, ...OPEN, steps: [{ id: 'hi', type: 'email', subject: 'Hi', body: 'Hi there' }] });
+    await kit.enroll(sequenceId, await kit.addLead({ email }));
+    await kit.drain();
+    const request = kit.fakes.postmark.requests.filter((r) => r.path === '/email' && JSON.stringify(r.body).includes(email)).at(-1);
+    expect(request?.headers['x-postmark-server-token']).toBe(OWN_POSTMARK);
+    expect(kit.fakes.sendgrid.sent.some((m) => m.to === email)).toBe(false);
+    const sent = kit.fakes.postmark.sent.find((m) => m.to === email)!;
+    const [execution] = await database.db.query<{ id: string; leadId: string; metadata: Record<string, unknown> }>(
+      `select x.id, x.lead_id as "leadId", x.metadata from sequence_executions x join leads l on l.id = x.lead_id where l.email = $1`,
+      [email],
+    );
+    expect(execution!.metadata).toMatchObject({ provider: 'postmark', connectionId: created.body.id });
+
+    const body = JSON.stringify(kit.fakes.postmark.event('Open', sent.messageId, { at: kit.clock.now().toISOString() }));
+    const post = (headers: Record<string, string>, path = `/webhooks/postmark/${created.body.id}`) =>
+      kit.runtime.app.inject({ method: 'POST', url: path, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+    const own = basic('own-hooks', 'own-hook-password');
+    // The deployment's credentials, the other workspace's, and a wrong password: refused here.
+    expect((await post(kit.fakes.postmark.sign())).statusCode).toBe(401);
+    expect((await post(basic('their-hooks', 'their-hook-password'))).statusCode).toBe(401);
+    expect((await post(basic('own-hooks', 'their-hook-password'))).statusCode).toBe(401);
+    // This workspace's credentials open neither the default route nor the other workspace's.
+    expect((await post(own, '/webhooks/postmark')).statusCode).toBe(401);
+    expect((await post(own, `/webhooks/postmark/${theirs.body.id}`)).statusCode).toBe(401);
+    expect(await kit.events(execution!.leadId)).toEqual([]);
+    const accepted = await post(own);
+    expect(accepted.statusCode).toBe(200);
+    expect(JSON.parse(accepted.body)).toMatchObject({ recorded: 1 });
+    expect(await kit.events(execution!.leadId)).toContainEqual({ type: 'email.opened', provider: 'postmark' });
+  });
+
+  it("sends texts through the workspace's own Telnyx account; its webhooks verify only with its own key", async () => {
+    const ownAccount = new FakeTelnyx(OWN_TELNYX); // never started: its key pair signs what that account posts
+    const otherAccount = new FakeTelnyx('KEYtheirs');
+    const theirs = await call('POST', '/api/connections', { provider: 'telnyx', apiKey: 'KEYtheirs', publicKey: otherAccount.publicKeyBase64 }, otherAdmin);
+    expect(theirs.status).toBe(201);
+    const created = await call('POST', '/api/connections', { provider: 'telnyx', apiKey: OWN_TELNYX, publicKey: ownAccount.publicKeyBase64, messagingProfileId: 'mp-own' });
+    expect(created.status).toBe(201);
+    expect(created.text).not.toContain(OWN_TELNYX);
+    expect(created.body.webhooks).toEqual({ events: `https://touchpoint.test/webhooks/telnyx/${created.body.id}` });
+    kit.fakes.telnyx.otherAccountKeys.add(OWN_TELNYX);
+
+    const phone = kind === 'pglite' ? '+15552220101' : '+15552220102';
+    const sequenceId = await kit.addSequence({ name: `telnyx conn ${kind}`, ...OPEN, steps: [{ id: 'text', type: 'sms', text: 'Hi from our own number' }] });
+    const leadId = await kit.addLead({ phone });
+    await kit.enroll(sequenceId, leadId);
+    await kit.drain();
+    const request = kit.fakes.telnyx.requests.filter((r) => r.path === '/v2/messages' && (r.body as { to?: string }).to === phone).at(-1);
+    expect(request?.headers.authorization).toBe(`Bearer ${OWN_TELNYX}`);
+    // Its messages report to the connection's own webhook URL, under its messaging profile.
+    expect(request?.body).toMatchObject({ webhook_url: `https://touchpoint.test/webhooks/telnyx/${created.body.id}`, messaging_profile_id: 'mp-own' });
+    const [execution] = await database.db.query<{ metadata: Record<string, unknown> }>('select metadata from sequence_executions where lead_id = $1', [leadId]);
+    expect(execution!.metadata).toMatchObject({ provider: 'telnyx', connectionId: created.body.id });
+
+    const message = kit.fakes.telnyx.messages.find((m) => m.to === phone)!;
+    const raw = JSON.stringify(kit.stamp(kit.fakes.telnyx.messageEvent('message.finalized', message.id)));
+    const post = (headers: Record<string, string>, path = `/webhooks/telnyx/${created.body.id}`) =>
+      kit.runtime.app.inject({ method: 'POST', url: path, payload: raw, headers: { 'content-type': 'application/json', ...headers } });
+    // Signed by the deployment's key, or by the other workspace's account: refused here.
+    expect((await post(kit.fakes.telnyx.sign(raw, kit.seconds()))).statusCode).toBe(401);
+    expect((await post(otherAccount.sign(raw, kit.seconds()))).statusCode).toBe(401);
+    // This account's signature opens neither the default route nor the other workspace's.
+    expect((await post(ownAccount.sign(raw, kit.seconds()), '/webhooks/telnyx')).statusCode).toBe(401);
+    expect((await post(ownAccount.sign(raw, kit.seconds()), `/webhooks/telnyx/${theirs.body.id}`)).statusCode).toBe(401);
+    expect(await kit.events(leadId)).toEqual([]);
+    const accepted = await post(ownAccount.sign(raw, kit.seconds()));
+    expect(accepted.statusCode).toBe(200);
+    expect(JSON.parse(accepted.body)).toMatchObject({ recorded: 1 });
+    expect(await kit.events(leadId)).toEqual([{ type: 'sms.delivered', provider: 'telnyx' }]);
   });
 });

@@ -2,8 +2,9 @@
  * Threads, HTML email and tracking with the live SendGrid and Postmark adapters against the
  * fakes, on PGlite and PostgreSQL: every email carries our Message-ID, a subject-less step
  * replies in the thread (Re:, In-Reply-To, References), a reply naming our Message-ID exits,
- * Markdown goes out as text + HTML with lead data escaped, and the open pixel and click
- * redirects record events that move a branch — while forged tokens get a bare 404.
+ * Markdown and plain text go out as text + HTML with lead data escaped, and the open pixel and
+ * click redirects (a bare URL of a plain-text email included) record events that move a branch —
+ * while forged tokens get a bare 404.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { postmarkInbound } from '../../src/devtools/fakes/inboundEmail.ts';
@@ -36,6 +37,19 @@ const tracked = {
       format: 'markdown',
       body: 'Hi **{{ lead.firstName }}** from {{ lead.company }},\n\n[Book a demo](https://us.test/demo?src=mail&x=1) or [write](mailto:sales@us.test).',
     },
+    { id: 'clicked', type: 'branch', when: { event: 'email.clicked', step: 'intro' }, within: 'P3D', then: 'hot', else: 'cold' },
+    { id: 'hot', type: 'end' },
+    { id: 'cold', type: 'end' },
+  ],
+};
+
+/** The default format: plain text, a bare URL in it, tracked. */
+const trackedText = {
+  name: 'Tracked text',
+  ...OPEN,
+  tracking: { opens: true, clicks: true },
+  steps: [
+    { id: 'intro', type: 'email', subject: 'Hi {{ lead.firstName }}', body: 'Hi {{ lead.firstName }},\n\nThe deck: https://us.test/deck?from=mail&x=1.\nTalk soon' },
     { id: 'clicked', type: 'branch', when: { event: 'email.clicked', step: 'intro' }, within: 'P3D', then: 'hot', else: 'cold' },
     { id: 'hot', type: 'end' },
     { id: 'cold', type: 'end' },
@@ -144,6 +158,58 @@ describe.each(kinds)('threads and tracking on %s', (kind) => {
     expect(pm.body.TextBody).toContain('Hi **Bo <b>** from A&B');
     expect(pm.body.HtmlBody).toContain('<strong>Bo &lt;b&gt;</strong> from A&amp;B');
     expect(pm.body.TrackOpens).toBe(true);
+  });
+
+  test('plain text goes out as text + HTML on both adapters: escaped, paragraphs kept, the URL a link, no styling', async () => {
+    const plain = { ...trackedText, name: 'Untracked text', tracking: undefined };
+    const lead = { firstName: '<script>alert(1)</script>' };
+    const sgLead = await sendgrid.addLead({ email: `dee.sg.${kind}@acme.test`, ...lead });
+    await sendgrid.enroll(await sendgrid.addSequence(plain), sgLead);
+    await sendgrid.drain();
+    const sg = sendgrid.fakes.sendgrid.sent.find((m) => m.to === `dee.sg.${kind}@acme.test`)!;
+    const content = sg.body.content as Array<{ type: string; value: string }>;
+    expect(content.map((c) => c.type)).toEqual(['text/plain', 'text/html']);
+    expect(content[0]!.value).toContain('Hi <script>alert(1)</script>,\n\nThe deck: https://us.test/deck?from=mail&x=1.');
+    const sgHtml = content[1]!.value;
+    expect(sgHtml).toContain('<p>Hi &lt;script&gt;alert(1)&lt;/script&gt;,</p>');
+    expect(sgHtml).toContain('The deck: <a href="https://us.test/deck?from=mail&amp;x=1">https://us.test/deck?from=mail&amp;x=1</a>.<br>\nTalk soon');
+    expect(sgHtml).not.toContain('<script>');
+    // The body itself is unstyled (the unsubscribe footer after it is the one small grey line every email gets).
+    expect(sgHtml.slice(0, sgHtml.indexOf('</div>'))).not.toMatch(/style=|<img/);
+    // The unsubscribe link is in both parts; nothing tracks, so the provider's defaults stay.
+    expect(content[0]!.value).toMatch(/Unsubscribe: https:\/\/touchpoint\.test\//);
+    expect(sgHtml).toMatch(/<a href="https:\/\/touchpoint\.test\/[^"]+">Unsubscribe<\/a>/);
+    expect(sg.body.tracking_settings).toBeUndefined();
+
+    const pmLead = await postmark.addLead({ email: `dee.pm.${kind}@acme.test`, ...lead });
+    await postmark.enroll(await postmark.addSequence(plain), pmLead);
+    await postmark.drain();
+    const pm = postmark.fakes.postmark.sent.find((m) => m.to === `dee.pm.${kind}@acme.test`)!;
+    expect(pm.body.TextBody).toContain('Hi <script>alert(1)</script>,');
+    expect(pm.body.HtmlBody).toContain('<p>Hi &lt;script&gt;alert(1)&lt;/script&gt;,</p>');
+    expect(pm.body.HtmlBody).toContain('<a href="https://us.test/deck?from=mail&amp;x=1">');
+    expect(pm.body.HtmlBody).not.toContain('<script>');
+  });
+
+  test('a bare URL in a plain-text email is click-tracked, and the pixel added, when tracking is on', async () => {
+    const kit = sendgrid;
+    const email = `eve.${kind}@acme.test`;
+    const leadId = await kit.addLead({ email, firstName: 'Eve' });
+    const enrollmentId = await kit.enroll(await kit.addSequence(trackedText), leadId);
+    await kit.drain();
+    const mail = kit.fakes.sendgrid.sent.find((m) => m.to === email)!;
+    const [text, html] = (mail.body.content as Array<{ value: string }>).map((c) => c.value) as [string, string];
+    expect(mail.body.tracking_settings).toMatchObject({ click_tracking: { enable: false }, open_tracking: { enable: false } });
+    expect(text).toContain('The deck: https://us.test/deck?from=mail&x=1.'); // the text part as written
+    expect(html).not.toContain('href="https://us.test/deck');
+    const click = /href="https:\/\/touchpoint\.test(\/t\/c\/[^"]+)"/.exec(html)![1]!;
+    expect(html).toMatch(/<img src="https:\/\/touchpoint\.test\/t\/o\/[^"]+"/);
+    const redirect = await fetch(`${kit.url}${click}`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('https://us.test/deck?from=mail&x=1');
+    expect((await kit.events(leadId)).filter((e) => e.type === 'email.clicked')).toEqual([{ type: 'email.clicked', provider: 'touchpoint' }]);
+    await kit.drain();
+    expect((await kit.steps(enrollmentId)).map((s) => s.stepId)).toEqual(['intro', 'clicked', 'hot']);
   });
 
   test('open pixel and click redirect record one event each and move the branch; forged tokens are a bare 404', async () => {

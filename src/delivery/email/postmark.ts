@@ -1,6 +1,7 @@
 /**
  * Postmark single send over plain `fetch` (providers.md §2).
  */
+import { textToHtml } from '../../core/emailBody.ts';
 import { classifyFailure, type FetchLike, field, isSuccess, POSTMARK_PROFILE, postJson, trimBaseUrl } from '../http.ts';
 import { type DeliveryResult, type EmailMessage, type EmailSender, emailHeaders } from '../types.ts';
 
@@ -65,7 +66,8 @@ export function toPostmarkEmail(message: EmailMessage, messageStream: string): R
     To: message.to,
     Subject: message.subject,
     TextBody: message.text,
-    ...(message.html !== undefined ? { HtmlBody: message.html } : {}),
+    // Always both parts: a message without HTML gets the plain-looking HTML of its text.
+    HtmlBody: message.html ?? textToHtml(message.text),
     MessageStream: messageStream,
     // Postmark's own tracking, unless Touchpoint tracks this email itself (counted once, not twice).
     TrackOpens: message.providerTracking !== false,

@@ -2,6 +2,7 @@
  * SendGrid v3 Mail Send over plain `fetch` (providers.md §1). The SDK is avoided because
  * `setApiKey` resets the base URL, which would send test traffic to the real API.
  */
+import { textToHtml } from '../../core/emailBody.ts';
 import { classifyFailure, type FetchLike, isSuccess, postJson, SENDGRID_PROFILE, trimBaseUrl } from '../http.ts';
 import { type DeliveryResult, type EmailMessage, type EmailSender, emailHeaders } from '../types.ts';
 
@@ -55,8 +56,11 @@ export class SendGridEmailSender implements EmailSender {
 
 /** The Mail Send body. Custom args ride at message level so every event carries them flattened. */
 export function toSendGridMail(message: EmailMessage): Record<string, unknown> {
-  const content = [{ type: 'text/plain', value: message.text }];
-  if (message.html !== undefined) content.push({ type: 'text/html', value: message.html });
+  // Always both parts: a message without HTML gets the plain-looking HTML of its text.
+  const content = [
+    { type: 'text/plain', value: message.text },
+    { type: 'text/html', value: message.html ?? textToHtml(message.text) },
+  ];
 
   const headers = emailHeaders(message);
 

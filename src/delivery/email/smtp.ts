@@ -13,6 +13,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
+import { textToHtml } from '../../core/emailBody.ts';
 import type { DeliveryResult, EmailMessage, MailboxAccount, MailboxSender } from '../types.ts';
 
 export interface SmtpSenderOptions {
@@ -86,7 +87,8 @@ export class SmtpMailboxSender implements MailboxSender {
       to: message.to,
       subject: message.subject,
       text: message.text,
-      ...(message.html !== undefined ? { html: message.html } : {}),
+      // multipart/alternative always: a message without HTML gets the plain-looking HTML of its text.
+      html: message.html ?? textToHtml(message.text),
       // Touchpoint's own Message-ID, so a reply (and a later step in the thread) can name it.
       ...(message.messageId ? { messageId: `<${message.messageId}>` } : {}),
       ...(message.inReplyTo ? { inReplyTo: `<${message.inReplyTo}>` } : {}),
@@ -192,6 +194,21 @@ export function classifySmtpError(error: unknown, account: Pick<MailboxAccount, 
   return { kind: 'failed', retryable: !permanent, code: (e.code ?? 'smtp_error').toLowerCase(), message };
 }
 
+/**
+ * Why a TLS handshake failed, in words: OpenSSL's reason without its error-stack noise
+ * (`…:SSL routines:ssl3_get_record:wrong version number:…/ssl3_record.c:350:`), and for the
+ * usual mistake — implicit TLS against a plain or STARTTLS port — what to change.
+ */
+export function tlsDetail(message: string | undefined): string {
+  const text = (message ?? '').replace(/\s+/g, ' ').trim();
+  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(text)) {
+    return 'the server did not answer in TLS (a plain or STARTTLS port? then set "secure": false)';
+  }
+  const openssl = /SSL routines:[^:]*:([^:]+):/.exec(text);
+  const reason = openssl ? openssl[1]! : text;
+  return truncate(reason || 'no detail', 160);
+}
+
 /** One sentence saying what failed in an SMTP session: DNS, connection, TLS, authentication, timeout. */
 export function smtpSentence(e: SmtpError, host: string, port: number): string {
   const where = `${host}:${port}`;
@@ -202,13 +219,13 @@ export function smtpSentence(e: SmtpError, host: string, port: number): string {
     case 'ETIMEDOUT':
       return `SMTP: ${where} did not answer in time (timeout).`;
     case 'ETLS':
-      return `SMTP: the TLS handshake with ${where} failed${detail}.`;
+      return `SMTP: the TLS handshake with ${where} failed: ${tlsDetail(e.message)}.`;
     case 'EAUTH':
     case 'ENOAUTH':
       return `SMTP: ${where} refused the user name or password (authentication failed).`;
     case 'ECONNECTION':
     case 'ESOCKET':
-      if (/certificate|SSL|TLS|self.signed|wrong version/i.test(e.message ?? '')) return `SMTP: the TLS handshake with ${where} failed${detail}.`;
+      if (/certificate|SSL|TLS|self.signed|wrong version/i.test(e.message ?? '')) return `SMTP: the TLS handshake with ${where} failed: ${tlsDetail(e.message)}.`;
       if (/ECONNREFUSED/.test(e.message ?? '') || (e as { errno?: unknown }).errno === 'ECONNREFUSED') return `SMTP: the connection to ${where} was refused (nothing listens there?).`;
       return `SMTP: the connection to ${where} failed${detail}.`;
     default:

@@ -32,6 +32,8 @@ const TRACK_LINKS = ['None', 'HtmlAndText', 'HtmlOnly', 'TextOnly'];
 export class FakePostmark extends FakeServer {
   readonly sent: SentPostmarkEmail[] = [];
   readonly serverToken: string;
+  /** Server tokens of other Postmark servers this fake also accepts (a workspace's own connection in tests). */
+  readonly otherServerTokens = new Set<string>();
   readonly webhookAuth: { username: string; password: string };
   private readonly messageStreams: readonly string[];
   private readonly inactive = new Set<string>();
@@ -96,7 +98,8 @@ export class FakePostmark extends FakeServer {
   protected override handle(request: RecordedRequest): FakeReply {
     if (request.path !== '/email') return { status: 404, body: { Message: 'Not found.' } };
     if (request.method !== 'POST') return { status: 405, body: { Message: 'Method not allowed.' } };
-    if (request.headers['x-postmark-server-token'] !== this.serverToken) {
+    const token = request.headers['x-postmark-server-token'];
+    if (token !== this.serverToken && !(typeof token === 'string' && this.otherServerTokens.has(token))) {
       return { status: 401, body: this.errorBody(401) };
     }
     if (!isObject(request.body)) {

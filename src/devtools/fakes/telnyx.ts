@@ -35,6 +35,8 @@ const ACTIONS: Record<string, (body: Record<string, unknown>) => string | undefi
 export class FakeTelnyx extends FakeServer {
   readonly messages: TelnyxMessageRecord[] = [];
   readonly calls = new Map<string, FakeCall>();
+  /** API keys of other Telnyx accounts this fake also accepts (a workspace's own connection in tests). */
+  readonly otherAccountKeys = new Set<string>();
   /** Base64 of the 32 raw bytes of the Ed25519 key, as the Telnyx portal shows it. */
   readonly publicKeyBase64: string;
   private readonly privateKey: KeyObject;
@@ -134,7 +136,8 @@ export class FakeTelnyx extends FakeServer {
 
   protected override handle(request: RecordedRequest): FakeReply {
     if (request.method !== 'POST') return { status: 404, body: this.errorBody(404) };
-    if (bearerToken(request.headers) !== this.apiKey) {
+    const key = bearerToken(request.headers);
+    if (key !== this.apiKey && !(key && this.otherAccountKeys.has(key))) {
       return { status: 401, body: telnyxErrors('10009', 'Authentication failed', 'Could not understand the provided credentials.') };
     }
     if (!isObject(request.body)) {
