@@ -284,7 +284,7 @@ export async function liveEnrollmentsWithLastSend(db: Queryable, leadIds: readon
      left join lateral (
        select x.id, x.step_id from sequence_executions x
        where x.enrollment_id = e.id and x.channel = $2 and x.status = 'succeeded'
-       order by x.started_at desc limit 1) x on true
+       order by x.started_at desc, x.id desc limit 1) x on true
      where e.lead_id = any($1::uuid[]) and e.status in ('active', 'paused', 'waiting')
      order by e.enrolled_at, e.id`,
     [leadIds, channel],
@@ -298,7 +298,7 @@ export async function lastSendTo(db: Queryable, leadIds: readonly string[], chan
        x.step_id as "stepId"
      from sequence_executions x
      where x.lead_id = any($1::uuid[]) and x.status = 'succeeded' and ($2::text is null or x.channel = $2)
-     order by x.started_at desc limit 1`,
+     order by x.started_at desc, x.id desc limit 1`,
     [leadIds, channel],
   );
   return row;

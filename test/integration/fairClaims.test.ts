@@ -64,6 +64,20 @@ describe.each(kinds)('fair claims across workspaces on %s', (kind) => {
     expect(await countDue(database.db, now)).toBe(0);
   }, 60_000);
 
+  it('takes steps due at the same instant by id, and returns them in that order, whatever the rows\' physical order', async () => {
+    const { ids } = await workspaceWithDue('ties', 6, '2032-01-01T10:00:00Z');
+    const due = new Date('2032-01-01T10:00:00Z');
+    // Rewritten newest id first: each row's new version lands after the others', so the table
+    // and its due index hold them in the reverse of id order (docs/SIMULATION.md, Findings 6).
+    for (const id of [...ids].sort().reverse()) {
+      await database.db.query('update enrollments set next_execution_at = $2 where id = $1', [id, due]);
+    }
+    const byId = [...ids].sort();
+    const first = await claim(due, 4);
+    expect(first.map((c) => c.enrollmentId)).toEqual(byId.slice(0, 4));
+    expect((await claim(due, 4)).map((c) => c.enrollmentId)).toEqual(byId.slice(4));
+  }, 60_000);
+
   it('shares a batch by claim weight between workspaces that both have a backlog', async () => {
     const heavy = await workspaceWithDue('heavy', 200, '2031-01-01T10:00:00Z');
     await workspaceWithDue('light', 200, '2031-01-01T10:00:05Z', 1000);

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runHistory } from '../../src/devtools/sim/history.ts';
-import { runSeeds } from '../../src/devtools/sim/runner.ts';
+import { runInProcess, runSeeds } from '../../src/devtools/sim/runner.ts';
 import { replayCommand, shrink } from '../../src/devtools/sim/shrink.ts';
 import { SimStore } from '../../src/devtools/sim/store.ts';
 import { SHAPE_KEYS } from '../../src/devtools/sim/scenario.ts';
@@ -140,4 +140,19 @@ describe('deterministic simulation', () => {
       await store.close();
     }
   });
+
+  // Issue 22 (docs/SIMULATION.md, Findings 6): a seed's history must not depend on what its
+  // process ran before it — the rows of earlier histories leave the store's tables and indexes
+  // in another physical state, and nothing the engine decides may follow that.
+  it('gives a seed the same history whichever seeds its process ran before it', async () => {
+    const seeds = Array.from({ length: 30 }, (_, i) => i + 1);
+    const histories = async (order: number[]) => {
+      const found = new Map<number, string>();
+      await runInProcess(order, { quick: true }, (r) => found.set(r.seed, `${r.fingerprint} ${JSON.stringify(r.stats)} ${r.violation?.invariant ?? ''}`));
+      return found;
+    };
+    const ascending = await histories(seeds);
+    const descending = await histories([...seeds].reverse());
+    expect(seeds.filter((seed) => ascending.get(seed) !== descending.get(seed))).toEqual([]);
+  }, 600_000);
 });

@@ -40,17 +40,22 @@ begin
       v_room := p_limit - v_taken;
       -- First pass: the workspace's share; second: whatever room is left.
       if v_pass = 1 then v_room := least(v_room, greatest(1, ceil(p_limit::numeric * v_weights[i] / v_total)::int)); end if;
+      -- Ties on the due time go by id, and the claims come back in that order: never in the
+      -- order rows happen to lie in the table or its index (which follows what the store held
+      -- before; docs/SIMULATION.md, Findings 6).
       return query
       with due as (
         select e.id, e.next_execution_at from enrollments e
         where e.workspace_id = v_ids[i] and e.status in ('active', 'waiting')
           and e.next_execution_at is not null and e.next_execution_at <= p_now
-        order by e.next_execution_at
+        order by e.next_execution_at, e.id
         limit v_room
-        for update skip locked)
-      update enrollments e set next_execution_at = p_lease_until, lease_id = p_lease_id
-      from due where e.id = due.id
-      returning e.id, e.lease_id, due.next_execution_at;
+        for update skip locked),
+      claimed as (
+        update enrollments e set next_execution_at = p_lease_until, lease_id = p_lease_id
+        from due where e.id = due.id
+        returning e.id, e.lease_id, due.next_execution_at)
+      select c.id, c.lease_id, c.next_execution_at from claimed c order by c.next_execution_at, c.id;
       get diagnostics v_n = row_count;
       v_taken := v_taken + v_n;
     end loop;

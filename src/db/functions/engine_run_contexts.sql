@@ -17,10 +17,14 @@ begin
       'customFields', l.custom_fields),
     'workspaceZone', w.timezone,
     'facts', (
-      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome, 'properties', f.properties, 'replyClass', f.reply_class) order by f.at), '[]')
+      select coalesce(json_agg(json_build_object('type', f.type, 'at', f.at, 'stepId', f.step_id, 'outcome', f.outcome, 'properties', f.properties, 'replyClass', f.reply_class)
+        -- Facts at the same instant in an order given by what they say, never by where their rows
+        -- lie in the table (which follows what the store held before; docs/SIMULATION.md,
+        -- Findings 6): the first exit trigger, the latest reply and a task's outcome read it.
+        order by f.at, f.received_at, f.type, f.step_id, f.outcome, f.reply_class, f.properties::text), '[]')
       from (
         -- A custom event's properties, for a branch's `where` (docs/SEQUENCES.md, "Custom events").
-        select ev.type, least(ev.occurred_at, ev.received_at) as at, ev.step_id, ev.data->>'outcome' as outcome,
+        select ev.type, least(ev.occurred_at, ev.received_at) as at, ev.received_at, ev.step_id, ev.data->>'outcome' as outcome,
           case when ev.type like 'custom.%' then ev.data->'properties' end as properties,
           -- A reply's class for `when: {reply: …}` and `exitOn: ["reply.<class>"]`.
           ev.reply_class

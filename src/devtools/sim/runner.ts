@@ -1,5 +1,5 @@
 /**
- * Runs many seeds: split over child processes (one PGlite store each, both cores busy), each
+ * Runs many seeds: handed out in batches to child processes (one PGlite store each, both cores busy), each
  * reporting one JSON line per history; the parent adds them up and shrinks the first failure.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -53,21 +53,28 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
   const stopAll = () => {
     for (const child of children) if (child.exitCode === null) child.kill();
   };
+  // Seeds are handed out in small batches as the children ask for them, so a child on a busier
+  // core takes fewer and both finish together. Which seeds share a process then varies from run
+  // to run; a history does not depend on that (docs/SIMULATION.md, Findings 6).
+  const queue = Array.from({ length: options.count }, (_, i) => options.from + i);
+  const batch = Math.max(1, Math.min(20, Math.floor(options.count / (processes * 8))));
+  const next = () => queue.splice(0, batch);
   await Promise.all(
-    Array.from({ length: processes }, (_, k) => {
-      const seeds = [];
-      for (let s = options.from + k; s < options.from + options.count; s += processes) seeds.push(s);
-      return runChild(
-        seeds,
+    Array.from({ length: processes }, () =>
+      runChild(
+        next,
         options,
         (result) => {
           add(result);
-          if (result.violation && options.stopAtFirst) stopAll();
+          if (result.violation && options.stopAtFirst) {
+            queue.length = 0;
+            stopAll();
+          }
         },
         (cpu) => (summary.cpuSeconds += cpu),
         children,
-      );
-    }),
+      ),
+    ),
   );
   summary.failures.sort((a, b) => a.seed - b.seed);
   summary.seconds = (Date.now() - started) / 1000;
@@ -75,7 +82,7 @@ export async function runSeeds(options: RunOptions): Promise<RunSummary> {
 }
 
 function runChild(
-  seeds: number[],
+  next: () => number[],
   options: RunOptions,
   add: (r: HistoryResult) => void,
   addCpu: (seconds: number) => void,
@@ -83,7 +90,11 @@ function runChild(
 ): Promise<void> {
   const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   children.push(child);
-  child.send({ seeds, quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
+  child.send({ quick: options.quick, breakage: options.breakage, stopAtFirst: options.stopAtFirst });
+  // The child asks for seeds whenever it has run out; an empty batch tells it to finish.
+  child.on('message', () => {
+    if (child.connected) child.send({ seeds: next() });
+  });
   const lines = createInterface({ input: child.stdout! });
   lines.on('line', (line) => {
     if (!line.startsWith('{')) return;
@@ -103,18 +114,25 @@ function runChild(
   });
 }
 
-/** A child's work: its seeds, one store, one line each. */
+/**
+ * A child's work: its seeds (a list, or batches fetched until one comes back empty), one store,
+ * one line each.
+ */
 export async function runInProcess(
-  seeds: number[],
+  seeds: number[] | (() => Promise<number[]>),
   options: Omit<HistoryOptions, 'seed'> & { stopAtFirst?: boolean },
   emit: (result: HistoryResult) => void,
 ): Promise<void> {
+  const listed = typeof seeds === 'function' ? [] : [...seeds];
+  const fetch = typeof seeds === 'function' ? seeds : async () => listed.splice(0);
   const store = await SimStore.open({ breakage: options.breakage });
   try {
-    for (const seed of seeds) {
-      const result = await runHistory(store, { ...options, seed });
-      emit(result);
-      if (result.violation && options.stopAtFirst) break;
+    for (let batch = await fetch(); batch.length > 0; batch = await fetch()) {
+      for (const seed of batch) {
+        const result = await runHistory(store, { ...options, seed });
+        emit(result);
+        if (result.violation && options.stopAtFirst) return;
+      }
     }
   } finally {
     await store.close();
