@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { renderDraftContent } from '../core/content.ts';
 import { emailHints, scriptHints, smsHints } from '../core/contentHints.ts';
+import { textToHtml } from '../core/emailBody.ts';
 import { stepSchema, type DeliveryStep } from '../core/definition.ts';
 import { draftStepProblems } from '../core/draftStep.ts';
 import { customFieldVariables, LEAD_VARIABLES, SENDER_VARIABLES, SEQUENCE_VARIABLES } from '../core/templateVariables.ts';
@@ -59,7 +60,7 @@ const renderedSchema = z.object({
   subject: z.string().nullable().describe('Email: the rendered subject ("Re: …" when it answers in the thread); null when there is nothing to answer'),
   threaded: z.boolean(),
   text: z.string().describe('The plain-text part (email), the message (sms) or the script (voice)'),
-  html: z.string().nullable().describe('Email with format markdown or html: the HTML part'),
+  html: z.string().nullable().describe('Email: the HTML part as sent (for a plain-text body, the plain-looking HTML every email carries beside its text); null for SMS and voice'),
   voicemail: z.string().nullable(),
   missing: z.array(z.string()).describe('Variables printed without a default that are empty for this lead (a send would be refused)'),
   hints: hintsSchema,
@@ -138,7 +139,9 @@ export function editorRoutes(api: Api, db: Db) {
             subject,
             threaded,
             text: content.text,
-            html: content.html ?? null,
+            // Every email goes out as text + HTML (docs/SEQUENCES.md, "HTML and Markdown"): the
+            // preview shows the HTML part a plain-text body gets too, as the lead will see it.
+            html: step.type === 'email' ? (content.html ?? textToHtml(content.text)) : null,
             voicemail: content.voicemail ?? null,
             missing,
             hints,

@@ -66,6 +66,20 @@ describe('the step editor API', () => {
     expect(email.hints.notes.join(' ')).toContain('“free”');
   });
 
+  it('shows the HTML part a plain-text email carries beside its text: escaped, its bare link a link', async () => {
+    const { status, body } = await preview({
+      step: { id: 'intro', type: 'email', subject: 'Hi', body: 'Hi {{ lead.firstName }} of {{ lead.company }},\n\nsee https://example.com/demo.' },
+    });
+    expect(status).toBe(200);
+    const [email] = body.variants;
+    expect(email.text).toBe('Hi Ada of Acme & <Co>,\n\nsee https://example.com/demo.');
+    expect(email.html).toContain('<p>Hi Ada of Acme &amp; &lt;Co&gt;,</p>');
+    expect(email.html).toContain('<a href="https://example.com/demo">https://example.com/demo</a>.');
+    // SMS has no HTML part.
+    const sms = await preview({ step: { id: 'text', type: 'sms', text: 'Hi {{ lead.firstName }}' } });
+    expect(sms.body.variants[0].html).toBeNull();
+  });
+
   it('renders each variant, and lists the variables the lead lacks without refusing', async () => {
     const { status, body } = await preview({
       leadId: bare,

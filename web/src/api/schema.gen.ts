@@ -7655,7 +7655,7 @@ export interface paths {
                                         units: number;
                                     };
                                 };
-                                /** @description Email with format markdown or html: the HTML part */
+                                /** @description Email: the HTML part as sent (for a plain-text body, the plain-looking HTML every email carries beside its text); null for SMS and voice */
                                 html: string | null;
                                 /** @description Variables printed without a default that are empty for this lead (a send would be refused) */
                                 missing: string[];
