@@ -483,7 +483,7 @@ async function dormantDistributed(
       const rate = withPeer(row(id, `due rate with ${nText} dormant`, 'steps/s', withDormant.map((r) => r.stepsPerSecond)), 'none dormant', summarize(without.map((r) => r.stepsPerSecond)));
       rows.push({ ...rate, target: '≥ 0.9× none dormant', met: rate.ratio! >= 0.9, note: `seq scans of enrollments per run (drain + idle): ${withDormant.map((r) => r.enrollmentSeqScans).join(', ')}` });
       const idleWorkers = row(id, `idle CPU of the ${sizes.workerProcesses} worker processes`, '% of a core', withDormant.map((r) => r.idleWorkersCpuPercent));
-      rows.push({ ...idleWorkers, target: '< 1 %', met: idleWorkers.median < 1, note: `over ${withDormant[0]?.idleSeconds.toFixed(1)} s from ${sizes.dormantPgSettleSeconds} s after the drain; /proc utime + stime` });
+      rows.push({ ...idleWorkers, target: '< 1 %', met: idleWorkers.median < 1, note: `over ${withDormant[0]?.idleSeconds.toFixed(1)} s from ${sizes.dormantPgSettleSeconds} s after the drain; threads' time on a CPU from /proc` });
       const pgTotal = withDormant.map((r) => r.idlePostgresBackendsCpuPercent + r.idlePostgresServerCpuPercent);
       const idlePg = row(id, 'idle CPU of PostgreSQL (its backends for this database + the server processes)', '% of a core', pgTotal);
       rows.push({

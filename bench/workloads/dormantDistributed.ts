@@ -8,7 +8,7 @@
  * The peer is the same run on a database seeded with none dormant.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
 import { loadFunctions, loadMigrations } from '../../src/db/migrate.ts';
@@ -270,8 +270,20 @@ async function scans(store: DormantStore): Promise<{ seq: number; idx: number }>
   return { seq: Number(row!.seq), idx: Number(row!.idx) };
 }
 
-/** utime + stime of a process, in seconds (null once it has gone). */
+/**
+ * CPU time of a process, in seconds (null once it has gone): the sum of its threads' time on a
+ * CPU from /proc/<pid>/task/<tid>/schedstat (nanoseconds; /proc/<pid>/stat counts in ticks of
+ * 10 ms, 1 % of a core over a 1 s window), or utime + stime from /proc/<pid>/stat where
+ * schedstat is missing.
+ */
 function cpuSeconds(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    return ns / 1e9;
+  } catch {
+    // schedstat missing, or the process gone (then so is its stat).
+  }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -326,7 +338,8 @@ function spent(before: Map<number, number>, after: Map<number, number>): number 
   let total = 0;
   for (const [pid, s] of after) {
     const b = before.get(pid);
-    if (b !== undefined) total += s - b;
+    // A thread that ended takes its schedstat time with it: never count less than nothing.
+    if (b !== undefined) total += Math.max(0, s - b);
   }
   return total;
 }
