@@ -8,13 +8,13 @@
  * The peer is the same run on a database seeded with none dormant.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
 import { loadFunctions, loadMigrations } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/open.ts';
 import { POSTGRES_URL, REDIS_URL } from '../lib/databases.ts';
 import { createFixture, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
+import { cpuOf, parentOf, cpuSeconds, rssMiB, spent } from '../lib/procStats.ts';
 import { waitForCount, type Workers } from '../lib/processes.ts';
 import { sleep } from '../lib/stats.ts';
 import { deleteKeys, DISTRIBUTED_CONCURRENCY } from './distributed.ts';
@@ -24,8 +24,6 @@ const DORMANT_FROM = 1_000_000_000;
 const DATABASE_PREFIX = 'bench_c_';
 /** Leads and enrollments per seeding statement. */
 const SEED_CHUNK = 500_000;
-/** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`: 100 on Linux). */
-const CLOCK_TICKS = 100;
 
 export interface DormantStore {
   dormant: number;
@@ -141,14 +139,19 @@ export async function openDormantStores(
   return { empty, full, seededSeconds };
 }
 
+/**
+ * A table is seeded when it has pages: reading a row of each would count as a sequential scan
+ * of `enrollments` and land in a run's count (a backend reports its statistics up to seconds
+ * late). Seeding ends with a vacuum, and each run truncates what it wrote, so an empty table
+ * has none.
+ */
 async function runTables(db: Db): Promise<string[]> {
-  const tables = await db.query<{ name: string }>(`select tablename as name from pg_tables where schemaname = current_schema() order by 1`);
-  const seeded: string[] = [];
-  const empty: string[] = [];
-  for (const { name } of tables) {
-    const [row] = await db.query<{ any: boolean }>(`select exists (select 1 from ${name}) as any`);
-    (row!.any ? seeded : empty).push(name);
-  }
+  const tables = await db.query<{ name: string; pages: boolean }>(
+    `select tablename as name, pg_relation_size(format('%I', tablename)) > 0 as pages
+     from pg_tables where schemaname = current_schema() order by 1`,
+  );
+  const seeded = tables.filter((t) => t.pages).map((t) => t.name);
+  const empty = tables.filter((t) => !t.pages).map((t) => t.name);
   const referenced = await db.query<{ name: string }>(
     `select distinct c.confrelid::regclass::text as name from pg_constraint c
      where c.contype = 'f' and c.conrelid::regclass::text = any($1::text[])`,
@@ -271,45 +274,6 @@ async function scans(store: DormantStore): Promise<{ seq: number; idx: number }>
 }
 
 /**
- * CPU time of a process, in seconds (null once it has gone): the sum of its threads' time on a
- * CPU from /proc/<pid>/task/<tid>/schedstat (nanoseconds; /proc/<pid>/stat counts in ticks of
- * 10 ms, 1 % of a core over a 1 s window), or utime + stime from /proc/<pid>/stat where
- * schedstat is missing.
- */
-function cpuSeconds(pid: number): number | null {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    return ns / 1e9;
-  } catch {
-    // schedstat missing, or the process gone (then so is its stat).
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the name: state(0) ppid(1) … utime(11) stime(12).
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-
-function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
-  return kb ? Number(kb[1]) / 1024 : NaN;
-}
-
-/**
  * PostgreSQL's processes, split: the backends connected to `database` (and autovacuum workers
  * on it), and the server's own (the postmaster and its children with no database: checkpointer,
  * background writer, WAL writer, launchers). Other databases' backends are left out: the server
@@ -322,26 +286,6 @@ async function postgresProcesses(database: string): Promise<{ backends: number[]
   const postmaster = server.length > 0 ? parentOf(server[0]!) : backends.length > 0 ? parentOf(backends[0]!) : null;
   if (postmaster === null || cpuSeconds(postmaster) === null) return null;
   return { backends, server: [postmaster, ...server] };
-}
-
-function cpuOf(pids: number[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const pid of pids) {
-    const s = cpuSeconds(pid);
-    if (s !== null) out.set(pid, s);
-  }
-  return out;
-}
-
-/** CPU seconds between two readings, of the processes present in both. */
-function spent(before: Map<number, number>, after: Map<number, number>): number {
-  let total = 0;
-  for (const [pid, s] of after) {
-    const b = before.get(pid);
-    // A thread that ended takes its schedstat time with it: never count less than nothing.
-    if (b !== undefined) total += Math.max(0, s - b);
-  }
-  return total;
 }
 
 /**
