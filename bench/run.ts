@@ -5,7 +5,8 @@
  *   npm run bench -- --quick       small sizes, same shape
  *   npm run bench -- --json        one JSON object on stdout (progress goes to stderr)
  *   npm run bench -- --markdown    the table as Markdown (for docs/BENCHMARKS.md)
- *   npm run bench -- --only A,E    some workloads: A B C D E F G H (peers and solo runs go with their workload)
+ *   npm run bench -- --only A,E    some workloads: A B C D E F G H (peers and solo runs go with their workload);
+ *                                  C is embedded C and C dist. (PostgreSQL + BullMQ), CE and CD one of them
  *   npm run bench -- --runs 5      measured runs per figure (default 3; each after one warm-up)
  *   npm run bench -- --size burst=20000,dormant=200000   override sizes (keys: bench/lib/plan.ts)
  *

@@ -32,6 +32,16 @@ export interface Sizes {
    * (quick). Each measured process warms itself up first (100 enrollments, not timed) either way.
    */
   dormantWarmUpRun: boolean;
+  /**
+   * C dist. (C on PostgreSQL + BullMQ, 2 worker processes): dormant enrollments in a cached
+   * database, due ones per run, seconds the workers get to go quiet after the drain, and
+   * seconds of idle measured. A discarded pair of runs first when `dormantWarmUpRun` (full)
+   * or when the worker processes did not run A distributed first.
+   */
+  dormantPg: number;
+  dormantPgDue: number;
+  dormantPgSettleSeconds: number;
+  dormantPgIdleSeconds: number;
   /** D: leads enrolled (batches of 10,000). */
   enrollLeads: number;
   /** E: items per kind (× 4 kinds) and full walks of the timeline per run. */
@@ -66,6 +76,10 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       dormantDue: 300,
       idleSeconds: 0.5,
       dormantWarmUpRun: false,
+      dormantPg: 20_000,
+      dormantPgDue: 150,
+      dormantPgSettleSeconds: 0.5,
+      dormantPgIdleSeconds: 0.5,
       enrollLeads: 5_000,
       timelinePerKind: 250,
       timelineWalks: 2,
@@ -93,6 +107,10 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
     dormantDue: 10_000,
     idleSeconds: 5,
     dormantWarmUpRun: true,
+    dormantPg: 10_000_000,
+    dormantPgDue: 10_000,
+    dormantPgSettleSeconds: 35,
+    dormantPgIdleSeconds: 10,
     enrollLeads: 100_000,
     timelinePerKind: 250,
     timelineWalks: 10,

@@ -24,6 +24,8 @@ export interface Workers {
   check(): void;
   /** Ends the processes. */
   close(): Promise<void>;
+  /** The processes' ids (for their CPU time and memory in /proc). */
+  pids(): number[];
 }
 
 /** A workload's set-up, kept across its warm-up and measured runs. */
@@ -97,6 +99,7 @@ export function startWorkers(count: number, mode: string): Workers {
       for (const w of workers) send(w, { op: 'go' });
     },
     stop: () => roundTrip({ op: 'stop' }, 'stopped'),
+    pids: () => workers.map((w) => w.child.pid!),
     check: () => {
       const dead = workers.find((w) => w.exited);
       if (dead) throw dead.exited!;

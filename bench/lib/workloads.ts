@@ -4,6 +4,7 @@ import { bullmqSession } from '../peers/bullmqChain.ts';
 import { graphileSession } from '../peers/graphile.ts';
 import { pgliteLoopThroughput } from '../peers/pgliteLoop.ts';
 import { dormantRun, seedDormantStores, type DormantRun } from '../workloads/dormant.ts';
+import { closeDormantStores, dormantDistributedRun, openDormantStores, relationSizes, type DormantDistributedRun } from '../workloads/dormantDistributed.ts';
 import { enrollViaApi, enrollViaEngine, type EnrollRun } from '../workloads/enroll.ts';
 import { lagRun, type LagRun } from '../workloads/lag.ts';
 import { distributedFairnessSession, fairnessRun, type FairnessRun } from '../workloads/fairness.ts';
@@ -123,7 +124,11 @@ export async function runWorkloads(args: {
   // loaded) while the embedded store opens. Nothing is measured until all are up; each set is
   // closed when its workload is done.
   const multi = only.has('A') && hasPostgres;
-  const distributed = hasPostgres && hasRedis && (only.has('A') || only.has('F')) && (await distributedAvailable());
+  // C is embedded C and C dist. (PostgreSQL + BullMQ); CE and CD select one of them.
+  const cEmbedded = only.has('C') || only.has('CE');
+  const cWanted = only.has('C') || only.has('CD');
+  const distributed = hasPostgres && hasRedis && (only.has('A') || only.has('F') || cWanted) && (await distributedAvailable());
+  const cDistributed = cWanted && distributed;
   const workers = {
     graphile: multi ? startWorkers(sizes.workerProcesses, 'graphile') : null,
     engine: multi ? startWorkers(sizes.workerProcesses, 'engine') : null,
@@ -204,14 +209,14 @@ export async function runWorkloads(args: {
           }),
         );
         if (workers.distributed) {
-          // F distributed runs in the same (warm) processes afterwards.
+          // C dist. and F distributed run in the same (warm) processes afterwards.
           const distributedRuns = await measureSession(
             n,
             `distributed (PostgreSQL + BullMQ) ×${DISTRIBUTED_CONCURRENCY}`,
             log,
             workers.distributed,
             (w) => distributedSession({ leads: sizes.serverLeads, workers: w, timeoutMs: sizes.timeoutMs }),
-            { keepWorkers: only.has('F') },
+            { keepWorkers: only.has('F') || cDistributed },
           );
           const r = withPeer(
             row('A', `distributed, PostgreSQL + BullMQ ×${sizes.workerProcesses} workers`, 'steps/s', distributedRuns.map((x) => x.stepsPerSecond)),
@@ -271,7 +276,7 @@ export async function runWorkloads(args: {
       });
     }
 
-    if (only.has('C')) {
+    if (cEmbedded) {
       log(`C. dormant scale: ${sizes.dormant.toLocaleString('en-US')} dormant + ${sizes.dormantDue} due, on-disk store, one fresh process per run`);
       const seeded = await seedDormantStores(sizes.dormant);
       log(seeded.seededSeconds === null ? `  reusing the seeded stores ${seeded.dormant}, ${seeded.empty}` : `  seeded ${seeded.dormant}, ${seeded.empty} in ${seeded.seededSeconds.toFixed(1)} s`);
@@ -314,6 +319,9 @@ export async function runWorkloads(args: {
       );
       rows.push({ ...rss, target: '≤ 300 MiB', met: rss.median <= 300 });
     }
+
+    if (cDistributed) rows.push(...(await dormantDistributed(sizes, workers.distributed!, { warm: multi, keep: only.has('F') }, log)));
+    else if (cWanted) rows.push({ id: 'C dist.', figure: 'C on PostgreSQL + BullMQ', unit: '', median: NaN, min: NaN, max: NaN, runs: [], note: 'PostgreSQL or Redis unreachable (or src/engine/bullmq unusable): not measured' });
 
     if (only.has('D')) {
       log(`D. enrollment: ${sizes.enrollLeads.toLocaleString('en-US')} leads in batches of 10,000`);
@@ -418,6 +426,96 @@ export async function runWorkloads(args: {
     await Promise.all(allWorkers.map((w) => w.close()));
     await loopStore.close();
     await embedded.close();
+  }
+  return rows;
+}
+
+/**
+ * C dist.: C on PostgreSQL + BullMQ in the distributed worker processes (those of A
+ * distributed when it ran: warm). Each run pairs the database with `dormantPg` dormant and the
+ * one with none, interleaved; the workers are closed after unless F distributed follows.
+ */
+async function dormantDistributed(
+  sizes: Sizes,
+  workers: Workers,
+  processes: { warm: boolean; keep: boolean },
+  log: (message: string) => void,
+): Promise<Row[]> {
+  const n = sizes.dormantPg;
+  const nText = n.toLocaleString('en-US');
+  log(
+    `C dist. dormant scale on PostgreSQL + BullMQ ×${sizes.workerProcesses} workers: ${nText} dormant + ${sizes.dormantPgDue.toLocaleString('en-US')} due, ` +
+      `${sizes.dormantPgSettleSeconds} s to settle, ${sizes.dormantPgIdleSeconds} s idle`,
+  );
+  const rows: Row[] = [];
+  try {
+    const [stores] = await Promise.all([openDormantStores(n, log), workers.ready()]);
+    try {
+      const withDormant: DormantDistributedRun[] = [];
+      const without: DormantDistributedRun[] = [];
+      const args = { due: sizes.dormantPgDue, settleSeconds: sizes.dormantPgSettleSeconds, idleSeconds: sizes.dormantPgIdleSeconds, timeoutMs: sizes.timeoutMs };
+      // One measured pair at --quick (the 60 s budget), as H.
+      await measure(
+        sizes.mode === 'quick' ? 1 : sizes.runs,
+        'C dist.',
+        log,
+        async (run) => {
+          const a = await dormantDistributedRun(stores.full, workers, args);
+          const b = await dormantDistributedRun(stores.empty, workers, args);
+          if (run >= 0) {
+            withDormant.push(a);
+            without.push(b);
+          }
+          return {
+            dormant: Math.round(a.stepsPerSecond),
+            none: Math.round(b.stepsPerSecond),
+            workersCpu: a.idleWorkersCpuPercent.toFixed(2),
+            pgCpu: (a.idlePostgresBackendsCpuPercent + a.idlePostgresServerCpuPercent).toFixed(2),
+            rss: Math.round(a.rssMiB),
+            seqScans: a.enrollmentSeqScans,
+          };
+        },
+        { warmUp: sizes.dormantWarmUpRun || !processes.warm },
+      );
+      const id = 'C dist.';
+      const seeded = Object.entries(stores.seededSeconds);
+      if (seeded.length > 0) rows.push(row(id, `seeding ${seeded.map(([name]) => name).join(' and ')} (this invocation)`, 's', [seeded.reduce((t, [, s]) => t + s, 0)]));
+      const rate = withPeer(row(id, `due rate with ${nText} dormant`, 'steps/s', withDormant.map((r) => r.stepsPerSecond)), 'none dormant', summarize(without.map((r) => r.stepsPerSecond)));
+      rows.push({ ...rate, target: '≥ 0.9× none dormant', met: rate.ratio! >= 0.9, note: `seq scans of enrollments per run (drain + idle): ${withDormant.map((r) => r.enrollmentSeqScans).join(', ')}` });
+      const idleWorkers = row(id, `idle CPU of the ${sizes.workerProcesses} worker processes`, '% of a core', withDormant.map((r) => r.idleWorkersCpuPercent));
+      rows.push({ ...idleWorkers, target: '< 1 %', met: idleWorkers.median < 1, note: `over ${withDormant[0]?.idleSeconds.toFixed(1)} s from ${sizes.dormantPgSettleSeconds} s after the drain; threads' time on a CPU from /proc` });
+      const pgTotal = withDormant.map((r) => r.idlePostgresBackendsCpuPercent + r.idlePostgresServerCpuPercent);
+      const idlePg = row(id, 'idle CPU of PostgreSQL (its backends for this database + the server processes)', '% of a core', pgTotal);
+      rows.push({
+        ...idlePg,
+        target: '< 1 %',
+        met: idlePg.median < 1,
+        note: `backends ${withDormant.map((r) => r.idlePostgresBackendsCpuPercent.toFixed(2)).join(', ')}; server processes (shared with the server's other databases) ${withDormant.map((r) => r.idlePostgresServerCpuPercent.toFixed(2)).join(', ')}`,
+      });
+      const rss = withPeer(row(id, 'worker RSS with dormant (the larger of the two)', 'MiB', withDormant.map((r) => r.rssMiB)), 'none dormant', summarize(without.map((r) => r.rssMiB)));
+      rows.push({ ...rss, target: '≤ 300 MiB', met: rss.median <= 300 });
+      const sizesNow = await relationSizes(stores.full);
+      const mib = (bytes: number) => bytes / 2 ** 20;
+      for (const table of ['enrollments', 'leads']) {
+        const of = sizesNow.filter((s) => s.table === table);
+        const total = of.find((s) => s.kind === 'total')!;
+        const heap = of.find((s) => s.kind === 'table')!;
+        const indexes = of.filter((s) => s.kind === 'index');
+        // An empty index is a page or two: named in the note, not given a row.
+        const empty = indexes.filter((s) => s.bytes <= 16_384);
+        rows.push(
+          row(id, `${table}: total with ${nText} dormant`, 'MiB', [mib(total.bytes)], {
+            note: `${table}: heap ${Math.round(mib(heap.bytes))} MiB, ${indexes.length} indexes ${Math.round(mib(indexes.reduce((t, s) => t + s.bytes, 0)))} MiB (empty: ${empty.map((s) => s.name).join(', ') || 'none'})`,
+          }),
+        );
+        rows.push(row(id, `  ${table} heap`, 'MiB', [mib(heap.bytes)]));
+        for (const index of indexes.filter((s) => s.bytes > 16_384)) rows.push(row(id, `  index ${index.name}`, 'MiB', [mib(index.bytes)]));
+      }
+    } finally {
+      await closeDormantStores(stores);
+    }
+  } finally {
+    if (!processes.keep) await workers.close();
   }
   return rows;
 }
