@@ -1,6 +1,7 @@
 import type { Channel, Lead } from '../core/definition.ts';
 import type { EnrollmentStatus } from '../core/enrollmentStatus.ts';
 import type { Queryable } from './db.ts';
+import { uuidv7 } from './ids.ts';
 
 export interface EnrollmentRecord {
   id: string;
@@ -120,20 +121,24 @@ export async function insertEnrollments(
     leadIds.push(e.leadId);
     pairOf.push(pair);
   }
+  // Ids made here, in the order given (monotonic UUIDv7, src/db/ids.ts), on every server: steps
+  // due at the same instant are claimed by id, so an enroll call's leads go in the order it
+  // named them (PostgreSQL before 18 would otherwise default to random v4 ids).
+  const ids = leadIds.map(() => uuidv7());
   if (args.referencesHeld) await db.query('set local session_replication_role = replica');
   const [row] = await db.query<{ inserted: Array<[string, string]> }>(
     `with inserted as (
-       insert into enrollments (workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
+       insert into enrollments (id, workspace_id, sequence_id, sequence_version, lead_id, status, current_step_id,
                                 step_seq, step_entered_at, next_execution_at, enrolled_at, updated_at)
-       select $1, $2, $3, u.lead_id, 'active', ($7::text[])[u.pair], 1, $4, ($8::timestamptz[])[u.pair], $4, $4
-       from unnest($5::uuid[], $6::int[]) as u(lead_id, pair)
+       select u.id, $1, $2, $3, u.lead_id, 'active', ($7::text[])[u.pair], 1, $4, ($8::timestamptz[])[u.pair], $4, $4
+       from unnest($10::uuid[], $5::uuid[], $6::int[]) as u(id, lead_id, pair)
        on conflict (sequence_id, lead_id) where status in ('active', 'paused', 'waiting') do nothing
        returning id, lead_id, workspace_id),
      audit as (
        insert into enrollment_changes (workspace_id, enrollment_id, lead_id, actor, action, from_status, to_status, at)
        select workspace_id, id, lead_id, $9, 'enroll', null, 'active', $4 from inserted)
      select coalesce(json_agg(json_build_array(lead_id, id)), '[]') as inserted from inserted`,
-    [args.workspaceId, args.sequenceId, args.version, args.now, leadIds, pairOf, steps, dues, args.actor],
+    [args.workspaceId, args.sequenceId, args.version, args.now, leadIds, pairOf, steps, dues, args.actor, ids],
   );
   if (args.referencesHeld) await db.query('set local session_replication_role = origin');
   return (row?.inserted ?? []).map(([leadId, id]) => ({ id, leadId }));
