@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { newMessageId, replySubject, MAX_REFERENCES } from '../core/threads.ts';
 import type { Db } from '../db/db.ts';
-import { dropManualReply, markManualReplyUnknown, recordManualReply, replyThread, reserveManualReply, type ReplyThread } from '../db/manualReplies.ts';
+import { dropManualReply, markManualReplyUnknown, recordManualReply, replyThread, reserveManualReply, setManualReplyMessageId, type ReplyThread } from '../db/manualReplies.ts';
 import { sendThroughMailbox } from '../engine/delivery.ts';
 import type { Engine } from '../engine/engine.ts';
 import { callerOf } from './auth.ts';
@@ -151,7 +151,7 @@ export function replyRespondRoutes(api: Api, db: Db, engine: Engine) {
       }
       const { mailbox } = reservation;
       const messageId = newMessageId(rowId, mailbox.fromEmail);
-      await db.query('update manual_replies set message_id = $2 where id = $1', [rowId, messageId]);
+      await setManualReplyMessageId(db, rowId, messageId);
       // The adapter's answer (the api room reaches delivery only through the engine).
       let result: Awaited<ReturnType<typeof sendThroughMailbox>>;
       try {

@@ -136,6 +136,11 @@ export async function dropManualReply(db: Queryable, id: string): Promise<void> 
   await db.query(`delete from manual_replies where id = $1 and status = 'sending'`, [id]);
 }
 
+/** The Message-ID the reply goes out with, kept before the send so a crash after it still names it. */
+export async function setManualReplyMessageId(db: Queryable, id: string, messageId: string): Promise<void> {
+  await db.query('update manual_replies set message_id = $2 where id = $1', [id, messageId]);
+}
+
 /** The server may have the message without having confirmed it: this key never sends again. */
 export async function markManualReplyUnknown(db: Queryable, id: string): Promise<void> {
   await db.query(`update manual_replies set status = 'unknown' where id = $1`, [id]);
