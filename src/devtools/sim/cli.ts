@@ -53,6 +53,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const count = Number(values.seeds ?? 200);
+  const started = Date.now();
+  let done = 0;
   const summary = await runSeeds({
     ...common,
     from: Number(values.from ?? 1),
@@ -60,6 +62,8 @@ async function main(): Promise<number> {
     processes: Number(values.processes ?? availableParallelism()),
     onResult: (r) => {
       if (r.violation) console.log(`FAIL ${describe(r)}`);
+      // A long run says how far it is (stderr: stdout stays the failures and the summary).
+      if (++done % 1000 === 0 && done < count) console.error(`${done} of ${count} histories, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     },
   });
   const rate = summary.histories / summary.seconds;
