@@ -41,7 +41,7 @@ async function step(db: Db, ids: string[], leaseId: string, index: number): Prom
   const contexts = [...(await loadRunContexts(db, ids)).contexts.values()];
   const stepNow = new Date();
   const step = THREE_STEPS.steps[index]!;
-  const requests: IntentRequest[] = contexts.map(({ enrollment }) => ({
+  const requests: IntentRequest[] = contexts.map(({ enrollment, lead }) => ({
     identity: {
       workspaceId: enrollment.workspaceId,
       enrollmentId: enrollment.id,
@@ -54,6 +54,8 @@ async function step(db: Db, ids: string[], leaseId: string, index: number): Prom
     },
     leaseId,
     adapter: 'mock',
+    // The address the engine sends to: the intent re-checks it against the suppressions.
+    recipient: (step.type === 'email' ? lead.email : lead.phone) ?? null,
     rendered: { text: 'Hello' },
     now: stepNow,
   }));

@@ -74,6 +74,11 @@ export interface IntentRequest {
   /** The lease the executor holds: the intent is written only while the enrollment is still under it. */
   leaseId: string;
   adapter: string;
+  /**
+   * The address the message goes to (the lead's email, or phone, as the context read it): the
+   * intent is written only while it is not suppressed on the step's channel.
+   */
+  recipient: string | null;
   rendered: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   /** The A/B variant assigned; a retry keeps the one its first attempt stored. */
@@ -85,8 +90,8 @@ export interface IntentRequest {
  * Writes the intents to send of a batch in one transaction (`src/db/functions/
  * engine_write_intents.sql`): each enrollment locked and re-checked — still live, still under the lease — then a new
  * `started` row, or a scheduled retry turned back into `started`. An enrollment missing from
- * the answer must not be sent to: a pause, a cancel, a take-over came first, or this visit
- * already ran.
+ * the answer must not be sent to: a pause, a cancel, a take-over or a suppression of its
+ * recipient came first, or this visit already ran.
  */
 export async function writeIntents(
   db: Queryable,
@@ -108,6 +113,7 @@ export async function writeIntents(
           channel: identity.channel,
           visit: identity.visit,
           adapter: r.adapter,
+          recipient: r.recipient,
           rendered: r.rendered,
           metadata: r.metadata ?? {},
           now: r.now.toISOString(),

@@ -114,6 +114,11 @@ function trackedHtml(deps: EngineDeps, context: RunContext, html: string, execut
   return out;
 }
 
+/** The address a step's message goes to: the lead's email, or its phone for a text or a call. */
+export function recipientOf(step: DeliveryStep, context: RunContext): string | null {
+  return (step.type === 'email' ? context.lead.email : context.lead.phone) ?? null;
+}
+
 /** Hands the message to the channel's adapter; called only once its intent is committed. */
 export async function send(
   deps: EngineDeps,
@@ -139,7 +144,7 @@ export async function send(
       const { threading } = content;
       const message: EmailMessage = {
         ...envelope,
-        to: context.lead.email!,
+        to: recipientOf(step, context)!,
         from: fromOf(deps, context),
         subject: content.subject ?? '',
         // The visible link next to the List-Unsubscribe header: not every client shows the header.
@@ -156,11 +161,11 @@ export async function send(
       return await adapters.email.send(message);
     }
     case 'sms':
-      return await adapters.sms.send({ ...envelope, to: context.lead.phone!, from: sender?.phone ?? senders.smsFrom, text: content.text });
+      return await adapters.sms.send({ ...envelope, to: recipientOf(step, context)!, from: sender?.phone ?? senders.smsFrom, text: content.text });
     case 'voice':
       return await adapters.voice.dial({
         ...envelope,
-        to: context.lead.phone!,
+        to: recipientOf(step, context)!,
         from: sender?.phone ?? senders.voiceFrom,
         script: content.text,
         voicemail: content.voicemail,

@@ -18,7 +18,7 @@ import type { ExecutionWrite } from '../db/stepEnds.ts';
 import { previousEmails } from '../db/threads.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
 import { admit, type Carried } from './admission.ts';
-import { adapterNameFor, prepareContent, send, type ReadyContent } from './delivery.ts';
+import { adapterNameFor, prepareContent, recipientOf, send, type ReadyContent } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
 import { afterFailure, afterUnknown, ending, identity, moveOn, type Ending, type Visit } from './endings.ts';
 import type { Failure } from './failures.ts';
@@ -91,6 +91,9 @@ export class SendPath {
             identity: identity(visit.context, step),
             leaseId: visit.claim.leaseId,
             adapter,
+            // Re-checked against the suppressions under the intent's lock (an opt-out may commit
+            // after the context was read; docs/SIMULATION.md, Findings 7).
+            recipient: recipientOf(step, visit.context),
             rendered: content.rendered,
             // Recorded so a worker that finds this intent interrupted knows when it can no longer be in flight.
             metadata: { sendDeadline: deadline.toISOString() },

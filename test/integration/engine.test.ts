@@ -4,6 +4,10 @@ import { waitFor } from '../helpers/waitFor.ts';
 import { createEngine } from '../../src/engine/engine.ts';
 import { applyStepEnds } from '../../src/db/stepEnds.ts';
 import { applyOperatorAction } from '../../src/engine/controls.ts';
+import type { Db } from '../../src/db/db.ts';
+import { addSuppression } from '../../src/db/events.ts';
+import { lockLiveEnrollmentsOfLead } from '../../src/db/enrollmentChanges.ts';
+import { writeIntents } from '../../src/db/executions.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts, type EngineKit } from '../helpers/engineKit.ts';
 
 const kinds = await databaseKinds();
@@ -275,6 +279,107 @@ describe.each(kinds)('engine on %s', (kind) => {
     await kit.db.query(`update sequence_executions set status = 'succeeded', completed_at = now() where enrollment_id = $1`, [enrollmentId]);
     const skipped = await applyOperatorAction(controls, { enrollmentId: enrollmentId!, action: 'skip', actor: 'test' });
     expect(skipped.ok && skipped.enrollment.currentStepId).toBe('text');
+    // Leave nothing due behind for the tests that follow (their workers claim across workspaces).
+    await kit.engine.act({ enrollmentId: enrollmentId!, action: 'cancel', actor: 'test' });
+  });
+
+  it('an opt-out acknowledged after the step was decided, before its intent, stops the send', async () => {
+    kit = await createEngineKit(database.db, { workspace: `late-opt-out-${kind}`, leaseMs: 30_000 });
+    const [leadId] = await kit.addLeads([lead(71)]);
+    const sequenceId = await kit.addSequence({
+      name: 'mail then text',
+      schedule: ALWAYS_OPEN,
+      quietHours: NO_QUIET_HOURS,
+      exitOn: ['email.replied'],
+      steps: [
+        { id: 'intro', type: 'email', subject: 'Hi', body: 'Hello' },
+        { id: 'text', type: 'sms', text: 'Hi' },
+      ],
+    });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    // A worker whose port lets the unsubscribe in right before the intent: the context it
+    // decided on was read before the suppression existed (docs/SIMULATION.md, Findings 7).
+    let acknowledged = false;
+    const base = kit.db;
+    const racing: Db = {
+      kind: base.kind,
+      query: async (sql, params) => {
+        if (!acknowledged && sql.includes('engine_write_intents')) {
+          acknowledged = true;
+          const answer = await kit.engine.ingest({
+            type: 'email.unsubscribed', provider: 'sendgrid', providerEventId: `late-opt-out-${kind}`, occurredAt: kit.clock.now(),
+            address: { channel: 'email', value: lead(71).email! }, suppress: true, data: {},
+          });
+          expect(answer.status).toBe('recorded');
+        }
+        return base.query(sql, params);
+      },
+      transaction: (fn) => base.transaction(fn),
+      exec: (sql) => base.exec(sql),
+      withAdvisoryLock: (key, fn) => base.withAdvisoryLock(key, fn),
+      close: async () => undefined,
+    };
+    const worker = createEngine({ ...kit.engine.deps, db: racing });
+    await worker.dispatcher.drain();
+    expect(acknowledged).toBe(true);
+    expect(kit.mock.sends).toEqual([]);
+    // Once its lease is over, the step is decided again: skipped as suppressed; the text goes.
+    kit.clock.advance(31_000);
+    await kit.engine.dispatcher.drain();
+    const rows = await kit.db.query<{ stepId: string; status: string; reason: string | null }>(
+      `select step_id as "stepId", status, metadata->>'reason' as reason from sequence_executions where enrollment_id = $1 order by started_at, step_id`,
+      [enrollmentId],
+    );
+    expect(rows).toEqual([
+      { stepId: 'intro', status: 'skipped', reason: 'suppressed' },
+      { stepId: 'text', status: 'succeeded', reason: null },
+    ]);
+    expect(kit.mock.sends.map((s) => `${s.recipient}:${s.channel}`)).toEqual([`${lead(71).phone}:sms`]);
+  });
+
+  it.skipIf(kind !== 'postgres')('an intent that waited for an opt-out\'s row lock sees the suppression it committed', async () => {
+    kit = await createEngineKit(database.db, { workspace: `opt-out-lock-${kind}` });
+    const [leadId] = await kit.addLeads([lead(72)]);
+    const sequenceId = await kit.addSequence({ ...fourSteps, steps: fourSteps.steps.slice(0, 1) });
+    const [enrollmentId] = await kit.enrollAll(sequenceId, [leadId!]);
+    const leaseId = '00000000-0000-4000-8000-000000000072';
+    await kit.db.query(`update enrollments set lease_id = $2, next_execution_at = $3 where id = $1`, [enrollmentId, leaseId, new Date(kit.clock.now().getTime() + 60_000)]);
+    const [row] = await kit.db.query<{ stepSeq: number }>(
+      `select step_seq as "stepSeq" from enrollments where id = $1`,
+      [enrollmentId],
+    );
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    // The ingest's order (src/engine/ingest.ts): the suppression first, then the lead's live
+    // enrollments locked; the transaction stays open while the intent waits for that lock.
+    const optOut = kit.db.transaction(async (tx) => {
+      await addSuppression(tx, { workspaceId: 'account', channel: 'email', address: lead(72).email!, reason: 'email.unsubscribed', source: 'sendgrid' });
+      await lockLiveEnrollmentsOfLead(tx, leadId!);
+      locked();
+      await committing;
+    });
+    await holding;
+    const intent = writeIntents(kit.db, [
+      {
+        identity: { workspaceId: kit.workspaceId, enrollmentId: enrollmentId!, leadId: leadId!, sequenceId, stepId: 'intro', stepType: 'email', channel: 'email', visit: row!.stepSeq },
+        leaseId,
+        adapter: 'mock',
+        recipient: lead(72).email!,
+        rendered: { subject: 'Hi' },
+        now: kit.clock.now(),
+      },
+    ]);
+    await waitFor(async () => {
+      const [waiting] = await kit.db.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%engine_write_intents%'`,
+      );
+      return waiting!.n > 0 ? true : undefined;
+    }, 'the intent to wait for the row lock');
+    commit();
+    await optOut;
+    expect([...(await intent).keys()]).toEqual([]);
     // Leave nothing due behind for the tests that follow (their workers claim across workspaces).
     await kit.engine.act({ enrollmentId: enrollmentId!, action: 'cancel', actor: 'test' });
   });

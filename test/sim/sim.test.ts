@@ -43,6 +43,15 @@ const REGRESSIONS: Record<number, { was: string; quick: boolean }> = {
   // worker ever ran that visit again to settle it. Fixed: a skip waits until the send is
   // settled (docs/SIMULATION.md, Findings 5). A full history.
   190: { was: 'timeline-ledger', quick: false },
+  // An opt-out (STOP, unsubscribe, spam report; by address only or naming our message) was
+  // acknowledged between a worker's reading of the context (not suppressed yet) and its intent,
+  // and the intent did not look again: the message went to the suppressed address. Fixed: the
+  // intent re-checks the recipient's suppressions under its row lock (docs/SIMULATION.md,
+  // Findings 7). Full histories, found by the 10,000-seed run.
+  1826: { was: 'after-suppression', quick: false },
+  8290: { was: 'after-suppression', quick: false },
+  8983: { was: 'after-suppression', quick: false },
+  9570: { was: 'after-suppression', quick: false },
 };
 
 describe('deterministic simulation', () => {
