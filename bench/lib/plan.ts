@@ -114,7 +114,7 @@ export function plan(mode: 'quick' | 'full', runs?: number): Sizes {
       timelineWalks: 2,
       fairA: 300,
       limitedEach: 150,
-      morning: 3_000,
+      morning: 1_500,
       timeoutMs: 120_000,
     };
   }

@@ -590,9 +590,10 @@ function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Ro
 }
 
 /**
- * H: one measured run at `--quick` (3,000 enrollments; no warm-up: the store and the engine
- * are warm from the workloads before), warm-up and the usual runs at full size. Each zone's drain against its steps ÷ A's embedded rate (A's median
- * when A ran in this invocation, else A's runs now: a warm-up and the usual count).
+ * H: one measured run at `--quick` (1,500 enrollments; no warm-up: the store and the engine
+ * are warm from the workloads before), warm-up and the usual runs at full size. Each zone's
+ * drain against its steps ÷ A's embedded rate (A's median when A ran in this invocation, else
+ * A's runs now: a warm-up and the usual count).
  */
 async function morning(sizes: Sizes, embedded: ReturnType<typeof embeddedStore>, aRate: number | undefined, log: (message: string) => void): Promise<Row[]> {
   if (aRate === undefined) {
