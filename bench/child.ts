@@ -19,8 +19,10 @@
  *
  *   dormant-seed <seedEmpty|-> <emptyDir> <seedDormant|-> <dormant>
  *                                           seeds C's two on-disk stores (prints JSON)
- *   dormant-run <dataDir> <dormant> <due> <idleSeconds>
- *                                           C's measured run on that store, in this fresh process (prints JSON)
+ *   dormant-run <dataDir> <dormant> <due> <settleSeconds> <idleSeconds>
+ *                                           C's run on that store, in this fresh process: warms up,
+ *                                           answers `@bench ready`, measures on a line `go` on stdin
+ *                                           and prints JSON
  *
  * The one-shot kinds import only what they run (C measures a fresh process's memory).
  */
@@ -121,7 +123,17 @@ async function main(): Promise<void> {
     }
     case 'dormant-run': {
       const { dormantRunChild } = await import('./workloads/dormant.ts');
-      process.stdout.write(`${JSON.stringify(await dormantRunChild(argv[0]!, Number(argv[1]), Number(argv[2]), Number(argv[3])))}\n`);
+      const go = async () => {
+        const lines = createInterface({ input: process.stdin });
+        const told = new Promise<void>((resolve, reject) => {
+          lines.once('line', () => resolve());
+          lines.once('close', () => reject(new Error('dormant-run: stdin closed before go')));
+        });
+        process.stdout.write('@bench ready\n');
+        await told;
+        lines.close();
+      };
+      process.stdout.write(`${JSON.stringify(await dormantRunChild(argv[0]!, Number(argv[1]), Number(argv[2]), Number(argv[3]), Number(argv[4]), go))}\n`);
       return;
     }
     default:

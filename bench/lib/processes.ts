@@ -123,6 +123,51 @@ export function startWorkers(count: number, mode: string): Workers {
   };
 }
 
+/**
+ * A one-shot child that prepares, then waits: it answers `@bench ready` once its set-up is done
+ * (not measured), measures when told `go` on stdin and prints its JSON line. Several can be
+ * set up together and measured one at a time, each alone on the machine.
+ */
+export interface StagedChild<T> {
+  /** Resolves when the child has answered `@bench ready`. */
+  ready: Promise<void>;
+  /** Tells the child to measure; resolves with its JSON once it has exited. */
+  go(): Promise<T>;
+  /** Kills the child if it is still running (after a failure elsewhere). */
+  kill(): void;
+}
+
+export function startStagedChild<T>(mode: string, args: Array<string | number>): StagedChild<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, ...args.map(String)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin!.on('error', () => undefined); // a child that died is reported by its exit
+  let out = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const exited = new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${mode} child exited with ${code}`))));
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (/^@bench ready$/m.test(out)) markReady();
+  });
+  const readyOrExit = Promise.race([ready, exited.then(() => Promise.reject(new Error(`${mode} child exited before it was ready`)))]);
+  readyOrExit.catch(() => undefined); // reported by whoever awaits `ready`
+  exited.catch(() => undefined); // reported by go()
+  return {
+    ready: readyOrExit,
+    go: async () => {
+      child.stdin!.end('go\n');
+      const text = await exited;
+      return JSON.parse(text.trim().split('\n').pop()!) as T;
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 /** Runs one child to completion and parses the JSON line it prints. */
 export function runChild<T>(mode: string, args: Array<string | number>, nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {

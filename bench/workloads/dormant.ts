@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import type { Db } from '../../src/db/db.ts';
 import { loadMigrations } from '../../src/db/migrate.ts';
 import { openDatabase } from '../../src/db/open.ts';
-import { runChild } from '../lib/processes.ts';
+import { runChild, startStagedChild, type StagedChild } from '../lib/processes.ts';
 import { benchEngine, countExecutions, createFixture, STEPS_PER_ENROLLMENT, type Fixture } from '../lib/fixture.ts';
 import { sleep } from '../lib/stats.ts';
 import { timed } from './throughput.ts';
@@ -26,6 +26,8 @@ export interface DormantRun {
   stepsPerSecond: number;
   stepsPerCpuSecond: number;
   idleCpuPercent: number;
+  /** Seconds from the loop's sleep after the drain to the idle window and the RSS reading. */
+  settleSeconds: number;
   idleSeconds: number;
   rssMiB: number;
   claimsWhileIdle: number;
@@ -112,18 +114,53 @@ export async function seedDormantChild(seedEmpty: string, emptyDir: string, seed
   return { seconds: (performance.now() - started) / 1000 };
 }
 
-/** One measured run on a copy of the seeded store. */
-export async function dormantRun(seededDir: string, args: { dormant: number; due: number; idleSeconds: number }): Promise<DormantRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-bench-run-'));
+/**
+ * One measured run: a fresh process on a copy of each seeded store, the one with the dormant
+ * enrollments and the one with none. The two processes start, open their store and warm up
+ * together (not measured), then measure one after the other, each alone: the other waits on
+ * its stdin, asleep. Starting them together saves one process's start-up and warm-up of wall
+ * time (~3 s on an idle machine at `--quick`).
+ */
+export async function dormantPair(
+  seeded: { dormant: string; empty: string },
+  args: { dormant: number; due: number; settleSeconds: number; idleSeconds: number },
+): Promise<{ withDormant: DormantRun; without: DormantRun }> {
+  const dirs: string[] = [];
+  const children: StagedChild<DormantRun>[] = [];
   try {
-    cpSync(seededDir, dir, { recursive: true, filter: (source) => !source.endsWith('.complete') });
-    return await runChild<DormantRun>('dormant-run', [dir, args.dormant, args.due, args.idleSeconds]);
+    const start = (seededDir: string, dormant: number) => {
+      const dir = mkdtempSync(join(tmpdir(), 'touchpoint-bench-run-'));
+      dirs.push(dir);
+      cpSync(seededDir, dir, { recursive: true, filter: (source) => !source.endsWith('.complete') });
+      const child = startStagedChild<DormantRun>('dormant-run', [dir, dormant, args.due, args.settleSeconds, args.idleSeconds]);
+      children.push(child);
+      return child;
+    };
+    const full = start(seeded.dormant, args.dormant);
+    const empty = start(seeded.empty, 0);
+    await Promise.all([full.ready, empty.ready]);
+    const withDormant = await full.go();
+    const without = await empty.go();
+    return { withDormant, without };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const child of children) child.kill();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export async function dormantRunChild(dir: string, dormant: number, due: number, idleSeconds: number): Promise<DormantRun> {
+/**
+ * C's measured run in this fresh process: a warm-up (not measured), then `ready()` (the parent
+ * answers when it is this process's turn to measure alone), then the due ones' drain, the
+ * settle, the idle window and the RSS reading.
+ */
+export async function dormantRunChild(
+  dir: string,
+  dormant: number,
+  due: number,
+  settleSeconds: number,
+  idleSeconds: number,
+  ready: () => Promise<void> = async () => undefined,
+): Promise<DormantRun> {
   const db = await openDatabase({ dataDir: dir });
   const [row] = await db.query<{ id: string; workspaceId: string }>(
     `select s.id, s.workspace_id as "workspaceId" from sequences s order by created_at limit 1`,
@@ -134,6 +171,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
   await insertEnrollmentsSeries(db, fixture, { count: WARM_UP, from: 0, dueAt: new Date(Date.now() - 1000), spreadSeconds: 0 });
   await engine.dispatcher.drain();
   const before = await countExecutions(db);
+  await ready();
 
   await insertEnrollmentsSeries(db, fixture, { count: due, from: WARM_UP, dueAt: new Date(Date.now() - 1000), spreadSeconds: 0 });
   const { seconds, cpuSeconds } = await timed(() => engine.dispatcher.drain());
@@ -147,10 +185,11 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
   // runs its full collections some seconds after the allocations stop. Sampled second by
   // second after a drain of 10,000: 0.06–0.1 % of a core throughout, except 3–4 % for two
   // seconds at ~25 s, when RSS fell from 325 to 270 MiB; a 5 s window from 12 s caught that
-  // collection in some runs and not in others (0.01–1.7 %). 35 s is past it.
+  // collection in some runs and not in others (0.01–1.7 %). The full run's 35 s is past it;
+  // `--quick` waits 1 s, and its RSS is then reported but not judged (bench/lib/plan.ts, rssJudged).
   const settleBy = Date.now() + 600_000;
   while (!engine.dispatcher.asleep && Date.now() < settleBy) await sleep(50);
-  await sleep(due >= 5_000 ? 35_000 : 1_000);
+  await sleep(settleSeconds * 1000);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   await sleep(idleSeconds * 1000);
@@ -167,6 +206,7 @@ export async function dormantRunChild(dir: string, dormant: number, due: number,
     stepsPerSecond: steps / seconds,
     stepsPerCpuSecond: steps / cpuSeconds,
     idleCpuPercent: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
+    settleSeconds,
     idleSeconds: wall,
     rssMiB,
     claimsWhileIdle: engine.dispatcher.claimsTaken - claimedBefore,

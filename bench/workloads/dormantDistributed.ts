@@ -94,7 +94,9 @@ async function admin<T extends pg.QueryResultRow>(sql: string, params: unknown[]
  * C dist.'s two databases, `bench_c_<n>_<fingerprint>`: one with none dormant (the peer) and one
  * with `dormant`. A database is reused when it is marked complete (a comment on it, written
  * last); seeding for a new fingerprint drops the databases of the others (at ten million one is
- * ~10 GB). Answers them open (a pool of 4 for the harness's inserts and polls).
+ * ~10 GB) that nobody is connected to. One in use (another invocation, on another branch's
+ * schema, seeding or running on it) is kept: dropping it with `force` killed that invocation.
+ * Answers them open (a pool of 4 for the harness's inserts and polls).
  */
 export async function openDormantStores(
   dormant: number,
@@ -105,10 +107,16 @@ export async function openDormantStores(
     `select datname, shobj_description(oid, 'pg_database') as complete from pg_database where datname like $1`,
     [`${DATABASE_PREFIX}%`],
   );
-  for (const { datname } of existing) {
-    if (!datname.endsWith(`_${fingerprint}`)) {
-      log(`  dropping ${datname} (seeded for another schema)`);
-      await admin(`drop database if exists ${datname} with (force)`);
+  const mine = (n: number) => existing.find((d) => d.datname === `${DATABASE_PREFIX}${n}_${fingerprint}`);
+  const seeding = [0, dormant].some((n) => !mine(n)?.complete?.startsWith('complete'));
+  for (const { datname } of seeding ? existing : []) {
+    if (datname.endsWith(`_${fingerprint}`)) continue;
+    try {
+      // Without `force`: PostgreSQL refuses while anyone is connected.
+      await admin(`drop database if exists ${datname}`);
+      log(`  dropped ${datname} (seeded for another schema)`);
+    } catch (error) {
+      log(`  kept ${datname} (seeded for another schema, in use: ${(error as Error).message})`);
     }
   }
   const seededSeconds: Record<string, number> = {};
