@@ -8,6 +8,7 @@ import {
   interruptedVisit,
   OPERATOR_ACTIONS,
   operatorTransition,
+  reasonAfterStepEnd,
   shouldRetryDelivery,
   statusAfterStepEnd,
   statusAfterSystemChange,
@@ -61,6 +62,18 @@ describe("the engine's changes", () => {
     expect(statusAfterStepEnd('paused', { kind: 'reschedule' })).toBe('paused');
     expect(statusAfterStepEnd('active', { kind: 'pause' })).toBe('paused');
     expect(statusAfterStepEnd('converted', { kind: 'pause' })).toBe('converted');
+  });
+
+  it("a step's end gives its reason only with the status it sets", () => {
+    const reasons = { had: 'converted', given: 'unknown_delivery' };
+    expect(reasonAfterStepEnd('active', { kind: 'pause' }, reasons)).toBe('unknown_delivery');
+    expect(reasonAfterStepEnd('waiting', { kind: 'pause' }, reasons)).toBe('unknown_delivery');
+    // A hold that lands on an enrollment an operator paused or an exit rule ended leaves its reason.
+    expect(reasonAfterStepEnd('paused', { kind: 'pause' }, reasons)).toBe('converted');
+    expect(reasonAfterStepEnd('exited', { kind: 'pause' }, reasons)).toBe('converted');
+    expect(reasonAfterStepEnd('paused', { kind: 'finish', status: 'exited' }, reasons)).toBe('unknown_delivery');
+    expect(reasonAfterStepEnd('cancelled', { kind: 'finish', status: 'completed' }, reasons)).toBe('converted');
+    expect(reasonAfterStepEnd('waiting', { kind: 'move' }, reasons)).toBe('converted');
   });
 
   it('exits, holds, releases and failures move only what they may', () => {

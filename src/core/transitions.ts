@@ -109,6 +109,22 @@ export function statusAfterStepEnd(from: EnrollmentStatus, end: StepEndKind): En
 }
 
 /**
+ * The status reason a step's end leaves (`had`: the enrollment's; `given`: the end's own, for a
+ * finish or a hold). The end's reason goes with the status it sets: where the end changes the
+ * status, its reason replaces the old one; where an operator's word stands (the status does not
+ * change), so does the reason for it. A hold for an unknown send that lands on an enrollment
+ * an operator paused, converted or cancelled, or an exit rule ended, while the send was in flight
+ * leaves the reason an exit or a pause gave (`replied`, `converted` — which the reports count —
+ * `sequence_paused` and `auto_reply`, which their releases look for). Nothing goes past the
+ * unknown visit meanwhile: a paused enrollment that runs again meets the visit's `unknown` row
+ * and is held then (docs/SIMULATION.md, Findings 8).
+ */
+export function reasonAfterStepEnd(from: EnrollmentStatus, end: StepEndKind, reasons: { had: string | null; given: string | null }): string | null {
+  const setsReason = end.kind === 'finish' || end.kind === 'pause';
+  return setsReason && statusAfterStepEnd(from, end) !== from ? reasons.given : reasons.had;
+}
+
+/**
  * The engine's other changes of status, each with the audit row's action:
  * - `exit`: an exit rule fired (an event, a conversion elsewhere) — any live enrollment;
  * - `hold`: its sequence was paused — an active or waiting one (a paused one is the operator's);

@@ -6,6 +6,8 @@
  */
 import { protocol, types, type PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db.ts';
+import { RUNNABLE_STATUSES } from '../core/transitions.ts';
+import { statusList } from './enrollmentChanges.ts';
 
 const wire = protocol.serialize;
 
@@ -330,14 +332,35 @@ export async function deliveryExecutions(db: Queryable): Promise<DeliveryExecuti
   );
 }
 
-/** `unknown` sends whose sequence says `onUnknownDelivery: pause` that nobody held for an operator. */
-export async function unheldUnknownDeliveries(db: Queryable): Promise<string[]> {
-  const rows = await db.query<{ key: string }>(
-    `select x.idempotency_key as key from sequence_executions x
+/** An `unknown` send the final checks find not held, with what its enrollment says. */
+export interface UnheldUnknown {
+  key: string;
+  status: string;
+  reason: string | null;
+}
+
+/**
+ * `unknown` sends whose sequence says `onUnknownDelivery: pause` that nobody held for an
+ * operator. Held means the enrollment never went past the visit without an operator's word:
+ * - the hold is recorded (an audit row, reason `unknown_delivery`); or
+ * - the enrollment is still on that visit and does not run: paused by anyone (whoever resumes
+ *   or releases it, the visit meets its `unknown` row again and is held then) or ended there (an
+ *   exit rule, a conversion or a cancel that came while the send was in flight: nothing follows),
+ *   with the reason that pause or end gave — a status reason `unknown_delivery` no audit row
+ *   gave is a hold's step end written over it (Findings 8); or
+ * - an operator skipped it after the send was settled (the skip is the operator's word on the
+ *   visit; a skip is refused while the send is in flight, and the generated sequences never
+ *   loop, so a skip since names this visit).
+ */
+export async function unheldUnknownDeliveries(db: Queryable): Promise<UnheldUnknown[]> {
+  return db.query<UnheldUnknown>(
+    `select x.idempotency_key as key, e.status, e.status_reason as reason from sequence_executions x
      join enrollments e on e.id = x.enrollment_id
      join sequence_versions v on v.sequence_id = e.sequence_id and v.version = e.sequence_version
      where x.status = 'unknown' and coalesce(v.definition->>'onUnknownDelivery', 'continue') = 'pause'
-       and not exists (select 1 from enrollment_changes c where c.enrollment_id = e.id and c.reason = 'unknown_delivery')`,
+       and not exists (select 1 from enrollment_changes c where c.enrollment_id = e.id and c.reason = 'unknown_delivery')
+       and not (e.current_step_id = x.step_id and e.step_seq = x.visit and e.status not in ${statusList(RUNNABLE_STATUSES)}
+         and e.status_reason is distinct from 'unknown_delivery')
+       and not exists (select 1 from enrollment_changes c where c.enrollment_id = e.id and c.action = 'skip' and c.at >= x.completed_at)`,
   );
-  return rows.map((r) => r.key);
 }

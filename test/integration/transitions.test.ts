@@ -2,7 +2,7 @@
  * The state machine has one home, `src/core/transitions.ts`; the database functions that apply
  * the engine's changes in bulk spell parts of it in SQL. Here every status meets every kind of
  * change on a real store, and the status the store leaves must be the one the core table
- * gives: a step's end (`engine_apply_steps`), a failed attempt under and at the cap
+ * gives: a step's end (`engine_apply_steps`, with the status reason it leaves), a failed attempt under and at the cap
  * (`engine_record_failures`), an exit rule, a sequence's hold and release. On PGlite and
  * PostgreSQL.
  */
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ENROLLMENT_STATUSES,
   failedAttempt,
+  reasonAfterStepEnd,
   statusAfterStepEnd,
   statusAfterSystemChange,
   type EnrollmentStatus,
@@ -76,12 +77,17 @@ describe.each(kinds)('the state machine in SQL agrees with src/core/transitions.
   const statusOf = async (id: string) =>
     (await kit.db.query<{ status: EnrollmentStatus }>('select status from enrollments where id = $1', [id]))[0]!.status;
 
+  const reasonOf = async (id: string) =>
+    (await kit.db.query<{ reason: string | null }>('select status_reason as reason from enrollments where id = $1', [id]))[0]!.reason;
+
   for (const { name, end, transition } of STEP_ENDS) {
-    it(`a step's end (${name}) from every status`, async () => {
+    it(`a step's end (${name}) from every status, and the reason it leaves`, async () => {
+      const given = 'reason' in transition ? (transition.reason ?? null) : null;
       for (const from of ENROLLMENT_STATUSES) {
-        const id = await enrollmentIn(from);
+        const id = await enrollmentIn(from, { reason: 'before' });
         await applyStepEnds(kit.db, [{ enrollmentId: id, leaseId: LEASE, now: kit.clock.now(), transition }]);
         expect(await statusOf(id), `${name} from ${from}`).toBe(statusAfterStepEnd(from, end));
+        expect(await reasonOf(id), `the reason after ${name} from ${from}`).toBe(reasonAfterStepEnd(from, end, { had: 'before', given }));
       }
     });
   }

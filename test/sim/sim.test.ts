@@ -52,6 +52,19 @@ const REGRESSIONS: Record<number, { was: string; quick: boolean }> = {
   8290: { was: 'after-suppression', quick: false },
   8983: { was: 'after-suppression', quick: false },
   9570: { was: 'after-suppression', quick: false },
+  // An operator paused, converted or (through an exit rule: a reply, an unsubscribe, a
+  // conversion) ended an enrollment while its send was in flight; the send's answer was unknown
+  // and its step end's hold wrote `unknown_delivery` over the reason for that status, with no
+  // audit row. Fixed: a step end gives its reason only with the status it sets
+  // (docs/SIMULATION.md, Findings 8; the invariant now says exactly what "held" means). Full histories.
+  1701: { was: 'unknown-held', quick: false },
+  2268: { was: 'unknown-held', quick: false },
+  3073: { was: 'unknown-held', quick: false },
+  3136: { was: 'unknown-held', quick: false },
+  3221: { was: 'unknown-held', quick: false },
+  8008: { was: 'unknown-held', quick: false },
+  8507: { was: 'unknown-held', quick: false },
+  8601: { was: 'unknown-held', quick: false },
 };
 
 describe('deterministic simulation', () => {
@@ -135,7 +148,7 @@ describe('deterministic simulation', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 600_000);
 
   it('replays a seed exactly', async () => {
     const store = await SimStore.open();

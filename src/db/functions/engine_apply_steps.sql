@@ -2,7 +2,8 @@
 -- The end of a step for a batch, in one transaction (src/db/stepEnds.ts): what each adapter
 -- answered, and where each enrollment goes next, fenced by the caller's lease, with an audit
 -- row for every change of status. The status CASE below is the table `statusAfterStepEnd` of
--- src/core/transitions.ts in SQL; test/integration/transitions.test.ts proves they agree.
+-- src/core/transitions.ts in SQL, the status_reason CASE `reasonAfterStepEnd`;
+-- test/integration/transitions.test.ts proves they agree.
 -- The idempotency key is `enrollment:step:visit`, as idempotencyKeyOf (src/db/executions.ts).
 -- A run of steps due at once keeps the lease while half of it is left, so the move changes no
 -- indexed column and is a HOT update (docs/ENGINE.md, "Claims and leases").
@@ -67,9 +68,12 @@ begin
           then case when i.wait_for is null then 'active' else 'waiting' end else e.status end
         when 'pause' then case when e.status in ('active', 'waiting') then 'paused' else e.status end
       end,
+      -- The reason goes with the status: an end that leaves the status alone (an operator paused,
+      -- converted or cancelled it, or an exit rule ended it, while its send was in flight) leaves
+      -- the reason for it alone too (`reasonAfterStepEnd`).
       status_reason = case i.kind
         when 'finish' then case when e.status in ('active', 'waiting', 'paused') then i.reason else e.status_reason end
-        when 'pause' then i.reason
+        when 'pause' then case when e.status in ('active', 'waiting') then i.reason else e.status_reason end
         else e.status_reason
       end,
       finished_at = case when i.kind = 'finish' and e.status in ('active', 'waiting', 'paused') then i.now else e.finished_at end,

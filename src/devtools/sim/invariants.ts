@@ -133,6 +133,12 @@ export async function finalChecks(
   }
   const held = await unheldUnknownDeliveries(db);
   checks += 1;
-  for (const key of held) report({ invariant: 'unknown-held', message: `${key} is unknown, its sequence says pause, and no one held it for an operator` });
+  for (const { key, status, reason } of held) {
+    const message =
+      reason === 'unknown_delivery'
+        ? `${key} is unknown and its enrollment (${status}) says unknown_delivery, but no hold was recorded: a step end wrote its reason over the one its status was given`
+        : `${key} is unknown, its sequence says pause, and no one held it for an operator (its enrollment is ${status})`;
+    report({ invariant: 'unknown-held', message });
+  }
   return checks;
 }
