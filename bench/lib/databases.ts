@@ -1,5 +1,8 @@
 /** Fresh databases for one run: an in-memory PGlite, or a new schema on the PostgreSQL server. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
 import { openMemoryDatabase } from '../../src/db/memoryStore.ts';
@@ -19,6 +22,23 @@ export interface BenchDatabase {
 export async function openPgliteBench(): Promise<BenchDatabase> {
   const db = await openMemoryDatabase();
   return { db, close: () => db.close() };
+}
+
+/**
+ * A fresh PGlite store on disk (the embedded default of `npm start`), in a temporary directory
+ * that `close` removes. For the runs too big for memory: an in-memory store keeps every data
+ * and WAL file in the process (H at a million enrollments passed 10 GiB before its first zone).
+ */
+export async function openPgliteOnDisk(): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'touchpoint-bench-store-'));
+  const db = await openDatabase({ dataDir: dir });
+  return {
+    db,
+    close: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A brand-new schema; `close` drops it. */

@@ -14,7 +14,7 @@ import { engineOnPostgresSession } from '../workloads/server.ts';
 import { engineThroughput, type ThroughputRun } from '../workloads/throughput.ts';
 import { timelineRun, type TimelineRun } from '../workloads/timeline.ts';
 import { DISTRIBUTED_CONCURRENCY, distributedSession, distributedAvailable } from '../workloads/distributed.ts';
-import { openPgliteBench } from './databases.ts';
+import { openPgliteBench, openPgliteOnDisk } from './databases.ts';
 import type { Budget } from './budget.ts';
 import type { MachineFacts } from './machine.ts';
 import { POST_DRAIN_SETTLE_SECONDS, rssJudged, type Sizes } from './plan.ts';
@@ -590,6 +590,13 @@ function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Ro
 }
 
 /**
+ * From this many enrollments H runs on an on-disk store (the embedded default), each run on a
+ * new one: in memory a million enrollments with their three million executions outgrow the
+ * machine. Below it, the in-memory store as the other embedded workloads (`--quick`: 1,500).
+ */
+const MORNING_ON_DISK_FROM = 100_000;
+
+/**
  * H: one measured run at `--quick` (1,500 enrollments; no warm-up: the store and the engine
  * are warm from the workloads before), warm-up and the usual runs at full size. Each zone's
  * drain against its steps ÷ A's embedded rate (A's median when A ran in this invocation, else
@@ -615,7 +622,14 @@ async function morning(sizes: Sizes, embedded: ReturnType<typeof embeddedStore>,
     async () => {
       // Each on a fresh store, as B's burst and F (same reason).
       await embedded.close();
-      return morningRun(await embedded.get(), { enrollments: sizes.morning, timeoutMs: sizes.timeoutMs });
+      const args = { enrollments: sizes.morning, timeoutMs: sizes.timeoutMs, log };
+      if (sizes.morning < MORNING_ON_DISK_FROM) return morningRun(await embedded.get(), args);
+      const store = await openPgliteOnDisk();
+      try {
+        return await morningRun(store.db, args);
+      } finally {
+        await store.close();
+      }
     },
     { warmUp: !quick },
   );

@@ -79,7 +79,8 @@ export interface MorningRun {
   early: number;
 }
 
-export async function morningRun(db: Db, args: { enrollments: number; timeoutMs: number }): Promise<MorningRun> {
+export async function morningRun(db: Db, args: { enrollments: number; timeoutMs: number; log?: (message: string) => void }): Promise<MorningRun> {
+  const log = args.log ?? (() => {});
   const fixture = await createFixture(db, 'morning', MORNING);
   const perZone = Math.floor(args.enrollments / ZONES.length);
   const leadIds: string[] = [];
@@ -95,6 +96,7 @@ export async function morningRun(db: Db, args: { enrollments: number; timeoutMs:
   const leadIn = 300 + Math.ceil(args.enrollments / 4);
   const clock = new JumpClock(new Date(DUE_AT.getTime() - leadIn - 60_000));
   await enrollSql(db, fixture, leadIds, DUE_AT);
+  log(`  H: ${leadIds.length.toLocaleString('en-US')} leads and enrollments seeded`);
   const { engine } = benchEngine(db, { batchSize: 100, clock, maxIdleMs: 1000 });
   engine.dispatcher.start();
   const deadline = Date.now() + args.timeoutMs;
@@ -106,6 +108,7 @@ export async function morningRun(db: Db, args: { enrollments: number; timeoutMs:
     // Done when no live enrollment is due (or leased) before the first 09:00: each was visited and deferred.
     await untilNoneDueBefore(db, fixture.workspaceId, ZONES[0].opensAt, deadline);
     const deferSeconds = (performance.now() - deferStarted) / 1000;
+    log(`  H: first visits deferred every enrollment to its 09:00 in ${deferSeconds.toFixed(1)} s`);
     const zones: ZoneDrain[] = [];
     for (const [z, zone] of ZONES.entries()) {
       clock.jumpTo(new Date(zone.opensAt.getTime() - LAND_BEFORE_MS));
@@ -125,6 +128,7 @@ export async function morningRun(db: Db, args: { enrollments: number; timeoutMs:
       );
       const drainSeconds = (last!.at.getTime() - zone.opensAt.getTime()) / 1000;
       zones.push({ zone: zone.name, enrollments: perZone, drainSeconds, stepsPerSecond: (perZone * STEPS_PER_ENROLLMENT) / drainSeconds });
+      log(`  H: ${zone.name} drained in ${drainSeconds.toFixed(1)} s`);
     }
     // The rest of the simulated day: nothing is left to run.
     clock.jumpTo(DAY_ENDS);
