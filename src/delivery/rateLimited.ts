@@ -114,12 +114,15 @@ export class MemoryLimiter implements Limiter {
       // opens, to be turned back again but one.
       const at = Math.max(now + wait, ...buckets.map(([b]) => this.windowQueue.get(b) ?? 0));
       for (const [b, perSecond] of buckets) this.windowQueue.set(b, at + (1000 / perSecond) * HEADROOM);
-      // The slip: this send goes `at - place` after its place, and so does every place kept
+      // The slip: this send goes `at - now` later than it asked, and so does every place kept
       // behind it, moved back together (and the queue's end), so the sends behind it find the
-      // window open at their places instead of each being turned back by the same slip. Only a
-      // send at the head of its queue moves it: one whose place the queue has already passed (it
-      // came back late on its own: a crash, a lease run out) is a straggler and moves nothing.
-      const slip = at - place;
+      // window open at their places instead of each being turned back by the same slip. It is
+      // measured from when the send asked, not from its place: a send asks a round after its
+      // place, and so do the sends behind it, so that part of its lateness is theirs too and is
+      // no reason to move them. Only a send at the head of its queue moves it: one whose place
+      // the queue has already passed (it came back late on its own: a crash, a lease run out) is
+      // a straggler and moves nothing.
+      const slip = at - Math.max(now, place);
       for (const [b, perSecond] of buckets) {
         if (slip <= 0 || place <= (this.passed.get(b) ?? -Infinity)) continue;
         this.slipped.set(b, (this.slipped.get(b) ?? 0) + slip);
@@ -268,9 +271,9 @@ if wait > 0 then
     local interval = tonumber(ARGV[i])
     redis.call('SET', KEYS[2 * n + i], tostring(at + interval), 'PX', math.ceil((at - now + interval) / 1000) + 1000)
   end
-  -- The slip moves back every place kept behind this send, and the queue's end, unless the
-  -- queue has passed this send's place (a straggler moves nothing).
-  local slip = at - place
+  -- The slip (from when the send asked) moves back every place kept behind this send, and the
+  -- queue's end, unless the queue has passed this send's place (a straggler moves nothing).
+  local slip = at - math.max(now, place)
   for i = 1, n do
     local passed = tonumber(redis.call('GET', KEYS[4 * n + i]) or '-1')
     if slip > 0 and place > passed then
