@@ -127,6 +127,9 @@ export class MemoryLimiter implements Limiter {
         if (slip <= 0 || place <= (this.passed.get(b) ?? -Infinity)) continue;
         this.slipped.set(b, (this.slipped.get(b) ?? 0) + slip);
         this.frontier.set(b, Math.max((this.frontier.get(b) ?? 0) + slip, at + (1000 / perSecond) * HEADROOM));
+        // The sends still due before `at` once moved (late with this one: a stall's bunch) are
+        // behind it in the window queue; they move nothing more.
+        this.passed.set(b, at);
       }
       this.keep(buckets, key, at);
       return Math.ceil(at - now);
@@ -282,6 +285,7 @@ if wait > 0 then
       local f = tonumber(redis.call('GET', KEYS[i]) or '0') + slip
       if f < at + interval then f = at + interval end
       redis.call('SET', KEYS[i], tostring(f), 'PX', math.ceil((f - now) / 1000) + 1000)
+      redis.call('SET', KEYS[4 * n + i], tostring(at), 'PX', math.ceil(forget / 1000))
     end
   end
   redis.call('SET', res, keptValue(at, 3 * n, n), 'PX', math.ceil(forget / 1000))
