@@ -48,14 +48,17 @@ export interface Limiter {
    * window, not the queue, is what admits a send: at most `floor(rate)` sends in any
    * `floor(rate) / rate` seconds (plus the headroom), counted over the sends actually let
    * through, so a send that comes back late never bunches up with the next ones over the rate.
+   * A send at the head of its queue that the window turns back by a slip of SLIP_MIN_MS or more
+   * moves every place kept behind it back by the slip (a stall costs its length once).
    */
   reserve(buckets: Bucket[], key: string): Promise<number>;
   /**
    * Places for sends known to be queued behind one just deferred (the rest of its step's
    * backlog, docs/ENGINE.md, "Limit-aware claims"): each key not already holding a place is given
    * the next place in each bucket's queue, in the order given, and keeps it as `reserve` keeps
-   * one; answers the ms until each key's place. Nothing is admitted: each send still asks
-   * `reserve` at its place, and the window decides.
+   * one; answers the ms until each key's place (a kept place as moved by any slip since it was
+   * given). Nothing is admitted: each send still asks `reserve` at its place, and the window
+   * decides.
    */
   queue(buckets: Bucket[], keys: string[]): Promise<number[]>;
   close(): Promise<void>;
