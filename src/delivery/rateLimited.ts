@@ -72,14 +72,12 @@ const EARLY_MS = 2;
  * A slip shorter than this is left to the window queue (see reserve): the window recovers it by
  * itself (the sends it turned back go in the room the stall left), at the cost of some sends
  * asking twice, held with their claims; moving the queue back for it would lose its length for
- * good. Measured in bench G: moving the queue for every slip cost the texts 1–4 % of their rate at
- * `--quick` (the first batch's texts go a round, 50–100 ms, late, and their echo moved the
- * queue); from 250 ms, a single text held ~600 ms among 2,000 emails moved it and cost up to 30 %
- * of a 3-second run. From the better part of a second (a stall), the window queue's waits would
- * near the 2 s a held claim is kept (admission.ts), past which a send is rescheduled: the queue
- * moves instead.
+ * good. Measured in bench G (docs/BENCHMARKS.md, "Issue 21, part 5"): moving the queue for every
+ * slip cost the texts 1–4 % of their rate at `--quick` (the first batch's texts go a round,
+ * 50–100 ms, late, and their echo moved the queue); from 900 ms, G's full size read 40.7 texts/s
+ * and 0.83× for the emails (one run), against 47.8 and 1.01× from 250 ms. Known cost of 250 ms: one text held ~600 ms among 2,000 emails moves the whole queue.
  */
-const SLIP_MIN_MS = 900;
+const SLIP_MIN_MS = 250;
 
 /** A bucket's window: at most `sends` sends in any `ms` (the rate, with the headroom). */
 function windowOf(perSecond: number): { sends: number; ms: number } {
