@@ -75,7 +75,7 @@ const EARLY_MS = 2;
  * good. Measured in bench G (docs/BENCHMARKS.md, "Issue 21, part 5"): moving the queue for every
  * slip cost the texts 1–4 % of their rate at `--quick` (the first batch's texts go a round,
  * 50–100 ms, late, and their echo moved the queue); from 900 ms, G's full size read 40.7 texts/s
- * and 0.83× for the emails (one run), against 47.8 and 1.01× from 250 ms. Known cost of 250 ms: one text held ~600 ms among 2,000 emails moves the whole queue.
+ * and 0.83× for the emails (one run, beside another bench), against 47.8 and 1.01× from 250 ms. Known cost of 250 ms: one text held ~600 ms among 2,000 emails moves the whole queue.
  */
 const SLIP_MIN_MS = 250;
 
