@@ -48,14 +48,17 @@ export interface Limiter {
    * window, not the queue, is what admits a send: at most `floor(rate)` sends in any
    * `floor(rate) / rate` seconds (plus the headroom), counted over the sends actually let
    * through, so a send that comes back late never bunches up with the next ones over the rate.
+   * A send at the head of its queue that the window turns back by a slip of SLIP_MIN_MS or more
+   * moves every place kept behind it back by the slip (a stall costs its length once).
    */
   reserve(buckets: Bucket[], key: string): Promise<number>;
   /**
    * Places for sends known to be queued behind one just deferred (the rest of its step's
    * backlog, docs/ENGINE.md, "Limit-aware claims"): each key not already holding a place is given
    * the next place in each bucket's queue, in the order given, and keeps it as `reserve` keeps
-   * one; answers the ms until each key's place. Nothing is admitted: each send still asks
-   * `reserve` at its place, and the window decides.
+   * one; answers the ms until each key's place (a kept place as moved by any slip since it was
+   * given). Nothing is admitted: each send still asks `reserve` at its place, and the window
+   * decides.
    */
   queue(buckets: Bucket[], keys: string[]): Promise<number[]>;
   close(): Promise<void>;
@@ -65,11 +68,27 @@ export interface Limiter {
 export const FORGET_RESERVATION_MS = 3_600_000;
 /** How early a place may be used (clock granularity between the engine and the limiter). */
 const EARLY_MS = 2;
+/**
+ * A slip shorter than this is left to the window queue (see reserve): the window recovers it by
+ * itself (the sends it turned back go in the room the stall left), at the cost of some sends
+ * asking twice, held with their claims; moving the queue back for it would lose its length for
+ * good. Measured in bench G (docs/BENCHMARKS.md, "Issue 21, part 5"): moving the queue for every
+ * slip cost the texts 1–4 % of their rate at `--quick` (the first batch's texts go a round,
+ * 50–100 ms, late, and their echo moved the queue); from 900 ms, G's full size read 40.7 texts/s
+ * and 0.83× for the emails (one run, beside another bench), against 47.8 and 1.01× from 250 ms. Known cost of 250 ms: one text held ~600 ms among 2,000 emails moves the whole queue.
+ */
+const SLIP_MIN_MS = 250;
 
 /** A bucket's window: at most `sends` sends in any `ms` (the rate, with the headroom). */
 function windowOf(perSecond: number): { sends: number; ms: number } {
   const sends = Math.max(1, Math.floor(perSecond));
   return { sends, ms: ((1000 * sends) / perSecond) * HEADROOM };
+}
+
+/** A place kept for a visit key: where it was given, and each bucket's slip total at that moment. */
+interface KeptPlace {
+  place: number;
+  shifts: number[];
 }
 
 export class MemoryLimiter implements Limiter {
@@ -79,9 +98,13 @@ export class MemoryLimiter implements Limiter {
   /** Each bucket's latest sends let through by `reserve` (at most its window's count). */
   private readonly sent = new Map<string, number[]>();
   /** Places held by sends told to come back, by visit key. */
-  private readonly reserved = new Map<string, number>();
+  private readonly reserved = new Map<string, KeptPlace>();
   /** Each bucket's next place for a send its window turned back (see reserve). */
   private readonly windowQueue = new Map<string, number>();
+  /** Each bucket's slips so far, in ms: every place kept before a slip moves back by it (see reserve). */
+  private readonly slipped = new Map<string, number>();
+  /** Each bucket's furthest place of a send let through: how far its queue has gone. */
+  private readonly passed = new Map<string, number>();
   constructor(private readonly now: () => number = Date.now) {}
   async acquire(buckets: Bucket[]): Promise<number> {
     const now = this.now();
@@ -92,14 +115,9 @@ export class MemoryLimiter implements Limiter {
   }
   async reserve(buckets: Bucket[], key: string): Promise<number> {
     const now = this.now();
-    let place = this.reserved.get(key);
-    if (place === undefined) {
-      place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
-      for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
-      if (this.reserved.size > 100_000) this.forget(now);
-    }
+    const place = this.placeOf(buckets, key) ?? this.nextPlace(buckets, now);
     if (place - now > EARLY_MS) {
-      this.reserved.set(key, place);
+      this.keep(buckets, key, place);
       return Math.ceil(place - now);
     }
     const wait = this.windowWait(buckets, now);
@@ -109,11 +127,29 @@ export class MemoryLimiter implements Limiter {
       // opens, to be turned back again but one.
       const at = Math.max(now + wait, ...buckets.map(([b]) => this.windowQueue.get(b) ?? 0));
       for (const [b, perSecond] of buckets) this.windowQueue.set(b, at + (1000 / perSecond) * HEADROOM);
-      this.reserved.set(key, at);
+      // The slip: this send goes `at - now` later than it asked, and so does every place kept
+      // behind it, moved back together (and the queue's end), so the sends behind it find the
+      // window open at their places instead of each being turned back by the same slip. It is
+      // measured from when the send asked, not from its place: a send asks a round after its
+      // place, and so do the sends behind it, so that part of its lateness is theirs too and is
+      // no reason to move them. Only a send at the head of its queue moves it: one whose place
+      // the queue has already passed (it came back late on its own: a crash, a lease run out) is
+      // a straggler and moves nothing.
+      const slip = at - Math.max(now, place);
+      for (const [b, perSecond] of buckets) {
+        if (slip < SLIP_MIN_MS || place <= (this.passed.get(b) ?? -Infinity)) continue;
+        this.slipped.set(b, (this.slipped.get(b) ?? 0) + slip);
+        this.frontier.set(b, Math.max((this.frontier.get(b) ?? 0) + slip, at + (1000 / perSecond) * HEADROOM));
+        // The sends still due before `at` once moved (late with this one: a stall's bunch) are
+        // behind it in the window queue; they move nothing more.
+        this.passed.set(b, at);
+      }
+      this.keep(buckets, key, at);
       return Math.ceil(at - now);
     }
     this.reserved.delete(key);
     for (const [b, perSecond] of buckets) {
+      this.passed.set(b, Math.max(this.passed.get(b) ?? -Infinity, place));
       const log = this.sent.get(b) ?? [];
       log.push(now);
       if (log.length > windowOf(perSecond).sends) log.shift();
@@ -124,14 +160,27 @@ export class MemoryLimiter implements Limiter {
   async queue(buckets: Bucket[], keys: string[]): Promise<number[]> {
     const now = this.now();
     return keys.map((key) => {
-      let place = this.reserved.get(key);
-      if (place === undefined) {
-        place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
-        for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
-        this.reserved.set(key, place);
-      }
+      const place = this.placeOf(buckets, key) ?? this.nextPlace(buckets, now);
+      this.keep(buckets, key, place);
       return Math.max(0, Math.ceil(place - now));
     });
+  }
+  /** The place kept for `key`, moved back by the slips of its buckets since it was given. */
+  private placeOf(buckets: Bucket[], key: string): number | undefined {
+    const kept = this.reserved.get(key);
+    if (!kept) return undefined;
+    const moved = Math.max(0, ...buckets.map(([b], i) => (this.slipped.get(b) ?? 0) - (kept.shifts[i] ?? Infinity)));
+    return kept.place + moved;
+  }
+  /** The next place in every bucket's queue (taken). */
+  private nextPlace(buckets: Bucket[], now: number): number {
+    const place = Math.max(now, ...buckets.map(([b]) => this.frontier.get(b) ?? 0));
+    for (const [b, perSecond] of buckets) this.frontier.set(b, place + (1000 / perSecond) * HEADROOM);
+    if (this.reserved.size > 100_000) this.forget(now);
+    return place;
+  }
+  private keep(buckets: Bucket[], key: string, place: number): void {
+    this.reserved.set(key, { place, shifts: buckets.map(([b]) => this.slipped.get(b) ?? 0) });
   }
   /** How long until every bucket's window has room for one more send. */
   private windowWait(buckets: Bucket[], now: number): number {
@@ -144,7 +193,7 @@ export class MemoryLimiter implements Limiter {
     return wait;
   }
   private forget(now: number): void {
-    for (const [key, place] of this.reserved) if (now - place > FORGET_RESERVATION_MS) this.reserved.delete(key);
+    for (const [key, kept] of this.reserved) if (now - kept.place > FORGET_RESERVATION_MS) this.reserved.delete(key);
   }
   async close(): Promise<void> {}
 }
@@ -166,20 +215,45 @@ for i, key in ipairs(KEYS) do
 end
 return 0`;
 
+// A kept place is stored as "place:slip1:…:slipN": the place (µs on Redis' clock) and each
+// bucket's slip total when it was given; it is read moved back by each bucket's slips since
+// (the most of them), as MemoryLimiter.placeOf reads it. A value without the totals (written
+// before them) is read as it stands.
+const KEPT_PLACE = `
+local function placeOf(value, slipBase, n)
+  local parts = {}
+  for v in string.gmatch(value, '[^:]+') do parts[#parts + 1] = tonumber(v) end
+  local moved = 0
+  for i = 1, n do
+    local slipped = tonumber(redis.call('GET', KEYS[slipBase + i]) or '0')
+    local at = parts[i + 1] or slipped
+    if slipped - at > moved then moved = slipped - at end
+  end
+  return parts[1] + moved
+end
+local function keptValue(place, slipBase, n)
+  local value = tostring(place)
+  for i = 1, n do value = value .. ':' .. (redis.call('GET', KEYS[slipBase + i]) or '0') end
+  return value
+end`;
+
 // KEYS = each bucket's queue end (n), each bucket's log of sends (n), each bucket's queue for
-// sends the window turned back (n), then the send's place;
+// sends the window turned back (n), each bucket's slip total (n), each bucket's furthest place
+// let through (n), then the send's place;
 // ARGV = per bucket its emission interval (µs), its window's count and its window (µs), then
-// EARLY and FORGET (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
-const RESERVE = `
+// EARLY, FORGET and SLIP_MIN (µs). Redis' own clock. Returns 0 (go now) or the wait in µs (see reserve).
+const RESERVE = `${KEPT_PLACE}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = (#KEYS - 1) / 3
+local n = (#KEYS - 1) / 5
 local early = tonumber(ARGV[3 * n + 1])
 local forget = tonumber(ARGV[3 * n + 2])
-local res = KEYS[3 * n + 1]
-local place = redis.call('GET', res)
-if place then
-  place = tonumber(place)
+local slipMin = tonumber(ARGV[3 * n + 3])
+local res = KEYS[5 * n + 1]
+local kept = redis.call('GET', res)
+local place
+if kept then
+  place = placeOf(kept, 3 * n, n)
 else
   place = now
   for i = 1, n do
@@ -192,7 +266,7 @@ else
   end
 end
 if place - now > early then
-  redis.call('SET', res, tostring(place), 'PX', math.ceil(forget / 1000))
+  redis.call('SET', res, keptValue(place, 3 * n, n), 'PX', math.ceil(forget / 1000))
   return place - now
 end
 local wait = 0
@@ -214,7 +288,21 @@ if wait > 0 then
     local interval = tonumber(ARGV[i])
     redis.call('SET', KEYS[2 * n + i], tostring(at + interval), 'PX', math.ceil((at - now + interval) / 1000) + 1000)
   end
-  redis.call('SET', res, tostring(at), 'PX', math.ceil(forget / 1000))
+  -- The slip (from when the send asked) moves back every place kept behind this send, and the
+  -- queue's end, unless the queue has passed this send's place (a straggler moves nothing).
+  local slip = at - math.max(now, place)
+  for i = 1, n do
+    local passed = tonumber(redis.call('GET', KEYS[4 * n + i]) or '-1')
+    if slip >= slipMin and place > passed then
+      redis.call('SET', KEYS[3 * n + i], tostring(tonumber(redis.call('GET', KEYS[3 * n + i]) or '0') + slip), 'PX', math.ceil(forget / 1000))
+      local interval = tonumber(ARGV[i])
+      local f = tonumber(redis.call('GET', KEYS[i]) or '0') + slip
+      if f < at + interval then f = at + interval end
+      redis.call('SET', KEYS[i], tostring(f), 'PX', math.ceil((f - now) / 1000) + 1000)
+      redis.call('SET', KEYS[4 * n + i], tostring(at), 'PX', math.ceil(forget / 1000))
+    end
+  end
+  redis.call('SET', res, keptValue(at, 3 * n, n), 'PX', math.ceil(forget / 1000))
   return at - now
 end
 redis.call('DEL', res)
@@ -224,22 +312,25 @@ for i = 1, n do
   redis.call('LPUSH', KEYS[n + i], tostring(now))
   redis.call('LTRIM', KEYS[n + i], 0, sends - 1)
   redis.call('PEXPIRE', KEYS[n + i], math.ceil(window / 1000) + 1000)
+  local passed = tonumber(redis.call('GET', KEYS[4 * n + i]) or '-1')
+  if place > passed then redis.call('SET', KEYS[4 * n + i], tostring(place), 'PX', math.ceil(forget / 1000)) end
 end
 return 0`;
 
-// KEYS = each bucket's queue end (n), then one place per send; ARGV = per bucket its emission
-// interval (µs), then FORGET (µs). Gives each send without a place the next one (see queue);
-// returns the wait until each send's place, in µs.
-const QUEUE = `
+// KEYS = each bucket's queue end (n), each bucket's slip total (n), then one place per send;
+// ARGV = per bucket its emission interval (µs), then FORGET (µs). Gives each send without a
+// place the next one (see queue); returns the wait until each send's place, in µs.
+const QUEUE = `${KEPT_PLACE}
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local n = #ARGV - 1
 local forget = tonumber(ARGV[n + 1])
 local waits = {}
-for j = n + 1, #KEYS do
-  local place = redis.call('GET', KEYS[j])
-  if place then
-    place = tonumber(place)
+for j = 2 * n + 1, #KEYS do
+  local kept = redis.call('GET', KEYS[j])
+  local place
+  if kept then
+    place = placeOf(kept, n, n)
   else
     place = now
     for i = 1, n do
@@ -250,8 +341,8 @@ for j = n + 1, #KEYS do
       local interval = tonumber(ARGV[i])
       redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
     end
-    redis.call('SET', KEYS[j], tostring(place), 'PX', math.ceil((place - now + forget) / 1000))
   end
+  redis.call('SET', KEYS[j], keptValue(place, n, n), 'PX', math.ceil((place - now + forget) / 1000))
   local wait = place - now
   if wait < 0 then wait = 0 end
   waits[#waits + 1] = wait
@@ -261,7 +352,11 @@ return waits`;
 export class RedisLimiter implements Limiter {
   async queue(buckets: Bucket[], keys: string[]): Promise<number[]> {
     if (keys.length === 0) return [];
-    const redisKeys = [...buckets.map(([b]) => `${this.prefix}:q:${b}`), ...keys.map((key) => `${this.prefix}:res:${key}`)];
+    const redisKeys = [
+      ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:slip:${b}`),
+      ...keys.map((key) => `${this.prefix}:res:${key}`),
+    ];
     const args = [...buckets.map(([, perSecond]) => Math.ceil((1_000_000 / perSecond) * HEADROOM)), FORGET_RESERVATION_MS * 1000];
     const waitsUs = (await this.redis.eval(QUEUE, redisKeys.length, ...redisKeys, ...args)) as number[];
     return waitsUs.map((us) => Math.ceil(Number(us) / 1000));
@@ -271,6 +366,8 @@ export class RedisLimiter implements Limiter {
       ...buckets.map(([b]) => `${this.prefix}:q:${b}`),
       ...buckets.map(([b]) => `${this.prefix}:log:${b}`),
       ...buckets.map(([b]) => `${this.prefix}:wq:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:slip:${b}`),
+      ...buckets.map(([b]) => `${this.prefix}:passed:${b}`),
       `${this.prefix}:res:${key}`,
     ];
     const args = [
@@ -279,6 +376,7 @@ export class RedisLimiter implements Limiter {
       ...buckets.map(([, perSecond]) => Math.ceil(windowOf(perSecond).ms * 1000)),
       EARLY_MS * 1000,
       FORGET_RESERVATION_MS * 1000,
+      SLIP_MIN_MS * 1000,
     ];
     const waitUs = await this.redis.eval(RESERVE, keys.length, ...keys, ...args);
     return Math.ceil(Number(waitUs) / 1000);

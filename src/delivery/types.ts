@@ -191,10 +191,11 @@ export type Admission =
       reason: string;
       /**
        * Optional, for a limit with a queue (the rate limits): places for other sends known to
-       * go out the same way behind this one (the rest of its step's due backlog, by visit key),
-       * answering the ms until each. The engine defers them to those places without claiming
-       * them, so each is claimed once, at its place (docs/ENGINE.md, "Limit-aware claims"). A
-       * gate without it (a mailbox's daily cap, say) defers the sends it is asked about only.
+       * go out the same way behind this one (the rest of its step's queue, by visit key: a key
+       * already holding a place keeps it, as moved by any slip), answering the ms until each.
+       * The engine makes them due at those places without claiming them, so each is claimed
+       * once, at its place (docs/ENGINE.md, "Limit-aware claims"). A gate without it (a
+       * mailbox's daily cap, say) defers the sends it is asked about only.
        */
       queueBehind?: (keys: string[]) => Promise<number[]>;
     };

@@ -18,7 +18,7 @@ import { resolveZone } from '../core/time.ts';
 import type { Claim } from '../db/enrollments.ts';
 import { letGoOfClaims, releaseLeases } from '../db/leases.ts';
 import { recordCapDeferrals } from '../db/workspaceSettings.ts';
-import type { Carried } from './admission.ts';
+import type { Carried, KeptContent } from './admission.ts';
 import { timerOf } from './clock.ts';
 import { loadRunContexts } from './context.ts';
 import type { EngineDeps } from './deps.ts';
@@ -55,6 +55,8 @@ export class Executor {
     const stepsRun = new Map<string, number>();
     // Claims whose send a limit deferred briefly, held beside the batch until then (CARRY_MAX_MS, admission.ts).
     const notBefore = new Map<string, number>();
+    // …and what each of them was to send, so its retry does not render it again.
+    const kept = new Map<string, KeptContent>();
     let live = claims;
     let taken = 0;
     for (;;) {
@@ -79,13 +81,19 @@ export class Executor {
       taken += fresh.length;
       this.observeLag(fresh);
       for (const claim of due) stepsRun.set(claim.enrollmentId, (stepsRun.get(claim.enrollmentId) ?? 0) + 1);
-      const carried = refill ? Object.assign(new Map<string, number>(), { room: refill.size - held.length }) : undefined;
-      const continuing = await this.round(due, (claim) => stepsRun.get(claim.enrollmentId)! >= MAX_STEPS_PER_CLAIM, carried);
-      for (const claim of due) notBefore.delete(claim.enrollmentId);
-      for (const [id, at] of carried ?? []) notBefore.set(id, at);
-      const kept = new Set([...continuing.map((c) => c.enrollmentId), ...(carried?.keys() ?? [])]);
+      const carried: Carried | undefined = refill ? Object.assign(new Map(), { room: refill.size - held.length }) : undefined;
+      const continuing = await this.round(due, (claim) => stepsRun.get(claim.enrollmentId)! >= MAX_STEPS_PER_CLAIM, carried, kept);
+      for (const claim of due) {
+        notBefore.delete(claim.enrollmentId);
+        kept.delete(claim.enrollmentId);
+      }
+      for (const [id, { at, kept: content }] of carried ?? []) {
+        notBefore.set(id, at);
+        kept.set(id, content);
+      }
+      const still = new Set([...continuing.map((c) => c.enrollmentId), ...(carried?.keys() ?? [])]);
       // One that let go and comes due again is claimed afresh, with a fresh share of steps.
-      for (const claim of due) if (!kept.has(claim.enrollmentId)) stepsRun.delete(claim.enrollmentId);
+      for (const claim of due) if (!still.has(claim.enrollmentId)) stepsRun.delete(claim.enrollmentId);
       live = held.concat(continuing, due.filter((c) => carried?.has(c.enrollmentId)));
     }
   }
@@ -108,7 +116,7 @@ export class Executor {
    * (`recordFailures`), and the rest of the batch goes on. Only an error of the batch's own
    * statements (the store is unreachable) fails the round, and the leases retry it.
    */
-  private async round(claims: Claim[], isLast: (claim: Claim) => boolean, carried?: Carried): Promise<Claim[]> {
+  private async round(claims: Claim[], isLast: (claim: Claim) => boolean, carried?: Carried, kept?: ReadonlyMap<string, KeptContent>): Promise<Claim[]> {
     const { db, clock } = this.deps;
     const { contexts, broken } = await loadRunContexts(db, claims.map((c) => c.enrollmentId), {
       now: clock.now(),
@@ -152,7 +160,7 @@ export class Executor {
         failures.push({ claim, enrollment, stepId: enrollment.currentStepId, stepType, error });
       }
     }
-    endings.push(...(await this.sends.deliverAll(deliveries, failures, carried)));
+    endings.push(...(await this.sends.deliverAll(deliveries, failures, carried, kept)));
     const endingOf = new Map(endings.map((e) => [e.end.enrollmentId, e]));
     const recovering = new Set(endings.filter((e) => (contexts.get(e.end.enrollmentId)?.enrollment.consecutiveFailures ?? 0) > 0).map((e) => e.end.enrollmentId));
     const statuses = await allOrEach(

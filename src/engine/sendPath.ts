@@ -17,7 +17,7 @@ import { idempotencyKeyOf, type IntentRequest } from '../db/executions.ts';
 import type { ExecutionWrite } from '../db/stepEnds.ts';
 import { previousEmails } from '../db/threads.ts';
 import type { DeliveryResult } from '../delivery/types.ts';
-import { admit, type Carried } from './admission.ts';
+import { admit, type Carried, type KeptContent } from './admission.ts';
 import { adapterNameFor, prepareContent, recipientOf, send, type ReadyContent } from './delivery.ts';
 import type { EngineDeps } from './deps.ts';
 import { afterFailure, afterUnknown, ending, identity, moveOn, type Ending, type Visit } from './endings.ts';
@@ -37,24 +37,40 @@ export class SendPath {
    * take-over that committed first wins; one that comes after waits for the outcome), then the
    * adapter calls side by side. Answers how each visit ends.
    */
-  async deliverAll(deliveries: Array<{ visit: Visit; step: DeliveryStep }>, failures: Failure[], carried?: Carried): Promise<Ending[]> {
+  async deliverAll(
+    deliveries: Array<{ visit: Visit; step: DeliveryStep }>,
+    failures: Failure[],
+    carried?: Carried,
+    kept?: ReadonlyMap<string, KeptContent>,
+  ): Promise<Ending[]> {
     if (deliveries.length === 0) return [];
     const endings: Ending[] = [];
     const failed = (visit: Visit, error: unknown, execution?: ExecutionWrite) =>
       failures.push({ claim: visit.claim, enrollment: visit.context.enrollment, stepId: visit.context.enrollment.currentStepId, stepType: visit.step?.type, error, execution });
+    // A send carried from an earlier round of this batch, still on the same visit, sends what was
+    // rendered for it then (docs/ENGINE.md, "Limit-aware claims"); the others are rendered now.
+    const keptFor = deliveries.map(({ visit, step }) => {
+      const k = kept?.get(visit.context.enrollment.id);
+      return k && k.key === idempotencyKeyOf(visit.context.enrollment.id, step.id, visit.context.enrollment.stepSeq) ? k : undefined;
+    });
+    const fresh = deliveries.filter((_, i) => !keptFor[i]);
     // A/B variants: each send's variant is fixed before its content is written (src/engine/variants.ts).
-    const assignments = await this.variants.assignAll(deliveries.map(({ visit, step }) => ({ context: visit.context, step })));
-    const chosen = deliveries.map(({ visit, step }, i) => ({ visit, step: applyVariant(step, assignments[i]?.variantId) }));
+    const freshAssignments = await this.variants.assignAll(fresh.map(({ visit, step }) => ({ context: visit.context, step })));
+    let f = 0;
+    const assignments = keptFor.map((k) => (k ? (k.variant ? { variantId: k.variant } : undefined) : freshAssignments[f++]));
+    const chosen = deliveries.map(({ visit, step }, i) => ({ visit, step: keptFor[i]?.step ?? applyVariant(step, assignments[i]?.variantId) }));
     // The previous email of each enrollment whose email replies in its thread, in one query.
-    const threaded = chosen.filter(({ step }) => repliesInThread(step)).map(({ visit }) => visit.context.enrollment.id);
+    const threaded = chosen.filter(({ step }, i) => !keptFor[i] && repliesInThread(step)).map(({ visit }) => visit.context.enrollment.id);
     const parents = await previousEmails(this.deps.db, threaded);
     const prepared = await Promise.all(
-      chosen.map(({ visit, step }) =>
-        prepareContent(this.deps, visit.context, step, parents.get(visit.context.enrollment.id)).then(
+      chosen.map(({ visit, step }, i) => {
+        const k = keptFor[i];
+        if (k) return { ok: true as const, content: { kind: 'ready' as const, content: k.content, rendered: k.rendered } };
+        return prepareContent(this.deps, visit.context, step, parents.get(visit.context.enrollment.id)).then(
           (content) => ({ ok: true as const, content }),
           (error: unknown) => ({ ok: false as const, error }),
-        ),
-      ),
+        );
+      }),
     );
     let ready: Array<{ visit: Visit; step: DeliveryStep; request: IntentRequest; content: ReadyContent }> = [];
     deliveries.forEach(({ visit, step }, i) => {

@@ -6,6 +6,7 @@ import { createSequence } from '../../src/db/sequences.ts';
 import { ensureWorkspace } from '../../src/db/workspaces.ts';
 import { MockDelivery } from '../../src/delivery/mock.ts';
 import type { SendGate } from '../../src/delivery/types.ts';
+import type { AiWriter } from '../../src/delivery/writer/types.ts';
 import { ManualClock } from '../../src/engine/clock.ts';
 import { createEngine, type InlineEngine } from '../../src/engine/engine.ts';
 
@@ -25,7 +26,7 @@ export interface EngineKit {
 export const ALWAYS_OPEN = { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '00:00' } as const;
 export const NO_QUIET_HOURS = { start: '00:00', end: '00:00', channels: [] } as const;
 
-export async function createEngineKit(db: Db, options: { start?: string; leaseMs?: number; workspace?: string; batchSize?: number; sendGate?: (clock: ManualClock) => SendGate } = {}): Promise<EngineKit> {
+export async function createEngineKit(db: Db, options: { start?: string; leaseMs?: number; workspace?: string; batchSize?: number; sendGate?: (clock: ManualClock) => SendGate; writer?: AiWriter } = {}): Promise<EngineKit> {
   const clock = new ManualClock(options.start ?? '2026-03-04T15:00:00Z');
   const mock = new MockDelivery({ now: () => clock.now() });
   const engine = createEngine(
@@ -37,6 +38,7 @@ export async function createEngineKit(db: Db, options: { start?: string; leaseMs
       senders: { emailFrom: 'sales@us.test', smsFrom: '+15550001111', voiceFrom: '+15550001111' },
       random: () => 0.5,
       sendGate: options.sendGate?.(clock),
+      writer: options.writer,
     },
     { inFlightTimeoutMs: 5_000, batchSize: options.batchSize },
   );

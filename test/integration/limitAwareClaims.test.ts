@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MemoryLimiter, RedisLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
 import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
+import type { AiWriter } from '../../src/delivery/writer/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts } from '../helpers/engineKit.ts';
 import { waitFor } from '../helpers/waitFor.ts';
@@ -91,6 +92,90 @@ describe('the limiter’s window queue', () => {
     now += 510;
     expect(await limiter.reserve([bucket], 'd')).toBe(0);
     expect(await limiter.reserve([bucket], 'f')).toBe(510);
+  });
+});
+
+describe('the limiter’s slip', () => {
+  it('moves every place kept behind a send the window turns back at the head of its queue, once', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2]; // places 510 ms apart; window: 2 sends in any 1,020 ms
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    expect(await limiter.queue([bucket], ['b', 'c', 'd', 'e', 'f'])).toEqual([510, 1020, 1530, 2040, 2550]);
+    // A stall: b and c come back together at d's place and go; d, at the head, finds the window
+    // full for 1,020 ms: it slips by 1,020 ms, and so does every place behind it.
+    now += 1530;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    expect(await limiter.reserve([bucket], 'c')).toBe(0);
+    expect(await limiter.reserve([bucket], 'd')).toBe(1020);
+    expect(await limiter.queue([bucket], ['e', 'f'])).toEqual([2040 + 1020 - 1530, 2550 + 1020 - 1530]);
+    // A new send queues after them.
+    expect(await limiter.reserve([bucket], 'g')).toBe(3060 - 1530 + 1020);
+    // At the moved places each goes at once: the stall cost its length once, not a turn-back each.
+    now += 1020;
+    expect(await limiter.reserve([bucket], 'd')).toBe(0);
+    now += 510;
+    expect(await limiter.reserve([bucket], 'e')).toBe(0);
+    now += 510;
+    expect(await limiter.reserve([bucket], 'f')).toBe(0);
+    now += 510;
+    expect(await limiter.reserve([bucket], 'g')).toBe(0);
+  });
+
+  it('a straggler (its place already passed by the queue) moves nothing', async () => {
+    let now = 1_000_000;
+    const limiter = new MemoryLimiter(() => now);
+    const bucket: [string, number] = ['sms:sender:+1', 2];
+    expect(await limiter.queue([bucket], ['s', 'a', 'b', 'c'])).toEqual([0, 510, 1020, 1530]);
+    // s never comes (its worker stalled); a and b go at their places.
+    now += 510;
+    expect(await limiter.reserve([bucket], 'a')).toBe(0);
+    now += 510;
+    expect(await limiter.reserve([bucket], 'b')).toBe(0);
+    // s comes back late, with the window full: turned back, but c keeps its place.
+    expect(await limiter.reserve([bucket], 's')).toBe(510);
+    expect(await limiter.queue([bucket], ['c'])).toEqual([510]);
+  });
+
+  it.skipIf(!redisUp)('the same on Redis, whose clock it reads', async () => {
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+    const prefix = `test:slip:${randomUUID()}`;
+    const limiter = new RedisLimiter(redis, prefix);
+    // Redis' clock cannot be moved: the test waits as long as the limiter says, then asks again.
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const sendAtPlace = async (key: string) => {
+      const deadline = Date.now() + 10_000;
+      for (let wait = await limiter.reserve([bucket], key); wait > 0; wait = await limiter.reserve([bucket], key)) {
+        if (Date.now() > deadline) throw new Error(`${key} never went`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    };
+    const bucket: [string, number] = ['sms:sender:+1', 2];
+    try {
+      expect(await limiter.reserve([bucket], 'a')).toBe(0);
+      await limiter.queue([bucket], ['b', 'c', 'd', 'e']);
+      // A stall: b and c come back together at d's place (told by the limiter, on Redis' clock)
+      // and go; d, at its place, finds the window full (b and c just went) for about a second:
+      // it slips, and e's place moves back with it.
+      await pause(await limiter.reserve([bucket], 'd'));
+      expect(await limiter.reserve([bucket], 'b')).toBe(0);
+      expect(await limiter.reserve([bucket], 'c')).toBe(0);
+      const d = await limiter.reserve([bucket], 'd');
+      const [e] = await limiter.queue([bucket], ['e']);
+      expect(d).toBeGreaterThan(0);
+      // e's place is one interval after d's new one (less the ms between the two calls), not at or
+      // before it (its old place, where the window would turn it back too).
+      expect(e! - d).toBeGreaterThanOrEqual(400);
+      expect(e! - d).toBeLessThanOrEqual(511);
+      await sendAtPlace('d');
+      // At its moved place e goes at once.
+      await pause(await limiter.reserve([bucket], 'e'));
+      expect(await limiter.reserve([bucket], 'e')).toBe(0);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await limiter.close();
+    }
   });
 });
 
@@ -295,5 +380,116 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
     expect(sent('sms')).toBe(texts);
     // Claimed twice: only the first batch's three deferred texts.
     expect(dispatcher.claimsTaken).toBe(texts + 3 + 3);
+  }, 60_000);
+  it('after a stall, the step’s queue moves back by the slip: each text left is claimed once, at its moved place, and goes', async () => {
+    const kit = await createEngineKit(database.db, {
+      workspace: `slip-${kind}`,
+      start: '2030-01-01T10:00:00Z',
+      batchSize: 3,
+      sendGate: (clock) => rateLimitGate(new MemoryLimiter(() => clock.now().getTime()), limits),
+    });
+    const smsSeq = await kit.addSequence(oneStep('sms'));
+    const texts = 10;
+    const smsIds = await kit.enrollAll(smsSeq, await kit.addLeads(Array.from({ length: texts }, (_, i) => lead(i))));
+    const dispatcher = kit.engine.dispatcher;
+    const sent = () => kit.mock.sends.length;
+    const start = kit.clock.now().getTime();
+    // The first batch: one text goes, two are deferred to their places (510 and 1,020 ms), and
+    // the seven due behind them to the next places (1,530 ms on), unclaimed.
+    expect(await dispatcher.tick()).toBe(3);
+    expect(sent()).toBe(1);
+    // A stall: nothing runs until the third place. The two texts whose places passed go
+    // together; the third, at its place, finds the window full (two in 1.02 s) and slips.
+    kit.clock.set(new Date(start + 1530));
+    expect(await dispatcher.tick()).toBe(3);
+    expect(sent()).toBe(3);
+    const left = await database.db.query<{ at: Date }>(
+      `select next_execution_at as at from enrollments where id = any($1) and status = 'active' order by next_execution_at`,
+      [smsIds],
+    );
+    expect(left).toHaveLength(texts - 3);
+    // Each text left is claimed once, at its place, and goes: the stall cost its length once.
+    const claimsBefore = dispatcher.claimsTaken;
+    for (const [i, row] of left.entries()) {
+      kit.clock.set(new Date(row.at.getTime() - 1));
+      expect(await dispatcher.tick()).toBe(0);
+      kit.clock.set(row.at);
+      expect(await dispatcher.tick()).toBe(1);
+      expect(sent()).toBe(3 + i + 1);
+    }
+    expect(dispatcher.claimsTaken - claimsBefore).toBe(texts - 3);
+    // Never more than the limit in any second.
+    const times = kit.mock.sends.map((m) => m.at.getTime()).sort((x, y) => x - y);
+    for (const t of times) expect(times.filter((u) => u >= t && u < t + 1000).length).toBeLessThanOrEqual(SMS_PER_SECOND);
+  }, 60_000);
+
+  it('in the running loop, a send deferred briefly queues its step’s backlog too: each text is claimed once', async () => {
+    const kit = await createEngineKit(database.db, {
+      workspace: `carried-backlog-${kind}`,
+      start: '2030-01-01T10:00:00Z',
+      batchSize: 4,
+      sendGate: (clock) => rateLimitGate(new MemoryLimiter(() => clock.now().getTime()), limits),
+    });
+    const smsSeq = await kit.addSequence(oneStep('sms'));
+    const texts = 8;
+    await kit.enrollAll(smsSeq, await kit.addLeads(Array.from({ length: texts }, (_, i) => lead(i))));
+    const dispatcher = kit.engine.dispatcher;
+    dispatcher.start();
+    try {
+      // One goes; three are held beside the batch (places under 2 s out); the four due behind
+      // them are deferred to the next places unclaimed, so the batch's top-up takes none of them.
+      await waitFor(() => kit.mock.sends.length === 1, 'the first text');
+      const until = kit.clock.now().getTime() + 10_000;
+      await waitFor(async () => {
+        if (kit.clock.now().getTime() < until) kit.clock.advance(100);
+        return (await statusCounts(database.db)).completed === texts;
+      }, 'every text sent');
+    } finally {
+      await dispatcher.stop();
+    }
+    expect(kit.mock.sends).toHaveLength(texts);
+    expect(dispatcher.claimsTaken).toBe(texts);
+  }, 60_000);
+
+  it('a send held beside the batch keeps its content: its retry is not rendered or drafted again', async () => {
+    const drafts: string[] = [];
+    const writer: AiWriter = {
+      name: 'counting',
+      draft: async (request) => {
+        drafts.push(request.lead.email ?? '');
+        return { kind: 'drafted', text: `Drafted #${drafts.length} for ${request.lead.firstName}`, model: 'test' };
+      },
+    };
+    const asked = new Map<string, number>();
+    // Each send is told to come back twice (150 ms each), then admitted.
+    const gate: SendGate = {
+      admit: async (rs) =>
+        rs.map((r) => {
+          asked.set(r.key, (asked.get(r.key) ?? 0) + 1);
+          return asked.get(r.key)! <= 2 ? { kind: 'later', afterMs: 150, reason: 'rate_limited' } : { kind: 'now' };
+        }),
+    };
+    const kit = await createEngineKit(database.db, { workspace: `kept-${kind}`, start: '2030-01-01T10:00:00Z', sendGate: () => gate, writer });
+    const seq = await kit.addSequence({ ...oneStep('sms'), steps: [{ id: 'hello', type: 'sms', text: 'Hello {{ lead.firstName }}', useAiWriter: true }] });
+    await kit.enrollAll(seq, await kit.addLeads(Array.from({ length: 3 }, (_, i) => lead(i))));
+    const dispatcher = kit.engine.dispatcher;
+    dispatcher.start();
+    try {
+      await waitFor(() => asked.size === 3, 'the three sends asked the gate');
+      const until = kit.clock.now().getTime() + 2_000;
+      await waitFor(async () => {
+        if (kit.clock.now().getTime() < until) kit.clock.advance(50);
+        return (await statusCounts(database.db)).completed === 3;
+      }, 'the three texts sent');
+    } finally {
+      await dispatcher.stop();
+    }
+    expect([...asked.values()]).toEqual([3, 3, 3]);
+    // Drafted once each, and what was drafted is what went out and what the row records.
+    expect(drafts).toHaveLength(3);
+    expect(kit.mock.sends.map((m) => (m.payload as { text: string }).text).sort()).toEqual(['Drafted #1 for Lee0', 'Drafted #2 for Lee1', 'Drafted #3 for Lee2']);
+    const rows = await database.db.query<{ text: string }>(`select rendered->>'text' as text from sequence_executions order by rendered->>'text'`);
+    expect(rows.map((r) => r.text)).toEqual(['Drafted #1 for Lee0', 'Drafted #2 for Lee1', 'Drafted #3 for Lee2']);
+    expect(dispatcher.claimsTaken).toBe(3);
   }, 60_000);
 });
