@@ -444,7 +444,15 @@ export async function runWorkloads(args: {
         { warmUp: sizes.mode === 'full' },
       );
       const emails = withPeer(row('G', 'emails beside limited texts', 'emails/s', mixed.map((r) => r.emailsPerSecond)), 'emails alone', summarize(solo.map((r) => r.emailsPerSecond)));
-      rows.push({ ...emails, target: '≥ 0.9× alone', met: emails.ratio! >= 0.9 });
+      // A rate over a drain of a fraction of a second is one batch's worth, not a rate: at
+      // `--quick` (150 emails) the emails alone drain in 0.1–0.2 s and the first batch always
+      // carries ~50 texts, so the ratio reads that batch (docs/BENCHMARKS.md, "Issue 21, part 5").
+      const aloneSeconds = sizes.limitedEach / emails.peer!.median;
+      rows.push(
+        aloneSeconds >= MIN_JUDGED_DRAIN_SECONDS
+          ? { ...emails, target: '≥ 0.9× alone', met: emails.ratio! >= 0.9 }
+          : { ...emails, target: '≥ 0.9× alone (full size)', note: `not judged: the emails alone drained in ${aloneSeconds.toFixed(2)} s, under ${MIN_JUDGED_DRAIN_SECONDS} s` },
+      );
       const sms = row('G', `texts, limited to ${SMS_LIMIT_PER_SECOND}/s per sender`, 'texts/s', mixed.map((r) => r.smsPerSecond ?? NaN));
       rows.push({ ...sms, target: `${SMS_LIMIT_PER_SECOND} ± 5 %`, met: Math.abs(sms.median - SMS_LIMIT_PER_SECOND) <= SMS_LIMIT_PER_SECOND * 0.05 });
       const claims = row('G', 'claims per step', 'claims', mixed.map((r) => r.claimsPerStep));
@@ -588,6 +596,9 @@ function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Ro
     { ...rate, target: '≥ 0.9× solo', met: rate.ratio! >= 0.9 },
   ];
 }
+
+/** G: the emails' ratio is judged only when the emails alone drain for at least this long. */
+const MIN_JUDGED_DRAIN_SECONDS = 2;
 
 /**
  * From this many enrollments H runs on an on-disk store (the embedded default), each run on a
