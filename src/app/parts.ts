@@ -22,7 +22,8 @@ import { ConnectionRouter, type ConnectionCredentials } from '../delivery/connec
 import type { KeyRing } from '../secrets/keyRing.ts';
 import { loadKeyRing } from '../secrets/load.ts';
 import type { MockDelivery } from '../delivery/mock.ts';
-import { MemoryLimiter, RedisLimiter, rateLimitGate, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
+import { MemoryLimiter, rateLimitGate, rateLimitsFromConfig, type Limiter } from '../delivery/rateLimited.ts';
+import { RedisLimiter } from '../delivery/redisLimiter.ts';
 import { createReplyClassifier, createWriter } from '../delivery/writer/factory.ts';
 import { keyPrefix } from '../engine/bullmq/jobs.ts';
 import { connectRedis, connectRedisFailFast, quit } from '../engine/bullmq/redis.ts';

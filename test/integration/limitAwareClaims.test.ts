@@ -8,11 +8,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gatesInOrder } from '../../src/delivery/gates.ts';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { MemoryLimiter, RedisLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import { MemoryLimiter, rateLimitGate } from '../../src/delivery/rateLimited.ts';
+import { RedisLimiter } from '../../src/delivery/redisLimiter.ts';
 import type { GateRequest, SendGate } from '../../src/delivery/types.ts';
 import type { AiWriter } from '../../src/delivery/writer/types.ts';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts } from '../helpers/engineKit.ts';
+import { ALWAYS_OPEN, NO_QUIET_HOURS, createEngineKit, lead, statusCounts, type EngineKit } from '../helpers/engineKit.ts';
+import type { Db } from '../../src/db/db.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const kinds = await databaseKinds();
@@ -41,6 +43,18 @@ const oneStep = (type: 'email' | 'sms') => ({
   quietHours: NO_QUIET_HOURS,
   steps: [type === 'email' ? { id: 'hello', type, subject: 'Hi', body: 'Hello' } : { id: 'hello', type, text: 'Hello' }],
 });
+
+/**
+ * Moves the kit's clock on in steps of `stepMs` for up to `forMs` (the loop may not be asleep on
+ * the clock yet when the first step comes) until `completed` enrollments have completed.
+ */
+async function advanceUntilCompleted(kit: EngineKit, db: Db, completed: number, clock: { forMs: number; stepMs: number }, what: string): Promise<void> {
+  const until = kit.clock.now().getTime() + clock.forMs;
+  await waitFor(async () => {
+    if (kit.clock.now().getTime() < until) kit.clock.advance(clock.stepMs);
+    return (await statusCounts(db)).completed === completed;
+  }, what);
+}
 
 describe('the limiter’s reservations', () => {
   it('keeps a deferred send’s place for its key, and admits by the window of sends let through', async () => {
@@ -318,12 +332,7 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
       const rows = await database.db.query<{ lease: string | null }>(`select lease_id as lease from enrollments where id = any($1)`, [ids]);
       expect(rows.every((r) => r.lease !== null)).toBe(true);
       expect(kit.mock.sends).toHaveLength(0);
-      // Moved on in steps (the loop may not be asleep on the clock yet when the first step comes).
-      const until = kit.clock.now().getTime() + 1_000;
-      await waitFor(async () => {
-        if (kit.clock.now().getTime() < until) kit.clock.advance(50);
-        return (await statusCounts(database.db)).completed === 3;
-      }, 'the three texts sent');
+      await advanceUntilCompleted(kit, database.db, 3, { forMs: 1_000, stepMs: 50 }, 'the three texts sent');
     } finally {
       await dispatcher.stop();
     }
@@ -439,11 +448,7 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
       // One goes; three are held beside the batch (places under 2 s out); the four due behind
       // them are deferred to the next places unclaimed, so the batch's top-up takes none of them.
       await waitFor(() => kit.mock.sends.length === 1, 'the first text');
-      const until = kit.clock.now().getTime() + 10_000;
-      await waitFor(async () => {
-        if (kit.clock.now().getTime() < until) kit.clock.advance(100);
-        return (await statusCounts(database.db)).completed === texts;
-      }, 'every text sent');
+      await advanceUntilCompleted(kit, database.db, texts, { forMs: 10_000, stepMs: 100 }, 'every text sent');
     } finally {
       await dispatcher.stop();
     }
@@ -476,11 +481,7 @@ describe.each(kinds)('limit-aware claims on %s', (kind) => {
     dispatcher.start();
     try {
       await waitFor(() => asked.size === 3, 'the three sends asked the gate');
-      const until = kit.clock.now().getTime() + 2_000;
-      await waitFor(async () => {
-        if (kit.clock.now().getTime() < until) kit.clock.advance(50);
-        return (await statusCounts(database.db)).completed === 3;
-      }, 'the three texts sent');
+      await advanceUntilCompleted(kit, database.db, 3, { forMs: 2_000, stepMs: 50 }, 'the three texts sent');
     } finally {
       await dispatcher.stop();
     }
