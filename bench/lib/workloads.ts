@@ -600,6 +600,9 @@ function fairnessRows(id: string, solo: FairnessRun[], mixed: FairnessRun[]): Ro
 /** G: the emails' ratio is judged only when the emails alone drain for at least this long. */
 const MIN_JUDGED_DRAIN_SECONDS = 2;
 
+/** H's reference, A's rate, when A did not run in the invocation: the median of at least this many runs. */
+const MIN_REFERENCE_RUNS = 3;
+
 /**
  * From this many enrollments H runs on an on-disk store (the embedded default), each run on a
  * new one: in memory a million enrollments with their three million executions outgrow the
@@ -611,12 +614,13 @@ const MORNING_ON_DISK_FROM = 100_000;
  * H: one measured run at `--quick` (1,500 enrollments; no warm-up: the store and the engine
  * are warm from the workloads before), warm-up and the usual runs at full size. Each zone's
  * drain against its steps ÷ A's embedded rate (A's median when A ran in this invocation, else
- * A's runs now: a warm-up and the usual count).
+ * A's runs now: a warm-up and the usual count, three at the least).
  */
 async function morning(sizes: Sizes, embedded: ReturnType<typeof embeddedStore>, aRate: number | undefined, log: (message: string) => void): Promise<Row[]> {
   if (aRate === undefined) {
     const db = await embedded.get();
-    const rates = await measure(sizes.runs, "H's reference: A embedded", log, async () => {
+    // Three runs at the least: one run of A is seconds long, and its noise would be the bound's.
+    const rates = await measure(Math.max(sizes.runs, MIN_REFERENCE_RUNS), "H's reference: A embedded", log, async () => {
       await resetStore(db);
       return (await engineThroughput(db, sizes.throughputLeads)).stepsPerSecond;
     });

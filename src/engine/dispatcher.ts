@@ -27,6 +27,18 @@ export interface Dispatcher {
 
 /** A vacuum once claims reach this share of the table's rows, at the least (autovacuum's default). */
 const VACUUM_SCALE_FACTOR = 0.2;
+/**
+ * …but never more claims apart than the dispatcher's `vacuumAtMostEveryClaims` (default this),
+ * however large the table. Each claim leaves up to two dead entries at the front of the due
+ * index (its old due time, and its lease once the lease is in the past), and every claim walks
+ * that dead front twice (which workspaces have something
+ * due; their due rows) until a vacuum clears it. A fifth of a million enrollments let that front
+ * grow to 400,000 entries, past the embedded store's 16 MB of shared buffers, so each claim read
+ * it back from the file system: 34 ms a claim, the drain of a zone at 09:00 1.45× slower than at
+ * 100,000 (docs/BENCHMARKS.md, "Issue 21, part 7"). At 50,000 claims the front stays under ~5 MB
+ * and the walk under a millisecond; a vacuum of a million rows costs ~2 s.
+ */
+const VACUUM_AT_MOST_EVERY_CLAIMS = 50_000;
 
 export interface DispatcherOptions {
   /** Enrollments claimed, and run as one batch (their sends side by side), per tick. */
@@ -34,8 +46,8 @@ export interface DispatcherOptions {
   /**
    * PGlite runs Postgres without autovacuum, so on the embedded store the dispatcher vacuums
    * the enrollments table itself every this many claims (default 10,000), or every fifth of the
-   * table's rows if that is more (autovacuum's own scale factor): a vacuum reads the whole
-   * table, and on a store of a million dormant enrollments one every 10,000 claims cost the due
+   * table's rows if that is more (autovacuum's own scale factor) up to `vacuumAtMostEveryClaims`:
+   * a vacuum reads the whole table, and on a store of a million dormant enrollments one every 10,000 claims cost the due
    * ones ~10 % of their rate (docs/BENCHMARKS.md, workload C). Every claim (and every
    * move that is not a HOT update) leaves a dead entry in the due index, which later claims must
    * step over until a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660
@@ -43,6 +55,8 @@ export interface DispatcherOptions {
    * autovacuum does this on a server.
    */
   vacuumEveryClaims?: number;
+  /** The most claims between two vacuums, however large the table (default 50,000; see VACUUM_AT_MOST_EVERY_CLAIMS). */
+  vacuumAtMostEveryClaims?: number;
   /**
    * On the embedded store, every this many claims (default 200) the dispatcher checks whether
    * enrollments or leads have changed by more rows than their statistics describe and analyzes
@@ -59,6 +73,7 @@ export class InlineDispatcher implements Dispatcher {
   private readonly batchSize: number;
   private readonly maxIdleMs: number;
   private readonly vacuumEveryClaims: number;
+  private readonly vacuumAtMostEveryClaims: number;
   private readonly analyzeCheckEveryClaims: number;
   private claimed = 0;
   /** Leases taken and not yet run to the end, so a shutdown past its deadline can give them back. */
@@ -79,6 +94,7 @@ export class InlineDispatcher implements Dispatcher {
     this.batchSize = options.batchSize ?? 100;
     this.maxIdleMs = options.maxIdleMs ?? 60_000;
     this.vacuumEveryClaims = options.vacuumEveryClaims ?? 10_000;
+    this.vacuumAtMostEveryClaims = options.vacuumAtMostEveryClaims ?? VACUUM_AT_MOST_EVERY_CLAIMS;
     this.analyzeCheckEveryClaims = options.analyzeCheckEveryClaims ?? 200;
     this.nextVacuumCheck = this.vacuumEveryClaims;
     this.loop = new WakeableLoop({
@@ -128,7 +144,8 @@ export class InlineDispatcher implements Dispatcher {
   /** Autovacuum's chores on the embedded store, which has no autovacuum. */
   private async upkeep(): Promise<void> {
     if (this.claimed >= this.nextVacuumCheck) {
-      const every = Math.max(this.vacuumEveryClaims, Math.round(VACUUM_SCALE_FACTOR * (await estimatedEnrollments(this.deps.db))));
+      const scaled = Math.min(this.vacuumAtMostEveryClaims, Math.round(VACUUM_SCALE_FACTOR * (await estimatedEnrollments(this.deps.db))));
+      const every = Math.max(this.vacuumEveryClaims, scaled);
       if (this.claimed - this.claimedAtVacuum >= every) {
         this.claimedAtVacuum = this.claimed;
         this.claimedAtAnalyzeCheck = this.claimed; // the vacuum analyzes enrollments too

@@ -64,6 +64,25 @@ describe('embedded store upkeep', () => {
     expect((await vacuums()) - before).toBe(1); // 50 claims: past it
   });
 
+  it('vacuums a big table at most `vacuumAtMostEveryClaims` claims apart, however many rows a fifth of it is', async () => {
+    // The cap keeps the dead front of the due index small enough to stay in shared buffers
+    // (src/engine/dispatcher.ts, VACUUM_AT_MOST_EVERY_CLAIMS); here 20 against a fifth of ~225 rows.
+    const kit = await createEngineKit(database.db, { workspace: 'vacuum-capped' });
+    const sequenceId = await kit.addSequence(ONE_STEP);
+    const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(3000 + i))));
+    await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
+      dormant,
+      new Date(kit.clock.now().getTime() + 3 * 86_400_000),
+    ]);
+    await database.db.query('analyze enrollments');
+    const before = await vacuums();
+    const engine = engineWith(kit, { batchSize: 10, vacuumEveryClaims: 10, vacuumAtMostEveryClaims: 20, analyzeCheckEveryClaims: 1_000_000 });
+    await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(2000 + i))));
+    expect(await engine.dispatcher.drain()).toBe(25);
+    // Without the cap nothing would be vacuumed yet (the test above: 25 claims, under a fifth).
+    expect((await vacuums()) - before).toBe(1);
+  });
+
   it('analyzes enrollments and leads once they have grown past their last statistics, and only those', async () => {
     const kit = await createEngineKit(database.db, { workspace: 'analyze' });
     const sequenceId = await kit.addSequence({
