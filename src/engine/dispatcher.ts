@@ -36,7 +36,7 @@ const VACUUM_SCALE_FACTOR = 0.2;
  * grow to 400,000 entries, past the embedded store's 16 MB of shared buffers, so each claim read
  * it back from the file system: 34 ms a claim, the drain of a zone at 09:00 1.45× slower than at
  * 100,000 (docs/BENCHMARKS.md, "Issue 21, part 7"). At 50,000 claims the front stays under ~5 MB
- * and the walk under a millisecond; a vacuum of a million rows costs ~2 s.
+ * and the walk under a millisecond; a vacuum of a million rows costs about a second.
  */
 const VACUUM_AT_MOST_EVERY_CLAIMS = 50_000;
 
