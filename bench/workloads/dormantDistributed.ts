@@ -66,7 +66,6 @@ export interface RelationSize {
   bytes: number;
 }
 
-/** Migrations and database functions: a seeded database is kept while they are unchanged. */
 /**
  * A time-ordered id (UUID version 7: Unix milliseconds first, then random bits), made in SQL as
  * the app makes its lead and enrollment ids in src/db/ids.ts on a server without `uuidv7()`
@@ -81,6 +80,7 @@ const TIME_ORDERED_ID = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uui
 /** What the seeded rows look like beyond the schema: a change to it must not reuse older databases. */
 const SEED_SHAPE = 'ids: time-ordered (v7)';
 
+/** Migrations, database functions and the seed's shape: a seeded database is kept while they are unchanged. */
 function schemaFingerprint(): string {
   const hash = createHash('sha256');
   hash.update(SEED_SHAPE);

@@ -31,12 +31,12 @@ const VACUUM_SCALE_FACTOR = 0.2;
  * …but never more claims apart than the dispatcher's `vacuumAtMostEveryClaims` (default this),
  * however large the table. Each claim leaves up to two dead entries at the front of the due
  * index (its old due time, and its lease once the lease is in the past), and every claim walks
- * that dead front twice (which workspaces have something
- * due; their due rows) until a vacuum clears it. A fifth of a million enrollments let that front
- * grow to 400,000 entries, past the embedded store's 16 MB of shared buffers, so each claim read
- * it back from the file system: 34 ms a claim, the drain of a zone at 09:00 1.45× slower than at
- * 100,000 (docs/BENCHMARKS.md, "Issue 21, part 7"). At 50,000 claims the front stays under ~5 MB
- * and the walk under a millisecond; a vacuum of a million rows costs about a second.
+ * that dead front twice (which workspaces have something due; their due rows) until a vacuum
+ * clears it. At a million enrollments a fifth of the table let that front grow to ~400,000
+ * entries, past the embedded store's 16 MB of shared buffers, so each claim read it back from
+ * the file system: 34 ms a claim, and a zone's drain at 09:00 28 % longer than with this cap
+ * (docs/BENCHMARKS.md, "Issue 21, part 7"). At 50,000 claims the front stays under ~5 MB and
+ * the walk under a millisecond; a vacuum of a million rows costs about a second.
  */
 const VACUUM_AT_MOST_EVERY_CLAIMS = 50_000;
 
@@ -47,8 +47,8 @@ export interface DispatcherOptions {
    * PGlite runs Postgres without autovacuum, so on the embedded store the dispatcher vacuums
    * the enrollments table itself every this many claims (default 10,000), or every fifth of the
    * table's rows if that is more (autovacuum's own scale factor) up to `vacuumAtMostEveryClaims`:
-   * a vacuum reads the whole table, and on a store of a million dormant enrollments one every 10,000 claims cost the due
-   * ones ~10 % of their rate (docs/BENCHMARKS.md, workload C). Every claim (and every
+   * a vacuum reads the whole table, and on a store of a million dormant enrollments one every
+   * 10,000 claims cost the due ones ~10 % of their rate (docs/BENCHMARKS.md, workload C). Every claim (and every
    * move that is not a HOT update) leaves a dead entry in the due index, which later claims must
    * step over until a vacuum: without one, a burst of 100,000 slowed down as it ran (to ~660
    * steps/s, before moves were HOT) instead of holding ~1,900 (docs/BENCHMARKS.md). PostgreSQL's

@@ -66,7 +66,7 @@ describe('embedded store upkeep', () => {
 
   it('vacuums a big table at most `vacuumAtMostEveryClaims` claims apart, however many rows a fifth of it is', async () => {
     // The cap keeps the dead front of the due index small enough to stay in shared buffers
-    // (src/engine/dispatcher.ts, VACUUM_AT_MOST_EVERY_CLAIMS); here 20 against a fifth of ~225 rows.
+    // (src/engine/dispatcher.ts, VACUUM_AT_MOST_EVERY_CLAIMS); here 20, against a fifth of the table (over 45 rows).
     const kit = await createEngineKit(database.db, { workspace: 'vacuum-capped' });
     const sequenceId = await kit.addSequence(ONE_STEP);
     const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(3000 + i))));
