@@ -40,6 +40,20 @@ local function placeOf(value, slipBase, n)
   end
   return parts[1] + moved
 end
+-- A new place at the end of every bucket's queue (KEYS[1..n], their intervals ARGV[1..n]),
+-- each queue's end moved one interval past it.
+local function nextPlace(now, n)
+  local place = now
+  for i = 1, n do
+    local f = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if f > place then place = f end
+  end
+  for i = 1, n do
+    local interval = tonumber(ARGV[i])
+    redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
+  end
+  return place
+end
 local function keptValue(place, slipBase, n)
   local value = tostring(place)
   for i = 1, n do value = value .. ':' .. (redis.call('GET', KEYS[slipBase + i]) or '0') end
@@ -64,15 +78,7 @@ local place
 if kept then
   place = placeOf(kept, 3 * n, n)
 else
-  place = now
-  for i = 1, n do
-    local f = tonumber(redis.call('GET', KEYS[i]) or '0')
-    if f > place then place = f end
-  end
-  for i = 1, n do
-    local interval = tonumber(ARGV[i])
-    redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
-  end
+  place = nextPlace(now, n)
 end
 if place - now > early then
   redis.call('SET', res, keptValue(place, 3 * n, n), 'PX', math.ceil(forget / 1000))
@@ -141,15 +147,7 @@ for j = 2 * n + 1, #KEYS do
   if kept then
     place = placeOf(kept, n, n)
   else
-    place = now
-    for i = 1, n do
-      local f = tonumber(redis.call('GET', KEYS[i]) or '0')
-      if f > place then place = f end
-    end
-    for i = 1, n do
-      local interval = tonumber(ARGV[i])
-      redis.call('SET', KEYS[i], tostring(place + interval), 'PX', math.ceil((place - now + interval) / 1000) + 1000)
-    end
+    place = nextPlace(now, n)
   end
   redis.call('SET', KEYS[j], keptValue(place, n, n), 'PX', math.ceil((place - now + forget) / 1000))
   local wait = place - now

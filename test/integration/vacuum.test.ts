@@ -30,6 +30,16 @@ describe('embedded store upkeep', () => {
     return createEngine({ ...kit.engine.deps, clock, adapters: new MockDelivery({ now: () => clock.now() }).adapters() }, options);
   };
 
+  /** 200 enrollments due in three days (numbered from `from`), the table's statistics refreshed. */
+  const enrollDormant = async (kit: EngineKit, sequenceId: string, from: number) => {
+    const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(from + i))));
+    await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
+      dormant,
+      new Date(kit.clock.now().getTime() + 3 * 86_400_000),
+    ]);
+    await database.db.query('analyze enrollments');
+  };
+
   it('vacuums the enrollments table every `vacuumEveryClaims` claims', async () => {
     const kit = await createEngineKit(database.db, { workspace: 'vacuum' });
     const leadIds = await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(i)));
@@ -46,12 +56,7 @@ describe('embedded store upkeep', () => {
     const kit = await createEngineKit(database.db, { workspace: 'vacuum-scaled' });
     const sequenceId = await kit.addSequence(ONE_STEP);
     // 200 dormant enrollments (due in three days) make the table ~225 rows: a vacuum every 45 claims.
-    const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(1000 + i))));
-    await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
-      dormant,
-      new Date(kit.clock.now().getTime() + 3 * 86_400_000),
-    ]);
-    await database.db.query('analyze enrollments');
+    await enrollDormant(kit, sequenceId, 1000);
     const before = await vacuums();
     const engine = engineWith(kit, { batchSize: 10, vacuumEveryClaims: 10, analyzeCheckEveryClaims: 1_000_000 });
     const enrollDue = async (from: number) =>
@@ -69,12 +74,7 @@ describe('embedded store upkeep', () => {
     // (src/engine/dispatcher.ts, VACUUM_AT_MOST_EVERY_CLAIMS); here 20, against a fifth of the table (over 45 rows).
     const kit = await createEngineKit(database.db, { workspace: 'vacuum-capped' });
     const sequenceId = await kit.addSequence(ONE_STEP);
-    const dormant = await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 200 }, (_, i) => lead(3000 + i))));
-    await database.db.query(`update enrollments set next_execution_at = $2 where id = any($1::uuid[])`, [
-      dormant,
-      new Date(kit.clock.now().getTime() + 3 * 86_400_000),
-    ]);
-    await database.db.query('analyze enrollments');
+    await enrollDormant(kit, sequenceId, 3000);
     const before = await vacuums();
     const engine = engineWith(kit, { batchSize: 10, vacuumEveryClaims: 10, vacuumAtMostEveryClaims: 20, analyzeCheckEveryClaims: 1_000_000 });
     await kit.enrollAll(sequenceId, await kit.addLeads(Array.from({ length: 25 }, (_, i) => lead(2000 + i))));
